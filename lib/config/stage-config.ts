@@ -1,0 +1,146 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The environments this app can be synthesized for. */
+export const STAGE_NAMES = ['dev', 'uat', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** Kinesis capacity: on-demand scales itself; provisioned has a fixed shard count. */
+export type StreamCapacity = { readonly mode: 'ON_DEMAND' } | { readonly mode: 'PROVISIONED'; readonly shardCount: number };
+
+/** Everything that differs between stages. Numbers live here, not in constructs. */
+export interface StageConfig {
+  readonly stage: StageName;
+  /** Prefix of every stack name of the stage, e.g. `uba-dev`. */
+  readonly prefix: string;
+  /** Tags put on every resource of the stage. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** IANA time zone used for event times without an offset and for day boundaries. */
+  readonly timeZone: string;
+  /** `destroy` in dev (buckets emptied on delete); `retain` wherever data must survive a stack deletion. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: RetentionDays;
+  readonly stream: {
+    readonly capacity: StreamCapacity;
+    readonly retention: Duration;
+  };
+  readonly ingest: {
+    /** Steady-state requests per second allowed by the usage plan. */
+    readonly throttleRateLimit: number;
+    readonly throttleBurstLimit: number;
+    /** Upper bound on events in one POST; never above 500 (the PutRecords limit). */
+    readonly maxEventsPerRequest: number;
+    /** Largest accepted request body, in bytes (API Gateway itself caps at 10 MB). */
+    readonly maxBodyBytes: number;
+    /** Pseudonymize `userId` (and `pseudonymizedProps`) with a keyed HMAC before it enters the stream. */
+    readonly pseudonymize: boolean;
+    /** Names of `props` fields pseudonymized along with `userId`. */
+    readonly pseudonymizedProps: readonly string[];
+    readonly memorySize: number;
+  };
+  readonly lake: {
+    /** Firehose buffering: whichever of size and interval is reached first flushes. */
+    readonly bufferSize: number; // MiB
+    readonly bufferInterval: Duration;
+    /** Move raw objects to Infrequent Access after this long. */
+    readonly infrequentAccessAfter: Duration;
+    /** Move raw objects to Glacier Instant Retrieval after this long. */
+    readonly glacierAfter?: Duration;
+    /** Delete raw objects after this long; undefined keeps them. */
+    readonly expireAfter?: Duration;
+  };
+}
+
+const PROJECT = 'uba';
+
+function base(stage: StageName): Pick<StageConfig, 'stage' | 'prefix' | 'tags'> {
+  return { stage, prefix: `${PROJECT}-${stage}`, tags: { project: PROJECT, stage } };
+}
+
+const STAGES: Record<StageName, StageConfig> = {
+  dev: {
+    ...base('dev'),
+    timeZone: 'Asia/Shanghai',
+    removalPolicy: RemovalPolicy.DESTROY,
+    logRetention: RetentionDays.ONE_WEEK,
+    stream: { capacity: { mode: 'PROVISIONED', shardCount: 1 }, retention: Duration.hours(24) },
+    ingest: {
+      throttleRateLimit: 50,
+      throttleBurstLimit: 100,
+      maxEventsPerRequest: 500,
+      maxBodyBytes: 1024 * 1024,
+      pseudonymize: false,
+      pseudonymizedProps: [],
+      memorySize: 512,
+    },
+    lake: {
+      bufferSize: 1,
+      bufferInterval: Duration.seconds(60),
+      infrequentAccessAfter: Duration.days(30),
+      expireAfter: Duration.days(90),
+    },
+  },
+  uat: {
+    ...base('uat'),
+    timeZone: 'Asia/Shanghai',
+    removalPolicy: RemovalPolicy.DESTROY,
+    logRetention: RetentionDays.ONE_MONTH,
+    stream: { capacity: { mode: 'PROVISIONED', shardCount: 2 }, retention: Duration.hours(48) },
+    ingest: {
+      throttleRateLimit: 200,
+      throttleBurstLimit: 400,
+      maxEventsPerRequest: 500,
+      maxBodyBytes: 1024 * 1024,
+      pseudonymize: true,
+      pseudonymizedProps: ['phone', 'email'],
+      memorySize: 1024,
+    },
+    lake: {
+      bufferSize: 64,
+      bufferInterval: Duration.seconds(300),
+      infrequentAccessAfter: Duration.days(30),
+      expireAfter: Duration.days(180),
+    },
+  },
+  prod: {
+    ...base('prod'),
+    timeZone: 'Asia/Shanghai',
+    removalPolicy: RemovalPolicy.RETAIN,
+    logRetention: RetentionDays.SIX_MONTHS,
+    stream: { capacity: { mode: 'ON_DEMAND' }, retention: Duration.days(7) },
+    ingest: {
+      throttleRateLimit: 2000,
+      throttleBurstLimit: 5000,
+      maxEventsPerRequest: 500,
+      maxBodyBytes: 1024 * 1024,
+      pseudonymize: true,
+      pseudonymizedProps: ['phone', 'email'],
+      memorySize: 1024,
+    },
+    lake: {
+      bufferSize: 128,
+      bufferInterval: Duration.seconds(300),
+      infrequentAccessAfter: Duration.days(30),
+      glacierAfter: Duration.days(180),
+    },
+  },
+};
+
+/** Thrown when `-c stage=…` names no known stage. */
+export class UnknownStageError extends Error {
+  constructor(name: string) {
+    super(`Unknown stage "${name}". Valid stages: ${STAGE_NAMES.join(', ')} (choose with -c stage=NAME).`);
+    this.name = 'UnknownStageError';
+  }
+}
+
+/** Returns the config of the named stage (default `dev`); throws UnknownStageError for any other name. */
+export function stageConfig(name: string | undefined): StageConfig {
+  const stage = name ?? 'dev';
+  if (!(STAGE_NAMES as readonly string[]).includes(stage)) throw new UnknownStageError(stage);
+  const config = STAGES[stage as StageName];
+  if (config.ingest.maxEventsPerRequest < 1 || config.ingest.maxEventsPerRequest > 500) {
+    throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
+  }
+  return config;
+}
