@@ -1,0 +1,128 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { AppFunction } from './app-function';
+
+export interface IngestApiProps {
+  /** Accepted events are written here. */
+  readonly stream: kinesis.IStream;
+  /** API Gateway stage name (part of the URL). */
+  readonly stageName: string;
+  /** IANA zone for event times without an offset. */
+  readonly timeZone: string;
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  readonly maxEventsPerRequest: number;
+  readonly maxBodyBytes: number;
+  /** When set, `userId` and `pseudonymizedProps` are replaced by a keyed HMAC with this secret's value. @default - no pseudonymization */
+  readonly pseudonymKey?: secretsmanager.ISecret;
+  /** @default - none */
+  readonly pseudonymizedProps?: readonly string[];
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Of the log groups. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The ingest API: a REST API with `POST /v1/events` and `POST /v1/paths` behind an API key and
+ * a usage plan with the stage's throttling, access-logged, proxying to the ingest Lambda which
+ * validates, normalises, pseudonymizes and writes to the stream.
+ */
+export class IngestApi extends Construct {
+  public readonly api: apigw.RestApi;
+  public readonly apiKey: apigw.IApiKey;
+  public readonly usagePlan: apigw.UsagePlan;
+  public readonly handler: AppFunction;
+  /** `/v1` resource, for further routes (the read API) to hang under. */
+  public readonly v1: apigw.IResource;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.handler = new AppFunction(this, 'Handler', {
+      entry: 'lambdas/ingest/handler.ts',
+      serviceName: 'ingest',
+      memorySize: props.memorySize ?? 512,
+      logRetention,
+      removalPolicy,
+      environment: {
+        STREAM_NAME: props.stream.streamName,
+        TIME_ZONE: props.timeZone,
+        MAX_EVENTS_PER_REQUEST: String(props.maxEventsPerRequest),
+        MAX_BODY_BYTES: String(props.maxBodyBytes),
+        PSEUDONYMIZE: String(props.pseudonymKey !== undefined),
+        PSEUDONYMIZED_PROPS: (props.pseudonymizedProps ?? []).join(','),
+        ...(props.pseudonymKey ? { PSEUDONYM_SECRET_ARN: props.pseudonymKey.secretArn } : {}),
+      },
+    });
+    props.stream.grantWrite(this.handler.role);
+    props.pseudonymKey?.grantRead(this.handler.role);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: 'User-behaviour analytics: event ingest',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: removalPolicy,
+      deployOptions: {
+        stageName: props.stageName,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        throttlingRateLimit: props.throttleRateLimit,
+        throttlingBurstLimit: props.throttleBurstLimit,
+      },
+      defaultMethodOptions: { apiKeyRequired: true },
+    });
+
+    this.apiKey = this.api.addApiKey('ApiKey', { description: 'Producer key for the ingest API' });
+    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+      description: 'Throttling of producers',
+      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+    });
+    this.usagePlan.addApiKey(this.apiKey);
+    this.usagePlan.addApiStage({ stage: this.api.deploymentStage });
+
+    const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
+    this.v1 = this.api.root.addResource('v1');
+    const methods = [
+      this.v1.addResource('events').addMethod('POST', integration),
+      this.v1.addResource('paths').addMethod('POST', integration),
+    ];
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'Bodies are validated per event in the ingest Lambda (zod), because the contract answers 207 with a field and reason for each rejected event; an API Gateway model would reject a whole batch with one generic message.',
+    });
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'Producers are authenticated by API key and throttled by the usage plan; a WAF web ACL can be associated per deployment but is not part of the base cost.',
+    });
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level role API Gateway uses to write execution logs; AWS maintains this policy for exactly that purpose.',
+      });
+    }
+    for (const method of methods) {
+      for (const ruleId of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(method).acknowledge({
+          id: ruleId,
+          reason: 'Ingest callers are servers and apps, not signed-in users: they authenticate with the API key of the usage plan (apiKeyRequired), which also throttles them.',
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, AppProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { addStage, StageStacks } from '../../lib/analytics-app';
+import { stageConfig, StageName } from '../../lib/config/stage-config';
+
+/** Synthesized templates of one stage, built without bundling Lambda code (intent tests need no assets). */
+export interface StageTemplates {
+  readonly stacks: StageStacks;
+  readonly data: Template;
+  readonly ingest: Template;
+}
+
+/**
+ * A fresh app with the same feature flags as `cdk synth` (cdk.json's context), without bundling
+ * Lambda code: intent tests need no assets.
+ */
+export function testApp(props: AppProps = {}): App {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  return new App({ ...props, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...props.context } });
+}
+
+/** Builds the named stage into a fresh app and returns its templates. */
+export function synthStage(stage: StageName): StageTemplates {
+  const app = testApp();
+  const stacks = addStage(app, stageConfig(stage));
+  return { stacks, data: Template.fromStack(stacks.data), ingest: Template.fromStack(stacks.ingest) };
+}
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** All IAM policy statements of the resources of the given type in a template, flattened. */
+export function policyStatements(template: Template, type = 'AWS::IAM::Policy'): Array<Record<string, Json>> {
+  const out: Array<Record<string, Json>> = [];
+  for (const resource of Object.values(template.findResources(type))) {
+    const doc = (resource.Properties as { PolicyDocument: { Statement: Array<Record<string, Json>> } }).PolicyDocument;
+    out.push(...doc.Statement);
+  }
+  return out;
+}
+
+/** A statement's actions as an array. */
+export function actionsOf(statement: Record<string, Json>): string[] {
+  const a = statement.Action;
+  return (Array.isArray(a) ? a : [a]).map(String);
+}
