@@ -1,0 +1,174 @@
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import {
+  ApiRoute,
+  fromProxyResult,
+  GATEWAY_RESPONSES,
+  gatewayResponse,
+  matchRoute,
+  MAX_PAYLOAD_BYTES,
+  OutgoingResponse,
+  TokenBucket,
+  toProxyEvent,
+} from './proxy';
+
+/** What invoking the integration's function gave: its payload, or a function error/timeout. */
+export type IntegrationOutcome = { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly timedOut: boolean; readonly message: string };
+
+/** An API key the stand-in accepts, with the usage-plan throttle that applies to it. */
+export interface LocalApiKey {
+  readonly id: string;
+  readonly value: string;
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+/** One deployed stage of a REST API, as the template declares it. */
+export interface LocalRestApiOptions {
+  readonly restApiId: string;
+  readonly stageName: string;
+  readonly accountId: string;
+  readonly routes: readonly ApiRoute[];
+  readonly apiKeys: readonly LocalApiKey[];
+  /** Stage-level default throttle (all callers together). */
+  readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Integration timeout. @default 29 000 ms (the REST API default) */
+  readonly integrationTimeoutMs?: number;
+  readonly invoke: (functionName: string, event: APIGatewayProxyEvent) => Promise<IntegrationOutcome>;
+  readonly log?: (line: string) => void;
+}
+
+/** A running local REST API. */
+export interface LocalRestApi {
+  /** Base URL of the stage, e.g. `http://127.0.0.1:8787/dev`. */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Handles one request the way API Gateway's REST API stage would; never throws. */
+export async function handleRequest(
+  options: LocalRestApiOptions,
+  buckets: { stage?: TokenBucket; perKey: Map<string, TokenBucket> },
+  req: { method: string; url: string; rawHeaders: string[]; body: Buffer; sourceIp: string; apiKey?: string },
+): Promise<OutgoingResponse> {
+  const url = new URL(req.url, 'http://localhost');
+  const prefix = `/${options.stageName}`;
+  if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) {
+    return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
+  }
+  const path = url.pathname.slice(prefix.length) || '/';
+  const match = matchRoute(options.routes, req.method, path);
+  if (!match) return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
+
+  let key: LocalApiKey | undefined;
+  if (match.route.apiKeyRequired) {
+    key = options.apiKeys.find((k) => k.value === req.apiKey);
+    if (!key) return gatewayResponse(GATEWAY_RESPONSES.forbidden.statusCode, GATEWAY_RESPONSES.forbidden.message);
+  }
+  if (req.body.length > MAX_PAYLOAD_BYTES) return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
+  if (key?.throttle) {
+    let bucket = buckets.perKey.get(key.id);
+    if (!bucket) {
+      bucket = new TokenBucket(key.throttle.rateLimit, key.throttle.burstLimit);
+      buckets.perKey.set(key.id, bucket);
+    }
+    if (!bucket.take()) return gatewayResponse(GATEWAY_RESPONSES.throttled.statusCode, GATEWAY_RESPONSES.throttled.message);
+  }
+  if (buckets.stage && !buckets.stage.take()) return gatewayResponse(GATEWAY_RESPONSES.throttled.statusCode, GATEWAY_RESPONSES.throttled.message);
+
+  const event = toProxyEvent(
+    {
+      method: req.method,
+      path,
+      stageName: options.stageName,
+      restApiId: options.restApiId,
+      accountId: options.accountId,
+      rawHeaders: req.rawHeaders,
+      query: url.searchParams,
+      body: req.body,
+      sourceIp: req.sourceIp,
+      apiKey: key?.value,
+      apiKeyId: key?.id,
+      now: new Date(),
+    },
+    match,
+  );
+  const timeoutMs = options.integrationTimeoutMs ?? 29_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([options.invoke(match.route.functionName, event), timeout]);
+    if (outcome === 'timeout') {
+      return gatewayResponse(GATEWAY_RESPONSES.integrationTimeout.statusCode, GATEWAY_RESPONSES.integrationTimeout.message);
+    }
+    if (!outcome.ok) {
+      options.log?.(`${req.method} ${path}: function ${match.route.functionName} failed: ${outcome.message}`);
+      return outcome.timedOut
+        ? gatewayResponse(GATEWAY_RESPONSES.integrationTimeout.statusCode, GATEWAY_RESPONSES.integrationTimeout.message)
+        : gatewayResponse(GATEWAY_RESPONSES.integrationFailure.statusCode, GATEWAY_RESPONSES.integrationFailure.message);
+    }
+    return fromProxyResult(outcome.payload);
+  } catch (error) {
+    options.log?.(`${req.method} ${path}: invoke failed: ${(error as Error).message}`);
+    return gatewayResponse(GATEWAY_RESPONSES.integrationFailure.statusCode, GATEWAY_RESPONSES.integrationFailure.message);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Serves a REST API stage on loopback: routes from the template, API-key check, usage-plan and
+ * stage throttling, the 10 MB payload limit, and Lambda proxy integration. Rejects if the
+ * port is taken.
+ */
+export async function startRestApi(options: LocalRestApiOptions, port: number, host = '127.0.0.1'): Promise<LocalRestApi> {
+  const buckets = {
+    stage: options.stageThrottle ? new TokenBucket(options.stageThrottle.rateLimit, options.stageThrottle.burstLimit) : undefined,
+    perKey: new Map<string, TokenBucket>(),
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_PAYLOAD_BYTES + 1) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      void handleRequest(options, buckets, {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        apiKey: header(req, 'x-api-key'),
+      }).then((response) => {
+        res.writeHead(response.statusCode, { ...response.headers, 'x-amzn-requestid': randomUUID() });
+        res.end(response.body);
+      });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actual}/${options.stageName}`,
+    port: actual,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,121 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ApiRoute, fromProxyResult, matchRoute, MAX_PAYLOAD_BYTES, TokenBucket } from '../../../local/apigateway/proxy';
+import { IntegrationOutcome, LocalRestApiOptions, startRestApi } from '../../../local/apigateway/server';
+
+const route = (resourcePath: string, httpMethod = 'POST', apiKeyRequired = true): ApiRoute => ({ resourcePath, httpMethod, apiKeyRequired, functionName: `fn${resourcePath}` });
+
+describe('matchRoute', () => {
+  const routes = [route('/v1/events'), route('/v1/paths'), route('/v1/items/{id}', 'GET'), route('/v1/items/latest', 'GET'), route('/files/{proxy+}', 'ANY')];
+
+  it('matches literal resources and methods', () => {
+    expect(matchRoute(routes, 'POST', '/v1/events')?.route.resourcePath).toBe('/v1/events');
+    expect(matchRoute(routes, 'GET', '/v1/events')).toBeUndefined();
+    expect(matchRoute(routes, 'POST', '/v1/events/extra')).toBeUndefined();
+    expect(matchRoute(routes, 'POST', '/v1')).toBeUndefined();
+  });
+
+  it('prefers a literal segment over a parameter and decodes parameters', () => {
+    expect(matchRoute(routes, 'GET', '/v1/items/latest')?.route.resourcePath).toBe('/v1/items/latest');
+    expect(matchRoute(routes, 'GET', '/v1/items/a%20b')).toEqual({ route: routes[2], pathParameters: { id: 'a b' } });
+  });
+
+  it('lets a greedy parameter take the rest of the path, for any method', () => {
+    expect(matchRoute(routes, 'DELETE', '/files/a/b/c')?.pathParameters).toEqual({ proxy: 'a/b/c' });
+    expect(matchRoute(routes, 'GET', '/files')).toBeUndefined();
+  });
+});
+
+describe('fromProxyResult', () => {
+  it('maps status, headers and body, decoding base64 bodies', () => {
+    const r = fromProxyResult({ statusCode: 207, headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true });
+    expect(r.statusCode).toBe(207);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.body.toString()).toBe('{"a":1}');
+  });
+
+  it.each([[undefined], [null], ['text'], [{ body: 'x' }], [{ statusCode: '200' }], [{ statusCode: 200, body: {} }]])('answers 502 for a malformed result %j', (result) => {
+    expect(fromProxyResult(result).statusCode).toBe(502);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows the burst, then the rate', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 3, () => now);
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    now += 100; // 0.1 s at 10/s = one token
+    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+  });
+});
+
+describe('local REST API', () => {
+  const seen: APIGatewayProxyEvent[] = [];
+  let outcome: IntegrationOutcome = { ok: true, payload: { statusCode: 200, body: '{"ok":true}' } };
+  const options: LocalRestApiOptions = {
+    restApiId: 'api1',
+    stageName: 'dev',
+    accountId: '000000000000',
+    routes: [route('/v1/events'), route('/v1/public', 'GET', false)],
+    apiKeys: [{ id: 'key1', value: 'secret-key', throttle: { rateLimit: 1, burstLimit: 2 } }],
+    invoke: async (_name, event) => {
+      seen.push(event);
+      return outcome;
+    },
+  };
+  let base: string;
+  let stop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const api = await startRestApi(options, 0);
+    base = api.url;
+    stop = api.stop;
+  });
+  afterAll(async () => stop());
+  beforeEach(() => {
+    seen.length = 0;
+    outcome = { ok: true, payload: { statusCode: 200, body: '{"ok":true}' } };
+  });
+
+  it('needs the API key where the method requires one, and knows only declared routes', async () => {
+    expect((await fetch(`${base}/v1/events`, { method: 'POST', body: '{}' })).status).toBe(403);
+    expect((await fetch(`${base}/v1/events`, { method: 'POST', body: '{}', headers: { 'x-api-key': 'wrong' } })).status).toBe(403);
+    const unknown = await fetch(`${base}/v1/nothing`, { headers: { 'x-api-key': 'secret-key' } });
+    expect(unknown.status).toBe(403);
+    expect(await unknown.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(seen).toHaveLength(0);
+  });
+
+  it('passes a proxy event with path, query, headers and body, and returns what the function answers', async () => {
+    outcome = { ok: true, payload: { statusCode: 201, headers: { 'x-test': 'yes' }, body: 'made' } };
+    const res = await fetch(`${base}/v1/public?x=1&x=2`, { headers: { 'x-custom': 'c' } });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-test')).toBe('yes');
+    expect(await res.text()).toBe('made');
+    expect(seen[0]).toMatchObject({
+      resource: '/v1/public',
+      path: '/v1/public',
+      httpMethod: 'GET',
+      queryStringParameters: { x: '2' },
+      multiValueQueryStringParameters: { x: ['1', '2'] },
+      body: null,
+      isBase64Encoded: false,
+      requestContext: { stage: 'dev', path: '/dev/v1/public', resourcePath: '/v1/public', apiId: 'api1' },
+    });
+    expect(seen[0].headers['x-custom']).toBe('c');
+  });
+
+  it('answers 502 when the function fails, and 413 above 10 MB', async () => {
+    outcome = { ok: false, timedOut: false, message: 'boom' };
+    expect((await fetch(`${base}/v1/public`)).status).toBe(502);
+    const big = await fetch(`${base}/v1/events`, { method: 'POST', body: Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), headers: { 'x-api-key': 'secret-key' } });
+    expect(big.status).toBe(413);
+  });
+
+  it('throttles a key at its usage plan (burst 2, then 429)', async () => {
+    const post = () => fetch(`${base}/v1/events`, { method: 'POST', body: '{"events":[]}', headers: { 'x-api-key': 'secret-key', 'content-type': 'application/json' } });
+    const statuses = [(await post()).status, (await post()).status, (await post()).status];
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(seen[0].requestContext.identity.apiKeyId).toBe('key1');
+    expect(seen[0].body).toBe('{"events":[]}');
+  });
+});
