@@ -36,7 +36,7 @@ export const eventInputSchema = z
     path: z.string().min(1, 'must not be empty').max(EVENT_LIMITS.pathLength, `must be at most ${EVENT_LIMITS.pathLength} characters`).optional(),
     errorMsg: z.string().max(EVENT_LIMITS.errorMsgLength, `must be at most ${EVENT_LIMITS.errorMsgLength} characters`).optional(),
     props: z
-      .record(z.string().min(1).max(EVENT_LIMITS.propKeyLength, `keys must be at most ${EVENT_LIMITS.propKeyLength} characters`), propValue)
+      .record(z.string().min(1, 'keys must not be empty').max(EVENT_LIMITS.propKeyLength, `keys must be at most ${EVENT_LIMITS.propKeyLength} characters`), propValue)
       .refine((p) => Object.keys(p).length <= EVENT_LIMITS.propsKeys, `must have at most ${EVENT_LIMITS.propsKeys} keys`)
       .optional(),
   })

@@ -1,0 +1,205 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { assembleResults, eventItems, failureCodes, pathItems, toPublishable } from './batch';
+import { loadConfig, type IngestConfig } from './config';
+import { errorResponse, ingestResponse, readJsonBody, routeOf } from './http';
+import { extractPathDocuments } from './paths';
+import { parsePseudonymKey } from './pseudonymize';
+import { publishEvents } from './publish';
+import { checkEvents, extractEvents } from './validate';
+
+/** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
+export interface IngestLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** How publishing retries (see `PublishOptions`); `budgetMs` bounds the time spent retrying per request. */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly budgetMs: number;
+}
+
+/** Everything the handler needs from outside; tests pass fakes. */
+export interface IngestDeps {
+  readonly config: IngestConfig;
+  readonly kinesis: KinesisClient;
+  /** The HMAC key; called only when pseudonymization is on, may cache, rejects when it cannot be read. */
+  readonly pseudonymKey: () => Promise<Uint8Array>;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly logger: IngestLogger;
+  /** @default DEFAULT_RETRY */
+  readonly retry?: RetryPolicy;
+}
+
+/** The Lambda function's shape: a REST API proxy event in, a proxy result out. */
+export type IngestHandler = (event: APIGatewayProxyEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<APIGatewayProxyResult>;
+
+/** Five PutRecords calls per chunk, backoff 100 ms doubling to 2 s, within 10 s (API Gateway gives up at 29 s). */
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, budgetMs: 10_000 };
+
+/** Time kept back from the Lambda's remaining time for the last call and the response. */
+const RESERVE_MS = 6_000;
+
+/**
+ * Builds the ingest handler over `deps`: routes, reads the body, validates and normalises each
+ * event, pseudonymizes, publishes to Kinesis and answers per event (see `ingestResponse`).
+ * Never throws for a bad request; answers 503 when the pseudonym key cannot be read.
+ */
+export function createHandler(deps: IngestDeps): IngestHandler {
+  const { config, logger } = deps;
+  const retry = deps.retry ?? DEFAULT_RETRY;
+
+  return async (event, context) => {
+    const startedAt = deps.now().getTime();
+    const requestId = event.requestContext?.requestId;
+
+    const routed = routeOf(event);
+    if (!routed.ok) return routed.response;
+    const route = routed.route;
+
+    const body = readJsonBody(event, config.maxBodyBytes);
+    if (!body.ok) {
+      logger.info('request refused', { requestId, route, status: body.response.statusCode });
+      return body.response;
+    }
+
+    const extracted = route === 'events' ? extractEvents(body.value, config.maxEventsPerRequest) : extractPathDocuments(body.value, config.maxEventsPerRequest);
+    if (!extracted.ok) {
+      logger.info('request refused', { requestId, route, status: 400, field: extracted.error.field });
+      return errorResponse(400, extracted.error);
+    }
+
+    let key: Uint8Array | undefined;
+    if (config.pseudonymization !== undefined) {
+      try {
+        key = await deps.pseudonymKey();
+      } catch (error) {
+        // Name and message only: neither SDK errors nor parsePseudonymKey's carry the secret's value.
+        const cause = error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError' };
+        logger.error('pseudonym key unavailable', { requestId, route, ...cause });
+        return errorResponse(503, { field: '', reason: 'pseudonymization key unavailable; retry later' }, { 'retry-after': '1' });
+      }
+    }
+
+    const items = 'events' in extracted ? eventItems(extracted.events) : pathItems(extracted.documents, config.timeZone, key);
+    const checked = checkEvents(
+      items.map((item) => item.pending),
+      config.timeZone,
+    );
+    const pseudonymization = key !== undefined && config.pseudonymization !== undefined ? { key, props: config.pseudonymization.props } : undefined;
+    const publishable = toPublishable(checked, deps.now(), pseudonymization);
+
+    // A stand-in runtime may pass no context, or one without the clock: then only the budget bounds retries.
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
+    const budget = Math.max(0, Math.min(retry.budgetMs, remaining - RESERVE_MS));
+    const report =
+      publishable.length === 0
+        ? { outcomes: [], calls: 0 }
+        : await publishEvents(
+            deps.kinesis,
+            publishable.map((entry) => entry.event),
+            {
+              streamName: config.streamName,
+              maxAttempts: retry.maxAttempts,
+              baseDelayMs: retry.baseDelayMs,
+              maxDelayMs: retry.maxDelayMs,
+              deadline: deps.now().getTime() + budget,
+              now: () => deps.now().getTime(),
+              sleep: deps.sleep,
+              random: deps.random,
+            },
+          );
+
+    const results = assembleResults(items, checked, publishable, report.outcomes);
+    const response = ingestResponse(results);
+    const errorCodes = failureCodes(report.outcomes);
+    const streamFailures = Object.values(errorCodes).reduce((sum, count) => sum + count, 0);
+    const attributes = {
+      requestId,
+      route,
+      status: response.statusCode,
+      events: results.length,
+      accepted: results.filter((result) => result.status === 'accepted').length,
+      invalid: checked.filter(({ check }) => !check.ok).length,
+      streamFailures,
+      putRecordsCalls: report.calls,
+      durationMs: deps.now().getTime() - startedAt,
+    };
+    if (streamFailures > 0) logger.warn('events not written to the stream', { ...attributes, errorCodes });
+    else logger.info('request handled', attributes);
+    return response;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Production wiring: one logger and one Kinesis client per container, configuration read once.
+
+const logger = new Logger();
+
+/**
+ * HTTP/1.1 handler: right on AWS, and what kinesalite speaks locally. Endpoints come from the
+ * SDK's own `AWS_ENDPOINT_URL_KINESIS`. The SDK does not retry by itself (`maxAttempts: 1`):
+ * `publishEvents` owns retries, per failed entry and within the request's time budget.
+ */
+const kinesis = new KinesisClient({
+  requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, requestTimeout: 5_000 }),
+  maxAttempts: 1,
+});
+
+/** Runs `load` once; a failure is not cached, so the next call tries again. */
+function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
+  let cached: Promise<T> | undefined;
+  return () => {
+    cached ??= load().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
+    return cached;
+  };
+}
+
+/** The production dependencies, from `process.env`; throws when the configuration is invalid. */
+function defaultDeps(): IngestDeps {
+  const config = loadConfig(process.env);
+  const secretArn = config.pseudonymization?.secretArn;
+  return {
+    config,
+    kinesis,
+    pseudonymKey: onceSucceeded(async () => {
+      if (secretArn === undefined) throw new Error('pseudonymization is off');
+      // Read once per container (cached here for its lifetime); the value is never logged.
+      const secret = await getSecret(secretArn);
+      if (secret === undefined) throw new Error('pseudonym secret has no value');
+      return parsePseudonymKey(secret);
+    }),
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    logger,
+  };
+}
+
+let live: IngestHandler | undefined;
+
+/** The Lambda entry point (`POST /v1/events`, `POST /v1/paths`); throws only when the configuration is invalid. */
+export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+  if (context !== undefined) logger.addContext(context);
+  if (live === undefined) {
+    try {
+      live = createHandler(defaultDeps());
+    } catch (error) {
+      logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+  return live(event, context);
+};

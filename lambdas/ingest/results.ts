@@ -1,0 +1,39 @@
+/**
+ * Why one event was not accepted. `field` is the path of the offending value (`userId`,
+ * `props.amount`, `el[3].ct`, an unknown key's name), `""` when the problem is not one field's
+ * (the event is not an object, or the stream refused it). `retryable` is true when sending the
+ * same event again later may succeed (the stream failed), false when the event must be fixed.
+ */
+export interface FieldError {
+  readonly field: string;
+  readonly reason: string;
+  readonly retryable: boolean;
+}
+
+/** A validation problem with a field: never retryable. */
+export const invalid = (field: string, reason: string): FieldError => ({ field, reason, retryable: false });
+
+/**
+ * One entry of the response's `results`, in request order. `index` is the position among the
+ * request's events (for `/v1/paths`, among all expanded path elements), so clients can match
+ * results even when `eventId` is missing (`null`). A rejected entry carries `error` (its first
+ * problem) and `errors` (every problem found, `errors[0]` being `error`).
+ */
+export interface EventResult {
+  readonly index: number;
+  readonly eventId: string | null;
+  readonly status: 'accepted' | 'rejected';
+  readonly error?: FieldError;
+  readonly errors?: readonly FieldError[];
+  /** `/v1/paths` only: the document's position in the request. */
+  readonly document?: number;
+  /** `/v1/paths` only: the element's position in its document's `el`, as posted. */
+  readonly element?: number;
+}
+
+/** The response body of `POST /v1/events` and `POST /v1/paths` once the body has been read. */
+export interface IngestResponse {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly results: readonly EventResult[];
+}
