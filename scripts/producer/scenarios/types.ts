@@ -1,0 +1,31 @@
+import type { EventInput } from '../../../lambdas/shared/event';
+import type { Rng } from '../rng';
+
+/** What every scenario generator is given: its own seeded PRNG and the run's settings. */
+export interface ScenarioContext {
+  /** The scenario's private random stream; the only source of randomness it may use. */
+  readonly rng: Rng;
+  /** IANA zone for local-time fields (seed 003's 17-digit times, seed 004's month/day). */
+  readonly timeZone: string;
+  /** Target events per second; lets a scenario spread per-minute quotas (alerts) and size pools. */
+  readonly rate: number;
+}
+
+/** A stateful stream of v1 events; `next` is called once per event with that event's clock time. */
+export interface ScenarioGenerator {
+  next(nowMs: number): EventInput;
+}
+
+/** A named, pure event generator (no I/O, no wall clock, no global randomness). */
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** `props` keys the ground truth counts values of (`byDimension`). */
+  readonly dimensions: readonly string[];
+  create(ctx: ScenarioContext): ScenarioGenerator;
+}
+
+/** A producer-made unique event id: `<prefix>-<24 hex>` from the scenario's PRNG. */
+export function newEventId(rng: Rng, prefix: string): string {
+  return `${prefix}-${rng.hex(24)}`;
+}
