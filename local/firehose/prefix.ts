@@ -1,0 +1,318 @@
+import { randomUUID } from 'crypto';
+import { DateTime } from 'luxon';
+
+/**
+ * Firehose's S3 key prefixes: `!{timestamp:<Java DateTimeFormatter pattern>}`,
+ * `!{firehose:random-string}` and `!{firehose:error-output-type}`, with the semantic rules of the
+ * Firehose developer guide ("Custom prefixes for Amazon S3 objects"). Firehose rejects a prefix
+ * that breaks those rules when the delivery stream is created, so here a bad prefix is a
+ * configuration error raised before any record is read — not a runtime fallback to the error prefix.
+ */
+
+/** Raised for a prefix or pattern Firehose would reject (or this stand-in cannot evaluate). */
+export class FirehosePrefixError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FirehosePrefixError';
+  }
+}
+
+// ------------------------------------------------------------------ Java DateTimeFormatter subset
+
+type PatternToken = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'field'; readonly letter: string; readonly count: number };
+
+/** Highest repeat count Java accepts per supported pattern letter. */
+const MAX_COUNT: Readonly<Record<string, number>> = {
+  y: 19, u: 19, M: 5, L: 5, d: 2, D: 3, H: 2, h: 2, k: 2, K: 2, m: 2, s: 2, S: 9, a: 1, E: 5, Z: 5, X: 5, x: 5, V: 2,
+};
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** Splits a Java DateTimeFormatter pattern into literals and fields; throws for what Java rejects or this subset lacks. */
+export function compileDatePattern(pattern: string): PatternToken[] {
+  const tokens: PatternToken[] = [];
+  const literal = (text: string): void => {
+    const last = tokens[tokens.length - 1];
+    if (last?.kind === 'literal') tokens[tokens.length - 1] = { kind: 'literal', text: last.text + text };
+    else tokens.push({ kind: 'literal', text });
+  };
+  let i = 0;
+  while (i < pattern.length) {
+    const c = pattern[i];
+    if (c === "'") {
+      if (pattern[i + 1] === "'") {
+        literal("'");
+        i += 2;
+        continue;
+      }
+      let text = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= pattern.length) throw new FirehosePrefixError(`timestamp pattern "${pattern}": unterminated quote`);
+        if (pattern[j] === "'") {
+          if (pattern[j + 1] === "'") {
+            text += "'";
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        text += pattern[j++];
+      }
+      literal(text);
+      i = j + 1;
+      continue;
+    }
+    if (/[A-Za-z]/.test(c)) {
+      let j = i;
+      while (pattern[j] === c) j++;
+      const count = j - i;
+      const max = MAX_COUNT[c];
+      if (max === undefined) {
+        throw new FirehosePrefixError(
+          `timestamp pattern "${pattern}": pattern letter '${c}' is not supported by the local Firehose stand-in (supported: ${Object.keys(MAX_COUNT).join(' ')})`,
+        );
+      }
+      if (count > max || (c === 'V' && count !== 2)) throw new FirehosePrefixError(`timestamp pattern "${pattern}": too many pattern letters: ${c}`);
+      tokens.push({ kind: 'field', letter: c, count });
+      i = j;
+      continue;
+    }
+    if (c === '[' || c === ']') {
+      // optional sections: every field is available on a zoned date-time, so their content always prints
+      i++;
+      continue;
+    }
+    if (c === '{' || c === '}' || c === '#') throw new FirehosePrefixError(`timestamp pattern "${pattern}": '${c}' is reserved`);
+    literal(c);
+    i++;
+  }
+  return tokens;
+}
+
+function pad(n: number, width: number): string {
+  const s = String(Math.abs(n)).padStart(width, '0');
+  return n < 0 ? `-${s}` : s;
+}
+
+function offsetText(minutes: number, colon: boolean, withMinutes: 'always' | 'nonzero', zeroAsZ: boolean): string {
+  if (minutes === 0 && zeroAsZ) return 'Z';
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  const hh = pad(Math.floor(abs / 60), 2);
+  const mm = pad(abs % 60, 2);
+  if (withMinutes === 'nonzero' && abs % 60 === 0) return `${sign}${hh}`;
+  return `${sign}${hh}${colon ? ':' : ''}${mm}`;
+}
+
+function formatField(t: DateTime, letter: string, count: number): string {
+  switch (letter) {
+    case 'y':
+    case 'u':
+      return count === 2 ? pad(t.year % 100, 2) : pad(t.year, count);
+    case 'M':
+    case 'L':
+      if (count <= 2) return pad(t.month, count);
+      return count === 3 ? MONTHS[t.month - 1].slice(0, 3) : count === 4 ? MONTHS[t.month - 1] : MONTHS[t.month - 1][0];
+    case 'd':
+      return pad(t.day, count);
+    case 'D':
+      return pad(t.ordinal, count);
+    case 'H':
+      return pad(t.hour, count);
+    case 'k':
+      return pad(t.hour === 0 ? 24 : t.hour, count);
+    case 'K':
+      return pad(t.hour % 12, count);
+    case 'h':
+      return pad(t.hour % 12 === 0 ? 12 : t.hour % 12, count);
+    case 'm':
+      return pad(t.minute, count);
+    case 's':
+      return pad(t.second, count);
+    case 'S':
+      return pad(t.millisecond, 3).padEnd(9, '0').slice(0, count);
+    case 'a':
+      return t.hour < 12 ? 'AM' : 'PM';
+    case 'E':
+      return count <= 3 ? DAYS[t.weekday - 1].slice(0, 3) : count === 4 ? DAYS[t.weekday - 1] : DAYS[t.weekday - 1][0];
+    case 'Z':
+      if (count <= 3) return offsetText(t.offset, false, 'always', false);
+      if (count === 4) return t.offset === 0 ? 'GMT' : `GMT${offsetText(t.offset, true, 'always', false)}`;
+      return offsetText(t.offset, true, 'always', true);
+    case 'X':
+    case 'x': {
+      const z = letter === 'X';
+      if (count === 1) return offsetText(t.offset, false, 'nonzero', z);
+      return offsetText(t.offset, count === 3 || count === 5, 'always', z);
+    }
+    case 'V':
+      return t.zoneName ?? 'UTC';
+    default:
+      throw new FirehosePrefixError(`pattern letter '${letter}' is not supported`);
+  }
+}
+
+/** Checks that `timeZone` is a zone name Firehose/IANA knows; throws otherwise. */
+export function assertTimeZone(timeZone: string): void {
+  if (!DateTime.now().setZone(timeZone).isValid) throw new FirehosePrefixError(`unknown time zone "${timeZone}" (CustomTimeZone)`);
+}
+
+/** Formats `time` with a Java DateTimeFormatter pattern in `timeZone` (default UTC). */
+export function formatJavaDate(pattern: string | readonly PatternToken[], time: Date | number, timeZone = 'UTC'): string {
+  const tokens = typeof pattern === 'string' ? compileDatePattern(pattern) : pattern;
+  const t = DateTime.fromMillis(typeof time === 'number' ? time : time.getTime(), { zone: timeZone });
+  if (!t.isValid) throw new FirehosePrefixError(`unknown time zone "${timeZone}" (CustomTimeZone)`);
+  return tokens.map((tok) => (tok.kind === 'literal' ? tok.text : formatField(t, tok.letter, tok.count))).join('');
+}
+
+// ------------------------------------------------------------------ prefixes
+
+export type PrefixPart =
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'timestamp'; readonly pattern: string; readonly tokens: readonly PatternToken[] }
+  | { readonly kind: 'random-string' }
+  | { readonly kind: 'error-output-type' };
+
+/** A parsed prefix, ready to evaluate. */
+export interface CompiledPrefix {
+  readonly source: string;
+  readonly parts: readonly PrefixPart[];
+}
+
+/** Longest evaluated prefix Firehose allows. */
+export const MAX_EVALUATED_PREFIX = 512;
+
+const DEFAULT_TIME_PATTERN = 'yyyy/MM/dd/HH/';
+
+function parsePrefix(text: string, field: 'Prefix' | 'ErrorOutputPrefix'): PrefixPart[] {
+  const parts: PrefixPart[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const start = text.indexOf('!{', i);
+    if (start < 0) {
+      parts.push({ kind: 'literal', text: text.slice(i) });
+      break;
+    }
+    if (start > i) parts.push({ kind: 'literal', text: text.slice(i, start) });
+    const end = text.indexOf('}', start + 2);
+    if (end < 0) throw new FirehosePrefixError(`${field} "${text}": the sequence !{ may only start a !{namespace:value} expression`);
+    const body = text.slice(start + 2, end);
+    const colon = body.indexOf(':');
+    if (colon < 0) throw new FirehosePrefixError(`${field} "${text}": expression !{${body}} must have the form !{namespace:value}`);
+    const ns = body.slice(0, colon);
+    const value = body.slice(colon + 1);
+    if (ns === 'timestamp') {
+      if (value.length === 0) throw new FirehosePrefixError(`${field} "${text}": empty timestamp pattern`);
+      parts.push({ kind: 'timestamp', pattern: value, tokens: compileDatePattern(value) });
+    } else if (ns === 'firehose') {
+      if (value === 'random-string') parts.push({ kind: 'random-string' });
+      else if (value === 'error-output-type') parts.push({ kind: 'error-output-type' });
+      else throw new FirehosePrefixError(`${field} "${text}": unknown firehose namespace value "${value}" (random-string or error-output-type)`);
+    } else if (ns === 'partitionKeyFromQuery' || ns === 'partitionKeyFromLambda') {
+      throw new FirehosePrefixError(`${field} "${text}": ${ns} needs dynamic partitioning, which the local Firehose stand-in does not implement`);
+    } else {
+      throw new FirehosePrefixError(`${field} "${text}": unknown namespace "${ns}" (timestamp, firehose, partitionKeyFromQuery, partitionKeyFromLambda)`);
+    }
+    i = end + 1;
+  }
+  return parts;
+}
+
+const hasExpressions = (parts: readonly PrefixPart[]): boolean => parts.some((p) => p.kind !== 'literal');
+
+/**
+ * Parses and validates `Prefix` and `ErrorOutputPrefix` as Firehose does at creation time, and
+ * applies its defaults: a prefix without a timestamp expression gets `yyyy/MM/dd/HH/` appended;
+ * an omitted ErrorOutputPrefix (allowed only when Prefix has no expressions) becomes
+ * `<Prefix><error-output-type>/yyyy/MM/dd/HH/`, as does a literal ErrorOutputPrefix.
+ */
+export function compilePrefixes(prefix?: string, errorOutputPrefix?: string): { prefix: CompiledPrefix; errorOutputPrefix: CompiledPrefix } {
+  const p = prefix ?? '';
+  const ep = errorOutputPrefix ?? '';
+  const parts = parsePrefix(p, 'Prefix');
+  if (parts.some((x) => x.kind === 'error-output-type')) {
+    throw new FirehosePrefixError(`Prefix "${p}": !{firehose:error-output-type} may only be used in ErrorOutputPrefix`);
+  }
+  const prefixHasExpressions = hasExpressions(parts);
+  const defaultTime: PrefixPart = { kind: 'timestamp', pattern: DEFAULT_TIME_PATTERN, tokens: compileDatePattern(DEFAULT_TIME_PATTERN) };
+  const finalParts = parts.some((x) => x.kind === 'timestamp') ? parts : [...parts, defaultTime];
+
+  let errorParts: PrefixPart[];
+  if (ep === '') {
+    if (prefixHasExpressions) throw new FirehosePrefixError(`ErrorOutputPrefix can't be empty when Prefix "${p}" contains expressions`);
+    errorParts = [...parsePrefix(p, 'Prefix'), { kind: 'error-output-type' }, { kind: 'literal', text: '/' }, defaultTime];
+  } else {
+    const parsed = parsePrefix(ep, 'ErrorOutputPrefix');
+    if (hasExpressions(parsed)) {
+      if (!parsed.some((x) => x.kind === 'error-output-type')) {
+        throw new FirehosePrefixError(`ErrorOutputPrefix "${ep}": an ErrorOutputPrefix with expressions must include !{firehose:error-output-type}`);
+      }
+      errorParts = parsed;
+    } else {
+      errorParts = [...parsed, { kind: 'error-output-type' }, { kind: 'literal', text: '/' }, defaultTime];
+    }
+  }
+  return { prefix: { source: p, parts: finalParts }, errorOutputPrefix: { source: ep, parts: errorParts } };
+}
+
+/** What a prefix is evaluated against. */
+export interface PrefixContext {
+  /** Approximate arrival time of the oldest record in the object. */
+  readonly time: Date | number;
+  /** CustomTimeZone; default UTC. */
+  readonly timeZone?: string;
+  /** For ErrorOutputPrefix: processing-failed, format-conversion-failed, … */
+  readonly errorOutputType?: string;
+  /** Source of `!{firehose:random-string}` values (11 characters each); default random. */
+  readonly randomString?: () => string;
+}
+
+/** An 11-character random string like Firehose's `!{firehose:random-string}` (e.g. `046b6c7f-0b`). */
+export function firehoseRandomString(): string {
+  return randomUUID().slice(0, 11);
+}
+
+/** Evaluates a compiled prefix; every timestamp expression uses the same instant. */
+export function evaluatePrefix(prefix: CompiledPrefix, ctx: PrefixContext): string {
+  const random = ctx.randomString ?? firehoseRandomString;
+  const out = prefix.parts
+    .map((part) => {
+      switch (part.kind) {
+        case 'literal':
+          return part.text;
+        case 'timestamp':
+          return formatJavaDate(part.tokens, ctx.time, ctx.timeZone ?? 'UTC');
+        case 'random-string':
+          return random();
+        case 'error-output-type':
+          if (ctx.errorOutputType === undefined) throw new FirehosePrefixError('!{firehose:error-output-type} needs an error output type');
+          return ctx.errorOutputType;
+      }
+    })
+    .join('');
+  if (out.length > MAX_EVALUATED_PREFIX) {
+    throw new FirehosePrefixError(`prefix "${prefix.source}" evaluates to ${out.length} characters; Firehose allows at most ${MAX_EVALUATED_PREFIX}`);
+  }
+  return out;
+}
+
+/** The object name suffix `<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><extension>`, time in `timeZone`. */
+export function objectKeySuffix(options: {
+  readonly deliveryStreamName: string;
+  readonly version?: number;
+  readonly time: Date | number;
+  readonly timeZone?: string;
+  readonly uuid?: string;
+  readonly extension?: string;
+}): string {
+  const stamp = formatJavaDate('yyyy-MM-dd-HH-mm-ss', options.time, options.timeZone ?? 'UTC');
+  return `${options.deliveryStreamName}-${options.version ?? 1}-${stamp}-${options.uuid ?? randomUUID()}${options.extension ?? ''}`;
+}
+
+/** The file extension of delivered objects: FileExtension if set, else `.gz` for GZIP, else none. */
+export function objectExtension(compression: string, fileExtension?: string): string {
+  if (fileExtension !== undefined && fileExtension !== '') return fileExtension;
+  return compression === 'GZIP' ? '.gz' : '';
+}

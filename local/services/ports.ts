@@ -1,0 +1,114 @@
+import * as http from 'http';
+import * as net from 'net';
+
+/** What every local service launcher returns. */
+export interface RunningService {
+  /** `http://127.0.0.1:<port>` — pass as `endpoint` to SDK clients or `--endpoint-url` to the AWS CLI. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Stops the service; afterwards nothing listens on `port`. */
+  stop(): Promise<void>;
+}
+
+/** The ports the local runtime uses unless told otherwise (those the emulators use by default). */
+export const DEFAULT_PORTS = {
+  kinesis: 4567,
+  s3: 4568,
+  secretsManager: 4584,
+  dynamodb: 8000,
+} as const;
+
+export const LOCAL_HOST = '127.0.0.1';
+
+/** Raised when a port a service needs is taken; the message names the port and what to do. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly host: string,
+    readonly service: string,
+  ) {
+    super(
+      `${service} needs port ${port} on ${host}, but something is already listening there. ` +
+        `Stop that process (find it with \`ss -ltnp 'sport = :${port}'\` or \`lsof -i :${port}\`; ` +
+        `it may be an earlier \`npm start\` still running) or choose another port for ${service}.`,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
+function listenError(err: NodeJS.ErrnoException, port: number, host: string, service: string): Error {
+  if (err.code === 'EADDRINUSE') return new PortInUseError(port, host, service);
+  if (err.code === 'EACCES') {
+    return new Error(`${service} may not listen on port ${port} on ${host} (permission denied); choose a port above 1023`);
+  }
+  return new Error(`${service} cannot listen on ${host}:${port}: ${err.message}`);
+}
+
+/** Fails fast with a {@link PortInUseError} when `port` is already taken on `host`; port 0 always passes. */
+export async function assertPortFree(port: number, service: string, host: string = LOCAL_HOST): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, port, host, service)));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+  // DynamoDB Local listens on every interface: a wildcard listener would not be caught by the probe above.
+  if (await isPortOpen(port, host, 300)) throw new PortInUseError(port, host, service);
+}
+
+/** A port the OS considers free right now (there is a small race until it is used). */
+export async function findFreePort(host: string = LOCAL_HOST): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host }, () => {
+      const addr = probe.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when a TCP connection to `host:port` succeeds within `timeoutMs`. */
+export async function isPortOpen(port: number, host: string = LOCAL_HOST, timeoutMs = 1000): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (open: boolean): void => {
+      socket.removeAllListeners();
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Starts `server` on `host:port` (0 = any free port) and returns the bound port; EADDRINUSE becomes a {@link PortInUseError}. */
+export async function listen(server: net.Server, port: number, service: string, host: string = LOCAL_HOST): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.removeListener('listening', onListening);
+      reject(listenError(err, port, host, service));
+    };
+    const onListening = (): void => {
+      server.removeListener('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+  const addr = server.address();
+  if (typeof addr !== 'object' || addr === null) throw new Error(`${service}: no address after listen`);
+  return addr.port;
+}
+
+/** Closes an HTTP server and drops its open (keep-alive or in-flight) connections. */
+export async function closeHttpServer(server: http.Server): Promise<void> {
+  if (!server.listening) return;
+  await new Promise<void>((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
