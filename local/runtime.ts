@@ -1,0 +1,373 @@
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { restApiModels } from './apigateway/model';
+import { LocalRestApi, startRestApi } from './apigateway/server';
+import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, jsonLinesDestinationFor } from './esm';
+import type { KinesisEventSourceMappingProperties } from './esm/types';
+import { deliveryStreamsFromTemplate, startDeliveryStreams, type RunningDeliveryStreams } from './firehose';
+import { LocalFunction } from './lambda';
+import {
+  assertPortFree,
+  dynamoTablesFromTemplate,
+  findFreePort,
+  findJava,
+  JavaNotFoundError,
+  kinesisStreamsFromTemplate,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  s3BucketsFromTemplate,
+  secretsFromTemplate,
+  startDynamoDb,
+  startKinesis,
+  startS3,
+  startSecretsManager,
+  type RunningDynamoDb,
+  type RunningKinesis,
+  type RunningS3,
+  type RunningSecretsManager,
+} from './services';
+import { ensureSynth } from './synth';
+import {
+  eventSourceMappings,
+  formatUnsupportedReport,
+  lambdaFunctions,
+  loadCloudAssembly,
+  TemplateResolver,
+  unsupportedResourceTypes,
+  type EventSourceMappingSpec,
+  type LambdaFunctionSpec,
+} from './template';
+
+/** Resource types the local runtime brings up, or that need no local counterpart to behave alike. */
+export const SUPPORTED_TYPES = [
+  'AWS::Kinesis::Stream',
+  'AWS::DynamoDB::Table',
+  'AWS::S3::Bucket',
+  'AWS::SecretsManager::Secret',
+  'AWS::Lambda::Function',
+  'AWS::Lambda::EventSourceMapping',
+  'AWS::KinesisFirehose::DeliveryStream',
+  'AWS::ApiGateway::RestApi',
+  'AWS::ApiGateway::Resource',
+  'AWS::ApiGateway::Method',
+  'AWS::ApiGateway::Deployment',
+  'AWS::ApiGateway::Stage',
+  'AWS::ApiGateway::ApiKey',
+  'AWS::ApiGateway::UsagePlan',
+  'AWS::ApiGateway::UsagePlanKey',
+  'AWS::CDK::Metadata',
+] as const;
+
+/** Where the runtime publishes its endpoints for scripts, tests and people. */
+export interface LocalEndpoints {
+  readonly stage: string;
+  readonly api: string;
+  readonly apiKey: string;
+  readonly kinesis: string;
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly secretsmanager: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Stack outputs, resolved to local names: `{ "uba-dev-data": { "StreamName": "…" } }`. */
+  readonly outputs: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Where on-failure destinations of event-source mappings are written (JSON lines per queue). */
+  readonly failureDestinations: string;
+}
+
+export interface LocalRuntimeOptions {
+  /** Repository root (holds cdk.json). */
+  readonly root: string;
+  readonly stage: string;
+  /** API port; the services take the next four (kinesis +1, dynamodb +2, s3 +3, secrets manager +4). 0 picks free ports. */
+  readonly port: number;
+  /** Keep data and checkpoints here across restarts; without it every start is empty. */
+  readonly persistDir?: string;
+  /** Cloud assembly directory. @default `<root>/cdk.out` */
+  readonly assemblyDir?: string;
+  /** Where endpoints.json and run data go. @default `<root>/.local` */
+  readonly localDir?: string;
+  readonly log?: (line: string) => void;
+  /** Lines of the Lambda functions. @default log */
+  readonly functionLog?: (line: string) => void;
+}
+
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager'] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+/** Thrown for a start that cannot go on (no Java, port taken, bad template); the message says what to do. */
+export class LocalRuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalRuntimeError';
+  }
+}
+
+/** Picks the ports: consecutive from `port`, each checked free first; 0 means any free port. */
+async function choosePorts(port: number): Promise<Record<ServiceName, number>> {
+  const out = {} as Record<ServiceName, number>;
+  for (const [i, name] of SERVICES.entries()) {
+    if (port === 0) {
+      out[name] = await findFreePort();
+    } else {
+      await assertPortFree(port + i, name === 'api' ? 'the local API (--port)' : `local ${name} (--port + ${i})`);
+      out[name] = port + i;
+    }
+  }
+  return out;
+}
+
+/** The mapping's settings as the stand-in takes them, from the resolved template resource. */
+export function esmProperties(spec: EventSourceMappingSpec): KinesisEventSourceMappingProperties {
+  const position = spec.startingPosition ?? 'LATEST';
+  if (position !== 'LATEST' && position !== 'TRIM_HORIZON' && position !== 'AT_TIMESTAMP') {
+    throw new LocalRuntimeError(`event-source mapping ${spec.logicalId}: StartingPosition ${position} is not valid for Kinesis`);
+  }
+  return {
+    BatchSize: spec.batchSize,
+    MaximumBatchingWindowInSeconds: spec.maximumBatchingWindowInSeconds,
+    StartingPosition: position,
+    StartingPositionTimestamp: spec.startingPositionTimestamp,
+    TumblingWindowInSeconds: spec.tumblingWindowInSeconds,
+    FunctionResponseTypes: spec.functionResponseTypes,
+    BisectBatchOnFunctionError: spec.bisectBatchOnFunctionError,
+    MaximumRetryAttempts: spec.maximumRetryAttempts,
+    MaximumRecordAgeInSeconds: spec.maximumRecordAgeInSeconds,
+    DestinationConfig: spec.onFailure ? { OnFailure: { Destination: spec.onFailure.arn } } : undefined,
+    ParallelizationFactor: spec.parallelizationFactor,
+    Enabled: spec.enabled,
+  };
+}
+
+/**
+ * The whole pipeline of one stage on this machine: synthesizes (or reuses) the app, reads its
+ * templates, starts kinesalite, DynamoDB Local, s3rver and a Secrets Manager stand-in with the
+ * declared resources, runs every Lambda from its bundled asset in its own process, feeds stream
+ * consumers through the event-source-mapping stand-in, archives the stream through the Firehose
+ * stand-in and serves the REST API. `stop()` ends every process and server it started.
+ */
+export class LocalRuntime {
+  readonly endpoints: LocalEndpoints;
+  readonly unsupported: readonly string[];
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  readonly mappings: readonly KinesisEventSourceMapping[];
+  readonly s3: RunningS3;
+  readonly kinesis: RunningKinesis;
+  readonly dynamodb: RunningDynamoDb;
+  readonly resolver: TemplateResolver;
+  private readonly stopList: Array<{ name: string; stop: () => Promise<void> }>;
+  private stopping?: Promise<void>;
+
+  private constructor(init: {
+    endpoints: LocalEndpoints;
+    unsupported: string[];
+    functions: Map<string, LocalFunction>;
+    mappings: KinesisEventSourceMapping[];
+    s3: RunningS3;
+    kinesis: RunningKinesis;
+    dynamodb: RunningDynamoDb;
+    resolver: TemplateResolver;
+    stopList: Array<{ name: string; stop: () => Promise<void> }>;
+  }) {
+    this.endpoints = init.endpoints;
+    this.unsupported = init.unsupported;
+    this.functions = init.functions;
+    this.mappings = init.mappings;
+    this.s3 = init.s3;
+    this.kinesis = init.kinesis;
+    this.dynamodb = init.dynamodb;
+    this.resolver = init.resolver;
+    this.stopList = init.stopList;
+  }
+
+  /** Starts everything; on any failure stops what was already started and rejects. */
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const functionLog = options.functionLog ?? log;
+    const localDir = options.localDir ?? path.join(options.root, '.local');
+    const assemblyDir = options.assemblyDir ?? path.join(options.root, 'cdk.out');
+    const stopList: Array<{ name: string; stop: () => Promise<void> }> = [];
+    const stopAll = async () => {
+      for (const item of stopList.splice(0).reverse()) {
+        try {
+          await item.stop();
+        } catch (error) {
+          log(`stopping ${item.name}: ${(error as Error).message}`);
+        }
+      }
+    };
+
+    try {
+      if (!findJava()) throw new LocalRuntimeError(new JavaNotFoundError().message);
+      const ports = await choosePorts(options.port);
+
+      const synth = await ensureSynth(options.root, assemblyDir, options.stage, log);
+      log(`cloud assembly: ${synth === 'reused' ? 'up to date, reused' : 'synthesized'} (${path.relative(options.root, assemblyDir) || assemblyDir})`);
+      const assembly = loadCloudAssembly(assemblyDir);
+      const resolver = TemplateResolver.fromAssembly(assembly, { region: LOCAL_REGION });
+      const stackPrefix = `uba-${options.stage}-`;
+      const foreign = resolver.stackNames().filter((n) => !n.startsWith(stackPrefix));
+      if (foreign.length > 0) throw new LocalRuntimeError(`the cloud assembly in ${assemblyDir} holds stacks of another stage (${foreign.join(', ')}); delete it and start again`);
+
+      const unsupported = formatUnsupportedReport(unsupportedResourceTypes(resolver, SUPPORTED_TYPES));
+
+      // Data directories: under --persist they survive; otherwise a fresh run directory each start.
+      const dataDir = options.persistDir ? path.resolve(options.persistDir) : path.join(localDir, 'run');
+      if (!options.persistDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.mkdirSync(dataDir, { recursive: true });
+      const persist = (sub: string) => (options.persistDir ? path.join(dataDir, sub) : undefined);
+
+      const kinesis = await startKinesis({ port: ports.kinesis, persistDir: persist('kinesis'), streams: kinesisStreamsFromTemplate(resolver), region: LOCAL_REGION });
+      stopList.push({ name: 'kinesis', stop: () => kinesis.stop() });
+      const dynamodb = await startDynamoDb({ port: ports.dynamodb, persistDir: persist('dynamodb'), tables: dynamoTablesFromTemplate(resolver), region: LOCAL_REGION });
+      stopList.push({ name: 'dynamodb', stop: () => dynamodb.stop() });
+      const s3 = await startS3({ port: ports.s3, directory: path.join(dataDir, 's3'), buckets: s3BucketsFromTemplate(resolver), region: LOCAL_REGION });
+      stopList.push({ name: 's3', stop: () => s3.stop() });
+      const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
+      stopList.push({ name: 'secretsmanager', stop: () => secrets.stop() });
+      for (const warning of [...kinesis.warnings, ...dynamodb.warnings]) log(`warning: ${warning}`);
+
+      // Every function in its own process, with its template environment and the local endpoints.
+      const serviceEnv: Record<string, string> = {
+        AWS_REGION: LOCAL_REGION,
+        AWS_DEFAULT_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      };
+      const functions = new Map<string, LocalFunction>();
+      const specs: LambdaFunctionSpec[] = lambdaFunctions(resolver);
+      for (const spec of specs) {
+        if (!spec.assetDir || !spec.handler) {
+          log(`function ${spec.logicalId} (${spec.stackName}) has no bundled asset; it is not run locally`);
+          continue;
+        }
+        functions.set(
+          spec.functionName,
+          new LocalFunction({
+            name: spec.functionName,
+            assetDir: spec.assetDir,
+            handler: spec.handler,
+            environment: { ...spec.environment, ...serviceEnv },
+            timeoutMs: spec.timeoutSeconds * 1000,
+            memoryMb: spec.memoryMb,
+            concurrency: spec.reservedConcurrency && spec.reservedConcurrency > 0 ? Math.min(spec.reservedConcurrency, 4) : 2,
+            functionArn: spec.functionArn,
+            log: functionLog,
+          }),
+        );
+      }
+      stopList.push({ name: 'functions', stop: async () => void (await Promise.all([...functions.values()].map((f) => f.stop()))) });
+
+      // Stream consumers.
+      const failureDir = path.join(dataDir, 'failures');
+      const mappings: KinesisEventSourceMapping[] = [];
+      for (const spec of eventSourceMappings(resolver)) {
+        if (!spec.enabled) continue;
+        const fn = functions.get(spec.functionName);
+        if (spec.source?.kind !== 'kinesis' || !spec.source.name || !fn) {
+          throw new LocalRuntimeError(`event-source mapping ${spec.logicalId}: only Kinesis sources to functions of this app run locally (source ${spec.source?.arn ?? 'unknown'})`);
+        }
+        const mapping = new KinesisEventSourceMapping({
+          id: spec.uuid,
+          streamName: spec.source.name,
+          eventSourceArn: spec.source.arn,
+          properties: esmProperties(spec),
+          functionName: spec.functionName,
+          invoke: (event) => fn.invoke(event),
+          client: kinesis.client,
+          region: LOCAL_REGION,
+          checkpoints: options.persistDir ? new FileCheckpointStore(path.join(dataDir, 'esm')) : new MemoryCheckpointStore(),
+          onFailure: spec.onFailure ? jsonLinesDestinationFor(failureDir, spec.onFailure.arn) : undefined,
+          log: (line) => log(`[esm ${spec.functionName}] ${line}`),
+        });
+        await mapping.start();
+        mappings.push(mapping);
+      }
+      // Stop consumers before the functions they invoke.
+      stopList.push({ name: 'event-source mappings', stop: async () => void (await Promise.all(mappings.map((m) => m.stop()))) });
+
+      // The lake.
+      const firehose = deliveryStreamsFromTemplate(resolver);
+      for (const skipped of firehose.skipped) log(`firehose ${skipped.logicalId}: not run locally: ${skipped.reason}`);
+      const delivery: RunningDeliveryStreams = await startDeliveryStreams({
+        specs: firehose.streams,
+        kinesis: kinesis.client,
+        s3: s3.client,
+        persistDir: persist('firehose'),
+        log: (level, message) => (level === 'info' ? undefined : log(`[firehose] ${message}`)),
+      });
+      stopList.push({ name: 'firehose', stop: () => delivery.stop() });
+
+      // The API, with a local key that stays the same across restarts with --persist.
+      const keyFile = path.join(dataDir, 'api-key.json');
+      const apiKey = fs.existsSync(keyFile) ? (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { value: string }).value : `local-${randomBytes(16).toString('hex')}`;
+      fs.writeFileSync(keyFile, JSON.stringify({ value: apiKey }));
+      const models = restApiModels(resolver);
+      if (models.length !== 1) throw new LocalRuntimeError(`expected one REST API in stage ${options.stage}, found ${models.length}`);
+      const model = models[0];
+      for (const s of model.skipped) log(`api: ${s}`);
+      const api: LocalRestApi = await startRestApi(
+        {
+          restApiId: model.restApiId,
+          stageName: model.stageName,
+          accountId: resolver.accountId,
+          routes: model.routes,
+          apiKeys: model.keys.map((k) => ({ id: k.id, value: apiKey, throttle: k.throttle })),
+          stageThrottle: model.stageThrottle,
+          invoke: async (name, event) => {
+            const fn = functions.get(name);
+            if (!fn) return { ok: false, timedOut: false, message: `no local function ${name}` };
+            const result = await fn.invoke(event);
+            return result.ok ? { ok: true, payload: result.payload } : { ok: false, timedOut: result.kind === 'timeout', message: `${result.error.errorType}: ${result.error.errorMessage}` };
+          },
+          log,
+        },
+        ports.api,
+      );
+      // Stop taking requests first.
+      stopList.push({ name: 'api', stop: () => api.stop() });
+
+      const outputs: Record<string, Record<string, string>> = {};
+      for (const stackName of resolver.stackNames()) {
+        for (const output of resolver.outputs(stackName)) {
+          if (output.value !== undefined) (outputs[stackName] ??= {})[output.outputName] = output.value;
+        }
+      }
+      const endpoints: LocalEndpoints = {
+        stage: options.stage,
+        api: api.url,
+        apiKey,
+        kinesis: kinesis.endpoint,
+        dynamodb: dynamodb.endpoint,
+        s3: s3.endpoint,
+        secretsmanager: secrets.endpoint,
+        region: LOCAL_REGION,
+        credentials: { ...LOCAL_CREDENTIALS },
+        outputs,
+        failureDestinations: failureDir,
+      };
+      fs.mkdirSync(localDir, { recursive: true });
+      fs.writeFileSync(path.join(localDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, stopList });
+    } catch (error) {
+      await stopAll();
+      throw error;
+    }
+  }
+
+  /** Stops the API, consumers, Firehose (flushing its buffers), functions and services, in that order. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const item of this.stopList.splice(0).reverse()) {
+        await item.stop();
+      }
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * `npm start [-- --stage dev] [--port 8787] [--no-demo] [--persist DIR]`: runs the synthesized
+ * pipeline of one stage on this machine (see docs/local-runtime.md). Thin entry: parse, start,
+ * print, wait for Ctrl-C, stop.
+ */
+import * as path from 'path';
+import { Command, InvalidArgumentError } from 'commander';
+import { STAGE_NAMES } from '../lib/config/stage-config';
+import { runProducer } from '../scripts/producer/run';
+import { DEFAULT_TIME_ZONE } from '../scripts/producer/time';
+import { LocalRuntime, LocalRuntimeError } from './runtime';
+import { PortInUseError } from './services';
+
+interface StartOptions {
+  readonly stage: string;
+  readonly port: number;
+  readonly demo: boolean;
+  readonly persist?: string;
+  readonly demoRate: number;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65531) throw new InvalidArgumentError('must be a port number from 1 to 65531 (the next four ports are used too)');
+  return n;
+}
+
+function parseRate(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidArgumentError('must be a whole number of events per second, 1..10000');
+  return n;
+}
+
+function parseOptions(argv: readonly string[]): StartOptions {
+  const program = new Command('npm start --')
+    .description('Run the whole pipeline of one stage locally: no AWS account needed.')
+    .option('--stage <name>', `stage to run (${STAGE_NAMES.join(', ')})`, 'dev')
+    .option('--port <port>', 'port of the API; kinesis, dynamodb, s3 and secrets manager take the next four', parsePort, 8787)
+    .option('--no-demo', 'do not drive demo traffic')
+    .option('--demo-rate <events/s>', 'events per second of demo traffic', parseRate, 20)
+    .option('--persist <dir>', 'keep data and consumer checkpoints in DIR across restarts')
+    .showHelpAfterError();
+  program.parse([...argv], { from: 'user' });
+  const o = program.opts<{ stage: string; port: number; demo: boolean; persist?: string; demoRate: number }>();
+  if (!(STAGE_NAMES as readonly string[]).includes(o.stage)) program.error(`error: unknown stage "${o.stage}"; valid stages: ${STAGE_NAMES.join(', ')}`);
+  return { stage: o.stage, port: o.port, demo: o.demo, persist: o.persist, demoRate: o.demoRate };
+}
+
+/** Drives two demo scenarios (web paths and alert bursts) until `signal` aborts. */
+async function driveDemo(rate: number, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+  const quietOut = { write: () => true, isTTY: false };
+  const base = { rate, batch: 50, timeZone: DEFAULT_TIME_ZONE, invalidRatio: 0, concurrency: 2, maxRetries: 5, quiet: true, dryRun: false, durationS: 365 * 24 * 3600 };
+  const runs = [
+    runProducer({ ...base, scenario: 'web' }, { stdout: quietOut, signal }),
+    runProducer({ ...base, scenario: 'alerts', rate: Math.max(1, Math.round(rate / 2)) }, { stdout: quietOut, signal }),
+  ];
+  const results = await Promise.allSettled(runs);
+  for (const r of results) if (r.status === 'rejected') log(`demo traffic stopped: ${(r.reason as Error).message}`);
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const root = path.join(__dirname, '..');
+  const started = Date.now();
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  let runtime: LocalRuntime;
+  try {
+    runtime = await LocalRuntime.start({ root, stage: options.stage, port: options.port, persistDir: options.persist, log });
+  } catch (error) {
+    if (error instanceof LocalRuntimeError || error instanceof PortInUseError) {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const e = runtime.endpoints;
+  log('');
+  log(`local pipeline of stage ${options.stage} is up in ${((Date.now() - started) / 1000).toFixed(1)} s${options.persist ? `, data kept in ${options.persist}` : ''}`);
+  log(`  API        ${e.api}   (POST /v1/events, POST /v1/paths; header x-api-key: ${e.apiKey})`);
+  log(`  Kinesis    ${e.kinesis}`);
+  log(`  DynamoDB   ${e.dynamodb}`);
+  log(`  S3         ${e.s3}   (credentials S3RVER / S3RVER)`);
+  log(`  endpoints  .local/endpoints.json`);
+  const lake = Object.values(e.outputs).find((o) => o.LakeBucketName)?.LakeBucketName;
+  if (lake) log(`  lake       aws --endpoint-url ${e.s3} s3 ls --recursive s3://${lake}/raw/`);
+  if (runtime.unsupported.length > 0) {
+    log('not stood in for locally:');
+    for (const line of runtime.unsupported) log(`  ${line}`);
+  }
+
+  const stopDemo = new AbortController();
+  const demo = options.demo ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
+  if (options.demo) log(`demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} alert events/s (--no-demo to turn off)`);
+  log('Ctrl-C stops everything.');
+
+  await new Promise<void>((resolve) => {
+    const onSignal = () => resolve();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  log('stopping …');
+  stopDemo.abort();
+  await demo;
+  await runtime.stop();
+  log('stopped; nothing left listening.');
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
