@@ -96,6 +96,17 @@ export interface LocalRuntimeOptions {
 const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
+/** Counters for a status line: what the API took and what reached the lake. */
+export interface RuntimeStats {
+  readonly requests: number;
+  readonly eventsAccepted: number;
+  readonly eventsRejected: number;
+  readonly lakeObjects: number;
+  readonly lakeRecords: number;
+  readonly lakeBuffered: number;
+  readonly consumerInvocations: number;
+}
+
 /** Thrown for a start that cannot go on (no Java, port taken, bad template); the message says what to do. */
 export class LocalRuntimeError extends Error {
   constructor(message: string) {
@@ -140,6 +151,20 @@ export function esmProperties(spec: EventSourceMappingSpec): KinesisEventSourceM
   };
 }
 
+/** Adds the `accepted`/`rejected` counts of an ingest answer (a proxy result with a JSON body) to the counters. */
+function countEvents(payload: unknown, counters: { accepted: number; rejected: number }): void {
+  if (typeof payload !== 'object' || payload === null) return;
+  const body = (payload as { body?: unknown }).body;
+  if (typeof body !== 'string' || !body.startsWith('{"accepted"')) return;
+  try {
+    const parsed = JSON.parse(body) as { accepted?: unknown; rejected?: unknown };
+    if (typeof parsed.accepted === 'number') counters.accepted += parsed.accepted;
+    if (typeof parsed.rejected === 'number') counters.rejected += parsed.rejected;
+  } catch {
+    // Not an ingest answer: nothing to count.
+  }
+}
+
 /**
  * The whole pipeline of one stage on this machine: synthesizes (or reuses) the app, reads its
  * templates, starts kinesalite, DynamoDB Local, s3rver and a Secrets Manager stand-in with the
@@ -156,6 +181,8 @@ export class LocalRuntime {
   readonly kinesis: RunningKinesis;
   readonly dynamodb: RunningDynamoDb;
   readonly resolver: TemplateResolver;
+  private readonly delivery: RunningDeliveryStreams;
+  private readonly counters: { requests: number; accepted: number; rejected: number };
   private readonly stopList: Array<{ name: string; stop: () => Promise<void> }>;
   private stopping?: Promise<void>;
 
@@ -168,8 +195,12 @@ export class LocalRuntime {
     kinesis: RunningKinesis;
     dynamodb: RunningDynamoDb;
     resolver: TemplateResolver;
+    delivery: RunningDeliveryStreams;
+    counters: { requests: number; accepted: number; rejected: number };
     stopList: Array<{ name: string; stop: () => Promise<void> }>;
   }) {
+    this.delivery = init.delivery;
+    this.counters = init.counters;
     this.endpoints = init.endpoints;
     this.unsupported = init.unsupported;
     this.functions = init.functions;
@@ -283,7 +314,7 @@ export class LocalRuntime {
           region: LOCAL_REGION,
           checkpoints: options.persistDir ? new FileCheckpointStore(path.join(dataDir, 'esm')) : new MemoryCheckpointStore(),
           onFailure: spec.onFailure ? jsonLinesDestinationFor(failureDir, spec.onFailure.arn) : undefined,
-          log: (line) => log(`[esm ${spec.functionName}] ${line}`),
+          log,
         });
         await mapping.start();
         mappings.push(mapping);
@@ -307,6 +338,7 @@ export class LocalRuntime {
       const keyFile = path.join(dataDir, 'api-key.json');
       const apiKey = fs.existsSync(keyFile) ? (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { value: string }).value : `local-${randomBytes(16).toString('hex')}`;
       fs.writeFileSync(keyFile, JSON.stringify({ value: apiKey }));
+      const counters = { requests: 0, accepted: 0, rejected: 0 };
       const models = restApiModels(resolver);
       if (models.length !== 1) throw new LocalRuntimeError(`expected one REST API in stage ${options.stage}, found ${models.length}`);
       const model = models[0];
@@ -323,6 +355,8 @@ export class LocalRuntime {
             const fn = functions.get(name);
             if (!fn) return { ok: false, timedOut: false, message: `no local function ${name}` };
             const result = await fn.invoke(event);
+            counters.requests += 1;
+            if (result.ok) countEvents(result.payload, counters);
             return result.ok ? { ok: true, payload: result.payload } : { ok: false, timedOut: result.kind === 'timeout', message: `${result.error.errorType}: ${result.error.errorMessage}` };
           },
           log,
@@ -354,11 +388,33 @@ export class LocalRuntime {
       fs.mkdirSync(localDir, { recursive: true });
       fs.writeFileSync(path.join(localDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
 
-      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, stopList });
+      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, delivery, counters, stopList });
     } catch (error) {
       await stopAll();
       throw error;
     }
+  }
+
+  /**
+   * Flushes every Firehose buffer now, as the buffering interval would (tests use it so they need
+   * not wait the interval out); resolves when the objects are written.
+   */
+  async flushLake(): Promise<void> {
+    await Promise.all(this.delivery.streams.map((d) => d.flush()));
+  }
+
+  /** A snapshot of the counters. */
+  stats(): RuntimeStats {
+    const lake = this.delivery.streams.map((d) => d.stats());
+    return {
+      requests: this.counters.requests,
+      eventsAccepted: this.counters.accepted,
+      eventsRejected: this.counters.rejected,
+      lakeObjects: lake.reduce((n, d) => n + d.deliveredObjects, 0),
+      lakeRecords: lake.reduce((n, d) => n + d.deliveredRecords, 0),
+      lakeBuffered: lake.reduce((n, d) => n + d.bufferedRecords, 0),
+      consumerInvocations: this.mappings.reduce((n, m) => n + m.status().reduce((k, shard) => k + shard.invocations, 0), 0),
+    };
   }
 
   /** Stops the API, consumers, Firehose (flushing its buffers), functions and services, in that order. */

@@ -3,6 +3,7 @@
  * pipeline of one stage on this machine (see docs/local-runtime.md). Thin entry: parse, start,
  * print, wait for Ctrl-C, stop.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import { STAGE_NAMES } from '../lib/config/stage-config';
@@ -63,9 +64,21 @@ async function main(): Promise<number> {
   const root = path.join(__dirname, '..');
   const started = Date.now();
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  // Function output goes to a file (it is one JSON line per request); the console gets a status line.
+  const logDir = path.join(root, '.local', 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const functionLogFile = path.join(logDir, 'functions.log');
+  const functionLog = fs.createWriteStream(functionLogFile, { flags: 'a' });
   let runtime: LocalRuntime;
   try {
-    runtime = await LocalRuntime.start({ root, stage: options.stage, port: options.port, persistDir: options.persist, log });
+    runtime = await LocalRuntime.start({
+      root,
+      stage: options.stage,
+      port: options.port,
+      persistDir: options.persist,
+      log,
+      functionLog: (line) => functionLog.write(`${new Date().toISOString()} ${line}\n`),
+    });
   } catch (error) {
     if (error instanceof LocalRuntimeError || error instanceof PortInUseError) {
       process.stderr.write(`npm start: ${error.message}\n`);
@@ -81,6 +94,7 @@ async function main(): Promise<number> {
   log(`  DynamoDB   ${e.dynamodb}`);
   log(`  S3         ${e.s3}   (credentials S3RVER / S3RVER)`);
   log(`  endpoints  .local/endpoints.json`);
+  log(`  logs       ${path.relative(root, functionLogFile)} (Lambda output)`);
   const lake = Object.values(e.outputs).find((o) => o.LakeBucketName)?.LakeBucketName;
   if (lake) log(`  lake       aws --endpoint-url ${e.s3} s3 ls --recursive s3://${lake}/raw/`);
   if (runtime.unsupported.length > 0) {
@@ -92,16 +106,26 @@ async function main(): Promise<number> {
   const demo = options.demo ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
   if (options.demo) log(`demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} alert events/s (--no-demo to turn off)`);
   log('Ctrl-C stops everything.');
+  const status = setInterval(() => {
+    const s = runtime.stats();
+    log(
+      `${new Date().toISOString().slice(11, 19)}  api: ${s.requests} requests, ${s.eventsAccepted} events accepted, ${s.eventsRejected} rejected` +
+        `  |  lake: ${s.lakeRecords} events in ${s.lakeObjects} objects, ${s.lakeBuffered} buffered` +
+        (runtime.mappings.length > 0 ? `  |  consumers: ${s.consumerInvocations} invocations` : ''),
+    );
+  }, 5000);
 
   await new Promise<void>((resolve) => {
     const onSignal = () => resolve();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  clearInterval(status);
   log('stopping …');
   stopDemo.abort();
   await demo;
   await runtime.stop();
+  functionLog.end();
   log('stopped; nothing left listening.');
   return 0;
 }

@@ -125,6 +125,9 @@ class ExecutionEnvironment {
       execArgv: [...entry.execArgv, `--max-old-space-size=${Math.max(16, Math.floor(memoryMb * 0.9))}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group: a Ctrl-C in the terminal reaches the runtime, which stops functions
+      // in order after the work in flight; the child still exits if the parent goes (IPC disconnect).
+      detached: true,
     });
     const prefix = `[${opts.name}] `;
     for (const stream of [this.child.stdout, this.child.stderr]) {

@@ -281,7 +281,9 @@ export async function startDynamoDb(options: DynamoDbServiceOptions = {}): Promi
   process.env.DDB_LOCAL_TELEMETRY = '0';
   let child: ChildProcess;
   try {
-    child = spawnDynamoDbLocal({ command: 'java', path: dbPath, port, sharedDb: true, stdio: 'pipe' });
+    // Own process group, so a terminal's Ctrl-C does not kill it before the runtime has stopped
+    // what writes to it; the runtime stops it (and kills it on exit).
+    child = spawnDynamoDbLocal({ command: 'java', path: dbPath, port, sharedDb: true, stdio: 'pipe', detached: true });
   } finally {
     if (previousTelemetry === undefined) delete process.env.DDB_LOCAL_TELEMETRY;
     else process.env.DDB_LOCAL_TELEMETRY = previousTelemetry;

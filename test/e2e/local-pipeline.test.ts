@@ -1,0 +1,150 @@
+/**
+ * End to end on the local runtime: the synthesized dev stage on local stand-ins, fed through the
+ * HTTP API with a few thousand events of several scenarios plus deliberately broken ones.
+ * Every accepted event must be in the lake exactly once, under the dt=/hour= partition of its
+ * arrival; every broken one rejected naming its field; nothing left listening after stop.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { gunzipSync } from 'zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DateTime } from 'luxon';
+import { stageConfig } from '../../lib/config/stage-config';
+import { LocalRuntime } from '../../local/runtime';
+import { isPortOpen } from '../../local/services';
+import { INVALID_KINDS } from '../../scripts/producer/invalid';
+import { getScenario } from '../../scripts/producer/scenarios';
+import { createEventStream, type ProducedEvent } from '../../scripts/producer/source';
+
+const ROOT = path.join(__dirname, '..', '..');
+const STAGE = 'dev';
+const PER_SCENARIO = 700;
+const SCENARIOS = ['web', 'taobao', 'recharge', 'vending', 'alerts'];
+
+interface EventResult {
+  readonly eventId: string | null;
+  readonly status: 'accepted' | 'rejected';
+  readonly error?: { readonly field: string; readonly reason: string; readonly retryable: boolean };
+}
+
+async function post(base: string, key: string, route: string, body: unknown): Promise<{ status: number; results: EventResult[] }> {
+  const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await res.json()) as { results?: EventResult[] };
+  return { status: res.status, results: json.results ?? [] };
+}
+
+async function readLake(s3: S3Client, bucket: string): Promise<Array<{ key: string; lines: Array<Record<string, unknown>> }>> {
+  const objects: Array<{ key: string; lines: Array<Record<string, unknown>> }> = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
+    for (const item of page.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
+      const text = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+      expect(text.endsWith('\n')).toBe(true);
+      objects.push({ key: item.Key ?? '', lines: text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) });
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return objects;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('local pipeline (dev stage)', () => {
+  let runtime: LocalRuntime;
+  const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-'));
+
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({ root: ROOT, stage: STAGE, port: 0, assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`), localDir, log: () => undefined, functionLog: () => undefined });
+  }, 180_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    fs.rmSync(localDir, { recursive: true, force: true });
+  });
+
+  it('takes every valid event into the lake exactly once, rejects every broken one with its field, then stops leaving nothing listening', async () => {
+    // Prepare: events of several scenarios, 5 % broken in known ways, and a path document.
+    const { api, apiKey } = runtime.endpoints;
+    const produced: ProducedEvent[] = [];
+    for (const [i, name] of SCENARIOS.entries()) {
+      const stream = createEventStream({ scenario: getScenario(name), seed: 100 + i, rate: 1000, timeZone: stageConfig(STAGE).timeZone, invalidRatio: 0.05, count: PER_SCENARIO });
+      for (let e = stream.next(Date.now()); e; e = stream.next(Date.now())) produced.push(e);
+    }
+    const brokenCount = produced.filter((e) => e.invalid).length;
+    expect(brokenCount).toBeGreaterThan(50);
+
+    // Act: send in batches of 100, four requests at a time.
+    const results = new Map<string, EventResult>();
+    const batches: ProducedEvent[][] = [];
+    for (let i = 0; i < produced.length; i += 100) batches.push(produced.slice(i, i + 100));
+    const statuses: number[] = [];
+    for (let i = 0; i < batches.length; i += 4) {
+      const answers = await Promise.all(batches.slice(i, i + 4).map((b) => post(api, apiKey, '/v1/events', { events: b.map((e) => e.body) })));
+      for (const [j, answer] of answers.entries()) {
+        statuses.push(answer.status);
+        answer.results.forEach((r, k) => results.set(String(batches[i + j][k].body.eventId), r));
+      }
+    }
+    const doc = { uvi: 'user493', el: [{ path: '/blog', ct: '2024-05-27T11:40:36.263222' }, { path: '/about', ct: '2024-05-27T11:41:36.263222' }] };
+    const paths = await post(api, apiKey, '/v1/paths', doc);
+    expect(paths.status).toBe(200);
+
+    // Assess the API's answers.
+    expect(statuses.every((s) => s === 200 || s === 207)).toBe(true);
+    for (const event of produced) {
+      const result = results.get(String(event.body.eventId));
+      if (event.invalid) {
+        expect(result).toMatchObject({ status: 'rejected', error: { field: INVALID_KINDS[event.invalid], retryable: false } });
+        expect(result?.error?.reason.length).toBeGreaterThan(0);
+      } else {
+        expect(result?.status).toBe('accepted');
+      }
+    }
+    const accepted = new Set([...results.entries()].filter(([, r]) => r.status === 'accepted').map(([id]) => id));
+    for (const r of paths.results) accepted.add(String(r.eventId));
+    expect(accepted.size).toBe(produced.length - brokenCount + doc.el.length);
+
+    // Assess the lake: wait until Firehose has read everything, flush instead of waiting the interval out.
+    await waitFor(() => {
+      const s = runtime.stats();
+      return s.lakeRecords + s.lakeBuffered >= accepted.size;
+    }, 60_000);
+    await runtime.flushLake();
+    const bucket = runtime.endpoints.outputs[`uba-${STAGE}-data`].LakeBucketName;
+    const objects = await readLake(runtime.s3.client, bucket);
+    const seen = new Map<string, number>();
+    const zone = stageConfig(STAGE).timeZone;
+    for (const object of objects) {
+      const match = /^raw\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/.+\.json\.gz$/.exec(object.key);
+      expect(match).not.toBeNull();
+      // Firehose names an object by the arrival of its oldest record, in the stage's time zone.
+      const oldest = object.lines.map((l) => Date.parse(String(l.receivedAt))).reduce((a, b) => Math.min(a, b));
+      const arrival = DateTime.fromMillis(oldest + 1000, { zone }); // arrival in Kinesis follows receipt by a little
+      const before = DateTime.fromMillis(oldest, { zone });
+      expect([before.toFormat('yyyy-MM-dd/HH'), arrival.toFormat('yyyy-MM-dd/HH')]).toContain(`${match?.[1]}/${match?.[2]}`);
+      for (const line of object.lines) {
+        expect(String(line.createdAt)).toMatch(/Z$/);
+        seen.set(String(line.eventId), (seen.get(String(line.eventId)) ?? 0) + 1);
+      }
+    }
+    const duplicates = [...seen.entries()].filter(([, n]) => n > 1);
+    const missing = [...accepted].filter((id) => !seen.has(id));
+    const unexpected = [...seen.keys()].filter((id) => !accepted.has(id));
+    expect({ duplicates, missing, unexpected }).toEqual({ duplicates: [], missing: [], unexpected: [] });
+
+    // Stop: nothing left listening.
+    const ports = [runtime.endpoints.api, runtime.endpoints.kinesis, runtime.endpoints.dynamodb, runtime.endpoints.s3, runtime.endpoints.secretsmanager].map((u) => Number(new URL(u).port));
+    await runtime.stop();
+    for (const port of ports) expect(await isPortOpen(port)).toBe(false);
+    for (const fn of runtime.functions.values()) expect(fn.processCount).toBe(0);
+  }, 240_000);
+});
