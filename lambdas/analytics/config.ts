@@ -104,8 +104,9 @@ export interface AnalyticsConfig {
 
 /** Seed 001's error markers. */
 export const DEFAULT_ERROR_PATTERNS: readonly string[] = ['[error]', '[ERROR]', '[panic]', '[PANIC]'];
-/** Seed 003's notification action and success code. */
+/** Seed 003's notification action (its `serviceName`). */
 export const RECHARGE_ACTION = 'reChargeNotifyReq';
+/** Seed 003's `bussinessRst` of a successful recharge. */
 export const RECHARGE_SUCCESS = '0000';
 /** The action of seed 002's vending orders (as the producer's vending scenario emits them). */
 export const VENDING_ACTION = 'order';
@@ -213,19 +214,38 @@ const positiveInt = (max: number) => z.int('must be an integer').min(1, 'must be
 const FILTER_SHAPES = 'must be {field, equals|notEquals|in|containsAny}, {all: [...]}, {any: [...]} or {not: {...}}';
 const FIELD_OPERATORS = ['equals', 'notEquals', 'in', 'containsAny'] as const;
 
+/** A filter as written: one object of optional keys (children already read), checked for exactly one shape. */
 interface RawFilter {
-  field?: FieldRef;
-  equals?: Scalar;
-  notEquals?: Scalar;
-  in?: Scalar[];
-  containsAny?: string[];
-  all?: RawFilter[];
-  any?: RawFilter[];
-  not?: RawFilter;
+  field?: FieldRef | undefined;
+  equals?: Scalar | undefined;
+  notEquals?: Scalar | undefined;
+  in?: Scalar[] | undefined;
+  containsAny?: string[] | undefined;
+  all?: Filter[] | undefined;
+  any?: Filter[] | undefined;
+  not?: Filter | undefined;
 }
 
-/** The filter language as one object of optional keys, then checked for exactly one shape. */
-const filterSchema: z.ZodType<RawFilter> = z
+/** The filter of a checked {@link RawFilter}, with only the keys that were given. */
+function toFilter(raw: RawFilter, ctx: z.RefinementCtx): Filter {
+  if (raw.all !== undefined) return { all: raw.all };
+  if (raw.any !== undefined) return { any: raw.any };
+  if (raw.not !== undefined) return { not: raw.not };
+  if (raw.field === undefined) {
+    ctx.addIssue({ code: 'custom', message: FILTER_SHAPES });
+    return z.NEVER;
+  }
+  return {
+    field: raw.field,
+    ...(raw.equals !== undefined ? { equals: raw.equals } : {}),
+    ...(raw.notEquals !== undefined ? { notEquals: raw.notEquals } : {}),
+    ...(raw.in !== undefined ? { in: raw.in } : {}),
+    ...(raw.containsAny !== undefined ? { containsAny: raw.containsAny } : {}),
+  };
+}
+
+/** The filter language, validated into a {@link Filter}. */
+const filterSchema: z.ZodType<Filter> = z
   .object({
     field: fieldRefSchema.optional(),
     equals: scalarSchema.optional(),
@@ -253,7 +273,8 @@ const filterSchema: z.ZodType<RawFilter> = z
     } else if (shapes[0] !== 'field' && operators.length > 0) {
       ctx.addIssue({ code: 'custom', message: `${operators.join(', ')} only go with field`, path: [operators[0] as string] });
     }
-  });
+  })
+  .transform((raw: RawFilter, ctx) => toFilter(raw, ctx));
 
 const compactFormat = z.literal(COMPACT_FORMAT, { error: `must be "${COMPACT_FORMAT}" (the only supported form)` });
 
@@ -269,10 +290,11 @@ const valueSchema = z
       .optional(),
   })
   .strict()
-  .superRefine((v, ctx) => {
-    if ((v.field === undefined) === (v.durationMs === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'must be {field} or {durationMs: {from, to}}' });
-    }
+  .transform((v, ctx): ValueExpr => {
+    if (v.field !== undefined && v.durationMs === undefined) return { field: v.field };
+    if (v.field === undefined && v.durationMs !== undefined) return { durationMs: v.durationMs };
+    ctx.addIssue({ code: 'custom', message: 'must be {field} or {durationMs: {from, to}}' });
+    return z.NEVER;
   });
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -296,6 +318,15 @@ const measureSchema = z
       ctx.addIssue({ code: 'custom', message: 'lists a field twice', path: ['groupBy'] });
     }
   });
+
+/** A measure with its own (mutable) arrays, as a zod default must be. */
+const copyMeasure = ({ name, filter, value, groupBy, agg }: Measure) => ({
+  name,
+  agg: [...agg],
+  ...(filter !== undefined ? { filter } : {}),
+  ...(value !== undefined ? { value } : {}),
+  ...(groupBy !== undefined ? { groupBy: [...groupBy] } : {}),
+});
 
 const timeZoneSchema = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Asia/Shanghai');
 
@@ -323,7 +354,7 @@ export const analyticsConfigSchema = z
         timeZone: timeZoneSchema,
         latenessSeconds: z.int('must be an integer').min(0, 'must be at least 0').max(86_400, 'must be at most 86400').default(300),
         dimensions: z.array(fieldRefSchema).default([...DEFAULT_DIMENSIONS]),
-        measures: z.array(measureSchema).default(() => DEFAULT_MEASURES.map((m) => structuredClone(m))),
+        measures: z.array(measureSchema).default(() => DEFAULT_MEASURES.map(copyMeasure)),
       })
       .strict(),
     paths: z
@@ -404,7 +435,7 @@ function toIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigIs
 export function validateAnalyticsConfig(value: unknown): AnalyticsConfig {
   const parsed = analyticsConfigSchema.safeParse(value);
   if (!parsed.success) throw new AnalyticsConfigError(toIssues(parsed.error.issues, value));
-  return parsed.data as AnalyticsConfig;
+  return parsed.data;
 }
 
 /** Parses the `ANALYTICS_CONFIG` JSON text and validates it. Throws {@link AnalyticsConfigError} (field `(root)` when it is not JSON). */

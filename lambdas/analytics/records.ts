@@ -19,10 +19,16 @@ export interface KinesisRecordLike {
   };
 }
 
-/** A record that holds a valid stream event. `arrival` is the approximate arrival time in epoch ms. */
-export interface DecodedEvent {
-  readonly ok: true;
+/** A stream event with its two times already parsed (epoch ms), so analyses do not parse them again. */
+export interface TimedEvent {
   readonly event: StreamEvent;
+  readonly createdMs: number;
+  readonly receivedMs: number;
+}
+
+/** A record that holds a valid stream event. `arrival` is the approximate arrival time in epoch ms. */
+export interface DecodedEvent extends TimedEvent {
+  readonly ok: true;
   readonly seq: string;
   readonly arrival: number;
 }
@@ -75,7 +81,8 @@ function isProps(v: unknown): boolean {
 
 /**
  * The fast path of validation: true only for values `streamEventSchema` accepts unchanged (no
- * unknown keys to strip). Anything else goes to zod, which is the authority and names the field.
+ * unknown keys to strip) — the two times still have to parse. Anything else goes to zod, which is
+ * the authority and names the field.
  */
 function isStreamEventFast(v: unknown): v is StreamEvent {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -95,7 +102,7 @@ function isStreamEventFast(v: unknown): v is StreamEvent {
         break;
       case 'createdAt':
       case 'receivedAt':
-        if (typeof value !== 'string' || parseIsoUtc(value) === undefined) return false;
+        if (typeof value !== 'string') return false;
         required += 1;
         break;
       case 'path':
@@ -142,14 +149,16 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): st
 
 const clip = (reason: string): string => (reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason);
 
-/** Why `value` is no stream event, or the event (zod's stripped copy when the fast path declined). */
-function validate(value: unknown): { readonly event: StreamEvent } | { readonly reason: string } {
-  if (isStreamEventFast(value)) return { event: value };
+/** Why `value` is no stream event (the slow path: zod names the field), or zod's stripped copy and its times. */
+function validateSlowly(value: unknown): { readonly event: StreamEvent; readonly createdMs: number; readonly receivedMs: number } | { readonly reason: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { reason: `not an event: must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` };
   }
   const parsed = streamEventSchema.safeParse(value);
-  return parsed.success ? { event: parsed.data } : { reason: describeIssues(parsed.error.issues, value) };
+  if (!parsed.success) return { reason: describeIssues(parsed.error.issues, value) };
+  const createdMs = parseIsoUtc(parsed.data.createdAt);
+  const receivedMs = parseIsoUtc(parsed.data.receivedAt);
+  return createdMs === undefined || receivedMs === undefined ? { reason: 'field createdAt: unreadable' } : { event: parsed.data, createdMs, receivedMs };
 }
 
 /**
@@ -169,8 +178,14 @@ export function decodeRecord(record: KinesisRecordLike): DecodedRecord {
   } catch (error) {
     return { ok: false, seq, arrival, reason: clip(`not base64 JSON: ${error instanceof Error ? error.message : String(error)}`) };
   }
-  const checked = validate(value);
-  return 'event' in checked ? { ok: true, event: checked.event, seq, arrival } : { ok: false, seq, arrival, reason: clip(checked.reason) };
+  if (isStreamEventFast(value)) {
+    const createdMs = parseIsoUtc(value.createdAt);
+    const receivedMs = parseIsoUtc(value.receivedAt);
+    if (createdMs !== undefined && receivedMs !== undefined) return { ok: true, event: value, seq, arrival, createdMs, receivedMs };
+  }
+  const checked = validateSlowly(value);
+  if ('reason' in checked) return { ok: false, seq, arrival, reason: clip(checked.reason) };
+  return { ok: true, event: checked.event, seq, arrival, createdMs: checked.createdMs, receivedMs: checked.receivedMs };
 }
 
 /** Decodes every record of a batch in order (see {@link decodeRecord}). Never throws. */
@@ -199,7 +214,7 @@ export function compareSeq(a: string, b: string): number {
 
 /**
  * Left-pads a sequence number with zeros to {@link SEQ_DIGITS} digits, so that string order is
- * numeric order (for DynamoDB conditions such as `wm < :seq`). Returns a longer input unchanged.
+ * numeric order (for DynamoDB conditions such as `wm < :seq`). Never fails: a longer input comes back unchanged.
  */
 export const padSeq = (seq: string): string => seq.padStart(SEQ_DIGITS, '0');
 

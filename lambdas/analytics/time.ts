@@ -8,8 +8,6 @@ import { DateTime, IANAZone } from 'luxon';
 
 const MS_PER_MINUTE = 60_000;
 const MS_PER_HOUR = 3_600_000;
-/** 400 Gregorian years in ms (146097 days): shifts years 0..99, which `Date.UTC` maps to 1900+. */
-const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
 /** Entries per cache before it is cleared (a bound on memory, not a tuning knob). */
 const CACHE_LIMIT = 50_000;
 
@@ -32,6 +30,16 @@ function digitsAt(s: string, start: number, end: number): number {
   return value;
 }
 
+/** Days from 1970-01-01 to a proleptic Gregorian date (`month` 1..12); exact for any year (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
 /**
  * Epoch ms of a validated calendar date-time read as UTC (`month` 1..12), or undefined when a
  * field is out of range (Feb 30, hour 24, …). Never throws.
@@ -39,8 +47,14 @@ function digitsAt(s: string, start: number, end: number): number {
 export function utcFields(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number | undefined {
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0 || ms > 999) return undefined;
-  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  return Date.UTC(year + 400, month - 1, day, hour, minute, second, ms) - FOUR_CENTURIES_MS;
+  return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms;
+}
+
+/** Two digits of `s` at `i` as a number, or -1. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
 }
 
 /**
@@ -51,23 +65,20 @@ export function utcFields(year: number, month: number, day: number, hour: number
 export function parseIsoUtc(s: string): number | undefined {
   const n = s.length;
   if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
-  if (s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
   let ms = 0;
   if (n > 20) {
-    if (s[19] !== '.' || n === 21) return undefined;
+    if (s.charCodeAt(19) !== 46 /* . */ || n === 21) return undefined;
     const fraction = digitsAt(s, 20, n - 1);
     if (fraction < 0) return undefined;
     const end = Math.min(23, n - 1);
     ms = digitsAt(s, 20, end);
     for (let i = end - 20; i < 3; i++) ms *= 10;
   }
-  const year = digitsAt(s, 0, 4);
-  const month = digitsAt(s, 5, 7);
-  const day = digitsAt(s, 8, 10);
-  const hour = digitsAt(s, 11, 13);
-  const minute = digitsAt(s, 14, 16);
-  const second = digitsAt(s, 17, 19);
-  return utcFields(year, month, day, hour, minute, second, ms);
+  const hi = two(s, 0);
+  const lo = two(s, 2);
+  if (hi < 0 || lo < 0) return undefined;
+  return utcFields(hi * 100 + lo, two(s, 5), two(s, 8), two(s, 11), two(s, 14), two(s, 17), ms);
 }
 
 /**

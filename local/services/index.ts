@@ -5,3 +5,4 @@ export * from './kinesis';
 export * from './dynamodb';
 export * from './s3';
 export * from './secrets';
+export * from './sns';

@@ -1,0 +1,376 @@
+import type { StreamEvent } from '../shared/event';
+import type { PathsConfig } from './config';
+import type { TimedEvent } from './records';
+import { localDay, parseIsoUtc } from './time';
+
+/**
+ * One path event of an open session: `[eventId, t, arrival, path, received]` — event time (ms),
+ * arrival index (the shard's own counter: order of first arrival), page, and `receivedAt` (ms).
+ * A tuple keeps the state small.
+ */
+export type SessionEvent = readonly [eventId: string, t: number, arrival: number, path: string, received: number];
+
+/**
+ * A closed session, remembered so that its replays and stragglers are dropped instead of counted
+ * as a new session: `[hash of the session key, first event time, last event time]`.
+ */
+export type ClosedSession = readonly [keyHash: string, first: number, last: number];
+
+/**
+ * Per-shard sessionization state (a JSON blob kept between batches).
+ * - `open`: session key → its path events sorted by (event time, arrival). The key is
+ *   `s:<len>:<userId>:<sessionId>` when events carry a `sessionId` (one session, whatever the
+ *   gaps) and `u:<userId>` otherwise (the user's events, split into sessions wherever two
+ *   consecutive events are more than the gap apart in event time).
+ * - `clockMs`: the processing clock, the newest `receivedAt` seen.
+ * - `closed`: closed sessions, sorted by last event time (oldest are forgotten first).
+ */
+export interface SessionState {
+  readonly v: 1;
+  readonly clockMs: number;
+  readonly nextArrival: number;
+  readonly open: Readonly<Record<string, readonly SessionEvent[]>>;
+  readonly closed: readonly ClosedSession[];
+}
+
+/** A change of one Sankey edge's weight on one day. */
+export interface EdgeDelta {
+  /** Local date (paths time zone) of the session's first event. */
+  readonly day: string;
+  /** `"<path> (<step>)"`, steps from 1. */
+  readonly source: string;
+  readonly target: string;
+  readonly delta: number;
+}
+
+/** A change of the number of sessions with one full path on one day. */
+export interface PathDelta {
+  readonly day: string;
+  /** `"/a -> /b -> /c"`. */
+  readonly fullPath: string;
+  readonly delta: number;
+}
+
+/** What a batch did besides the deltas (for logs and metrics). */
+export interface PathStats {
+  /** Path events added to sessions. */
+  readonly accepted: number;
+  /** Events without `path` (or with an unreadable time): not part of path analysis. */
+  readonly ignored: number;
+  /** Events whose eventId the session already holds (replays, producer retries). */
+  readonly duplicates: number;
+  /** Events that belong to a session already closed (replays of it, or stragglers later than the gap). */
+  readonly droppedClosed: number;
+  /** Events beyond `maxSessionEvents` of their session key. */
+  readonly droppedOverflow: number;
+  /** Sessions closed by this batch. */
+  readonly closedSessions: number;
+}
+
+export interface PathsBatch {
+  readonly state: SessionState;
+  readonly edgeDeltas: EdgeDelta[];
+  readonly pathDeltas: PathDelta[];
+  readonly stats: PathStats;
+}
+
+/** Separator of a full path, as seed 000 writes it. */
+export const PATH_ARROW = ' -> ';
+
+/** A fresh state. Never fails. */
+export const emptySessionState = (): SessionState => ({ v: 1, clockMs: 0, nextArrival: 0, open: {}, closed: [] });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSessionEvent = (v: unknown): boolean =>
+  Array.isArray(v) && v.length === 5 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number' && typeof v[3] === 'string' && typeof v[4] === 'number';
+const isClosed = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+
+/** Reads a stored state (undefined/null give a fresh one). Throws TypeError when it is not a state this module wrote. */
+export function readSessionState(raw: unknown): SessionState {
+  if (raw === undefined || raw === null) return emptySessionState();
+  if (
+    !isObject(raw) ||
+    raw.v !== 1 ||
+    typeof raw.clockMs !== 'number' ||
+    typeof raw.nextArrival !== 'number' ||
+    !isObject(raw.open) ||
+    !Array.isArray(raw.closed) ||
+    !raw.closed.every(isClosed) ||
+    !Object.values(raw.open).every((events) => Array.isArray(events) && events.every(isSessionEvent))
+  ) {
+    throw new TypeError('session state: not a state written by applyEvents (v: 1)');
+  }
+  return raw as unknown as SessionState;
+}
+
+/** Bytes of the state's JSON (what storing it costs; a DynamoDB item holds at most 400 KB). Never fails. */
+export const stateSizeBytes = (state: SessionState): number => Buffer.byteLength(JSON.stringify(state));
+
+/** The session key of an event (see {@link SessionState}). Never fails. */
+export const sessionKeyOf = (event: Pick<StreamEvent, 'userId' | 'sessionId'>): string =>
+  event.sessionId !== undefined ? `s:${event.userId.length}:${event.userId}:${event.sessionId}` : `u:${event.userId}`;
+
+/** cyrb53: a fast 53-bit string hash, as base-36 (tombstones only need to tell keys apart, not resist attack). */
+function hashKey(key: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** The sessions of one key: one for a sessionId key, split at event-time gaps above `gapMs` for a user key. */
+function segmentsOf(key: string, events: readonly SessionEvent[], gapMs: number): SessionEvent[][] {
+  if (events.length === 0) return [];
+  if (key.startsWith('s:')) return [events as SessionEvent[]];
+  const segments: SessionEvent[][] = [];
+  let current: SessionEvent[] = [];
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    if (current.length > 0 && e[1] - previous > gapMs) {
+      segments.push(current);
+      current = [];
+    }
+    current.push(e);
+    previous = e[1];
+  }
+  segments.push(current);
+  return segments;
+}
+
+/** Running deltas keyed by `day \0 source \0 target` / `day \0 fullPath` (the parts are kept, never split back). */
+interface Deltas {
+  readonly edges: Map<string, { readonly day: string; readonly source: string; readonly target: string; delta: number }>;
+  readonly paths: Map<string, { readonly day: string; readonly fullPath: string; delta: number }>;
+}
+
+/** Adds `sign` × the edges and full path of each session in `segments` to the running deltas. */
+function contribute(segments: readonly (readonly SessionEvent[])[], sign: 1 | -1, timeZone: string, deltas: Deltas): void {
+  for (const segment of segments) {
+    const first = segment[0];
+    if (first === undefined) continue;
+    const day = localDay(first[1], timeZone);
+    let fullPath = first[3];
+    let source = `${first[3]} (1)`;
+    for (let i = 1; i < segment.length; i++) {
+      const page = (segment[i] as SessionEvent)[3];
+      const target = `${page} (${i + 1})`;
+      const key = `${day}\u0000${source}\u0000${target}`;
+      const edge = deltas.edges.get(key);
+      if (edge === undefined) deltas.edges.set(key, { day, source, target, delta: sign });
+      else edge.delta += sign;
+      fullPath += PATH_ARROW + page;
+      source = target;
+    }
+    const key = `${day}\u0000${fullPath}`;
+    const path = deltas.paths.get(key);
+    if (path === undefined) deltas.paths.set(key, { day, fullPath, delta: sign });
+    else path.delta += sign;
+  }
+}
+
+/** Index at which an event with time `t` and the newest arrival goes: after every event with time ≤ `t`. */
+function insertionIndex(events: readonly SessionEvent[], t: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((events[mid] as SessionEvent)[1] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A session key being changed by the batch. */
+interface Entry {
+  readonly key: string;
+  hash: string | undefined;
+  events: SessionEvent[];
+  ids: Set<string>;
+  /**
+   * A lower bound of the key's activity: the oldest of its sessions' newest `receivedAt`. Adding
+   * events only raises the true value, so the bound stays valid until sessions are closed.
+   */
+  activity: number;
+}
+
+/** The oldest of the sessions' newest `receivedAt` (+∞ without events): the key has an idle session when this is older than the gap. */
+function activityOf(key: string, events: readonly SessionEvent[], gapMs: number): number {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const segment of segmentsOf(key, events, gapMs)) {
+    let active = Number.NEGATIVE_INFINITY;
+    for (const e of segment) if (e[4] > active) active = e[4];
+    if (active < oldest) oldest = active;
+  }
+  return oldest;
+}
+
+/**
+ * Applies a batch (in arrival order; stream events, or decoded records whose parsed times are reused) to the shard's sessions and returns the new state and the
+ * changes of edge and full-path counts. For every session the batch changes, the deltas are its
+ * edges and full path after the batch minus before, so an event inserted mid-session (late or out
+ * of order) gives −1 for the old edges/full path and +1 for the new ones; events are ordered by
+ * event time, ties by arrival; a session counts on the day (paths time zone) of its first event.
+ * Replays are free: an eventId already in its session, or an event of a closed session (same key,
+ * event time within the gap of its span), adds nothing.
+ * Sessions close when idle for `sessionGapSeconds` of processing time: the clock is the newest
+ * `receivedAt` seen, at least `nowMs` (so a backfill of old documents still forms whole sessions);
+ * closed sessions leave the state, their counts stay. The result depends only on the state and
+ * the records, not on how Lambda splits the batches. Pure; never throws.
+ */
+export function applyEvents(state: SessionState, events: readonly (StreamEvent | TimedEvent)[], nowMs: number, config: PathsConfig): PathsBatch {
+  const gapMs = config.sessionGapSeconds * 1000;
+  const timeZone = config.timeZone;
+  const open = new Map<string, readonly SessionEvent[]>(Object.entries(state.open));
+  const touched = new Map<string, Entry>();
+  const deltas: Deltas = { edges: new Map(), paths: new Map() };
+  const newlyClosed: ClosedSession[] = [];
+  let closedIndex: Map<string, ClosedSession[]> | undefined;
+  let clock = Math.max(state.clockMs, Number.isFinite(nowMs) ? nowMs : 0);
+  let nextArrival = state.nextArrival;
+  let accepted = 0;
+  let ignored = 0;
+  let duplicates = 0;
+  let droppedClosed = 0;
+  let droppedOverflow = 0;
+
+  const tombstones = (): Map<string, ClosedSession[]> => {
+    if (closedIndex === undefined) {
+      closedIndex = new Map();
+      for (const c of state.closed) closedIndex.set(c[0], [...(closedIndex.get(c[0]) ?? []), c]);
+    }
+    return closedIndex;
+  };
+
+  /** Closes the idle sessions of `key`; returns the events of the sessions still open. */
+  const expire = (key: string, hash: string, events: readonly SessionEvent[]): readonly SessionEvent[] => {
+    const idleBefore = clock - gapMs;
+    const remaining: SessionEvent[] = [];
+    for (const segment of segmentsOf(key, events, gapMs)) {
+      let active = Number.NEGATIVE_INFINITY;
+      for (const e of segment) if (e[4] > active) active = e[4];
+      if (active >= idleBefore) {
+        remaining.push(...segment);
+        continue;
+      }
+      const closed: ClosedSession = [hash, (segment[0] as SessionEvent)[1], (segment[segment.length - 1] as SessionEvent)[1]];
+      newlyClosed.push(closed);
+      const index = tombstones();
+      index.set(hash, [...(index.get(hash) ?? []), closed]);
+    }
+    return remaining;
+  };
+
+  for (const item of events) {
+    let event: StreamEvent;
+    let timed: TimedEvent | undefined;
+    if ('event' in item) {
+      timed = item;
+      event = item.event;
+    } else {
+      event = item;
+    }
+    const path = event.path;
+    const t = path === undefined ? undefined : (timed?.createdMs ?? parseIsoUtc(event.createdAt));
+    if (path === undefined || t === undefined) {
+      ignored += 1;
+      continue;
+    }
+    const received = timed?.receivedMs ?? parseIsoUtc(event.receivedAt) ?? t;
+    if (received > clock) clock = received;
+    const key = sessionKeyOf(event);
+
+    let entry = touched.get(key);
+    if (entry === undefined) {
+      const stored = open.get(key) ?? [];
+      entry = { key, hash: undefined, events: [...stored], ids: new Set(stored.map((e) => e[0])), activity: Number.NEGATIVE_INFINITY };
+      contribute(segmentsOf(key, entry.events, gapMs), -1, timeZone, deltas);
+      touched.set(key, entry);
+    }
+    if (entry.activity < clock - gapMs) {
+      entry.activity = activityOf(key, entry.events, gapMs);
+      if (entry.activity < clock - gapMs) {
+        const before = entry.events;
+        entry.hash ??= hashKey(key);
+        contribute(segmentsOf(key, before, gapMs), 1, timeZone, deltas);
+        entry.events = [...expire(key, entry.hash, before)];
+        contribute(segmentsOf(key, entry.events, gapMs), -1, timeZone, deltas);
+        entry.ids = new Set(entry.events.map((e) => e[0]));
+        entry.activity = activityOf(key, entry.events, gapMs);
+      }
+    }
+
+    if (entry.ids.has(event.eventId)) {
+      duplicates += 1;
+      continue;
+    }
+    let closedSpans: ClosedSession[] | undefined;
+    if (closedIndex !== undefined || state.closed.length > 0) {
+      entry.hash ??= hashKey(key);
+      closedSpans = tombstones().get(entry.hash);
+    }
+    if (closedSpans !== undefined && closedSpans.some(([, first, last]) => t >= first - gapMs && t <= last + gapMs)) {
+      droppedClosed += 1;
+      continue;
+    }
+    if (entry.events.length >= config.maxSessionEvents) {
+      droppedOverflow += 1;
+      continue;
+    }
+    const at = insertionIndex(entry.events, t);
+    const added: SessionEvent = [event.eventId, t, nextArrival, path, received];
+    if (at === entry.events.length) entry.events.push(added);
+    else entry.events.splice(at, 0, added);
+    nextArrival += 1;
+    entry.ids.add(event.eventId);
+    if (received < entry.activity) entry.activity = received;
+    accepted += 1;
+  }
+
+  for (const entry of touched.values()) {
+    contribute(segmentsOf(entry.key, entry.events, gapMs), 1, timeZone, deltas);
+    if (entry.events.length === 0) open.delete(entry.key);
+    else open.set(entry.key, entry.events);
+  }
+  for (const [key, stored] of open) {
+    const entry = touched.get(key);
+    if (entry !== undefined && entry.activity >= clock - gapMs) continue;
+    if (activityOf(key, stored, gapMs) >= clock - gapMs) continue;
+    const remaining = expire(key, entry?.hash ?? hashKey(key), stored);
+    if (remaining.length === 0) open.delete(key);
+    else open.set(key, remaining);
+  }
+
+  let closed: readonly ClosedSession[] = state.closed;
+  if (newlyClosed.length > 0) {
+    const all = [...state.closed, ...newlyClosed].sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+    closed = all.length > config.maxClosedSessions ? all.slice(all.length - config.maxClosedSessions) : all;
+  }
+
+  return {
+    state: { v: 1, clockMs: clock, nextArrival, open: Object.fromEntries(open), closed },
+    edgeDeltas: nonZero(deltas.edges),
+    pathDeltas: nonZero(deltas.paths),
+    stats: { accepted, ignored, duplicates, droppedClosed, droppedOverflow, closedSessions: newlyClosed.length },
+  };
+}
+
+/** The non-zero deltas, in the order their keys were first touched (deterministic for the same input). */
+function nonZero<T extends { readonly delta: number }>(map: Map<string, T>): T[] {
+  const out: T[] = [];
+  for (const d of map.values()) if (d.delta !== 0) out.push({ ...d });
+  return out;
+}
+
+/**
+ * The Sankey edges of one ordered list of pages (`["/a","/b"]` → `/a (1)` → `/b (2)`), for
+ * documentation, tests and backfills. Never fails.
+ */
+export function edgesOf(pages: readonly string[]): { readonly source: string; readonly target: string }[] {
+  return pages.slice(1).map((page, i) => ({ source: `${pages[i] as string} (${i + 1})`, target: `${page} (${i + 2})` }));
+}
