@@ -1,0 +1,79 @@
+import { createHash } from 'crypto';
+import { gunzipSync, gzipSync } from 'zlib';
+
+/**
+ * The single DynamoDB table that holds every real-time result: its key schema is `pk` (S) +
+ * `sk` (S), TTL attribute `expiresAt` (epoch seconds), and one GSI `byTime` on `gpk` (S) +
+ * `gsk` (S) for listing alerts by time. This module is the only place keys are spelled.
+ *
+ * | item | pk | sk | notes |
+ * |---|---|---|---|
+ * | error alert | `ALERT#error#<eventId>` | `A` | put once (`attribute_not_exists(pk)`); GSI `ALERTS#<utc day>` / `<createdAt>#error#<eventId>` |
+ * | window alert | `ALERT#window#<ruleId>#<group>#<windowStart>` | `A` | put once; GSI `ALERTS#<utc day>` / `<createdAt>#window#…` |
+ * | window partials | `WINDOW#<ruleId>#<group>#<windowStart>` | `P` | one attribute per shard segment: `shard_<shardId>_<segment>` = count |
+ * | metric counter | `M#<metric>#<dimFields>#<local day>` | `<minute>#<dims>` | `count`, `late`, `sum`, `min`, `max`, `wm_<shardId>` (padded sequence number) |
+ * | metrics cursor | `CURSOR#metrics#<shardId>` | `C` | `newestEventTimeMs` |
+ * | path cursor | `CURSOR#paths#<shardId>` | `C` | `appliedThrough` (padded seq), `v` |
+ * | session slice | `SESSIONS#<shardId>` | `S#<slice>` | `d` = gzip JSON of the slice's SessionState, `v` |
+ * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}}`, `v` |
+ * | quarantined record | `QUARANTINE#<utc day>` | `<shardId>#<padded seq>` | `reason`, `data` (base64 as read), `consumer`, `partitionKey`, `arrival` |
+ */
+export const KEYS = {
+  errorAlert: (eventId: string) => ({ pk: `ALERT#error#${eventId}`, sk: 'A' }),
+  windowAlert: (ruleId: string, group: string, windowStart: string) => ({ pk: `ALERT#window#${ruleId}#${group}#${windowStart}`, sk: 'A' }),
+  alertsByDay: (utcDay: string) => `ALERTS#${utcDay}`,
+  windowPartials: (ruleId: string, group: string, windowStart: string) => ({ pk: `WINDOW#${ruleId}#${group}#${windowStart}`, sk: 'P' }),
+  metric: (metric: string, dimFields: string, localDay: string, minute: string, dims: string) => ({ pk: `M#${metric}#${dimFields}#${localDay}`, sk: `${minute}#${dims}` }),
+  metricDay: (metric: string, dimFields: string, localDay: string) => `M#${metric}#${dimFields}#${localDay}`,
+  metricsCursor: (shardId: string) => ({ pk: `CURSOR#metrics#${shardId}`, sk: 'C' }),
+  pathsCursor: (shardId: string) => ({ pk: `CURSOR#paths#${shardId}`, sk: 'C' }),
+  sessionSlice: (shardId: string, slice: number) => ({ pk: `SESSIONS#${shardId}`, sk: `S#${slice}` }),
+  pathChunk: (localDay: string, shardId: string, chunk: number) => ({ pk: `PATHS#${localDay}`, sk: `${shardId}#${chunk}` }),
+  pathDay: (localDay: string) => `PATHS#${localDay}`,
+  quarantine: (utcDay: string, shardId: string, paddedSeq: string) => ({ pk: `QUARANTINE#${utcDay}`, sk: `${shardId}#${paddedSeq}` }),
+} as const;
+
+/** Name of the GSI that lists alerts by day and time. */
+export const ALERTS_BY_TIME_INDEX = 'byTime';
+
+/** The dimension fields of an encoded `dims` string (`action=x` → `action`; `a=1&b=2` → `a&b`; `` → ``). */
+export function dimFieldsOf(dims: string): string {
+  if (dims === '') return '';
+  return dims
+    .split('&')
+    .map((pair) => pair.slice(0, pair.indexOf('=')))
+    .join('&');
+}
+
+/** Path ledgers and session state are split into this many items per shard (see the stage config). */
+export const DEFAULT_PATH_CHUNKS = 4;
+export const DEFAULT_SESSION_SLICES = 4;
+
+/** Stable slot in 0..n-1 for a key (chunk of a path/edge, slice of a session). */
+export function slotOf(key: string, n: number): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % n;
+}
+
+/** Separator of an edge key in a path ledger: `source\u0000target`. */
+export const EDGE_SEPARATOR = '\u0000';
+
+/** What a path ledger chunk holds for one shard and day. */
+export interface PathLedger {
+  edges: Record<string, number>;
+  paths: Record<string, number>;
+}
+
+/** Packs a JSON value into the gzip bytes stored in a `d` attribute. */
+export function packJson(value: unknown): Uint8Array {
+  return gzipSync(Buffer.from(JSON.stringify(value), 'utf8'));
+}
+
+/** Unpacks a `d` attribute; throws if the bytes are not gzip JSON. */
+export function unpackJson(bytes: Uint8Array): unknown {
+  return JSON.parse(gunzipSync(bytes).toString('utf8')) as unknown;
+}
+
+/** Seconds since the epoch, `days` from `now`: the TTL value DynamoDB expects in `expiresAt`. */
+export function expiresInDays(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 1000) + days * 86_400;
+}
