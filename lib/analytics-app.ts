@@ -1,27 +1,31 @@
 import { App, Tags } from 'aws-cdk-lib';
 import type { StageConfig } from './config/stage-config';
+import { AnalyticsStack } from './stacks/analytics-stack';
+import { ApiStack } from './stacks/api-stack';
 import { DataStack } from './stacks/data-stack';
-import { IngestStack } from './stacks/ingest-stack';
 
 /** The stacks of one stage, as synthesized into the app. */
 export interface StageStacks {
   readonly data: DataStack;
-  readonly ingest: IngestStack;
+  readonly analytics: AnalyticsStack;
+  readonly api: ApiStack;
 }
 
 /**
- * Adds the stacks of one stage to the app, named `<prefix>-<part>` (e.g. `uba-dev-data`), all
+ * Adds the stacks of one stage to the app, named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig): StageStacks {
   const stack = (part: string) => ({ stackName: `${config.prefix}-${part}`, description: `User-behaviour analytics (${config.stage}): ${part}` });
   const data = new DataStack(app, `${config.prefix}-data`, { ...stack('data'), config });
-  const ingest = new IngestStack(app, `${config.prefix}-ingest`, {
-    ...stack('ingest'),
+  const analytics = new AnalyticsStack(app, `${config.prefix}-analytics`, { ...stack('analytics'), config, stream: data.events.stream });
+  const api = new ApiStack(app, `${config.prefix}-api`, {
+    ...stack('api'),
     config,
     stream: data.events.stream,
+    results: analytics.results,
     pseudonymKey: data.pseudonymKey,
   });
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, ingest };
+  return { data, analytics, api };
 }

@@ -22,6 +22,8 @@ import {
   startKinesis,
   startS3,
   startSecretsManager,
+  snsTopicsFromTemplate,
+  startSns,
   type RunningDynamoDb,
   type RunningKinesis,
   type RunningS3,
@@ -56,6 +58,7 @@ export const SUPPORTED_TYPES = [
   'AWS::ApiGateway::ApiKey',
   'AWS::ApiGateway::UsagePlan',
   'AWS::ApiGateway::UsagePlanKey',
+  'AWS::SNS::Topic',
   'AWS::CDK::Metadata',
 ] as const;
 
@@ -68,6 +71,9 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly s3: string;
   readonly secretsmanager: string;
+  readonly sns: string;
+  /** Where messages published to SNS topics are kept (JSON lines per topic). */
+  readonly snsMessages: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Stack outputs, resolved to local names: `{ "uba-dev-data": { "StreamName": "…" } }`. */
@@ -80,7 +86,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the services take the next four (kinesis +1, dynamodb +2, s3 +3, secrets manager +4). 0 picks free ports. */
+  /** API port; the services take the next five (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -93,7 +99,7 @@ export interface LocalRuntimeOptions {
   readonly functionLog?: (line: string) => void;
 }
 
-const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager'] as const;
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /** Counters for a status line: what the API took and what reached the lake. */
@@ -257,6 +263,9 @@ export class LocalRuntime {
       stopList.push({ name: 's3', stop: () => s3.stop() });
       const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
       stopList.push({ name: 'secretsmanager', stop: () => secrets.stop() });
+      const snsDir = path.join(dataDir, 'sns');
+      const sns = await startSns({ port: ports.sns, topicArns: snsTopicsFromTemplate(resolver), dir: snsDir });
+      stopList.push({ name: 'sns', stop: () => sns.stop() });
       for (const warning of [...kinesis.warnings, ...dynamodb.warnings]) log(`warning: ${warning}`);
 
       // Every function in its own process, with its template environment and the local endpoints.
@@ -269,6 +278,7 @@ export class LocalRuntime {
         AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_SNS: sns.endpoint,
       };
       const functions = new Map<string, LocalFunction>();
       const specs: LambdaFunctionSpec[] = lambdaFunctions(resolver);
@@ -380,6 +390,8 @@ export class LocalRuntime {
         dynamodb: dynamodb.endpoint,
         s3: s3.endpoint,
         secretsmanager: secrets.endpoint,
+        sns: sns.endpoint,
+        snsMessages: snsDir,
         region: LOCAL_REGION,
         credentials: { ...LOCAL_CREDENTIALS },
         outputs,

@@ -38,6 +38,27 @@ export interface StageConfig {
     readonly pseudonymizedProps: readonly string[];
     readonly memorySize: number;
   };
+  readonly analytics: {
+    /** Warnings per action per window that raise a window alert (seed 001: 10). */
+    readonly warningThreshold: number;
+    /** Failed recharges per province per window that raise a window alert (seed 003). */
+    readonly rechargeFailureThreshold: number;
+    /** Tumbling window of the threshold rules. */
+    readonly window: Duration;
+    /** Stream consumers: records per invocation and how long to gather them. */
+    readonly batchSize: number;
+    readonly maxBatchingWindow: Duration;
+    /** Retries of a failed batch (bisected) before it goes to the consumer's dead-letter queue. */
+    readonly retryAttempts: number;
+    /** Records older than this are not retried but sent to the dead-letter queue. */
+    readonly maxRecordAge: Duration;
+    /** Days real-time results (metrics, paths, window partials) are kept (DynamoDB TTL). */
+    readonly resultRetentionDays: number;
+    /** Alarm when a consumer falls this far behind the stream. */
+    readonly iteratorAgeAlarm: Duration;
+    /** Where alarms and alerts are e-mailed (SNS subscriptions); none when empty. */
+    readonly notifyEmails: readonly string[];
+  };
   readonly lake: {
     /** Firehose buffering: whichever of size and interval is reached first flushes. */
     readonly bufferSize: number; // MiB
@@ -73,6 +94,18 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymizedProps: [],
       memorySize: 512,
     },
+    analytics: {
+      warningThreshold: 10,
+      rechargeFailureThreshold: 10,
+      window: Duration.seconds(60),
+      batchSize: 1000,
+      maxBatchingWindow: Duration.seconds(2),
+      retryAttempts: 5,
+      maxRecordAge: Duration.hours(1),
+      resultRetentionDays: 14,
+      iteratorAgeAlarm: Duration.minutes(2),
+      notifyEmails: [],
+    },
     lake: {
       bufferSize: 1,
       bufferInterval: Duration.seconds(60),
@@ -95,6 +128,18 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
     },
+    analytics: {
+      warningThreshold: 10,
+      rechargeFailureThreshold: 10,
+      window: Duration.seconds(60),
+      batchSize: 1000,
+      maxBatchingWindow: Duration.seconds(5),
+      retryAttempts: 5,
+      maxRecordAge: Duration.hours(1),
+      resultRetentionDays: 35,
+      iteratorAgeAlarm: Duration.minutes(2),
+      notifyEmails: [],
+    },
     lake: {
       bufferSize: 64,
       bufferInterval: Duration.seconds(300),
@@ -116,6 +161,18 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
+    },
+    analytics: {
+      warningThreshold: 10,
+      rechargeFailureThreshold: 10,
+      window: Duration.seconds(60),
+      batchSize: 1000,
+      maxBatchingWindow: Duration.seconds(5),
+      retryAttempts: 10,
+      maxRecordAge: Duration.hours(24),
+      resultRetentionDays: 400,
+      iteratorAgeAlarm: Duration.minutes(5),
+      notifyEmails: [],
     },
     lake: {
       bufferSize: 128,

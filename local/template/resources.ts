@@ -268,6 +268,7 @@ export const LOCAL_MEANING: Readonly<Record<string, string>> = {
   'AWS::KMS::*': 'no encryption at rest locally; local data files are stored in plain form',
   'AWS::S3::BucketPolicy': 'bucket policies are not enforced by s3rver (TLS-only, deny rules and grants have no effect)',
   'AWS::SQS::QueuePolicy': 'queue policies are not enforced locally',
+  'AWS::SQS::Queue': 'no SQS locally; event-source mappings write what they give up on to .local/run/failures/<queue>.jsonl instead of the queue',
   'AWS::SNS::TopicPolicy': 'topic policies are not enforced locally',
   'AWS::SNS::Subscription': 'subscribers (e-mail, HTTPS, SMS) receive nothing; published messages stay local',
   'AWS::CloudFront::*': 'no CDN locally; the local runtime serves the dashboard itself',

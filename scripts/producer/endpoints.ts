@@ -50,9 +50,9 @@ export function eventsUrl(base: string): string {
   return trimmed.endsWith(EVENTS_ROUTE) ? trimmed : `${trimmed}${EVENTS_ROUTE}`;
 }
 
-/** Name of the ingest stack of a stage. */
-export function ingestStackName(stage: string): string {
-  return `uba-${stage}-ingest`;
+/** Name of the API stack of a stage (ingest and read routes). */
+export function apiStackName(stage: string): string {
+  return `uba-${stage}-api`;
 }
 
 /** Reads the local runtime's endpoints file; undefined when absent, TargetError when malformed. */
@@ -97,7 +97,7 @@ export const describeStackOutputsWithSdk: DescribeStackOutputs = async (stackNam
 /**
  * Resolves the ingest target: `--endpoint`/`--api-key`; else the local runtime's endpoints file
  * (with `--stage`, only if the file names that stage); else, with `--stage`, the stack outputs of
- * `uba-<stage>-ingest`. Throws TargetError saying what to do when nothing is found.
+ * `uba-<stage>-api`. Throws TargetError saying what to do when nothing is found.
  */
 export async function resolveTarget(input: ResolveTargetInput): Promise<Target> {
   if (input.endpoint !== undefined) {
@@ -115,7 +115,7 @@ export async function resolveTarget(input: ResolveTargetInput): Promise<Target> 
     throw new TargetError(`no endpoint: ${file} not found; ${HOW_TO} (or --stage NAME for a deployed stage)`);
   }
 
-  const stackName = ingestStackName(input.stage);
+  const stackName = apiStackName(input.stage);
   const describe = input.describeStackOutputs ?? describeStackOutputsWithSdk;
   let outputs: Readonly<Record<string, string>>;
   try {

@@ -142,7 +142,7 @@ describe('local pipeline (dev stage)', () => {
     expect({ duplicates, missing, unexpected }).toEqual({ duplicates: [], missing: [], unexpected: [] });
 
     // Stop: nothing left listening.
-    const ports = [runtime.endpoints.api, runtime.endpoints.kinesis, runtime.endpoints.dynamodb, runtime.endpoints.s3, runtime.endpoints.secretsmanager].map((u) => Number(new URL(u).port));
+    const ports = [runtime.endpoints.api, runtime.endpoints.kinesis, runtime.endpoints.dynamodb, runtime.endpoints.s3, runtime.endpoints.secretsmanager, runtime.endpoints.sns].map((u) => Number(new URL(u).port));
     await runtime.stop();
     for (const port of ports) expect(await isPortOpen(port)).toBe(false);
     for (const fn of runtime.functions.values()) expect(fn.processCount).toBe(0);

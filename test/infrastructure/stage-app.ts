@@ -9,7 +9,8 @@ import { stageConfig, StageName } from '../../lib/config/stage-config';
 export interface StageTemplates {
   readonly stacks: StageStacks;
   readonly data: Template;
-  readonly ingest: Template;
+  readonly analytics: Template;
+  readonly api: Template;
 }
 
 /**
@@ -25,7 +26,7 @@ export function testApp(props: AppProps = {}): App {
 export function synthStage(stage: StageName): StageTemplates {
   const app = testApp();
   const stacks = addStage(app, stageConfig(stage));
-  return { stacks, data: Template.fromStack(stacks.data), ingest: Template.fromStack(stacks.ingest) };
+  return { stacks, data: Template.fromStack(stacks.data), analytics: Template.fromStack(stacks.analytics), api: Template.fromStack(stacks.api) };
 }
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

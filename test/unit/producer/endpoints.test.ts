@@ -37,7 +37,7 @@ describe('resolveTarget', () => {
     await expect(resolveTarget({ endpointsFile: file })).rejects.toThrow(TargetError);
   });
 
-  it('with --stage, reads ApiUrl of uba-<stage>-ingest and needs --api-key, showing the aws command', async () => {
+  it('with --stage, reads ApiUrl of uba-<stage>-api and needs --api-key, showing the aws command', async () => {
     const calls: string[] = [];
     const describe: DescribeStackOutputs = (name) => {
       calls.push(name);
@@ -48,7 +48,7 @@ describe('resolveTarget', () => {
     );
     const t = await resolveTarget({ stage: 'dev', apiKey: 'secret', endpointsFile: file, describeStackOutputs: describe });
     expect(t).toMatchObject({ url: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod/v1/events', apiKey: 'secret' });
-    expect(calls).toEqual(['uba-dev-ingest', 'uba-dev-ingest']);
+    expect(calls).toEqual(['uba-dev-api', 'uba-dev-api']);
   });
 
   it('with --stage, prefers the local runtime only when it runs that stage', async () => {

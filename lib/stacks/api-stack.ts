@@ -4,18 +4,22 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { IngestApi } from '../constructs/ingest-api';
+import { QueryApi } from '../constructs/query-api';
+import type { ResultsTable } from '../constructs/results-table';
 
-export interface IngestStackProps extends StackProps {
+export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
   readonly stream: kinesis.IStream;
+  readonly results: ResultsTable;
   readonly pseudonymKey?: secretsmanager.ISecret;
 }
 
-/** The stateless front door of a stage: the ingest API and its Lambda. */
-export class IngestStack extends Stack {
+/** The stateless front door of a stage: one REST API for ingest (POST) and reading results (GET). */
+export class ApiStack extends Stack {
   public readonly ingest: IngestApi;
+  public readonly query: QueryApi;
 
-  constructor(scope: Construct, id: string, props: IngestStackProps) {
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const { config } = props;
     this.ingest = new IngestApi(this, 'Ingest', {
@@ -33,7 +37,16 @@ export class IngestStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.ingest.api.url, description: 'Base URL of the API (POST v1/events, v1/paths)' });
+    this.query = new QueryApi(this, 'Query', {
+      v1: this.ingest.v1,
+      results: props.results,
+      timeZone: config.timeZone,
+      stage: config.stage,
+      logRetention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.ingest.api.url, description: 'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv)' });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.ingest.apiKey.keyId,
       description: 'Id of the producer API key; its value: aws apigateway get-api-key --include-value --api-key <id>',

@@ -1,0 +1,122 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { parseAnalyticsConfig } from '../../lambdas/analytics/config';
+import { stageConfig } from '../../lib/config/stage-config';
+import { actionsOf, policyStatements, synthStage } from './stage-app';
+
+type Resource = { Properties: Record<string, unknown> };
+
+function mappings(stage: 'dev' | 'prod') {
+  return Object.values(synthStage(stage).analytics.findResources('AWS::Lambda::EventSourceMapping')) as Resource[];
+}
+
+describe('results table', () => {
+  it('is on-demand, encrypted, recoverable, expires items by TTL and has the alerts index', () => {
+    synthStage('prod').analytics.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byTime', Projection: { ProjectionType: 'ALL' } })],
+    });
+  });
+
+  it('is retained in prod and deleted with a dev stack', () => {
+    synthStage('prod').analytics.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
+    synthStage('dev').analytics.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('stream consumers', () => {
+  it('reads the stream with two consumers only (Firehose is the third of the 5 reads/s per shard)', () => {
+    expect(mappings('dev')).toHaveLength(2);
+  });
+
+  it.each(['dev', 'prod'] as const)('%s: every consumer reports item failures, bisects, bounds retries and age, and has an on-failure queue', (stage) => {
+    const a = stageConfig(stage).analytics;
+    for (const m of mappings(stage)) {
+      expect(m.Properties).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: a.retryAttempts,
+        MaximumRecordAgeInSeconds: a.maxRecordAge.toSeconds(),
+        BatchSize: a.batchSize,
+        MaximumBatchingWindowInSeconds: a.maxBatchingWindow.toSeconds(),
+        ParallelizationFactor: 1,
+        StartingPosition: 'TRIM_HORIZON',
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] } } },
+      });
+    }
+  });
+
+  it('runs the threshold rules on tumbling windows of the configured length, and only them', () => {
+    const windowed = mappings('dev').filter((m) => m.Properties.TumblingWindowInSeconds !== undefined);
+    expect(windowed).toHaveLength(1);
+    expect(windowed[0].Properties.TumblingWindowInSeconds).toBe(stageConfig('dev').analytics.window.toSeconds());
+  });
+
+  it('keeps dead letters encrypted and reachable over TLS only', () => {
+    const { analytics } = synthStage('dev');
+    analytics.resourcePropertiesCountIs('AWS::SQS::Queue', { SqsManagedSseEnabled: true }, 2);
+    const policies = Object.values(analytics.findResources('AWS::SQS::QueuePolicy')) as Resource[];
+    expect(policies).toHaveLength(2);
+    for (const p of policies) expect(JSON.stringify(p.Properties)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('alarms on iterator age, errors and dead-letter depth of each consumer, to the operators topic', () => {
+    const { analytics } = synthStage('prod');
+    const alarms = Object.values(analytics.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Errors', 'IteratorAge', 'IteratorAge']);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
+    const iteratorAge = alarms.filter((x) => x.Properties.MetricName === 'IteratorAge');
+    for (const alarm of iteratorAge) expect(alarm.Properties.Threshold).toBe(stageConfig('prod').analytics.iteratorAgeAlarm.toMilliseconds());
+  });
+
+  it('hands the consumers an analysis config that parses, with the stage thresholds and time zone', () => {
+    const { analytics } = synthStage('prod');
+    const fns = Object.values(analytics.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { ANALYTICS_CONFIG: Match.anyValue() } } } })) as Resource[];
+    expect(fns).toHaveLength(2);
+    const env = (fns[0].Properties.Environment as { Variables: Record<string, string> }).Variables;
+    const parsed = parseAnalyticsConfig(env.ANALYTICS_CONFIG);
+    expect(parsed.metrics.timeZone).toBe(stageConfig('prod').timeZone);
+    expect(parsed.windowRules.every((r) => r.windowSeconds === 60)).toBe(true);
+    expect(parsed.windowRules.find((r) => r.id === 'warnings-per-action')?.threshold).toBe(10);
+    expect(Buffer.byteLength(JSON.stringify(env))).toBeLessThan(4096); // Lambda's limit for all variables
+  });
+
+  it('lets consumers read and write result items and publish alerts, nothing more', () => {
+    const { analytics } = synthStage('dev');
+    const statements = policyStatements(analytics).filter((s) => actionsOf(s).some((x) => x.startsWith('dynamodb:') || x.startsWith('sns:')));
+    const actions = new Set(statements.flatMap(actionsOf));
+    expect([...actions].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sns:Publish']);
+    for (const s of statements.filter((x) => actionsOf(x).includes('dynamodb:PutItem'))) {
+      expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ResultsTable/), 'Arn'] });
+    }
+  });
+
+  it('encrypts the alerts topic and requires TLS of publishers on both topics', () => {
+    const { analytics } = synthStage('dev');
+    analytics.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.stringLikeRegexp('alias/aws/sns') });
+    analytics.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+  });
+});
+
+describe('read API', () => {
+  it.each(['alerts', 'metrics', 'paths', 'paths.csv'])('serves GET /v1/%s from the query Lambda behind the API key', (part) => {
+    const { api } = synthStage('dev');
+    const [resourceId] = Object.keys(api.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: part } }));
+    const methods = Object.values(api.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: resourceId }, HttpMethod: 'GET' } })) as Resource[];
+    expect(methods).toHaveLength(1);
+    expect(methods[0].Properties).toMatchObject({ ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
+  });
+
+  it('gives the query Lambda read-only access to the table and its alerts index', () => {
+    const { api } = synthStage('dev');
+    const dynamo = policyStatements(api).filter((s) => actionsOf(s).some((x) => x.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(JSON.stringify(dynamo[0].Resource)).toContain('/index/byTime');
+  });
+});
