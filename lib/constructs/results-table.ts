@@ -46,11 +46,11 @@ export class ResultsTable extends Construct {
     });
   }
 
-  /** Lets `grantee` read items of the table and its alerts index (no Scan). */
+  /** Lets `grantee` query the table and its alerts index (the read API needs nothing else; no Scan). */
   grantResultsRead(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+      actions: ['dynamodb:Query'],
       resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/${ALERTS_BY_TIME_INDEX}`],
     });
   }

@@ -1,0 +1,173 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorResponse, jsonResponse } from '../ingest/http';
+import { loadConfig, type QueryConfig } from './config';
+import {
+  encodeNextToken,
+  metricCatalog,
+  parseAlertsParams,
+  parseMetricsParams,
+  parsePathsCsvParams,
+  parsePathsParams,
+  type ParamContext,
+  type ParseResult,
+  type QueryStrings,
+} from './params';
+import { createDynamoReads, type QueryReads } from './reads';
+import { alertViews, edgeViews, ledgerCsv, mergeLedgers, metricSeries, pathViews, successRateSeries, UnreadableItemError } from './shape';
+
+/** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
+export interface QueryLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** Everything the handler needs from outside; tests pass fakes. */
+export interface QueryDeps {
+  readonly config: QueryConfig;
+  readonly reads: QueryReads;
+  readonly now: () => Date;
+  readonly logger: QueryLogger;
+}
+
+/** The Lambda function's shape: a REST API proxy event (payload 1.0) in, a proxy result out. */
+export type QueryHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+type Route = 'alerts' | 'metrics' | 'paths' | 'paths.csv';
+
+const ROUTES: Readonly<Record<string, Route>> = { '/v1/alerts': 'alerts', '/v1/metrics': 'metrics', '/v1/paths': 'paths', '/v1/paths.csv': 'paths.csv' };
+
+/** Drops one trailing slash, so `/v1/alerts/` routes like `/v1/alerts`. */
+const trimSlash = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+
+/** The route of an event by its resource template (its path when there is none), or the 404/405 to answer. */
+function routeOf(event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resource' | 'path'>): { readonly ok: true; readonly route: Route } | { readonly ok: false; readonly response: APIGatewayProxyResult } {
+  const template = trimSlash(typeof event.resource === 'string' && event.resource !== '' ? event.resource : (event.path ?? ''));
+  const route = ROUTES[template];
+  if (route === undefined) return { ok: false, response: errorResponse(404, { field: '', reason: `no route for ${event.httpMethod} ${event.path}` }) };
+  if (event.httpMethod !== 'GET') {
+    return { ok: false, response: errorResponse(405, { field: '', reason: `${event.httpMethod} is not allowed on ${template}; use GET` }, { allow: 'GET' }) };
+  }
+  return { ok: true, route };
+}
+
+/** The single-valued parameters, or the first one given more than once (as a 400). */
+function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): ParseResult<QueryStrings> {
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (values !== undefined && values.length > 1) return { ok: false, error: { field: name, reason: 'must be given once' } };
+  }
+  return { ok: true, value: event.queryStringParameters ?? {} };
+}
+
+/** The CSV download of a day's paths. */
+const csvResponse = (date: string, body: string): APIGatewayProxyResult => ({
+  statusCode: 200,
+  headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="paths-${date}.csv"`, 'cache-control': 'no-store' },
+  body,
+});
+
+/**
+ * Builds the read-API handler over `deps`: routes `GET /v1/alerts|metrics|paths|paths.csv`,
+ * parses parameters (400 naming the parameter), reads and shapes the answer. Never throws: an
+ * unknown route is 404, another method 405, a failed read or an unreadable item 500 (logged).
+ * Throws RangeError when `deps.config.timeZone` is unknown.
+ */
+export function createHandler(deps: QueryDeps): QueryHandler {
+  const { config, reads, logger } = deps;
+  const catalog = metricCatalog(config.timeZone);
+  const timeZone = config.timeZone;
+
+  /** The answer of a routed, parsed request. */
+  const answer = async (route: Route, query: QueryStrings, ctx: ParamContext): Promise<APIGatewayProxyResult> => {
+    switch (route) {
+      case 'alerts': {
+        const parsed = parseAlertsParams(query, ctx);
+        if (!parsed.ok) return errorResponse(400, parsed.error);
+        const q = parsed.value;
+        const page = await reads.alertsPage({ days: q.days, since: q.since, until: q.until, limit: q.limit, ...(q.kind !== undefined ? { kind: q.kind } : {}), ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
+        const alerts = alertViews(page.items);
+        return jsonResponse(200, { timeZone, since: q.since, until: q.until, alerts, ...(page.cursor !== undefined ? { nextToken: encodeNextToken(page.cursor) } : {}) });
+      }
+      case 'metrics': {
+        const parsed = parseMetricsParams(query, ctx);
+        if (!parsed.ok) return errorResponse(400, parsed.error);
+        const q = parsed.value;
+        const itemsOf = await Promise.all(q.sources.map((source) => reads.metricCounters({ ...source, days: q.days, from: q.from, to: q.to })));
+        const series = q.kind === 'ratio' ? successRateSeries(itemsOf[0] ?? [], itemsOf[1] ?? []) : metricSeries(itemsOf[0] ?? [], q.groupFields);
+        return jsonResponse(200, { name: q.name, timeZone, from: q.from, to: q.to, ...(q.dim !== undefined ? { dim: q.dim } : {}), series });
+      }
+      case 'paths': {
+        const parsed = parsePathsParams(query, ctx);
+        if (!parsed.ok) return errorResponse(400, parsed.error);
+        const q = parsed.value;
+        const ledger = mergeLedgers(await reads.pathLedgers(q.date));
+        return jsonResponse(200, { date: q.date, timeZone, edges: edgeViews(ledger, q.minWeight, q.limit), paths: pathViews(ledger) });
+      }
+      case 'paths.csv': {
+        const parsed = parsePathsCsvParams(query, ctx);
+        if (!parsed.ok) return errorResponse(400, parsed.error);
+        const ledger = mergeLedgers(await reads.pathLedgers(parsed.value.date));
+        return csvResponse(parsed.value.date, ledgerCsv(ledger));
+      }
+    }
+  };
+
+  return async (event) => {
+    const startedAt = deps.now();
+    const requestId = event.requestContext?.requestId;
+    const routed = routeOf(event);
+    if (!routed.ok) return routed.response;
+    const route = routed.route;
+    const query = queryOf(event);
+    if (!query.ok) return errorResponse(400, query.error);
+
+    let response: APIGatewayProxyResult;
+    try {
+      response = await answer(route, query.value, { now: startedAt, timeZone, catalog });
+    } catch (error) {
+      const cause =
+        error instanceof UnreadableItemError
+          ? { errorName: error.name, errorMessage: error.message, pk: error.pk, sk: error.sk }
+          : error instanceof Error
+            ? { errorName: error.name, errorMessage: error.message }
+            : { errorName: 'UnknownError' };
+      logger.error('request failed', { requestId, route, ...cause });
+      return errorResponse(500, { field: '', reason: `internal error (request ${requestId ?? 'unknown'})` });
+    }
+    logger.info('request handled', {
+      requestId,
+      route,
+      status: response.statusCode,
+      bytes: Buffer.byteLength(response.body),
+      durationMs: deps.now().getTime() - startedAt.getTime(),
+    });
+    return response;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Production wiring: one logger and one DynamoDB client per container, configuration read once.
+
+const logger = new Logger();
+
+/** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` (set by the local runtime). */
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+let live: QueryHandler | undefined;
+
+/** The Lambda entry point (`GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`); throws only when the configuration is invalid. */
+export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+  if (context !== undefined) logger.addContext(context);
+  if (live === undefined) {
+    try {
+      const config = loadConfig(process.env);
+      live = createHandler({ config, reads: createDynamoReads(documentClient, config.tableName), now: () => new Date(), logger });
+    } catch (error) {
+      logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  }
+  return live(event);
+};

@@ -1,0 +1,336 @@
+import { PATH_ARROW } from '../analytics/paths';
+import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/metrics';
+import { EDGE_SEPARATOR, KEYS, unpackJson, type PathLedger } from '../shared/results-table';
+import { pathsToCsv } from './csv';
+import type { AlertKind } from './params';
+import type { StoredItem } from './reads';
+
+/**
+ * Stored items → read-API answers, as pure functions. An item that does not have the shape the
+ * writers give it throws {@link UnreadableItemError} (a bug to surface, not data to drop).
+ */
+
+/** A stored item that cannot be read; names its key. */
+export class UnreadableItemError extends Error {
+  constructor(
+    readonly pk: string,
+    readonly sk: string,
+    reason: string,
+  ) {
+    super(`unreadable item ${pk} / ${sk}: ${reason}`);
+    this.name = 'UnreadableItemError';
+  }
+}
+
+const keyOf = (item: StoredItem): [string, string] => [typeof item.pk === 'string' ? item.pk : '?', typeof item.sk === 'string' ? item.sk : '?'];
+const unreadable = (item: StoredItem, reason: string) => new UnreadableItemError(...keyOf(item), reason);
+
+/** Code-unit order, independent of the runtime's locale. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function text(item: StoredItem, name: string): string {
+  const value = item[name];
+  if (typeof value !== 'string') throw unreadable(item, `${name} is not a string`);
+  return value;
+}
+
+function num(item: StoredItem, name: string): number {
+  const value = item[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw unreadable(item, `${name} is not a number`);
+  return value;
+}
+
+function optionalNum(item: StoredItem, name: string): number | undefined {
+  return item[name] === undefined ? undefined : num(item, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+
+/** `pk` prefixes of the two alert kinds, as the key builders spell them. */
+export const ALERT_PK_PREFIX: Readonly<Record<AlertKind, string>> = {
+  error: KEYS.errorAlert('').pk,
+  window: KEYS.windowAlert('\u0001', '', '').pk.split('\u0001')[0] ?? '',
+};
+
+/** An error alert as the API shows it. */
+export interface ErrorAlertView {
+  readonly kind: 'error';
+  readonly id: string;
+  readonly eventId: string;
+  readonly action: string;
+  readonly userId: string;
+  readonly createdAt: string;
+  readonly errorMsg: string;
+}
+
+/** A window alert as the API shows it; `groupBy` only when the rule groups by something other than `action`. */
+export interface WindowAlertView {
+  readonly kind: 'window';
+  readonly id: string;
+  readonly ruleId: string;
+  readonly action: string;
+  readonly groupBy?: string;
+  readonly createdAt: string;
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly count: number;
+  readonly threshold: number;
+}
+
+export type AlertView = ErrorAlertView | WindowAlertView;
+
+/** The API view of one alert item: exactly the documented fields (keys, TTL, `notified`, … dropped). Throws {@link UnreadableItemError}. */
+export function alertView(item: StoredItem): AlertView {
+  const pk = text(item, 'pk');
+  if (pk.startsWith(ALERT_PK_PREFIX.error)) {
+    const eventId = text(item, 'eventId');
+    return {
+      kind: 'error',
+      id: eventId,
+      eventId,
+      action: text(item, 'action'),
+      userId: text(item, 'userId'),
+      createdAt: text(item, 'createdAt'),
+      errorMsg: text(item, 'errorMsg'),
+    };
+  }
+  if (pk.startsWith(ALERT_PK_PREFIX.window)) {
+    const ruleId = text(item, 'ruleId');
+    const action = text(item, 'action');
+    const windowStart = text(item, 'windowStart');
+    const groupBy = item.groupBy;
+    if (groupBy !== undefined && groupBy !== null && typeof groupBy !== 'string') throw unreadable(item, 'groupBy is not a string');
+    return {
+      kind: 'window',
+      id: `${ruleId}|${action}|${windowStart}`,
+      ruleId,
+      action,
+      ...(typeof groupBy === 'string' && groupBy !== 'action' ? { groupBy } : {}),
+      createdAt: text(item, 'createdAt'),
+      windowStart,
+      windowEnd: text(item, 'windowEnd'),
+      count: num(item, 'count'),
+      threshold: num(item, 'threshold'),
+    };
+  }
+  throw unreadable(item, 'not an alert');
+}
+
+/** The alerts of a page, newest first (the `byTime` index order: `createdAt`, then kind and id, descending). Throws {@link UnreadableItemError}. */
+export function alertViews(items: readonly StoredItem[]): AlertView[] {
+  return items
+    .map((item) => ({ order: typeof item.gsk === 'string' ? item.gsk : text(item, 'createdAt'), view: alertView(item) }))
+    .sort((a, b) => compare(b.order, a.order))
+    .map((entry) => entry.view);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+/** One stored counter: its minute, its dims and its values. */
+export interface StoredCounter extends MetricCounter {
+  readonly minute: string;
+  readonly dims: string;
+}
+
+const MINUTE_LENGTH = 'YYYY-MM-DDTHH:mm'.length;
+
+/** The counter of a metric item (`sk` = `<minute>#<dims>`). Throws {@link UnreadableItemError}. */
+export function storedCounter(item: StoredItem): StoredCounter {
+  const sk = text(item, 'sk');
+  if (sk.length < MINUTE_LENGTH + 1 || sk[MINUTE_LENGTH] !== '#') throw unreadable(item, 'sk is not <minute>#<dims>');
+  const sum = optionalNum(item, 'sum');
+  const min = optionalNum(item, 'min');
+  const max = optionalNum(item, 'max');
+  return {
+    minute: sk.slice(0, MINUTE_LENGTH),
+    dims: sk.slice(MINUTE_LENGTH + 1),
+    count: num(item, 'count'),
+    late: optionalNum(item, 'late') ?? 0,
+    ...(sum !== undefined ? { sum } : {}),
+    ...(min !== undefined ? { min } : {}),
+    ...(max !== undefined ? { max } : {}),
+  };
+}
+
+/** A minute bucket of a series: `avg` = `sum` / `count` when the measure keeps a sum. */
+export interface Bucket {
+  readonly minute: string;
+  readonly count: number;
+  readonly late: number;
+  readonly sum?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly avg?: number;
+}
+
+/**
+ * One series: `dims` as stored (`''` without dimensions). One grouping field gives its decoded
+ * `value`; several give `values` by field.
+ */
+export interface Series {
+  readonly dims: string;
+  readonly value?: string;
+  readonly values?: Readonly<Record<string, string>>;
+  readonly buckets: readonly Bucket[];
+}
+
+/** A success-rate bucket. */
+export interface RateBucket {
+  readonly minute: string;
+  readonly rate: number;
+}
+
+export interface RateSeries {
+  readonly dims: string;
+  readonly buckets: readonly RateBucket[];
+}
+
+/** The part of `dims` on `fields` (pairs kept as stored, in stored order), or undefined when a field is missing. */
+function project(dims: string, fields: readonly string[]): string | undefined {
+  if (fields.length === 0) return '';
+  const pairs = dims === '' ? [] : dims.split('&').filter((pair) => fields.includes(pair.slice(0, pair.indexOf('='))));
+  return pairs.length === fields.length ? pairs.join('&') : undefined;
+}
+
+/** Counters merged per minute (and per dims projected on `fields`), keyed by dims then minute. */
+function mergeCounters(items: readonly StoredItem[], fields: readonly string[]): Map<string, Map<string, MetricCounter>> {
+  const byDims = new Map<string, Map<string, MetricCounter>>();
+  for (const item of items) {
+    // No count: only a min/max update reached the item (writers add the count first), so it holds no events yet.
+    if (item.count === undefined) continue;
+    const counter = storedCounter(item);
+    const dims = project(counter.dims, fields);
+    if (dims === undefined) throw unreadable(item, `dims lack ${fields.join(' or ')}`);
+    let minutes = byDims.get(dims);
+    if (minutes === undefined) {
+      minutes = new Map();
+      byDims.set(dims, minutes);
+    }
+    const { minute, dims: _stored, ...values } = counter;
+    minutes.set(minute, applyDelta(minutes.get(minute), values));
+  }
+  return byDims;
+}
+
+function bucketOf(minute: string, counter: MetricCounter): Bucket {
+  const avg = average(counter);
+  return {
+    minute,
+    count: counter.count,
+    late: counter.late,
+    ...(counter.sum !== undefined ? { sum: counter.sum } : {}),
+    ...(counter.min !== undefined ? { min: counter.min } : {}),
+    ...(counter.max !== undefined ? { max: counter.max } : {}),
+    ...(avg !== undefined ? { avg } : {}),
+  };
+}
+
+const byMinute = <T extends { readonly minute: string }>(a: T, b: T): number => compare(a.minute, b.minute);
+
+/**
+ * The series of metric counter items, grouped by `fields` (stored counters with more dimension
+ * fields are added up): without fields, exactly one series (`dims: ''`); otherwise one per
+ * value, the largest total count first, then by dims. Buckets are sorted by minute; minutes with
+ * no counter are absent. Throws {@link UnreadableItemError}.
+ */
+export function metricSeries(items: readonly StoredItem[], fields: readonly string[]): Series[] {
+  const merged = mergeCounters(items, fields);
+  if (fields.length === 0 && merged.size === 0) return [{ dims: '', buckets: [] }];
+  const series = [...merged].map(([dims, minutes]) => {
+    const buckets = [...minutes].map(([minute, counter]) => bucketOf(minute, counter)).sort(byMinute);
+    const pairs = parseDims(dims);
+    const label = fields.length === 0 ? {} : fields.length === 1 ? { value: pairs[0]?.[1] ?? '' } : { values: Object.fromEntries(pairs) };
+    return { total: buckets.reduce((sum, b) => sum + b.count, 0), series: { dims, ...label, buckets } };
+  });
+  return series.sort((a, b) => b.total - a.total || compare(a.series.dims, b.series.dims)).map((entry) => entry.series);
+}
+
+/**
+ * `recharge.successRate`: per minute, `recharge.success` count / `recharge` count, for the
+ * minutes with recharges (exactly one series, `dims: ''`). Throws {@link UnreadableItemError}.
+ */
+export function successRateSeries(rechargeItems: readonly StoredItem[], successItems: readonly StoredItem[]): RateSeries[] {
+  const whole = mergeCounters(rechargeItems, []).get('') ?? new Map<string, MetricCounter>();
+  const part = mergeCounters(successItems, []).get('') ?? new Map<string, MetricCounter>();
+  const buckets: RateBucket[] = [];
+  for (const [minute, counter] of whole) {
+    const rate = ratio(part.get(minute), counter);
+    if (rate !== undefined) buckets.push({ minute, rate });
+  }
+  return [{ dims: '', buckets: buckets.sort(byMinute) }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+const isCounts = (value: unknown): value is Record<string, number> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((n) => typeof n === 'number' && Number.isFinite(n));
+
+/** The ledger in one chunk item's `d`. Throws {@link UnreadableItemError}. */
+export function ledgerOf(item: StoredItem): PathLedger {
+  const d = item.d;
+  if (!(d instanceof Uint8Array)) throw unreadable(item, 'd is not binary');
+  let value: unknown;
+  try {
+    value = unpackJson(d);
+  } catch (error) {
+    throw unreadable(item, `d is not gzip JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof value !== 'object' || value === null) throw unreadable(item, 'd is not a ledger');
+  const { edges, paths } = value as Record<string, unknown>;
+  if (!isCounts(edges) || !isCounts(paths)) throw unreadable(item, 'd is not {edges, paths} of counts');
+  return { edges, paths };
+}
+
+/** The ledger of a day: the chunk items of every shard, unpacked and added up. Throws {@link UnreadableItemError}. */
+export function mergeLedgers(items: readonly StoredItem[]): PathLedger {
+  const edges: Record<string, number> = {};
+  const paths: Record<string, number> = {};
+  for (const item of items) {
+    const ledger = ledgerOf(item);
+    for (const [key, n] of Object.entries(ledger.edges)) edges[key] = (edges[key] ?? 0) + n;
+    for (const [key, n] of Object.entries(ledger.paths)) paths[key] = (paths[key] ?? 0) + n;
+  }
+  return { edges, paths };
+}
+
+export interface EdgeView {
+  readonly source: string;
+  readonly target: string;
+  readonly weight: number;
+}
+
+export interface PathView {
+  readonly fullPath: string;
+  readonly count: number;
+}
+
+/** Full paths with a positive count, the most taken first, then by full path. Never throws. */
+export function pathViews(ledger: PathLedger): PathView[] {
+  return Object.entries(ledger.paths)
+    .filter(([, count]) => count > 0)
+    .map(([fullPath, count]) => ({ fullPath, count }))
+    .sort((a, b) => b.count - a.count || compare(a.fullPath, b.fullPath));
+}
+
+/**
+ * The edges of a ledger with weight ≥ `minWeight`, heaviest first (then by source, target), at
+ * most `limit`. Throws RangeError for an edge key without its separator.
+ */
+export function edgeViews(ledger: PathLedger, minWeight: number, limit: number): EdgeView[] {
+  const edges: EdgeView[] = [];
+  for (const [key, weight] of Object.entries(ledger.edges)) {
+    if (weight < minWeight) continue;
+    const at = key.indexOf(EDGE_SEPARATOR);
+    if (at < 0) throw new RangeError(`path ledger edge without a separator: ${JSON.stringify(key)}`);
+    edges.push({ source: key.slice(0, at), target: key.slice(at + EDGE_SEPARATOR.length), weight });
+  }
+  return edges.sort((a, b) => b.weight - a.weight || compare(a.source, b.source) || compare(a.target, b.target)).slice(0, limit);
+}
+
+/** The seed-000 CSV of a ledger's full paths (steps split on {@link PATH_ARROW}). Never throws. */
+export function ledgerCsv(ledger: PathLedger): string {
+  return pathsToCsv(pathViews(ledger).map((p) => ({ steps: p.fullPath.split(PATH_ARROW), count: p.count })));
+}
