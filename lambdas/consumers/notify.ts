@@ -1,0 +1,41 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { AlertNotification } from '../analytics/error-alerts';
+
+/** Sends one alert notification (one per batch). */
+export interface Notifier {
+  /** Publishes `notification`; rejects when it was not accepted (the caller retries the batch). */
+  publish(notification: AlertNotification): Promise<void>;
+}
+
+/** A {@link Notifier} on an SNS topic. */
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  /** SNS Publish of the subject and message; rejects on any SNS error (after the SDK's retries). */
+  async publish(notification: AlertNotification): Promise<void> {
+    await this.client.send(new PublishCommand({ TopicArn: this.topicArn, Subject: notification.subject, Message: notification.message }));
+  }
+}
+
+/** A {@link Notifier} for tests: keeps what was published, and fails the next calls when told to. */
+export class FakeNotifier implements Notifier {
+  readonly published: AlertNotification[] = [];
+  private failures = 0;
+
+  /** Makes the next `times` publishes reject (nothing is kept). */
+  failNext(times = 1): void {
+    this.failures += times;
+  }
+
+  /** Keeps `notification`, or rejects when a failure is pending. */
+  async publish(notification: AlertNotification): Promise<void> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('SNS publish failed (injected)');
+    }
+    this.published.push(notification);
+  }
+}

@@ -1,0 +1,436 @@
+import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
+import { findErrorAlerts, summarizeForNotification, type ErrorAlert } from '../analytics/error-alerts';
+import { aggregateMetrics } from '../analytics/metrics';
+import { applyEvents, sessionKeyOf, type EdgeDelta, type PathDelta, type SessionState } from '../analytics/paths';
+import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
+import { EDGE_SEPARATOR, KEYS, expiresInDays, slotOf, type PathLedger } from '../shared/results-table';
+import { DEFAULT_CONCURRENCY, mapLimit, shardIdOf, type ConsumerLogger } from './common';
+import { MAX_TRANSACTION_ITEMS, type ConsumerConfig } from './config';
+import {
+  errorAlertOf,
+  errorAlertOp,
+  metricAddOp,
+  metricExtremeOps,
+  metricItemKey,
+  metricsCursorOp,
+  newestEventTimeOf,
+  notifiedOp,
+  pathCursorOf,
+  pathCursorOp,
+  pathLedgerOf,
+  pathLedgerOp,
+  quarantineOp,
+  sessionSliceOf,
+  sessionSliceOp,
+  watermarkAttr,
+  type SeqRange,
+  type Versioned,
+} from './items';
+import type { Notifier } from './notify';
+import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type ResultsStore, type WriteOp } from './store';
+
+/**
+ * The realtime consumer: one Kinesis batch of one shard, in order, at least once, turned into
+ * exactly-once results. Steps, each idempotent so that a whole-batch retry (or a retry of any
+ * part of it) is exact:
+ * 1. decode; quarantine poison records (put once per shard and sequence number);
+ * 2. error alerts: put once per eventId, one SNS message for the batch, then `notified`;
+ * 3. per-minute metrics: per counter, ADD guarded by the shard's watermark in the item;
+ * 4. paths: sessions and Sankey ledgers in one transaction with the shard's path cursor.
+ */
+
+/** Everything the realtime consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
+export interface RealtimeDeps {
+  readonly config: ConsumerConfig;
+  readonly store: ResultsStore;
+  readonly notifier: Notifier;
+  readonly logger: ConsumerLogger;
+  readonly now: () => Date;
+  /** Writes in flight at once. @default DEFAULT_CONCURRENCY */
+  readonly concurrency?: number;
+}
+
+/** The consumer's name in quarantined items. */
+export const REALTIME_CONSUMER = 'realtime';
+
+/** The Lambda function's shape: a Kinesis batch in, partial failures out. */
+export type RealtimeHandler = (event: { readonly Records?: readonly KinesisStreamRecord[] }) => Promise<KinesisStreamBatchResponse>;
+
+/** What the quarantine step did. */
+export interface QuarantineReport {
+  readonly poison: number;
+  /** Index of the first poison record whose quarantine put failed (the batch is processed up to it), or undefined. */
+  readonly failedIndex: number | undefined;
+}
+
+/**
+ * Quarantines the poison records of a batch (put once per shard and sequence number, so a
+ * redelivery changes nothing). Never throws: a failed put is reported as `failedIndex` (the
+ * first such record) so that the batch can be processed up to it and retried from it.
+ */
+export async function quarantinePoison(deps: RealtimeDeps, shardId: string, records: readonly KinesisStreamRecord[], decoded: readonly DecodedRecord[]): Promise<QuarantineReport> {
+  const expiresAt = expiresInDays(deps.now(), deps.config.quarantineRetentionDays);
+  const poison = decoded.flatMap((d, index) => (d.ok ? [] : [{ d, index }]));
+  const failed = await mapLimit(poison, deps.concurrency ?? DEFAULT_CONCURRENCY, async ({ d, index }) => {
+    if (d.ok) return undefined;
+    const record = records[index];
+    try {
+      const op = quarantineOp(
+        { shardId, seq: d.seq, arrival: d.arrival, reason: d.reason, data: record?.kinesis.data ?? '', partitionKey: record?.kinesis.partitionKey },
+        REALTIME_CONSUMER,
+        expiresAt,
+      );
+      await deps.store.write(op);
+      return undefined;
+    } catch (error) {
+      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describe(error) });
+      return index;
+    }
+  });
+  const indexes = failed.filter((index): index is number => index !== undefined);
+  return { poison: poison.length, failedIndex: indexes.length === 0 ? undefined : Math.min(...indexes) };
+}
+
+/** What the alerts step did. */
+export interface AlertsReport {
+  readonly alerts: number;
+  readonly created: number;
+  /** Alerts found un-notified (an earlier attempt stopped between the put and the publish) and notified now. */
+  readonly renotified: number;
+}
+
+/**
+ * Raises the error alerts of a batch: each is put once (`attribute_not_exists(pk)`), and the
+ * new ones plus this shard's earlier un-notified ones go out in ONE SNS message, after which
+ * they are marked `notified`. Rejects when a write or the publish fails (the batch is retried;
+ * the alerts are then found un-notified and published), so a crash between the publish and the
+ * marking may send a message twice, but never loses one.
+ */
+export async function raiseErrorAlerts(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[]): Promise<AlertsReport> {
+  const { config, store } = deps;
+  const alerts = findErrorAlerts(
+    events.map((e) => e.event),
+    config.analytics.errorPatterns,
+  );
+  if (alerts.length === 0) return { alerts: 0, created: 0, renotified: 0 };
+  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
+  const outcomes = await mapLimit(alerts, deps.concurrency ?? DEFAULT_CONCURRENCY, (alert) =>
+    store.write(errorAlertOp(alert, shardId, expiresAt), { returnOldOnConditionFailure: true }),
+  );
+  const toNotify: ErrorAlert[] = [];
+  let created = 0;
+  let renotified = 0;
+  outcomes.forEach((outcome, i) => {
+    const alert = alerts[i] as ErrorAlert;
+    if (outcome.ok) {
+      created += 1;
+      toNotify.push(alert);
+    } else if (outcome.old !== undefined && outcome.old.notified === false && outcome.old.owner === shardId) {
+      renotified += 1;
+      toNotify.push(errorAlertOf(outcome.old) ?? alert);
+    }
+  });
+  const notification = summarizeForNotification(toNotify, config.stage);
+  if (notification !== undefined) {
+    await deps.notifier.publish(notification);
+    await mapLimit(toNotify, deps.concurrency ?? DEFAULT_CONCURRENCY, (alert) => store.write(notifiedOp(KEYS.errorAlert(alert.eventId))));
+  }
+  return { alerts: alerts.length, created, renotified };
+}
+
+/** What the metrics step did. */
+export interface MetricsReport {
+  readonly keys: number;
+  /** Counter updates that added something (first try or recount). */
+  readonly written: number;
+  /** Counters whose watermark already covered the batch (a redelivery): a recount found nothing new. */
+  readonly covered: number;
+  /** Counters whose watermark condition failed and were recounted from the records above it. */
+  readonly conditionalRetries: number;
+  readonly extremeUpdates: number;
+  readonly lateEvents: number;
+}
+
+/**
+ * Adds a batch's per-minute counters exactly once. Per counter: ADD guarded by the shard's
+ * watermark (`wm_<shard> < first`); when that fails (the counter already holds part of this
+ * range), recount that counter from the records above the stored watermark and write the
+ * difference guarded by `wm_<shard> = read`. Then min/max (conditional, idempotent) and the
+ * cursor's newest event time (upward only). Rejects on a store error or a concurrent writer.
+ */
+export async function applyMetrics(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], range: SeqRange): Promise<MetricsReport> {
+  const { config, store } = deps;
+  const limit = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const seen = newestEventTimeOf(await store.get(KEYS.metricsCursor(shardId)));
+  const batch = aggregateMetrics(events, config.analytics.metrics, seen);
+  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
+  const padded: SeqRange = { first: padSeq(range.first), last: padSeq(range.last) };
+  const wm = watermarkAttr(shardId);
+
+  const stored = new Map<string, Item | undefined>();
+  const conflicts = new Map<string, string>();
+  let written = 0;
+  await mapLimit([...batch.deltas], limit, async ([id, delta]) => {
+    const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt), { returnValues: 'ALL_OLD', returnOldOnConditionFailure: true });
+    if (outcome.ok) {
+      written += 1;
+      stored.set(id, outcome.attributes);
+      return;
+    }
+    const read = outcome.old?.[wm];
+    if (typeof read !== 'string') throw new Error(`metric ${keyId(metricItemKey(delta))}: watermark condition failed but ${wm} is missing`);
+    conflicts.set(id, read);
+    stored.set(id, outcome.old);
+  });
+
+  let covered = 0;
+  if (conflicts.size > 0) {
+    // Lateness is judged over the whole batch again, so the flags match the first attempt's.
+    const recount = aggregateMetrics(events, config.analytics.metrics, seen, { watermarkOf: (id) => conflicts.get(id) ?? padded.last });
+    await mapLimit([...conflicts], limit, async ([id, read]) => {
+      const delta = recount.deltas.get(id);
+      if (delta === undefined) {
+        covered += 1;
+        return;
+      }
+      const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt, read), { returnValues: 'ALL_OLD' });
+      if (!outcome.ok) throw new Error(`metric ${keyId(metricItemKey(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`);
+      written += 1;
+      stored.set(id, outcome.attributes);
+    });
+  }
+
+  const extremes = [...batch.deltas].flatMap(([id, delta]) => metricExtremeOps(delta, stored.get(id)));
+  await mapLimit(extremes, limit, (op) => store.write(op));
+
+  if (batch.newestEventTimeMs !== undefined && (seen === undefined || batch.newestEventTimeMs > seen)) {
+    await store.write(metricsCursorOp(shardId, batch.newestEventTimeMs));
+  }
+  return { keys: batch.deltas.size, written, covered, conditionalRetries: conflicts.size, extremeUpdates: extremes.length, lateEvents: batch.lateEvents };
+}
+
+/** What the paths step did. */
+export interface PathsReport {
+  /** Records newer than the path cursor. */
+  readonly fresh: number;
+  readonly sliceWrites: number;
+  readonly chunkWrites: number;
+  /** Items in the transaction (cursor, slices, chunks); 0 when nothing changed. */
+  readonly itemsWritten: number;
+  readonly recomputed: boolean;
+}
+
+/** A transaction ready to send, and what it holds. */
+interface PathsPlan {
+  readonly ops: WriteOp[];
+  readonly fresh: number;
+  readonly sliceWrites: number;
+  readonly chunkWrites: number;
+}
+
+/** Raised when a batch's path transaction cannot fit DynamoDB's limits. */
+export class PathsTransactionTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PathsTransactionTooLargeError';
+  }
+}
+
+/** True when state `a` and `b` differ in more than the processing clock (a clock-only change need not be stored: the next batch's clock is at least as new). */
+const changedBeyondClock = (a: SessionState, b: SessionState): boolean => JSON.stringify({ ...a, clockMs: 0 }) !== JSON.stringify({ ...b, clockMs: 0 });
+
+/** Adds `delta` to `counts[key]`, removing the entry when it reaches 0. */
+function addCount(counts: Record<string, number>, key: string, delta: number): void {
+  const next = (counts[key] ?? 0) + delta;
+  if (next === 0) delete counts[key];
+  else counts[key] = next;
+}
+
+/**
+ * Reads the path cursor and the session slices, applies the records above the cursor, and plans
+ * the one transaction that stores everything they changed (undefined when nothing did). Rejects
+ * on a store error; throws {@link PathsTransactionTooLargeError} past DynamoDB's transaction
+ * limits: items = 1 cursor + changed slices (≤ SESSION_SLICES) + days touched × chunks
+ * (≤ PATH_CHUNKS each) must be ≤ 100, and their size ≤ 4 MB, each item ≤ 400 KB.
+ */
+async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], lastSeq: string): Promise<PathsPlan | undefined> {
+  const { config, store } = deps;
+  const slices = config.sessionSlices;
+  const cursorKey = KEYS.pathsCursor(shardId);
+  const sliceKeys = Array.from({ length: slices }, (_, i) => KEYS.sessionSlice(shardId, i));
+  const read = await store.batchGet([cursorKey, ...sliceKeys]);
+  const cursor = pathCursorOf(read.get(keyId(cursorKey)));
+  const through = cursor.value;
+  const fresh = through === undefined ? events : events.filter((e) => compareSeq(e.seq, through) > 0);
+  if (fresh.length === 0 || (through !== undefined && compareSeq(lastSeq, through) <= 0)) return undefined;
+
+  // The processing clock: the newest receivedAt / arrival among the new records (deterministic for a redelivery).
+  let nowMs = 0;
+  const bySlice: DecodedEvent[][] = Array.from({ length: slices }, () => []);
+  for (const e of fresh) {
+    nowMs = Math.max(nowMs, e.arrival, e.receivedMs);
+    (bySlice[slotOf(sessionKeyOf(e.event), slices)] as DecodedEvent[]).push(e);
+  }
+
+  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
+  const sliceOps: WriteOp[] = [];
+  const edgeDeltas: EdgeDelta[] = [];
+  const pathDeltas: PathDelta[] = [];
+  for (let i = 0; i < slices; i++) {
+    const sliceKey = sliceKeys[i];
+    const stored: Versioned<SessionState> = sessionSliceOf(sliceKey === undefined ? undefined : read.get(keyId(sliceKey)));
+    const result = applyEvents(stored.value, bySlice[i] as DecodedEvent[], nowMs, config.analytics.paths);
+    edgeDeltas.push(...result.edgeDeltas);
+    pathDeltas.push(...result.pathDeltas);
+    if (changedBeyondClock(stored.value, result.state)) sliceOps.push(sessionSliceOp(shardId, i, result.state, stored));
+  }
+  if (sliceOps.length === 0 && edgeDeltas.length === 0 && pathDeltas.length === 0) return undefined;
+
+  // Deltas by ledger chunk: (local day, slot of the edge key or full path).
+  const chunks = new Map<string, { readonly day: string; readonly chunk: number; readonly edges: [string, number][]; readonly paths: [string, number][] }>();
+  const chunkOf = (day: string, key: string) => {
+    const chunk = slotOf(key, config.pathChunks);
+    const id = `${day}#${chunk}`;
+    let entry = chunks.get(id);
+    if (entry === undefined) {
+      entry = { day, chunk, edges: [], paths: [] };
+      chunks.set(id, entry);
+    }
+    return entry;
+  };
+  for (const d of edgeDeltas) {
+    const edge = `${d.source}${EDGE_SEPARATOR}${d.target}`;
+    chunkOf(d.day, edge).edges.push([edge, d.delta]);
+  }
+  for (const d of pathDeltas) chunkOf(d.day, d.fullPath).paths.push([d.fullPath, d.delta]);
+
+  const count = 1 + sliceOps.length + chunks.size;
+  if (count > MAX_TRANSACTION_ITEMS) {
+    const days = new Set([...chunks.values()].map((c) => c.day)).size;
+    throw new PathsTransactionTooLargeError(
+      `paths transaction of shard ${shardId} would hold ${count} items (1 cursor + ${sliceOps.length} slices + ${chunks.size} chunks over ${days} days), ` +
+        `DynamoDB allows ${MAX_TRANSACTION_ITEMS}: bound = 1 + SESSION_SLICES (${slices}) + days × PATH_CHUNKS (${config.pathChunks}); ` +
+        'a batch spanning this many session days (a backfill) must be smaller (bisect splits it)',
+    );
+  }
+
+  const chunkList = [...chunks.values()];
+  const ledgerItems = await store.batchGet(chunkList.map((c) => KEYS.pathChunk(c.day, shardId, c.chunk)));
+  const chunkOps = chunkList.map((c) => {
+    const stored = pathLedgerOf(ledgerItems.get(keyId(KEYS.pathChunk(c.day, shardId, c.chunk))));
+    const ledger: PathLedger = { edges: { ...stored.value.edges }, paths: { ...stored.value.paths } };
+    for (const [edge, delta] of c.edges) addCount(ledger.edges, edge, delta);
+    for (const [path, delta] of c.paths) addCount(ledger.paths, path, delta);
+    return pathLedgerOp(c.day, shardId, c.chunk, ledger, stored, expiresAt);
+  });
+
+  const ops = [pathCursorOp(shardId, lastSeq, cursor), ...sliceOps, ...chunkOps];
+  let bytes = 0;
+  for (const op of ops) {
+    if (op.kind !== 'put') continue;
+    const size = itemBytes(op.item);
+    if (size > MAX_ITEM_BYTES) {
+      throw new PathsTransactionTooLargeError(
+        `paths item ${String(op.item.pk)} / ${String(op.item.sk)} would be ${size} bytes, over DynamoDB's ${MAX_ITEM_BYTES}: raise SESSION_SLICES or PATH_CHUNKS (SESSION_SLICES only on a new stream: it moves sessions between slices)`,
+      );
+    }
+    bytes += size;
+  }
+  if (bytes > MAX_TRANSACT_BYTES) {
+    throw new PathsTransactionTooLargeError(`paths transaction of shard ${shardId} would be ${bytes} bytes, over DynamoDB's ${MAX_TRANSACT_BYTES}`);
+  }
+  return { ops, fresh: fresh.length, sliceWrites: sliceOps.length, chunkWrites: chunkOps.length };
+}
+
+/** Cancellation reasons that a fresh read can resolve (someone changed an item since it was read). */
+const RETRYABLE_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
+
+/**
+ * Applies the records above the shard's path cursor to its sessions and Sankey ledgers in ONE
+ * transaction with the cursor (all or nothing). A cancelled transaction is re-read and
+ * recomputed once, then it rejects. Rejects on any store error and on
+ * {@link PathsTransactionTooLargeError}.
+ */
+export async function applyPaths(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], lastSeq: string): Promise<PathsReport> {
+  let reasons: readonly string[] = [];
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const plan = await planPaths(deps, shardId, events, lastSeq);
+    if (plan === undefined) return { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, recomputed: attempt > 0 };
+    const outcome = await deps.store.transactWrite(plan.ops);
+    if (outcome.ok) {
+      return { fresh: plan.fresh, sliceWrites: plan.sliceWrites, chunkWrites: plan.chunkWrites, itemsWritten: plan.ops.length, recomputed: attempt > 0 };
+    }
+    reasons = outcome.reasons;
+    if (!reasons.every((reason) => reason === 'None' || RETRYABLE_REASONS.has(reason))) break;
+    deps.logger.warn('paths transaction cancelled; re-reading', { shardId, reasons, attempt });
+  }
+  throw new Error(`paths transaction of shard ${shardId} cancelled: ${reasons.join(', ')}`);
+}
+
+/** An error's name and message for logs. */
+function describe(error: unknown): { errorName: string; errorMessage: string } {
+  return error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError', errorMessage: String(error) };
+}
+
+/** The one shard of a batch. Throws when records of two shards are mixed (the event source never does that). */
+function shardOfBatch(records: readonly KinesisStreamRecord[]): string {
+  const shardId = shardIdOf(records[0]?.eventID);
+  for (const record of records) {
+    if (shardIdOf(record.eventID) !== shardId) throw new Error(`batch mixes shards ${shardId} and ${shardIdOf(record.eventID)}`);
+  }
+  return shardId;
+}
+
+/**
+ * Builds the realtime consumer over `deps`: decode → quarantine → alerts → metrics → paths (see
+ * the module comment). Returns `batchItemFailures` naming the first record whose quarantine
+ * failed (the records before it are fully processed); rejects on any other failure, so Lambda
+ * retries (and bisects) the batch, which every step makes exact.
+ */
+export function createHandler(deps: RealtimeDeps): RealtimeHandler {
+  const { logger } = deps;
+  return async (event) => {
+    const records = event.Records ?? [];
+    if (records.length === 0) return { batchItemFailures: [] };
+    const startedAt = Date.now();
+    const shardId = shardOfBatch(records);
+    const decoded = decodeRecords(records);
+
+    const quarantine = await quarantinePoison(deps, shardId, records, decoded);
+    const upTo = quarantine.failedIndex ?? decoded.length;
+    const batchItemFailures: KinesisStreamBatchItemFailure[] =
+      quarantine.failedIndex === undefined ? [] : [{ itemIdentifier: (records[quarantine.failedIndex] as KinesisStreamRecord).kinesis.sequenceNumber }];
+    const processed = decoded.slice(0, upTo);
+    const first = processed[0];
+    const last = processed[processed.length - 1];
+    if (first === undefined || last === undefined) {
+      logger.warn('batch not processed: its first poison record could not be quarantined', { shardId, records: records.length });
+      return { batchItemFailures };
+    }
+    const events = processed.filter((d): d is DecodedEvent => d.ok);
+
+    const alerts = await raiseErrorAlerts(deps, shardId, events);
+    const metrics = await applyMetrics(deps, shardId, events, { first: first.seq, last: last.seq });
+    const paths = await applyPaths(deps, shardId, events, last.seq);
+
+    logger.info('batch processed', {
+      shardId,
+      records: records.length,
+      processedRecords: processed.length,
+      poison: quarantine.poison,
+      alertsNew: alerts.created,
+      alertsRenotified: alerts.renotified,
+      metricKeys: metrics.keys,
+      metricKeysWritten: metrics.written,
+      metricKeysCovered: metrics.covered,
+      conditionalRetries: metrics.conditionalRetries,
+      lateEvents: metrics.lateEvents,
+      pathRecords: paths.fresh,
+      pathItemsWritten: paths.itemsWritten,
+      pathsRecomputed: paths.recomputed,
+      durationMs: Date.now() - startedAt,
+      ...(batchItemFailures.length > 0 ? { retryFrom: batchItemFailures[0]?.itemIdentifier } : {}),
+    });
+    return { batchItemFailures };
+  };
+}

@@ -1,0 +1,179 @@
+import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lambda';
+import type { WindowRule } from '../analytics/config';
+import type { AlertNotification } from '../analytics/error-alerts';
+import { decodeRecords } from '../analytics/records';
+import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
+import { KEYS, expiresInDays } from '../shared/results-table';
+import { DEFAULT_CONCURRENCY, canonicalTime, mapLimit, shardIdOf, type ConsumerLogger } from './common';
+import type { ConsumerConfig } from './config';
+import { notifiedOp, windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp } from './items';
+import type { Notifier } from './notify';
+import type { ResultsStore } from './store';
+
+/**
+ * The windows consumer: threshold rules over Lambda's tumbling windows (by record arrival, per
+ * shard), merged across shards in DynamoDB.
+ * - Every invoke but the last folds its records into the window state Lambda carries. Poison
+ *   records are skipped here (the realtime consumer, on the same stream, quarantines them), so
+ *   no record is ever reported as failed and the state always covers the whole batch.
+ * - The final invoke writes this shard's count per (rule, group) into the window's partials item
+ *   (one attribute per shard segment: idempotent) and reads back every shard's count; the shard
+ *   that sees the sum reach the threshold puts the alert once (`attribute_not_exists`), so there
+ *   is exactly one alert per (rule, group, window) whatever the order of the shards' final
+ *   invokes and however often one is retried. New alerts go out in one SNS message per invoke.
+ */
+
+/** Everything the windows consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
+export interface WindowsDeps {
+  readonly config: ConsumerConfig;
+  readonly store: ResultsStore;
+  readonly notifier: Notifier;
+  readonly logger: ConsumerLogger;
+  readonly now: () => Date;
+  /** Writes in flight at once. @default DEFAULT_CONCURRENCY */
+  readonly concurrency?: number;
+}
+
+/**
+ * The tumbling-window event (`KinesisStreamTumblingWindowEvent` of `@types/aws-lambda`), with
+ * the `shardId` and `eventSourceARN` that Lambda sends but the type leaves out.
+ */
+export interface TumblingWindowEvent {
+  readonly Records?: readonly KinesisStreamRecord[];
+  readonly window: { readonly start: string; readonly end: string };
+  readonly state?: unknown;
+  readonly shardId?: string;
+  readonly eventSourceARN?: string;
+  readonly isFinalInvokeForWindow: boolean;
+  readonly isWindowTerminatedEarly: boolean;
+}
+
+/** What the function returns: the state to carry (always present, or Lambda counts the invoke as failed) and no failed records. */
+export interface WindowsResponse {
+  readonly state: WindowState | Record<string, never>;
+  readonly batchItemFailures: KinesisStreamBatchItemFailure[];
+}
+
+export type WindowsHandler = (event: TumblingWindowEvent) => Promise<WindowsResponse>;
+
+/** What a final invoke did. */
+export interface SettleReport {
+  readonly partials: number;
+  readonly fired: number;
+  readonly created: number;
+  readonly renotified: number;
+}
+
+/** SNS subjects: printable ASCII, under 100 characters. */
+const MAX_SUBJECT = 99;
+const ascii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ');
+
+/**
+ * One notification for the window alerts of an invoke: the subject counts them and names the
+ * first, the message lists each (rule, group, window, count / threshold). Undefined for none. Never throws.
+ */
+export function summarizeWindowAlerts(alerts: readonly WindowAlert[], stage: string): AlertNotification | undefined {
+  const first = alerts[0];
+  if (first === undefined) return undefined;
+  const head = `[${ascii(stage)}] ${alerts.length} window alert${alerts.length === 1 ? '' : 's'}: ${ascii(first.ruleId)} ${ascii(first.action)} ${first.count}/${first.threshold}`;
+  const subject = head.length <= MAX_SUBJECT ? head : `${head.slice(0, MAX_SUBJECT - 3)}...`;
+  const lines = [
+    `${alerts.length} threshold alert${alerts.length === 1 ? '' : 's'} over tumbling windows (stage ${stage}).`,
+    '',
+    ...alerts.map(
+      (a) =>
+        `  ${a.windowStart} .. ${a.windowEnd} ${a.ruleId} ${a.groupBy ?? 'group'}=${a.action}: ${a.count} >= ${a.threshold}${a.approximate ? ' (approximate: some shard counted without eventId dedup)' : ''}`,
+    ),
+  ];
+  return { subject, message: lines.join('\n') };
+}
+
+/**
+ * The final invoke of a shard's window: writes its partial counts, judges each (rule, group)
+ * on the sum over shards, puts the alerts that fire once, and notifies the new ones (and this
+ * shard's own un-notified ones, left by a crash before the publish) in one SNS message.
+ * Rejects on a store or SNS error: Lambda retries the final invoke, which is idempotent.
+ */
+export async function settleWindow(deps: WindowsDeps, shardId: string, state: WindowState, window: { readonly start: string; readonly end: string }): Promise<SettleReport> {
+  const { config, store, logger } = deps;
+  const limit = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const rules = config.analytics.windowRules;
+  const byId = new Map<string, WindowRule>(rules.map((rule) => [rule.id, rule]));
+  const start = canonicalTime(window.start);
+  const end = canonicalTime(window.end);
+  const now = deps.now();
+  const expiresAt = expiresInDays(now, config.resultRetentionDays);
+  const partials = windowPartials(state, start, end, shardId, rules);
+
+  const fired = (
+    await mapLimit(partials, limit, async (partial): Promise<WindowAlert | undefined> => {
+      const rule = byId.get(partial.ruleId);
+      if (rule === undefined) {
+        logger.warn('window state names a rule that is no longer configured; its counts are dropped', { shardId, ruleId: partial.ruleId });
+        return undefined;
+      }
+      const outcome = await store.write(windowPartialOp(partial, rule.threshold, expiresAt), { returnValues: 'ALL_NEW' });
+      const { counts, approximate } = windowCountsOf(outcome.ok ? outcome.attributes : undefined);
+      const verdict = judgeWindow(counts, rule.threshold);
+      return verdict.fires ? windowAlert(rule, partial.group, { start, end }, verdict.total, now, approximate) : undefined;
+    })
+  ).filter((alert): alert is WindowAlert => alert !== undefined);
+
+  const outcomes = await mapLimit(fired, limit, (alert) => store.write(windowAlertOp(alert, shardId, expiresAt), { returnOldOnConditionFailure: true }));
+  const toNotify: WindowAlert[] = [];
+  let created = 0;
+  let renotified = 0;
+  outcomes.forEach((outcome, i) => {
+    const alert = fired[i] as WindowAlert;
+    if (outcome.ok) {
+      created += 1;
+      toNotify.push(alert);
+    } else if (outcome.old !== undefined && outcome.old.notified === false && outcome.old.owner === shardId) {
+      renotified += 1;
+      toNotify.push(windowAlertOf(outcome.old) ?? alert);
+    }
+  });
+  const notification = summarizeWindowAlerts(toNotify, config.stage);
+  if (notification !== undefined) {
+    await deps.notifier.publish(notification);
+    await mapLimit(toNotify, limit, (alert) => store.write(notifiedOp(KEYS.windowAlert(alert.ruleId, alert.action, alert.windowStart))));
+  }
+  return { partials: partials.length, fired: fired.length, created, renotified };
+}
+
+/** The shard of a window event: Lambda's `shardId`, else the first record's. Throws when neither is there. */
+function shardOfEvent(event: TumblingWindowEvent): string {
+  if (typeof event.shardId === 'string' && event.shardId !== '') return event.shardId;
+  return shardIdOf(event.Records?.[0]?.eventID);
+}
+
+/**
+ * Builds the windows consumer over `deps`. A non-final invoke returns the folded state; the
+ * final one settles the window (see {@link settleWindow}) and returns an empty state. Rejects
+ * when the incoming state is not one this consumer wrote, or when settling fails.
+ */
+export function createHandler(deps: WindowsDeps): WindowsHandler {
+  const { config, logger } = deps;
+  return async (event) => {
+    const records = event.Records ?? [];
+    // Lambda's final invoke carries no records; folding any it did carry keeps them counted.
+    const state = foldWindow(readWindowState(event.state), decodeRecords(records), config.analytics.windowRules);
+    if (!event.isFinalInvokeForWindow) return { state, batchItemFailures: [] };
+
+    if (Object.keys(state.rules).length === 0) return { state: {}, batchItemFailures: [] };
+    const shardId = shardOfEvent(event);
+    const report = await settleWindow(deps, shardId, state, event.window);
+    logger.info('window settled', {
+      shardId,
+      windowStart: event.window.start,
+      windowEnd: event.window.end,
+      terminatedEarly: event.isWindowTerminatedEarly,
+      records: records.length,
+      partials: report.partials,
+      fired: report.fired,
+      alertsNew: report.created,
+      alertsRenotified: report.renotified,
+    });
+    return { state: {}, batchItemFailures: [] };
+  };
+}

@@ -1,0 +1,150 @@
+/** Shared pieces of the end-to-end tests: start the local runtime, produce with ground truth, wait, read the API. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
+import { runProducer, type TruthFile } from '../../scripts/producer/run';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const STAGE = 'dev';
+
+/** Starts the dev stage on free ports, quiet, in a temporary local directory. */
+export async function startRuntime(extra: Partial<LocalRuntimeOptions> = {}): Promise<{ runtime: LocalRuntime; localDir: string }> {
+  const localDir = extra.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-'));
+  const runtime = await LocalRuntime.start({
+    root: ROOT,
+    stage: STAGE,
+    port: 0,
+    assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`),
+    localDir,
+    log: () => undefined,
+    functionLog: () => undefined,
+    ...extra,
+  });
+  return { runtime, localDir };
+}
+
+/** Runs the producer against the runtime's API and returns its ground truth of what was accepted. */
+export async function produce(
+  runtime: LocalRuntime,
+  scenario: string,
+  options: { count: number; rate: number; seed: number; batch?: number; invalidRatio?: number },
+): Promise<TruthFile> {
+  const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-truth-')), `${scenario}.json`);
+  const result = await runProducer(
+    {
+      scenario,
+      rate: options.rate,
+      count: options.count,
+      batch: options.batch ?? 100,
+      concurrency: 2,
+      endpoint: runtime.endpoints.api,
+      apiKey: runtime.endpoints.apiKey,
+      seed: options.seed,
+      timeZone: 'Asia/Shanghai',
+      truth: truthFile,
+      invalidRatio: options.invalidRatio ?? 0,
+      maxRetries: 5,
+      quiet: true,
+      dryRun: false,
+    },
+    { stdout: { write: () => true, isTTY: false } },
+  );
+  if (!result.truth) throw new Error(`producer wrote no truth (exit ${result.exitCode})`);
+  if (result.truth.meta.failed > 0) throw new Error(`producer failed to deliver ${result.truth.meta.failed} events`);
+  return result.truth;
+}
+
+/** Waits until every event-source mapping has read and processed all it can see, steadily. */
+export async function waitForConsumers(runtime: LocalRuntime, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietRounds = 0;
+  let lastInvocations = -1;
+  while (quietRounds < 4) {
+    if (Date.now() > deadline) throw new Error(`consumers still busy after ${timeoutMs} ms: ${JSON.stringify(runtime.mappings.map((m) => m.status()))}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const shards = runtime.mappings.flatMap((m) => m.status());
+    const idle = shards.every((s) => s.buffered === 0 && !s.retrying && s.millisBehindLatest === 0);
+    const invocations = shards.reduce((n, s) => n + s.invocations, 0);
+    quietRounds = idle && invocations === lastInvocations ? quietRounds + 1 : 0;
+    lastInvocations = invocations;
+  }
+}
+
+/** GET on the read API with the runtime's key; rejects on a non-200 answer. */
+export async function getJson<T>(runtime: LocalRuntime, route: string, params: Record<string, string | number> = {}): Promise<T> {
+  const url = new URL(`${runtime.endpoints.api}${route}`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
+  const res = await fetch(url, { headers: { 'x-api-key': runtime.endpoints.apiKey } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url.pathname}${url.search}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+export interface AlertItem {
+  readonly kind: 'error' | 'window';
+  readonly eventId?: string;
+  readonly action: string;
+  readonly count?: number;
+  readonly threshold?: number;
+  readonly windowStart?: string;
+  readonly createdAt: string;
+}
+
+/** Every alert of the last day, all pages. */
+export async function allAlerts(runtime: LocalRuntime, kind?: 'error' | 'window'): Promise<AlertItem[]> {
+  const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+  const until = new Date(Date.now() + 3600_000).toISOString();
+  const out: AlertItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await getJson<{ alerts: AlertItem[]; nextToken?: string }>(runtime, '/v1/alerts', {
+      since,
+      until,
+      limit: 1000,
+      ...(kind ? { kind } : {}),
+      ...(nextToken ? { nextToken } : {}),
+    });
+    out.push(...page.alerts);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+export interface MetricsAnswer {
+  readonly series: Array<{ dims: string; value?: string; buckets: Array<{ minute: string; count: number; sum?: number; min?: number; max?: number; late: number }> }>;
+}
+
+/** A metric over the last `hours` hours (local minutes), optionally split by a dimension. */
+export async function metric(runtime: LocalRuntime, name: string, dim?: string, hours = 3): Promise<MetricsAnswer> {
+  return getJson<MetricsAnswer>(runtime, '/v1/metrics', {
+    name,
+    from: new Date(Date.now() - hours * 3600_000).toISOString(),
+    to: new Date(Date.now() + 10 * 60_000).toISOString(),
+    ...(dim ? { dim } : {}),
+  });
+}
+
+/** Sum of `count` (or another field) over all buckets of all series. */
+export function total(answer: MetricsAnswer, field: 'count' | 'sum' = 'count'): number {
+  return answer.series.reduce((n, s) => n + s.buckets.reduce((k, b) => k + (b[field] ?? 0), 0), 0);
+}
+
+/** Per series value, the sum of counts. */
+export function totalsByValue(answer: MetricsAnswer): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of answer.series) out[s.value ?? s.dims] = s.buckets.reduce((k, b) => k + b.count, 0);
+  return out;
+}
+
+/** Edges and full paths of a day, merged over the given days. */
+export async function pathsOf(runtime: LocalRuntime, dates: readonly string[]): Promise<{ edges: Record<string, number>; paths: Record<string, number> }> {
+  const edges: Record<string, number> = {};
+  const paths: Record<string, number> = {};
+  for (const date of dates) {
+    const answer = await getJson<{ edges: Array<{ source: string; target: string; weight: number }>; paths: Array<{ fullPath: string; count: number }> }>(runtime, '/v1/paths', { date, limit: 5000 });
+    for (const e of answer.edges) edges[`${e.source} -> ${e.target}`] = (edges[`${e.source} -> ${e.target}`] ?? 0) + e.weight;
+    for (const p of answer.paths) paths[p.fullPath] = (paths[p.fullPath] ?? 0) + p.count;
+  }
+  return { edges, paths };
+}
