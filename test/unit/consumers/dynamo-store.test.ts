@@ -1,0 +1,208 @@
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { startDynamoDb, type DynamoTableSpec, type RunningDynamoDb } from '../../../local/services';
+import { KEYS } from '../../../lambdas/shared/results-table';
+import { createHandler } from '../../../lambdas/consumers/realtime';
+import { DynamoResultsStore, MemoryResultsStore, type Item, type ResultsStore } from '../../../lambdas/consumers/store';
+import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
+import {
+  aBatch,
+  aPageView,
+  aRechargeNotify,
+  aRecord,
+  aStreamEvent,
+  aWindowEvent,
+  FaultyStore,
+  OTHER_SHARD,
+  readable,
+  resultsOf,
+  SHARD,
+  someDeps,
+  someRecords,
+  someWarnings,
+} from './factories';
+import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
+
+/** The results table as the data stack declares it: pk/sk strings, GSI byTime (gpk/gsk, ALL), TTL expiresAt, on demand. */
+function tableSpec(name: string): DynamoTableSpec {
+  return {
+    name,
+    ttlAttribute: 'expiresAt',
+    input: {
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'gpk', AttributeType: 'S' },
+        { AttributeName: 'gsk', AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byTime',
+          KeySchema: [
+            { AttributeName: 'gpk', KeyType: 'HASH' },
+            { AttributeName: 'gsk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+  };
+}
+
+/** One table per scenario, so that no scenario sees another's counters. */
+const TABLES = ['semantics', 'redelivery', 'recount', 'conflict', 'windows'] as const;
+
+/** The realtime consumer's test batch: sessions, two error alerts, recharges with sum/min/max, a late event, a poison record. */
+function someRecordsOfEverything(): KinesisStreamRecord[] {
+  return [
+    ...someRecords([
+      aPageView('pv-1', '/home', '2024-05-27T03:40:00.000Z', { userId: 'u1', sessionId: 's1' }),
+      aStreamEvent({ eventId: 'err-1', action: 'pay', userId: 'u3', createdAt: '2024-05-27T03:40:10.000Z', errorMsg: '[error] gateway timeout' }),
+      aPageView('pv-2', '/services', '2024-05-27T03:40:20.000Z', { userId: 'u1', sessionId: 's1' }),
+      aRechargeNotify({ eventId: 'rc-1', fee: 50 }),
+      aRechargeNotify({ eventId: 'rc-2', fee: 0.1, start: '20240527114037000', notified: '20240527114039500', createdAt: '2024-05-27T03:40:40.000Z' }),
+      aPageView('pv-3', '/blog', '2024-05-27T03:40:30.000Z', { userId: 'u2' }),
+      aStreamEvent({ eventId: 'err-2', action: 'login', userId: 'u4', createdAt: '2024-05-27T03:41:15.000Z', errorMsg: '[PANIC] crash' }),
+      aPageView('pv-4', '/contact', '2024-05-27T03:41:10.000Z', { userId: 'u1', sessionId: 's1' }),
+      aStreamEvent({ eventId: 'late-1', userId: 'u5', createdAt: '2024-05-27T03:35:00.000Z', receivedAt: '2024-05-27T03:41:36.000Z' }),
+      aPageView('pv-5', '/about', '2024-05-27T03:41:40.000Z', { userId: 'u2' }),
+    ]),
+    aRecord('{"not":"an event"}', 11),
+    ...someRecords([aPageView('pv-6', '/faq', '2024-05-27T03:41:50.000Z', { userId: 'u2' }), aPageView('pv-7', '/blog', '2024-05-27T03:41:55.000Z', { userId: 'u3' })], 12),
+  ];
+}
+
+describe('DynamoResultsStore against DynamoDB Local (the memory store is checked against the real thing)', () => {
+  let db: RunningDynamoDb;
+  let doc: DynamoDBDocumentClient;
+
+  beforeAll(async () => {
+    db = await startDynamoDb({ port: 0, tables: TABLES.map(tableSpec) });
+    doc = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
+  }, 60_000);
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  const storeOn = (table: (typeof TABLES)[number]) => new DynamoResultsStore(doc, table);
+
+  /** Every item of a table, sorted like the memory store's dump. */
+  async function scan(table: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }));
+      items.push(...((page.Items ?? []) as Item[]));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    const bytes = (s: unknown) => Buffer.from(String(s), 'utf8');
+    return items.sort((a, b) => Buffer.compare(bytes(a.pk), bytes(b.pk)) || Buffer.compare(bytes(a.sk), bytes(b.sk)));
+  }
+
+  /** What the memory store holds after the same deliveries. */
+  async function onMemory(deliveries: readonly (readonly KinesisStreamRecord[])[]): Promise<MemoryResultsStore> {
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    for (const records of deliveries) await handle(aBatch(records));
+    return deps.store;
+  }
+
+  it.each(STORE_SCENARIOS.map((s, i) => [s.name, i] as const))('semantics: %s', async (_name, i) => {
+    // prepare
+    const scenario = STORE_SCENARIOS[i];
+    const pk = `T#${i}`;
+
+    // act
+    const result = await scenario?.run(storeOn('semantics'), pk);
+
+    // assess
+    expect(withPlaceholder(result, pk)).toEqual(scenario?.expected);
+  });
+
+  it('redelivery: a batch delivered three times leaves the same items as one delivery, the same items as the memory store, and one message', async () => {
+    // prepare
+    const deps = someDeps<ResultsStore>({ store: storeOn('redelivery') });
+    const handle = createHandler(deps);
+    const batch = aBatch(someRecordsOfEverything());
+
+    // act
+    await handle(batch);
+    const once = (await scan('redelivery')).map(readable);
+    await handle(batch);
+    await handle(batch);
+
+    // assess
+    const after = (await scan('redelivery')).map(readable);
+    expect(after).toEqual(once);
+    expect(after).toEqual((await onMemory([batch.Records])).dump().map(readable));
+    expect(deps.notifier.published).toHaveLength(1);
+    const byDay = await doc.send(
+      new QueryCommand({ TableName: 'redelivery', IndexName: 'byTime', KeyConditionExpression: 'gpk = :d', ExpressionAttributeValues: { ':d': KEYS.alertsByDay('2024-05-27') }, ScanIndexForward: false }),
+    );
+    expect(byDay.Items?.map((item) => item.id)).toEqual(['err-2', 'err-1']);
+  });
+
+  it('conditional recount: a commit whose answer was lost, then a retry that starts later with new records, counts each record once', async () => {
+    // prepare
+    const records = someRecordsOfEverything();
+    const store = new FaultyStore(storeOn('recount'));
+    const deps = someDeps<ResultsStore>({ store });
+    const handle = createHandler(deps);
+    store.failOn((call) => call.kind === 'transactWrite', { when: 'after' });
+
+    // act
+    await expect(handle(aBatch(records.slice(0, 7)))).rejects.toThrow(/injected/);
+    await handle(aBatch(records.slice(3)));
+
+    // assess
+    expect(resultsOf(await scan('recount'))).toEqual(resultsOf((await onMemory([records])).dump()));
+    expect(deps.logger.lines.find((line) => line.message === 'batch processed')?.attributes.conditionalRetries).toBeGreaterThan(0);
+  });
+
+  it('transaction: cancelled by a concurrent change of the cursor, it is re-read and recomputed once, all or nothing', async () => {
+    // prepare
+    const records = someRecordsOfEverything();
+    const store = new FaultyStore(storeOn('conflict'));
+    const deps = someDeps<ResultsStore>({ store });
+    store.interfere(
+      (call) => call.kind === 'transactWrite',
+      async (inner) => {
+        await inner.write({ kind: 'put', item: { ...KEYS.pathsCursor(SHARD), v: 1 } });
+      },
+    );
+
+    // act
+    await createHandler(deps)(aBatch(records));
+
+    // assess
+    expect(resultsOf(await scan('conflict')).ledgers).toEqual(resultsOf((await onMemory([records])).dump()).ledgers);
+    expect(deps.logger.lines.some((line) => line.message === 'paths transaction cancelled; re-reading')).toBe(true);
+  });
+
+  it('windows: a window split 6 + 4 across two shards, final invokes retried, raises one alert', async () => {
+    // prepare
+    const deps = someDeps<ResultsStore>({ store: storeOn('windows') });
+    const handle = createWindowsHandler(deps);
+    const window = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
+    const states = await Promise.all(
+      ([
+        [SHARD, 6],
+        [OTHER_SHARD, 4],
+      ] as const).map(async ([shardId, count]) => [shardId, (await handle(aWindowEvent({ records: someRecords(someWarnings(count, 'viewDoc', `${shardId}-`), 1, { shardId }), shardId, window }))).state] as const),
+    );
+
+    // act
+    for (const [shardId, state] of [...states, ...states]) await handle(aWindowEvent({ state, shardId, final: true, window }));
+
+    // assess
+    const alerts = (await scan('windows')).filter((item) => String(item.pk).startsWith('ALERT#'));
+    expect(alerts).toEqual([expect.objectContaining({ kind: 'window', action: 'viewDoc', count: 10, notified: true })]);
+    expect(deps.notifier.published).toHaveLength(1);
+  });
+});

@@ -1,0 +1,468 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { padSeq } from '../../../lambdas/analytics/records';
+import type { StreamEvent } from '../../../lambdas/shared/event';
+import { KEYS } from '../../../lambdas/shared/results-table';
+import { createHandler, PathsTransactionTooLargeError } from '../../../lambdas/consumers/realtime';
+import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
+import { SEED_DOCUMENT } from '../ingest/factories';
+import {
+  aBatch,
+  aConsumerConfig,
+  aPageView,
+  aRechargeNotify,
+  aRecord,
+  aSeq,
+  aStreamEvent,
+  edgeLines,
+  FaultyStore,
+  pathDocumentEvents,
+  pkOf,
+  readable,
+  resultsOf,
+  SHARD,
+  someDeps,
+  someRecords,
+  someWarnings,
+  webEvents,
+  type StoreCall,
+} from './factories';
+
+/** A batch's worth of everything the consumer handles: sessions, errors, recharges (sum/min/max), a warning, a click, a late event. */
+function mixedEvents(): StreamEvent[] {
+  return [
+    aPageView('pv-1', '/home', '2024-05-27T03:40:00.000Z', { userId: 'u1', sessionId: 's1' }),
+    aPageView('pv-2', '/blog', '2024-05-27T03:40:05.000Z', { userId: 'u2' }),
+    aStreamEvent({ eventId: 'err-1', action: 'pay', userId: 'u3', createdAt: '2024-05-27T03:40:10.000Z', errorMsg: '[error] gateway timeout' }),
+    aRechargeNotify({ eventId: 'rc-1', fee: 50, start: '20240527114036263', notified: '20240527114038100' }),
+    aPageView('pv-3', '/services', '2024-05-27T03:40:20.000Z', { userId: 'u1', sessionId: 's1' }),
+    aRechargeNotify({ eventId: 'rc-2', success: false, provinceCode: '571' }),
+    aPageView('pv-4', '/about', '2024-05-27T03:40:30.000Z', { userId: 'u2' }),
+    ...someWarnings(1, 'viewDoc'),
+    aRechargeNotify({ eventId: 'rc-3', fee: 30.5, start: '20240527114037000', notified: '20240527114039500', createdAt: '2024-05-27T03:40:40.000Z' }),
+    aPageView('pv-5', '/contact', '2024-05-27T03:41:10.000Z', { userId: 'u1', sessionId: 's1' }),
+    aStreamEvent({ eventId: 'err-2', action: 'login', userId: 'u4', createdAt: '2024-05-27T03:41:15.000Z', errorMsg: '[PANIC] crash in auth' }),
+    aPageView('pv-6', '/home', '2024-05-27T03:41:20.000Z', { userId: 'u3' }),
+    aStreamEvent({ eventId: 'click-1', action: 'click', userId: 'u1', sessionId: 's1', createdAt: '2024-05-27T03:41:25.000Z', props: { element: 'cta' } }),
+    aPageView('pv-7', '/faq', '2024-05-27T03:41:30.000Z', { userId: 'u2' }),
+    aStreamEvent({ eventId: 'late-1', action: 'page_view', userId: 'u5', createdAt: '2024-05-27T03:35:00.000Z', receivedAt: '2024-05-27T03:41:36.000Z' }),
+    aPageView('pv-8', '/blog', '2024-05-27T03:41:40.000Z', { userId: 'u3' }),
+  ];
+}
+
+/** Records 1..16 of {@link mixedEvents}. */
+const mixedRecords = (): KinesisStreamRecord[] => someRecords(mixedEvents());
+
+/** Records `from..to` (1-based, inclusive) of a list. */
+const part = (records: readonly KinesisStreamRecord[], from: number, to: number) => aBatch(records.slice(from - 1, to));
+
+/** The store after processing `batches` once each, in order, with no failure. */
+async function cleanRun(batches: readonly (readonly KinesisStreamRecord[])[]): Promise<MemoryResultsStore> {
+  const deps = someDeps();
+  const handle = createHandler(deps);
+  for (const records of batches) await handle(aBatch(records));
+  return deps.store;
+}
+
+/** The consumer over a faulty wrapper of a memory store. */
+function faultyConsumer() {
+  const memory = new MemoryResultsStore();
+  const store = new FaultyStore(memory);
+  const deps = someDeps<ResultsStore>({ store });
+  return { deps, memory, store, handle: createHandler(deps) };
+}
+
+const isTransaction = (call: StoreCall) => call.kind === 'transactWrite';
+const isMetricUpdate = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'update' && pkOf(call.op).startsWith('M#');
+
+describe('realtime consumer: exactly once on an at-least-once stream', () => {
+  it('the same batch delivered three times leaves identical store content and sends one SNS message', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const batch = aBatch([...mixedRecords(), aRecord('not json at all', 17)]);
+
+    // act
+    const first = await handle(batch);
+    const afterFirst = deps.store.dump().map(readable);
+    const firstCost = deps.store.itemsWritten;
+    await handle(batch);
+    await handle(batch);
+
+    // assess
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(deps.store.dump().map(readable)).toEqual(afterFirst);
+    expect(deps.notifier.published).toHaveLength(1);
+    expect(deps.notifier.published[0]?.subject).toBe('[dev] 2 error events: login 1, pay 1');
+    // A redelivery writes only the conditional checks of counters, alerts and the quarantine item: no transaction.
+    expect(deps.store.stats.transactions).toBe(1);
+    expect((deps.store.itemsWritten - firstCost) / 2).toBeLessThan(firstCost);
+  });
+
+  it.each([
+    ['before the paths transaction', (s: FaultyStore) => s.failOn(isTransaction, { when: 'before' })],
+    ['after the paths transaction committed (its answer lost)', (s: FaultyStore) => s.failOn(isTransaction, { when: 'after' })],
+    ['in the middle of the metric writes', (s: FaultyStore) => s.failOn(isMetricUpdate, { when: 'before', skip: 2 })],
+    ['before the SNS publish is marked (notified update)', (s: FaultyStore) => s.failOn((c) => c.kind === 'write' && c.op.kind === 'update' && 'notified' in (c.op.update.set ?? {}))],
+  ])('a failure %s, then a retry of the same batch: the same content as one clean delivery', async (_when, inject) => {
+    // prepare
+    const records = mixedRecords();
+    const reference = (await cleanRun([records])).dump().map(readable);
+    const { handle, memory, store, deps } = faultyConsumer();
+    inject(store);
+
+    // act
+    await expect(handle(aBatch(records))).rejects.toThrow(/injected store failure/);
+    const retried = await handle(aBatch(records));
+
+    // assess
+    expect(retried).toEqual({ batchItemFailures: [] });
+    expect(memory.dump().map(readable)).toEqual(reference);
+    expect(deps.notifier.published.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('after a failure, the bisected halves and then a batch that starts inside the first count each record once', async () => {
+    // prepare
+    const records = mixedRecords();
+    const reference = resultsOf((await cleanRun([records.slice(0, 10), records.slice(10)])).dump());
+    const { handle, memory, store } = faultyConsumer();
+    store.failOn(isMetricUpdate, { when: 'before', skip: 3 });
+
+    // act
+    await expect(handle(part(records, 1, 10))).rejects.toThrow(/injected/);
+    await handle(part(records, 1, 5));
+    await handle(part(records, 6, 10));
+    await handle(part(records, 6, 16));
+
+    // assess
+    expect(resultsOf(memory.dump())).toEqual(reference);
+  });
+
+  it('after a commit whose answer was lost, a retry that starts at a later record and brings new ones counts each record once (counters recounted above their watermark)', async () => {
+    // prepare
+    const records = mixedRecords();
+    const reference = resultsOf((await cleanRun([records])).dump());
+    const { handle, memory, store, deps } = faultyConsumer();
+    store.failOn(isTransaction, { when: 'after' });
+
+    // act
+    await expect(handle(part(records, 1, 10))).rejects.toThrow(/injected/);
+    await handle(part(records, 6, 16));
+
+    // assess
+    expect(resultsOf(memory.dump())).toEqual(reference);
+    const summary = deps.logger.lines.find((line) => line.message === 'batch processed')?.attributes;
+    expect(summary).toMatchObject({ shardId: SHARD, records: 11, pathRecords: 6 });
+    expect(summary?.conditionalRetries).toBeGreaterThan(0);
+  });
+
+  it('when SNS fails, the batch fails; the retry finds the alerts un-notified and publishes them once', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const batch = aBatch(mixedRecords());
+    deps.notifier.failNext();
+
+    // act
+    await expect(handle(batch)).rejects.toThrow(/SNS publish failed/);
+    const unnotified = resultsOf(deps.store.dump()).alerts;
+    await handle(batch);
+    await handle(batch);
+
+    // assess
+    expect(unnotified).toEqual({ 'ALERT#error#err-1': false, 'ALERT#error#err-2': false });
+    expect(resultsOf(deps.store.dump()).alerts).toEqual({ 'ALERT#error#err-1': true, 'ALERT#error#err-2': true });
+    expect(deps.notifier.published).toHaveLength(1);
+    expect(deps.notifier.published[0]?.message).toContain('event=err-1');
+  });
+});
+
+describe('realtime consumer: poison records', () => {
+  it('quarantines a poison record with its reason and data, processes the others, and reports nothing failed', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const poison = aRecord('{"eventId":"x"', 3, { partitionKey: 'pk-9', arrivalMs: Date.parse('2024-05-27T03:40:41.500Z') });
+    const records = [...someRecords([aPageView('a', '/home', '2024-05-27T03:40:00.000Z'), aPageView('b', '/blog', '2024-05-27T03:40:01.000Z')]), poison, aRecord(aPageView('c', '/faq', '2024-05-27T03:40:02.000Z'), 4)];
+
+    // act
+    const response = await handle(aBatch(records));
+    await handle(aBatch(records));
+
+    // assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const item = await deps.store.get(KEYS.quarantine('2024-05-27', SHARD, padSeq(aSeq(3))));
+    expect(item).toMatchObject({
+      reason: expect.stringMatching(/^not base64 JSON: /),
+      data: poison.kinesis.data,
+      partitionKey: 'pk-9',
+      arrival: '2024-05-27T03:40:41.500Z',
+      consumer: 'realtime',
+      shardId: SHARD,
+      sequenceNumber: aSeq(3),
+      expiresAt: Math.floor(Date.parse('2024-05-27T03:45:00Z') / 1000) + 14 * 86_400,
+    });
+    expect(resultsOf(deps.store.dump()).quarantined).toHaveLength(1);
+    expect(edgeLines(resultsOf(deps.store.dump()).ledgers['2024-05-27'])).toEqual(['/blog (2) → /faq (3): 1', '/home (1) → /blog (2): 1']);
+  });
+
+  it('a schema failure names the field in the quarantine reason', async () => {
+    // prepare
+    const deps = someDeps();
+    const { userId: _dropped, ...noUser } = aStreamEvent();
+
+    // act
+    await createHandler(deps)(aBatch([aRecord(`${JSON.stringify(noUser)}\n`, 1)]));
+
+    // assess
+    expect(deps.store.dump()).toEqual([expect.objectContaining({ pk: 'QUARANTINE#2024-05-27', reason: 'field userId: is required' })]);
+  });
+
+  it('when a quarantine put fails, reports that record, processes only the records before it, and a retry from it completes the batch exactly', async () => {
+    // prepare
+    const records = [...mixedRecords().slice(0, 4), aRecord('\u0000garbage', 5), ...someRecords(mixedEvents().slice(4), 6)];
+    const reference = resultsOf((await cleanRun([records])).dump());
+    const { handle, memory, store } = faultyConsumer();
+    store.failOn((c) => c.kind === 'write' && pkOf(c.op).startsWith('QUARANTINE#'));
+
+    // act
+    const first = await handle(aBatch(records));
+    const afterFirst = resultsOf(memory.dump());
+    const retry = await handle(aBatch(records.slice(4)));
+
+    // assess
+    expect(first).toEqual({ batchItemFailures: [{ itemIdentifier: aSeq(5) }] });
+    expect(afterFirst.alerts).toEqual({ 'ALERT#error#err-1': true });
+    expect(afterFirst.quarantined).toEqual([]);
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(resultsOf(memory.dump())).toEqual(reference);
+  });
+});
+
+describe('realtime consumer: error alerts', () => {
+  it('puts an alert with the read-API fields and the byTime index keys', async () => {
+    // prepare
+    const deps = someDeps();
+
+    // act
+    await createHandler(deps)(aBatch(mixedRecords()));
+
+    // assess
+    expect(await deps.store.get(KEYS.errorAlert('err-1'))).toEqual({
+      pk: 'ALERT#error#err-1',
+      sk: 'A',
+      gpk: 'ALERTS#2024-05-27',
+      gsk: '2024-05-27T03:40:10.000Z#error#err-1',
+      kind: 'error',
+      id: 'err-1',
+      eventId: 'err-1',
+      action: 'pay',
+      userId: 'u3',
+      createdAt: '2024-05-27T03:40:10.000Z',
+      errorMsg: '[error] gateway timeout',
+      matched: '[error]',
+      notified: true,
+      owner: SHARD,
+      expiresAt: Math.floor(Date.parse('2024-05-27T03:45:00Z') / 1000) + 35 * 86_400,
+    });
+  });
+
+  it('a duplicate eventId under another sequence number (a producer retry) alerts once and adds one path step', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const error = aStreamEvent({ eventId: 'err-9', action: 'pay', userId: 'u1', errorMsg: '[error] card declined', createdAt: '2024-05-27T03:40:00.000Z' });
+    const home = aPageView('pv-a', '/home', '2024-05-27T03:40:01.000Z', { userId: 'u1', sessionId: 's1' });
+    const cart = aPageView('pv-b', '/cart', '2024-05-27T03:40:02.000Z', { userId: 'u1', sessionId: 's1' });
+
+    // act
+    await handle(aBatch(someRecords([error, home, error, cart], 1)));
+    await handle(aBatch(someRecords([error, cart], 5)));
+
+    // assess
+    expect(Object.keys(resultsOf(deps.store.dump()).alerts)).toEqual(['ALERT#error#err-9']);
+    expect(deps.notifier.published).toHaveLength(1);
+    expect(deps.notifier.published[0]?.subject).toBe('[dev] 1 error event: pay 1');
+    const ledger = resultsOf(deps.store.dump()).ledgers['2024-05-27'];
+    expect(edgeLines(ledger)).toEqual(['/home (1) → /cart (2): 1']);
+    expect(ledger?.paths).toEqual({ '/home -> /cart': 1 });
+  });
+
+  it("re-notifies an alert left un-notified by this shard's earlier attempt, but not one another shard is about to notify", async () => {
+    // prepare
+    const deps = someDeps();
+    const alert = (eventId: string, owner: string) => ({
+      ...KEYS.errorAlert(eventId),
+      kind: 'error',
+      id: eventId,
+      eventId,
+      action: 'pay',
+      userId: 'u1',
+      createdAt: '2024-05-27T03:40:00.000Z',
+      errorMsg: '[error] x',
+      matched: '[error]',
+      notified: false,
+      owner,
+    });
+    await deps.store.write({ kind: 'put', item: alert('mine', SHARD) });
+    await deps.store.write({ kind: 'put', item: alert('theirs', 'shardId-000000000009') });
+    const events = ['mine', 'theirs'].map((eventId) => aStreamEvent({ eventId, action: 'pay', errorMsg: '[error] x', createdAt: '2024-05-27T03:40:00.000Z' }));
+
+    // act
+    await createHandler(deps)(aBatch(someRecords(events)));
+
+    // assess
+    expect(deps.notifier.published).toHaveLength(1);
+    expect(deps.notifier.published[0]?.message).toContain('event=mine');
+    expect(deps.notifier.published[0]?.message).not.toContain('event=theirs');
+    expect(resultsOf(deps.store.dump()).alerts).toEqual({ 'ALERT#error#mine': true, 'ALERT#error#theirs': false });
+  });
+});
+
+describe('realtime consumer: metrics', () => {
+  it('counts per minute of event time (local zone), by action, with sums, min and max, and late events flagged', async () => {
+    // prepare
+    const deps = someDeps();
+
+    // act
+    await createHandler(deps)(aBatch(mixedRecords()));
+
+    // assess
+    const metrics = resultsOf(deps.store.dump()).metrics;
+    expect(metrics['M#events##2024-05-27 | 2024-05-27T11:40#']).toEqual({ count: 9, late: 0 });
+    expect(metrics['M#events##2024-05-27 | 2024-05-27T11:41#']).toEqual({ count: 6, late: 0 });
+    expect(metrics['M#events##2024-05-27 | 2024-05-27T11:35#']).toEqual({ count: 1, late: 1 });
+    expect(metrics['M#events#action#2024-05-27 | 2024-05-27T11:35#action=page_view']).toEqual({ count: 1, late: 1 });
+    expect(metrics['M#recharge.amount##2024-05-27 | 2024-05-27T11:40#']).toEqual({ count: 2, late: 0, sum: 80.5 });
+    expect(metrics['M#recharge.duration##2024-05-27 | 2024-05-27T11:40#']).toEqual({ count: 2, late: 0, sum: 4337, min: 1837, max: 2500 });
+    expect(metrics['M#recharge.failures#props.provinceCode#2024-05-27 | 2024-05-27T11:40#props.provinceCode=571']).toEqual({ count: 1, late: 0 });
+    expect(await deps.store.get(KEYS.metricsCursor(SHARD))).toMatchObject({ newestEventTimeMs: Date.parse('2024-05-27T03:41:40.000Z') });
+  });
+
+  it('stores the plain fields the read API returns, the watermark and a TTL on each counter', async () => {
+    // prepare
+    const deps = someDeps();
+
+    // act
+    await createHandler(deps)(aBatch(mixedRecords()));
+
+    // assess
+    expect(await deps.store.get(KEYS.metric('events', 'action', '2024-05-27', '2024-05-27T11:41', 'action=page_view'))).toEqual({
+      pk: 'M#events#action#2024-05-27',
+      sk: '2024-05-27T11:41#action=page_view',
+      metric: 'events',
+      dims: 'action=page_view',
+      minute: '2024-05-27T11:41',
+      count: 4,
+      late: 0,
+      [`wm_${SHARD}`]: padSeq(aSeq(16)),
+      expiresAt: Math.floor(Date.parse('2024-05-27T03:45:00Z') / 1000) + 35 * 86_400,
+    });
+  });
+
+  it('judges lateness against the newest event time of earlier batches too (the cursor)', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const recent = aPageView('p1', '/home', '2024-05-27T03:50:00.000Z');
+    const straggler = aStreamEvent({ eventId: 'p0', createdAt: '2024-05-27T03:44:00.000Z', receivedAt: '2024-05-27T03:50:02.000Z' });
+    const inTime = aStreamEvent({ eventId: 'p2', createdAt: '2024-05-27T03:46:00.000Z', receivedAt: '2024-05-27T03:50:03.000Z' });
+
+    // act
+    await handle(aBatch([aRecord(recent, 1)]));
+    await handle(aBatch([aRecord(straggler, 2), aRecord(inTime, 3)]));
+
+    // assess
+    const metrics = resultsOf(deps.store.dump()).metrics;
+    expect(metrics['M#events##2024-05-27 | 2024-05-27T11:44#']).toEqual({ count: 1, late: 1 });
+    expect(metrics['M#events##2024-05-27 | 2024-05-27T11:46#']).toEqual({ count: 1, late: 0 });
+  });
+});
+
+describe('realtime consumer: paths', () => {
+  it("the seed-000 sample document gives the Sankey edges its order implies, and posting it twice gives the same weights", async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const firstPost = pathDocumentEvents([SEED_DOCUMENT], new Date('2024-05-27T03:53:00.000Z'));
+    const secondPost = pathDocumentEvents([SEED_DOCUMENT], new Date('2024-05-27T03:55:00.000Z'));
+
+    // act
+    await handle(aBatch(someRecords(firstPost, 1)));
+    const once = resultsOf(deps.store.dump()).ledgers;
+    await handle(aBatch(someRecords(secondPost, 10)));
+
+    // assess
+    expect(edgeLines(once['2024-05-27'])).toEqual([
+      '/about (2) → /services (3): 1',
+      '/about (4) → /blog (5): 1',
+      '/blog (1) → /about (2): 1',
+      '/services (3) → /about (4): 1',
+    ]);
+    expect(once['2024-05-27']?.paths).toEqual({ '/blog -> /about -> /services -> /about -> /blog': 1 });
+    expect(resultsOf(deps.store.dump()).ledgers).toEqual(once);
+  });
+
+  it('re-reads and recomputes once when the transaction is cancelled by a concurrent change, and fails after a second one', async () => {
+    // prepare
+    const { handle, memory, store } = faultyConsumer();
+    const bumpCursor = async (inner: ResultsStore) => {
+      const cursor = await inner.get(KEYS.pathsCursor(SHARD));
+      await inner.write({ kind: 'put', item: { ...KEYS.pathsCursor(SHARD), appliedThrough: cursor?.appliedThrough ?? padSeq('0'), v: Number(cursor?.v ?? 0) + 1 } });
+    };
+    const records = mixedRecords();
+    store.interfere(isTransaction, bumpCursor, 1);
+    const reference = resultsOf((await cleanRun([records.slice(0, 8)])).dump());
+
+    // act
+    await handle(part(records, 1, 8));
+    const afterRecompute = resultsOf(memory.dump());
+    store.interfere(isTransaction, bumpCursor, 2);
+    const failure = handle(part(records, 9, 16));
+
+    // assess
+    expect(afterRecompute.ledgers).toEqual(reference.ledgers);
+    await expect(failure).rejects.toThrow(/paths transaction of shard shardId-000000000000 cancelled: ConditionalCheckFailed/);
+  });
+
+  it('fails clearly when one batch would need more than 100 transaction items (sessions on too many days)', async () => {
+    // prepare
+    const deps = someDeps({ config: aConsumerConfig({ sessionSlices: 2, pathChunks: 32 }) });
+    const days = Array.from({ length: 60 }, (_, d) => new Date(Date.parse('2024-04-01T03:00:00.000Z') + d * 86_400_000).toISOString());
+    const events = days.flatMap((t, d) => [
+      aPageView(`a${d}`, '/home', t, { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
+      aPageView(`b${d}`, `/p${d}`, new Date(Date.parse(t) + 1000).toISOString(), { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
+    ]);
+
+    // act
+    const outcome = createHandler(deps)(aBatch(someRecords(events)));
+
+    // assess
+    await expect(outcome).rejects.toThrow(PathsTransactionTooLargeError);
+    await expect(createHandler(deps)(aBatch(someRecords(events)))).rejects.toThrow(/1 \+ SESSION_SLICES \(2\) \+ days × PATH_CHUNKS \(32\)/);
+  });
+});
+
+describe('realtime consumer: write cost', () => {
+  it('writes at most 20 items per 1,000 events of the web scenario in batches of 1,000', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const events = webEvents(5000, { seed: 42, rate: 10 });
+    const perBatch: number[] = [];
+
+    // act
+    for (let start = 0; start < events.length; start += 1000) {
+      deps.store.resetStats();
+      await handle(aBatch(someRecords(events.slice(start, start + 1000), start + 1)));
+      perBatch.push(deps.store.itemsWritten);
+    }
+
+    // assess
+    const stats = deps.store.stats;
+    console.log(
+      `web scenario, batches of 1,000 events: items written per batch ${perBatch.join(', ')} ` +
+        `(last batch: ${stats.updates} single updates, ${stats.puts} single puts, ${stats.transactionalItems} transactional items in ${stats.transactions} transaction)`,
+    );
+    for (const written of perBatch) expect(written).toBeLessThanOrEqual(20);
+  });
+});

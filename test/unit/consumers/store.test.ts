@@ -1,0 +1,88 @@
+import { cond, decimalAdd, MemoryResultsStore, type WriteOp } from '../../../lambdas/consumers/store';
+import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
+
+describe('MemoryResultsStore: DynamoDB semantics (the same scenarios run on DynamoDB Local)', () => {
+  it.each(STORE_SCENARIOS.map((s, i) => [s.name, i] as const))('%s', async (_name, i) => {
+    // prepare
+    const scenario = STORE_SCENARIOS[i];
+    const store = new MemoryResultsStore();
+    const pk = `T#${i}`;
+
+    // act
+    const result = await scenario?.run(store, pk);
+
+    // assess
+    expect(withPlaceholder(result, pk)).toEqual(scenario?.expected);
+  });
+});
+
+describe('MemoryResultsStore: limits and counts', () => {
+  it('counts single writes, failed conditions and transactional items separately', async () => {
+    // prepare
+    const store = new MemoryResultsStore();
+    const put: WriteOp = { kind: 'put', item: { pk: 'a', sk: '1' }, condition: cond.notExists('pk') };
+
+    // act
+    await store.write(put);
+    await store.write(put);
+    await store.write({ kind: 'update', key: { pk: 'a', sk: '2' }, update: { add: { n: 1 } } });
+    await store.transactWrite([
+      { kind: 'put', item: { pk: 'b', sk: '1' } },
+      { kind: 'put', item: { pk: 'b', sk: '2' } },
+    ]);
+
+    // assess
+    expect(store.stats).toMatchObject({ puts: 2, updates: 1, conditionFailures: 1, transactions: 1, transactionalItems: 2 });
+    expect(store.itemsWritten).toBe(5);
+  });
+
+  it('refuses items over 400 KB, transactions over 100 items, and duplicate keys in a batch get', async () => {
+    // prepare
+    const store = new MemoryResultsStore();
+    const big = 'x'.repeat(400 * 1024);
+    const many: WriteOp[] = Array.from({ length: 101 }, (_, i) => ({ kind: 'put', item: { pk: 'p', sk: String(i) } }));
+
+    // act
+    const outcomes = await Promise.allSettled([
+      store.write({ kind: 'put', item: { pk: 'p', sk: 'big', big } }),
+      store.transactWrite(many),
+      store.batchGet([
+        { pk: 'p', sk: '1' },
+        { pk: 'p', sk: '1' },
+      ]),
+    ]);
+
+    // assess
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'fulfilled'))).toEqual(['ValidationException', 'ValidationException', 'ValidationException']);
+    expect(store.dump()).toEqual([]);
+  });
+
+  it('adds numbers in decimal, as DynamoDB does', () => {
+    // prepare
+    const pairs: [number, number, number][] = [
+      [0.1, 0.2, 0.3],
+      [1.005, -0.005, 1],
+      [-2.5, 1.25, -1.25],
+      [12, 30, 42],
+    ];
+
+    // act
+    const sums = pairs.map(([a, b]) => decimalAdd(a, b));
+
+    // assess
+    expect(sums).toEqual(pairs.map(([, , sum]) => sum));
+  });
+
+  it('hands out copies: changing what a read returned does not change the store', async () => {
+    // prepare
+    const store = new MemoryResultsStore();
+    await store.write({ kind: 'put', item: { pk: 'a', sk: '1', list: [1, 2] } });
+
+    // act
+    const read = (await store.get({ pk: 'a', sk: '1' })) as { list: number[] };
+    read.list.push(3);
+
+    // assess
+    expect(await store.get({ pk: 'a', sk: '1' })).toEqual({ pk: 'a', sk: '1', list: [1, 2] });
+  });
+});

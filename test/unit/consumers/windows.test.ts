@@ -1,0 +1,243 @@
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { KEYS } from '../../../lambdas/shared/results-table';
+import type { WindowState } from '../../../lambdas/analytics/windows';
+import { createHandler, summarizeWindowAlerts, type WindowsHandler } from '../../../lambdas/consumers/windows';
+import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
+import { aRecord, aStreamEvent, aWindowEvent, FaultyStore, NOW, OTHER_SHARD, resultsOf, SHARD, someDeps, someRecords, someWarnings } from './factories';
+
+const WINDOW = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
+const ALERT_KEY = KEYS.windowAlert('warnings-per-action', 'viewDoc', '2024-05-27T03:40:00.000Z');
+
+/** Runs one shard's window: a non-final invoke per batch, then the final invoke; returns the final response. */
+async function runWindow(handle: WindowsHandler, shardId: string, batches: readonly (readonly KinesisStreamRecord[])[], options: { finalTimes?: number } = {}) {
+  let state: unknown = {};
+  for (const records of batches) {
+    const response = await handle(aWindowEvent({ records, state, shardId, window: WINDOW }));
+    expect(response.batchItemFailures).toEqual([]);
+    state = response.state;
+  }
+  let last;
+  for (let i = 0; i < (options.finalTimes ?? 1); i++) last = await handle(aWindowEvent({ state, shardId, final: true, window: WINDOW }));
+  return last;
+}
+
+/** `count` viewDoc warnings of one shard, ids prefixed by the shard's number. */
+const warnings = (count: number, shardId: string, from = 1) => someRecords(someWarnings(count, 'viewDoc', `${shardId.slice(-1)}-w`), from, { shardId });
+
+describe('windows consumer: threshold per action in a tumbling window (seed 001)', () => {
+  it.each([
+    [9, 0],
+    [10, 1],
+  ])('%i warnings for one action in a window → %i alert', async (count, alerts) => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+
+    // act
+    const final = await runWindow(handle, SHARD, [warnings(count, SHARD)]);
+
+    // assess
+    expect(final).toEqual({ state: {}, batchItemFailures: [] });
+    expect(Object.keys(resultsOf(deps.store.dump()).alerts)).toHaveLength(alerts);
+    expect(deps.notifier.published).toHaveLength(alerts);
+  });
+
+  it('puts the alert with the read-API fields, the byTime index keys and notified set', async () => {
+    // prepare
+    const deps = someDeps();
+
+    // act
+    await runWindow(createHandler(deps), SHARD, [warnings(12, SHARD)]);
+
+    // assess
+    expect(await deps.store.get(ALERT_KEY)).toEqual({
+      ...ALERT_KEY,
+      gpk: 'ALERTS#2024-05-27',
+      gsk: `${NOW.toISOString()}#window#warnings-per-action#viewDoc`,
+      kind: 'window',
+      id: 'warnings-per-action|viewDoc|2024-05-27T03:40:00.000Z',
+      ruleId: 'warnings-per-action',
+      action: 'viewDoc',
+      groupBy: 'action',
+      windowStart: '2024-05-27T03:40:00.000Z',
+      windowEnd: '2024-05-27T03:41:00.000Z',
+      count: 12,
+      threshold: 10,
+      createdAt: NOW.toISOString(),
+      approximate: false,
+      notified: true,
+      owner: SHARD,
+      expiresAt: Math.floor(NOW.getTime() / 1000) + 35 * 86_400,
+    });
+    expect(deps.notifier.published).toEqual([
+      {
+        subject: '[dev] 1 window alert: warnings-per-action viewDoc 12/10',
+        message: expect.stringContaining('2024-05-27T03:40:00.000Z .. 2024-05-27T03:41:00.000Z warnings-per-action action=viewDoc: 12 >= 10'),
+      },
+    ]);
+  });
+
+  it.each([
+    ['6 first, then 4', [SHARD, OTHER_SHARD]],
+    ['4 first, then 6', [OTHER_SHARD, SHARD]],
+  ])('a window split across two shards (%s) raises one alert', async (_order, finals) => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const states: Record<string, unknown> = {};
+    for (const [shardId, count] of [
+      [SHARD, 6],
+      [OTHER_SHARD, 4],
+    ] as const) {
+      states[shardId] = (await handle(aWindowEvent({ records: warnings(count, shardId), shardId, window: WINDOW }))).state;
+    }
+
+    // act
+    for (const shardId of finals) await handle(aWindowEvent({ state: states[shardId], shardId, final: true, window: WINDOW }));
+
+    // assess
+    expect(resultsOf(deps.store.dump()).alerts).toEqual({ [ALERT_KEY.pk]: true });
+    expect(await deps.store.get(ALERT_KEY)).toMatchObject({ count: 10, owner: finals[1] });
+    expect(deps.notifier.published).toHaveLength(1);
+    const partials = await deps.store.get(KEYS.windowPartials('warnings-per-action', 'viewDoc', '2024-05-27T03:40:00.000Z'));
+    expect(Object.entries(partials ?? {}).filter(([name]) => name.startsWith('shard_'))).toEqual(
+      expect.arrayContaining([
+        [expect.stringMatching(/^shard_shardId-000000000000_\d+$/), 6],
+        [expect.stringMatching(/^shard_shardId-000000000001_\d+$/), 4],
+      ]),
+    );
+  });
+
+  it('a final invoke retried (also after both shards reported) still leaves one alert and one message', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+
+    // act
+    await runWindow(handle, SHARD, [warnings(6, SHARD)], { finalTimes: 2 });
+    await runWindow(handle, OTHER_SHARD, [warnings(4, OTHER_SHARD)], { finalTimes: 3 });
+
+    // assess
+    expect(Object.keys(resultsOf(deps.store.dump()).alerts)).toEqual([ALERT_KEY.pk]);
+    expect(deps.notifier.published).toHaveLength(1);
+  });
+
+  it('when the publish fails, the retried final invoke notifies the alert it put, once', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const state = (await handle(aWindowEvent({ records: warnings(10, SHARD), window: WINDOW }))).state;
+    deps.notifier.failNext();
+
+    // act
+    await expect(handle(aWindowEvent({ state, final: true, window: WINDOW }))).rejects.toThrow(/SNS publish failed/);
+    const before = resultsOf(deps.store.dump()).alerts;
+    await handle(aWindowEvent({ state, final: true, window: WINDOW }));
+
+    // assess
+    expect(before).toEqual({ [ALERT_KEY.pk]: false });
+    expect(resultsOf(deps.store.dump()).alerts).toEqual({ [ALERT_KEY.pk]: true });
+    expect(deps.notifier.published).toHaveLength(1);
+  });
+
+  it('a window that Lambda ended early and continued with fresh state counts both segments', async () => {
+    // prepare
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const firstSegment = (await handle(aWindowEvent({ records: warnings(6, SHARD, 1), window: WINDOW }))).state;
+    const later = someRecords(someWarnings(4, 'viewDoc', 'seg2-'), 7);
+    const secondSegment = (await handle(aWindowEvent({ records: later, window: WINDOW, terminatedEarly: true }))).state;
+
+    // act
+    await handle(aWindowEvent({ state: firstSegment, final: true, window: WINDOW }));
+    await handle(aWindowEvent({ state: secondSegment, final: true, window: WINDOW, terminatedEarly: true }));
+
+    // assess
+    expect(await deps.store.get(ALERT_KEY)).toMatchObject({ count: 10 });
+    expect(deps.notifier.published).toHaveLength(1);
+  });
+});
+
+describe('windows consumer: invokes within a window', () => {
+  it('returns the folded state, skips poison records and never reports a record as failed', async () => {
+    // prepare
+    const deps = someDeps();
+    const records = [...warnings(2, SHARD), aRecord('{broken', 3), aRecord(someWarnings(1, 'viewDoc', 'x-')[0] ?? aStreamEvent(), 4)];
+
+    // act
+    const response = await createHandler(deps)(aWindowEvent({ records, window: WINDOW }));
+
+    // assess
+    expect(response.batchItemFailures).toEqual([]);
+    const state = response.state as WindowState;
+    expect(state.rules['warnings-per-action']?.viewDoc).toEqual({ count: 3, eventIds: ['0-w0', '0-w1', 'x-0'] });
+    expect(deps.store.dump()).toEqual([]);
+  });
+
+  it('rejects a state it did not write (the invoke fails instead of counting from garbage)', async () => {
+    // prepare
+    const deps = someDeps();
+
+    // act
+    const outcome = createHandler(deps)(aWindowEvent({ state: { rules: 'x' }, window: WINDOW }));
+
+    // assess
+    await expect(outcome).rejects.toThrow(/window state/);
+  });
+
+  it('a final invoke of an empty window writes nothing', async () => {
+    // prepare
+    const deps = someDeps();
+
+    // act
+    const response = await createHandler(deps)({ ...aWindowEvent({ final: true, window: WINDOW }), shardId: undefined });
+
+    // assess
+    expect(response).toEqual({ state: {}, batchItemFailures: [] });
+    expect(deps.store.stats.updates + deps.store.stats.puts).toBe(0);
+  });
+
+  it('a store failure in the final invoke rejects it (Lambda retries it), and the retry completes it', async () => {
+    // prepare
+    const memory = new MemoryResultsStore();
+    const store = new FaultyStore(memory);
+    const deps = someDeps<ResultsStore>({ store });
+    const handle = createHandler(deps);
+    const state = (await handle(aWindowEvent({ records: warnings(10, SHARD), window: WINDOW }))).state;
+    store.failOn((c) => c.kind === 'write' && c.op.kind === 'put', { when: 'after' });
+
+    // act
+    await expect(handle(aWindowEvent({ state, final: true, window: WINDOW }))).rejects.toThrow(/injected/);
+    await handle(aWindowEvent({ state, final: true, window: WINDOW }));
+
+    // assess
+    expect(resultsOf(memory.dump()).alerts).toEqual({ [ALERT_KEY.pk]: true });
+    expect(deps.notifier.published).toHaveLength(1);
+  });
+});
+
+describe('summarizeWindowAlerts', () => {
+  it('keeps the subject printable ASCII under 100 characters', () => {
+    // prepare
+    const alert = {
+      kind: 'window' as const,
+      ruleId: 'warnings-per-action',
+      action: '查看文档'.repeat(40),
+      groupBy: 'action' as const,
+      windowStart: '2024-05-27T03:40:00.000Z',
+      windowEnd: '2024-05-27T03:41:00.000Z',
+      count: 10,
+      threshold: 10,
+      createdAt: NOW.toISOString(),
+      approximate: false,
+    };
+
+    // act
+    const note = summarizeWindowAlerts([alert, alert], 'prod');
+
+    // assess
+    expect(note?.subject.length).toBeLessThan(100);
+    expect(note?.subject).toMatch(/^\[prod\] 2 window alerts: warnings-per-action \?+\.\.\.$/);
+    expect(summarizeWindowAlerts([], 'prod')).toBeUndefined();
+  });
+});
