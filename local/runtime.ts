@@ -4,7 +4,7 @@ import * as path from 'path';
 import { restApiModels } from './apigateway/model';
 import { LocalRestApi, startRestApi } from './apigateway/server';
 import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, jsonLinesDestinationFor } from './esm';
-import type { KinesisEventSourceMappingProperties } from './esm/types';
+import type { KinesisEventSourceMappingProperties, StreamInvokeFn } from './esm/types';
 import { deliveryStreamsFromTemplate, startDeliveryStreams, type RunningDeliveryStreams } from './firehose';
 import { LocalFunction } from './lambda';
 import {
@@ -24,11 +24,16 @@ import {
   startSecretsManager,
   snsTopicsFromTemplate,
   startSns,
+  startFaultProxy,
+  type FaultProxy,
   type RunningDynamoDb,
   type RunningKinesis,
   type RunningS3,
   type RunningSecretsManager,
 } from './services';
+import { stageConfig } from '../lib/config/stage-config';
+import { buildDashboard } from '../scripts/build-dashboard';
+import { startDashboardServer } from './dashboard/server';
 import { ensureSynth } from './synth';
 import {
   eventSourceMappings,
@@ -66,6 +71,8 @@ export const SUPPORTED_TYPES = [
 export interface LocalEndpoints {
   readonly stage: string;
   readonly api: string;
+  /** The dashboard, with `/v1/*` routed to the API as the CloudFront distribution does. */
+  readonly dashboard: string;
   readonly apiKey: string;
   readonly kinesis: string;
   readonly dynamodb: string;
@@ -86,7 +93,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the services take the next five (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5). 0 picks free ports. */
+  /** API port; the others take the next six (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -97,9 +104,20 @@ export interface LocalRuntimeOptions {
   readonly log?: (line: string) => void;
   /** Lines of the Lambda functions. @default log */
   readonly functionLog?: (line: string) => void;
+  /**
+   * For failure tests: functions reach DynamoDB through a proxy whose `failNext` makes chosen
+   * operations fail (see `LocalRuntime.dynamodbFaults`). Handlers are unchanged. @default false
+   */
+  readonly dynamodbFaults?: boolean;
+  /**
+   * For failure tests: wraps how each event-source mapping invokes its function (e.g. to deliver a
+   * batch several times, or to lose a successful response as a crash after the work would).
+   * @default - invoke directly
+   */
+  readonly wrapStreamInvoke?: (functionName: string, invoke: StreamInvokeFn) => StreamInvokeFn;
 }
 
-const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns'] as const;
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /** Counters for a status line: what the API took and what reached the lake. */
@@ -187,6 +205,8 @@ export class LocalRuntime {
   readonly kinesis: RunningKinesis;
   readonly dynamodb: RunningDynamoDb;
   readonly resolver: TemplateResolver;
+  /** Present with `dynamodbFaults`: arms failures of DynamoDB operations the functions call. */
+  readonly dynamodbFaults?: FaultProxy;
   private readonly delivery: RunningDeliveryStreams;
   private readonly counters: { requests: number; accepted: number; rejected: number };
   private readonly stopList: Array<{ name: string; stop: () => Promise<void> }>;
@@ -201,11 +221,13 @@ export class LocalRuntime {
     kinesis: RunningKinesis;
     dynamodb: RunningDynamoDb;
     resolver: TemplateResolver;
+    dynamodbFaults?: FaultProxy;
     delivery: RunningDeliveryStreams;
     counters: { requests: number; accepted: number; rejected: number };
     stopList: Array<{ name: string; stop: () => Promise<void> }>;
   }) {
     this.delivery = init.delivery;
+    this.dynamodbFaults = init.dynamodbFaults;
     this.counters = init.counters;
     this.endpoints = init.endpoints;
     this.unsupported = init.unsupported;
@@ -238,6 +260,7 @@ export class LocalRuntime {
     try {
       if (!findJava()) throw new LocalRuntimeError(new JavaNotFoundError().message);
       const ports = await choosePorts(options.port);
+      const stage = stageConfig(options.stage);
 
       const synth = await ensureSynth(options.root, assemblyDir, options.stage, log);
       log(`cloud assembly: ${synth === 'reused' ? 'up to date, reused' : 'synthesized'} (${path.relative(options.root, assemblyDir) || assemblyDir})`);
@@ -267,6 +290,12 @@ export class LocalRuntime {
       const sns = await startSns({ port: ports.sns, topicArns: snsTopicsFromTemplate(resolver), dir: snsDir });
       stopList.push({ name: 'sns', stop: () => sns.stop() });
       for (const warning of [...kinesis.warnings, ...dynamodb.warnings]) log(`warning: ${warning}`);
+      let dynamodbFaults: FaultProxy | undefined;
+      if (options.dynamodbFaults) {
+        const proxy = await startFaultProxy(dynamodb.endpoint);
+        dynamodbFaults = proxy;
+        stopList.push({ name: 'dynamodb fault proxy', stop: () => proxy.stop() });
+      }
 
       // Every function in its own process, with its template environment and the local endpoints.
       const serviceEnv: Record<string, string> = {
@@ -275,7 +304,7 @@ export class LocalRuntime {
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodbFaults?.endpoint ?? dynamodb.endpoint,
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
         AWS_ENDPOINT_URL_SNS: sns.endpoint,
@@ -319,7 +348,7 @@ export class LocalRuntime {
           eventSourceArn: spec.source.arn,
           properties: esmProperties(spec),
           functionName: spec.functionName,
-          invoke: (event) => fn.invoke(event),
+          invoke: options.wrapStreamInvoke ? options.wrapStreamInvoke(spec.functionName, (event) => fn.invoke(event)) : (event) => fn.invoke(event),
           client: kinesis.client,
           region: LOCAL_REGION,
           checkpoints: options.persistDir ? new FileCheckpointStore(path.join(dataDir, 'esm')) : new MemoryCheckpointStore(),
@@ -376,6 +405,16 @@ export class LocalRuntime {
       // Stop taking requests first.
       stopList.push({ name: 'api', stop: () => api.stop() });
 
+      // The dashboard, as its CloudFront distribution serves it: files, config.json, /v1/* to the API.
+      const dist = await buildDashboard(path.join(dataDir, 'dashboard'));
+      const dashboard = await startDashboardServer({
+        port: ports.dashboard,
+        distDir: dist.outDir,
+        apiBase: api.url,
+        config: { apiBase: '/v1', title: `User behaviour (${options.stage}, local)`, stage: options.stage, timeZone: stage.timeZone, refreshSeconds: 5, apiKey },
+      });
+      stopList.push({ name: 'dashboard', stop: () => dashboard.stop() });
+
       const outputs: Record<string, Record<string, string>> = {};
       for (const stackName of resolver.stackNames()) {
         for (const output of resolver.outputs(stackName)) {
@@ -385,6 +424,7 @@ export class LocalRuntime {
       const endpoints: LocalEndpoints = {
         stage: options.stage,
         api: api.url,
+        dashboard: dashboard.url,
         apiKey,
         kinesis: kinesis.endpoint,
         dynamodb: dynamodb.endpoint,
@@ -400,7 +440,7 @@ export class LocalRuntime {
       fs.mkdirSync(localDir, { recursive: true });
       fs.writeFileSync(path.join(localDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
 
-      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, delivery, counters, stopList });
+      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, dynamodbFaults, delivery, counters, stopList });
     } catch (error) {
       await stopAll();
       throw error;

@@ -37,11 +37,11 @@ export class ResultsTable extends Construct {
     });
   }
 
-  /** Lets `grantee` read and write items of the table (no table administration, no Scan). */
+  /** Lets `grantee` read and write single items of the table, as the consumers do (transactions are authorised per item; no Query, Scan, Delete or administration). */
   grantResultsReadWrite(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       resourceArns: [this.table.tableArn],
     });
   }

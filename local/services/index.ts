@@ -6,3 +6,4 @@ export * from './dynamodb';
 export * from './s3';
 export * from './secrets';
 export * from './sns';
+export * from './fault-proxy';

@@ -1,0 +1,121 @@
+/**
+ * Exactly-once results on an at-least-once stream, on the local runtime: batches delivered three
+ * times, writes failing part-way through a batch, a poison record, and a stop and restart under
+ * load with --persist. Each run's results read through the API must equal the producer's truth.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DateTime } from 'luxon';
+import { findFreePort } from '../../local/services';
+import type { LocalRuntime } from '../../local/runtime';
+import type { TruthFile } from '../../scripts/producer/run';
+import { allAlerts, metric, pathsOf, produce, startRuntime, total, totalsByValue, waitForConsumers } from './harness';
+
+const ZONE = 'Asia/Shanghai';
+
+/** Compares what the API shows with the truths of the runs that fed it. */
+async function expectExactly(runtime: LocalRuntime, truths: readonly TruthFile[]): Promise<void> {
+  expect(total(await metric(runtime, 'events'))).toBe(truths.reduce((n, t) => n + t.total, 0));
+  const byAction: Record<string, number> = {};
+  for (const t of truths) for (const [k, v] of Object.entries(t.byAction)) byAction[k] = (byAction[k] ?? 0) + v;
+  expect(totalsByValue(await metric(runtime, 'events', 'action'))).toEqual(byAction);
+  const errors = truths.flatMap((t) => t.alerts.errors.map((e) => e.eventId)).sort();
+  expect((await allAlerts(runtime, 'error')).map((a) => a.eventId).sort()).toEqual(errors);
+  const web = truths.filter((t) => t.paths);
+  if (web.length > 0) {
+    const today = DateTime.now().setZone(ZONE);
+    const got = await pathsOf(runtime, [today.minus({ days: 1 }).toISODate() ?? '', today.toISODate() ?? '']);
+    const edges: Record<string, number> = {};
+    for (const t of web) for (const [k, v] of Object.entries(t.paths?.edges ?? {})) edges[k] = (edges[k] ?? 0) + v;
+    expect(got.edges).toEqual(edges);
+  }
+  const recharge = truths.find((t) => t.recharge)?.recharge;
+  if (recharge) {
+    expect(total(await metric(runtime, 'recharge'))).toBe(recharge.count);
+    expect(total(await metric(runtime, 'recharge.amount'), 'sum')).toBeCloseTo(recharge.amount, 6);
+  }
+}
+
+describe('exactly-once results under failures', () => {
+  it('counts each event once when every batch is delivered three times', async () => {
+    const deliveries: Record<string, number> = {};
+    const { runtime } = await startRuntime({
+      wrapStreamInvoke: (name, invoke) => async (event) => {
+        // The same event three times (as a retry would); the mapping keeps the last answer.
+        await invoke(event);
+        await invoke(event);
+        deliveries[name] = (deliveries[name] ?? 0) + 3;
+        return invoke(event);
+      },
+    });
+    try {
+      const truths = await Promise.all([produce(runtime, 'web', { count: 600, rate: 300, seed: 1 }), produce(runtime, 'alerts', { count: 600, rate: 300, seed: 2 })]);
+      await waitForConsumers(runtime);
+      expect(Object.values(deliveries).every((n) => n >= 3)).toBe(true);
+      await expectExactly(runtime, truths);
+    } finally {
+      await runtime.stop();
+    }
+  }, 180_000);
+
+  it('recovers exactly when DynamoDB fails part-way through a batch (after the metric writes, then inside them)', async () => {
+    const { runtime } = await startRuntime({ dynamodbFaults: true });
+    try {
+      // The paths transaction of the first batch fails (metrics already written), and later a
+      // run of metric updates fails in the middle of a batch: each is retried by the mapping.
+      runtime.dynamodbFaults?.failNext('TransactWriteItems', 4);
+      const first = await produce(runtime, 'web', { count: 500, rate: 250, seed: 3 });
+      await waitForConsumers(runtime);
+      runtime.dynamodbFaults?.failNext('UpdateItem', 4);
+      const second = await produce(runtime, 'recharge', { count: 500, rate: 250, seed: 4 });
+      await waitForConsumers(runtime);
+      expect(runtime.dynamodbFaults?.injected).toEqual({ TransactWriteItems: 4, UpdateItem: 4 });
+      await expectExactly(runtime, [first, second]);
+    } finally {
+      await runtime.stop();
+    }
+  }, 180_000);
+
+  it('sets a poison record aside with its reason and processes the rest of its batch', async () => {
+    const { runtime } = await startRuntime();
+    try {
+      const stream = runtime.endpoints.outputs['uba-dev-data'].StreamName;
+      await runtime.kinesis.client.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'u1', Data: Buffer.from('{"eventId":"x", this is not json\n') }));
+      const truth = await produce(runtime, 'web', { count: 300, rate: 300, seed: 5 });
+      await waitForConsumers(runtime);
+      await expectExactly(runtime, [truth]);
+      const table = runtime.endpoints.outputs['uba-dev-analytics'].ResultsTableName;
+      const day = new Date().toISOString().slice(0, 10);
+      const quarantined = await runtime.dynamodb.client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `QUARANTINE#${day}` } } }));
+      expect(quarantined.Items).toHaveLength(1);
+      expect(quarantined.Items?.[0].reason?.S).toMatch(/not base64 JSON/);
+      expect(Buffer.from(quarantined.Items?.[0].data?.S ?? '', 'base64').toString()).toContain('this is not json');
+    } finally {
+      await runtime.stop();
+    }
+  }, 180_000);
+
+  it('neither loses nor repeats anything across a stop and start under load with --persist', async () => {
+    const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-restart-'));
+    const port = await findFreePort();
+    const options = { port, persistDir: path.join(localDir, 'data'), localDir };
+    let { runtime } = await startRuntime(options);
+    try {
+      // The producer keeps sending (and retrying) while the runtime stops and starts again.
+      const producing = produce(runtime, 'web', { count: 2400, rate: 200, seed: 6 });
+      await new Promise((r) => setTimeout(r, 4_000));
+      await runtime.stop();
+      ({ runtime } = await startRuntime(options));
+      const truth = await producing;
+      await waitForConsumers(runtime);
+      expect(truth.total).toBeGreaterThan(0);
+      await expectExactly(runtime, [truth]);
+    } finally {
+      await runtime.stop();
+      fs.rmSync(localDir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
