@@ -2,6 +2,7 @@ import { App, Tags } from 'aws-cdk-lib';
 import type { StageConfig } from './config/stage-config';
 import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
+import { DashboardStack } from './stacks/dashboard-stack';
 import { DataStack } from './stacks/data-stack';
 
 /** The stacks of one stage, as synthesized into the app. */
@@ -9,13 +10,14 @@ export interface StageStacks {
   readonly data: DataStack;
   readonly analytics: AnalyticsStack;
   readonly api: ApiStack;
+  readonly dashboard: DashboardStack;
 }
 
 /**
- * Adds the stacks of one stage to the app, named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`), all
+ * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
-export function addStage(app: App, config: StageConfig): StageStacks {
+export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
   const stack = (part: string) => ({ stackName: `${config.prefix}-${part}`, description: `User-behaviour analytics (${config.stage}): ${part}` });
   const data = new DataStack(app, `${config.prefix}-data`, { ...stack('data'), config });
   const analytics = new AnalyticsStack(app, `${config.prefix}-analytics`, { ...stack('analytics'), config, stream: data.events.stream });
@@ -26,6 +28,7 @@ export function addStage(app: App, config: StageConfig): StageStacks {
     results: analytics.results,
     pseudonymKey: data.pseudonymKey,
   });
+  const dashboard = new DashboardStack(app, `${config.prefix}-dashboard`, { ...stack('dashboard'), config, api: api.ingest.api, distDir: dashboardDist });
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, analytics, api };
+  return { data, analytics, api, dashboard };
 }

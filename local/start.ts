@@ -22,7 +22,7 @@ interface StartOptions {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65530) throw new InvalidArgumentError('must be a port number from 1 to 65530 (the next five ports are used too)');
+  if (!Number.isInteger(n) || n < 1 || n > 65529) throw new InvalidArgumentError('must be a port number from 1 to 65529 (the next six ports are used too)');
   return n;
 }
 
@@ -36,7 +36,7 @@ function parseOptions(argv: readonly string[]): StartOptions {
   const program = new Command('npm start --')
     .description('Run the whole pipeline of one stage locally: no AWS account needed.')
     .option('--stage <name>', `stage to run (${STAGE_NAMES.join(', ')})`, 'dev')
-    .option('--port <port>', 'port of the API; kinesis, dynamodb, s3, secrets manager and sns take the next five', parsePort, 8787)
+    .option('--port <port>', 'port of the API; kinesis, dynamodb, s3, secrets manager, sns and the dashboard take the next six', parsePort, 8787)
     .option('--no-demo', 'do not drive demo traffic')
     .option('--demo-rate <events/s>', 'events per second of demo traffic', parseRate, 20)
     .option('--persist <dir>', 'keep data and consumer checkpoints in DIR across restarts')
@@ -89,6 +89,7 @@ async function main(): Promise<number> {
   const e = runtime.endpoints;
   log('');
   log(`local pipeline of stage ${options.stage} is up in ${((Date.now() - started) / 1000).toFixed(1)} s${options.persist ? `, data kept in ${options.persist}` : ''}`);
+  log(`  dashboard  ${e.dashboard}/`);
   log(`  API        ${e.api}   (POST /v1/events, POST /v1/paths; header x-api-key: ${e.apiKey})`);
   log(`  Kinesis    ${e.kinesis}`);
   log(`  DynamoDB   ${e.dynamodb}`);

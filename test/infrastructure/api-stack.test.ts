@@ -6,7 +6,7 @@ function methodFor(template: ReturnType<typeof synthStage>['api'], pathPart: str
   const resources = template.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: pathPart } });
   const [logicalId] = Object.keys(resources);
   expect(logicalId).toBeDefined();
-  return template.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: logicalId } } });
+  return template.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: logicalId }, HttpMethod: 'POST' } });
 }
 
 describe('ingest API', () => {

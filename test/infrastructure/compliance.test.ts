@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { testApp } from './stage-app';
+import { builtDashboard, testApp } from './stage-app';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { addStage } from '../../lib/analytics-app';
 import { applyComplianceGate } from '../../lib/compliance';
@@ -31,7 +31,7 @@ function synthWithGate(build: (app: App) => void): { error?: Error; report?: Val
 
 describe('compliance gate (cdk-nag AwsSolutions)', () => {
   it.each(STAGE_NAMES)('%s synthesizes with no unacknowledged finding', (stage) => {
-    const { error, report } = synthWithGate((app) => addStage(app, stageConfig(stage)));
+    const { error, report } = synthWithGate((app) => addStage(app, stageConfig(stage), builtDashboard()));
     const violations = (report?.pluginReports ?? []).flatMap((p) =>
       p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
     );

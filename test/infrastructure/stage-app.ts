@@ -1,9 +1,11 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addStage, StageStacks } from '../../lib/analytics-app';
 import { stageConfig, StageName } from '../../lib/config/stage-config';
+import { buildDashboardSync } from '../../scripts/build-dashboard';
 
 /** Synthesized templates of one stage, built without bundling Lambda code (intent tests need no assets). */
 export interface StageTemplates {
@@ -22,10 +24,18 @@ export function testApp(props: AppProps = {}): App {
   return new App({ ...props, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...props.context } });
 }
 
+let dashboardDist: string | undefined;
+
+/** The dashboard, built once per test process into a temporary directory. */
+export function builtDashboard(): string {
+  dashboardDist ??= buildDashboardSync(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-dashboard-'))).outDir;
+  return dashboardDist;
+}
+
 /** Builds the named stage into a fresh app and returns its templates. */
 export function synthStage(stage: StageName): StageTemplates {
   const app = testApp();
-  const stacks = addStage(app, stageConfig(stage));
+  const stacks = addStage(app, stageConfig(stage), builtDashboard());
   return { stacks, data: Template.fromStack(stacks.data), analytics: Template.fromStack(stacks.analytics), api: Template.fromStack(stacks.api) };
 }
 

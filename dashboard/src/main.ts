@@ -1,0 +1,708 @@
+/**
+ * The dashboard page: loads config.json, asks for the API key when the config has none, polls the
+ * read API every few seconds and draws the Sankey, the per-minute trends, the distributions and
+ * the alerts feed. All text from the API goes into the page as text (never as HTML), and the
+ * charts' tooltips are drawn on the canvas, so the strict CSP needs no inline styles or scripts.
+ */
+import { BarChart, LineChart, PieChart, SankeyChart } from 'echarts/charts';
+import type { BarSeriesOption, LineSeriesOption, PieSeriesOption, SankeySeriesOption } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import { ApiError, loadConfig, ReadApi, type ApiErrorKind, type DashboardConfig } from './api';
+import {
+  alertRows,
+  buildTrends,
+  clampInt,
+  distribution,
+  DISTRIBUTIONS,
+  localDate,
+  localDateTime,
+  localMinute,
+  mergeAlerts,
+  mergeMetrics,
+  toSankey,
+  TREND_METRICS,
+  type Alert,
+  type AlertRow,
+  type AnyBucket,
+  type MetricsAnswer,
+  type PathsAnswer,
+  type SankeyData,
+  type Trends,
+} from './shape';
+
+echarts.use([SankeyChart, LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+type Option = echarts.ComposeOption<SankeySeriesOption | LineSeriesOption | BarSeriesOption | PieSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>;
+
+/** Minutes refetched on every refresh: the 5-minute lateness bound plus processing delay. */
+const REFETCH_MINUTES = 10;
+/** The whole range is reloaded this often (and whenever it changes). */
+const FULL_RELOAD_MS = 5 * 60_000;
+/** Alert pages read for the error line of the trends chart (1000 alerts each). */
+const ERROR_PAGES_FULL = 10;
+const ERROR_PAGES_RECENT = 3;
+const FEED_SIZE = 50;
+const FEED_HOURS = 24;
+const KEY_STORAGE = 'uba-dashboard:apiKey';
+const TEXT = '#d6deeb';
+const MUTED = '#8b98b0';
+const GRID_LINE = '#26324a';
+/** Canvas text needs real family names (CSS `inherit` means nothing there); CJK faces for province names. */
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers
+// ---------------------------------------------------------------------------------------------
+
+function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error(`the page has no #${id} ${type.name}`);
+  return el;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const ui = {
+  title: byId('title', HTMLHeadingElement),
+  stage: byId('stage', HTMLSpanElement),
+  connection: byId('connection', HTMLSpanElement),
+  lastUpdated: byId('last-updated', HTMLSpanElement),
+  banner: byId('banner', HTMLDivElement),
+  date: byId('date', HTMLInputElement),
+  range: byId('range', HTMLSelectElement),
+  topN: byId('top-n', HTMLInputElement),
+  minWeight: byId('min-weight', HTMLInputElement),
+  maxDepth: byId('max-depth', HTMLInputElement),
+  downloadCsv: byId('download-csv', HTMLButtonElement),
+  changeKey: byId('change-key', HTMLButtonElement),
+  keyPanel: byId('key-panel', HTMLElement),
+  keyForm: byId('key-form', HTMLFormElement),
+  keyReason: byId('key-reason', HTMLParagraphElement),
+  keyInput: byId('key-input', HTMLInputElement),
+  keyRemember: byId('key-remember', HTMLInputElement),
+  keyForget: byId('key-forget', HTMLButtonElement),
+  keyCancel: byId('key-cancel', HTMLButtonElement),
+  sankey: byId('sankey', HTMLDivElement),
+  sankeyMeta: byId('sankey-meta', HTMLSpanElement),
+  sankeyStatus: byId('sankey-status', HTMLParagraphElement),
+  sankeyTable: byId('sankey-table', HTMLTableElement),
+  trends: byId('trends', HTMLDivElement),
+  trendsMeta: byId('trends-meta', HTMLSpanElement),
+  trendsStatus: byId('trends-status', HTMLParagraphElement),
+  distributions: byId('distributions', HTMLDivElement),
+  distributionsMeta: byId('distributions-meta', HTMLSpanElement),
+  distributionsStatus: byId('distributions-status', HTMLParagraphElement),
+  alerts: byId('alerts', HTMLOListElement),
+  alertsStatus: byId('alerts-status', HTMLParagraphElement),
+};
+
+/** Shows a message over a panel (empty state or error); an empty text hides it. */
+function setStatus(target: HTMLParagraphElement, text: string, kind: 'empty' | 'error' = 'empty'): void {
+  target.textContent = text;
+  target.hidden = text === '';
+  target.dataset.kind = kind;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+interface Controls {
+  date: string;
+  /** True until the user picks a date: the Sankey then follows "today" across midnight. */
+  dateIsToday: boolean;
+  rangeMinutes: number;
+  topN: number;
+  minWeight: number;
+  maxDepth: number;
+}
+
+/** What the last refreshes fetched: refreshes refetch only the recent minutes of what is complete. */
+interface Cache {
+  rangeMinutes: number;
+  /** When the whole range was last reloaded. */
+  loadedAt: number;
+  /** Keys (`trend:*`, `dist:*`, `errors`, `paths`) loaded over the whole range since then. */
+  complete: Set<string>;
+  metrics: Map<string, MetricsAnswer<AnyBucket>>;
+  errors: Alert[];
+  /** True once error alerts were loaded over the range (until the cache is reset). */
+  errorsLoaded: boolean;
+  errorsCoveredSince?: string;
+  paths?: { key: string; answer: PathsAnswer; loadedAt: number };
+}
+
+let config: DashboardConfig;
+let api: ReadApi | undefined;
+let timer: number | undefined;
+let running = false;
+let pending = false;
+let lastSuccess: number | undefined;
+const cache: Cache = { rangeMinutes: 0, loadedAt: 0, complete: new Set(), metrics: new Map(), errors: [], errorsLoaded: false };
+const controls: Controls = { date: '', dateIsToday: true, rangeMinutes: 60, topN: 40, minWeight: 1, maxDepth: 6 };
+
+function storedKey(): string | undefined {
+  const key = `${KEY_STORAGE}:${config.stage}`;
+  return localStorage.getItem(key) ?? sessionStorage.getItem(key) ?? undefined;
+}
+
+function storeKey(value: string | undefined, remember: boolean): void {
+  const key = `${KEY_STORAGE}:${config.stage}`;
+  localStorage.removeItem(key);
+  sessionStorage.removeItem(key);
+  if (value) (remember ? localStorage : sessionStorage).setItem(key, value);
+}
+
+function resetCache(): void {
+  cache.loadedAt = 0;
+  cache.complete.clear();
+  cache.metrics.clear();
+  cache.errors = [];
+  cache.errorsLoaded = false;
+  cache.errorsCoveredSince = undefined;
+  cache.paths = undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+// ---------------------------------------------------------------------------------------------
+
+const sankeyChart = echarts.init(ui.sankey, 'dark', { renderer: 'canvas' });
+const trendsChart = echarts.init(ui.trends, 'dark', { renderer: 'canvas' });
+const distributionCharts = new Map<string, echarts.ECharts>();
+for (const spec of DISTRIBUTIONS) {
+  const box = el('div', 'dist');
+  box.append(el('h3', '', spec.title));
+  const target = el('div', 'chart chart-small');
+  target.id = `dist-${spec.key}`;
+  box.append(target);
+  ui.distributions.append(box);
+  distributionCharts.set(spec.key, echarts.init(target, 'dark', { renderer: 'canvas' }));
+}
+const allCharts = (): echarts.ECharts[] => [sankeyChart, trendsChart, ...distributionCharts.values()];
+
+const baseOption: Option = {
+  backgroundColor: 'transparent',
+  textStyle: { color: TEXT, fontFamily: FONT },
+  animationDuration: 300,
+  animationDurationUpdate: 300,
+};
+
+const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const fmt = (v: unknown): string => (typeof v === 'number' ? numberFormat.format(v) : String(v ?? '–'));
+const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+const compact = (v: number): string => compactFormat.format(v);
+
+function renderSankey(data: SankeyData, date: string): void {
+  const nodes = new Map(data.nodes.map((n) => [n.name, n]));
+  sankeyChart.setOption<Option>(
+    {
+      ...baseOption,
+      tooltip: {
+        trigger: 'item',
+        renderMode: 'richText',
+        formatter: (params) => {
+          const p = Array.isArray(params) ? params[0] : params;
+          if (!p) return '';
+          if (p.dataType === 'edge') {
+            const link = data.links[p.dataIndex];
+            return link ? `${link.source} → ${link.target}\n${fmt(link.value)} sessions` : '';
+          }
+          const node = nodes.get(p.name);
+          return node ? `${node.label} (step ${node.depth + 1})\n${fmt(p.value)} sessions` : p.name;
+        },
+      },
+      series: [
+        {
+          id: 'paths',
+          type: 'sankey',
+          left: 8,
+          right: 140,
+          top: 12,
+          bottom: 12,
+          nodeAlign: 'left',
+          nodeGap: 10,
+          nodeWidth: 14,
+          layoutIterations: 32,
+          draggable: false,
+          emphasis: { focus: 'adjacency' },
+          lineStyle: { color: 'gradient', curveness: 0.5, opacity: 0.35 },
+          label: { color: TEXT, fontSize: 12, formatter: (p) => nodes.get(p.name)?.label ?? p.name },
+          data: data.nodes.map((n) => ({ name: n.name, depth: n.depth })),
+          links: data.links.map((l) => ({ source: l.source, target: l.target, value: l.value })),
+        },
+      ],
+    },
+    { replaceMerge: ['series'] },
+  );
+  // The chart is a canvas: the same links as a table, for screen readers (and tests).
+  const rows = data.links.map((l) => {
+    const row = el('tr');
+    row.append(el('td', undefined, l.source), el('td', undefined, l.target), el('td', undefined, String(l.value)));
+    return row;
+  });
+  ui.sankeyTable.tBodies[0].replaceChildren(...rows);
+  ui.sankeyMeta.textContent =
+    data.totalEdges === 0 ? date : `${date} · ${data.links.length} of ${data.totalEdges} edges · ${fmt(data.entrySessions)} sessions leave step 1`;
+  setStatus(ui.sankeyStatus, data.links.length === 0 ? (data.totalEdges === 0 ? `No paths recorded for ${date} yet.` : 'No edge passes the filters: lower the minimum weight or raise the step limit.') : '');
+}
+
+function renderTrends(trends: Trends): void {
+  const labels = trends.axis.map((m) => m.slice(11, 16));
+  const series: LineSeriesOption[] = trends.lines.map((line) => ({
+    id: line.key,
+    name: line.label,
+    type: 'line',
+    yAxisIndex: line.yAxisIndex,
+    showSymbol: false,
+    connectNulls: false,
+    lineStyle: { width: line.key === 'events' ? 2.5 : 1.5 },
+    ...(line.key === 'errorAlerts' ? { color: '#ff5c7a', areaStyle: { opacity: 0.15 } } : {}),
+    data: [...line.data],
+  }));
+  trendsChart.setOption<Option>({
+    ...baseOption,
+    legend: { top: 0, textStyle: { color: TEXT } },
+    tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmt(v) },
+    grid: { left: 56, right: 56, top: 40, bottom: 28 },
+    xAxis: { type: 'category', data: labels, boundaryGap: false, axisLabel: { color: MUTED }, axisLine: { lineStyle: { color: GRID_LINE } } },
+    yAxis: [
+      { type: 'value', name: 'per min', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } },
+      { type: 'value', name: '%', min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } },
+    ],
+    series,
+  });
+  const first = trends.axis[0];
+  const last = trends.axis[trends.axis.length - 1];
+  const lastLabel = last && first && last.slice(0, 10) === first.slice(0, 10) ? last.slice(11) : last?.replace('T', ' ');
+  ui.trendsMeta.textContent = first && lastLabel ? `${first.replace('T', ' ')} – ${lastLabel} (${config.timeZone})` : '';
+  // A text summary of the canvas: how many minutes of each line have a value.
+  const summary = trends.lines.map((line) => `${line.label}: ${line.data.filter((v) => v !== null).length} minutes with data`).join('; ');
+  ui.trends.setAttribute('aria-label', `Per-minute trends. ${summary}`);
+  ui.trends.dataset.points = String(trends.lines.find((line) => line.key === 'events')?.data.filter((v) => v !== null).length ?? 0);
+  setStatus(ui.trendsStatus, trends.empty ? 'No events in this time range yet.' : '');
+}
+
+function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucket>>): void {
+  let anything = false;
+  for (const spec of DISTRIBUTIONS) {
+    const chart = distributionCharts.get(spec.key);
+    if (!chart) continue;
+    const rows = distribution(answers.get(spec.key), spec);
+    anything ||= rows.length > 0;
+    const tooltip: TooltipComponentOption = { trigger: 'item', renderMode: 'richText', valueFormatter: (v) => fmt(v) };
+    if (spec.key === 'gender' || spec.key === 'action') {
+      chart.setOption<Option>(
+        {
+          ...baseOption,
+          tooltip,
+          series: [
+            {
+              id: spec.key,
+              type: 'pie',
+              radius: ['38%', '68%'],
+              showEmptyCircle: false,
+              center: ['50%', '55%'],
+              label: { color: TEXT, fontFamily: FONT, lineHeight: 16, formatter: '{b}\n{d}%' },
+              data: rows.map(([name, value]) => ({ name, value })),
+            },
+          ],
+        },
+        { replaceMerge: ['series'] },
+      );
+    } else {
+      const horizontal = spec.key === 'province';
+      const shown = horizontal ? rows.slice(0, 15) : rows;
+      const categoryAxis = {
+        type: 'category' as const,
+        data: shown.map(([name]) => name),
+        axisLabel: { color: MUTED, fontSize: 11, ...(horizontal ? { interval: 0 } : { hideOverlap: true }) },
+        inverse: horizontal,
+      };
+      const valueAxis = { type: 'value' as const, axisLabel: { color: MUTED, fontSize: 11, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } };
+      chart.setOption<Option>(
+        {
+          ...baseOption,
+          tooltip,
+          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: 24 },
+          xAxis: horizontal ? valueAxis : categoryAxis,
+          yAxis: horizontal ? categoryAxis : valueAxis,
+          series: [{ id: spec.key, type: 'bar', data: shown.map(([, value]) => value), itemStyle: { borderRadius: horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } }],
+        },
+        { replaceMerge: ['series', 'xAxis', 'yAxis'] },
+      );
+    }
+  }
+  setStatus(ui.distributionsStatus, anything ? '' : 'No events in this time range yet.');
+}
+
+function renderAlerts(rows: readonly AlertRow[]): void {
+  const items = rows.map((row) => {
+    const li = el('li', `alert alert-${row.kind}`);
+    li.dataset.id = row.id;
+    li.append(el('span', 'alert-kind', row.kind === 'window' ? 'threshold' : 'error'), el('time', 'alert-time', row.time), el('span', 'alert-subject', row.subject), el('span', 'alert-text', row.text));
+    return li;
+  });
+  ui.alerts.replaceChildren(...items);
+  setStatus(ui.alertsStatus, rows.length === 0 ? `No alerts in the last ${FEED_HOURS} h.` : '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh
+// ---------------------------------------------------------------------------------------------
+
+const SEVERITY: readonly ApiErrorKind[] = ['forbidden', 'not-found', 'unreachable', 'bad-request', 'server'];
+
+function asApiError(reason: unknown): ApiError {
+  return reason instanceof ApiError ? reason : new ApiError('server', reason instanceof Error ? reason.message : String(reason));
+}
+
+/** The worst of the failures, for the banner. */
+function worst(errors: readonly ApiError[]): ApiError | undefined {
+  return [...errors].sort((a, b) => SEVERITY.indexOf(a.kind) - SEVERITY.indexOf(b.kind))[0];
+}
+
+function panelError(errors: readonly ApiError[]): string {
+  const e = worst(errors);
+  if (!e) return '';
+  const stale = lastSuccess === undefined ? '' : ` Showing data from ${localDateTime(lastSuccess, config.timeZone).slice(11)}.`;
+  return `${describe(e)}${stale}`;
+}
+
+function describe(e: ApiError): string {
+  switch (e.kind) {
+    case 'forbidden':
+      return 'Bad or missing API key (403).';
+    case 'not-found':
+      return `Read API not found: ${e.message}.`;
+    case 'unreachable':
+      return `API unreachable: ${e.message}. Retrying every ${config.refreshSeconds} s.`;
+    case 'bad-request':
+      return `The API rejected a request: ${e.message}.`;
+    case 'server':
+      return `API error: ${e.message}.`;
+  }
+}
+
+function showBanner(e: ApiError | undefined): void {
+  ui.banner.hidden = e === undefined;
+  ui.banner.textContent = e ? describe(e) : '';
+  ui.banner.dataset.kind = e?.kind ?? '';
+  ui.connection.dataset.state = e === undefined ? 'ok' : e.kind === 'unreachable' || e.kind === 'forbidden' ? 'down' : 'degraded';
+}
+
+function pathsKey(): string {
+  return `${controls.date}|${controls.minWeight}|${pathsLimit()}`;
+}
+
+function pathsLimit(): number {
+  return clampInt(controls.topN * 5, 200, 5000);
+}
+
+/** One refresh of every panel; failures are shown per panel and in the banner, never thrown. */
+async function refresh(): Promise<void> {
+  if (!api) return;
+  const client = api;
+  const now = Date.now();
+  const tz = config.timeZone;
+  if (controls.dateIsToday) {
+    const today = localDate(now, tz);
+    if (today !== controls.date) {
+      controls.date = today;
+      ui.date.value = today;
+    }
+  }
+  const range = controls.rangeMinutes;
+  if (cache.rangeMinutes !== range || now - cache.loadedAt > FULL_RELOAD_MS) {
+    // Everything is fetched over the whole range again; until then the cache stays on screen.
+    cache.rangeMinutes = range;
+    cache.loadedAt = now;
+    cache.complete.clear();
+  }
+  const rangeStartMs = now - range * 60_000;
+  const recentStartMs = Math.max(rangeStartMs, now - REFETCH_MINUTES * 60_000);
+  const minute = (ms: number): string => localMinute(new Date(ms).toISOString(), tz) ?? '';
+  const keepFrom = minute(rangeStartMs);
+  const to = minute(now);
+  const until = new Date(now).toISOString();
+
+  const metricJobs = [
+    ...TREND_METRICS.map((m) => ({ key: `trend:${m.key}`, name: m.metric, dim: undefined as string | undefined })),
+    ...DISTRIBUTIONS.map((d) => ({ key: `dist:${d.key}`, name: 'events', dim: d.dim })),
+  ].map((job) => ({ ...job, recent: cache.complete.has(job.key) }));
+  const metricResults = Promise.all(
+    metricJobs.map((j) => client.metrics({ name: j.name, from: minute(j.recent ? recentStartMs : rangeStartMs), to, dim: j.dim }).then(ok, fail)),
+  );
+  const errorsRecent = cache.complete.has('errors');
+  const errorsSinceMs = errorsRecent ? recentStartMs : rangeStartMs;
+  const errorResult = client.alertPages(
+    { kind: 'error', since: new Date(errorsSinceMs).toISOString(), until, limit: 1000 },
+    errorsRecent ? ERROR_PAGES_RECENT : ERROR_PAGES_FULL,
+  );
+  const feedResult = client.alerts({ since: new Date(now - FEED_HOURS * 3_600_000).toISOString(), until, limit: FEED_SIZE });
+  const key = pathsKey();
+  const pathsDue = !cache.paths || cache.paths.key !== key || !cache.complete.has('paths') || controls.date === localDate(now, tz);
+  const pathsResult = pathsDue ? client.paths({ date: controls.date, minWeight: controls.minWeight, limit: pathsLimit() }) : undefined;
+  const [metrics, errors, feed, paths] = await Promise.all([metricResults, errorResult.then(ok, fail), feedResult.then(ok, fail), pathsResult?.then(ok, fail)]);
+
+  const trendErrors: ApiError[] = [];
+  const distErrors: ApiError[] = [];
+  metrics.forEach((result, i) => {
+    const job = metricJobs[i];
+    if (result.ok) {
+      const since = minute(job.recent ? recentStartMs : rangeStartMs);
+      cache.metrics.set(job.key, mergeMetrics(job.recent ? cache.metrics.get(job.key) : undefined, result.value, since, keepFrom));
+      cache.complete.add(job.key);
+    } else {
+      (job.key.startsWith('trend:') ? trendErrors : distErrors).push(result.error);
+    }
+  });
+  if (errors.ok) {
+    cache.errors = mergeAlerts(errorsRecent ? cache.errors : [], errors.value.alerts, new Date(errorsSinceMs).toISOString(), new Date(rangeStartMs).toISOString());
+    cache.errorsLoaded = true;
+    if (!errorsRecent) cache.errorsCoveredSince = errors.value.truncated ? errors.value.alerts[errors.value.alerts.length - 1]?.createdAt : undefined;
+    // When the recent minutes alone overflow the pages, load the whole range again next time.
+    if (errorsRecent && errors.value.truncated) cache.complete.delete('errors');
+    else cache.complete.add('errors');
+  } else trendErrors.push(errors.error);
+  if (paths?.ok) {
+    cache.paths = { key, answer: paths.value, loadedAt: now };
+    cache.complete.add('paths');
+  }
+
+  const pathErrors = paths && !paths.ok ? [paths.error] : [];
+  const all = [...trendErrors, ...distErrors, ...(feed.ok ? [] : [feed.error]), ...pathErrors];
+  if (all.length === 0) lastSuccess = now;
+
+  // Sankey (the cached day if this refresh failed, when it is the day asked for)
+  const shown = cache.paths && cache.paths.key === key ? cache.paths.answer.edges : [];
+  renderSankey(toSankey(shown, controls), controls.date);
+  if (pathErrors.length > 0) setStatus(ui.sankeyStatus, panelError(pathErrors), 'error');
+
+  // Trends
+  const trendAnswers: Record<string, MetricsAnswer<AnyBucket> | undefined> = {};
+  for (const m of TREND_METRICS) trendAnswers[m.key] = cache.metrics.get(`trend:${m.key}`);
+  renderTrends(buildTrends({ from: keepFrom, to, timeZone: tz, metrics: trendAnswers, alerts: cache.errorsLoaded ? cache.errors : undefined, alertsCoveredSince: cache.errorsCoveredSince }));
+  if (trendErrors.length > 0) setStatus(ui.trendsStatus, panelError(trendErrors), 'error');
+
+  // Distributions
+  const distAnswers = new Map<string, MetricsAnswer<AnyBucket>>();
+  for (const d of DISTRIBUTIONS) {
+    const answer = cache.metrics.get(`dist:${d.key}`);
+    if (answer) distAnswers.set(d.key, answer);
+  }
+  renderDistributions(distAnswers);
+  ui.distributionsMeta.textContent = `events, last ${rangeLabel(range)}`;
+  if (distErrors.length > 0) setStatus(ui.distributionsStatus, panelError(distErrors), 'error');
+
+  // Alerts
+  if (feed.ok) renderAlerts(alertRows(feed.value.alerts, tz, FEED_SIZE));
+  else setStatus(ui.alertsStatus, panelError([feed.error]), 'error');
+
+  const banner = worst(all);
+  showBanner(banner);
+  ui.lastUpdated.textContent =
+    lastSuccess === undefined ? 'not updated yet' : `last updated ${localDateTime(lastSuccess, tz).slice(11)}${all.length > 0 ? ' (stale)' : ''}`;
+  ui.lastUpdated.dataset.stale = String(all.length > 0);
+  if (banner?.kind === 'forbidden' && api === client) {
+    api = undefined; // no more polling until a key is given
+    askForKey('The API answered 403: bad or missing API key. Enter the API key of this stage.');
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+const fail = (reason: unknown): Outcome<never> => ({ ok: false, error: asApiError(reason) });
+
+function rangeLabel(minutes: number): string {
+  return minutes < 60 ? `${minutes} min` : `${minutes / 60} h`;
+}
+
+/** Runs a refresh now (or right after the one in flight), then every `refreshSeconds`. */
+function schedule(): void {
+  if (running) {
+    pending = true;
+    return;
+  }
+  window.clearTimeout(timer);
+  running = true;
+  void refresh()
+    .catch((error: unknown) => showBanner(asApiError(error)))
+    .finally(() => {
+      running = false;
+      if (!api) return;
+      if (pending) {
+        pending = false;
+        schedule();
+        return;
+      }
+      timer = window.setTimeout(() => {
+        if (document.visibilityState === 'hidden') return; // resumed on visibilitychange
+        schedule();
+      }, config.refreshSeconds * 1000);
+    });
+}
+
+function stop(): void {
+  window.clearTimeout(timer);
+  timer = undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// API key
+// ---------------------------------------------------------------------------------------------
+
+function askForKey(reason: string): void {
+  ui.keyReason.textContent = reason;
+  ui.keyInput.value = '';
+  ui.keyPanel.hidden = false;
+  ui.keyCancel.hidden = api === undefined;
+  ui.keyInput.focus();
+}
+
+function useKey(key: string | undefined): void {
+  api = new ReadApi(config.apiBase, key);
+  resetCache();
+  lastSuccess = undefined;
+  ui.keyPanel.hidden = true;
+  schedule();
+}
+
+ui.keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = ui.keyInput.value.trim();
+  if (!key) return;
+  storeKey(key, ui.keyRemember.checked);
+  useKey(key);
+});
+ui.keyForget.addEventListener('click', () => {
+  storeKey(undefined, false);
+  stop();
+  api = undefined;
+  if (config.apiKey) useKey(config.apiKey);
+  else askForKey('Key forgotten. Enter the API key of this stage to continue.');
+});
+ui.keyCancel.addEventListener('click', () => {
+  ui.keyPanel.hidden = true;
+});
+ui.changeKey.addEventListener('click', () => askForKey('Enter another API key. It is kept in this browser only and sent as the x-api-key header.'));
+
+// ---------------------------------------------------------------------------------------------
+// Controls
+// ---------------------------------------------------------------------------------------------
+
+function readControls(): void {
+  const date = ui.date.value;
+  controls.dateIsToday = date === '' || date === localDate(Date.now(), config.timeZone);
+  controls.date = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : localDate(Date.now(), config.timeZone);
+  controls.rangeMinutes = clampInt(Number(ui.range.value), 1, 7 * 24 * 60);
+  controls.topN = clampInt(Number(ui.topN.value), 1, 1000);
+  controls.minWeight = clampInt(Number(ui.minWeight.value), 1);
+  controls.maxDepth = clampInt(Number(ui.maxDepth.value), 2, 100);
+  const params = new URLSearchParams();
+  if (!controls.dateIsToday) params.set('date', controls.date);
+  params.set('range', String(controls.rangeMinutes));
+  params.set('top', String(controls.topN));
+  params.set('min', String(controls.minWeight));
+  params.set('depth', String(controls.maxDepth));
+  history.replaceState(null, '', `?${params.toString()}`);
+}
+
+function writeControls(): void {
+  ui.date.value = controls.date;
+  if (![...ui.range.options].some((o) => o.value === String(controls.rangeMinutes))) {
+    ui.range.append(new Option(rangeLabel(controls.rangeMinutes), String(controls.rangeMinutes)));
+  }
+  ui.range.value = String(controls.rangeMinutes);
+  ui.topN.value = String(controls.topN);
+  ui.minWeight.value = String(controls.minWeight);
+  ui.maxDepth.value = String(controls.maxDepth);
+}
+
+let debounce: number | undefined;
+for (const input of [ui.date, ui.range, ui.topN, ui.minWeight, ui.maxDepth]) {
+  input.addEventListener('change', () => {
+    readControls();
+    window.clearTimeout(debounce);
+    debounce = window.setTimeout(() => {
+      // Top N and depth are applied here: redraw at once from the cache, then refresh.
+      if (cache.paths) renderSankey(toSankey(cache.paths.answer.edges, controls), controls.date);
+      schedule();
+    }, 250);
+  });
+}
+
+ui.downloadCsv.addEventListener('click', () => {
+  if (!api) return;
+  const date = controls.date;
+  ui.downloadCsv.disabled = true;
+  api
+    .pathsCsv(date)
+    .then((blob) => {
+      const url = URL.createObjectURL(blob);
+      const a = el('a');
+      a.href = url;
+      a.download = `paths-${config.stage || 'stage'}-${date}.csv`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    })
+    .catch((error: unknown) => {
+      const e = asApiError(error);
+      showBanner(e);
+      if (e.kind === 'forbidden') askForKey('The API answered 403 to the CSV download: bad or missing API key.');
+    })
+    .finally(() => {
+      ui.downloadCsv.disabled = false;
+    });
+});
+
+window.addEventListener('resize', () => {
+  for (const chart of allCharts()) chart.resize();
+});
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && api && !running) schedule();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Start
+// ---------------------------------------------------------------------------------------------
+
+async function start(): Promise<void> {
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    showBanner(new ApiError('unreachable', error instanceof Error ? error.message : String(error)));
+    ui.banner.textContent = `The dashboard cannot start: ${error instanceof Error ? error.message : String(error)}.`;
+    return;
+  }
+  document.title = config.stage ? `${config.title} (${config.stage})` : config.title;
+  ui.title.textContent = config.title;
+  ui.stage.textContent = config.stage;
+  ui.stage.hidden = config.stage === '';
+  const params = new URLSearchParams(location.search);
+  const today = localDate(Date.now(), config.timeZone);
+  const date = params.get('date') ?? '';
+  controls.date = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : today;
+  controls.dateIsToday = controls.date === today;
+  controls.rangeMinutes = clampInt(Number(params.get('range') ?? 60), 1, 7 * 24 * 60);
+  controls.topN = clampInt(Number(params.get('top') ?? 40), 1, 1000);
+  controls.minWeight = clampInt(Number(params.get('min') ?? 1), 1);
+  controls.maxDepth = clampInt(Number(params.get('depth') ?? 6), 2, 100);
+  writeControls();
+
+  const key = storedKey() ?? config.apiKey;
+  if (key) useKey(key);
+  else askForKey('This dashboard reads the analytics API, which needs an API key. Enter the API key of this stage.');
+}
+
+void start();
