@@ -262,7 +262,9 @@ function renderTrends(trends: Trends): void {
     name: line.label,
     type: 'line',
     yAxisIndex: line.yAxisIndex,
-    showSymbol: false,
+    // A minute between gaps has no neighbour to draw a line to: show points so it is visible.
+    showSymbol: true,
+    symbolSize: 4,
     connectNulls: false,
     lineStyle: { width: line.key === 'events' ? 2.5 : 1.5 },
     ...(line.key === 'errorAlerts' ? { color: '#ff5c7a', areaStyle: { opacity: 0.15 } } : {}),
@@ -449,9 +451,10 @@ async function refresh(): Promise<void> {
   );
   const feedResult = client.alerts({ since: new Date(now - FEED_HOURS * 3_600_000).toISOString(), until, limit: FEED_SIZE });
   const key = pathsKey();
-  const pathsDue = !cache.paths || cache.paths.key !== key || !cache.complete.has('paths') || controls.date === localDate(now, tz);
-  const pathsResult = pathsDue ? client.paths({ date: controls.date, minWeight: controls.minWeight, limit: pathsLimit() }) : undefined;
-  const [metrics, errors, feed, paths] = await Promise.all([metricResults, errorResult.then(ok, fail), feedResult.then(ok, fail), pathsResult?.then(ok, fail)]);
+  // The day's paths are read on every refresh, past days too: late events, backfills and path
+  // documents keep changing a past day's Sankey (one Query of that day's partition).
+  const pathsResult = client.paths({ date: controls.date, minWeight: controls.minWeight, limit: pathsLimit() });
+  const [metrics, errors, feed, paths] = await Promise.all([metricResults, errorResult.then(ok, fail), feedResult.then(ok, fail), pathsResult.then(ok, fail)]);
 
   const trendErrors: ApiError[] = [];
   const distErrors: ApiError[] = [];
@@ -473,12 +476,12 @@ async function refresh(): Promise<void> {
     if (errorsRecent && errors.value.truncated) cache.complete.delete('errors');
     else cache.complete.add('errors');
   } else trendErrors.push(errors.error);
-  if (paths?.ok) {
+  if (paths.ok) {
     cache.paths = { key, answer: paths.value, loadedAt: now };
     cache.complete.add('paths');
   }
 
-  const pathErrors = paths && !paths.ok ? [paths.error] : [];
+  const pathErrors = paths.ok ? [] : [paths.error];
   const all = [...trendErrors, ...distErrors, ...(feed.ok ? [] : [feed.error]), ...pathErrors];
   if (all.length === 0) lastSuccess = now;
 
