@@ -1,0 +1,115 @@
+/**
+ * `npm run bench`: throughput of the real-time analyses, in plain Node (as Lambda runs the
+ * bundle), on the same generated records: the decode floor (base64 decode + JSON.parse alone),
+ * each analysis' pure logic (decode included), each consumer handler over in-memory stores,
+ * and the DynamoDB items written per 1,000 events of the `web` scenario. Prints a table and a
+ * JSON line; writes docs/benchmarks.json when given `--write`.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { defaultAnalyticsConfig } from '../../lambdas/analytics/config';
+import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
+import { aggregateMetrics } from '../../lambdas/analytics/metrics';
+import { applyEvents, emptySessionState } from '../../lambdas/analytics/paths';
+import { decodeRecord, type DecodedEvent } from '../../lambdas/analytics/records';
+import { emptyWindowState, foldWindow } from '../../lambdas/analytics/windows';
+import { createHandler as createRealtime } from '../../lambdas/consumers/realtime';
+import { createHandler as createWindows } from '../../lambdas/consumers/windows';
+import type { StreamEvent } from '../../lambdas/shared/event';
+import { aBatch, aWindowEvent, someDeps, someRecords } from '../../test/unit/consumers/factories';
+import { getScenario } from '../producer/scenarios';
+import { createEventStream } from '../producer/source';
+
+const ZONE = 'Asia/Shanghai';
+const CONFIG = defaultAnalyticsConfig(ZONE);
+const BATCH = 1000;
+const EVENTS = 10_000;
+const ROUNDS = 7;
+
+/** `count` events of a scenario as ingest would have written them (createdAt normalised to UTC, receivedAt added). */
+function scenarioEvents(name: string, count: number, seed: number): StreamEvent[] {
+  const stream = createEventStream({ scenario: getScenario(name), seed, rate: 20, timeZone: ZONE, invalidRatio: 0, startTimeMs: Date.parse('2024-05-27T03:40:00.000Z'), count });
+  const out: StreamEvent[] = [];
+  for (let e = stream.next(0); e; e = stream.next(0)) {
+    const createdAt = new Date(Date.parse(e.input.createdAt)).toISOString();
+    out.push({ ...e.input, createdAt, receivedAt: createdAt });
+  }
+  return out;
+}
+
+// One mixed stream: a fifth of each scenario, interleaved.
+const names = ['web', 'alerts', 'recharge', 'taobao', 'vending'];
+const perScenario = names.map((n, i) => scenarioEvents(n, EVENTS / names.length, 100 + i));
+const MIXED: StreamEvent[] = [];
+for (let i = 0; i < EVENTS / names.length; i++) for (const s of perScenario) MIXED.push(s[i]);
+const RECORDS: KinesisStreamRecord[] = someRecords(MIXED, 1);
+const WEB_RECORDS: KinesisStreamRecord[] = someRecords(scenarioEvents('web', EVENTS, 42), 1);
+
+const decodeAll = (records: readonly KinesisStreamRecord[]): DecodedEvent[] => {
+  const out: DecodedEvent[] = [];
+  for (const r of records) {
+    const d = decodeRecord(r);
+    if (d.ok) out.push(d);
+  }
+  return out;
+};
+
+let sink: unknown;
+const batches = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / BATCH) }, (_, i) => items.slice(i * BATCH, (i + 1) * BATCH));
+
+const cases: Record<string, () => Promise<unknown> | unknown> = {
+  'decode floor (base64 + JSON.parse)': () => {
+    for (const r of RECORDS) sink = JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
+  },
+  'error alerts (pure)': () => batches(RECORDS).map((b) => findErrorAlerts(decodeAll(b).map((d) => d.event), CONFIG.errorPatterns)),
+  'windows (pure)': () => batches(RECORDS).reduce((state, b) => foldWindow(state, decodeAll(b), CONFIG.windowRules), emptyWindowState()),
+  'metrics (pure)': () => batches(RECORDS).map((b) => aggregateMetrics(decodeAll(b), CONFIG.metrics, undefined)),
+  'paths (pure)': () => batches(RECORDS).reduce((state, b) => applyEvents(state, decodeAll(b), 0, CONFIG.paths).state, emptySessionState()),
+  'realtime handler (memory store)': async () => {
+    const handle = createRealtime(someDeps());
+    for (const b of batches(RECORDS)) sink = await handle(aBatch(b));
+  },
+  'windows handler (memory store)': async () => {
+    const handle = createWindows(someDeps());
+    let state: unknown = {};
+    for (const b of batches(RECORDS)) state = (await handle(aWindowEvent({ records: b, state }))).state;
+    sink = await handle(aWindowEvent({ state, final: true }));
+  },
+};
+
+async function main(): Promise<void> {
+  const best: Record<string, number> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const start = process.hrtime.bigint();
+      await run();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      best[name] = Math.min(best[name] ?? Infinity, ms);
+    }
+  }
+  const floor = best['decode floor (base64 + JSON.parse)'];
+  const rows = Object.entries(best).map(([name, ms]) => ({ name, eventsPerSecond: Math.round((RECORDS.length / ms) * 1000), ofFloor: Number((floor / ms).toFixed(2)) }));
+
+  // Writes per 1,000 events of the web scenario, batches of 1,000.
+  const deps = someDeps();
+  const handle = createRealtime(deps);
+  const perBatch: number[] = [];
+  for (const b of batches(WEB_RECORDS)) {
+    deps.store.resetStats();
+    await handle(aBatch(b));
+    perBatch.push(deps.store.itemsWritten);
+  }
+  const writesPer1000 = perBatch.reduce((a, b) => a + b, 0) / (WEB_RECORDS.length / 1000);
+
+  console.log(`${RECORDS.length} mixed events (web, alerts, recharge, taobao, vending), batches of ${BATCH}, best of ${ROUNDS} rounds, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
+  for (const r of rows) console.log(`${r.name.padEnd(38)} ${String(r.eventsPerSecond).padStart(10)} events/s   ${r.ofFloor.toFixed(2)} × decode floor`);
+  console.log(`web scenario: ${writesPer1000.toFixed(1)} DynamoDB items written per 1,000 events (per batch of 1,000: ${perBatch.join(', ')})`);
+  const result = { at: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, events: RECORDS.length, batch: BATCH, rows, webWritesPer1000: writesPer1000, webWritesPerBatch: perBatch };
+  console.log(JSON.stringify(result));
+  if (process.argv.includes('--write')) fs.writeFileSync(path.join(__dirname, '..', '..', 'docs', 'benchmarks.json'), `${JSON.stringify(result, null, 2)}\n`);
+  void sink;
+}
+
+void main();
