@@ -165,10 +165,16 @@ export async function startRestApi(options: LocalRestApiOptions, port: number, h
   return {
     url: `http://${host}:${actual}/${options.stageName}`,
     port: actual,
+    // Drain: stop accepting, let requests in flight finish (their answers say what was accepted),
+    // close idle keep-alive connections; only after the integration timeout cut what is left.
     stop: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const cut = setTimeout(() => server.closeAllConnections(), (options.integrationTimeoutMs ?? 29_000) + 1_000);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }

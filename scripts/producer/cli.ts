@@ -108,7 +108,7 @@ export function buildCommand(): Command {
     .option('--batch <n>', `events per request, at most ${MAX_BATCH}`, batchSize, 100)
     .option('--endpoint <url>', 'API base URL (POSTs to <url>/v1/events); needs --api-key', httpUrl)
     .option('--api-key <key>', 'API key value, sent as x-api-key')
-    .option('--stage <name>', 'deployed stage: reads ApiUrl from stack uba-<stage>-ingest (needs --api-key)', stageName)
+    .option('--stage <name>', 'deployed stage: reads ApiUrl from stack uba-<stage>-api (needs --api-key)', stageName)
     .option('--region <region>', 'AWS region for the stack lookup (default: the AWS SDK chain)')
     .option('--seed <n>', 'PRNG seed (0..4294967295): same events, ids and choices every run', (v: string) => integer(v, 'an integer from 0 to 4294967295', 0, 0xffff_ffff))
     .option('--start-time <iso>', 'pin event times: event i is at start + i/rate s (default: wall clock)')

@@ -105,13 +105,14 @@ describe('exactly-once results under failures', () => {
     let { runtime } = await startRuntime(options);
     try {
       // The producer keeps sending (and retrying) while the runtime stops and starts again.
-      const producing = produce(runtime, 'web', { count: 2400, rate: 200, seed: 6 });
+      // Retries ride over the restart; what the producer still gives up on was never accepted.
+      const producing = produce(runtime, 'web', { count: 2400, rate: 200, seed: 6, maxRetries: 8, allowUndelivered: true });
       await new Promise((r) => setTimeout(r, 4_000));
       await runtime.stop();
       ({ runtime } = await startRuntime(options));
       const truth = await producing;
       await waitForConsumers(runtime);
-      expect(truth.total).toBeGreaterThan(0);
+      expect(truth.total).toBeGreaterThan(1000);
       await expectExactly(runtime, [truth]);
     } finally {
       await runtime.stop();

@@ -53,10 +53,10 @@ describe('resolveTarget', () => {
 
   it('with --stage, prefers the local runtime only when it runs that stage', async () => {
     await writeFile(file, JSON.stringify({ api: 'http://127.0.0.1:8787', apiKey: 'local', stage: 'dev' }));
-    const describe: DescribeStackOutputs = () => Promise.reject(new Error('Stack with id uba-uat-ingest does not exist'));
+    const describe: DescribeStackOutputs = () => Promise.reject(new Error('Stack with id uba-uat-api does not exist'));
     expect((await resolveTarget({ stage: 'dev', endpointsFile: file, describeStackOutputs: describe })).apiKey).toBe('local');
     await expect(resolveTarget({ stage: 'uat', endpointsFile: file, describeStackOutputs: describe })).rejects.toThrow(
-      /cannot read the outputs of stack uba-uat-ingest: Stack with id uba-uat-ingest does not exist; start the local runtime/,
+      /cannot read the outputs of stack uba-uat-api: Stack with id uba-uat-api does not exist; start the local runtime/,
     );
   });
 
