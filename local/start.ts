@@ -47,13 +47,17 @@ function parseOptions(argv: readonly string[]): StartOptions {
   return { stage: o.stage, port: o.port, demo: o.demo, persist: o.persist, demoRate: o.demoRate };
 }
 
-/** Drives two demo scenarios (web paths and alert bursts) until `signal` aborts. */
+/** Drives four demo scenarios (web paths, alert bursts, recharges, Taobao) until `signal` aborts. */
 async function driveDemo(rate: number, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const quietOut = { write: () => true, isTTY: false };
   const base = { rate, batch: 50, timeZone: DEFAULT_TIME_ZONE, invalidRatio: 0, concurrency: 2, maxRetries: 5, quiet: true, dryRun: false, durationS: 365 * 24 * 3600 };
+  // Something for every chart: paths (web), alerts, recharge KPIs, Taobao distributions.
+  const half = Math.max(1, Math.round(rate / 2));
   const runs = [
     runProducer({ ...base, scenario: 'web' }, { stdout: quietOut, signal }),
-    runProducer({ ...base, scenario: 'alerts', rate: Math.max(1, Math.round(rate / 2)) }, { stdout: quietOut, signal }),
+    runProducer({ ...base, scenario: 'alerts', rate: half }, { stdout: quietOut, signal }),
+    runProducer({ ...base, scenario: 'recharge', rate: half }, { stdout: quietOut, signal }),
+    runProducer({ ...base, scenario: 'taobao', rate: half }, { stdout: quietOut, signal }),
   ];
   const results = await Promise.allSettled(runs);
   for (const r of results) if (r.status === 'rejected') log(`demo traffic stopped: ${(r.reason as Error).message}`);
@@ -105,7 +109,7 @@ async function main(): Promise<number> {
 
   const stopDemo = new AbortController();
   const demo = options.demo ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
-  if (options.demo) log(`demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} alert events/s (--no-demo to turn off)`);
+  if (options.demo) log(`demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} each of alert, recharge and taobao events/s (--no-demo to turn off)`);
   log('Ctrl-C stops everything.');
   const status = setInterval(() => {
     const s = runtime.stats();

@@ -457,6 +457,16 @@ export function distribution(answer: { readonly series: readonly MetricSeries<An
     .map(([value, total]): [string, number] => [spec.labels?.[value] ?? value, total]);
 }
 
+/**
+ * Keeps a pie readable: the `keep` largest slices, and the rest summed into one `other` slice
+ * (only when there is more than one slice to fold). Rows must be sorted largest first.
+ */
+export function foldSmallSlices(rows: ReadonlyArray<readonly [string, number]>, keep: number, otherLabel = 'other'): Array<[string, number]> {
+  if (rows.length <= keep + 1) return rows.map(([n, v]): [string, number] => [n, v]);
+  const rest = rows.slice(keep).reduce((sum, [, v]) => sum + v, 0);
+  return [...rows.slice(0, keep).map(([n, v]): [string, number] => [n, v]), [otherLabel, rest]];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Alerts feed
 // ---------------------------------------------------------------------------------------------

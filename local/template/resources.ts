@@ -263,6 +263,7 @@ export const LOCAL_MEANING: Readonly<Record<string, string>> = {
   'AWS::IAM::*': 'permissions are not enforced locally: every handler can call every local service',
   'AWS::Lambda::Permission': 'invoke permissions are not enforced locally',
   'AWS::Lambda::EventInvokeConfig': 'asynchronous-invoke settings are not applied locally',
+  'AWS::Lambda::LayerVersion': 'layers are not loaded locally; functions run from their own bundles (the only layer here serves CDK\'s deploy-time bucket deployment)',
   'AWS::Logs::*': 'handler logs go to the console instead of CloudWatch Logs; retention and subscriptions are not applied',
   'AWS::CloudWatch::*': 'no metrics, alarms or dashboards locally; alarms (iterator age, errors, throttles) never fire',
   'AWS::KMS::*': 'no encryption at rest locally; local data files are stored in plain form',

@@ -1,4 +1,5 @@
 import {
+  foldSmallSlices,
   addMinutes,
   alertRows,
   alignSeries,
@@ -331,3 +332,16 @@ describe('incremental refresh', () => {
     expect(merged[1].kind === 'error' && merged[1].errorMsg).toBe('[error] updated');
   });
 });
+
+describe('foldSmallSlices', () => {
+  it('keeps the largest slices and sums the rest into one "other" slice', () => {
+    const rows: Array<[string, number]> = [['a', 50], ['b', 20], ['c', 10], ['d', 5], ['e', 3]];
+    expect(foldSmallSlices(rows, 2)).toEqual([['a', 50], ['b', 20], ['other', 18]]);
+  });
+
+  it('folds nothing when at most one slice would go into "other"', () => {
+    expect(foldSmallSlices([['a', 5], ['b', 4], ['c', 1]], 2)).toEqual([['a', 5], ['b', 4], ['c', 1]]);
+    expect(foldSmallSlices([], 7)).toEqual([]);
+  });
+});
+
