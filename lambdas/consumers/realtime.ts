@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
-import { findErrorAlerts, summarizeForNotification, type ErrorAlert } from '../analytics/error-alerts';
+import { findErrorAlerts, summarizeForNotification } from '../analytics/error-alerts';
 import { aggregateMetrics } from '../analytics/metrics';
 import { applyEvents, sessionKeyOf, type EdgeDelta, type PathDelta, type SessionState } from '../analytics/paths';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
@@ -14,7 +14,6 @@ import {
   metricItemKey,
   metricsCursorOp,
   newestEventTimeOf,
-  notifiedOp,
   pathCursorOf,
   pathCursorOp,
   pathLedgerOf,
@@ -27,6 +26,7 @@ import {
   type Versioned,
 } from './items';
 import type { Notifier } from './notify';
+import { storeAndNotify } from './outbox';
 import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type ResultsStore, type WriteOp } from './store';
 
 /**
@@ -114,27 +114,16 @@ export async function raiseErrorAlerts(deps: RealtimeDeps, shardId: string, even
   );
   if (alerts.length === 0) return { alerts: 0, created: 0, renotified: 0 };
   const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
-  const outcomes = await mapLimit(alerts, deps.concurrency ?? DEFAULT_CONCURRENCY, (alert) =>
-    store.write(errorAlertOp(alert, shardId, expiresAt), { returnOldOnConditionFailure: true }),
+  const { created, renotified } = await storeAndNotify(
+    alerts,
+    {
+      putOnce: (alert) => errorAlertOp(alert, shardId, expiresAt),
+      keyOf: (alert) => KEYS.errorAlert(alert.eventId),
+      fromItem: errorAlertOf,
+      summarize: (toNotify) => summarizeForNotification(toNotify, config.stage),
+    },
+    { store, notifier: deps.notifier, shardId, concurrency: deps.concurrency ?? DEFAULT_CONCURRENCY },
   );
-  const toNotify: ErrorAlert[] = [];
-  let created = 0;
-  let renotified = 0;
-  outcomes.forEach((outcome, i) => {
-    const alert = alerts[i] as ErrorAlert;
-    if (outcome.ok) {
-      created += 1;
-      toNotify.push(alert);
-    } else if (outcome.old !== undefined && outcome.old.notified === false && outcome.old.owner === shardId) {
-      renotified += 1;
-      toNotify.push(errorAlertOf(outcome.old) ?? alert);
-    }
-  });
-  const notification = summarizeForNotification(toNotify, config.stage);
-  if (notification !== undefined) {
-    await deps.notifier.publish(notification);
-    await mapLimit(toNotify, deps.concurrency ?? DEFAULT_CONCURRENCY, (alert) => store.write(notifiedOp(KEYS.errorAlert(alert.eventId))));
-  }
   return { alerts: alerts.length, created, renotified };
 }
 

@@ -6,8 +6,9 @@ import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, 
 import { KEYS, expiresInDays } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, canonicalTime, mapLimit, shardIdOf, type ConsumerLogger } from './common';
 import type { ConsumerConfig } from './config';
-import { notifiedOp, windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp } from './items';
+import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp } from './items';
 import type { Notifier } from './notify';
+import { storeAndNotify } from './outbox';
 import type { ResultsStore } from './store';
 
 /**
@@ -119,25 +120,16 @@ export async function settleWindow(deps: WindowsDeps, shardId: string, state: Wi
     })
   ).filter((alert): alert is WindowAlert => alert !== undefined);
 
-  const outcomes = await mapLimit(fired, limit, (alert) => store.write(windowAlertOp(alert, shardId, expiresAt), { returnOldOnConditionFailure: true }));
-  const toNotify: WindowAlert[] = [];
-  let created = 0;
-  let renotified = 0;
-  outcomes.forEach((outcome, i) => {
-    const alert = fired[i] as WindowAlert;
-    if (outcome.ok) {
-      created += 1;
-      toNotify.push(alert);
-    } else if (outcome.old !== undefined && outcome.old.notified === false && outcome.old.owner === shardId) {
-      renotified += 1;
-      toNotify.push(windowAlertOf(outcome.old) ?? alert);
-    }
-  });
-  const notification = summarizeWindowAlerts(toNotify, config.stage);
-  if (notification !== undefined) {
-    await deps.notifier.publish(notification);
-    await mapLimit(toNotify, limit, (alert) => store.write(notifiedOp(KEYS.windowAlert(alert.ruleId, alert.action, alert.windowStart))));
-  }
+  const { created, renotified } = await storeAndNotify(
+    fired,
+    {
+      putOnce: (alert) => windowAlertOp(alert, shardId, expiresAt),
+      keyOf: (alert) => KEYS.windowAlert(alert.ruleId, alert.action, alert.windowStart),
+      fromItem: windowAlertOf,
+      summarize: (toNotify) => summarizeWindowAlerts(toNotify, config.stage),
+    },
+    { store, notifier: deps.notifier, shardId, concurrency: limit },
+  );
   return { partials: partials.length, fired: fired.length, created, renotified };
 }
 
