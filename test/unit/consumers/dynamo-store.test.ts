@@ -1,6 +1,7 @@
+import { resultsTableSpec } from '../../support/results-table';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { startDynamoDb, type DynamoTableSpec, type RunningDynamoDb } from '../../../local/services';
+import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
 import { DynamoResultsStore, MemoryResultsStore, type Item, type ResultsStore } from '../../../lambdas/consumers/store';
@@ -23,37 +24,6 @@ import {
 } from './factories';
 import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
 
-/** The results table as the data stack declares it: pk/sk strings, GSI byTime (gpk/gsk, ALL), TTL expiresAt, on demand. */
-function tableSpec(name: string): DynamoTableSpec {
-  return {
-    name,
-    ttlAttribute: 'expiresAt',
-    input: {
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'gpk', AttributeType: 'S' },
-        { AttributeName: 'gsk', AttributeType: 'S' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byTime',
-          KeySchema: [
-            { AttributeName: 'gpk', KeyType: 'HASH' },
-            { AttributeName: 'gsk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    },
-  };
-}
 
 /** One table per scenario, so that no scenario sees another's counters. */
 const TABLES = ['semantics', 'redelivery', 'recount', 'conflict', 'windows'] as const;
@@ -83,7 +53,7 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
   let doc: DynamoDBDocumentClient;
 
   beforeAll(async () => {
-    db = await startDynamoDb({ port: 0, tables: TABLES.map(tableSpec) });
+    db = await startDynamoDb({ port: 0, tables: TABLES.map((name) => resultsTableSpec(name)) });
     doc = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
   }, 60_000);
   afterAll(async () => {

@@ -1,42 +1,14 @@
+import { resultsTableSpec } from '../../support/results-table';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startDynamoDb, type DynamoTableSpec, type RunningDynamoDb } from '../../../local/services';
+import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
 import { createHandler, type QueryHandler } from '../../../lambdas/query/handler';
 import { createDynamoReads } from '../../../lambdas/query/reads';
-import { ALERTS_BY_TIME_INDEX } from '../../../lambdas/shared/results-table';
 import { aCounterItem, aLedgerItem, aLogger, anApiEvent, anErrorAlertItem, aWindowAlertItem, someDeps } from './factories';
 
 const TABLE = 'uba-test-results';
 
-/** The results table as the data stack declares it: pk/sk, GSI byTime on gpk/gsk (ALL), TTL on expiresAt. */
-const resultsTable: DynamoTableSpec = {
-  name: TABLE,
-  ttlAttribute: 'expiresAt',
-  input: {
-    TableName: TABLE,
-    BillingMode: 'PAY_PER_REQUEST',
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gpk', AttributeType: 'S' },
-      { AttributeName: 'gsk', AttributeType: 'S' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: ALERTS_BY_TIME_INDEX,
-        KeySchema: [
-          { AttributeName: 'gpk', KeyType: 'HASH' },
-          { AttributeName: 'gsk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
-  },
-};
+const resultsTable = resultsTableSpec(TABLE);
 
 /** Alerts on two UTC days, counters on both sides of local midnight, two shards' path ledgers. */
 const ITEMS = [
