@@ -308,6 +308,9 @@ export class LocalRuntime {
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
         AWS_ENDPOINT_URL_SNS: sns.endpoint,
+        // Functions run on Node 24 in Lambda; locally on this machine's Node (20), where the SDK
+        // warns that its 2027 releases need Node 22 (see README, "Node versions").
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       };
       const functions = new Map<string, LocalFunction>();
       const specs: LambdaFunctionSpec[] = lambdaFunctions(resolver);
