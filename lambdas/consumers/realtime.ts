@@ -398,9 +398,25 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     }
     const events = processed.filter((d): d is DecodedEvent => d.ok);
 
-    const alerts = await raiseErrorAlerts(deps, shardId, events);
-    const metrics = await applyMetrics(deps, shardId, events, { first: first.seq, last: last.seq });
-    const paths = await applyPaths(deps, shardId, events, last.seq);
+    // Each analysis is idempotent on its own: all three run even when one fails (a failed SNS
+    // publish must not hold back the metrics, nor a paths limit the alerts), then the batch fails
+    // if any did, and the retry redoes only what is missing.
+    const failures: unknown[] = [];
+    const attempt = async <R>(step: string, run: () => Promise<R>): Promise<R | undefined> => {
+      try {
+        return await run();
+      } catch (error) {
+        logger.error(`batch step failed: ${step}`, { shardId, error: (error as Error).message });
+        failures.push(error);
+        return undefined;
+      }
+    };
+    const alerts = await attempt('alerts', () => raiseErrorAlerts(deps, shardId, events));
+    const metrics = await attempt('metrics', () => applyMetrics(deps, shardId, events, { first: first.seq, last: last.seq }));
+    const paths = await attempt('paths', () => applyPaths(deps, shardId, events, last.seq));
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} analyses failed on shard ${shardId}`);
+    if (!alerts || !metrics || !paths) throw new Error('unreachable: a step returned nothing without failing');
 
     logger.info('batch processed', {
       shardId,

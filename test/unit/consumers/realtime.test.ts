@@ -174,6 +174,24 @@ describe('realtime consumer: exactly once on an at-least-once stream', () => {
     expect(deps.notifier.published).toHaveLength(1);
     expect(deps.notifier.published[0]?.message).toContain('event=err-1');
   });
+
+  it('while SNS is down, still writes the batch\'s metrics and paths (each analysis runs even when another fails)', async () => {
+    // prepare: a reference run with SNS up, and a run whose publishes keep failing
+    const records = mixedRecords();
+    const reference = resultsOf((await cleanRun([records])).dump());
+    const deps = someDeps();
+    deps.notifier.failNext(3);
+
+    // act: the batch fails three times (retries exhausted, as when Lambda gives up on it)
+    for (let i = 0; i < 3; i++) await expect(createHandler(deps)(aBatch(records))).rejects.toThrow(/SNS publish failed/);
+
+    // assess: metrics and paths as in the clean run; the alerts stored, waiting to be notified
+    const got = resultsOf(deps.store.dump());
+    expect(Object.keys(got.metrics).length).toBeGreaterThan(0);
+    expect(got.metrics).toEqual(reference.metrics);
+    expect(got.ledgers).toEqual(reference.ledgers);
+    expect(got.alerts).toEqual({ 'ALERT#error#err-1': false, 'ALERT#error#err-2': false });
+  });
 });
 
 describe('realtime consumer: poison records', () => {
