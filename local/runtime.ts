@@ -414,7 +414,7 @@ export class LocalRuntime {
         port: ports.dashboard,
         distDir: dist.outDir,
         apiBase: api.url,
-        config: { apiBase: '/v1', title: `User behaviour (${options.stage}, local)`, stage: options.stage, timeZone: stage.timeZone, refreshSeconds: 5, apiKey },
+        config: { apiBase: '/v1', title: `User behaviour (${options.stage}, local)`, stage: options.stage, timeZone: stage.timeZone, refreshSeconds: stage.analytics.dashboardRefreshSeconds, apiKey },
       });
       stopList.push({ name: 'dashboard', stop: () => dashboard.stop() });
 

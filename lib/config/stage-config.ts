@@ -54,6 +54,10 @@ export interface StageConfig {
     readonly maxRecordAge: Duration;
     /** Days real-time results (metrics, paths, window partials) are kept (DynamoDB TTL). */
     readonly resultRetentionDays: number;
+    /** Days quarantined (undecodable) records are kept for an operator to look at and replay. */
+    readonly quarantineRetentionDays: number;
+    /** How often the dashboard refreshes, in seconds. */
+    readonly dashboardRefreshSeconds: number;
     /** Alarm when a consumer falls this far behind the stream. */
     readonly iteratorAgeAlarm: Duration;
     /** Where alarms and alerts are e-mailed (SNS subscriptions); none when empty. */
@@ -104,6 +108,8 @@ const STAGES: Record<StageName, StageConfig> = {
       maxRecordAge: Duration.hours(1),
       resultRetentionDays: 14,
       iteratorAgeAlarm: Duration.minutes(2),
+      quarantineRetentionDays: 14,
+      dashboardRefreshSeconds: 5,
       notifyEmails: [],
     },
     lake: {
@@ -138,6 +144,8 @@ const STAGES: Record<StageName, StageConfig> = {
       maxRecordAge: Duration.hours(1),
       resultRetentionDays: 35,
       iteratorAgeAlarm: Duration.minutes(2),
+      quarantineRetentionDays: 14,
+      dashboardRefreshSeconds: 5,
       notifyEmails: [],
     },
     lake: {
@@ -172,6 +180,8 @@ const STAGES: Record<StageName, StageConfig> = {
       maxRecordAge: Duration.hours(24),
       resultRetentionDays: 400,
       iteratorAgeAlarm: Duration.minutes(5),
+      quarantineRetentionDays: 14,
+      dashboardRefreshSeconds: 5,
       notifyEmails: [],
     },
     lake: {

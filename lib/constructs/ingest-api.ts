@@ -1,5 +1,6 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -63,15 +64,21 @@ export class IngestApi extends Construct {
         ...(props.pseudonymKey ? { PSEUDONYM_SECRET_ARN: props.pseudonymKey.secretArn } : {}),
       },
     });
-    props.stream.grantWrite(this.handler.role);
-    props.pseudonymKey?.grantRead(this.handler.role);
+    // Exactly what the handler calls: PutRecords on the stream, GetSecretValue on the key.
+    this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }));
+    props.stream.encryptionKey?.grantEncrypt(this.handler.role);
+    if (props.pseudonymKey) {
+      this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.pseudonymKey.secretArn] }));
+      props.pseudonymKey.encryptionKey?.grantDecrypt(this.handler.role);
+    }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'User-behaviour analytics: event ingest',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // One role per account and region, shared by every stage's API: never deleted with a stage.
       cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: removalPolicy,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName: props.stageName,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),

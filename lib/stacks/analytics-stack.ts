@@ -65,7 +65,7 @@ export class AnalyticsStack extends Stack {
       PATH_CHUNKS: String(DEFAULT_PATH_CHUNKS),
       SESSION_SLICES: String(DEFAULT_SESSION_SLICES),
       RESULT_RETENTION_DAYS: String(a.resultRetentionDays),
-      QUARANTINE_RETENTION_DAYS: '14',
+      QUARANTINE_RETENTION_DAYS: String(a.quarantineRetentionDays),
     };
     const common = {
       stream: props.stream,

@@ -22,7 +22,7 @@ export class DashboardStack extends Stack {
     this.dashboard = new Dashboard(this, 'Dashboard', {
       api: props.api,
       distDir: props.distDir,
-      config: { title: `User behaviour (${config.stage})`, timeZone: config.timeZone, refreshSeconds: 5 },
+      config: { title: `User behaviour (${config.stage})`, timeZone: config.timeZone, refreshSeconds: config.analytics.dashboardRefreshSeconds },
       removalPolicy: config.removalPolicy,
       logRetention: config.logRetention,
     });

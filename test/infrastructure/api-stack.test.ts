@@ -66,7 +66,7 @@ describe('ingest API', () => {
     expect(handlerRole?.Properties.ManagedPolicyArns).toBeUndefined();
     const ingestPolicy = Object.values(ingest.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles).includes('IngestHandlerRole'));
     const actions = (ingestPolicy?.Properties.PolicyDocument.Statement as Array<Record<string, string | string[]>>).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
-    expect(actions).toEqual(['kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort());
+    expect(actions).toEqual(['kinesis:PutRecords', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
   it('pseudonymizes in prod with the key read from Secrets Manager, granted read on that secret only', () => {
@@ -81,6 +81,7 @@ describe('ingest API', () => {
       },
     });
     const secretRead = policyStatements(ingest).find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(actionsOf(secretRead ?? {})).toEqual(['secretsmanager:GetSecretValue']);
     expect(secretRead?.Resource).toEqual({ 'Fn::ImportValue': expect.any(String) });
   });
 
@@ -90,5 +91,13 @@ describe('ingest API', () => {
     ingest.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ApiKey') } });
     synthStage('dev').data.hasOutput('StreamName', Match.anyValue());
     synthStage('dev').data.hasOutput('LakeBucketName', Match.anyValue());
+  });
+
+  it('keeps the account-wide API Gateway CloudWatch role when a stage is destroyed (other stages use it)', () => {
+    const { api } = synthStage('dev');
+    const roles = api.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'apigateway.amazonaws.com' } }] } } });
+    const [role] = Object.values(roles);
+    expect(role).toBeDefined();
+    expect(role.DeletionPolicy).toBe('Retain');
   });
 });
