@@ -115,6 +115,8 @@ export const EVENTS_METRIC = 'events';
 
 const isRecharge: Filter = { field: 'action', equals: RECHARGE_ACTION };
 const isRechargeSuccess: Filter = { all: [isRecharge, { field: 'props.bussinessRst', equals: RECHARGE_SUCCESS }] };
+/** A recharge notification that did not succeed: any result but "0000", a missing one included. */
+const isRechargeFailure: Filter = { all: [isRecharge, { not: { field: 'props.bussinessRst', equals: RECHARGE_SUCCESS } }] };
 
 /** Seed 003's duration: `receiveNotifyTime` − the 17-digit time that starts `requestId`. */
 export const RECHARGE_DURATION: ValueExpr = {
@@ -141,7 +143,7 @@ export const DEFAULT_MEASURES: readonly Measure[] = [
   { name: 'recharge.success', filter: isRechargeSuccess, agg: ['count'] },
   { name: 'recharge.amount', filter: isRechargeSuccess, value: { field: 'props.chargefee' }, agg: ['count', 'sum'] },
   { name: 'recharge.duration', filter: isRechargeSuccess, value: RECHARGE_DURATION, agg: ['count', 'sum', 'min', 'max'] },
-  { name: 'recharge.failures', filter: { all: [isRecharge, { not: { field: 'props.bussinessRst', equals: RECHARGE_SUCCESS } }] }, groupBy: ['props.provinceCode'], agg: ['count'] },
+  { name: 'recharge.failures', filter: isRechargeFailure, groupBy: ['props.provinceCode'], agg: ['count'] },
   {
     name: 'vending.sales',
     filter: { field: 'action', equals: VENDING_ACTION },
@@ -188,7 +190,7 @@ export function defaultWindowRules(options: DefaultConfigOptions = {}): WindowRu
     {
       id: 'recharge-failures-per-province',
       description: 'at least N failed recharge notifications (bussinessRst != "0000") for one province in one window (seed 003)',
-      filter: { all: [isRecharge, { field: 'props.bussinessRst', notEquals: RECHARGE_SUCCESS }] },
+      filter: isRechargeFailure,
       groupBy: 'props.provinceCode',
       threshold: options.rechargeFailureThreshold ?? 10,
       windowSeconds,

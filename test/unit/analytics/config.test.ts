@@ -6,6 +6,8 @@ import {
   parseAnalyticsConfig,
   validateAnalyticsConfig,
 } from '../../../lambdas/analytics/config';
+import { compileFilter } from '../../../lambdas/analytics/filters';
+import { aStreamEvent } from './factories';
 
 /** A minimal valid configuration value, with `overrides` merged at the top level. */
 const aConfigValue = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -167,5 +169,23 @@ describe('parseAnalyticsConfig', () => {
 
   it('lists every issue in the error message', () => {
     expect(() => parseAnalyticsConfig(JSON.stringify({ metrics: { timeZone: 'UTC' } }))).toThrow('invalid ANALYTICS_CONFIG: paths: is required');
+  });
+});
+
+describe('what a failed recharge is', () => {
+  const config = defaultAnalyticsConfig('Asia/Shanghai');
+  const rule = config.windowRules.find((r) => r.id === 'recharge-failures-per-province');
+  const measure = config.metrics.measures.find((m) => m.name === 'recharge.failures');
+  const notification = (props: Record<string, string>) =>
+    aStreamEvent({ eventId: 'r1', action: 'reChargeNotifyReq', userId: 'u1', createdAt: '2024-05-27T03:40:00.000Z', props: { provinceCode: '571', ...props } });
+
+  it.each([
+    ['a failure code', { bussinessRst: '2003' }, true],
+    ['no result at all', {}, true],
+    ['success', { bussinessRst: '0000' }, false],
+  ])('%s counts the same for the KPI and for the window alert', (_name, props, failed) => {
+    const event = notification(props);
+    expect(rule && compileFilter(rule.filter)(event)).toBe(failed);
+    expect(measure?.filter && compileFilter(measure.filter)(event)).toBe(failed);
   });
 });
