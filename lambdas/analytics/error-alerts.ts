@@ -68,7 +68,7 @@ export function findErrorAlerts(events: readonly StreamEvent[], patterns: readon
 }
 
 /** `text` as printable ASCII on one line (other characters become `?`, runs of space one space). */
-const asciiLine = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ');
+export const asciiLine = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ');
 
 /** `text` on one line (control characters and line breaks become spaces). */
 const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
@@ -86,8 +86,12 @@ function countByAction(alerts: readonly ErrorAlert[]): [string, number][] {
 function subjectOf(total: number, byAction: readonly [string, number][], stage: string | undefined): string {
   const head = `${stage !== undefined && stage !== '' ? `[${asciiLine(stage)}] ` : ''}${total} error event${total === 1 ? '' : 's'}`;
   const parts = byAction.map(([action, count]) => `${asciiLine(action)} ${count}`).join(', ');
-  const full = parts === '' ? head : `${head}: ${parts}`;
-  const subject = full.length <= MAX_SUBJECT_LENGTH ? full : `${full.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
+  return snsSubject(parts === '' ? head : `${head}: ${parts}`);
+}
+
+/** An SNS subject from printable-ASCII text: cut to fit (< 100 characters), starting with a visible character. Never throws. */
+export function snsSubject(text: string): string {
+  const subject = text.length <= MAX_SUBJECT_LENGTH ? text : `${text.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
   return /^[\x21-\x7e]/.test(subject) ? subject : `Alert ${subject}`.slice(0, MAX_SUBJECT_LENGTH);
 }
 

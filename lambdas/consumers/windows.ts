@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lambda';
 import type { WindowRule } from '../analytics/config';
-import type { AlertNotification } from '../analytics/error-alerts';
+import { asciiLine, snsSubject, type AlertNotification } from '../analytics/error-alerts';
 import { decodeRecords } from '../analytics/records';
 import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
 import { KEYS, expiresInDays } from '../shared/results-table';
@@ -65,9 +65,6 @@ export interface SettleReport {
   readonly renotified: number;
 }
 
-/** SNS subjects: printable ASCII, under 100 characters. */
-const MAX_SUBJECT = 99;
-const ascii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ');
 
 /**
  * One notification for the window alerts of an invoke: the subject counts them and names the
@@ -76,8 +73,9 @@ const ascii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').repla
 export function summarizeWindowAlerts(alerts: readonly WindowAlert[], stage: string): AlertNotification | undefined {
   const first = alerts[0];
   if (first === undefined) return undefined;
-  const head = `[${ascii(stage)}] ${alerts.length} window alert${alerts.length === 1 ? '' : 's'}: ${ascii(first.ruleId)} ${ascii(first.action)} ${first.count}/${first.threshold}`;
-  const subject = head.length <= MAX_SUBJECT ? head : `${head.slice(0, MAX_SUBJECT - 3)}...`;
+  const subject = snsSubject(
+    `[${asciiLine(stage)}] ${alerts.length} window alert${alerts.length === 1 ? '' : 's'}: ${asciiLine(first.ruleId)} ${asciiLine(first.action)} ${first.count}/${first.threshold}`,
+  );
   const lines = [
     `${alerts.length} threshold alert${alerts.length === 1 ? '' : 's'} over tumbling windows (stage ${stage}).`,
     '',
