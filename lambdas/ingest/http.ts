@@ -1,44 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { EventResult, IngestResponse } from './results';
-import type { RequestError } from './validate';
+import { errorResponse, jsonResponse, routeOf as routeByTable } from '../shared/http';
 
 /** The two ingest routes. */
 export type Route = 'events' | 'paths';
 
 const ROUTES: Readonly<Record<string, Route>> = { '/v1/events': 'events', '/v1/paths': 'paths' };
 
-const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+export { errorResponse, jsonResponse };
 
-/** A JSON response with `status` and `body`. Never fails. */
-export function jsonResponse(status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): APIGatewayProxyResult {
-  return { statusCode: status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
-}
-
-/** A request-level error response: `{"error":"<field>: <reason>","field","reason"}` (no field part when `field` is empty). Never fails. */
-export function errorResponse(status: number, error: RequestError, headers?: Readonly<Record<string, string>>): APIGatewayProxyResult {
-  const message = error.field === '' ? error.reason : `${error.field}: ${error.reason}`;
-  return jsonResponse(status, { error: message, field: error.field, reason: error.reason }, headers);
-}
-
-/** Drops one trailing slash, so `/v1/events/` routes like `/v1/events`. */
-const trimSlash = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-
-/**
- * Picks the route of a REST-API proxy event by its resource template, falling back to its path;
- * a known path with a method other than POST gives 405 and an unknown one 404 (as a response).
- */
-export function routeOf(event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resource' | 'path'>): { readonly ok: true; readonly route: Route } | { readonly ok: false; readonly response: APIGatewayProxyResult } {
-  const candidates = [event.resource, event.path].filter((value): value is string => typeof value === 'string').map(trimSlash);
-  const known = candidates.find((candidate) => ROUTES[candidate] !== undefined);
-  const route = known === undefined ? undefined : ROUTES[known];
-  if (route === undefined) {
-    return { ok: false, response: errorResponse(404, { field: '', reason: `no route for ${event.httpMethod} ${event.path}` }) };
-  }
-  if (event.httpMethod !== 'POST') {
-    return { ok: false, response: errorResponse(405, { field: '', reason: `${event.httpMethod} is not allowed on ${known}; use POST` }, { allow: 'POST' }) };
-  }
-  return { ok: true, route };
-}
+/** The ingest route of a proxy event (POST only), or the 404/405 to answer. Never throws. */
+export const routeOf = (event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resource' | 'path'>) => routeByTable(event, ROUTES, 'POST');
 
 /**
  * Decodes the body (base64 when `isBase64Encoded`) and parses it as JSON; returns 400 when it is

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { errorResponse, jsonResponse } from '../ingest/http';
+import { errorResponse, jsonResponse, routeOf } from '../shared/http';
 import { loadConfig, type QueryConfig } from './config';
 import {
   encodeNextToken,
@@ -38,20 +38,6 @@ export type QueryHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 type Route = 'alerts' | 'metrics' | 'paths' | 'paths.csv';
 
 const ROUTES: Readonly<Record<string, Route>> = { '/v1/alerts': 'alerts', '/v1/metrics': 'metrics', '/v1/paths': 'paths', '/v1/paths.csv': 'paths.csv' };
-
-/** Drops one trailing slash, so `/v1/alerts/` routes like `/v1/alerts`. */
-const trimSlash = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
-
-/** The route of an event by its resource template (its path when there is none), or the 404/405 to answer. */
-function routeOf(event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resource' | 'path'>): { readonly ok: true; readonly route: Route } | { readonly ok: false; readonly response: APIGatewayProxyResult } {
-  const template = trimSlash(typeof event.resource === 'string' && event.resource !== '' ? event.resource : (event.path ?? ''));
-  const route = ROUTES[template];
-  if (route === undefined) return { ok: false, response: errorResponse(404, { field: '', reason: `no route for ${event.httpMethod} ${event.path}` }) };
-  if (event.httpMethod !== 'GET') {
-    return { ok: false, response: errorResponse(405, { field: '', reason: `${event.httpMethod} is not allowed on ${template}; use GET` }, { allow: 'GET' }) };
-  }
-  return { ok: true, route };
-}
 
 /** The single-valued parameters, or the first one given more than once (as a 400). */
 function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): ParseResult<QueryStrings> {
@@ -117,7 +103,7 @@ export function createHandler(deps: QueryDeps): QueryHandler {
   return async (event) => {
     const startedAt = deps.now();
     const requestId = event.requestContext?.requestId;
-    const routed = routeOf(event);
+    const routed = routeOf(event, ROUTES, 'GET');
     if (!routed.ok) return routed.response;
     const route = routed.route;
     const query = queryOf(event);
