@@ -4,8 +4,8 @@ import { aggregateMetrics } from '../analytics/metrics';
 import { applyEvents, sessionKeyOf, type EdgeDelta, type PathDelta, type SessionState } from '../analytics/paths';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, expiresInDays, slotOf, type PathLedger } from '../shared/results-table';
-import { DEFAULT_CONCURRENCY, mapLimit, shardIdOf, type ConsumerLogger } from './common';
-import { MAX_TRANSACTION_ITEMS, type ConsumerConfig } from './config';
+import { DEFAULT_CONCURRENCY, type ConsumerDeps, mapLimit, shardIdOf } from './common';
+import { MAX_TRANSACTION_ITEMS } from './config';
 import {
   errorAlertOf,
   errorAlertOp,
@@ -25,9 +25,8 @@ import {
   type SeqRange,
   type Versioned,
 } from './items';
-import type { Notifier } from './notify';
 import { storeAndNotify } from './outbox';
-import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type ResultsStore, type WriteOp } from './store';
+import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type WriteOp } from './store';
 
 /**
  * The realtime consumer: one Kinesis batch of one shard, in order, at least once, turned into
@@ -40,15 +39,8 @@ import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type R
  */
 
 /** Everything the realtime consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
-export interface RealtimeDeps {
-  readonly config: ConsumerConfig;
-  readonly store: ResultsStore;
-  readonly notifier: Notifier;
-  readonly logger: ConsumerLogger;
-  readonly now: () => Date;
-  /** Writes in flight at once. @default DEFAULT_CONCURRENCY */
-  readonly concurrency?: number;
-}
+/** The dependencies of this consumer (see ConsumerDeps). */
+export type RealtimeDeps = ConsumerDeps;
 
 /** The consumer's name in quarantined items. */
 export const REALTIME_CONSUMER = 'realtime';

@@ -4,12 +4,9 @@ import { asciiLine, snsSubject, type AlertNotification } from '../analytics/erro
 import { decodeRecords } from '../analytics/records';
 import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
 import { KEYS, expiresInDays } from '../shared/results-table';
-import { DEFAULT_CONCURRENCY, canonicalTime, mapLimit, shardIdOf, type ConsumerLogger } from './common';
-import type { ConsumerConfig } from './config';
+import { DEFAULT_CONCURRENCY, type ConsumerDeps, canonicalTime, mapLimit, shardIdOf } from './common';
 import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp } from './items';
-import type { Notifier } from './notify';
 import { storeAndNotify } from './outbox';
-import type { ResultsStore } from './store';
 
 /**
  * The windows consumer: threshold rules over Lambda's tumbling windows (by record arrival, per
@@ -25,15 +22,8 @@ import type { ResultsStore } from './store';
  */
 
 /** Everything the windows consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
-export interface WindowsDeps {
-  readonly config: ConsumerConfig;
-  readonly store: ResultsStore;
-  readonly notifier: Notifier;
-  readonly logger: ConsumerLogger;
-  readonly now: () => Date;
-  /** Writes in flight at once. @default DEFAULT_CONCURRENCY */
-  readonly concurrency?: number;
-}
+/** The dependencies of this consumer (see ConsumerDeps). */
+export type WindowsDeps = ConsumerDeps;
 
 /**
  * The tumbling-window event (`KinesisStreamTumblingWindowEvent` of `@types/aws-lambda`), with
