@@ -4,14 +4,9 @@ import * as path from 'path';
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
-import { applyComplianceGate } from '../../lib/compliance';
 import { API_PATH_PATTERN, Dashboard, DASHBOARD_CSP } from '../../lib/constructs/dashboard';
 import { buildDashboard } from '../../scripts/build-dashboard';
-import { testApp } from './stage-app';
-
-interface ValidationReport {
-  pluginReports: Array<{ violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
-}
+import { synthWithGate, testApp } from './stage-app';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -196,25 +191,10 @@ describe('Dashboard construct', () => {
     ['RETAIN', RemovalPolicy.RETAIN, false],
     ['DESTROY, environment-agnostic', RemovalPolicy.DESTROY, true],
   ])('passes the compliance gate with no unacknowledged finding (%s)', (_name, removalPolicy, envAgnostic) => {
-    // prepare: the app with cdk-nag, as `cdk synth` runs it
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-nag-dashboard-'));
-    const app = testApp({ outdir });
-    dashboardStack(app, distDir, removalPolicy, envAgnostic);
-    applyComplianceGate(app);
-
-    // act
-    let error: Error | undefined;
-    try {
-      app.synth();
-    } catch (e) {
-      error = e as Error;
-    }
+    // prepare + act: the app with cdk-nag, synthesized as `cdk synth` runs it
+    const { error, findings } = synthWithGate((app) => dashboardStack(app, distDir, removalPolicy, envAgnostic));
 
     // assess: no finding (the fixture API's own findings are acknowledged on it; they are not this construct's)
-    const reportFile = path.join(outdir, 'validation-report.json');
-    const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as ValidationReport) : undefined;
-    fs.rmSync(outdir, { recursive: true, force: true });
-    const findings = (report?.pluginReports ?? []).flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)));
     expect(findings).toEqual([]);
     expect(error).toBeUndefined();
   });

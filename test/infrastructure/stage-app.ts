@@ -4,6 +4,7 @@ import * as path from 'path';
 import { App, AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addStage, StageStacks } from '../../lib/analytics-app';
+import { applyComplianceGate } from '../../lib/compliance';
 import { stageConfig, StageName } from '../../lib/config/stage-config';
 import { buildDashboardSync } from '../../scripts/build-dashboard';
 
@@ -55,4 +56,30 @@ export function policyStatements(template: Template, type = 'AWS::IAM::Policy'):
 export function actionsOf(statement: Record<string, Json>): string[] {
   const a = statement.Action;
   return (Array.isArray(a) ? a : [a]).map(String);
+}
+
+interface ValidationReport {
+  pluginReports: Array<{ pluginName: string; conclusion: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+}
+
+/**
+ * Builds an app with `build`, runs the compliance gate and synthesizes it as `cdk synth` does:
+ * the synth error, if any, and every finding as `<rule> at <construct path>`.
+ */
+export function synthWithGate(build: (app: App) => void): { error?: Error; findings: string[] } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-nag-'));
+  const app = testApp({ outdir });
+  build(app);
+  applyComplianceGate(app);
+  let error: Error | undefined;
+  try {
+    app.synth();
+  } catch (e) {
+    error = e as Error;
+  }
+  const reportFile = path.join(outdir, 'validation-report.json');
+  const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as ValidationReport) : undefined;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const findings = (report?.pluginReports ?? []).flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)));
+  return { error, findings };
 }
