@@ -13,15 +13,9 @@ import type { ChildMessage, ContextFields, LambdaErrorPayload, ParentMessage } f
 type Callback = (error?: unknown, result?: unknown) => void;
 type HandlerFn = (event: unknown, context: LambdaContext, callback: Callback) => unknown;
 
-interface LambdaContext {
+/** The context object a handler gets: the fields the parent sends (less the deadline) and Lambda's methods. */
+interface LambdaContext extends Omit<ContextFields, 'deadlineMs'> {
   callbackWaitsForEmptyEventLoop: boolean;
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitInMB: string;
-  readonly awsRequestId: string;
-  readonly logGroupName: string;
-  readonly logStreamName: string;
   getRemainingTimeInMillis(): number;
   done(error?: unknown, result?: unknown): void;
   fail(error: unknown): void;
