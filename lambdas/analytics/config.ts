@@ -70,7 +70,16 @@ export interface WindowRule {
   readonly groupBy: FieldRef;
   readonly threshold: number;
   readonly windowSeconds: number;
+  /**
+   * Groups counted per shard and window; the events of further groups count in the group
+   * `(other)`, which is reported with the window's partials and never raises an alert.
+   * @default DEFAULT_MAX_WINDOW_GROUPS
+   */
+  readonly maxGroups?: number;
 }
+
+/** Groups of one rule counted per shard and window before the rest go to `(other)`. */
+export const DEFAULT_MAX_WINDOW_GROUPS = 1000;
 
 export interface MetricsConfig {
   /** IANA zone of minute buckets and of seed 003's wall-clock times. */
@@ -91,7 +100,35 @@ export interface PathsConfig {
   readonly maxSessionEvents: number;
   /** Closed sessions remembered to drop their replays and stragglers; the oldest are forgotten first. */
   readonly maxClosedSessions: number;
+  /**
+   * Bytes (JSON) one session-state slice may hold. A path event that would take a slice past it is
+   * not sessionized but counted as an overflow event of its day. @default DEFAULT_PATH_BOUNDS.maxSliceBytes
+   */
+  readonly maxSliceBytes?: number;
+  /**
+   * Edge and full-path entries one path-ledger chunk (one day, shard and chunk) may hold; further
+   * ones add to the `(other)` entries. @default DEFAULT_PATH_BOUNDS.maxLedgerEntries
+   */
+  readonly maxLedgerEntries?: number;
+  /** Bytes (JSON) one path-ledger chunk may hold; past it, new entries add to `(other)`. @default DEFAULT_PATH_BOUNDS.maxLedgerBytes */
+  readonly maxLedgerBytes?: number;
 }
+
+/**
+ * Default bounds of the path analysis. A slice or ledger chunk is stored gzip in one DynamoDB item
+ * (≤ 400 KB) and all of a batch's go in one transaction (≤ 4 MB): 4 slices of 300 KB and the
+ * chunks of two days at 200 KB fit.
+ */
+export const DEFAULT_PATH_BOUNDS = { maxSliceBytes: 300_000, maxLedgerEntries: 4_000, maxLedgerBytes: 200_000 } as const;
+
+/** Highest byte bound of a slice or ledger chunk: under DynamoDB's 400 KB item, with room for its key. */
+export const MAX_PATH_ITEM_BYTES = 380_000;
+
+/**
+ * Bytes the field names of one metric counter (a dimension, or a measure's groupBy) may total:
+ * they are spelled in the counter's sort key, which DynamoDB limits to 1024 bytes.
+ */
+export const MAX_DIMENSION_FIELDS_BYTES = 480;
 
 /** Everything the real-time analyses need; passed to the Lambdas as the JSON env var `ANALYTICS_CONFIG`. */
 export interface AnalyticsConfig {
@@ -340,6 +377,7 @@ const windowRuleSchema = z
     groupBy: fieldRefSchema,
     threshold: positiveInt(1_000_000_000),
     windowSeconds: positiveInt(900),
+    maxGroups: positiveInt(100_000).default(DEFAULT_MAX_WINDOW_GROUPS),
   })
   .strict();
 
@@ -350,7 +388,7 @@ const windowRuleSchema = z
 export const analyticsConfigSchema = z
   .object({
     errorPatterns: z.array(z.string().min(1, 'must not be empty')).default([...DEFAULT_ERROR_PATTERNS]),
-    windowRules: z.array(windowRuleSchema).default(() => defaultWindowRules()),
+    windowRules: z.array(windowRuleSchema).default(() => defaultWindowRules().map((rule) => ({ ...rule, maxGroups: rule.maxGroups ?? DEFAULT_MAX_WINDOW_GROUPS }))),
     metrics: z
       .object({
         timeZone: timeZoneSchema,
@@ -365,6 +403,9 @@ export const analyticsConfigSchema = z
         sessionGapSeconds: positiveInt(86_400).default(1800),
         maxSessionEvents: positiveInt(10_000).default(200),
         maxClosedSessions: z.int('must be an integer').min(0, 'must be at least 0').max(100_000, 'must be at most 100000').default(10_000),
+        maxSliceBytes: z.int('must be an integer').min(10_000, 'must be at least 10000').max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`).default(DEFAULT_PATH_BOUNDS.maxSliceBytes),
+        maxLedgerEntries: positiveInt(100_000).default(DEFAULT_PATH_BOUNDS.maxLedgerEntries),
+        maxLedgerBytes: z.int('must be an integer').min(10_000, 'must be at least 10000').max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`).default(DEFAULT_PATH_BOUNDS.maxLedgerBytes),
       })
       .strict(),
   })
@@ -389,6 +430,15 @@ export const analyticsConfigSchema = z
       const first = names.get(m.name);
       if (first !== undefined) ctx.addIssue({ code: 'custom', message: `duplicates metrics.measures[${first}].name`, path: ['metrics', 'measures', i, 'name'] });
       else names.set(m.name, i);
+    });
+    const fieldsTooLong = `field names must total at most ${MAX_DIMENSION_FIELDS_BYTES} bytes (UTF-8): they are part of each counter's DynamoDB sort key`;
+    c.metrics.dimensions.forEach((field, i) => {
+      if (Buffer.byteLength(field) > MAX_DIMENSION_FIELDS_BYTES) ctx.addIssue({ code: 'custom', message: fieldsTooLong, path: ['metrics', 'dimensions', i] });
+    });
+    c.metrics.measures.forEach((m, i) => {
+      if (m.groupBy !== undefined && Buffer.byteLength(m.groupBy.join('&')) > MAX_DIMENSION_FIELDS_BYTES) {
+        ctx.addIssue({ code: 'custom', message: fieldsTooLong, path: ['metrics', 'measures', i, 'groupBy'] });
+      }
     });
     if (new Set(c.metrics.dimensions).size !== c.metrics.dimensions.length) {
       ctx.addIssue({ code: 'custom', message: 'lists a field twice', path: ['metrics', 'dimensions'] });

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../shared/event';
-import { EVENTS_METRIC, type FieldRef, type Measure, type MetricsConfig } from './config';
+import { boundText } from '../shared/results-table';
+import { EVENTS_METRIC, MAX_DIMENSION_FIELDS_BYTES, type FieldRef, type Measure, type MetricsConfig } from './config';
 import { compileFilter, compileLabelRef, compileValue, type LabelAccessor, type NumericValue, type Predicate } from './filters';
 import { compareSeq, type DecodedEvent } from './records';
 import { localMinute, parseIsoUtc } from './time';
@@ -90,8 +91,21 @@ const SPECIAL = /[%&=]/;
 /** A dimension value with `%`, `&` and `=` percent-encoded (everything else, Chinese included, as is). */
 const escapeValue = (value: string): string => (SPECIAL.test(value) ? value.replace(/%/g, '%25').replace(/&/g, '%26').replace(/=/g, '%3D') : value);
 
-/** `field=value&field=value`, values escaped so the string splits back unambiguously. Never fails. */
-export const encodeDims = (pairs: readonly (readonly [FieldRef, string])[]): string => pairs.map(([field, value]) => `${field}=${escapeValue(value)}`).join('&');
+/**
+ * Bytes of one dimension value in a counter's sort key (`<minute>#<field>=<value>&…`), escaped.
+ * With at most 4 fields whose names total at most {@link MAX_DIMENSION_FIELDS_BYTES} (checked by
+ * the config), the sort key stays under DynamoDB's 1024 bytes.
+ */
+export const MAX_DIMENSION_VALUE_BYTES = 120;
+
+/** UTF-8 bytes of a code point once escaped for a dims string. */
+const escapedCost = (c: string): number => (c === '%' || c === '&' || c === '=' ? 3 : Buffer.byteLength(c));
+
+/** A dimension value as it goes into a dims string: escaped, and cut to a readable prefix plus a digest when longer than {@link MAX_DIMENSION_VALUE_BYTES}. Never fails. */
+export const dimValue = (value: string): string => escapeValue(boundText(value, MAX_DIMENSION_VALUE_BYTES, escapedCost));
+
+/** `field=value&field=value`, values escaped (and bounded, see {@link dimValue}) so the string splits back unambiguously. Never fails. */
+export const encodeDims = (pairs: readonly (readonly [FieldRef, string])[]): string => pairs.map(([field, value]) => `${field}=${dimValue(value)}`).join('&');
 
 /** The field/value pairs of a dims string (`''` gives none). Never throws (a malformed escape stays as written). */
 export function parseDims(dims: string): [string, string][] {
@@ -148,6 +162,8 @@ interface CompiledDimension {
 
 interface CompiledMeasure {
   readonly name: string;
+  /** The field the value is read from, for messages (undefined for a duration). */
+  readonly source: string | undefined;
   readonly matches: Predicate | undefined;
   readonly value: NumericValue | undefined;
   readonly groupBy: readonly CompiledDimension[];
@@ -166,6 +182,7 @@ const dimension = (field: FieldRef): CompiledDimension => ({ prefix: `${field}=`
 function compileMeasure(measure: Measure, timeZone: string): CompiledMeasure {
   return {
     name: measure.name,
+    source: measure.value !== undefined && 'field' in measure.value ? measure.value.field : undefined,
     matches: measure.filter === undefined ? undefined : compileFilter(measure.filter),
     value: measure.value === undefined ? undefined : compileValue(measure.value, timeZone),
     groupBy: (measure.groupBy ?? []).map(dimension),
@@ -189,9 +206,36 @@ function groupDims(groupBy: readonly CompiledDimension[], event: StreamEvent): s
     const d = groupBy[i] as CompiledDimension;
     const label = d.label(event);
     if (label === undefined) return undefined;
-    dims += `${i === 0 ? '' : '&'}${d.prefix}${escapeValue(label)}`;
+    dims += `${i === 0 ? '' : '&'}${d.prefix}${dimValue(label)}`;
   }
   return dims;
+}
+
+/**
+ * The magnitude a measured value may have. Per-minute sums are added in DynamoDB and read back as
+ * JavaScript numbers, which the SDK refuses beyond ±2^53; at most 10^12 per value keeps thousands
+ * of values per counter exact. A non-zero value must be at least 10^-6 in magnitude, so that a sum
+ * stays within DynamoDB's 38 significant digits.
+ */
+export const MEASURED_VALUE_RANGE = { max: 1e12, minNonZero: 1e-6 } as const;
+
+/**
+ * Why a measure cannot count `event` (its value is outside {@link MEASURED_VALUE_RANGE}), naming
+ * the measure and the value; undefined when every measure can. Such a record is quarantined: it
+ * would fail the counter's write on every retry. Pure; never throws.
+ */
+export function unmeasurableReason(event: StreamEvent, config: MetricsConfig): string | undefined {
+  const compiled = compileMetrics(config);
+  for (const m of compiled.measures) {
+    if (m.value === undefined || (m.matches !== undefined && !m.matches(event))) continue;
+    const value = m.value(event);
+    if (value === undefined) continue;
+    const magnitude = Math.abs(value);
+    if (magnitude > MEASURED_VALUE_RANGE.max || (magnitude !== 0 && magnitude < MEASURED_VALUE_RANGE.minNonZero)) {
+      return `measure ${m.name}: value ${value}${m.source === undefined ? '' : ` (${m.source})`} is outside the range a counter keeps exactly: 0 or ${MEASURED_VALUE_RANGE.minNonZero} to ${MEASURED_VALUE_RANGE.max} in magnitude`;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -280,7 +324,7 @@ export function aggregateMetrics(
       const byValue = current.byDimension[i] as Map<string, Acc>;
       let acc = byValue.get(label);
       if (acc === undefined) {
-        acc = create(EVENTS_METRIC, bucket, d.prefix + escapeValue(label), COUNT_ONLY);
+        acc = create(EVENTS_METRIC, bucket, d.prefix + dimValue(label), COUNT_ONLY);
         byValue.set(label, acc);
       }
       if (watermarkOf !== undefined && covered(acc, seq, watermarkOf)) continue;

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../shared/event';
-import type { PathsConfig } from './config';
+import { boundText, EDGE_SEPARATOR, OTHER_LABEL, type PathLedger } from '../shared/results-table';
+import { DEFAULT_PATH_BOUNDS, type PathsConfig } from './config';
 import type { TimedEvent } from './records';
 import { localDay, parseIsoUtc } from './time';
 
@@ -61,7 +62,7 @@ export interface PathStats {
   readonly duplicates: number;
   /** Events that belong to a session already closed (replays of it, or stragglers later than the gap). */
   readonly droppedClosed: number;
-  /** Events beyond `maxSessionEvents` of their session key. */
+  /** Events beyond `maxSessionEvents` of their session key, or beyond the slice's `maxSliceBytes`: counted as overflow events of their day. */
   readonly droppedOverflow: number;
   /** Sessions closed by this batch. */
   readonly closedSessions: number;
@@ -71,8 +72,24 @@ export interface PathsBatch {
   readonly state: SessionState;
   readonly edgeDeltas: EdgeDelta[];
   readonly pathDeltas: PathDelta[];
+  /** Path events not sessionized because their session or the state was full, by day of event time. */
+  readonly overflowDeltas: OverflowDelta[];
   readonly stats: PathStats;
 }
+
+/** Path events of one day that no session could take (the state was at its bound): counted, not sessionized. */
+export interface OverflowDelta {
+  readonly day: string;
+  readonly events: number;
+}
+
+/**
+ * Bytes of a page as sessions keep it and edges name it (`"<page> (<step>)"`): a longer path keeps
+ * a readable prefix and a digest, so state, ledgers and edge names stay bounded.
+ */
+export const MAX_PAGE_BYTES = 256;
+/** Bytes of a full path as a ledger counts it: a longer one keeps a readable prefix and a digest. */
+export const MAX_FULL_PATH_BYTES = 1024;
 
 /** Separator of a full path, as seed 000 writes it. */
 export const PATH_ARROW = ' -> ';
@@ -167,6 +184,7 @@ function contribute(segments: readonly (readonly SessionEvent[])[], sign: 1 | -1
       fullPath += PATH_ARROW + page;
       source = target;
     }
+    fullPath = boundText(fullPath, MAX_FULL_PATH_BYTES);
     const key = `${day}\u0000${fullPath}`;
     const path = deltas.paths.get(key);
     if (path === undefined) deltas.paths.set(key, { day, fullPath, delta: sign });
@@ -220,8 +238,11 @@ function activityOf(key: string, events: readonly SessionEvent[], gapMs: number)
  * event time within the gap of its span), adds nothing.
  * Sessions close when idle for `sessionGapSeconds` of processing time: the clock is the newest
  * `receivedAt` seen, at least `nowMs` (so a backfill of old documents still forms whole sessions);
- * closed sessions leave the state, their counts stay. The result depends only on the state and
- * the records, not on how Lambda splits the batches. Pure; never throws.
+ * closed sessions leave the state, their counts stay. Pages are kept bounded ({@link MAX_PAGE_BYTES},
+ * full paths {@link MAX_FULL_PATH_BYTES}); an event that would take its session past
+ * `maxSessionEvents` or the state past `maxSliceBytes` is not sessionized but counted in
+ * `overflowDeltas` (by its day). Without overflow, the result depends only on the state and the
+ * records, not on how Lambda splits the batches. Pure; never throws.
  */
 export function applyEvents(state: SessionState, events: readonly (StreamEvent | TimedEvent)[], nowMs: number, config: PathsConfig): PathsBatch {
   const gapMs = config.sessionGapSeconds * 1000;
@@ -238,6 +259,17 @@ export function applyEvents(state: SessionState, events: readonly (StreamEvent |
   let duplicates = 0;
   let droppedClosed = 0;
   let droppedOverflow = 0;
+  const overflow = new Map<string, number>();
+  const maxSliceBytes = config.maxSliceBytes ?? DEFAULT_PATH_BOUNDS.maxSliceBytes;
+  // Bytes of the open sessions (JSON), raised by every event taken; expiring sessions are not
+  // subtracted, so the bound holds (conservatively) within a batch. Closed-session tombstones get
+  // whatever room is left at the end.
+  let openBytes = Buffer.byteLength(JSON.stringify(state.open)) + STATE_OVERHEAD_BYTES;
+  const overflowAt = (t: number): void => {
+    const day = localDay(t, timeZone);
+    overflow.set(day, (overflow.get(day) ?? 0) + 1);
+    droppedOverflow += 1;
+  };
 
   const tombstones = (): Map<string, ClosedSession[]> => {
     if (closedIndex === undefined) {
@@ -318,12 +350,14 @@ export function applyEvents(state: SessionState, events: readonly (StreamEvent |
       droppedClosed += 1;
       continue;
     }
-    if (entry.events.length >= config.maxSessionEvents) {
-      droppedOverflow += 1;
+    const added: SessionEvent = [event.eventId, t, nextArrival, boundText(path, MAX_PAGE_BYTES), received];
+    const cost = Buffer.byteLength(JSON.stringify(added)) + 1 + (entry.events.length === 0 ? Buffer.byteLength(JSON.stringify(key)) + 4 : 0);
+    if (entry.events.length >= config.maxSessionEvents || openBytes + cost > maxSliceBytes) {
+      overflowAt(t);
       continue;
     }
+    openBytes += cost;
     const at = insertionIndex(entry.events, t);
-    const added: SessionEvent = [event.eventId, t, nextArrival, path, received];
     if (at === entry.events.length) entry.events.push(added);
     else entry.events.splice(at, 0, added);
     nextArrival += 1;
@@ -351,13 +385,31 @@ export function applyEvents(state: SessionState, events: readonly (StreamEvent |
     const all = [...state.closed, ...newlyClosed].sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
     closed = all.length > config.maxClosedSessions ? all.slice(all.length - config.maxClosedSessions) : all;
   }
+  const openMap = Object.fromEntries(open);
+  closed = fitTombstones(closed, maxSliceBytes - Buffer.byteLength(JSON.stringify(openMap)) - STATE_OVERHEAD_BYTES);
 
   return {
-    state: { v: 1, clockMs: clock, nextArrival, open: Object.fromEntries(open), closed },
+    state: { v: 1, clockMs: clock, nextArrival, open: openMap, closed },
     edgeDeltas: nonZero(deltas.edges),
     pathDeltas: nonZero(deltas.paths),
+    overflowDeltas: [...overflow].map(([day, events]) => ({ day, events })),
     stats: { accepted, ignored, duplicates, droppedClosed, droppedOverflow, closedSessions: newlyClosed.length },
   };
+}
+
+/** JSON bytes of a state besides its open sessions and tombstones (`v`, clock, counter, names), with room to spare. */
+const STATE_OVERHEAD_BYTES = 200;
+
+/** The newest tombstones (the list is sorted oldest first) whose JSON fits `budget` bytes. */
+function fitTombstones(closed: readonly ClosedSession[], budget: number): readonly ClosedSession[] {
+  let bytes = 2;
+  let keep = 0;
+  for (let i = closed.length - 1; i >= 0; i--) {
+    bytes += Buffer.byteLength(JSON.stringify(closed[i])) + 1;
+    if (bytes > budget) break;
+    keep += 1;
+  }
+  return keep === closed.length ? closed : closed.slice(closed.length - keep);
 }
 
 /** The non-zero deltas, in the order their keys were first touched (deterministic for the same input). */
@@ -373,4 +425,69 @@ function nonZero<T extends { readonly delta: number }>(map: Map<string, T>): T[]
  */
 export function edgesOf(pages: readonly string[]): { readonly source: string; readonly target: string }[] {
   return pages.slice(1).map((page, i) => ({ source: `${pages[i] as string} (${i + 1})`, target: `${page} (${i + 2})` }));
+}
+
+/** The edge key that collects the weight of edges a full ledger chunk could not take. */
+export const OTHER_EDGE = `${OTHER_LABEL} (1)${EDGE_SEPARATOR}${OTHER_LABEL} (2)`;
+
+/** Bounds of one ledger chunk. */
+export interface LedgerBounds {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+}
+
+/** JSON bytes an entry `"key":count,` takes (counts up to 12 digits). */
+const entryBytes = (key: string): number => Buffer.byteLength(JSON.stringify(key)) + 14;
+
+/**
+ * Adds a batch's edge and full-path deltas (and overflow events) to one ledger chunk, within
+ * `bounds`: a key already in the chunk takes its delta; a new key takes a positive delta while the
+ * chunk has room for one more entry (count and JSON bytes); every other delta goes to the
+ * `(other)` entry of its kind ({@link OTHER_EDGE}, or the full path `(other)`). A key that
+ * reaches 0 leaves the chunk (a negative rest goes to `(other)`). So the sum of a chunk's edge
+ * (path) weights always equals the sum of the deltas applied to it. Pure: returns a new ledger;
+ * never throws.
+ */
+export function addToLedger(stored: PathLedger, deltas: { readonly edges: readonly (readonly [string, number])[]; readonly paths: readonly (readonly [string, number])[]; readonly overflowEvents: number }, bounds: LedgerBounds): PathLedger {
+  const ledger: PathLedger = { edges: { ...stored.edges }, paths: { ...stored.paths } };
+  const events = (stored.overflowEvents ?? 0) + deltas.overflowEvents;
+  if (events !== 0) ledger.overflowEvents = events;
+  let entries = Object.keys(ledger.edges).length + Object.keys(ledger.paths).length;
+  let bytes = Buffer.byteLength(JSON.stringify(ledger));
+  const add = (counts: Record<string, number>, key: string, delta: number, other: string): void => {
+    const put = (k: string, d: number): void => {
+      const current = counts[k];
+      const next = (current ?? 0) + d;
+      if (current === undefined) {
+        entries += 1;
+        bytes += entryBytes(k);
+      }
+      if (next === 0) {
+        delete counts[k];
+        entries -= 1;
+        bytes -= entryBytes(k);
+      } else {
+        counts[k] = next;
+      }
+    };
+    const current = counts[key];
+    if (current !== undefined && key !== other) {
+      const next = current + delta;
+      if (next >= 0) {
+        put(key, delta);
+        return;
+      }
+      put(key, -current);
+      put(other, next);
+      return;
+    }
+    if (current === undefined && delta > 0 && key !== other && entries < bounds.maxEntries && bytes + entryBytes(key) <= bounds.maxBytes) {
+      put(key, delta);
+      return;
+    }
+    put(other, delta);
+  };
+  for (const [edge, delta] of deltas.edges) add(ledger.edges, edge, delta, OTHER_EDGE);
+  for (const [path, delta] of deltas.paths) add(ledger.paths, path, delta, OTHER_LABEL);
+  return ledger;
 }

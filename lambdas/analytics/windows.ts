@@ -1,4 +1,5 @@
-import type { FieldRef, WindowRule } from './config';
+import { boundText, OTHER_LABEL } from '../shared/results-table';
+import { DEFAULT_MAX_WINDOW_GROUPS, type FieldRef, type WindowRule } from './config';
 import { compileFilter, compileLabelRef, type LabelAccessor, type Predicate } from './filters';
 import { compareSeq, type DecodedRecord } from './records';
 
@@ -113,14 +114,31 @@ interface CompiledRule {
   readonly id: string;
   readonly matches: Predicate;
   readonly group: LabelAccessor;
+  readonly maxGroups: number;
 }
+
+/**
+ * Bytes of a group value as counted and stored: a longer value keeps a readable prefix and a
+ * digest. The group is part of the partials' and the alert's keys (partition key ≤ 2048 bytes)
+ * and of the alerts index sort key (≤ 1024 bytes).
+ */
+export const MAX_GROUP_BYTES = 256;
 
 const compiledRules = new WeakMap<WindowRule, CompiledRule>();
 
 function compileRule(rule: WindowRule): CompiledRule {
   let compiled = compiledRules.get(rule);
   if (compiled === undefined) {
-    compiled = { id: rule.id, matches: compileFilter(rule.filter), group: compileLabelRef(rule.groupBy) };
+    const label = compileLabelRef(rule.groupBy);
+    compiled = {
+      id: rule.id,
+      matches: compileFilter(rule.filter),
+      group: (event) => {
+        const value = label(event);
+        return value === undefined ? undefined : boundText(value, MAX_GROUP_BYTES);
+      },
+      maxGroups: rule.maxGroups ?? DEFAULT_MAX_WINDOW_GROUPS,
+    };
     compiledRules.set(rule, compiled);
   }
   return compiled;
@@ -129,7 +147,8 @@ function compileRule(rule: WindowRule): CompiledRule {
 /**
  * Folds a batch into the window state: for each valid record and each rule whose filter it
  * passes, the record's group (the `groupBy` value; records without one are skipped) counts it
- * once per eventId. Poison records only move `segment`. When the state would outgrow
+ * once per eventId. Group values are bounded ({@link MAX_GROUP_BYTES}); past the rule's
+ * `maxGroups` groups, the events of new groups count in the group `(other)`. Poison records only move `segment`. When the state would outgrow
  * `maxStateBytes`, the largest exact groups switch to count-only (`approximate`) until it fits.
  * Fold only the records before the batch's first failure (Lambda retries from there with the
  * state returned). Pure: returns a new state. Never throws.
@@ -155,13 +174,16 @@ export function foldWindow(state: WindowState, records: readonly DecodedRecord[]
     const { event } = record;
     for (const rule of compiled) {
       if (!rule.matches(event)) continue;
-      const group = rule.group(event);
-      if (group === undefined) continue;
+      const value = rule.group(event);
+      if (value === undefined) continue;
       let groups = working.get(rule.id);
       if (groups === undefined) {
         groups = new Map();
         working.set(rule.id, groups);
       }
+      // Past the rule's bound, a new group counts in `(other)` (which does not take a place itself).
+      const full = groups.size - (groups.has(OTHER_LABEL) ? 1 : 0) >= rule.maxGroups;
+      const group = full && !groups.has(value) ? OTHER_LABEL : value;
       let g = groups.get(group);
       if (g === undefined) {
         g = { count: 0, ids: [], seen: new Set(), approximate: false, idBytes: 0 };
@@ -255,12 +277,13 @@ export function windowPartials(state: WindowState, windowStart: string, windowEn
 
 /**
  * Merges the partials of one (rule, group, window) across shards (keyed by shard or shard
- * segment): the total, and whether it reaches `threshold`. Non-finite partials count as 0. Never throws.
+ * segment): the total, and whether it reaches `threshold`. Non-finite partials count as 0. The
+ * overflow group `(other)` (many groups together) never fires. Never throws.
  */
-export function judgeWindow(partialsByShard: Readonly<Record<string, number>>, threshold: number): { readonly total: number; readonly fires: boolean } {
+export function judgeWindow(partialsByShard: Readonly<Record<string, number>>, threshold: number, group?: string): { readonly total: number; readonly fires: boolean } {
   let total = 0;
   for (const count of Object.values(partialsByShard)) if (Number.isFinite(count)) total += count;
-  return { total, fires: total >= threshold };
+  return { total, fires: total >= threshold && group !== OTHER_LABEL };
 }
 
 /** The key of a window alert: the same (rule, group, window) always gives the same id. Never fails. */

@@ -282,6 +282,8 @@ export function pathLedgerOf(item: Item | undefined): Versioned<PathLedger> {
   if (typeof raw !== 'object' || raw === null || !isCounts((raw as PathLedger).edges) || !isCounts((raw as PathLedger).paths)) {
     throw new TypeError('path ledger: not {edges, paths} of counts');
   }
+  const overflowEvents = (raw as PathLedger).overflowEvents;
+  if (overflowEvents !== undefined && typeof overflowEvents !== 'number') throw new TypeError('path ledger: overflowEvents is not a number');
   return { value: raw as PathLedger, v: versionOf(item) };
 }
 

@@ -1,9 +1,10 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { findErrorAlerts, summarizeForNotification } from '../analytics/error-alerts';
-import { aggregateMetrics } from '../analytics/metrics';
-import { applyEvents, sessionKeyOf, type EdgeDelta, type PathDelta, type SessionState } from '../analytics/paths';
+import { aggregateMetrics, unmeasurableReason } from '../analytics/metrics';
+import { addToLedger, applyEvents, sessionKeyOf, type EdgeDelta, type OverflowDelta, type PathDelta, type SessionState } from '../analytics/paths';
+import { DEFAULT_PATH_BOUNDS } from '../analytics/config';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
-import { EDGE_SEPARATOR, KEYS, expiresInDays, slotOf, type PathLedger } from '../shared/results-table';
+import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, type ConsumerDeps, mapLimit, shardIdOf } from './common';
 import { MAX_TRANSACTION_ITEMS } from './config';
 import {
@@ -198,6 +199,8 @@ export interface PathsReport {
   readonly chunkWrites: number;
   /** Items in the transaction (cursor, slices, chunks); 0 when nothing changed. */
   readonly itemsWritten: number;
+  /** Path events the session state could not take (counted in the day's ledger as `overflowEvents`). */
+  readonly overflowEvents: number;
   readonly recomputed: boolean;
 }
 
@@ -207,6 +210,7 @@ interface PathsPlan {
   readonly fresh: number;
   readonly sliceWrites: number;
   readonly chunkWrites: number;
+  readonly overflowEvents: number;
 }
 
 /** Raised when a batch's path transaction cannot fit DynamoDB's limits. */
@@ -219,13 +223,6 @@ export class PathsTransactionTooLargeError extends Error {
 
 /** True when state `a` and `b` differ in more than the processing clock (a clock-only change need not be stored: the next batch's clock is at least as new). */
 const changedBeyondClock = (a: SessionState, b: SessionState): boolean => JSON.stringify({ ...a, clockMs: 0 }) !== JSON.stringify({ ...b, clockMs: 0 });
-
-/** Adds `delta` to `counts[key]`, removing the entry when it reaches 0. */
-function addCount(counts: Record<string, number>, key: string, delta: number): void {
-  const next = (counts[key] ?? 0) + delta;
-  if (next === 0) delete counts[key];
-  else counts[key] = next;
-}
 
 /**
  * Reads the path cursor and the session slices, applies the records above the cursor, and plans
@@ -257,24 +254,26 @@ async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly D
   const sliceOps: WriteOp[] = [];
   const edgeDeltas: EdgeDelta[] = [];
   const pathDeltas: PathDelta[] = [];
+  const overflowDeltas: OverflowDelta[] = [];
   for (let i = 0; i < slices; i++) {
     const sliceKey = sliceKeys[i];
     const stored: Versioned<SessionState> = sessionSliceOf(sliceKey === undefined ? undefined : read.get(keyId(sliceKey)));
     const result = applyEvents(stored.value, bySlice[i] as DecodedEvent[], nowMs, config.analytics.paths);
     edgeDeltas.push(...result.edgeDeltas);
     pathDeltas.push(...result.pathDeltas);
+    overflowDeltas.push(...result.overflowDeltas);
     if (changedBeyondClock(stored.value, result.state)) sliceOps.push(sessionSliceOp(shardId, i, result.state, stored));
   }
-  if (sliceOps.length === 0 && edgeDeltas.length === 0 && pathDeltas.length === 0) return undefined;
+  if (sliceOps.length === 0 && edgeDeltas.length === 0 && pathDeltas.length === 0 && overflowDeltas.length === 0) return undefined;
 
-  // Deltas by ledger chunk: (local day, slot of the edge key or full path).
-  const chunks = new Map<string, { readonly day: string; readonly chunk: number; readonly edges: [string, number][]; readonly paths: [string, number][] }>();
+  // Deltas by ledger chunk: (local day, slot of the edge key or full path; overflow events in the slot of `(other)`).
+  const chunks = new Map<string, { readonly day: string; readonly chunk: number; readonly edges: [string, number][]; readonly paths: [string, number][]; overflowEvents: number }>();
   const chunkOf = (day: string, key: string) => {
     const chunk = slotOf(key, config.pathChunks);
     const id = `${day}#${chunk}`;
     let entry = chunks.get(id);
     if (entry === undefined) {
-      entry = { day, chunk, edges: [], paths: [] };
+      entry = { day, chunk, edges: [], paths: [], overflowEvents: 0 };
       chunks.set(id, entry);
     }
     return entry;
@@ -284,6 +283,7 @@ async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly D
     chunkOf(d.day, edge).edges.push([edge, d.delta]);
   }
   for (const d of pathDeltas) chunkOf(d.day, d.fullPath).paths.push([d.fullPath, d.delta]);
+  for (const d of overflowDeltas) chunkOf(d.day, OTHER_LABEL).overflowEvents += d.events;
 
   const count = 1 + sliceOps.length + chunks.size;
   if (count > MAX_TRANSACTION_ITEMS) {
@@ -297,13 +297,16 @@ async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly D
 
   const chunkList = [...chunks.values()];
   const ledgerItems = await store.batchGet(chunkList.map((c) => KEYS.pathChunk(c.day, shardId, c.chunk)));
+  const bounds = {
+    maxEntries: config.analytics.paths.maxLedgerEntries ?? DEFAULT_PATH_BOUNDS.maxLedgerEntries,
+    maxBytes: config.analytics.paths.maxLedgerBytes ?? DEFAULT_PATH_BOUNDS.maxLedgerBytes,
+  };
   const chunkOps = chunkList.map((c) => {
     const stored = pathLedgerOf(ledgerItems.get(keyId(KEYS.pathChunk(c.day, shardId, c.chunk))));
-    const ledger: PathLedger = { edges: { ...stored.value.edges }, paths: { ...stored.value.paths } };
-    for (const [edge, delta] of c.edges) addCount(ledger.edges, edge, delta);
-    for (const [path, delta] of c.paths) addCount(ledger.paths, path, delta);
+    const ledger = addToLedger(stored.value, c, bounds);
     return pathLedgerOp(c.day, shardId, c.chunk, ledger, stored, expiresAt);
   });
+  const overflowEvents = overflowDeltas.reduce((sum, d) => sum + d.events, 0);
 
   const ops = [pathCursorOp(shardId, lastSeq, cursor), ...sliceOps, ...chunkOps];
   let bytes = 0;
@@ -320,7 +323,7 @@ async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly D
   if (bytes > MAX_TRANSACT_BYTES) {
     throw new PathsTransactionTooLargeError(`paths transaction of shard ${shardId} would be ${bytes} bytes, over DynamoDB's ${MAX_TRANSACT_BYTES}`);
   }
-  return { ops, fresh: fresh.length, sliceWrites: sliceOps.length, chunkWrites: chunkOps.length };
+  return { ops, fresh: fresh.length, sliceWrites: sliceOps.length, chunkWrites: chunkOps.length, overflowEvents };
 }
 
 /** Cancellation reasons that a fresh read can resolve (someone changed an item since it was read). */
@@ -336,10 +339,10 @@ export async function applyPaths(deps: RealtimeDeps, shardId: string, events: re
   let reasons: readonly string[] = [];
   for (let attempt = 0; attempt < 2; attempt++) {
     const plan = await planPaths(deps, shardId, events, lastSeq);
-    if (plan === undefined) return { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, recomputed: attempt > 0 };
+    if (plan === undefined) return { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: attempt > 0 };
     const outcome = await deps.store.transactWrite(plan.ops);
     if (outcome.ok) {
-      return { fresh: plan.fresh, sliceWrites: plan.sliceWrites, chunkWrites: plan.chunkWrites, itemsWritten: plan.ops.length, recomputed: attempt > 0 };
+      return { fresh: plan.fresh, sliceWrites: plan.sliceWrites, chunkWrites: plan.chunkWrites, itemsWritten: plan.ops.length, overflowEvents: plan.overflowEvents, recomputed: attempt > 0 };
     }
     reasons = outcome.reasons;
     if (!reasons.every((reason) => reason === 'None' || RETRYABLE_REASONS.has(reason))) break;
@@ -351,6 +354,19 @@ export async function applyPaths(deps: RealtimeDeps, shardId: string, events: re
 /** An error's name and message for logs. */
 function describe(error: unknown): { errorName: string; errorMessage: string } {
   return error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError', errorMessage: String(error) };
+}
+
+/**
+ * The decoded records with the valid events that the analyses still cannot store turned into
+ * poison records with the reason (a measured value out of range): they are quarantined with the
+ * unparseable ones, in this invocation, instead of failing the batch on every retry. Never throws.
+ */
+function admissible(decoded: readonly DecodedRecord[], deps: RealtimeDeps): DecodedRecord[] {
+  return decoded.map((d) => {
+    if (!d.ok) return d;
+    const reason = unmeasurableReason(d.event, deps.config.analytics.metrics);
+    return reason === undefined ? d : { ok: false, seq: d.seq, arrival: d.arrival, reason: `valid event that cannot be analysed: ${reason}` };
+  });
 }
 
 /** The one shard of a batch. Throws when records of two shards are mixed (the event source never does that). */
@@ -375,7 +391,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     if (records.length === 0) return { batchItemFailures: [] };
     const startedAt = Date.now();
     const shardId = shardOfBatch(records);
-    const decoded = decodeRecords(records);
+    const decoded = admissible(decodeRecords(records), deps);
 
     const quarantine = await quarantinePoison(deps, shardId, records, decoded);
     const upTo = quarantine.failedIndex ?? decoded.length;
@@ -424,6 +440,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       lateEvents: metrics.lateEvents,
       pathRecords: paths.fresh,
       pathItemsWritten: paths.itemsWritten,
+      pathOverflowEvents: paths.overflowEvents,
       pathsRecomputed: paths.recomputed,
       durationMs: Date.now() - startedAt,
       ...(batchItemFailures.length > 0 ? { retryFrom: batchItemFailures[0]?.itemIdentifier } : {}),

@@ -3,7 +3,7 @@ import type { WindowRule } from '../analytics/config';
 import { asciiLine, snsSubject, type AlertNotification } from '../analytics/error-alerts';
 import { decodeRecords } from '../analytics/records';
 import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
-import { KEYS, expiresInDays } from '../shared/results-table';
+import { KEYS, OTHER_LABEL, expiresInDays } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, type ConsumerDeps, canonicalTime, mapLimit, shardIdOf } from './common';
 import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp } from './items';
 import { storeAndNotify } from './outbox';
@@ -103,7 +103,10 @@ export async function settleWindow(deps: WindowsDeps, shardId: string, state: Wi
       }
       const outcome = await store.write(windowPartialOp(partial, rule.threshold, expiresAt), { returnValues: 'ALL_NEW' });
       const { counts, approximate } = windowCountsOf(outcome.ok ? outcome.attributes : undefined);
-      const verdict = judgeWindow(counts, rule.threshold);
+      const verdict = judgeWindow(counts, rule.threshold, partial.group);
+      if (partial.group === OTHER_LABEL) {
+        logger.warn('window groups over the bound counted in (other)', { shardId, ruleId: partial.ruleId, maxGroups: rule.maxGroups, windowStart: start, count: partial.count, total: verdict.total });
+      }
       return verdict.fires ? windowAlert(rule, partial.group, { start, end }, verdict.total, now, approximate) : undefined;
     })
   ).filter((alert): alert is WindowAlert => alert !== undefined);

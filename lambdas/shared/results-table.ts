@@ -15,7 +15,7 @@ import { gunzipSync, gzipSync } from 'zlib';
  * | metrics cursor | `CURSOR#metrics#<shardId>` | `C` | `newestEventTimeMs` |
  * | path cursor | `CURSOR#paths#<shardId>` | `C` | `appliedThrough` (padded seq), `v` |
  * | session slice | `SESSIONS#<shardId>` | `S#<slice>` | `d` = gzip JSON of the slice's SessionState, `v` |
- * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}}`, `v` |
+ * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}, overflowEvents?}`, `v`; past its bounds, entries add to `(other)` |
  * | quarantined record | `QUARANTINE#<utc day>` | `<shardId>#<padded seq>` | `reason`, `data` (base64 as read), `consumer`, `partitionKey`, `arrival` |
  */
 export const KEYS = {
@@ -32,6 +32,50 @@ export const KEYS = {
   pathDay: (localDay: string) => `PATHS#${localDay}`,
   quarantine: (utcDay: string, shardId: string, paddedSeq: string) => ({ pk: `QUARANTINE#${utcDay}`, sk: `${shardId}#${paddedSeq}` }),
 } as const;
+
+/**
+ * DynamoDB's key limits, in UTF-8 bytes: a partition key value at most 2048, a sort key value at
+ * most 1024. Every value from an event that becomes part of a key, a group or a ledger entry is
+ * first bounded with {@link boundText}.
+ */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/** The bucket that holds what a bound turned away (a group, an edge, a full path): counted and shown, never an error. */
+export const OTHER_LABEL = '(other)';
+
+/** Marks a value cut by {@link boundText}: `<readable prefix>…<digest>`. */
+const CUT_MARK = '\u2026';
+/** Hex characters of the SHA-256 digest a cut value ends with (64 bits: collisions are negligible). */
+const DIGEST_HEX = 16;
+
+/**
+ * `value` unchanged when its cost is at most `maxBytes`; otherwise a readable prefix (whole code
+ * points) followed by `…` and the first 16 hex digits of the SHA-256 of the whole value, at most
+ * `maxBytes` in all. `costOf` measures a code point (default: its UTF-8 bytes; a caller that
+ * escapes characters passes the escaped size). Deterministic: the same value always gives the same
+ * text, two values that differ give different texts (up to the digest). `maxBytes` must be at
+ * least 32. Never throws for a valid bound.
+ */
+export function boundText(value: string, maxBytes: number, costOf: (codePoint: string) => number = (c) => Buffer.byteLength(c)): string {
+  let total = 0;
+  for (const c of value) {
+    total += costOf(c);
+    if (total > maxBytes) break;
+  }
+  if (total <= maxBytes) return value;
+  const tail = `${CUT_MARK}${createHash('sha256').update(value, 'utf8').digest('hex').slice(0, DIGEST_HEX)}`;
+  const budget = maxBytes - Buffer.byteLength(tail);
+  let prefix = '';
+  let used = 0;
+  for (const c of value) {
+    const cost = costOf(c);
+    if (used + cost > budget) break;
+    prefix += c;
+    used += cost;
+  }
+  return prefix + tail;
+}
 
 /** Name of the GSI that lists alerts by day and time. */
 export const ALERTS_BY_TIME_INDEX = 'byTime';
@@ -61,6 +105,8 @@ export const EDGE_SEPARATOR = '\u0000';
 export interface PathLedger {
   edges: Record<string, number>;
   paths: Record<string, number>;
+  /** Path events of the day that no session could take (the session state was at its bound). */
+  overflowEvents?: number;
 }
 
 /** Packs a JSON value into the gzip bytes stored in a `d` attribute. */

@@ -44,13 +44,21 @@ describe('defaultAnalyticsConfig', () => {
 
     // assess
     expect(config.errorPatterns).toEqual(DEFAULT_ERROR_PATTERNS);
-    expect(config.windowRules.map((r) => [r.id, r.groupBy, r.threshold, r.windowSeconds])).toEqual([
-      ['warnings-per-action', 'action', 10, 60],
-      ['recharge-failures-per-province', 'props.provinceCode', 10, 60],
+    expect(config.windowRules.map((r) => [r.id, r.groupBy, r.threshold, r.windowSeconds, r.maxGroups])).toEqual([
+      ['warnings-per-action', 'action', 10, 60, 1000],
+      ['recharge-failures-per-province', 'props.provinceCode', 10, 60, 1000],
     ]);
     expect(config.metrics).toMatchObject({ timeZone: 'Asia/Shanghai', latenessSeconds: 300, dimensions: DEFAULT_DIMENSIONS });
     expect(config.metrics.measures.map((m) => m.name)).toEqual(['recharge', 'recharge.success', 'recharge.amount', 'recharge.duration', 'recharge.failures', 'vending.sales']);
-    expect(config.paths).toEqual({ timeZone: 'Asia/Shanghai', sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 10_000 });
+    expect(config.paths).toEqual({
+      timeZone: 'Asia/Shanghai',
+      sessionGapSeconds: 1800,
+      maxSessionEvents: 200,
+      maxClosedSessions: 10_000,
+      maxSliceBytes: 300_000,
+      maxLedgerEntries: 4_000,
+      maxLedgerBytes: 200_000,
+    });
   });
 
   it('takes the thresholds of the stage', () => {
@@ -99,6 +107,22 @@ describe('parseAnalyticsConfig', () => {
     ['an empty error pattern', { errorPatterns: [''] }, 'errorPatterns[0]', 'must not be empty'],
     ['a negative lateness', { metrics: { timeZone: 'UTC', latenessSeconds: -1 } }, 'metrics.latenessSeconds', 'must be at least 0'],
     ['a zero session gap', { paths: { timeZone: 'UTC', sessionGapSeconds: 0 } }, 'paths.sessionGapSeconds', 'must be at least 1'],
+    ['a zero group bound', { windowRules: [aRuleValue({ maxGroups: 0 })] }, 'windowRules[0].maxGroups', 'must be at least 1'],
+    ['a slice bound over an item', { paths: { timeZone: 'UTC', maxSliceBytes: 400_000 } }, 'paths.maxSliceBytes', 'must be at most 380000'],
+    ['a ledger bound over an item', { paths: { timeZone: 'UTC', maxLedgerBytes: 400_000 } }, 'paths.maxLedgerBytes', 'must be at most 380000'],
+    ['a zero ledger entry bound', { paths: { timeZone: 'UTC', maxLedgerEntries: 0 } }, 'paths.maxLedgerEntries', 'must be at least 1'],
+    [
+      'a dimension name too long for a sort key',
+      { metrics: { timeZone: 'UTC', dimensions: [`props.${'k'.repeat(500)}`] } },
+      'metrics.dimensions[0]',
+      "part of each counter's DynamoDB sort key",
+    ],
+    [
+      'groupBy names too long together for a sort key',
+      { metrics: { timeZone: 'UTC', measures: [{ name: 'm', agg: ['count'], groupBy: [`props.${'a'.repeat(120)}`, `props.${'b'.repeat(120)}`, `props.${'c'.repeat(120)}`, `props.${'d'.repeat(120)}`] }] } },
+      'metrics.measures[0].groupBy',
+      'must total at most 480 bytes',
+    ],
   ])('names the field of %s', (_, overrides, field, reason) => {
     // prepare
     const value = aConfigValue(overrides);

@@ -292,6 +292,7 @@ export function resultsOf(items: readonly Item[]): {
       const ledger = (ledgers[day] ??= { edges: {}, paths: {} });
       for (const [k, n] of Object.entries(chunk.edges)) ledger.edges[k] = (ledger.edges[k] ?? 0) + n;
       for (const [k, n] of Object.entries(chunk.paths)) ledger.paths[k] = (ledger.paths[k] ?? 0) + n;
+      if (chunk.overflowEvents !== undefined) ledger.overflowEvents = (ledger.overflowEvents ?? 0) + chunk.overflowEvents;
     } else if (pk.startsWith('ALERT#')) {
       alerts[pk] = item.notified;
     } else if (pk.startsWith('QUARANTINE#')) {
