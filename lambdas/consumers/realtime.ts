@@ -356,6 +356,123 @@ function describe(error: unknown): { errorName: string; errorMessage: string } {
   return error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError', errorMessage: String(error) };
 }
 
+/** What the three analyses of a batch did. */
+interface BatchReports {
+  readonly alerts: AlertsReport;
+  readonly metrics: MetricsReport;
+  readonly paths: PathsReport;
+}
+
+/**
+ * Runs the three analyses over `events`. Each is idempotent on its own: all three run even when one
+ * fails (a failed SNS publish must not hold back the metrics, nor a paths limit the alerts), then
+ * this rejects with the failure (an AggregateError for several), and a retry redoes only what is
+ * missing.
+ */
+async function analyseBatch(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], range: SeqRange): Promise<BatchReports> {
+  const failures: unknown[] = [];
+  const attempt = async <R>(step: string, run: () => Promise<R>): Promise<R | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      deps.logger.error(`batch step failed: ${step}`, { shardId, error });
+      failures.push(error);
+      return undefined;
+    }
+  };
+  const alerts = await attempt('alerts', () => raiseErrorAlerts(deps, shardId, events));
+  const metrics = await attempt('metrics', () => applyMetrics(deps, shardId, events, range));
+  const paths = await attempt('paths', () => applyPaths(deps, shardId, events, range.last));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} analyses failed on shard ${shardId}`);
+  if (!alerts || !metrics || !paths) throw new Error('unreachable: a step returned nothing without failing');
+  return { alerts, metrics, paths };
+}
+
+/**
+ * True when DynamoDB refused a request for what it holds (`ValidationException`: a key, a value or
+ * an item beyond a limit) or the paths transaction cannot fit its limits: a retry would fail the
+ * same way. Every other failure (throttling, a service or network error, a concurrent writer) is a
+ * dependency's, which a retry can fix. An AggregateError is a record fault only when all of its
+ * errors are. Never throws.
+ */
+export function isRecordFault(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRecordFault);
+  return error instanceof Error && (error.name === 'ValidationException' || error instanceof PathsTransactionTooLargeError);
+}
+
+/** Longest reason kept for a record quarantined because an analysis could not store it. */
+const MAX_ANALYSIS_REASON = 500;
+
+/**
+ * Finds, by halving, the records of a batch that an analysis cannot store (a fault of the record,
+ * see {@link isRecordFault}) and quarantines each with the error as its reason; the other records
+ * are analysed in order, in parts (each part is exact on its own: the watermarks and the path
+ * cursor make any split exact). Rejects on a dependency's failure, which retries the batch. The
+ * reports add up the parts.
+ */
+async function isolateRecords(
+  deps: RealtimeDeps,
+  shardId: string,
+  records: readonly KinesisStreamRecord[],
+  events: readonly DecodedEvent[],
+): Promise<{ readonly reports: BatchReports; readonly quarantined: number }> {
+  const bySeq = new Map(records.map((r) => [r.kinesis.sequenceNumber, r]));
+  const expiresAt = expiresInDays(deps.now(), deps.config.quarantineRetentionDays);
+  const total = {
+    alerts: { alerts: 0, created: 0, renotified: 0 },
+    metrics: { keys: 0, written: 0, covered: 0, conditionalRetries: 0, extremeUpdates: 0, lateEvents: 0 },
+    paths: { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: false },
+  };
+  let quarantined = 0;
+  const run = async (part: readonly DecodedEvent[]): Promise<void> => {
+    const head = part[0];
+    const tail = part[part.length - 1];
+    if (head === undefined || tail === undefined) return;
+    try {
+      const r = await analyseBatch(deps, shardId, part, { first: head.seq, last: tail.seq });
+      for (const key of Object.keys(total.alerts) as (keyof AlertsReport)[]) total.alerts[key] += r.alerts[key];
+      for (const key of Object.keys(total.metrics) as (keyof MetricsReport)[]) total.metrics[key] += r.metrics[key];
+      total.paths = {
+        fresh: total.paths.fresh + r.paths.fresh,
+        sliceWrites: total.paths.sliceWrites + r.paths.sliceWrites,
+        chunkWrites: total.paths.chunkWrites + r.paths.chunkWrites,
+        itemsWritten: total.paths.itemsWritten + r.paths.itemsWritten,
+        overflowEvents: total.paths.overflowEvents + r.paths.overflowEvents,
+        recomputed: total.paths.recomputed || r.paths.recomputed,
+      };
+    } catch (error) {
+      if (!isRecordFault(error)) throw error;
+      if (part.length > 1) {
+        const mid = Math.ceil(part.length / 2);
+        await run(part.slice(0, mid));
+        await run(part.slice(mid));
+        return;
+      }
+      const { errorName, errorMessage } = describe(error);
+      const record = bySeq.get(head.seq);
+      await deps.store.write(
+        quarantineOp(
+          {
+            shardId,
+            seq: head.seq,
+            arrival: head.arrival,
+            reason: `valid event that an analysis cannot store: ${errorName}: ${errorMessage}`.slice(0, MAX_ANALYSIS_REASON),
+            data: record?.kinesis.data ?? '',
+            partitionKey: record?.kinesis.partitionKey,
+          },
+          REALTIME_CONSUMER,
+          expiresAt,
+        ),
+      );
+      deps.logger.error('record quarantined: an analysis cannot store it', { shardId, sequenceNumber: head.seq, eventId: head.event.eventId, error });
+      quarantined += 1;
+    }
+  };
+  await run(events);
+  return { reports: total, quarantined };
+}
+
 /**
  * The decoded records with the valid events that the analyses still cannot store turned into
  * poison records with the reason (a measured value out of range): they are quarantined with the
@@ -406,31 +523,25 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     }
     const events = processed.filter((d): d is DecodedEvent => d.ok);
 
-    // Each analysis is idempotent on its own: all three run even when one fails (a failed SNS
-    // publish must not hold back the metrics, nor a paths limit the alerts), then the batch fails
-    // if any did, and the retry redoes only what is missing.
-    const failures: unknown[] = [];
-    const attempt = async <R>(step: string, run: () => Promise<R>): Promise<R | undefined> => {
-      try {
-        return await run();
-      } catch (error) {
-        logger.error(`batch step failed: ${step}`, { shardId, error: (error as Error).message });
-        failures.push(error);
-        return undefined;
-      }
-    };
-    const alerts = await attempt('alerts', () => raiseErrorAlerts(deps, shardId, events));
-    const metrics = await attempt('metrics', () => applyMetrics(deps, shardId, events, { first: first.seq, last: last.seq }));
-    const paths = await attempt('paths', () => applyPaths(deps, shardId, events, last.seq));
-    if (failures.length === 1) throw failures[0];
-    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} analyses failed on shard ${shardId}`);
-    if (!alerts || !metrics || !paths) throw new Error('unreachable: a step returned nothing without failing');
+    let reports: BatchReports;
+    let isolated = 0;
+    try {
+      reports = await analyseBatch(deps, shardId, events, { first: first.seq, last: last.seq });
+    } catch (error) {
+      if (!isRecordFault(error)) throw error;
+      logger.warn('batch refused for its content; isolating the records that cause it', { shardId, records: events.length, ...describe(error) });
+      const outcome = await isolateRecords(deps, shardId, records, events);
+      reports = outcome.reports;
+      isolated = outcome.quarantined;
+    }
+    const { alerts, metrics, paths } = reports;
 
     logger.info('batch processed', {
       shardId,
       records: records.length,
       processedRecords: processed.length,
       poison: quarantine.poison,
+      ...(isolated > 0 ? { quarantinedByAnalysis: isolated } : {}),
       alertsNew: alerts.created,
       alertsRenotified: alerts.renotified,
       metricKeys: metrics.keys,

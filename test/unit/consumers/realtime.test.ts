@@ -2,7 +2,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { padSeq } from '../../../lambdas/analytics/records';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { KEYS } from '../../../lambdas/shared/results-table';
-import { createHandler, PathsTransactionTooLargeError } from '../../../lambdas/consumers/realtime';
+import { createHandler } from '../../../lambdas/consumers/realtime';
 import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
 import { SEED_DOCUMENT } from '../ingest/factories';
 import {
@@ -442,21 +442,66 @@ describe('realtime consumer: paths', () => {
     await expect(failure).rejects.toThrow(/paths transaction of shard shardId-000000000000 cancelled: ConditionalCheckFailed/);
   });
 
-  it('fails clearly when one batch would need more than 100 transaction items (sessions on too many days)', async () => {
+  it('applies a batch whose sessions span too many days for one transaction (over 100 items) in parts: nothing fails or is quarantined, the ledgers are exact', async () => {
     // prepare
-    const deps = someDeps({ config: aConsumerConfig({ sessionSlices: 2, pathChunks: 32 }) });
+    const config = aConsumerConfig({ sessionSlices: 2, pathChunks: 32 });
+    const deps = someDeps({ config });
     const days = Array.from({ length: 60 }, (_, d) => new Date(Date.parse('2024-04-01T03:00:00.000Z') + d * 86_400_000).toISOString());
     const events = days.flatMap((t, d) => [
       aPageView(`a${d}`, '/home', t, { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
       aPageView(`b${d}`, `/p${d}`, new Date(Date.parse(t) + 1000).toISOString(), { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
     ]);
+    const records = someRecords(events);
+    const reference = someDeps({ config });
+    for (let i = 0; i < records.length; i += 10) await createHandler(reference)(aBatch(records.slice(i, i + 10)));
 
     // act
-    const outcome = createHandler(deps)(aBatch(someRecords(events)));
+    const response = await createHandler(deps)(aBatch(records));
 
     // assess
-    await expect(outcome).rejects.toThrow(PathsTransactionTooLargeError);
-    await expect(createHandler(deps)(aBatch(someRecords(events)))).rejects.toThrow(/1 \+ SESSION_SLICES \(2\) \+ days × PATH_CHUNKS \(32\)/);
+    expect(response.batchItemFailures).toEqual([]);
+    const results = resultsOf(deps.store.dump());
+    expect(results.quarantined).toEqual([]);
+    expect(results.ledgers).toEqual(resultsOf(reference.store.dump()).ledgers);
+    expect(Object.keys(results.ledgers)).toHaveLength(60);
+    expect(deps.logger.lines.some((line) => line.message === 'batch refused for its content; isolating the records that cause it')).toBe(true);
+  });
+
+  it('quarantines, with the reason, a valid record whose write DynamoDB refuses, counts every other record exactly, and still retries on a dependency failure', async () => {
+    // prepare
+    const refused = (call: StoreCall) => call.kind === 'write' && pkOf(call.op).startsWith('M#events#action#') && JSON.stringify(call.op).includes('action=refused');
+    const validation = Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException' });
+    const store = new FaultyStore(new MemoryResultsStore());
+    store.interfere(refused, async () => Promise.reject(validation), 1_000);
+    const deps = someDeps<ResultsStore>({ store });
+    const events = [...someWarnings(3, 'viewDoc'), aStreamEvent({ eventId: 'bad', action: 'refused' }), ...someWarnings(3, 'click')];
+    const reference = someDeps();
+    await createHandler(reference)(aBatch(someRecords(events)));
+    const down = new FaultyStore(new MemoryResultsStore());
+    down.failOn((call) => call.kind === 'write', { times: 1_000 });
+
+    // act
+    const response = await createHandler(deps)(aBatch(someRecords(events)));
+    const outage = await createHandler(someDeps<ResultsStore>({ store: down }))(aBatch(someRecords(events))).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    // assess
+    expect(response.batchItemFailures).toEqual([]);
+    const items = (store.inner as MemoryResultsStore).dump();
+    const quarantined = items.filter((item) => String(item.pk).startsWith('QUARANTINE#'));
+    expect(quarantined).toEqual([expect.objectContaining({ sequenceNumber: aSeq(4), reason: expect.stringContaining('ValidationException: One or more parameter values were invalid') })]);
+    const counted = resultsOf(items).metrics;
+    const expected = resultsOf(reference.store.dump()).metrics;
+    for (const action of ['viewDoc', 'click']) {
+      const id = `M#events#action#2024-05-27 | 2024-05-27T11:40#action=${action}`;
+      expect(counted[id]).toEqual(expected[id]);
+    }
+    // The quarantined record stays counted where it could be stored (the first attempt wrote the total before the refusal).
+    expect(counted['M#events##2024-05-27 | 2024-05-27T11:40#']).toEqual(expect.objectContaining({ count: 7 }));
+    expect(outage).toEqual(expect.objectContaining({ message: expect.stringMatching(/injected store failure/) }));
+    expect(down.calls.some((call) => call.kind === 'write' && pkOf(call.op).startsWith('QUARANTINE#'))).toBe(false);
   });
 });
 
