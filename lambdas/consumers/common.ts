@@ -64,3 +64,23 @@ export function canonicalTime(value: string): string {
   if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${JSON.stringify(value)}`);
   return new Date(ms).toISOString();
 }
+
+/** Name of the error the realtime consumer raises when a batch's paths transaction cannot fit DynamoDB's limits. */
+export const PATHS_TOO_LARGE = 'PathsTransactionTooLargeError';
+
+/**
+ * True when DynamoDB refused a request for what it holds (`ValidationException`: a key, a value or
+ * an item beyond a limit) or the paths transaction cannot fit its limits: a retry would fail the
+ * same way. Every other failure (throttling, a service or network error, a concurrent writer) is a
+ * dependency's, which a retry can fix. An AggregateError is a record fault only when all of its
+ * errors are. Never throws.
+ */
+export function isRecordFault(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRecordFault);
+  return error instanceof Error && (error.name === 'ValidationException' || error.name === PATHS_TOO_LARGE);
+}
+
+/** An error's name and message (for logs and quarantine reasons). Never throws. */
+export function describeError(error: unknown): { errorName: string; errorMessage: string } {
+  return error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError', errorMessage: String(error) };
+}

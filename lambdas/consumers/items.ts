@@ -3,7 +3,7 @@ import type { MetricDelta, MetricKey } from '../analytics/metrics';
 import { padSeq } from '../analytics/records';
 import { readSessionState, type SessionState } from '../analytics/paths';
 import type { WindowAlert, WindowPartial } from '../analytics/windows';
-import { KEYS, dimFieldsOf, packJson, unpackJson, type PathLedger } from '../shared/results-table';
+import { KEYS, boundText, dimFieldsOf, packJson, unpackJson, type PathLedger } from '../shared/results-table';
 import { cond, type AttrValue, type Item, type ItemKey, type WriteOp } from './store';
 
 /**
@@ -313,6 +313,24 @@ export function windowPartialOp(partial: WindowPartial, threshold: number, expir
   };
   if (partial.approximate) set[`${APPROXIMATE_PREFIX}${partial.shardId}_${partial.segment}`] = true;
   return { kind: 'update', key: KEYS.windowPartials(partial.ruleId, partial.group, partial.windowStart), update: { set } };
+}
+
+/**
+ * The quarantine put of a window partial that DynamoDB refuses (the final invoke must not block its
+ * shard): keyed by the window's UTC day, the shard and `<padded segment>#<ruleId>#<group, bounded>`,
+ * with the reason and the partial as base64 JSON in `data`. First write wins. Never fails.
+ */
+export function windowPartialQuarantineOp(partial: WindowPartial, reason: string, consumer: string, expiresAt: number): WriteOp {
+  const arrival = Date.parse(partial.windowStart);
+  const op = quarantineOp(
+    { shardId: partial.shardId, seq: partial.segment, arrival: Number.isFinite(arrival) ? arrival : 0, reason: reason.slice(0, 500), data: Buffer.from(JSON.stringify(partial), 'utf8').toString('base64'), partitionKey: undefined },
+    consumer,
+    expiresAt,
+  );
+  if (op.kind !== 'put') return op;
+  const day = new Date(Number.isFinite(arrival) ? arrival : 0).toISOString().slice(0, 10);
+  const key = KEYS.quarantine(day, partial.shardId, `${padSeq(partial.segment)}#${partial.ruleId}#${boundText(partial.group, 128)}`);
+  return { ...op, item: { ...op.item, ...key } };
 }
 
 /** The counts of a window-partials item by shard segment, and whether any of them is approximate. Never throws. */

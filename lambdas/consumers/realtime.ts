@@ -5,7 +5,7 @@ import { addToLedger, applyEvents, sessionKeyOf, type EdgeDelta, type OverflowDe
 import { DEFAULT_PATH_BOUNDS } from '../analytics/config';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
-import { DEFAULT_CONCURRENCY, type ConsumerDeps, mapLimit, shardIdOf } from './common';
+import { DEFAULT_CONCURRENCY, PATHS_TOO_LARGE, type ConsumerDeps, describeError, isRecordFault, mapLimit, shardIdOf } from './common';
 import { MAX_TRANSACTION_ITEMS } from './config';
 import {
   errorAlertOf,
@@ -76,7 +76,7 @@ export async function quarantinePoison(deps: RealtimeDeps, shardId: string, reco
       await deps.store.write(op);
       return undefined;
     } catch (error) {
-      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describe(error) });
+      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describeError(error) });
       return index;
     }
   });
@@ -217,7 +217,7 @@ interface PathsPlan {
 export class PathsTransactionTooLargeError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'PathsTransactionTooLargeError';
+    this.name = PATHS_TOO_LARGE;
   }
 }
 
@@ -351,11 +351,6 @@ export async function applyPaths(deps: RealtimeDeps, shardId: string, events: re
   throw new Error(`paths transaction of shard ${shardId} cancelled: ${reasons.join(', ')}`);
 }
 
-/** An error's name and message for logs. */
-function describe(error: unknown): { errorName: string; errorMessage: string } {
-  return error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError', errorMessage: String(error) };
-}
-
 /** What the three analyses of a batch did. */
 interface BatchReports {
   readonly alerts: AlertsReport;
@@ -387,18 +382,6 @@ async function analyseBatch(deps: RealtimeDeps, shardId: string, events: readonl
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} analyses failed on shard ${shardId}`);
   if (!alerts || !metrics || !paths) throw new Error('unreachable: a step returned nothing without failing');
   return { alerts, metrics, paths };
-}
-
-/**
- * True when DynamoDB refused a request for what it holds (`ValidationException`: a key, a value or
- * an item beyond a limit) or the paths transaction cannot fit its limits: a retry would fail the
- * same way. Every other failure (throttling, a service or network error, a concurrent writer) is a
- * dependency's, which a retry can fix. An AggregateError is a record fault only when all of its
- * errors are. Never throws.
- */
-export function isRecordFault(error: unknown): boolean {
-  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRecordFault);
-  return error instanceof Error && (error.name === 'ValidationException' || error instanceof PathsTransactionTooLargeError);
 }
 
 /** Longest reason kept for a record quarantined because an analysis could not store it. */
@@ -449,7 +432,7 @@ async function isolateRecords(
         await run(part.slice(mid));
         return;
       }
-      const { errorName, errorMessage } = describe(error);
+      const { errorName, errorMessage } = describeError(error);
       const record = bySeq.get(head.seq);
       await deps.store.write(
         quarantineOp(
@@ -529,7 +512,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       reports = await analyseBatch(deps, shardId, events, { first: first.seq, last: last.seq });
     } catch (error) {
       if (!isRecordFault(error)) throw error;
-      logger.warn('batch refused for its content; isolating the records that cause it', { shardId, records: events.length, ...describe(error) });
+      logger.warn('batch refused for its content; isolating the records that cause it', { shardId, records: events.length, ...describeError(error) });
       const outcome = await isolateRecords(deps, shardId, records, events);
       reports = outcome.reports;
       isolated = outcome.quarantined;

@@ -5,7 +5,9 @@ import { decodeRecords } from '../analytics/records';
 import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
 import { KEYS, OTHER_LABEL, expiresInDays } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, type ConsumerDeps, canonicalTime, mapLimit, shardIdOf } from './common';
-import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp } from './items';
+import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp, windowPartialQuarantineOp } from './items';
+import { describeError, isRecordFault } from './common';
+import type { WriteOutcome } from './store';
 import { storeAndNotify } from './outbox';
 
 /**
@@ -38,6 +40,9 @@ export interface TumblingWindowEvent {
   readonly isFinalInvokeForWindow: boolean;
   readonly isWindowTerminatedEarly: boolean;
 }
+
+/** The consumer's name in quarantined items. */
+export const WINDOWS_CONSUMER = 'windows';
 
 /** What the function returns: the state to carry (always present, or Lambda counts the invoke as failed) and no failed records. */
 export interface WindowsResponse {
@@ -101,7 +106,17 @@ export async function settleWindow(deps: WindowsDeps, shardId: string, state: Wi
         logger.warn('window state names a rule that is no longer configured; its counts are dropped', { shardId, ruleId: partial.ruleId });
         return undefined;
       }
-      const outcome = await store.write(windowPartialOp(partial, rule.threshold, expiresAt), { returnValues: 'ALL_NEW' });
+      let outcome: WriteOutcome;
+      try {
+        outcome = await store.write(windowPartialOp(partial, rule.threshold, expiresAt), { returnValues: 'ALL_NEW' });
+      } catch (error) {
+        if (!isRecordFault(error)) throw error;
+        // The final invoke blocks its shard until it succeeds: a partial DynamoDB refuses is kept in quarantine instead.
+        const { errorName, errorMessage } = describeError(error);
+        await store.write(windowPartialQuarantineOp(partial, `${errorName}: ${errorMessage}`, WINDOWS_CONSUMER, expiresInDays(now, config.quarantineRetentionDays)));
+        logger.error('window partial quarantined: DynamoDB refuses it', { shardId, ruleId: partial.ruleId, windowStart: start, error });
+        return undefined;
+      }
       const { counts, approximate } = windowCountsOf(outcome.ok ? outcome.attributes : undefined);
       const verdict = judgeWindow(counts, rule.threshold, partial.group);
       if (partial.group === OTHER_LABEL) {

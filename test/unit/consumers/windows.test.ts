@@ -1,9 +1,25 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { KEYS } from '../../../lambdas/shared/results-table';
+import { KEYS, OTHER_LABEL } from '../../../lambdas/shared/results-table';
+import { windowCountsOf } from '../../../lambdas/consumers/items';
 import type { WindowState } from '../../../lambdas/analytics/windows';
 import { createHandler, summarizeWindowAlerts, type WindowsHandler } from '../../../lambdas/consumers/windows';
 import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
-import { aRecord, aStreamEvent, aWindowEvent, FaultyStore, NOW, OTHER_SHARD, resultsOf, SHARD, someDeps, someRecords, someWarnings } from './factories';
+import {
+  aConsumerConfig,
+  aRecord,
+  aSeq,
+  aStreamEvent,
+  aWindowEvent,
+  FaultyStore,
+  NOW,
+  OTHER_SHARD,
+  pkOf,
+  resultsOf,
+  SHARD,
+  someDeps,
+  someRecords,
+  someWarnings,
+} from './factories';
 
 const WINDOW = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
 const ALERT_KEY = KEYS.windowAlert('warnings-per-action', 'viewDoc', '2024-05-27T03:40:00.000Z');
@@ -213,6 +229,59 @@ describe('windows consumer: invokes within a window', () => {
     // assess
     expect(resultsOf(memory.dump()).alerts).toEqual({ [ALERT_KEY.pk]: true });
     expect(deps.notifier.published).toHaveLength(1);
+  });
+});
+
+describe('windows consumer: bounds', () => {
+  it('past maxGroups, new groups count in (other): reported with the partials, never alerted; the groups within the bound still alert', async () => {
+    // prepare
+    const config = aConsumerConfig();
+    const rules = config.analytics.windowRules.map((rule) => ({ ...rule, maxGroups: 2 }));
+    const memory = new MemoryResultsStore();
+    const deps = someDeps<ResultsStore>({ store: memory, config: { ...config, analytics: { ...config.analytics, windowRules: rules } } });
+    const handle = createHandler(deps);
+    const records = someRecords([...someWarnings(10, 'a'), ...someWarnings(10, 'b'), ...someWarnings(6, 'c'), ...someWarnings(6, 'd')]);
+
+    // act
+    const { state } = await handle(aWindowEvent({ records, window: WINDOW }));
+    await handle(aWindowEvent({ state, final: true, window: WINDOW }));
+
+    // assess
+    const items = memory.dump();
+    expect(Object.keys((state as WindowState).rules['warnings-per-action'] ?? {}).sort()).toEqual(['(other)', 'a', 'b']);
+    const partial = items.find((item) => item.pk === KEYS.windowPartials('warnings-per-action', OTHER_LABEL, '2024-05-27T03:40:00.000Z').pk);
+    expect(partial).toEqual(expect.objectContaining({ group: OTHER_LABEL }));
+    expect(windowCountsOf(partial).counts).toEqual({ [`shard_${SHARD}_${aSeq(1)}`]: 12 });
+    expect(items.filter((item) => String(item.pk).startsWith('ALERT#')).map((item) => item.action)).toEqual(['a', 'b']);
+    expect(deps.logger.lines.some((line) => line.message === 'window groups over the bound counted in (other)')).toBe(true);
+  });
+
+  it('a partial DynamoDB refuses is quarantined with the reason, the final invoke succeeds, and the other groups alert; a dependency failure still rejects', async () => {
+    // prepare
+    const memory = new MemoryResultsStore();
+    const store = new FaultyStore(memory);
+    const deps = someDeps<ResultsStore>({ store });
+    const handle = createHandler(deps);
+    const validation = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
+    store.interfere((c) => c.kind === 'write' && pkOf(c.op).startsWith('WINDOW#warnings-per-action#refused#'), async () => Promise.reject(validation), 10);
+    const state = (await handle(aWindowEvent({ records: someRecords([...someWarnings(10, 'viewDoc'), ...someWarnings(10, 'refused')]), window: WINDOW }))).state;
+
+    // act
+    const response = await handle(aWindowEvent({ state, final: true, window: WINDOW }));
+    store.failOn((c) => c.kind === 'write', { times: 10 });
+    const outage = await handle(aWindowEvent({ state, final: true, window: WINDOW })).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+    // assess
+    expect(response.batchItemFailures).toEqual([]);
+    const items = memory.dump();
+    expect(items.filter((item) => String(item.pk).startsWith('QUARANTINE#'))).toEqual([
+      expect.objectContaining({ consumer: 'windows', reason: 'ValidationException: Item size has exceeded the maximum allowed size' }),
+    ]);
+    expect(resultsOf(items).alerts).toEqual({ [ALERT_KEY.pk]: true });
+    expect(outage).toEqual(expect.objectContaining({ message: expect.stringMatching(/injected/) }));
   });
 });
 
