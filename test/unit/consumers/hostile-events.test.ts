@@ -44,6 +44,8 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
   });
 
   const storeOn = (table: (typeof TABLES)[number]) => new DynamoResultsStore(doc, table);
+  /** Dependencies on `table` with the real clock: DynamoDB Local deletes items whose TTL (from the consumer's clock) has passed. */
+  const depsOn = (table: (typeof TABLES)[number]) => ({ ...someDeps<ResultsStore>({ store: storeOn(table) }), now: () => new Date() });
 
   async function scan(table: string): Promise<Item[]> {
     const items: Item[] = [];
@@ -58,7 +60,7 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
 
   it('windows: a failed recharge whose provinceCode is 1,024 emoji settles its window, and a burst of 12 warnings still raises its alert', async () => {
     // prepare
-    const deps = someDeps<ResultsStore>({ store: storeOn('windows') });
+    const deps = depsOn('windows');
     const handle = createWindowsHandler(deps);
     const province = repeat('😀', 1024);
     const records = someRecords([
@@ -87,7 +89,7 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
     ['province', 'a props.province of 1,024 x', aStreamEvent({ eventId: 'long-province', userId: 'u-long', props: { province: repeat('x', 1024) } })],
   ] as const)('realtime (%s): %s is counted, nothing fails, and unrelated events are counted', async (table, _what, hostile) => {
     // prepare
-    const deps = someDeps<ResultsStore>({ store: storeOn(table) });
+    const deps = depsOn(table);
     const handle = createHandler(deps);
     const records = someRecords([aStreamEvent({ eventId: 'before', action: 'viewDoc' }), hostile, aStreamEvent({ eventId: 'after', action: 'viewDoc' })]);
 
@@ -109,7 +111,7 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
 
   it('realtime: 800 sessions of random 1,000-character paths overflow into counted "other" buckets; no batch fails, and unrelated events are counted', async () => {
     // prepare
-    const deps = someDeps<ResultsStore>({ store: storeOn('paths') });
+    const deps = depsOn('paths');
     const handle = createHandler(deps);
     const start = Date.parse('2024-05-27T03:40:00.000Z');
     const pageViews = Array.from({ length: 800 }, (_, s) =>
@@ -146,7 +148,7 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
 
   it('realtime: a measured value DynamoDB cannot add exactly is quarantined with its reason in the same invocation; the rest of the batch is counted', async () => {
     // prepare
-    const deps = someDeps<ResultsStore>({ store: storeOn('numbers') });
+    const deps = depsOn('numbers');
     const handle = createHandler(deps);
     const records = someRecords([aRechargeNotify({ eventId: 'huge', fee: 1e300 }), aRechargeNotify({ eventId: 'fine', fee: 50 })]);
 
