@@ -33,10 +33,14 @@ import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type W
  * The realtime consumer: one Kinesis batch of one shard, in order, at least once, turned into
  * exactly-once results. Steps, each idempotent so that a whole-batch retry (or a retry of any
  * part of it) is exact:
- * 1. decode; quarantine poison records (put once per shard and sequence number);
+ * 1. decode; quarantine poison records (put once per shard and sequence number): unparseable
+ *    ones, and valid events whose measured value a counter cannot hold;
  * 2. error alerts: put once per eventId, one SNS message for the batch, then `notified`;
  * 3. per-minute metrics: per counter, ADD guarded by the shard's watermark in the item;
  * 4. paths: sessions and Sankey ledgers in one transaction with the shard's path cursor.
+ * When DynamoDB refuses a write for its content, the batch is split in order until the records at
+ * fault are found, and those are quarantined too (see {@link isRecordFault}); only a dependency's
+ * failure fails the batch.
  */
 
 /** Everything the realtime consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
@@ -481,8 +485,9 @@ function shardOfBatch(records: readonly KinesisStreamRecord[]): string {
 /**
  * Builds the realtime consumer over `deps`: decode → quarantine → alerts → metrics → paths (see
  * the module comment). Returns `batchItemFailures` naming the first record whose quarantine
- * failed (the records before it are fully processed); rejects on any other failure, so Lambda
- * retries (and bisects) the batch, which every step makes exact.
+ * failed (the records before it are fully processed). A batch DynamoDB refuses for its content is
+ * split until the records at fault are quarantined; it rejects on a dependency's failure, so
+ * Lambda retries (and bisects) the batch, which every step makes exact.
  */
 export function createHandler(deps: RealtimeDeps): RealtimeHandler {
   const { logger } = deps;
