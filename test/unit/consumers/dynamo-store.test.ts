@@ -1,10 +1,9 @@
-import { resultsTableSpec } from '../../support/results-table';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { useResultsTables } from '../../support/dynamodb-local';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, MemoryResultsStore, type Item, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore, MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import {
   aBatch,
@@ -49,31 +48,9 @@ function someRecordsOfEverything(): KinesisStreamRecord[] {
 }
 
 describe('DynamoResultsStore against DynamoDB Local (the memory store is checked against the real thing)', () => {
-  let db: RunningDynamoDb;
-  let doc: DynamoDBDocumentClient;
-
-  beforeAll(async () => {
-    db = await startDynamoDb({ port: 0, tables: TABLES.map((name) => resultsTableSpec(name)) });
-    doc = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
-  }, 60_000);
-  afterAll(async () => {
-    await db?.stop();
-  });
-
-  const storeOn = (table: (typeof TABLES)[number]) => new DynamoResultsStore(doc, table);
-
-  /** Every item of a table, sorted like the memory store's dump. */
-  async function scan(table: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }));
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    const bytes = (s: unknown) => Buffer.from(String(s), 'utf8');
-    return items.sort((a, b) => Buffer.compare(bytes(a.pk), bytes(b.pk)) || Buffer.compare(bytes(a.sk), bytes(b.sk)));
-  }
+  const tables = useResultsTables(TABLES);
+  const scan = (table: string) => tables.scan(table);
+  const storeOn = (table: (typeof TABLES)[number]) => new DynamoResultsStore(tables.doc(), table);
 
   /** What the memory store holds after the same deliveries. */
   async function onMemory(deliveries: readonly (readonly KinesisStreamRecord[])[]): Promise<MemoryResultsStore> {
@@ -112,7 +89,7 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
     expect(after).toEqual(once);
     expect(after).toEqual((await onMemory([batch.Records])).dump().map(readable));
     expect(deps.notifier.published).toHaveLength(1);
-    const byDay = await doc.send(
+    const byDay = await tables.doc().send(
       new QueryCommand({ TableName: 'redelivery', IndexName: 'byTime', KeyConditionExpression: 'gpk = :d', ExpressionAttributeValues: { ':d': KEYS.alertsByDay('2024-05-27') }, ScanIndexForward: false }),
     );
     expect(byDay.Items?.map((item) => item.id)).toEqual(['err-2', 'err-1']);

@@ -1,11 +1,9 @@
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
 import { OTHER_LABEL } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, itemBytes, type Item, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore, itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
-import { resultsTableSpec } from '../../support/results-table';
+import { useResultsTables } from '../../support/dynamodb-local';
 import { aBatch, aPageView, aRechargeNotify, aStreamEvent, aWindowEvent, resultsOf, someDeps, someRecords, someWarnings } from './factories';
 
 /**
@@ -32,31 +30,11 @@ function randomPath(seed: number, length: number): string {
 }
 
 describe('accepted events that once broke the analyses, on DynamoDB Local', () => {
-  let db: RunningDynamoDb;
-  let doc: DynamoDBDocumentClient;
-
-  beforeAll(async () => {
-    db = await startDynamoDb({ port: 0, tables: TABLES.map((name) => resultsTableSpec(name)) });
-    doc = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
-  }, 60_000);
-  afterAll(async () => {
-    await db?.stop();
-  });
-
-  const storeOn = (table: (typeof TABLES)[number]) => new DynamoResultsStore(doc, table);
+  const tables = useResultsTables(TABLES);
+  const scan = (table: string) => tables.scan(table);
+  const storeOn = (table: (typeof TABLES)[number]) => new DynamoResultsStore(tables.doc(), table);
   /** Dependencies on `table` with the real clock: DynamoDB Local deletes items whose TTL (from the consumer's clock) has passed. */
   const depsOn = (table: (typeof TABLES)[number]) => ({ ...someDeps<ResultsStore>({ store: storeOn(table) }), now: () => new Date() });
-
-  async function scan(table: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }));
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
-  }
 
   it('windows: a failed recharge whose provinceCode is 1,024 emoji settles its window, and a burst of 12 warnings still raises its alert', async () => {
     // prepare

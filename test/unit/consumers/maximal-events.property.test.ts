@@ -1,17 +1,15 @@
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'crypto';
 import { RECHARGE_ACTION, type AnalyticsConfig } from '../../../lambdas/analytics/config';
 import { dimValue } from '../../../lambdas/analytics/metrics';
 import { MAX_GROUP_BYTES } from '../../../lambdas/analytics/windows';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, itemBytes, type Item, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore, itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import { EVENT_LIMITS, type PropValue, type StreamEvent } from '../../../lambdas/shared/event';
 import { boundText, OTHER_LABEL } from '../../../lambdas/shared/results-table';
-import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
-import { resultsTableSpec } from '../../support/results-table';
+import { useResultsTables } from '../../support/dynamodb-local';
 import { aBatch, aConsumerConfig, aWindowEvent, resultsOf, someDeps, someRecords, TIME_ZONE } from './factories';
 
 /**
@@ -138,27 +136,7 @@ const isWarning = (e: StreamEvent) => e.errorMsg?.includes('[warn]') === true ||
 const isFailedRecharge = (e: StreamEvent) => e.action === RECHARGE_ACTION && e.props?.bussinessRst !== '0000';
 
 describe('property: maximal valid events through both consumers on DynamoDB Local', () => {
-  let db: RunningDynamoDb;
-  let doc: DynamoDBDocumentClient;
-
-  beforeAll(async () => {
-    db = await startDynamoDb({ port: 0, tables: SEEDS.map((seed) => resultsTableSpec(`seed-${seed}`)) });
-    doc = DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } });
-  }, 60_000);
-  afterAll(async () => {
-    await db?.stop();
-  });
-
-  async function scan(table: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }));
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
-  }
+  const tables = useResultsTables(SEEDS.map((seed) => `seed-${seed}`));
 
   it.each(SEEDS)('seed %i: no failed batch, nothing quarantined, counts equal the truth with overflow counted', async (seed) => {
     // prepare
@@ -171,7 +149,7 @@ describe('property: maximal valid events through both consumers on DynamoDB Loca
     };
     const table = `seed-${seed}`;
     // The real clock: DynamoDB Local deletes items whose TTL (`expiresAt`, from the consumer's clock) has passed.
-    const deps = { ...someDeps<ResultsStore>({ store: new DynamoResultsStore(doc, table), config: { ...base, tableName: table, analytics } }), now: () => new Date() };
+    const deps = { ...someDeps<ResultsStore>({ store: new DynamoResultsStore(tables.doc(), table), config: { ...base, tableName: table, analytics } }), now: () => new Date() };
     const realtime = createHandler(deps);
     const windows = createWindowsHandler(deps);
     const events = maximalEvents(seed, EVENTS_PER_SEED);
@@ -190,7 +168,7 @@ describe('property: maximal valid events through both consumers on DynamoDB Loca
 
     // assess
     expect(final.batchItemFailures).toEqual([]);
-    const items = await scan(table);
+    const items = await tables.scan(table);
     for (const item of items) {
       expect(Buffer.byteLength(String(item.pk))).toBeLessThanOrEqual(2048);
       expect(Buffer.byteLength(String(item.sk))).toBeLessThanOrEqual(1024);

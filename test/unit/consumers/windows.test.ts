@@ -4,22 +4,7 @@ import { windowCountsOf } from '../../../lambdas/consumers/items';
 import type { WindowState } from '../../../lambdas/analytics/windows';
 import { createHandler, summarizeWindowAlerts, type WindowsHandler } from '../../../lambdas/consumers/windows';
 import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
-import {
-  aConsumerConfig,
-  aRecord,
-  aSeq,
-  aStreamEvent,
-  aWindowEvent,
-  FaultyStore,
-  NOW,
-  OTHER_SHARD,
-  pkOf,
-  resultsOf,
-  SHARD,
-  someDeps,
-  someRecords,
-  someWarnings,
-} from './factories';
+import { aConsumerConfig, aRecord, aSeq, aStreamEvent, aWindowEvent, FaultyStore, NOW, OTHER_SHARD, pkOf, resultsOf, SHARD, someDeps, someRecords, someWarnings } from './factories';
 
 const WINDOW = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
 const ALERT_KEY = KEYS.windowAlert('warnings-per-action', 'viewDoc', '2024-05-27T03:40:00.000Z');
