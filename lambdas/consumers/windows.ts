@@ -21,6 +21,9 @@ import { storeAndNotify } from './outbox';
  *   that sees the sum reach the threshold puts the alert once (`attribute_not_exists`), so there
  *   is exactly one alert per (rule, group, window) whatever the order of the shards' final
  *   invokes and however often one is retried. New alerts go out in one SNS message per invoke.
+ * - Group values are bounded and a rule counts at most `maxGroups` groups per window and shard;
+ *   the rest count in `(other)`, which is written and logged but never alerts. A partial that
+ *   DynamoDB still refuses is quarantined, so the final invoke never blocks the shard for it.
  */
 
 /** Everything the windows consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
