@@ -133,6 +133,14 @@ export function summarizeForNotification(newAlerts: readonly ErrorAlert[], stage
     lines.push(`  ${alert.createdAt} ${oneLine(alert.action)} ${ids.join(' ')} matched ${alert.matched}: ${shorten(oneLine(alert.errorMsg), EXAMPLE_TEXT)}`);
   }
 
+  return { subject: subjectOf(newAlerts.length, byAction, stage), message: fitMessage(lines, maxBytes) };
+}
+
+/**
+ * `lines` joined by newlines, cut after the last whole line that fits `maxBytes` (UTF-8) and then
+ * marked `… (truncated)`, so that a message stays under SNS's 256 KB. Never throws.
+ */
+export function fitMessage(lines: readonly string[], maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES): string {
   const marker = '… (truncated)';
   const budget = maxBytes - Buffer.byteLength(marker) - 1;
   let bytes = 0;
@@ -146,5 +154,5 @@ export function summarizeForNotification(newAlerts: readonly ErrorAlert[], stage
     kept.push(line);
     bytes += size;
   }
-  return { subject: subjectOf(newAlerts.length, byAction, stage), message: kept.join('\n') };
+  return kept.join('\n');
 }

@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lambda';
 import type { WindowRule } from '../analytics/config';
-import { asciiLine, snsSubject, type AlertNotification } from '../analytics/error-alerts';
+import { asciiLine, fitMessage, snsSubject, type AlertNotification } from '../analytics/error-alerts';
 import { decodeRecords } from '../analytics/records';
 import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
 import { KEYS, OTHER_LABEL, expiresInDays } from '../shared/results-table';
@@ -66,7 +66,8 @@ export interface SettleReport {
 
 /**
  * One notification for the window alerts of an invoke: the subject counts them and names the
- * first, the message lists each (rule, group, window, count / threshold). Undefined for none. Never throws.
+ * first, the message lists each (rule, group, window, count / threshold), cut to SNS's size limit.
+ * Undefined for none. Never throws.
  */
 export function summarizeWindowAlerts(alerts: readonly WindowAlert[], stage: string): AlertNotification | undefined {
   const first = alerts[0];
@@ -82,7 +83,7 @@ export function summarizeWindowAlerts(alerts: readonly WindowAlert[], stage: str
         `  ${a.windowStart} .. ${a.windowEnd} ${a.ruleId} ${a.groupBy ?? 'group'}=${a.action}: ${a.count} >= ${a.threshold}${a.approximate ? ' (approximate: some shard counted without eventId dedup)' : ''}`,
     ),
   ];
-  return { subject, message: lines.join('\n') };
+  return { subject, message: fitMessage(lines) };
 }
 
 /**

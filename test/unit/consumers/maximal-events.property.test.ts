@@ -194,6 +194,12 @@ describe('property: maximal valid events through both consumers on DynamoDB Loca
     const failed = events.filter(isFailedRecharge);
     expect(counters('recharge.failures', 'props.provinceCode')).toEqual(tally(failed.map((e) => `props.provinceCode=${dimValue(labelOf(e, 'props.provinceCode') as string)}`)));
 
+    // Every SNS message fits SNS's limits (256 KB, subject under 100 characters).
+    for (const note of deps.notifier.published) {
+      expect(Buffer.byteLength(note.message)).toBeLessThanOrEqual(256 * 1024);
+      expect(note.subject.length).toBeLessThan(100);
+    }
+
     // Error alerts: one per event with an error pattern.
     expect(Object.keys(results.alerts).filter((pk) => pk.startsWith('ALERT#error#'))).toHaveLength(events.filter((e) => e.errorMsg?.startsWith('[error]') === true).length);
 

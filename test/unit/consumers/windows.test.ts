@@ -294,4 +294,27 @@ describe('summarizeWindowAlerts', () => {
     expect(note?.subject).toMatch(/^\[prod\] 2 window alerts: warnings-per-action \?+\.\.\.$/);
     expect(summarizeWindowAlerts([], 'prod')).toBeUndefined();
   });
+
+  it('keeps the message under SNS\'s 256 KB for 2,000 alerts of groups at their 256-byte bound, marking the cut', () => {
+    // prepare
+    const alerts = Array.from({ length: 2000 }, (_, i) => ({
+      kind: 'window' as const,
+      ruleId: 'warnings-per-action',
+      action: `${i}`.padEnd(64, '😀'),
+      groupBy: 'action' as const,
+      windowStart: '2024-05-27T03:40:00.000Z',
+      windowEnd: '2024-05-27T03:41:00.000Z',
+      count: 10,
+      threshold: 10,
+      createdAt: NOW.toISOString(),
+      approximate: false,
+    }));
+
+    // act
+    const note = summarizeWindowAlerts(alerts, 'prod');
+
+    // assess
+    expect(Buffer.byteLength(note?.message ?? '')).toBeLessThanOrEqual(256 * 1024);
+    expect(note?.message.endsWith('… (truncated)')).toBe(true);
+  });
 });
