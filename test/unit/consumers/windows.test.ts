@@ -1,7 +1,7 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { KEYS, OTHER_LABEL } from '../../../lambdas/shared/results-table';
 import { windowCountsOf } from '../../../lambdas/consumers/items';
-import type { WindowState } from '../../../lambdas/analytics/windows';
+import type { WindowAlert, WindowState } from '../../../lambdas/analytics/windows';
 import { createHandler, summarizeWindowAlerts, type WindowsHandler } from '../../../lambdas/consumers/windows';
 import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
 import { aConsumerConfig, aRecord, aSeq, aStreamEvent, aWindowEvent, FaultyStore, NOW, OTHER_SHARD, pkOf, resultsOf, SHARD, someDeps, someRecords, someWarnings } from './factories';
@@ -271,20 +271,23 @@ describe('windows consumer: bounds', () => {
 });
 
 describe('summarizeWindowAlerts', () => {
+  /** A fired warnings-per-action alert of the test window for `action`. */
+  const aWindowAlert = (action: string): WindowAlert => ({
+    kind: 'window',
+    ruleId: 'warnings-per-action',
+    action,
+    groupBy: 'action',
+    windowStart: '2024-05-27T03:40:00.000Z',
+    windowEnd: '2024-05-27T03:41:00.000Z',
+    count: 10,
+    threshold: 10,
+    createdAt: NOW.toISOString(),
+    approximate: false,
+  });
+
   it('keeps the subject printable ASCII under 100 characters', () => {
     // prepare
-    const alert = {
-      kind: 'window' as const,
-      ruleId: 'warnings-per-action',
-      action: '查看文档'.repeat(40),
-      groupBy: 'action' as const,
-      windowStart: '2024-05-27T03:40:00.000Z',
-      windowEnd: '2024-05-27T03:41:00.000Z',
-      count: 10,
-      threshold: 10,
-      createdAt: NOW.toISOString(),
-      approximate: false,
-    };
+    const alert = aWindowAlert('查看文档'.repeat(40));
 
     // act
     const note = summarizeWindowAlerts([alert, alert], 'prod');
@@ -297,18 +300,7 @@ describe('summarizeWindowAlerts', () => {
 
   it('keeps the message under SNS\'s 256 KB for 2,000 alerts of groups at their 256-byte bound, marking the cut', () => {
     // prepare
-    const alerts = Array.from({ length: 2000 }, (_, i) => ({
-      kind: 'window' as const,
-      ruleId: 'warnings-per-action',
-      action: `${i}`.padEnd(64, '😀'),
-      groupBy: 'action' as const,
-      windowStart: '2024-05-27T03:40:00.000Z',
-      windowEnd: '2024-05-27T03:41:00.000Z',
-      count: 10,
-      threshold: 10,
-      createdAt: NOW.toISOString(),
-      approximate: false,
-    }));
+    const alerts = Array.from({ length: 2000 }, (_, i) => aWindowAlert(`${i}`.padEnd(64, '😀')));
 
     // act
     const note = summarizeWindowAlerts(alerts, 'prod');
