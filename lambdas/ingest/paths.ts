@@ -47,6 +47,8 @@ export interface ExpandOptions {
    * so `sessionId`/`eventId` cannot be traced back to `uvi` by hashing guessed visitor ids.
    */
   readonly idKey?: Uint8Array;
+  /** The time of receipt that bounds `ct` (at most 1 day after it). @default the current time */
+  readonly now?: Date;
 }
 
 /** First 32 hex characters of the (keyed) SHA-256 of `parts` as JSON, so no two part lists collide. */
@@ -79,7 +81,7 @@ export function expandPathDocument(document: unknown, position: number, options:
 
   if (parsed.success) {
     parsed.data.el.forEach(({ ct }, element) => {
-      const time = normalizeCreatedAt(ct, options.timeZone);
+      const time = normalizeCreatedAt(ct, options.timeZone, options.now);
       if (!time.ok) errors.push(invalid(formatFieldPath(['el', element, 'ct']), time.reason));
     });
   }
