@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'crypto';
 import { z } from 'zod';
 import { EVENT_LIMITS, type EventInput } from '../shared/event';
+import { BODY_FIELD } from '../shared/http';
 import { normalizeCreatedAt } from './normalize';
 import { invalid, type FieldError } from './results';
 import { formatFieldPath, isPlainObject, toFieldErrors, type RequestError } from './validate';
@@ -124,7 +125,7 @@ export function extractPathDocuments(
   maxEvents: number,
 ): { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
   if (!isPlainObject(body)) {
-    return { ok: false, error: { field: '', reason: 'body must be a JSON object: {"documents":[…]} or a single path document' } };
+    return { ok: false, error: { field: BODY_FIELD, reason: 'must be a JSON object: {"documents":[…]} or a single path document' } };
   }
   let documents: readonly unknown[] = [body];
   let field = 'el';

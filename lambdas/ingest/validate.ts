@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { eventInputSchema, type EventInput } from '../shared/event';
+import { BODY_FIELD } from '../shared/http';
 import { normalizeCreatedAt } from './normalize';
 import { invalid, type FieldError } from './results';
 
@@ -174,7 +175,7 @@ export function checkEvents(pending: readonly PendingEvent[], timeZone: string, 
  */
 export function extractEvents(body: unknown, maxEvents: number): { readonly ok: true; readonly events: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
   if (!isPlainObject(body)) {
-    return { ok: false, error: { field: '', reason: 'body must be a JSON object: {"events":[…]} or a single event' } };
+    return { ok: false, error: { field: BODY_FIELD, reason: 'must be a JSON object: {"events":[…]} or a single event' } };
   }
   if (!Object.prototype.hasOwnProperty.call(body, 'events')) return { ok: true, events: [body] };
 

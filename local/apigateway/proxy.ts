@@ -25,11 +25,19 @@ export const GATEWAY_RESPONSES = {
   tooLarge: { statusCode: 413, message: 'Request Too Long' },
   throttled: { statusCode: 429, message: 'Too Many Requests' },
   integrationFailure: { statusCode: 502, message: 'Internal server error' },
+  /** Lambda refused the Invoke request itself (e.g. a payload over its limit): API Gateway answers 500. */
+  invokeRejected: { statusCode: 500, message: 'Internal server error' },
   integrationTimeout: { statusCode: 504, message: 'Endpoint request timed out' },
 } as const;
 
 /** API Gateway REST APIs accept payloads up to 10 MB. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Lambda's synchronous Invoke takes a request payload (here: the proxy event as JSON) smaller
+ * than 6 MiB; a larger one is refused (RequestEntityTooLargeException) without running the function.
+ */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 function segments(p: string): string[] {
   return p.split('/').filter((s) => s.length > 0);

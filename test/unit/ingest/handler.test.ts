@@ -210,11 +210,11 @@ describe('POST /v1/events: partly accepted (207)', () => {
 
 describe('POST /v1/events: refused', () => {
   it.each([
-    ['invalid JSON', '{"events": [', 'body is not valid JSON: '],
-    ['an empty body', '', 'body is required'],
+    ['invalid JSON', '{"events": [', 'body: is not valid JSON: '],
+    ['an empty body', '', 'body: is required'],
     ['an empty batch', JSON.stringify({ events: [] }), 'events: must contain at least 1 event'],
-    ['a top-level array', JSON.stringify(someEvents(1)), 'body must be a JSON object'],
-    ['a number', '42', 'body must be a JSON object'],
+    ['a top-level array', JSON.stringify(someEvents(1)), 'body: must be a JSON object'],
+    ['a number', '42', 'body: must be a JSON object'],
   ])('answers 400 to %s, writing nothing', async (_, body, message) => {
     // prepare
     const { handle } = aHandler();
@@ -310,7 +310,7 @@ describe('POST /v1/events: refused', () => {
 
     // assess
     expect(response.statusCode).toBe(413);
-    expect(bodyOf<{ error: string }>(response).error).toBe('body must be at most 299 bytes');
+    expect(bodyOf(response)).toEqual({ error: 'body: must be at most 299 bytes', field: 'body', reason: 'must be at most 299 bytes' });
   });
 
   it('answers 413 to a base64 body that decodes to more than MAX_BODY_BYTES', async () => {
