@@ -61,7 +61,7 @@ export class BodySizeFirewall extends Construct {
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
-      description: `Refuses bodies over ${props.maxBodyBytes} bytes (413) and POSTs without Content-Length (411) before the integration`,
+      description: `Refuses bodies over ${props.maxBodyBytes} bytes with 413, and POSTs without Content-Length with 411, before the integration`,
       defaultAction: { allow: {} },
       visibilityConfig: visibility('BodySize'),
       customResponseBodies: {
