@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../scripts/producer/rng';
+
 /**
  * A seeded, pure generator of bad and boundary inputs for the ingest API (`POST /v1/events`,
  * `POST /v1/paths`): every field × wrong type, missing, at and over each limit, unicode edge
@@ -76,18 +78,6 @@ export interface FuzzInputs {
   readonly events: readonly EventCase[];
   readonly documents: readonly PathCase[];
   readonly requests: readonly RequestCase[];
-}
-
-/** A small seeded PRNG (mulberry32); the same seed gives the same sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -201,7 +191,7 @@ function dayExists(year: number, month: number, day: number): boolean {
  * still tells this run's events apart.
  */
 export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const nowMs = now.getTime();
   const events: EventCase[] = [];
