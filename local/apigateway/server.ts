@@ -68,6 +68,8 @@ export async function handleRequest(
     return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
   }
   const path = url.pathname.slice(prefix.length) || '/';
+  // The 10 MB limit is API Gateway's front door: the web ACL, routes and keys never see a larger request.
+  if (req.body.length > MAX_PAYLOAD_BYTES) return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
   if (options.firewall !== undefined) {
     const verdict = evaluateWebAcl(options.firewall, { method: req.method, path: url.pathname, rawHeaders: req.rawHeaders });
     if (verdict.kind === 'block') {
@@ -82,7 +84,6 @@ export async function handleRequest(
     key = options.apiKeys.find((k) => k.value === req.apiKey);
     if (!key) return gatewayResponse(GATEWAY_RESPONSES.forbidden.statusCode, GATEWAY_RESPONSES.forbidden.message);
   }
-  if (req.body.length > MAX_PAYLOAD_BYTES) return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
   if (key?.throttle) {
     let bucket = buckets.perKey.get(key.id);
     if (!bucket) {

@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { BodySizeFirewall, integerAbove } from '../../../lib/constructs/body-size-firewall';
 import { compileWebAcl, evaluateWebAcl, webAclForStage, type WebAclModel } from '../../../local/apigateway/firewall';
 import { restApiModels } from '../../../local/apigateway/model';
-import { LAMBDA_SYNC_PAYLOAD_BYTES } from '../../../local/apigateway/proxy';
+import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES } from '../../../local/apigateway/proxy';
 import { startRestApi, type LocalRestApiOptions } from '../../../local/apigateway/server';
 import { TemplateResolver, type StackTemplate } from '../../../local/template';
 import type { CfnTemplate } from '../../../local/template/types';
@@ -188,6 +188,21 @@ describe('the local REST API with and without the web ACL', () => {
       expect(answers.map((a) => a.status)).toEqual([413, 413, 413, 411]);
       expect(JSON.parse(answers[0]?.body ?? '{}')).toEqual({ error: `body: must be at most ${LIMIT} bytes`, field: 'body', reason: `must be at most ${LIMIT} bytes` });
       expect(JSON.parse(answers[3]?.body ?? '{}')).toMatchObject({ field: 'content-length' });
+      expect(invoked).toHaveLength(0);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('answers over 10 MB at the front door, before the web ACL', async () => {
+    // prepare
+    const api = await startRestApi(base(compiledAcl(guardedApiTemplate())), 0);
+    try {
+      // act
+      const answer = await post(`${api.url}/v1/events`, MAX_PAYLOAD_BYTES + 1, { ...key, 'content-type': 'application/json' });
+
+      // assess
+      expect([answer.status, JSON.parse(answer.body)]).toEqual([413, { message: 'Request Too Long' }]);
       expect(invoked).toHaveLength(0);
     } finally {
       await api.stop();
