@@ -395,6 +395,7 @@ export class LocalRuntime {
           routes: model.routes,
           apiKeys: model.keys.map((k) => ({ id: k.id, value: apiKey, throttle: k.throttle })),
           stageThrottle: model.stageThrottle,
+          binaryMediaTypes: model.binaryMediaTypes,
           ...(model.firewall !== undefined ? { firewall: model.firewall } : {}),
           invoke: async (name, event) => {
             const fn = functions.get(name);

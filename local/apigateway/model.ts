@@ -13,6 +13,8 @@ export interface RestApiModel {
   /** Logical ids of the API keys attached to this API's stage through usage plans, with their throttles. */
   readonly keys: ReadonlyArray<{ readonly logicalId: string; readonly id: string; readonly throttle?: { rateLimit: number; burstLimit: number } }>;
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The API's `BinaryMediaTypes`: request bodies of these types reach the function base64-encoded. */
+  readonly binaryMediaTypes: readonly string[];
   /** The AWS WAF web ACL associated with the stage, if any. */
   readonly firewall?: WebAclModel;
   /** Routes whose integration the stand-in does not serve (anything but Lambda proxy), with why. */
@@ -106,8 +108,12 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
     }
 
     const firewall = webAclForStage(resolver, restApiId, stageName);
+    const binaryMediaTypes = Array.isArray(api.properties.BinaryMediaTypes)
+      ? api.properties.BinaryMediaTypes.map((t, i) => str(resolver, api, t, 'BinaryMediaTypes', String(i)) ?? '').filter((t) => t !== '')
+      : [];
     models.push({
       ...(firewall !== undefined ? { firewall } : {}),
+      binaryMediaTypes,
       stackName: api.stackName,
       logicalId: api.logicalId,
       restApiId,

@@ -98,9 +98,23 @@ export interface IncomingRequest {
   readonly apiKey?: string;
   readonly apiKeyId?: string;
   readonly now: Date;
+  /** The API's `binaryMediaTypes` (a `*` matches anything, e.g. `image/*`). @default none: every body is text */
+  readonly binaryMediaTypes?: readonly string[];
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
+/**
+ * Whether API Gateway passes a request body of `contentType` base64-encoded: only when the type
+ * (without parameters) matches one of the API's binary media types; with none configured every
+ * body is passed as UTF-8 text. Never fails.
+ */
+export function isBinaryMediaType(contentType: string, binaryMediaTypes: readonly string[]): boolean {
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (type === '') return false;
+  return binaryMediaTypes.some((pattern) => {
+    const glob = pattern.trim().toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+    return new RegExp(`^${glob}$`).test(type);
+  });
+}
 
 /** Builds the Lambda proxy-integration event (payload format 1.0) API Gateway sends for a request. */
 export function toProxyEvent(req: IncomingRequest, match: RouteMatch): APIGatewayProxyEvent {
@@ -119,7 +133,7 @@ export function toProxyEvent(req: IncomingRequest, match: RouteMatch): APIGatewa
     (multiQuery[k] ??= []).push(v);
   }
   const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
-  const isText = req.body.length === 0 || contentType === '' || TEXT_TYPES.test(contentType);
+  const isText = req.body.length === 0 || !isBinaryMediaType(contentType, req.binaryMediaTypes ?? []);
   const hasQuery = Object.keys(query).length > 0;
   return {
     resource: match.route.resourcePath,

@@ -35,6 +35,8 @@ export interface LocalRestApiOptions {
   readonly apiKeys: readonly LocalApiKey[];
   /** Stage-level default throttle (all callers together). */
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The API's binary media types (request bodies of these types are passed base64-encoded). @default - none */
+  readonly binaryMediaTypes?: readonly string[];
   /** The AWS WAF web ACL associated with the stage, evaluated before anything else. @default - none */
   readonly firewall?: WebAclModel;
   /** Integration timeout. @default 29 000 ms (the REST API default) */
@@ -108,6 +110,7 @@ export async function handleRequest(
       apiKey: key?.value,
       apiKeyId: key?.id,
       now: new Date(),
+      ...(options.binaryMediaTypes !== undefined ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
     },
     match,
   );
