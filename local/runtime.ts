@@ -63,6 +63,8 @@ export const SUPPORTED_TYPES = [
   'AWS::ApiGateway::ApiKey',
   'AWS::ApiGateway::UsagePlan',
   'AWS::ApiGateway::UsagePlanKey',
+  'AWS::WAFv2::WebACL',
+  'AWS::WAFv2::WebACLAssociation',
   'AWS::SNS::Topic',
   'AWS::CDK::Metadata',
 ] as const;
@@ -393,6 +395,8 @@ export class LocalRuntime {
           routes: model.routes,
           apiKeys: model.keys.map((k) => ({ id: k.id, value: apiKey, throttle: k.throttle })),
           stageThrottle: model.stageThrottle,
+          binaryMediaTypes: model.binaryMediaTypes,
+          ...(model.firewall !== undefined ? { firewall: model.firewall } : {}),
           invoke: async (name, event) => {
             const fn = functions.get(name);
             if (!fn) return { ok: false, timedOut: false, message: `no local function ${name}` };

@@ -26,9 +26,9 @@ export const eventItems = (events: readonly unknown[]): BatchItem[] => events.ma
  * The items of a `/v1/paths` request: every document expanded into its `page_view` events (or,
  * for an invalid document, its elements already refused), flattened in request order. Never fails.
  */
-export function pathItems(documents: readonly unknown[], timeZone: string, idKey: Uint8Array | undefined): BatchItem[] {
+export function pathItems(documents: readonly unknown[], timeZone: string, idKey: Uint8Array | undefined, now: Date = new Date()): BatchItem[] {
   return documents.flatMap((document, position) =>
-    expandPathDocument(document, position, { timeZone, ...(idKey !== undefined ? { idKey } : {}) }).map((expanded) => ({
+    expandPathDocument(document, position, { timeZone, now, ...(idKey !== undefined ? { idKey } : {}) }).map((expanded) => ({
       pending: expanded.event !== undefined ? { input: expanded.event } : { eventId: expanded.eventId, errors: expanded.errors ?? [] },
       document: expanded.document,
       ...(expanded.element !== undefined ? { element: expanded.element } : {}),

@@ -90,13 +90,15 @@ export function createHandler(deps: IngestDeps): IngestHandler {
       }
     }
 
-    const items = 'events' in extracted ? eventItems(extracted.events) : pathItems(extracted.documents, config.timeZone, key);
+    const receivedAt = deps.now();
+    const items = 'events' in extracted ? eventItems(extracted.events) : pathItems(extracted.documents, config.timeZone, key, receivedAt);
     const checked = checkEvents(
       items.map((item) => item.pending),
       config.timeZone,
+      receivedAt,
     );
     const pseudonymization = key !== undefined && config.pseudonymization !== undefined ? { key, props: config.pseudonymization.props } : undefined;
-    const publishable = toPublishable(checked, deps.now(), pseudonymization);
+    const publishable = toPublishable(checked, receivedAt, pseudonymization);
 
     // A stand-in runtime may pass no context, or one without the clock: then only the budget bounds retries.
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;

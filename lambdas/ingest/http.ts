@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { EventResult, IngestResponse } from './results';
-import { errorResponse, jsonResponse, routeOf as routeByTable } from '../shared/http';
+import { BODY_FIELD, bodyTooLarge, errorResponse, jsonResponse, routeOf as routeByTable } from '../shared/http';
 
 /** The two ingest routes. */
 export type Route = 'events' | 'paths';
@@ -14,14 +14,15 @@ export const routeOf = (event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resour
 
 /**
  * Decodes the body (base64 when `isBase64Encoded`) and parses it as JSON; returns 400 when it is
- * missing or not JSON, 413 when it is larger than `maxBytes` bytes, as a response to send back.
+ * missing or not JSON, 413 when it is larger than `maxBytes` bytes, as a response to send back
+ * (field `body`).
  */
 export function readJsonBody(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   maxBytes: number,
 ): { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly response: APIGatewayProxyResult } {
   if (event.body === null || event.body === undefined || event.body === '') {
-    return { ok: false, response: errorResponse(400, { field: '', reason: 'body is required' }) };
+    return { ok: false, response: errorResponse(400, { field: BODY_FIELD, reason: 'is required' }) };
   }
   // A base64 text of n characters decodes to at most 3n/4 bytes: refuse the hopeless before decoding.
   if (event.isBase64Encoded && Math.floor((event.body.length * 3) / 4) > maxBytes + 2) return { ok: false, response: tooLarge(maxBytes) };
@@ -33,11 +34,11 @@ export function readJsonBody(
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
     const detail = error instanceof Error ? error.message : 'unparseable';
-    return { ok: false, response: errorResponse(400, { field: '', reason: `body is not valid JSON: ${detail}` }) };
+    return { ok: false, response: errorResponse(400, { field: BODY_FIELD, reason: `is not valid JSON: ${detail}` }) };
   }
 }
 
-const tooLarge = (maxBytes: number) => errorResponse(413, { field: '', reason: `body must be at most ${maxBytes} bytes` });
+const tooLarge = (maxBytes: number) => errorResponse(413, bodyTooLarge(maxBytes));
 
 /**
  * The status of an ingest response: 200 when every event was accepted, 207 when some were, 400

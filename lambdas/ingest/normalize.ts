@@ -15,13 +15,29 @@ const TIMESTAMP =
 
 const FORMAT_HINT = 'must be an ISO 8601 date and time such as 2024-05-27T11:40:36.263Z or 2024-05-27 11:40:36';
 
+/** Earliest accepted event time: 2000-01-01T00:00:00Z. */
+export const EARLIEST_CREATED_AT_MS = Date.UTC(2000, 0, 1);
+
+/** How far past the time of receipt an event time may lie (clock skew of producers): 1 day. */
+export const MAX_CREATED_AT_AHEAD_MS = 86_400_000;
+
+/** Why an instant (epoch ms) is outside 2000-01-01Z .. `now` + 1 day, or undefined when it is inside. Never fails. */
+export function createdAtRangeProblem(instantMs: number, now: Date): string | undefined {
+  const latest = now.getTime() + MAX_CREATED_AT_AHEAD_MS;
+  if (instantMs >= EARLIEST_CREATED_AT_MS && instantMs <= latest) return undefined;
+  const earliestIso = new Date(EARLIEST_CREATED_AT_MS).toISOString();
+  const side = instantMs < EARLIEST_CREATED_AT_MS ? 'before' : 'after';
+  return `is out of range: must lie from ${earliestIso} to 1 day after now (${new Date(latest).toISOString()}); it is ${side} that`;
+}
+
 /**
  * Reads `raw` as an instant and returns it as ISO 8601 UTC with milliseconds (`…Z`); without an
  * offset it is wall-clock time in `timeZone` (a time skipped by a DST change moves forward by the
- * gap, an ambiguous one takes luxon's choice, the later offset). Returns `ok: false` with a reason
- * instead of throwing.
+ * gap, an ambiguous one takes luxon's choice, the later offset). An instant before 2000-01-01Z or
+ * more than 1 day after `now` is refused (so every stored time has a four-digit year). Returns
+ * `ok: false` with a reason instead of throwing.
  */
-export function normalizeCreatedAt(raw: string, timeZone: string): NormalizedTime {
+export function normalizeCreatedAt(raw: string, timeZone: string, now: Date = new Date()): NormalizedTime {
   const match = TIMESTAMP.exec(raw.trim());
   if (match === null) return { ok: false, reason: FORMAT_HINT };
   const [, year, month, day, hour, minute, second, fraction, utc, sign, offsetHours, offsetMinutes] = match;
@@ -54,6 +70,8 @@ export function normalizeCreatedAt(raw: string, timeZone: string): NormalizedTim
     { zone },
   );
   if (!instant.isValid) return { ok: false, reason: `is not a valid date: ${raw.trim().slice(0, 10)} does not exist` };
+  const outOfRange = createdAtRangeProblem(instant.toMillis(), now);
+  if (outOfRange !== undefined) return { ok: false, reason: outOfRange };
   const iso = instant.toUTC().toISO();
   if (iso === null) return { ok: false, reason: FORMAT_HINT };
   return { ok: true, value: iso };

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'crypto';
 import { z } from 'zod';
 import { EVENT_LIMITS, type EventInput } from '../shared/event';
+import { BODY_FIELD } from '../shared/http';
 import { normalizeCreatedAt } from './normalize';
 import { invalid, type FieldError } from './results';
 import { formatFieldPath, isPlainObject, toFieldErrors, type RequestError } from './validate';
@@ -47,6 +48,8 @@ export interface ExpandOptions {
    * so `sessionId`/`eventId` cannot be traced back to `uvi` by hashing guessed visitor ids.
    */
   readonly idKey?: Uint8Array;
+  /** The time of receipt that bounds `ct` (at most 1 day after it). @default the current time */
+  readonly now?: Date;
 }
 
 /** First 32 hex characters of the (keyed) SHA-256 of `parts` as JSON, so no two part lists collide. */
@@ -79,7 +82,7 @@ export function expandPathDocument(document: unknown, position: number, options:
 
   if (parsed.success) {
     parsed.data.el.forEach(({ ct }, element) => {
-      const time = normalizeCreatedAt(ct, options.timeZone);
+      const time = normalizeCreatedAt(ct, options.timeZone, options.now);
       if (!time.ok) errors.push(invalid(formatFieldPath(['el', element, 'ct']), time.reason));
     });
   }
@@ -122,7 +125,7 @@ export function extractPathDocuments(
   maxEvents: number,
 ): { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
   if (!isPlainObject(body)) {
-    return { ok: false, error: { field: '', reason: 'body must be a JSON object: {"documents":[…]} or a single path document' } };
+    return { ok: false, error: { field: BODY_FIELD, reason: 'must be a JSON object: {"documents":[…]} or a single path document' } };
   }
   let documents: readonly unknown[] = [body];
   let field = 'el';

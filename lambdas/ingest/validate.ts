@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { eventInputSchema, type EventInput } from '../shared/event';
+import { BODY_FIELD } from '../shared/http';
 import { normalizeCreatedAt } from './normalize';
 import { invalid, type FieldError } from './results';
 
@@ -114,11 +115,12 @@ const inFieldOrder = (errors: readonly FieldError[]): FieldError[] =>
     .map(({ error }) => error);
 
 /**
- * Checks one event against the v1 schema and normalises its `createdAt` to UTC in `timeZone`;
+ * Checks one event against the v1 schema and normalises its `createdAt` to UTC in `timeZone`
+ * (refusing times before 2000-01-01Z or more than 1 day after `now`);
  * returns every problem found (in schema field order, unknown fields last)
  * instead of throwing.
  */
-export function checkEvent(input: unknown, timeZone: string): EventCheck {
+export function checkEvent(input: unknown, timeZone: string, now: Date = new Date()): EventCheck {
   const parsed = eventInputSchema.safeParse(input);
   const errors = parsed.success ? [] : toFieldErrors(parsed.error.issues, input);
 
@@ -130,7 +132,7 @@ export function checkEvent(input: unknown, timeZone: string): EventCheck {
 
   const rawCreatedAt = isPlainObject(input) ? input.createdAt : undefined;
   const createdAtIsWellFormedString = typeof rawCreatedAt === 'string' && !errors.some((error) => error.field === 'createdAt');
-  const createdAt = createdAtIsWellFormedString ? normalizeCreatedAt(rawCreatedAt, timeZone) : undefined;
+  const createdAt = createdAtIsWellFormedString ? normalizeCreatedAt(rawCreatedAt, timeZone, now) : undefined;
   if (createdAt !== undefined && !createdAt.ok) errors.push(invalid('createdAt', createdAt.reason));
 
   if (!parsed.success || errors.length > 0 || createdAt === undefined || !createdAt.ok) return { ok: false, errors: inFieldOrder(errors) };
@@ -151,11 +153,11 @@ export type PendingEvent = { readonly input: unknown } | { readonly eventId: str
  * {@link DUPLICATE_REASON} (the first valid occurrence wins; an invalid earlier one does not block
  * a later valid one). Never fails.
  */
-export function checkEvents(pending: readonly PendingEvent[], timeZone: string): CheckedEvent[] {
+export function checkEvents(pending: readonly PendingEvent[], timeZone: string, now: Date = new Date()): CheckedEvent[] {
   const seen = new Set<string>();
   return pending.map((item, index) => {
     if (!('input' in item)) return { index, eventId: item.eventId, check: { ok: false, errors: item.errors } };
-    const check = checkEvent(item.input, timeZone);
+    const check = checkEvent(item.input, timeZone, now);
     const eventId = eventIdOf(item.input);
     if (!check.ok) return { index, eventId, check };
     if (seen.has(check.event.eventId)) {
@@ -173,7 +175,7 @@ export function checkEvents(pending: readonly PendingEvent[], timeZone: string):
  */
 export function extractEvents(body: unknown, maxEvents: number): { readonly ok: true; readonly events: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
   if (!isPlainObject(body)) {
-    return { ok: false, error: { field: '', reason: 'body must be a JSON object: {"events":[…]} or a single event' } };
+    return { ok: false, error: { field: BODY_FIELD, reason: 'must be a JSON object: {"events":[…]} or a single event' } };
   }
   if (!Object.prototype.hasOwnProperty.call(body, 'events')) return { ok: true, events: [body] };
 

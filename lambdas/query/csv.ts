@@ -1,5 +1,5 @@
 /**
- * The Sankey CSV of the path-analysis system (shared seed 000): `source,target,weight,full_path`.
+ * The Sankey CSV of the path-analysis system: `source,target,weight,full_path`.
  *
  * One row per edge of each full path: step i of a path `a -> b -> c` gives the edge
  * `"a (i)" -> "b (i+1)"`, weighted by the number of sessions that took exactly that full path.
@@ -11,7 +11,7 @@
 /** Header line of the CSV. */
 export const PATHS_CSV_HEADER = ['source', 'target', 'weight', 'full_path'] as const;
 
-/** Separator between the pages of a full path, as in seed 000. */
+/** Separator between the pages of a full path, as the path-analysis system writes it. */
 export const FULL_PATH_SEPARATOR = ' -> ';
 
 /** One full path and the number of sessions that took it. */
@@ -39,8 +39,18 @@ export function stepNode(page: string, step: number): string {
   return `${page} (${step})`;
 }
 
-/** Quotes a field per RFC 4180 when it holds a comma, a double quote, CR or LF (quotes doubled). */
+/** First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field: a text starting with `=`, `+`, `-`, `@`, tab or CR is neutralized as OWASP
+ * recommends (a single quote put before it, and the field quoted), so a spreadsheet shows it as
+ * text instead of running it; any field holding a comma, a double quote, CR or LF is quoted per
+ * RFC 4180 (quotes doubled). Other fields, such as paths starting with `/`, are written as they
+ * are. Never fails.
+ */
 export function csvField(value: string): string {
+  if (FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -64,7 +74,7 @@ export function pathsToRows(paths: ReadonlyArray<PathCount>): PathsCsvRow[] {
   return rows;
 }
 
-/** Writes the seed-000 CSV (header included, every record terminated) of the given paths; never throws. */
+/** Writes the CSV (header included, every record terminated, cells through {@link csvField}) of the given paths; never throws. */
 export function pathsToCsv(paths: ReadonlyArray<PathCount>, options: PathsCsvOptions = {}): string {
   const eol = options.lineEnding ?? '\r\n';
   const lines = [PATHS_CSV_HEADER.join(',')];

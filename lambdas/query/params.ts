@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defaultAnalyticsConfig, EVENTS_METRIC } from '../analytics/config';
 import { localMinute, localToEpoch, utcFields } from '../analytics/time';
 import { KEYS } from '../shared/results-table';
+import { alertsTimeRange } from './reads';
 
 /**
  * Query-parameter rules of the read API (docs/read-api.md), as pure functions: each route's
@@ -216,6 +217,34 @@ export function decodeNextToken(token: string): AlertsCursor | undefined {
   return { day, key: typed };
 }
 
+/** DynamoDB's key-size limits in UTF-8 bytes: 2048 for a partition key, 1024 for a sort key. */
+const KEY_BYTES = { partition: 2048, sort: 1024 } as const;
+
+/** The prefixes every alert item's `pk` starts with (`ALERT#error#…`, `ALERT#window#…`), and its `sk`. */
+const ALERT_PK = /^ALERT#(error|window)#./s;
+const ALERT_SK = KEYS.errorAlert('').sk;
+
+/**
+ * Why a decoded cursor cannot continue the query of `days` from `sinceMs` to `untilMs`, or
+ * undefined when it can: its day must be one of the query's, its key an alert key of that day
+ * within DynamoDB's key sizes, and its `gsk` inside the query's time range (DynamoDB refuses a
+ * start key outside the key condition with a ValidationException). Never throws.
+ */
+function cursorMisfit(cursor: AlertsCursor, days: readonly string[], sinceMs: number, untilMs: number): string | undefined {
+  if (!days.includes(cursor.day)) return `is for ${cursor.day}, outside this query's days (same since and until as the first page)`;
+  const key = cursor.key;
+  if (key === undefined) return undefined;
+  const { pk = '', sk = '', gsk = '' } = key;
+  if (!ALERT_PK.test(pk) || Buffer.byteLength(pk, 'utf8') > KEY_BYTES.partition) return 'holds a key that is not an alert key';
+  if (sk !== ALERT_SK) return 'holds a key that is not an alert key';
+  if (gsk === '' || Buffer.byteLength(gsk, 'utf8') > KEY_BYTES.sort) return `holds a time key that is empty or longer than ${KEY_BYTES.sort} bytes`;
+  const range = alertsTimeRange(new Date(sinceMs).toISOString(), new Date(untilMs).toISOString());
+  if (gsk < range.low || gsk > range.high || !gsk.startsWith(cursor.day)) {
+    return 'holds a position outside this query (same since and until as the first page)';
+  }
+  return undefined;
+}
+
 const ALERTS_PARAMS = ['since', 'until', 'kind', 'limit', 'nextToken'] as const;
 
 const alertsSchema = z.strictObject({
@@ -247,7 +276,8 @@ export function parseAlertsParams(query: QueryStrings, ctx: ParamContext): Parse
   let cursor: AlertsCursor | undefined;
   if (p.nextToken !== undefined) {
     cursor = decodeNextToken(p.nextToken);
-    if (cursor === undefined || !days.includes(cursor.day)) return fail('nextToken', 'is not a token of a previous page of this query (same since, until and kind)');
+    const misfit = cursor === undefined ? 'is not a token of a previous page of this query (same since, until and kind)' : cursorMisfit(cursor, days, sinceMs, untilMs);
+    if (misfit !== undefined) return fail('nextToken', misfit);
   }
   return {
     ok: true,

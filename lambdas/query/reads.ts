@@ -55,6 +55,12 @@ export interface DynamoReadsOptions {
 /** Past the last possible sort-key suffix of a minute or instant. */
 const HIGH = '#\uffff';
 
+/**
+ * The `gsk` range of the `byTime` index an alerts query reads: from `since` to past every key of
+ * the instant `until` (both ISO UTC). One definition for the query and for checking a `nextToken`.
+ */
+export const alertsTimeRange = (since: string, until: string): { readonly low: string; readonly high: string } => ({ low: since, high: until + HIGH });
+
 /** The index key of an item (to go on after it), from its key attributes. */
 function indexKeyOf(item: StoredItem): Record<string, string> | undefined {
   const key: Record<string, string> = {};
@@ -109,6 +115,7 @@ export function createDynamoReads(client: DynamoDBDocumentClient, tableName: str
         const day = request.days[index] as string;
         if (queries >= maxAlertQueries) return { items, cursor: { day, ...(start !== undefined ? { key: start } : {}) } };
         const remaining = request.limit - items.length;
+        const range = alertsTimeRange(request.since, request.until);
         const page = await client.send(
           new QueryCommand({
             TableName: tableName,
@@ -116,8 +123,8 @@ export function createDynamoReads(client: DynamoDBDocumentClient, tableName: str
             KeyConditionExpression: 'gpk = :day AND gsk BETWEEN :since AND :until',
             ExpressionAttributeValues: {
               ':day': KEYS.alertsByDay(day),
-              ':since': request.since,
-              ':until': request.until + HIGH,
+              ':since': range.low,
+              ':until': range.high,
               ...(request.kind !== undefined ? { ':kind': ALERT_PK_PREFIX[request.kind] } : {}),
             },
             ...(request.kind !== undefined ? { FilterExpression: 'begins_with(pk, :kind)' } : {}),

@@ -19,6 +19,12 @@ export function errorResponse(status: number, error: RequestProblem, headers?: R
   return jsonResponse(status, { error: message, field: error.field, reason: error.reason }, headers);
 }
 
+/** The field that request-level problems of the body as a whole (missing, too large, not JSON, wrong shape) name. */
+export const BODY_FIELD = 'body';
+
+/** The problem of a body larger than `maxBytes` bytes, as the ingest Lambda and the API's firewall both answer it (413). Never fails. */
+export const bodyTooLarge = (maxBytes: number): RequestProblem => ({ field: BODY_FIELD, reason: `must be at most ${maxBytes} bytes` });
+
 /** Drops one trailing slash, so `/v1/events/` routes like `/v1/events`. */
 const trimSlash = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
 

@@ -1,5 +1,6 @@
 import { parseFunctionName, type ResourceRecord, type TemplateResolver } from '../template';
 import { isJsonObject, type JsonValue } from '../template/types';
+import { webAclForStage, type WebAclModel } from './firewall';
 import type { ApiRoute } from './proxy';
 
 /** A REST API stage as the templates declare it, ready for the local stand-in. */
@@ -12,6 +13,10 @@ export interface RestApiModel {
   /** Logical ids of the API keys attached to this API's stage through usage plans, with their throttles. */
   readonly keys: ReadonlyArray<{ readonly logicalId: string; readonly id: string; readonly throttle?: { rateLimit: number; burstLimit: number } }>;
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The API's `BinaryMediaTypes`: request bodies of these types reach the function base64-encoded. */
+  readonly binaryMediaTypes: readonly string[];
+  /** The AWS WAF web ACL associated with the stage, if any. */
+  readonly firewall?: WebAclModel;
   /** Routes whose integration the stand-in does not serve (anything but Lambda proxy), with why. */
   readonly skipped: readonly string[];
 }
@@ -33,8 +38,8 @@ export function functionNameFromIntegrationUri(uri: string): string | undefined 
 }
 
 /**
- * Reads every `AWS::ApiGateway::RestApi` with its resources, methods, stage, API keys and usage
- * plans from the templates. Throws (naming the resource) when a reference cannot be resolved.
+ * Reads every `AWS::ApiGateway::RestApi` with its resources, methods, stage, API keys, usage
+ * plans and the stage's web ACL from the templates. Throws (naming the resource) when a reference cannot be resolved.
  */
 export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
   const models: RestApiModel[] = [];
@@ -102,7 +107,13 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
       }
     }
 
+    const firewall = webAclForStage(resolver, restApiId, stageName);
+    const binaryMediaTypes = Array.isArray(api.properties.BinaryMediaTypes)
+      ? api.properties.BinaryMediaTypes.map((t, i) => str(resolver, api, t, 'BinaryMediaTypes', String(i)) ?? '').filter((t) => t !== '')
+      : [];
     models.push({
+      ...(firewall !== undefined ? { firewall } : {}),
+      binaryMediaTypes,
       stackName: api.stackName,
       logicalId: api.logicalId,
       restApiId,

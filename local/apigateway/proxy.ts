@@ -25,11 +25,19 @@ export const GATEWAY_RESPONSES = {
   tooLarge: { statusCode: 413, message: 'Request Too Long' },
   throttled: { statusCode: 429, message: 'Too Many Requests' },
   integrationFailure: { statusCode: 502, message: 'Internal server error' },
+  /** Lambda refused the Invoke request itself (e.g. a payload over its limit): API Gateway answers 500. */
+  invokeRejected: { statusCode: 500, message: 'Internal server error' },
   integrationTimeout: { statusCode: 504, message: 'Endpoint request timed out' },
 } as const;
 
 /** API Gateway REST APIs accept payloads up to 10 MB. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Lambda's synchronous Invoke takes a request payload (here: the proxy event as JSON) smaller
+ * than 6 MiB; a larger one is refused (RequestEntityTooLargeException) without running the function.
+ */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 function segments(p: string): string[] {
   return p.split('/').filter((s) => s.length > 0);
@@ -90,9 +98,23 @@ export interface IncomingRequest {
   readonly apiKey?: string;
   readonly apiKeyId?: string;
   readonly now: Date;
+  /** The API's `binaryMediaTypes` (a `*` matches anything, e.g. `image/*`). @default none: every body is text */
+  readonly binaryMediaTypes?: readonly string[];
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
+/**
+ * Whether API Gateway passes a request body of `contentType` base64-encoded: only when the type
+ * (without parameters) matches one of the API's binary media types; with none configured every
+ * body is passed as UTF-8 text. Never fails.
+ */
+export function isBinaryMediaType(contentType: string, binaryMediaTypes: readonly string[]): boolean {
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (type === '') return false;
+  return binaryMediaTypes.some((pattern) => {
+    const glob = pattern.trim().toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+    return new RegExp(`^${glob}$`).test(type);
+  });
+}
 
 /** Builds the Lambda proxy-integration event (payload format 1.0) API Gateway sends for a request. */
 export function toProxyEvent(req: IncomingRequest, match: RouteMatch): APIGatewayProxyEvent {
@@ -111,7 +133,7 @@ export function toProxyEvent(req: IncomingRequest, match: RouteMatch): APIGatewa
     (multiQuery[k] ??= []).push(v);
   }
   const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
-  const isText = req.body.length === 0 || contentType === '' || TEXT_TYPES.test(contentType);
+  const isText = req.body.length === 0 || !isBinaryMediaType(contentType, req.binaryMediaTypes ?? []);
   const hasQuery = Object.keys(query).length > 0;
   return {
     resource: match.route.resourcePath,

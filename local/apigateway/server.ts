@@ -2,11 +2,13 @@ import { randomUUID } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { evaluateWebAcl, type WebAclModel } from './firewall';
 import {
   ApiRoute,
   fromProxyResult,
   GATEWAY_RESPONSES,
   gatewayResponse,
+  LAMBDA_SYNC_PAYLOAD_BYTES,
   matchRoute,
   MAX_PAYLOAD_BYTES,
   OutgoingResponse,
@@ -33,6 +35,10 @@ export interface LocalRestApiOptions {
   readonly apiKeys: readonly LocalApiKey[];
   /** Stage-level default throttle (all callers together). */
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The API's binary media types (request bodies of these types are passed base64-encoded). @default - none */
+  readonly binaryMediaTypes?: readonly string[];
+  /** The AWS WAF web ACL associated with the stage, evaluated before anything else. @default - none */
+  readonly firewall?: WebAclModel;
   /** Integration timeout. @default 29 000 ms (the REST API default) */
   readonly integrationTimeoutMs?: number;
   readonly invoke: (functionName: string, event: APIGatewayProxyEvent) => Promise<IntegrationOutcome>;
@@ -64,6 +70,14 @@ export async function handleRequest(
     return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
   }
   const path = url.pathname.slice(prefix.length) || '/';
+  // The 10 MB limit is API Gateway's front door: the web ACL, routes and keys never see a larger request.
+  if (req.body.length > MAX_PAYLOAD_BYTES) return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
+  if (options.firewall !== undefined) {
+    const verdict = evaluateWebAcl(options.firewall, { method: req.method, path: url.pathname, rawHeaders: req.rawHeaders });
+    if (verdict.kind === 'block') {
+      return { statusCode: verdict.statusCode, headers: { ...verdict.headers, 'content-type': verdict.contentType }, body: Buffer.from(verdict.body, 'utf8') };
+    }
+  }
   const match = matchRoute(options.routes, req.method, path);
   if (!match) return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
 
@@ -72,7 +86,6 @@ export async function handleRequest(
     key = options.apiKeys.find((k) => k.value === req.apiKey);
     if (!key) return gatewayResponse(GATEWAY_RESPONSES.forbidden.statusCode, GATEWAY_RESPONSES.forbidden.message);
   }
-  if (req.body.length > MAX_PAYLOAD_BYTES) return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
   if (key?.throttle) {
     let bucket = buckets.perKey.get(key.id);
     if (!bucket) {
@@ -97,9 +110,15 @@ export async function handleRequest(
       apiKey: key?.value,
       apiKeyId: key?.id,
       now: new Date(),
+      ...(options.binaryMediaTypes !== undefined ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
     },
     match,
   );
+  const payloadBytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
+  if (payloadBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
+    options.log?.(`${req.method} ${path}: Lambda refused the invoke of ${match.route.functionName}: payload of ${payloadBytes} bytes is over ${LAMBDA_SYNC_PAYLOAD_BYTES}`);
+    return gatewayResponse(GATEWAY_RESPONSES.invokeRejected.statusCode, GATEWAY_RESPONSES.invokeRejected.message);
+  }
   const timeoutMs = options.integrationTimeoutMs ?? 29_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
@@ -126,9 +145,9 @@ export async function handleRequest(
 }
 
 /**
- * Serves a REST API stage on loopback: routes from the template, API-key check, usage-plan and
- * stage throttling, the 10 MB payload limit, and Lambda proxy integration. Rejects if the
- * port is taken.
+ * Serves a REST API stage on loopback: its web ACL, routes from the template, API-key check,
+ * usage-plan and stage throttling, the 10 MB payload limit, Lambda's 6 MiB invoke limit (500), and
+ * Lambda proxy integration. Rejects if the port is taken.
  */
 export async function startRestApi(options: LocalRestApiOptions, port: number, host = '127.0.0.1'): Promise<LocalRestApi> {
   const buckets = {

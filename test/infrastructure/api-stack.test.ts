@@ -17,6 +17,40 @@ describe('ingest API', () => {
     expect(methods[0].Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
   });
 
+  it.each(['dev', 'prod'] as const)('%s: a web ACL on the stage refuses bodies over the stage limit (413 JSON) and POSTs without Content-Length (411)', (stage) => {
+    // prepare
+    const config = stageConfig(stage);
+    const { api } = synthStage(stage);
+
+    // assess: the association names the stage's ARN, the rules the stage's limit
+    const [aclId] = Object.keys(api.findResources('AWS::WAFv2::WebACL'));
+    expect(aclId).toBeDefined();
+    api.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+      ResourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/stages/$')])] },
+    });
+    api.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      CustomResponseBodies: {
+        bodyTooLarge: {
+          ContentType: 'APPLICATION_JSON',
+          Content: JSON.stringify({ error: `body: must be at most ${config.ingest.maxBodyBytes} bytes`, field: 'body', reason: `must be at most ${config.ingest.maxBodyBytes} bytes` }),
+        },
+        lengthRequired: Match.objectLike({ ContentType: 'APPLICATION_JSON' }),
+      },
+      Rules: [
+        Match.objectLike({
+          Name: 'BodyOverLimit',
+          Priority: 0,
+          Statement: { RegexMatchStatement: Match.objectLike({ FieldToMatch: { SingleHeader: { Name: 'content-length' } } }) },
+          Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'bodyTooLarge' } } },
+        }),
+        Match.objectLike({ Name: 'PostWithoutLength', Priority: 1, Action: { Block: { CustomResponse: { ResponseCode: 411, CustomResponseBodyKey: 'lengthRequired' } } } }),
+      ],
+    });
+  });
+
   it('throttles with the stage config on the usage plan and the stage, and logs access', () => {
     const prod = stageConfig('prod');
     const { api: ingest } = synthStage('prod');

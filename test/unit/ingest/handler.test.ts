@@ -210,11 +210,11 @@ describe('POST /v1/events: partly accepted (207)', () => {
 
 describe('POST /v1/events: refused', () => {
   it.each([
-    ['invalid JSON', '{"events": [', 'body is not valid JSON: '],
-    ['an empty body', '', 'body is required'],
+    ['invalid JSON', '{"events": [', 'body: is not valid JSON: '],
+    ['an empty body', '', 'body: is required'],
     ['an empty batch', JSON.stringify({ events: [] }), 'events: must contain at least 1 event'],
-    ['a top-level array', JSON.stringify(someEvents(1)), 'body must be a JSON object'],
-    ['a number', '42', 'body must be a JSON object'],
+    ['a top-level array', JSON.stringify(someEvents(1)), 'body: must be a JSON object'],
+    ['a number', '42', 'body: must be a JSON object'],
   ])('answers 400 to %s, writing nothing', async (_, body, message) => {
     // prepare
     const { handle } = aHandler();
@@ -261,6 +261,34 @@ describe('POST /v1/events: refused', () => {
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
+  it('refuses a createdAt outside 2000-01-01Z .. receipt + 1 day, measured by the handler\'s clock', async () => {
+    // prepare: the clock reads 2024-05-27T03:41:00Z
+    streamTakesAll();
+    const { handle } = aHandler();
+
+    // act
+    const response = await handle(
+      anApiEvent({
+        events: [
+          anEvent({ eventId: 'far', createdAt: '9999-12-31T23:59:59-18:00' }),
+          anEvent({ eventId: 'old', createdAt: '1999-12-31T23:59:59Z' }),
+          anEvent({ eventId: 'edge', createdAt: '2024-05-28T03:41:00Z' }),
+        ],
+      }),
+    );
+
+    // assess
+    expect(response.statusCode).toBe(207);
+    const body = bodyOf(response);
+    expect(body.results.map((r) => [r.eventId, r.status, r.error?.field])).toEqual([
+      ['far', 'rejected', 'createdAt'],
+      ['old', 'rejected', 'createdAt'],
+      ['edge', 'accepted', undefined],
+    ]);
+    expect(body.results[0]?.error?.reason).toMatch(/out of range.*2000-01-01.*2024-05-28T03:41:00.000Z/);
+    expect(written().map((event) => event.createdAt)).toEqual(['2024-05-28T03:41:00.000Z']);
+  });
+
   it('answers 400 to a single event with an unknown field', async () => {
     // prepare
     const { handle } = aHandler();
@@ -282,7 +310,7 @@ describe('POST /v1/events: refused', () => {
 
     // assess
     expect(response.statusCode).toBe(413);
-    expect(bodyOf<{ error: string }>(response).error).toBe('body must be at most 299 bytes');
+    expect(bodyOf(response)).toEqual({ error: 'body: must be at most 299 bytes', field: 'body', reason: 'must be at most 299 bytes' });
   });
 
   it('answers 413 to a base64 body that decodes to more than MAX_BODY_BYTES', async () => {
@@ -420,6 +448,24 @@ describe('POST /v1/paths', () => {
       { index: 1, document: 0, element: 1, status: 'rejected', field: 'el[1].ct' },
     ]);
     expect(body.results[2]).toMatchObject({ index: 2, document: 1, element: 0, status: 'accepted' });
+  });
+
+  it('refuses a path document whose ct lies outside the accepted range, naming the element', async () => {
+    // prepare
+    streamTakesAll();
+    const { handle } = aHandler();
+    const future = { uvi: 'user8', el: [{ path: '/a', ct: '2024-05-27T10:00:00' }, { path: '/b', ct: '9999-12-31T23:59:59-18:00' }] };
+
+    // act
+    const response = await handle(pathsEvent(future));
+
+    // assess
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).results.map((r) => [r.status, r.error?.field])).toEqual([
+      ['rejected', 'el[1].ct'],
+      ['rejected', 'el[1].ct'],
+    ]);
+    expect(written()).toEqual([]);
   });
 
   it('rejects a second copy of a document in one request as duplicates', async () => {

@@ -46,7 +46,7 @@ describe('readJsonBody', () => {
     expect(read.ok).toBe(false);
     const response = read.ok ? undefined : read.response;
     expect(response?.statusCode).toBe(400);
-    expect((JSON.parse(response?.body ?? '{}') as { error: string }).error).toMatch(/^body is not valid JSON: .+/);
+    expect((JSON.parse(response?.body ?? '{}') as { error: string }).error).toMatch(/^body: is not valid JSON: .+/);
   });
 });
 

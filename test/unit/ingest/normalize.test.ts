@@ -1,5 +1,8 @@
 import { normalizeCreatedAt, toStreamEvent } from '../../../lambdas/ingest/normalize';
 
+/** The time of receipt the range tests measure from. */
+const NOW = new Date('2024-05-27T03:41:00Z');
+
 describe('normalizeCreatedAt', () => {
   it.each([
     ['Z, milliseconds', '2024-05-27T11:40:36.263Z', '2024-05-27T11:40:36.263Z'],
@@ -80,6 +83,29 @@ describe('normalizeCreatedAt', () => {
     const normalized = normalizeCreatedAt(raw, 'Asia/Shanghai');
     expect(normalized.ok).toBe(false);
     expect(normalized.ok ? '' : normalized.reason).toContain(reason);
+  });
+
+  it.each([
+    ['the expanded year of 9999-12-31 at -18:00', '9999-12-31T23:59:59-18:00', 'after'],
+    ['a time 1 day and 1 ms ahead', '2024-05-28T03:41:00.001Z', 'after'],
+    ['the last moment of 1999', '1999-12-31T23:59:59.999Z', 'before'],
+    ['year 0001', '0001-01-01T00:00:00Z', 'before'],
+    ['2000-01-01 local time in Shanghai (1999 in UTC)', '2000-01-01T07:59:59', 'before'],
+  ])('refuses %s as out of range, saying which bound', (_, raw, side) => {
+    // act
+    const normalized = normalizeCreatedAt(raw, 'Asia/Shanghai', NOW);
+
+    // assess
+    expect(normalized).toEqual({
+      ok: false,
+      reason: `is out of range: must lie from 2000-01-01T00:00:00.000Z to 1 day after now (2024-05-28T03:41:00.000Z); it is ${side} that`,
+    });
+  });
+
+  it('accepts both bounds of the range, and a leap day inside it', () => {
+    expect(normalizeCreatedAt('2000-01-01T00:00:00Z', 'UTC', NOW)).toEqual({ ok: true, value: '2000-01-01T00:00:00.000Z' });
+    expect(normalizeCreatedAt('2024-05-28T03:41:00Z', 'UTC', NOW)).toEqual({ ok: true, value: '2024-05-28T03:41:00.000Z' });
+    expect(normalizeCreatedAt('2000-02-29T00:00:00+14:00', 'UTC', NOW)).toEqual({ ok: true, value: '2000-02-28T10:00:00.000Z' });
   });
 
   it('accepts February 29 of a leap year only', () => {

@@ -226,7 +226,7 @@ describe('extractPathDocuments', () => {
     ['an empty list', { documents: [] }, { field: 'documents', reason: 'must contain at least 1 document' }],
     ['documents that is no array', { documents: SEED_DOCUMENT }, { field: 'documents', reason: 'must be an array of path documents' }],
     ['a key next to documents', { documents: [SEED_DOCUMENT], site: 'x' }, { field: 'site', reason: 'unknown field next to documents' }],
-    ['a top-level array', [SEED_DOCUMENT], { field: '', reason: 'body must be a JSON object: {"documents":[…]} or a single path document' }],
+    ['a top-level array', [SEED_DOCUMENT], { field: 'body', reason: 'must be a JSON object: {"documents":[…]} or a single path document' }],
   ])('refuses %s', (_, body, error) => {
     expect(extractPathDocuments(body, 500)).toEqual({ ok: false, error });
   });

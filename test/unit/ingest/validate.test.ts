@@ -285,9 +285,9 @@ describe('extractEvents', () => {
     ['one event too many', { events: someEvents(501) }, { field: 'events', reason: 'at most 500 events per request, got 501' }],
     ['events that is no array', { events: anEvent() }, { field: 'events', reason: 'must be an array of events' }],
     ['a field next to events', { events: someEvents(1), source: 'web' }, { field: 'source', reason: 'unknown field next to events' }],
-    ['a top-level array', someEvents(2), { field: '', reason: 'body must be a JSON object: {"events":[…]} or a single event' }],
-    ['a string', 'hello', { field: '', reason: 'body must be a JSON object: {"events":[…]} or a single event' }],
-    ['null', null, { field: '', reason: 'body must be a JSON object: {"events":[…]} or a single event' }],
+    ['a top-level array', someEvents(2), { field: 'body', reason: 'must be a JSON object: {"events":[…]} or a single event' }],
+    ['a string', 'hello', { field: 'body', reason: 'must be a JSON object: {"events":[…]} or a single event' }],
+    ['null', null, { field: 'body', reason: 'must be a JSON object: {"events":[…]} or a single event' }],
   ])('refuses %s', (_, body, error) => {
     expect(extractEvents(body, 500)).toEqual({ ok: false, error });
   });

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ApiRoute, fromProxyResult, matchRoute, MAX_PAYLOAD_BYTES, TokenBucket } from '../../../local/apigateway/proxy';
+import { ApiRoute, fromProxyResult, isBinaryMediaType, matchRoute, MAX_PAYLOAD_BYTES, TokenBucket, toProxyEvent } from '../../../local/apigateway/proxy';
 import { IntegrationOutcome, LocalRestApiOptions, startRestApi } from '../../../local/apigateway/server';
 
 const route = (resourcePath: string, httpMethod = 'POST', apiKeyRequired = true): ApiRoute => ({ resourcePath, httpMethod, apiKeyRequired, functionName: `fn${resourcePath}` });
@@ -35,6 +35,38 @@ describe('fromProxyResult', () => {
 
   it.each([[undefined], [null], ['text'], [{ body: 'x' }], [{ statusCode: '200' }], [{ statusCode: 200, body: {} }]])('answers 502 for a malformed result %j', (result) => {
     expect(fromProxyResult(result).statusCode).toBe(502);
+  });
+});
+
+describe('binary media types', () => {
+  const aRequest = (contentType: string, binaryMediaTypes?: string[]) =>
+    toProxyEvent(
+      {
+        method: 'POST',
+        path: '/v1/events',
+        stageName: 'dev',
+        restApiId: 'api1',
+        accountId: '000000000000',
+        rawHeaders: ['Content-Type', contentType],
+        query: new URLSearchParams(),
+        body: Buffer.from([0x7b, 0x7d, 0xff]),
+        sourceIp: '127.0.0.1',
+        now: new Date(0),
+        ...(binaryMediaTypes !== undefined ? { binaryMediaTypes } : {}),
+      },
+      { route: route('/v1/events'), pathParameters: null },
+    );
+
+  it('passes every body as UTF-8 text when the API declares no binary media types, whatever its type', () => {
+    for (const type of ['application/octet-stream', 'image/png', 'application/json']) {
+      expect(aRequest(type)).toMatchObject({ isBase64Encoded: false, body: '{}\ufffd' });
+    }
+  });
+
+  it('passes base64 only the types the API declares, wildcards included, parameters ignored', () => {
+    expect(aRequest('image/png', ['image/*'])).toMatchObject({ isBase64Encoded: true, body: Buffer.from([0x7b, 0x7d, 0xff]).toString('base64') });
+    expect(aRequest('application/json', ['image/*']).isBase64Encoded).toBe(false);
+    expect([isBinaryMediaType('Application/Octet-Stream; x=1', ['application/octet-stream']), isBinaryMediaType('text/plain', ['*/*']), isBinaryMediaType('', ['*/*'])]).toEqual([true, true, false]);
   });
 });
 

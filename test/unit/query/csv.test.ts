@@ -90,6 +90,36 @@ describe('pathsToCsv', () => {
     expect(csvField('plain /page (1)')).toBe('plain /page (1)');
   });
 
+  it.each([
+    ['=HYPERLINK("http://x","y")', '"\'=HYPERLINK(""http://x"",""y"")"'],
+    ['@SUM(A1:A2)', '"\'@SUM(A1:A2)"'],
+    ['+1+1', '"\'+1+1"'],
+    ['-2+3', '"\'-2+3"'],
+    ['\tcmd', '"\'\tcmd"'],
+    ['\rcmd', '"\'\rcmd"'],
+  ])('neutralizes a cell that starts like a formula: %j', (value, written) => {
+    expect(csvField(value)).toBe(written);
+  });
+
+  it('keeps paths and other text that cannot start a formula as they are', () => {
+    expect(['/home', 'home=1', 'a-b', '中文', "'quoted"].map(csvField)).toEqual(['/home', 'home=1', 'a-b', '中文', "'quoted"]);
+  });
+
+  it('neutralizes injected page names in every text column of a path\'s rows', () => {
+    // prepare: a session whose first page is a formula
+    const paths = [{ steps: ['=HYPERLINK("http://evil")', '@SUM(1)', '/ok'], count: 2 }];
+
+    // act
+    const records = parseCsv(pathsToCsv(paths));
+
+    // assess: a CSV reader gets each cell back with the quote in front, numbers stay numbers
+    expect(records.slice(1)).toEqual([
+      ['\'=HYPERLINK("http://evil") (1)', '\'@SUM(1) (2)', '2', '\'=HYPERLINK("http://evil") -> @SUM(1) -> /ok'],
+      ['\'@SUM(1) (2)', '/ok (3)', '2', '\'=HYPERLINK("http://evil") -> @SUM(1) -> /ok'],
+    ]);
+    expect(records.flat().every((cell) => !/^[=+\-@\t\r]/.test(cell))).toBe(true);
+  });
+
   it('sorts by weight, heaviest first, then by full path, keeping each path\'s edges in step order', () => {
     const rows = pathsToRows([path('/b -> /c', 1), path('/z -> /y -> /x', 5), path('/a -> /c', 1)]);
     expect(rows.map((r) => `${r.source}>${r.target}:${r.weight}`)).toEqual(['/z (1)>/y (2):5', '/y (2)>/x (3):5', '/a (1)>/c (2):1', '/b (1)>/c (2):1']);

@@ -151,6 +151,65 @@ describe('GET /v1/alerts parameters', () => {
   });
 });
 
+describe('nextToken of GET /v1/alerts', () => {
+  const day = '2024-05-26';
+  const aKey = (overrides: Partial<Record<'pk' | 'sk' | 'gpk' | 'gsk', string>> = {}) => ({
+    pk: 'ALERT#error#e1',
+    sk: 'A',
+    gpk: KEYS.alertsByDay(day),
+    gsk: '2024-05-26T10:00:00.000Z#error#e1',
+    ...overrides,
+  });
+  const range = { since: '2024-05-26T06:00:00Z', until: '2024-05-27T03:00:00Z' };
+
+  it.each([
+    ['a time key before since', aKey({ gsk: '2024-05-26T05:59:59.999Z#error#e1' }), /outside this query/],
+    ['a time key after until', aKey({ gsk: '2024-05-27T03:00:01.000Z#error#e1' }), /is for 2024-05-26|outside this query/],
+    ['a time key of another day', aKey({ gsk: '2024-05-27T01:00:00.000Z#error#e1' }), /outside this query/],
+    ['an empty time key', aKey({ gsk: '' }), /empty/],
+    ['a time key over 1024 bytes', aKey({ gsk: `2024-05-26T10:00:00.000Z#${'é'.repeat(520)}` }), /1024 bytes/],
+    ['an empty pk', aKey({ pk: '' }), /not an alert key/],
+    ['a pk that is not an alert', aKey({ pk: 'M#events##2024-05-26' }), /not an alert key/],
+    ['an empty sk', aKey({ sk: '' }), /not an alert key/],
+  ])('refuses a token with %s, naming nextToken', (_, key, reason) => {
+    // act
+    const error = errorOf(parseAlertsParams({ ...range, nextToken: encodeNextToken({ day, key }) }, aContext()));
+
+    // assess
+    expect(error.field).toBe('nextToken');
+    expect(error.reason).toMatch(reason);
+  });
+
+  it.each([
+    ['a number for a key value', { d: day, k: { ...aKey(), pk: 7 } }],
+    ['a null key', { d: day, k: null }],
+    ['an array for the key', { d: day, k: [] }],
+    ['a day that is not a date', { d: 'yesterday' }],
+    ['no day', { k: aKey() }],
+    ['a JSON string', 'ALERT'],
+  ])('refuses a token holding %s, naming nextToken', (_, value) => {
+    // prepare
+    const nextToken = Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    // act
+    const error = errorOf(parseAlertsParams({ ...range, nextToken }, aContext()));
+
+    // assess
+    expect(error.field).toBe('nextToken');
+  });
+
+  it('takes a token positioned at the edges of the range', () => {
+    // prepare
+    const atSince = encodeNextToken({ day, key: aKey({ gsk: '2024-05-26T06:00:00.000Z#error#e1' }) });
+
+    // act
+    const query = valueOf(parseAlertsParams({ ...range, nextToken: atSince }, aContext()));
+
+    // assess
+    expect(query.cursor?.key?.gsk).toBe('2024-05-26T06:00:00.000Z#error#e1');
+  });
+});
+
 describe('GET /v1/metrics parameters', () => {
   it('needs a name and lists the known ones when it is unknown', () => {
     // act

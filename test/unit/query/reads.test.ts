@@ -3,7 +3,9 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
 import { createHandler, type QueryHandler } from '../../../lambdas/query/handler';
+import { encodeNextToken } from '../../../lambdas/query/params';
 import { createDynamoReads } from '../../../lambdas/query/reads';
+import { KEYS } from '../../../lambdas/shared/results-table';
 import { aCounterItem, aLedgerItem, aLogger, anApiEvent, anErrorAlertItem, aWindowAlertItem, someDeps } from './factories';
 
 const TABLE = 'uba-test-results';
@@ -74,6 +76,29 @@ describe('reads against DynamoDB Local, through the handler', () => {
       createdAt: '2024-05-27T03:41:10.000Z',
       errorMsg: '[error] gateway timeout',
     });
+  });
+
+  it('answers 400 naming nextToken, never 500, for crafted tokens DynamoDB would refuse as a start key', async () => {
+    // prepare: tokens of the right form whose key lies outside the query, is empty or too long
+    const range = { since: '2024-05-26T00:00:00Z', until: '2024-05-27T04:00:00Z' };
+    const day = '2024-05-26';
+    const key = (gsk: string, pk = 'ALERT#error#e-1', sk = 'A') => ({ pk, sk, gpk: KEYS.alertsByDay(day), gsk });
+    const crafted = [
+      key('2024-05-25T23:00:00.000Z#error#e-1'),
+      key('2024-05-28T00:00:00.000Z#error#e-1'),
+      key(''),
+      key('2024-05-26T10:00:00.000Z#error#e-1', ''),
+      key('2024-05-26T10:00:00.000Z#error#e-1', 'ALERT#error#e-1', ''),
+      key(`2024-05-26T10:00:00.000Z#${'x'.repeat(1100)}`),
+    ].map((k) => encodeNextToken({ day, key: k }));
+    const wrongTypes = Buffer.from(JSON.stringify({ d: day, k: { pk: 1, sk: 'A', gpk: KEYS.alertsByDay(day), gsk: 'g' } })).toString('base64url');
+
+    // act
+    const answers = await Promise.all([...crafted, wrongTypes].map((nextToken) => handle(anApiEvent('/v1/alerts', { ...range, nextToken }))));
+
+    // assess
+    expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 400));
+    expect(answers.map((a) => bodyOf(a).field)).toEqual(answers.map(() => 'nextToken'));
   });
 
   it('hands back a nextToken when a page has used its Query budget', async () => {

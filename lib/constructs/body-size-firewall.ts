@@ -1,0 +1,101 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { bodyTooLarge, BODY_FIELD, type RequestProblem } from '../../lambdas/shared/http';
+
+export interface BodySizeFirewallProps {
+  /** The REST API stage the web ACL guards. */
+  readonly stage: apigw.Stage;
+  /** Largest request body (bytes, by `Content-Length`) let through to the integration. */
+  readonly maxBodyBytes: number;
+  /** Prefix of the CloudWatch metric names of the web ACL and its rules. */
+  readonly metricPrefix: string;
+}
+
+/** The field a request without a usable `Content-Length` is refused on. */
+const CONTENT_LENGTH_FIELD = 'content-length';
+
+/** The JSON body the API's own error answers carry: `{"error","field","reason"}`. */
+const problemBody = (problem: RequestProblem): string =>
+  JSON.stringify({ error: `${problem.field}: ${problem.reason}`, field: problem.field, reason: problem.reason });
+
+/**
+ * A regular expression (PCRE subset AWS WAF accepts: anchors, classes, bounded repeats,
+ * non-capturing groups; no capture) matching exactly the decimal texts, leading zeros allowed,
+ * of the whole numbers greater than `limit`. Throws RangeError for a negative or non-integer limit.
+ */
+export function integerAbove(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
+  const digits = String(limit);
+  const branches = [`[1-9][0-9]{${digits.length},}`];
+  for (let i = 0; i < digits.length; i += 1) {
+    const digit = Number(digits[i]);
+    if (digit === 9) continue;
+    const rest = digits.length - i - 1;
+    const higher = digit === 8 ? '9' : `[${digit + 1}-9]`;
+    branches.push(`${digits.slice(0, i)}${higher}${rest > 1 ? `[0-9]{${rest}}` : rest === 1 ? '[0-9]' : ''}`);
+  }
+  return `^0*(?:${branches.join('|')})$`;
+}
+
+/**
+ * An AWS WAF web ACL on a REST API stage that refuses, before API Gateway invokes any Lambda, a
+ * request whose `Content-Length` is larger than `maxBodyBytes` (413, the same JSON error the
+ * ingest Lambda gives, naming `body` and the limit) and a POST without a decimal
+ * `Content-Length` (411, naming `content-length`), whose size could not be checked. Lambda's
+ * synchronous invoke takes at most 6 MB: a larger proxy event is refused by Lambda and API
+ * Gateway then answers a bare 500, which this prevents. Everything else is allowed.
+ */
+export class BodySizeFirewall extends Construct {
+  public readonly webAcl: wafv2.CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: BodySizeFirewallProps) {
+    super(scope, id);
+    const visibility = (name: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName: `${props.metricPrefix}${name}`,
+    });
+    const contentLength = { singleHeader: { Name: CONTENT_LENGTH_FIELD } };
+    const asIs = [{ priority: 0, type: 'NONE' }];
+
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      description: `Refuses bodies over ${props.maxBodyBytes} bytes with 413, and POSTs without Content-Length with 411, before the integration`,
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('BodySize'),
+      customResponseBodies: {
+        bodyTooLarge: { contentType: 'APPLICATION_JSON', content: problemBody(bodyTooLarge(props.maxBodyBytes)) },
+        lengthRequired: {
+          contentType: 'APPLICATION_JSON',
+          content: problemBody({ field: CONTENT_LENGTH_FIELD, reason: `is required: a decimal byte count of the ${BODY_FIELD} (at most ${props.maxBodyBytes})` }),
+        },
+      },
+      rules: [
+        {
+          name: 'BodyOverLimit',
+          priority: 0,
+          statement: { regexMatchStatement: { fieldToMatch: contentLength, regexString: integerAbove(props.maxBodyBytes), textTransformations: asIs } },
+          action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: 'bodyTooLarge' } } },
+          visibilityConfig: visibility('BodyOverLimit'),
+        },
+        {
+          name: 'PostWithoutLength',
+          priority: 1,
+          statement: {
+            andStatement: {
+              statements: [
+                { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: 'EXACTLY', searchString: 'POST', textTransformations: asIs } },
+                { notStatement: { statement: { regexMatchStatement: { fieldToMatch: contentLength, regexString: '^[0-9]{1,19}$', textTransformations: asIs } } } },
+              ],
+            },
+          },
+          action: { block: { customResponse: { responseCode: 411, customResponseBodyKey: 'lengthRequired' } } },
+          visibilityConfig: visibility('PostWithoutLength'),
+        },
+      ],
+    });
+
+    new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
+  }
+}
