@@ -134,15 +134,15 @@ function shorten(cmdline: string, max = 240): string {
 export function describePortHolder(holder: PortHolder): string {
   const kind = classifyHolder(holder);
   const who = `It is pid ${holder.pid}: \`${shorten(holder.cmdline)}\``;
-  if (!kind.ours) return `${who}, not a service of this project: not safe to stop from here; choose another --port.`;
+  if (!kind.ours) return `${who}, not a service of this project: not safe to stop from here; choose another port (\`npm start -- --port\`).`;
   if (kind.what === 'DynamoDB Local') {
     if (kind.orphaned) {
       return `${who}, DynamoDB Local left behind by an earlier \`npm start\` whose runtime is gone (parent ${holder.ppid ?? '?'}): safe to stop with \`kill ${holder.pid}\`.`;
     }
-    return `${who}, DynamoDB Local of a runtime that is still running (pid ${holder.ppid ?? '?'}: \`${shorten(holder.parentCmdline ?? '?', 120)}\`): stop that runtime (Ctrl-C, or \`kill -INT ${holder.ppid ?? '?'}\`) or choose another --port.`;
+    return `${who}, DynamoDB Local of a runtime that is still running (pid ${holder.ppid ?? '?'}: \`${shorten(holder.parentCmdline ?? '?', 120)}\`): stop that runtime (Ctrl-C, or \`kill -INT ${holder.ppid ?? '?'}\`) or choose another port (\`npm start -- --port\`).`;
   }
   if (kind.orphaned) {
     return `${who}, an \`npm start\` of this project whose launcher is gone: safe to stop with \`kill -INT ${holder.pid}\` (it stops in order).`;
   }
-  return `${who}, an \`npm start\` of this project that is still running: stop it with Ctrl-C in its terminal (or \`kill -INT ${holder.pid}\`), or choose another --port.`;
+  return `${who}, an \`npm start\` of this project that is still running: stop it with Ctrl-C in its terminal (or \`kill -INT ${holder.pid}\`), or choose another port (\`npm start -- --port\`).`;
 }

@@ -116,6 +116,13 @@ describe('DynamoDB Local', () => {
     );
     expect(q.Items).toHaveLength(1);
     const port2 = db.port;
+    // Loopback only: the same port on this machine's other addresses refuses connections.
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+    expect(await isPortOpen(port2, '127.0.0.1')).toBe(true);
+    if (external !== undefined) expect(await isPortOpen(port2, external)).toBe(false);
+    if (process.platform === 'linux') expect(fs.readFileSync('/proc/net/tcp', 'utf8')).toMatch(new RegExp(`0100007F:${port2.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`));
     await db.stop();
     db = undefined;
     expect(await isPortOpen(port2)).toBe(false);
