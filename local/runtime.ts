@@ -292,10 +292,23 @@ export class LocalRuntime {
       fs.mkdirSync(dataDir, { recursive: true });
       const persist = (sub: string) => (options.persistDir ? path.join(dataDir, sub) : undefined);
 
+      // The dashboard bundle (esbuild, its own process) and DynamoDB Local (a JVM that takes seconds
+      // to boot) are built and booted while the in-process services start.
+      const dashboardBuild = buildDashboard(path.join(dataDir, 'dashboard'));
+      dashboardBuild.catch(() => undefined); // awaited (and reported) below
+      const dynamodbStarting = startDynamoDb({ port: ports.dynamodb, persistDir: persist('dynamodb'), tables: dynamoTablesFromTemplate(resolver), region: LOCAL_REGION });
+      let dynamodbUp: RunningDynamoDb | undefined;
+      dynamodbStarting.then(
+        (d) => (dynamodbUp = d),
+        () => undefined, // rejected: awaited (and reported) below
+      );
+      stopList.push({
+        name: 'dynamodb',
+        stop: async () => (await dynamodbStarting.catch(() => undefined))?.stop(),
+        kill: () => dynamodbUp?.kill(),
+      });
       const kinesis = await startKinesis({ port: ports.kinesis, persistDir: persist('kinesis'), streams: kinesisStreamsFromTemplate(resolver), region: LOCAL_REGION });
       stopList.push({ name: 'kinesis', stop: () => kinesis.stop() });
-      const dynamodb = await startDynamoDb({ port: ports.dynamodb, persistDir: persist('dynamodb'), tables: dynamoTablesFromTemplate(resolver), region: LOCAL_REGION });
-      stopList.push({ name: 'dynamodb', stop: () => dynamodb.stop(), kill: () => dynamodb.kill() });
       const s3 = await startS3({ port: ports.s3, directory: path.join(dataDir, 's3'), buckets: s3BucketsFromTemplate(resolver), region: LOCAL_REGION });
       stopList.push({ name: 's3', stop: () => s3.stop() });
       const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
@@ -303,6 +316,7 @@ export class LocalRuntime {
       const snsDir = path.join(dataDir, 'sns');
       const sns = await startSns({ port: ports.sns, topicArns: snsTopicsFromTemplate(resolver), dir: snsDir });
       stopList.push({ name: 'sns', stop: () => sns.stop() });
+      const dynamodb = await dynamodbStarting;
       for (const warning of [...kinesis.warnings, ...dynamodb.warnings]) log(`warning: ${warning}`);
       let dynamodbFaults: FaultProxy | undefined;
       if (options.dynamodbFaults) {
@@ -429,7 +443,7 @@ export class LocalRuntime {
       stopList.push({ name: 'api', stop: () => api.stop() });
 
       // The dashboard, as its CloudFront distribution serves it: files, config.json, /v1/* to the API.
-      const dist = await buildDashboard(path.join(dataDir, 'dashboard'));
+      const dist = await dashboardBuild;
       const dashboard = await startDashboardServer({
         port: ports.dashboard,
         distDir: dist.outDir,
