@@ -13,6 +13,9 @@ import { LocalRuntime, LocalRuntimeError } from './runtime';
 import { PortInUseError } from './services';
 import { handleStopSignals } from '../scripts/stop-signals';
 
+/** Longest orderly stop; then the rest is killed (a supervisor such as docker kills after 10 s). */
+const STOP_DEADLINE_MS = 9_500;
+
 interface StartOptions {
   readonly stage: string;
   readonly port: number;
@@ -141,9 +144,17 @@ async function main(): Promise<number> {
   await signals.stopRequested;
   clearInterval(status);
   const stopping = Date.now();
+  // A supervisor (docker, systemd) kills after 10 s: past the deadline, kill what is left and say so.
+  const deadline = setTimeout(() => {
+    process.stderr.write(`npm start: the stop is taking longer than ${STOP_DEADLINE_MS / 1000} s; killing what is left (work in flight is lost)\n`);
+    running.kill();
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  deadline.unref();
   stopDemo.abort();
   await demo;
   await running.stop();
+  clearTimeout(deadline);
   await new Promise<void>((resolve) => functionLog.end(resolve));
   const still = await running.listeningPorts();
   if (still.length > 0) {
