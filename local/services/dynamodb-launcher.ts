@@ -63,6 +63,13 @@ export async function ensureLauncher(java: string, jar: DynamoDbLocalJar, cacheR
   const work = fs.mkdtempSync(path.join(cacheRoot, `${key}.tmp-`));
   try {
     const { code, output } = await runJava(java, ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-nowarn', '-d', work, '-cp', classPath(jar), LAUNCHER_SOURCE]);
+    if (code !== 0 && /Module jdk\.compiler not found/.test(output)) {
+      throw new Error(
+        `DynamoDB Local runs through a small launcher that binds it to 127.0.0.1, compiled once with ${java}; ` +
+          'this Java has no compiler module (jdk.compiler). Install a full Java 17 (Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`; ' +
+          'macOS: `brew install openjdk@17`) and start again.',
+      );
+    }
     if (code !== 0) throw new Error(`compiling ${LAUNCHER_SOURCE} with ${java} failed (exit ${code}):\n${output.trim()}`);
     try {
       fs.renameSync(work, dir);

@@ -3,8 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { StackTemplate, TemplateResolver } from '../../../local/template';
+import { ensureLauncher, findDynamoDbLocalJar } from '../../../local/services/dynamodb-launcher';
 import {
   JavaNotFoundError,
+  findJava,
   RunningDynamoDb,
   dynamoTablesFromTemplate,
   isPortOpen,
@@ -78,6 +80,21 @@ describe('DynamoDB Local', () => {
   it('says to install Java 17 when java is not on PATH', async () => {
     await expect(startDynamoDb({ port: 0, env: { PATH: '/nonexistent' } })).rejects.toThrow(JavaNotFoundError);
     await expect(startDynamoDb({ port: 0, env: { PATH: '/nonexistent' } })).rejects.toThrow(/apt-get install openjdk-17-jre-headless/);
+  });
+
+  it('compiles the loopback launcher once per source and jar, safely when two starts race', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-ddb-launcher-'));
+    dirs.push(cache);
+    const java = findJava();
+    if (!java) throw new JavaNotFoundError();
+    const jar = findDynamoDbLocalJar();
+    const [a, b] = await Promise.all([ensureLauncher(java, jar, cache), ensureLauncher(java, jar, cache)]);
+    expect(a).toBe(b);
+    expect(fs.existsSync(path.join(a, 'LoopbackDynamoDbLocal.class'))).toBe(true);
+    expect(fs.readdirSync(cache)).toEqual([path.basename(a)]);
+    const started = Date.now();
+    expect(await ensureLauncher(java, jar, cache)).toBe(a);
+    expect(Date.now() - started).toBeLessThan(500);
   });
 
   it('creates a table with GSI, TTL and stream, restarts idempotently on persisted data, and stops', async () => {
