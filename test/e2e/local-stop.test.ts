@@ -13,7 +13,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
-import { assertPortFree, findPortHolder, isPortOpen, parentPidFromStat } from '../../local/services';
+import { assertPortFree, findJava, findPortHolder, isPortOpen, parentPidFromStat } from '../../local/services';
+import { defaultLauncherCache, dynamoDbLocalArgs, ensureLauncher, findDynamoDbLocalJar } from '../../local/services/dynamodb-launcher';
 import type { TruthFile } from '../../scripts/producer/run';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -188,6 +189,23 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Starts DynamoDB Local on `port` from a shell that exits at once, so its parent is gone; returns its pid. */
+async function startOrphanDynamoDb(port: number, dir: string): Promise<number> {
+  const java = findJava();
+  if (!java) throw new Error('java is not on PATH');
+  const jar = findDynamoDbLocalJar();
+  const launcherDir = await ensureLauncher(java, jar, defaultLauncherCache());
+  const fifo = path.join(dir, `orphan-${port}.fifo`);
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [java, ...dynamoDbLocalArgs({ host: '127.0.0.1', port, launcherDir, jar })].map(quote).join(' ');
+  const shell = spawn('sh', ['-c', `mkfifo ${quote(fifo)} && ${command} 0<>${quote(fifo)} >/dev/null 2>&1 &`], { cwd: jar.dir, stdio: 'ignore' });
+  await new Promise((resolve) => shell.once('exit', resolve));
+  for (let i = 0; i < 600 && !(await isPortOpen(port)); i++) await new Promise((r) => setTimeout(r, 100));
+  const holder = findPortHolder(port);
+  if (!holder) throw new Error(`the orphan DynamoDB Local did not come up on ${port}`);
+  return holder.pid;
+}
+
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -271,7 +289,7 @@ describe('stopping the local runtime (npm start as a process)', () => {
     );
   }, 900_000);
 
-  it('leaves no process and nothing listening after a SIGKILL of the runtime, names the stale holder, and starts again', async () => {
+  it('leaves no process and nothing listening after a SIGKILL of the runtime, names stale holders, and starts again', async () => {
     // Prepare: a runtime with a function environment running (one request), and its process tree.
     const localDir = path.join(work, 'sigkill');
     const runtime = startRuntime(port, localDir);
@@ -311,6 +329,18 @@ describe('stopping the local runtime (npm start as a process)', () => {
     }
     expect({ left, open }).toEqual({ left: [], open: [] });
     await runtime.waitExit(10_000);
+
+    // A DynamoDB Local left behind by an earlier runtime (one without the watchdog: its stdin is a
+    // FIFO it holds open itself) is named at start as safe to stop.
+    const orphanPid = await startOrphanDynamoDb(port + 2, work);
+    const third = startRuntime(port, path.join(work, 'third'));
+    groups.push(third);
+    expect(await third.waitExit(60_000)).not.toBe(0);
+    expect(third.stderr).toContain(`It is pid ${orphanPid}: `);
+    expect(third.stderr).toContain(`DynamoDB Local left behind by an earlier \`npm start\` whose runtime is gone`);
+    expect(third.stderr).toContain(`safe to stop with \`kill ${orphanPid}\``);
+    process.kill(orphanPid, 'SIGTERM');
+    for (let i = 0; i < 100 && (await isPortOpen(port + 2)); i++) await new Promise((r) => setTimeout(r, 100));
 
     // And the next start on the same ports works and stops cleanly.
     const next = startRuntime(port, localDir);
