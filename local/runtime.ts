@@ -12,9 +12,11 @@ import {
   dynamoTablesFromTemplate,
   findFreePort,
   findJava,
+  isPortOpen,
   JavaNotFoundError,
   kinesisStreamsFromTemplate,
   LOCAL_CREDENTIALS,
+  LOCAL_HOST,
   LOCAL_REGION,
   s3BucketsFromTemplate,
   secretsFromTemplate,
@@ -122,6 +124,13 @@ export interface LocalRuntimeOptions {
 const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
+/** Something the runtime started: how to stop it in order, and how to kill it at once if it is a process. */
+interface StopItem {
+  readonly name: string;
+  readonly stop: () => Promise<void>;
+  readonly kill?: () => void;
+}
+
 /** Counters for a status line: what the API took and what reached the lake. */
 export interface RuntimeStats {
   readonly requests: number;
@@ -211,7 +220,9 @@ export class LocalRuntime {
   readonly dynamodbFaults?: FaultProxy;
   private readonly delivery: RunningDeliveryStreams;
   private readonly counters: { requests: number; accepted: number; rejected: number };
-  private readonly stopList: Array<{ name: string; stop: () => Promise<void> }>;
+  private readonly stopList: StopItem[];
+  private readonly killList: Array<() => void>;
+  private readonly ports: Readonly<Record<ServiceName, number>>;
   private stopping?: Promise<void>;
 
   private constructor(init: {
@@ -226,7 +237,8 @@ export class LocalRuntime {
     dynamodbFaults?: FaultProxy;
     delivery: RunningDeliveryStreams;
     counters: { requests: number; accepted: number; rejected: number };
-    stopList: Array<{ name: string; stop: () => Promise<void> }>;
+    stopList: StopItem[];
+    ports: Record<ServiceName, number>;
   }) {
     this.delivery = init.delivery;
     this.dynamodbFaults = init.dynamodbFaults;
@@ -240,6 +252,8 @@ export class LocalRuntime {
     this.dynamodb = init.dynamodb;
     this.resolver = init.resolver;
     this.stopList = init.stopList;
+    this.killList = init.stopList.flatMap((item) => (item.kill ? [item.kill] : []));
+    this.ports = init.ports;
   }
 
   /** Starts everything; on any failure stops what was already started and rejects. */
@@ -248,7 +262,7 @@ export class LocalRuntime {
     const functionLog = options.functionLog ?? log;
     const localDir = options.localDir ?? path.join(options.root, '.local');
     const assemblyDir = options.assemblyDir ?? path.join(options.root, 'cdk.out');
-    const stopList: Array<{ name: string; stop: () => Promise<void> }> = [];
+    const stopList: StopItem[] = [];
     const stopAll = async () => {
       for (const item of stopList.splice(0).reverse()) {
         try {
@@ -280,10 +294,23 @@ export class LocalRuntime {
       fs.mkdirSync(dataDir, { recursive: true });
       const persist = (sub: string) => (options.persistDir ? path.join(dataDir, sub) : undefined);
 
+      // The dashboard bundle (esbuild, its own process) and DynamoDB Local (a JVM that takes seconds
+      // to boot) are built and booted while the in-process services start.
+      const dashboardBuild = buildDashboard(path.join(dataDir, 'dashboard'));
+      dashboardBuild.catch(() => undefined); // awaited (and reported) below
+      const dynamodbStarting = startDynamoDb({ port: ports.dynamodb, persistDir: persist('dynamodb'), tables: dynamoTablesFromTemplate(resolver), region: LOCAL_REGION });
+      let dynamodbUp: RunningDynamoDb | undefined;
+      dynamodbStarting.then(
+        (d) => (dynamodbUp = d),
+        () => undefined, // rejected: awaited (and reported) below
+      );
+      stopList.push({
+        name: 'dynamodb',
+        stop: async () => (await dynamodbStarting.catch(() => undefined))?.stop(),
+        kill: () => dynamodbUp?.kill(),
+      });
       const kinesis = await startKinesis({ port: ports.kinesis, persistDir: persist('kinesis'), streams: kinesisStreamsFromTemplate(resolver), region: LOCAL_REGION });
       stopList.push({ name: 'kinesis', stop: () => kinesis.stop() });
-      const dynamodb = await startDynamoDb({ port: ports.dynamodb, persistDir: persist('dynamodb'), tables: dynamoTablesFromTemplate(resolver), region: LOCAL_REGION });
-      stopList.push({ name: 'dynamodb', stop: () => dynamodb.stop() });
       const s3 = await startS3({ port: ports.s3, directory: path.join(dataDir, 's3'), buckets: s3BucketsFromTemplate(resolver), region: LOCAL_REGION });
       stopList.push({ name: 's3', stop: () => s3.stop() });
       const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
@@ -291,6 +318,7 @@ export class LocalRuntime {
       const snsDir = path.join(dataDir, 'sns');
       const sns = await startSns({ port: ports.sns, topicArns: snsTopicsFromTemplate(resolver), dir: snsDir });
       stopList.push({ name: 'sns', stop: () => sns.stop() });
+      const dynamodb = await dynamodbStarting;
       for (const warning of [...kinesis.warnings, ...dynamodb.warnings]) log(`warning: ${warning}`);
       let dynamodbFaults: FaultProxy | undefined;
       if (options.dynamodbFaults) {
@@ -336,7 +364,13 @@ export class LocalRuntime {
           }),
         );
       }
-      stopList.push({ name: 'functions', stop: async () => void (await Promise.all([...functions.values()].map((f) => f.stop()))) });
+      stopList.push({
+        name: 'functions',
+        stop: async () => void (await Promise.all([...functions.values()].map((f) => f.stop()))),
+        kill: () => {
+          for (const f of functions.values()) f.kill();
+        },
+      });
 
       // Stream consumers.
       const failureDir = path.join(dataDir, 'failures');
@@ -413,7 +447,7 @@ export class LocalRuntime {
       stopList.push({ name: 'api', stop: () => api.stop() });
 
       // The dashboard, as its CloudFront distribution serves it: files, config.json, /v1/* to the API.
-      const dist = await buildDashboard(path.join(dataDir, 'dashboard'));
+      const dist = await dashboardBuild;
       const dashboard = await startDashboardServer({
         port: ports.dashboard,
         distDir: dist.outDir,
@@ -447,7 +481,8 @@ export class LocalRuntime {
       fs.mkdirSync(localDir, { recursive: true });
       fs.writeFileSync(path.join(localDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
 
-      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, dynamodbFaults, delivery, counters, stopList });
+      const bound = { ...ports, api: api.port, dashboard: dashboard.port, kinesis: kinesis.port, dynamodb: dynamodb.port, s3: s3.port, secretsmanager: secrets.port, sns: sns.port };
+      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, dynamodbFaults, delivery, counters, stopList, ports: bound });
     } catch (error) {
       await stopAll();
       throw error;
@@ -474,6 +509,20 @@ export class LocalRuntime {
       lakeBuffered: lake.reduce((n, d) => n + d.bufferedRecords, 0),
       consumerInvocations: this.mappings.reduce((n, m) => n + m.status().reduce((k, shard) => k + shard.invocations, 0), 0),
     };
+  }
+
+  /**
+   * Ends every child process (DynamoDB Local, the functions' execution environments) at once with
+   * SIGKILL, for a forced exit; in-process servers end with the process. Data in flight is lost.
+   */
+  kill(): void {
+    for (const kill of this.killList) kill();
+  }
+
+  /** The runtime's services that still accept connections on their ports (none after `stop()`). */
+  async listeningPorts(): Promise<Array<{ service: ServiceName; port: number }>> {
+    const open = await Promise.all(SERVICES.map(async (service) => ((await isPortOpen(this.ports[service], LOCAL_HOST, 500)) ? [{ service, port: this.ports[service] }] : [])));
+    return open.flat();
   }
 
   /** Stops the API, consumers, Firehose (flushing its buffers), functions and services, in that order. */

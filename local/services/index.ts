@@ -7,3 +7,4 @@ export * from './s3';
 export * from './secrets';
 export * from './sns';
 export * from './fault-proxy';
+export * from './port-holder';

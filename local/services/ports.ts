@@ -1,5 +1,6 @@
 import * as http from 'http';
 import * as net from 'net';
+import { describePortHolder, findPortHolder, type PortHolder } from './port-holder';
 
 /** What every local service launcher returns. */
 export interface RunningService {
@@ -20,24 +21,33 @@ export const DEFAULT_PORTS = {
 
 export const LOCAL_HOST = '127.0.0.1';
 
-/** Raised when a port a service needs is taken; the message names the port and what to do. */
+/** Raised when a port a service needs is taken; the message names the port, its holder when known, and what to do. */
 export class PortInUseError extends Error {
   constructor(
     readonly port: number,
     readonly host: string,
     readonly service: string,
+    /** Who holds the port, when that could be found out (Linux). */
+    readonly holder?: PortHolder,
   ) {
     super(
       `${service} needs port ${port} on ${host}, but something is already listening there. ` +
-        `Stop that process (find it with \`ss -ltnp 'sport = :${port}'\` or \`lsof -i :${port}\`; ` +
-        `it may be an earlier \`npm start\` still running) or choose another port for ${service}.`,
+        (holder
+          ? describePortHolder(holder)
+          : `Stop that process (find it with \`ss -ltnp 'sport = :${port}'\` or \`lsof -i :${port}\`; ` +
+            `it may be an earlier \`npm start\` still running) or choose another port for ${service}.`),
     );
     this.name = 'PortInUseError';
   }
 }
 
+/** A {@link PortInUseError} naming the process that listens on the port, when it can be found. */
+export function portInUse(port: number, host: string, service: string): PortInUseError {
+  return new PortInUseError(port, host, service, findPortHolder(port));
+}
+
 function listenError(err: NodeJS.ErrnoException, port: number, host: string, service: string): Error {
-  if (err.code === 'EADDRINUSE') return new PortInUseError(port, host, service);
+  if (err.code === 'EADDRINUSE') return portInUse(port, host, service);
   if (err.code === 'EACCES') {
     return new Error(`${service} may not listen on port ${port} on ${host} (permission denied); choose a port above 1023`);
   }
@@ -52,8 +62,8 @@ export async function assertPortFree(port: number, service: string, host: string
     probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, port, host, service)));
     probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
   });
-  // DynamoDB Local listens on every interface: a wildcard listener would not be caught by the probe above.
-  if (await isPortOpen(port, host, 300)) throw new PortInUseError(port, host, service);
+  // A listener on the wildcard address (another program's) would not be caught by the probe above.
+  if (await isPortOpen(port, host, 300)) throw portInUse(port, host, service);
 }
 
 /** A port the OS considers free right now (there is a small race until it is used). */

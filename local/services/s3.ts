@@ -6,7 +6,7 @@ import S3rver from 's3rver';
 import { S3Client } from '@aws-sdk/client-s3';
 import { TemplateResolver } from '../template/resolver';
 import { localS3ClientConfig } from './clients';
-import { DEFAULT_PORTS, LOCAL_HOST, PortInUseError, RunningService, assertPortFree, closeHttpServer } from './ports';
+import { DEFAULT_PORTS, LOCAL_HOST, RunningService, assertPortFree, closeHttpServer, portInUse } from './ports';
 
 /** Names of every `AWS::S3::Bucket` of the app (their local physical names). */
 export function s3BucketsFromTemplate(resolver: TemplateResolver): string[] {
@@ -73,7 +73,7 @@ export async function startS3(options: S3ServiceOptions = {}): Promise<RunningS3
     address = await server.run();
   } catch (e) {
     if (temporary) fs.rmSync(directory, { recursive: true, force: true });
-    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(port, LOCAL_HOST, service) : e;
+    throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portInUse(port, LOCAL_HOST, service) : e;
   }
   const endpoint = `http://${LOCAL_HOST}:${address.port}`;
   const client = new S3Client(localS3ClientConfig(endpoint, options.region));

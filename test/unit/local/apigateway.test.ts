@@ -1,6 +1,8 @@
+import * as http from 'http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { isPortOpen } from '../../../local/services';
 import { ApiRoute, fromProxyResult, isBinaryMediaType, matchRoute, MAX_PAYLOAD_BYTES, TokenBucket, toProxyEvent } from '../../../local/apigateway/proxy';
-import { IntegrationOutcome, LocalRestApiOptions, startRestApi } from '../../../local/apigateway/server';
+import { DRAIN_RETRY_AFTER_S, IntegrationOutcome, LocalRestApiOptions, startRestApi } from '../../../local/apigateway/server';
 
 const route = (resourcePath: string, httpMethod = 'POST', apiKeyRequired = true): ApiRoute => ({ resourcePath, httpMethod, apiKeyRequired, functionName: `fn${resourcePath}` });
 
@@ -149,5 +151,92 @@ describe('local REST API', () => {
     expect(statuses).toEqual([200, 200, 429]);
     expect(seen[0].requestContext.identity.apiKeyId).toBe('key1');
     expect(seen[0].body).toBe('{"events":[]}');
+  });
+});
+
+describe('local REST API stop (drain)', () => {
+  interface Answer {
+    readonly status: number;
+    readonly headers: http.IncomingHttpHeaders;
+    readonly body: string;
+    readonly reusedSocket: boolean;
+  }
+  const request = (url: string, agent: http.Agent, method = 'GET'): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(url, { method, agent, headers: { 'x-api-key': 'secret-key' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reusedSocket: req.reusedSocket }));
+      });
+      req.on('error', reject);
+      req.end(method === 'POST' ? '{"events":[]}' : undefined);
+    });
+
+  function slowApi(drainTimeoutMs?: number) {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    const options: LocalRestApiOptions = {
+      restApiId: 'api1',
+      stageName: 'dev',
+      accountId: '000000000000',
+      routes: [route('/v1/events'), route('/v1/public', 'GET', false)],
+      apiKeys: [{ id: 'key1', value: 'secret-key' }],
+      drainTimeoutMs,
+      invoke: async (name) => {
+        if (name === 'fn/v1/events') {
+          entered();
+          await gate;
+        }
+        return { ok: true, payload: { statusCode: 200, body: '{"ok":true}' } };
+      },
+    };
+    return { options, release, inFlight };
+  }
+
+  it('refuses new requests at once (503, Retry-After, Connection: close), also on an open keep-alive connection, and finishes those in flight', async () => {
+    // Prepare: an idle keep-alive connection, and a request in flight on another one.
+    const { options, release, inFlight } = slowApi();
+    const api = await startRestApi(options, 0);
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const other = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    expect((await request(`${api.url}/v1/public`, keepAlive)).status).toBe(200);
+    const slow = request(`${api.url}/v1/events`, other, 'POST');
+    await inFlight;
+
+    // Act: stop, then a new request on the open connection.
+    const stopped = api.stop();
+    const refused = await request(`${api.url}/v1/public`, keepAlive);
+    release();
+
+    // Assess: refused on the reused connection, the one in flight answered, then nothing listens.
+    expect(refused).toMatchObject({ status: 503, reusedSocket: true });
+    expect(refused.headers['retry-after']).toBe(String(DRAIN_RETRY_AFTER_S));
+    expect(refused.headers.connection).toBe('close');
+    expect(JSON.parse(refused.body)).toEqual({ message: expect.stringContaining('stopping') });
+    const answered = await slow;
+    expect(answered.status).toBe(200);
+    expect(answered.headers.connection).toBe('close');
+    await stopped;
+    expect(await isPortOpen(api.port)).toBe(false);
+    keepAlive.destroy();
+    other.destroy();
+  });
+
+  it('cuts a request still in flight after the drain timeout', async () => {
+    const { options, release, inFlight } = slowApi(200);
+    const api = await startRestApi(options, 0);
+    const agent = new http.Agent({ keepAlive: false });
+    const slow = request(`${api.url}/v1/events`, agent, 'POST').then(
+      (a) => a.status,
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    await inFlight;
+    const started = Date.now();
+    await api.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await slow).toBe('ECONNRESET');
+    release();
   });
 });

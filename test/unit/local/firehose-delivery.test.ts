@@ -253,6 +253,23 @@ describe('Firehose stand-in', () => {
     }
   });
 
+  it('archives on stop() what the stream took since its last poll, across shards and GetRecords pages', async () => {
+    // Prepare: a stream polled rarely, and records put right before the stop (more than one page).
+    const stream = await newStream(2);
+    const c = collector();
+    const f = await start({ spec: spec(stream), pollIntervalMs: 60_000, getRecordsLimit: 5, onDelivered: c.onDelivered });
+    await new Promise((r) => setTimeout(r, 100)); // the first poll found the stream empty; the next is a minute away
+    await put(stream, Array.from({ length: 23 }, (_, i) => `late-${i}\n`));
+
+    // Act
+    await stopIt(f);
+
+    // Assess: all 23, in one object written by the stop.
+    expect(c.delivered.map((d) => [d.reason, d.records])).toEqual([['stop', 23]]);
+    const lines = (await getObject(c.delivered[0]?.key ?? '')).toString().split('\n').filter(Boolean);
+    expect(lines.sort()).toEqual(Array.from({ length: 23 }, (_, i) => `late-${i}`).sort());
+  });
+
   it('refuses a configuration Firehose would reject', () => {
     expect(
       () => new FirehoseDeliveryStream({ spec: spec('s', { errorOutputPrefix: undefined }), kinesis: kinesis.client, writer: s3ObjectWriter(s3.client) }),

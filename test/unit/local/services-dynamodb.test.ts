@@ -3,8 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { StackTemplate, TemplateResolver } from '../../../local/template';
+import { ensureLauncher, findDynamoDbLocalJar } from '../../../local/services/dynamodb-launcher';
 import {
   JavaNotFoundError,
+  findJava,
   RunningDynamoDb,
   dynamoTablesFromTemplate,
   isPortOpen,
@@ -80,6 +82,21 @@ describe('DynamoDB Local', () => {
     await expect(startDynamoDb({ port: 0, env: { PATH: '/nonexistent' } })).rejects.toThrow(/apt-get install openjdk-17-jre-headless/);
   });
 
+  it('compiles the loopback launcher once per source and jar, safely when two starts race', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-ddb-launcher-'));
+    dirs.push(cache);
+    const java = findJava();
+    if (!java) throw new JavaNotFoundError();
+    const jar = findDynamoDbLocalJar();
+    const [a, b] = await Promise.all([ensureLauncher(java, jar, cache), ensureLauncher(java, jar, cache)]);
+    expect(a).toBe(b);
+    expect(fs.existsSync(path.join(a, 'LoopbackDynamoDbLocal.class'))).toBe(true);
+    expect(fs.readdirSync(cache)).toEqual([path.basename(a)]);
+    const started = Date.now();
+    expect(await ensureLauncher(java, jar, cache)).toBe(a);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('creates a table with GSI, TTL and stream, restarts idempotently on persisted data, and stops', async () => {
     const tables = dynamoTablesFromTemplate(resolver);
     const persistDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-ddb-'));
@@ -116,6 +133,13 @@ describe('DynamoDB Local', () => {
     );
     expect(q.Items).toHaveLength(1);
     const port2 = db.port;
+    // Loopback only: the same port on this machine's other addresses refuses connections.
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+    expect(await isPortOpen(port2, '127.0.0.1')).toBe(true);
+    if (external !== undefined) expect(await isPortOpen(port2, external)).toBe(false);
+    if (process.platform === 'linux') expect(fs.readFileSync('/proc/net/tcp', 'utf8')).toMatch(new RegExp(`0100007F:${port2.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`));
     await db.stop();
     db = undefined;
     expect(await isPortOpen(port2)).toBe(false);

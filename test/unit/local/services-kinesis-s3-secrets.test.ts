@@ -72,13 +72,13 @@ afterAll(async () => {
 });
 
 describe('port check', () => {
-  it('fails fast naming the port and what to do', async () => {
+  it('fails fast naming the port, who holds it and what to do', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       await expect(assertPortFree(port, 'Kinesis (kinesalite)')).rejects.toThrow(PortInUseError);
-      await expect(assertPortFree(port, 'Kinesis (kinesalite)')).rejects.toThrow(new RegExp(`Kinesis \\(kinesalite\\) needs port ${port} on 127\\.0\\.0\\.1.*Stop that process`));
+      await expect(assertPortFree(port, 'Kinesis (kinesalite)')).rejects.toThrow(new RegExp(`Kinesis \\(kinesalite\\) needs port ${port} on 127\\.0\\.0\\.1.*It is pid ${process.pid}: .*not a service of this project: not safe to stop from here; choose another port`));
       await expect(startKinesis({ port })).rejects.toThrow(PortInUseError);
     } finally {
       await new Promise((r) => blocker.close(r));
