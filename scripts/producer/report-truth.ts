@@ -85,8 +85,8 @@ interface FunnelStep {
 
 interface Sale {
   orders: number;
-  quantity: number | null;
-  amount: number | null;
+  quantity: number;
+  amount: number;
 }
 
 interface Recharge {
@@ -136,7 +136,7 @@ export function funnelReach(events: readonly FunnelStep[], funnel: readonly stri
   return reached;
 }
 
-/** Incremental builder: `add` each accepted event (any order; a repeated `eventId` counts once), then `build`. */
+/** Incremental builder: `add` each accepted event (in the order received; a repeated `eventId` counts once per day), then `build`. */
 export class ReportTruthBuilder {
   private readonly timeZone: string;
   private readonly funnels: Readonly<Record<string, readonly string[]>>;
@@ -162,13 +162,18 @@ export class ReportTruthBuilder {
     this.gapMs = (options.sessionGapSeconds ?? SESSION_GAP_SECONDS) * 1000;
   }
 
-  /** Adds one accepted event; `seq` orders events of a session with the same `createdAt` (first received first). Events whose time cannot be read are not counted. */
+  /**
+   * Adds one accepted event; `seq` orders events of a session with the same `createdAt` (first
+   * received first). An `eventId` already added for the same day is dropped (a resend has the same
+   * `createdAt`). Events whose time cannot be read are not counted.
+   */
   add(event: EventInput, seq: number): void {
-    if (this.seen.has(event.eventId)) return;
     const ms = parseEventTime(event.createdAt, this.timeZone);
     if (ms === undefined) return;
-    this.seen.add(event.eventId);
     const day = this.dayOf(ms);
+    const id = `${day}${SEP}${event.eventId}`;
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
     const props = event.props ?? {};
 
     let days = this.userDays.get(event.userId);
@@ -210,13 +215,11 @@ export class ReportTruthBuilder {
     const commodity = text(props.commodityId) ?? null;
     const id = JSON.stringify([day, machine, commodity]);
     let entry = this.sales.get(id);
-    if (entry === undefined) this.sales.set(id, (entry = { key: [day, machine, commodity], value: { orders: 0, quantity: null, amount: null } }));
+    if (entry === undefined) this.sales.set(id, (entry = { key: [day, machine, commodity], value: { orders: 0, quantity: 0, amount: 0 } }));
     const sale = entry.value;
     sale.orders += 1;
-    const quantity = num(props.quantity);
-    const amount = num(props.amount);
-    if (quantity !== undefined) sale.quantity = (sale.quantity ?? 0) + quantity;
-    if (amount !== undefined) sale.amount = (sale.amount ?? 0) + amount;
+    sale.quantity += num(props.quantity) ?? 0;
+    sale.amount += num(props.amount) ?? 0;
   }
 
   private addRecharge(day: string, props: Readonly<Record<string, PropValue>>): void {

@@ -66,12 +66,19 @@ describe('report truth: dau, wau, mau', () => {
     expect(truth.dau).toMatchObject({ from: '2024-05-27', to: '2024-06-03' });
   });
 
-  it('counts a resent event once: the copy received first is kept', () => {
+  it('counts a resent event once per day: the copy received first is kept', () => {
     const first = ev({ userId: 'a', createdAt: local('2024-05-27', '10:00:00.000') });
-    const resent = { ...first, userId: 'b', createdAt: local('2024-05-28', '10:00:00.000') };
-    const truth = truthOf([first, resent, first]);
-    expect(truth.dau.rows).toEqual([{ day: '2024-05-27', users: 1 }]);
-    expect(truth['taobao-daily'].rows).toEqual([{ day: '2024-05-27', dimension: 'action', value: 'view', events: 1 }]);
+    const resent = { ...first, userId: 'b', action: 'click' };
+    const otherDay = { ...first, userId: 'c', createdAt: local('2024-05-28', '10:00:00.000') };
+    const truth = truthOf([first, resent, first, otherDay]);
+    expect(truth.dau.rows).toEqual([
+      { day: '2024-05-27', users: 1 },
+      { day: '2024-05-28', users: 1 },
+    ]);
+    expect(truth['taobao-daily'].rows).toEqual([
+      { day: '2024-05-27', dimension: 'action', value: 'view', events: 1 },
+      { day: '2024-05-28', dimension: 'action', value: 'view', events: 1 },
+    ]);
   });
 
   it('takes the week of a year boundary from ISO weeks', () => {
@@ -156,6 +163,7 @@ describe('report truth: sales-daily', () => {
       sale(1, '1000001', 2, 4, '23:59:59.900'),
       sale(1, '1000002', 1, 3),
       sale(12, '9999999', 1, 1.5), // not in the dimension: no name
+      ev({ action: 'order', createdAt: local('2024-05-28', '12:00:00.000'), props: { machineId: 1, commodityId: '1000001' } }), // no quantity or amount: 0
       sale(1, '1000001', 1, 2, '00:00:00.000', '2024-05-28'),
       ev({ action: 'view', props: { machineId: 1, commodityId: '1000001', quantity: 1, amount: 2 } }), // not an order
     ];
@@ -163,7 +171,7 @@ describe('report truth: sales-daily', () => {
       { day: '2024-05-27', machine_id: '1', commodity_id: '1000001', commodity_name: 'Water', orders: 2, quantity: 3, amount: 6 },
       { day: '2024-05-27', machine_id: '1', commodity_id: '1000002', commodity_name: 'Cola, can', orders: 1, quantity: 1, amount: 3 },
       { day: '2024-05-27', machine_id: '12', commodity_id: '9999999', commodity_name: null, orders: 1, quantity: 1, amount: 1.5 },
-      { day: '2024-05-28', machine_id: '1', commodity_id: '1000001', commodity_name: 'Water', orders: 1, quantity: 1, amount: 2 },
+      { day: '2024-05-28', machine_id: '1', commodity_id: '1000001', commodity_name: 'Water', orders: 2, quantity: 1, amount: 2 },
     ]);
   });
 });
