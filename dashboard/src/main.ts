@@ -23,6 +23,7 @@ import {
   localMinute,
   mergeAlerts,
   mergeMetrics,
+  pieLegendLabels,
   toSankey,
   TREND_METRICS,
   type Alert,
@@ -275,11 +276,13 @@ function renderTrends(trends: Trends): void {
     ...baseOption,
     legend: { top: 0, textStyle: { color: TEXT } },
     tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmt(v) },
-    grid: { left: 56, right: 56, top: 40, bottom: 28 },
+    grid: { left: 56, right: 112, top: 48, bottom: 28 },
     xAxis: { type: 'category', data: labels, boundaryGap: false, axisLabel: { color: MUTED }, axisLine: { lineStyle: { color: GRID_LINE } } },
+    // One scale per unit (TREND_AXES): yuan per minute would flatten the counts on a shared axis.
     yAxis: [
       { type: 'value', name: 'per min', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } },
-      { type: 'value', name: '%', min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } },
+      { type: 'value', name: 'yuan', position: 'right', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { show: false } },
+      { type: 'value', name: '%', position: 'right', offset: 56, min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } },
     ],
     series,
   });
@@ -303,23 +306,37 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
     anything ||= rows.length > 0;
     const tooltip: TooltipComponentOption = { trigger: 'item', renderMode: 'richText', valueFormatter: (v) => fmt(v) };
     if (spec.key === 'gender' || spec.key === 'action') {
+      // Full names and shares in a legend beside the ring (wrapped, never cut): slice labels on a small chart get truncated alike.
+      const slices = foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7);
+      const legendText = pieLegendLabels(slices);
       chart.setOption<Option>(
         {
           ...baseOption,
-          tooltip,
+          tooltip: { ...tooltip, formatter: (p) => (Array.isArray(p) ? '' : `${p.name}\n${fmt(p.value)} events (${fmt(p.percent)}%)`) },
+          legend: {
+            type: 'scroll',
+            orient: 'vertical',
+            right: 0,
+            top: 'middle',
+            width: '48%',
+            itemWidth: 10,
+            itemHeight: 10,
+            textStyle: { color: TEXT, fontFamily: FONT, fontSize: 12, width: 150, overflow: 'break' },
+            formatter: (name: string) => legendText.get(name) ?? name,
+          },
           series: [
             {
               id: spec.key,
               type: 'pie',
-              radius: ['38%', '68%'],
+              radius: ['34%', '62%'],
               showEmptyCircle: false,
-              center: ['50%', '55%'],
-              label: { color: TEXT, fontFamily: FONT, lineHeight: 16, formatter: '{b}\n{d}%' },
-              data: foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7).map(([name, value]) => ({ name, value })),
+              center: ['27%', '52%'],
+              label: { show: false },
+              data: slices.map(([name, value]) => ({ name, value })),
             },
           ],
         },
-        { replaceMerge: ['series'] },
+        { replaceMerge: ['series', 'legend'] },
       );
     } else {
       const horizontal = spec.key === 'province';
@@ -327,7 +344,8 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
       const categoryAxis = {
         type: 'category' as const,
         data: shown.map(([name]) => name),
-        axisLabel: { color: MUTED, fontSize: 11, ...(horizontal ? { interval: 0 } : { hideOverlap: true }) },
+        // Every bar keeps its label (interval 0); long ones wrap under their bar instead of being skipped.
+        axisLabel: { color: MUTED, fontSize: 11, interval: 0, ...(horizontal ? {} : { width: 44, overflow: 'break' as const }) },
         inverse: horizontal,
       };
       const valueAxis = { type: 'value' as const, axisLabel: { color: MUTED, fontSize: 11, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } };

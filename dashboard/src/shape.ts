@@ -281,15 +281,19 @@ export interface TrendMetric {
   readonly metric: string;
   readonly label: string;
   readonly field: BucketField;
-  /** `count` (left axis) or `percent` (right axis, the fraction × 100). */
-  readonly axis: 'count' | 'percent';
+  /** `count` (left axis), `yuan` (first right axis) or `percent` (second right axis, the fraction × 100). */
+  readonly axis: TrendAxis;
 }
+
+/** The y-axes of the trends chart, in `yAxisIndex` order: counts and yuan differ by orders of magnitude, so each has its own scale. */
+export const TREND_AXES = ['count', 'yuan', 'percent'] as const;
+export type TrendAxis = (typeof TREND_AXES)[number];
 
 /** The metrics of the trends chart besides error alerts: events and the configured KPIs (seed 003). */
 export const TREND_METRICS: readonly TrendMetric[] = [
   { key: 'events', metric: 'events', label: 'events / min', field: 'count', axis: 'count' },
   { key: 'recharge', metric: 'recharge', label: 'recharges / min', field: 'count', axis: 'count' },
-  { key: 'rechargeAmount', metric: 'recharge.amount', label: 'recharge amount / min', field: 'sum', axis: 'count' },
+  { key: 'rechargeAmount', metric: 'recharge.amount', label: 'recharge amount (yuan) / min', field: 'sum', axis: 'yuan' },
   { key: 'successRate', metric: 'recharge.successRate', label: 'recharge success rate %', field: 'rate', axis: 'percent' },
 ];
 
@@ -350,7 +354,8 @@ export function errorAlertsPerMinute(alerts: readonly Alert[], axis: readonly st
 export interface TrendLine {
   readonly key: string;
   readonly label: string;
-  readonly yAxisIndex: 0 | 1;
+  /** Index into {@link TREND_AXES}. */
+  readonly yAxisIndex: number;
   readonly data: ReadonlyArray<number | null>;
 }
 
@@ -379,13 +384,22 @@ export function buildTrends(input: {
   const lines: TrendLine[] = TREND_METRICS.map((m) => ({
     key: m.key,
     label: m.label,
-    yAxisIndex: m.axis === 'percent' ? 1 : 0,
+    yAxisIndex: TREND_AXES.indexOf(m.axis),
     data: alignSeries(axis, input.metrics[m.key]?.series ?? [], m.field),
   }));
   const errors = input.alerts === undefined ? axis.map(() => null) : errorAlertsPerMinute(input.alerts, axis, input.timeZone, input.alertsCoveredSince);
   lines.splice(1, 0, { key: ERROR_ALERTS_TREND.key, label: ERROR_ALERTS_TREND.label, yAxisIndex: 0, data: errors });
   const empty = lines.every((l) => l.data.every((v) => v === null || (l.key === ERROR_ALERTS_TREND.key && v === 0)));
   return { axis, lines, empty };
+}
+
+/**
+ * Legend entries of a pie: each slice's full name and its share, e.g. `page_view  45.2%`, so no
+ * label has to be cut short on a small chart (the slice itself carries no text).
+ */
+export function pieLegendLabels(rows: ReadonlyArray<readonly [string, number]>): Map<string, string> {
+  const total = rows.reduce((sum, [, v]) => sum + v, 0);
+  return new Map(rows.map(([name, v]) => [name, `${name}  ${total > 0 ? ((v * 100) / total).toFixed(1) : '0.0'}%`]));
 }
 
 // ---------------------------------------------------------------------------------------------
