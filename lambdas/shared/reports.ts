@@ -33,7 +33,14 @@
  *   (`userId`, `sessionId`) when `sessionId` is set, otherwise a user's events split where two
  *   consecutive events are more than the session gap (1,800 s) apart; ordered by `createdAt`,
  *   ties by `receivedAt`, then `eventId`; a session counts on the day of its first event; nodes
- *   are `"<path> (<step>)"` with steps from 1; weight = sessions with that full path.
+ *   are `"<path> (<step>)"` with steps from 1; weight = sessions with that full path. Sessions are
+ *   read from the day before to the day after (a session longer than that is cut).
+ * - Deduplication is per event day: two events with one `eventId` and `createdAt` on different days
+ *   are both kept (a resent event has the same `createdAt`, so it is always dropped).
+ * - Exports: each report's rows are written per **bucket** under `exports/<report>/dt=<bucket>/`:
+ *   the day (`dau`, `funnel`, the `-daily` reports), the week's Monday (`wau`), the month's first
+ *   day (`mau`), the cohort day (`retention`). A range `from..to` selects the buckets that overlap
+ *   it: days and cohort days in it, the weeks and months that contain any of its days.
  */
 
 /** Every report, in the order the API lists them. */
@@ -114,3 +121,32 @@ export interface ReportListAnswer {
 
 /** True when `name` is a report name. */
 export const isReportName = (name: string): name is ReportName => (REPORT_NAMES as readonly string[]).includes(name);
+
+/** How a report's exports are bucketed: by day, ISO week (its Monday) or month (its first day). */
+export type ReportBucket = 'day' | 'week' | 'month';
+
+/** The bucket of each report and the column that holds it. */
+export const REPORT_BUCKETS: Readonly<Record<ReportName, { readonly bucket: ReportBucket; readonly column: string }>> = {
+  dau: { bucket: 'day', column: 'day' },
+  wau: { bucket: 'week', column: 'week' },
+  mau: { bucket: 'month', column: 'month' },
+  funnel: { bucket: 'day', column: 'day' },
+  retention: { bucket: 'day', column: 'cohort_day' },
+  'sales-daily': { bucket: 'day', column: 'day' },
+  'recharge-daily': { bucket: 'day', column: 'day' },
+  'taobao-daily': { bucket: 'day', column: 'day' },
+  'sankey-daily': { bucket: 'day', column: 'day' },
+};
+
+/** Prefix of the report exports in the lake bucket. */
+export const EXPORTS_PREFIX = 'exports/';
+
+/** Key of one export file: `exports/<report>/dt=<bucket day>/<report>.<format>`. */
+export const exportKey = (report: ReportName, day: string, format: 'csv' | 'json'): string => `${EXPORTS_PREFIX}${report}/dt=${day}/${report}.${format}`;
+
+/** The report and bucket day of an export key written by {@link exportKey}, or undefined for any other key. */
+export function parseExportKey(key: string): { readonly report: ReportName; readonly day: string; readonly format: 'csv' | 'json' } | undefined {
+  const match = /^exports\/([a-z-]+)\/dt=(\d{4}-\d{2}-\d{2})\/([a-z-]+)\.(csv|json)$/.exec(key);
+  if (!match || match[1] !== match[3] || !isReportName(match[1])) return undefined;
+  return { report: match[1], day: match[2], format: match[4] as 'csv' | 'json' };
+}
