@@ -34,6 +34,8 @@ import {
   type SankeyData,
   type Trends,
 } from './shape';
+import { mountViews, type Views } from './reports-view';
+import { byId, compact, el, fmt, FONT, GRID_LINE, MUTED, saveBlob, setStatus, TEXT } from './ui';
 
 echarts.use([SankeyChart, LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -49,29 +51,6 @@ const ERROR_PAGES_RECENT = 3;
 const FEED_SIZE = 50;
 const FEED_HOURS = 24;
 const KEY_STORAGE = 'uba-dashboard:apiKey';
-const TEXT = '#d6deeb';
-const MUTED = '#8b98b0';
-const GRID_LINE = '#26324a';
-/** Canvas text needs real family names (CSS `inherit` means nothing there); CJK faces for province names. */
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
-
-// ---------------------------------------------------------------------------------------------
-// DOM helpers
-// ---------------------------------------------------------------------------------------------
-
-function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
-  const el = document.getElementById(id);
-  if (!(el instanceof type)) throw new Error(`the page has no #${id} ${type.name}`);
-  return el;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 const ui = {
   title: byId('title', HTMLHeadingElement),
   stage: byId('stage', HTMLSpanElement),
@@ -105,13 +84,6 @@ const ui = {
   alerts: byId('alerts', HTMLOListElement),
   alertsStatus: byId('alerts-status', HTMLParagraphElement),
 };
-
-/** Shows a message over a panel (empty state or error); an empty text hides it. */
-function setStatus(target: HTMLParagraphElement, text: string, kind: 'empty' | 'error' = 'empty'): void {
-  target.textContent = text;
-  target.hidden = text === '';
-  target.dataset.kind = kind;
-}
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -148,6 +120,7 @@ let timer: number | undefined;
 let running = false;
 let pending = false;
 let lastSuccess: number | undefined;
+let views: Views | undefined;
 const cache: Cache = { rangeMinutes: 0, loadedAt: 0, complete: new Set(), metrics: new Map(), errors: [], errorsLoaded: false };
 const controls: Controls = { date: '', dateIsToday: true, rangeMinutes: 60, topN: 40, minWeight: 1, maxDepth: 6 };
 
@@ -197,11 +170,6 @@ const baseOption: Option = {
   animationDuration: 300,
   animationDurationUpdate: 300,
 };
-
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-const fmt = (v: unknown): string => (typeof v === 'number' ? numberFormat.format(v) : String(v ?? '–'));
-const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-const compact = (v: number): string => compactFormat.format(v);
 
 function renderSankey(data: SankeyData, date: string): void {
   const nodes = new Map(data.nodes.map((n) => [n.name, n]));
@@ -596,6 +564,7 @@ function useKey(key: string | undefined): void {
   lastSuccess = undefined;
   ui.keyPanel.hidden = true;
   schedule();
+  views?.refresh();
 }
 
 ui.keyForm.addEventListener('submit', (event) => {
@@ -668,16 +637,7 @@ ui.downloadCsv.addEventListener('click', () => {
   ui.downloadCsv.disabled = true;
   api
     .pathsCsv(date)
-    .then((blob) => {
-      const url = URL.createObjectURL(blob);
-      const a = el('a');
-      a.href = url;
-      a.download = `paths-${config.stage || 'stage'}-${date}.csv`;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    })
+    .then((blob) => saveBlob(blob, `paths-${config.stage || 'stage'}-${date}.csv`))
     .catch((error: unknown) => {
       const e = asApiError(error);
       showBanner(e);
@@ -722,6 +682,14 @@ async function start(): Promise<void> {
   controls.maxDepth = clampInt(Number(params.get('depth') ?? 6), 2, 100);
   writeControls();
 
+  views = mountViews({
+    config,
+    api: () => api,
+    onError: (e) => {
+      showBanner(e);
+      if (e.kind === 'forbidden') askForKey('The API answered 403 to a report: bad or missing API key.');
+    },
+  });
   const key = storedKey() ?? config.apiKey;
   if (key) useKey(key);
   else askForKey('This dashboard reads the analytics API, which needs an API key. Enter the API key of this stage.');
