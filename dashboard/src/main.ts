@@ -35,6 +35,7 @@ import {
   type Trends,
 } from './shape';
 import { mountViews, type Views } from './reports-view';
+import { sankeyChartOption } from './sankey-chart';
 import { byId, compact, el, fmt, FONT, GRID_LINE, MUTED, saveBlob, setStatus, TEXT } from './ui';
 
 echarts.use([SankeyChart, LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
@@ -172,47 +173,7 @@ const baseOption: Option = {
 };
 
 function renderSankey(data: SankeyData, date: string): void {
-  const nodes = new Map(data.nodes.map((n) => [n.name, n]));
-  sankeyChart.setOption<Option>(
-    {
-      ...baseOption,
-      tooltip: {
-        trigger: 'item',
-        renderMode: 'richText',
-        formatter: (params) => {
-          const p = Array.isArray(params) ? params[0] : params;
-          if (!p) return '';
-          if (p.dataType === 'edge') {
-            const link = data.links[p.dataIndex];
-            return link ? `${link.source} → ${link.target}\n${fmt(link.value)} sessions` : '';
-          }
-          const node = nodes.get(p.name);
-          return node ? `${node.label} (step ${node.depth + 1})\n${fmt(p.value)} sessions` : p.name;
-        },
-      },
-      series: [
-        {
-          id: 'paths',
-          type: 'sankey',
-          left: 8,
-          right: 140,
-          top: 12,
-          bottom: 12,
-          nodeAlign: 'left',
-          nodeGap: 10,
-          nodeWidth: 14,
-          layoutIterations: 32,
-          draggable: false,
-          emphasis: { focus: 'adjacency' },
-          lineStyle: { color: 'gradient', curveness: 0.5, opacity: 0.35 },
-          label: { color: TEXT, fontSize: 12, formatter: (p) => nodes.get(p.name)?.label ?? p.name },
-          data: data.nodes.map((n) => ({ name: n.name, depth: n.depth })),
-          links: data.links.map((l) => ({ source: l.source, target: l.target, value: l.value })),
-        },
-      ],
-    },
-    { replaceMerge: ['series'] },
-  );
+  sankeyChart.setOption<Option>({ ...baseOption, ...sankeyChartOption(data) }, { replaceMerge: ['series'] });
   // The chart is a canvas: the same links as a table, for screen readers (and tests).
   const rows = data.links.map((l) => {
     const row = el('tr');

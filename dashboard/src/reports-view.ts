@@ -24,6 +24,7 @@ import {
   salesTable,
   sankeyEdgesOf,
 } from './reports-shape';
+import { sankeyChartOption } from './sankey-chart';
 import { localDate, toSankey } from './shape';
 import { byId, compact, el, fmt, FONT, GRID_LINE, MUTED, saveBlob, setStatus, TEXT } from './ui';
 
@@ -296,31 +297,7 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
 
   function renderSankey(day: string, answer?: ReportAnswer): void {
     const data = toSankey(sankeyEdgesOf(answer?.rows ?? [], day), { topN: SANKEY_EDGES, minWeight: 1, maxDepth: 6 });
-    const labels = new Map(data.nodes.map((n) => [n.name, n.label]));
-    chartsNow().sankey.setOption<Option>(
-      {
-        ...base,
-        tooltip: { trigger: 'item', renderMode: 'richText' },
-        series: [
-          {
-            id: 'paths',
-            type: 'sankey',
-            left: 8,
-            right: 140,
-            top: 12,
-            bottom: 12,
-            nodeAlign: 'left',
-            draggable: false,
-            emphasis: { focus: 'adjacency' },
-            lineStyle: { color: 'gradient', curveness: 0.5, opacity: 0.35 },
-            label: { color: TEXT, fontSize: 12, formatter: (p) => labels.get(p.name) ?? p.name },
-            data: data.nodes.map((n) => ({ name: n.name, depth: n.depth })),
-            links: data.links.map((l) => ({ source: l.source, target: l.target, value: l.value })),
-          },
-        ],
-      },
-      { replaceMerge: ['series'] },
-    );
+    chartsNow().sankey.setOption<Option>({ ...base, ...sankeyChartOption(data) }, { replaceMerge: ['series'] });
     ui.sankey.dataset.links = String(data.links.length);
     ui.sankeyMeta.textContent = data.totalEdges === 0 ? day : `${day} · ${data.links.length} of ${data.totalEdges} edges · ${fmt(data.entrySessions)} sessions leave step 1`;
     setStatus(ui.sankeyStatus, data.links.length === 0 ? `No path export for ${day}.` : '');

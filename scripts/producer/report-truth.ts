@@ -6,6 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import type { EventInput, PropValue } from '../../lambdas/shared/event';
+import { propNumber as num, propText as text } from './props';
 import { pathsToRows } from '../../lambdas/query/csv';
 import {
   DEFAULT_FUNNELS,
@@ -38,19 +39,6 @@ export interface ReportTruthOptions {
   readonly commodities?: readonly CommodityRow[];
   /** @default SESSION_GAP_SECONDS */
   readonly sessionGapSeconds?: number;
-}
-
-/** The value of a prop as text (as SQL reads a JSON scalar), or undefined when absent or null. */
-function text(value: PropValue | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return String(value);
-}
-
-/** The value of a prop as a number (numbers and numeric strings), or undefined. */
-function num(value: PropValue | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return undefined;
 }
 
 /** `numerator / denominator` rounded half up to 4 decimals, computed exactly on integers. */

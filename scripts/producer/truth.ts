@@ -4,6 +4,7 @@
  * Every map in the output has its keys sorted, so the JSON is stable.
  */
 import type { EventInput, PropValue } from '../../lambdas/shared/event';
+import { propNumber as num, propText as text } from './props';
 import type { CommodityRow } from './commodities';
 import { ReportTruthBuilder, type ReportTruths } from './report-truth';
 import { ERROR_MARKERS, WARN_THRESHOLD } from './scenarios/alerts';
@@ -159,17 +160,6 @@ class Stats {
     if (this.count === 0) return { count: 0, min: null, max: null, sum: 0, avg: null };
     return { count: this.count, min: this.min, max: this.max, sum: this.sum, avg: this.sum / this.count };
   }
-}
-
-function text(value: PropValue | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return String(value);
-}
-
-function num(value: PropValue | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return undefined;
 }
 
 interface PathStep {

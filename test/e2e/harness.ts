@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { EventInput } from '../../lambdas/shared/event';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
 
@@ -28,7 +29,19 @@ export async function startRuntime(extra: Partial<LocalRuntimeOptions> = {}): Pr
 export async function produce(
   runtime: LocalRuntime,
   scenario: string,
-  options: { count: number; rate: number; seed: number; batch?: number; invalidRatio?: number; maxRetries?: number; allowUndelivered?: boolean },
+  options: {
+    count: number;
+    rate: number;
+    seed: number;
+    batch?: number;
+    invalidRatio?: number;
+    maxRetries?: number;
+    allowUndelivered?: boolean;
+    /** `--days`: spread the events over this many past days. */
+    days?: number;
+    /** Called with every accepted event (e.g. to build one truth over several runs). */
+    onAccepted?: (event: EventInput, seq: number) => void;
+  },
 ): Promise<TruthFile> {
   const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-truth-')), `${scenario}.json`);
   const result = await runProducer(
@@ -41,6 +54,7 @@ export async function produce(
       endpoint: runtime.endpoints.api,
       apiKey: runtime.endpoints.apiKey,
       seed: options.seed,
+      ...(options.days === undefined ? {} : { days: options.days }),
       timeZone: 'Asia/Shanghai',
       truth: truthFile,
       invalidRatio: options.invalidRatio ?? 0,
@@ -48,7 +62,7 @@ export async function produce(
       quiet: true,
       dryRun: false,
     },
-    { stdout: { write: () => true, isTTY: false } },
+    { stdout: { write: () => true, isTTY: false }, ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }) },
   );
   if (!result.truth) throw new Error(`producer wrote no truth (exit ${result.exitCode})`);
   // Events never delivered were never accepted (the truth leaves them out); most tests want none.
