@@ -25,6 +25,7 @@ import {
   mergeMetrics,
   pieLegendLabels,
   toSankey,
+  TREND_AXES,
   TREND_METRICS,
   type Alert,
   type AlertRow,
@@ -192,6 +193,7 @@ function renderTrends(trends: Trends): void {
     id: line.key,
     name: line.label,
     type: 'line',
+    xAxisIndex: line.gridIndex,
     yAxisIndex: line.yAxisIndex,
     // A minute between gaps has no neighbour to draw a line to: show points so it is visible.
     showSymbol: true,
@@ -201,18 +203,36 @@ function renderTrends(trends: Trends): void {
     ...(line.key === 'errorAlerts' ? { color: '#ff5c7a', areaStyle: { opacity: 0.15 } } : {}),
     data: [...line.data],
   }));
+  // Two grids on one minute axis (TREND_AXES): traffic on top, recharges below; every unit on its own scale.
   trendsChart.setOption<Option>({
     ...baseOption,
     legend: { top: 0, textStyle: { color: TEXT } },
     tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmt(v) },
-    grid: { left: 56, right: 112, top: 48, bottom: 28 },
-    xAxis: { type: 'category', data: labels, boundaryGap: false, axisLabel: { color: MUTED }, axisLine: { lineStyle: { color: GRID_LINE } } },
-    // One scale per unit (TREND_AXES): yuan per minute would flatten the counts on a shared axis.
-    yAxis: [
-      { type: 'value', name: 'per min', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } },
-      { type: 'value', name: 'yuan', position: 'right', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { show: false } },
-      { type: 'value', name: '%', position: 'right', offset: 56, min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } },
+    axisPointer: { link: [{ xAxisIndex: 'all' }] },
+    grid: [
+      { left: 56, right: 112, top: 56, height: '30%' },
+      { left: 56, right: 112, bottom: 28, height: '30%' },
     ],
+    xAxis: [0, 1].map((gridIndex) => ({
+      type: 'category' as const,
+      gridIndex,
+      data: labels,
+      boundaryGap: false,
+      axisLabel: { color: MUTED, show: gridIndex === 1 },
+      axisLine: { lineStyle: { color: GRID_LINE } },
+    })),
+    yAxis: TREND_AXES.map((axis) => ({
+      type: 'value' as const,
+      gridIndex: axis.grid,
+      name: axis.name,
+      position: axis.position,
+      offset: axis.offset,
+      splitNumber: 3,
+      ...(axis.key === 'percent' ? { min: 0, max: 100 } : { minInterval: 1 }),
+      nameTextStyle: { color: MUTED },
+      axisLabel: { color: MUTED, formatter: compact },
+      splitLine: { show: axis.position === 'left', lineStyle: { color: GRID_LINE } },
+    })),
     series,
   });
   const first = trends.axis[0];
@@ -235,7 +255,8 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
     anything ||= rows.length > 0;
     const tooltip: TooltipComponentOption = { trigger: 'item', renderMode: 'richText', valueFormatter: (v) => fmt(v) };
     if (spec.key === 'gender' || spec.key === 'action') {
-      // Full names and shares in a legend beside the ring (wrapped, never cut): slice labels on a small chart get truncated alike.
+      // Full names and shares in a legend beside the ring: slice labels on a small chart got cut to the same prefix.
+      // A name longer than the legend's width ends in … and shows whole in the legend's tooltip.
       const slices = foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7);
       const legendText = pieLegendLabels(slices);
       chart.setOption<Option>(
@@ -250,16 +271,17 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
             width: '48%',
             itemWidth: 10,
             itemHeight: 10,
-            textStyle: { color: TEXT, fontFamily: FONT, fontSize: 12, width: 150, overflow: 'break' },
+            tooltip: { show: true },
+            textStyle: { color: TEXT, fontFamily: FONT, fontSize: 11, width: 168, overflow: 'truncate', ellipsis: '…' },
             formatter: (name: string) => legendText.get(name) ?? name,
           },
           series: [
             {
               id: spec.key,
               type: 'pie',
-              radius: ['34%', '62%'],
+              radius: ['32%', '58%'],
               showEmptyCircle: false,
-              center: ['27%', '52%'],
+              center: ['24%', '52%'],
               label: { show: false },
               data: slices.map(([name, value]) => ({ name, value })),
             },
@@ -274,7 +296,7 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
         type: 'category' as const,
         data: shown.map(([name]) => name),
         // Every bar keeps its label (interval 0); long ones wrap under their bar instead of being skipped.
-        axisLabel: { color: MUTED, fontSize: 11, interval: 0, ...(horizontal ? {} : { width: 44, overflow: 'break' as const }) },
+        axisLabel: { color: MUTED, fontSize: 11, interval: 0, ...(horizontal ? {} : { rotate: 35 }) },
         inverse: horizontal,
       };
       const valueAxis = { type: 'value' as const, axisLabel: { color: MUTED, fontSize: 11, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } };
@@ -282,7 +304,7 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
         {
           ...baseOption,
           tooltip,
-          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: 24 },
+          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: horizontal ? 24 : 44 },
           xAxis: horizontal ? valueAxis : categoryAxis,
           yAxis: horizontal ? categoryAxis : valueAxis,
           series: [{ id: spec.key, type: 'bar', data: shown.map(([, value]) => value), itemStyle: { borderRadius: horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } }],

@@ -14,6 +14,7 @@ import {
   minuteAxis,
   parseStepNode,
   pieLegendLabels,
+  TREND_AXES,
   toSankey,
   windowAlertText,
   type Alert,
@@ -192,7 +193,7 @@ describe('trend shaping', () => {
     expect(errorAlertsPerMinute(alerts, axis, TZ, '2024-05-27T03:02:30.000Z')).toEqual([null, null, 1, 1, 0]);
   });
 
-  it('builds every line of the trends chart: counts on the first axis, yuan on the second, the success rate on the third', () => {
+  it('builds every line of the trends chart, each unit on its own axis: traffic in the top grid, recharges below', () => {
     const trends = buildTrends({
       from: '2024-05-27T11:00',
       to: '2024-05-27T11:04',
@@ -207,13 +208,14 @@ describe('trend shaping', () => {
     });
     expect(trends.axis).toHaveLength(5);
     expect(trends.empty).toBe(false);
-    expect(trends.lines.map((l) => [l.key, l.yAxisIndex, l.data[0]])).toEqual([
-      ['events', 0, 100],
-      ['errorAlerts', 0, 1],
-      ['recharge', 0, 10],
-      ['rechargeAmount', 1, 450],
-      ['successRate', 2, 90],
+    expect(trends.lines.map((l) => [l.key, TREND_AXES[l.yAxisIndex]?.key, l.gridIndex, l.data[0]])).toEqual([
+      ['events', 'events', 0, 100],
+      ['errorAlerts', 'alerts', 0, 1],
+      ['recharge', 'recharges', 1, 10],
+      ['rechargeAmount', 'yuan', 1, 450],
+      ['successRate', 'percent', 1, 90],
     ]);
+    for (const line of trends.lines) expect(TREND_AXES[line.yAxisIndex]?.grid).toBe(line.gridIndex);
   });
 
   it('is empty when nothing has been counted yet', () => {
