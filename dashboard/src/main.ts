@@ -228,7 +228,7 @@ function renderTrends(trends: Trends): void {
       position: axis.position,
       offset: axis.offset,
       splitNumber: 3,
-      ...(axis.key === 'percent' ? { min: 0, max: 100 } : { minInterval: 1 }),
+      ...(axis.key === 'percent' ? { min: 0, max: 100, interval: 50 } : { minInterval: 1 }),
       nameTextStyle: { color: MUTED },
       axisLabel: { color: MUTED, formatter: compact },
       splitLine: { show: axis.position === 'left', lineStyle: { color: GRID_LINE } },
