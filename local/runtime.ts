@@ -2,6 +2,9 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { restApiModels } from './apigateway/model';
+import { athenaCatalogFromTemplate, AthenaService, DuckDbAthena, startAthena } from './athena';
+import { applyBucketDeployment, bucketDeploymentsFromTemplate } from './deployments';
+import { schedulesFromTemplate, startSchedules, type RunningSchedules } from './scheduler';
 import { LocalRestApi, startRestApi } from './apigateway/server';
 import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, jsonLinesDestinationFor } from './esm';
 import type { KinesisEventSourceMappingProperties, StreamInvokeFn } from './esm/types';
@@ -64,6 +67,12 @@ export const SUPPORTED_TYPES = [
   'AWS::ApiGateway::UsagePlan',
   'AWS::ApiGateway::UsagePlanKey',
   'AWS::SNS::Topic',
+  'AWS::Glue::Database',
+  'AWS::Glue::Table',
+  'AWS::Athena::WorkGroup',
+  'AWS::Athena::NamedQuery',
+  'AWS::Scheduler::Schedule',
+  'Custom::CDKBucketDeployment',
   'AWS::CDK::Metadata',
 ] as const;
 
@@ -79,6 +88,8 @@ export interface LocalEndpoints {
   readonly s3: string;
   readonly secretsmanager: string;
   readonly sns: string;
+  /** Athena (the calls the reports job makes), over DuckDB and the S3 stand-in's files. */
+  readonly athena: string;
   /** Where messages published to SNS topics are kept (JSON lines per topic). */
   readonly snsMessages: string;
   readonly region: string;
@@ -93,7 +104,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the others take the next six (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6). 0 picks free ports. */
+  /** API port; the others take the next six (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -117,7 +128,7 @@ export interface LocalRuntimeOptions {
   readonly wrapStreamInvoke?: (functionName: string, invoke: StreamInvokeFn) => StreamInvokeFn;
 }
 
-const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard'] as const;
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /** Counters for a status line: what the API took and what reached the lake. */
@@ -284,6 +295,16 @@ export class LocalRuntime {
       stopList.push({ name: 'dynamodb', stop: () => dynamodb.stop() });
       const s3 = await startS3({ port: ports.s3, directory: path.join(dataDir, 's3'), buckets: s3BucketsFromTemplate(resolver), region: LOCAL_REGION });
       stopList.push({ name: 's3', stop: () => s3.stop() });
+      // Bucket deployments (e.g. the commodity dimension under dim/commodity/), as on stack create.
+      const deployments = bucketDeploymentsFromTemplate(resolver, assemblyDir);
+      for (const skipped of deployments.skipped) log(`bucket deployment not run locally: ${skipped}`);
+      for (const deployment of deployments.deployments) await applyBucketDeployment(s3.client, deployment);
+      // Athena and Glue: the templates' tables, workgroups and named queries, over DuckDB.
+      const athenaCatalog = athenaCatalogFromTemplate(resolver);
+      const engine = await DuckDbAthena.create({ s3Dir: s3.directory, s3: s3.client, tables: athenaCatalog.tables });
+      stopList.push({ name: 'athena engine', stop: async () => engine.close() });
+      const athena = await startAthena(new AthenaService({ catalog: athenaCatalog, engine, s3: s3.client }), ports.athena);
+      stopList.push({ name: 'athena', stop: () => athena.stop() });
       const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
       stopList.push({ name: 'secretsmanager', stop: () => secrets.stop() });
       const snsDir = path.join(dataDir, 'sns');
@@ -308,6 +329,7 @@ export class LocalRuntime {
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
         AWS_ENDPOINT_URL_SNS: sns.endpoint,
+        AWS_ENDPOINT_URL_ATHENA: athena.endpoint,
         // Functions run on Node 24 in Lambda; locally on this machine's Node (20), where the SDK
         // warns that its 2027 releases need Node 22 (see README, "Node versions").
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -335,6 +357,21 @@ export class LocalRuntime {
         );
       }
       stopList.push({ name: 'functions', stop: async () => void (await Promise.all([...functions.values()].map((f) => f.stop()))) });
+
+      // EventBridge Scheduler: each schedule invokes its target function with its input, at its times.
+      const schedules: RunningSchedules = startSchedules(schedulesFromTemplate(resolver), async (schedule) => {
+        const spec = specs.find((f) => f.functionArn === schedule.targetArn);
+        const fn = spec ? functions.get(spec.functionName) : undefined;
+        if (!fn) {
+          log(`schedule ${schedule.name}: target ${schedule.targetArn} is not a local function`);
+          return;
+        }
+        log(`schedule ${schedule.name}: invoking ${fn.name}`);
+        const result = await fn.invoke(JSON.parse(schedule.input) as unknown);
+        if (!result.ok) log(`schedule ${schedule.name}: ${fn.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+      });
+      for (const [name, at] of schedules.next) log(`schedule ${name}: next run ${at.toISOString()}`);
+      stopList.push({ name: 'schedules', stop: async () => schedules.stop() });
 
       // Stream consumers.
       const failureDir = path.join(dataDir, 'failures');
@@ -434,6 +471,7 @@ export class LocalRuntime {
         s3: s3.endpoint,
         secretsmanager: secrets.endpoint,
         sns: sns.endpoint,
+        athena: athena.endpoint,
         snsMessages: snsDir,
         region: LOCAL_REGION,
         credentials: { ...LOCAL_CREDENTIALS },

@@ -11,7 +11,12 @@ import { S3LakeStore } from './store';
 const logger = new Logger();
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_ATHENA` / `_S3` (set by the local runtime). */
 const athena = new AthenaClient({});
-const s3 = new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined });
+const s3 = new S3Client({
+  forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+  // Checksums only where S3 requires them: identical on AWS, and uploads stay plain (no aws-chunked framing) for the S3 stand-in.
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
 
 let config: ReturnType<typeof loadReportsConfig> | undefined;
 
