@@ -86,6 +86,32 @@ export async function waitForConsumers(runtime: LocalRuntime, timeoutMs = 60_000
   }
 }
 
+/** Waits until the lake's Firehose has taken at least `records` records, then flushes them to S3. */
+export async function waitForLake(runtime: LocalRuntime, records: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = runtime.stats();
+    if (s.lakeRecords + s.lakeBuffered >= records) break;
+    if (Date.now() > deadline) throw new Error(`the lake took ${s.lakeRecords + s.lakeBuffered} of ${records} records in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await runtime.flushLake();
+}
+
+/**
+ * Runs the daily reports job as its schedule does: invokes the stage's job function (output
+ * `ReportsJobName` of `uba-<stage>-reports`) with `{}` (today so far), `{date}` or `{from, to}`
+ * arrival days; rejects when the function fails.
+ */
+export async function runReportJob(runtime: LocalRuntime, input: { date?: string; from?: string; to?: string }): Promise<unknown> {
+  const name = runtime.endpoints.outputs[`uba-${STAGE}-reports`]?.ReportsJobName;
+  const fn = name === undefined ? undefined : runtime.functions.get(name);
+  if (fn === undefined) throw new Error(`no local function for output ReportsJobName of uba-${STAGE}-reports (${String(name)})`);
+  const result = await fn.invoke(input);
+  if (!result.ok) throw new Error(`daily reports job failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+  return result.payload;
+}
+
 /** GET on the read API with the runtime's key; rejects on a non-200 answer. */
 export async function getJson<T>(runtime: LocalRuntime, route: string, params: Record<string, string | number> = {}): Promise<T> {
   const url = new URL(`${runtime.endpoints.api}${route}`);
