@@ -131,6 +131,28 @@ export interface LocalRuntimeOptions {
 const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * What every local function's environment adds to its template environment: region, the local
+ * credentials and the standard `AWS_ENDPOINT_URL_*` variables pointing the SDK at the stand-ins.
+ */
+export function functionServiceEnvironment(endpoints: Pick<LocalEndpoints, 'kinesis' | 'dynamodb' | 's3' | 'secretsmanager' | 'sns' | 'athena'>): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_ATHENA: endpoints.athena,
+    // Functions run on Node 24 in Lambda; locally on this machine's Node (20), where the SDK
+    // warns that its 2027 releases need Node 22 (see README, "Node versions").
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
 /** Counters for a status line: what the API took and what reached the lake. */
 export interface RuntimeStats {
   readonly requests: number;
@@ -319,21 +341,14 @@ export class LocalRuntime {
       }
 
       // Every function in its own process, with its template environment and the local endpoints.
-      const serviceEnv: Record<string, string> = {
-        AWS_REGION: LOCAL_REGION,
-        AWS_DEFAULT_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodbFaults?.endpoint ?? dynamodb.endpoint,
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_SNS: sns.endpoint,
-        AWS_ENDPOINT_URL_ATHENA: athena.endpoint,
-        // Functions run on Node 24 in Lambda; locally on this machine's Node (20), where the SDK
-        // warns that its 2027 releases need Node 22 (see README, "Node versions").
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      };
+      const serviceEnv = functionServiceEnvironment({
+        kinesis: kinesis.endpoint,
+        dynamodb: dynamodbFaults?.endpoint ?? dynamodb.endpoint,
+        s3: s3.endpoint,
+        secretsmanager: secrets.endpoint,
+        sns: sns.endpoint,
+        athena: athena.endpoint,
+      });
       const functions = new Map<string, LocalFunction>();
       const specs: LambdaFunctionSpec[] = lambdaFunctions(resolver);
       for (const spec of specs) {

@@ -96,6 +96,19 @@ export function funnelStepValues(steps: readonly string[]): Record<string, strin
   return out;
 }
 
+/**
+ * The query calls whose rows are `report` over the buckets from the one holding `from` to the one
+ * holding `to`: one per funnel for `funnel`, one otherwise. Throws RangeError for a malformed day.
+ */
+export function callsFor(report: ReportName, from: string, to: string, funnels: Readonly<Record<string, readonly string[]>>, timeZone: string): QueryCall[] {
+  const { bucket } = REPORT_BUCKETS[report];
+  const r = { from: bucketStart(bucket, from), to: bucketEnd(bucket, bucketStart(bucket, to)) };
+  if (report === 'funnel') return Object.entries(funnels).map(([funnel, steps]) => ({ query: report, values: { ...funnelStepValues(steps), ...r, funnel } }));
+  if (report === 'recharge-daily') return [{ query: report, values: { ...r, time_zone: timeZone } }];
+  if (report === 'sankey-daily') return [{ query: report, values: { load_from: addDays(r.from, -1), load_to: addDays(r.to, 1), ...r } }];
+  return [{ query: report, values: r }];
+}
+
 /** The longest retention offset: cohorts this many days before a changed day can change. */
 const MAX_OFFSET = Math.max(...RETENTION_OFFSETS);
 
@@ -104,8 +117,8 @@ const MAX_OFFSET = Math.max(...RETENTION_OFFSETS);
  * curated table now holds (`curatedDays`, which includes `touched`):
  * - day reports (`dau`, `funnel`, `sales-daily`, `recharge-daily`, `taobao-daily`): those days;
  * - `wau` / `mau`: their weeks / months;
- * - `retention`: every cohort from the earliest changed day minus the longest offset to the last
- *   day held (a late event can move a user's first day earlier, out of any later cohort);
+ * - `retention`: every cohort day held from the earliest changed day minus the longest offset to
+ *   the last day held (a late event can move a user's first day earlier, out of any later cohort);
  * - `sankey-daily`: those days and their neighbours that hold events (sessions cross midnight).
  * Consecutive buckets share one query; `timeZone` reads recharge wall-clock times. Throws
  * RangeError for a malformed day.
@@ -121,14 +134,14 @@ export function planReports(
   const held = new Set([...curatedDays, ...days]);
   const lastHeld = [...held].sort().pop() ?? days[days.length - 1];
   const runs: ReportRun[] = [];
-  const range = (bucket: ReportBucket, run: readonly string[]) => ({ from: run[0], to: bucketEnd(bucket, run[run.length - 1]) });
 
   for (const report of REPORT_NAMES) {
     const { bucket } = REPORT_BUCKETS[report];
     if (report === 'retention') {
-      const buckets = daysBetween(addDays(days[0], -MAX_OFFSET), lastHeld);
-      const r = range(bucket, buckets);
-      runs.push({ report, bucket, buckets, calls: [{ query: report, values: r }] });
+      // A cohort day is a day with events: days without any have no cohort and get no export.
+      for (const run of contiguousRuns(bucket, daysBetween(addDays(days[0], -MAX_OFFSET), lastHeld).filter((d) => held.has(d)))) {
+        runs.push({ report, bucket, buckets: run, calls: callsFor(report, run[0], run[run.length - 1], funnels, timeZone) });
+      }
       continue;
     }
     const starts =
@@ -136,17 +149,7 @@ export function planReports(
         ? days.flatMap((d) => [addDays(d, -1), d, addDays(d, 1)]).filter((d) => held.has(d))
         : days.map((d) => bucketStart(bucket, d));
     for (const run of contiguousRuns(bucket, starts)) {
-      const r = range(bucket, run);
-      let calls: QueryCall[];
-      if (report === 'funnel') {
-        calls = Object.entries(funnels).map(([funnel, steps]) => ({ query: report, values: { ...funnelStepValues(steps), ...r, funnel } }));
-      } else if (report === 'recharge-daily') {
-        calls = [{ query: report, values: { ...r, time_zone: timeZone } }];
-      } else if (report === 'sankey-daily') {
-        calls = [{ query: report, values: { load_from: addDays(r.from, -1), load_to: addDays(r.to, 1), ...r } }];
-      } else {
-        calls = [{ query: report, values: r }];
-      }
+      const calls = callsFor(report, run[0], bucketEnd(bucket, run[run.length - 1]), funnels, timeZone);
       runs.push({ report, bucket, buckets: run, calls });
     }
   }
