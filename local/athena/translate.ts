@@ -32,7 +32,7 @@ export const TRINO_MACROS: readonly TrinoMacro[] = [
   },
   {
     name: 'json_extract_scalar',
-    definition: 'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
+    definition: "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
     meaning: 'the scalar at a JSON path as text (null for a missing field, an object or an array)',
   },
   {
