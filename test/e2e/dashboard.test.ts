@@ -10,7 +10,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { chromium, type Browser } from 'playwright-core';
 import type { LocalRuntime } from '../../local/runtime';
-import { produce, ROOT, runReportJob, startRuntime, waitForLake } from './harness';
+import { DateTime } from 'luxon';
+import { stageConfig } from '../../lib/config/stage-config';
+import { produce, ROOT, runReportJob, STAGE, startRuntime, waitForLake } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -108,7 +110,9 @@ describe('dashboard in a browser', () => {
     const accepted = runtime.stats().eventsAccepted;
     expect(accepted).toBeGreaterThanOrEqual(runs.reduce((n, r) => n + r.meta.accepted, 0));
     await waitForLake(runtime, accepted);
-    await runReportJob(runtime, {});
+    // The job for the arrival days (the function's default is yesterday; yesterday too in case the runs crossed midnight).
+    const now = DateTime.now().setZone(stageConfig(STAGE).timeZone);
+    await runReportJob(runtime, { from: now.minus({ days: 1 }).toFormat('yyyy-MM-dd'), to: now.toFormat('yyyy-MM-dd') });
 
     // Act: open the Reports view.
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -119,12 +123,20 @@ describe('dashboard in a browser', () => {
     page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
     await page.goto(`${runtime.endpoints.dashboard}/#reports`);
     try {
-      await page.waitForFunction("Number(document.getElementById('reports-view')?.dataset.loaded ?? '0') > 0", undefined, { timeout: 60_000 });
+      // The view sets data-loaded once every report it asked for has been drawn.
+      await page.locator('#reports-view[data-loaded]').waitFor({ state: 'attached', timeout: 60_000 });
     } catch (error) {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'reports-failed.png'), fullPage: true });
       throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`);
     }
+
+    // The screenshot first, so a failure below can be looked at.
+    await page.waitForTimeout(1000); // the charts' 300 ms animation
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = path.join(ARTIFACTS, 'reports.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`reports view: screenshot ${path.relative(ROOT, shot)}; statuses: ${(await page.locator('#reports-view .panel-status:visible').allTextContents()).join(' | ')}; problems: ${problems.join('; ')}`);
 
     // Assess: each chart has data drawn on a canvas, the sales table has named commodities, the live view is hidden.
     const data = async (id: string, key: string): Promise<number> => Number((await page.locator(`#${id}`).getAttribute(`data-${key}`)) ?? '0');
@@ -142,10 +154,6 @@ describe('dashboard in a browser', () => {
     await expect(page.locator('#live-view').isHidden()).resolves.toBe(true);
     await expect(page.locator('#view-reports').getAttribute('aria-current')).resolves.not.toBeNull();
 
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = path.join(ARTIFACTS, 'reports.png');
-    await page.screenshot({ path: shot, fullPage: true });
-    console.log(`reports view: screenshot ${path.relative(ROOT, shot)}`);
     expect(problems).toEqual([]);
   }, 240_000);
 });

@@ -100,7 +100,7 @@ export async function waitForLake(runtime: LocalRuntime, records: number, timeou
 
 /**
  * Runs the daily reports job as its schedule does: invokes the stage's job function (output
- * `ReportsJobName` of `uba-<stage>-reports`) with `{}` (today so far), `{date}` or `{from, to}`
+ * `ReportsJobName` of `uba-<stage>-reports`) with `{}` (yesterday), `{date}` or `{from, to}`
  * arrival days; rejects when the function fails.
  */
 export async function runReportJob(runtime: LocalRuntime, input: { date?: string; from?: string; to?: string }): Promise<unknown> {
