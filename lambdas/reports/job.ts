@@ -134,27 +134,34 @@ export async function compactArrivalDay(deps: JobDeps, arrival: string): Promise
 }
 
 /**
- * The daily job: compacts each arrival day in order, then recomputes every report for what
- * changed (see planReports) and writes each bucket's CSV and JSON under
- * `exports/<report>/dt=<day>/`. The same input over the same raw data writes identical files.
+ * Recomputes every report for what changed when the event days `eventDays` were rewritten (see
+ * planReports) and writes each bucket's CSV and JSON under `exports/<report>/dt=<day>/`.
+ * Resolves with the number of files written; rejects when a query or a write fails.
+ */
+export async function writeReports(deps: JobDeps, eventDays: readonly string[]): Promise<number> {
+  if (eventDays.length === 0) return 0;
+  let written = 0;
+  for (const run of planReports(eventDays, await curatedDays(deps), deps.config.funnels, deps.config.timeZone)) {
+    const rows = [];
+    for (const call of run.calls) rows.push(...reportRows(run.report, await deps.runner.select(call.query, call.values)));
+    for (const file of exportsOfRun(run, rows)) {
+      await deps.store.put(exportKey(file.report, file.day, 'csv'), file.csv, 'text/csv; charset=utf-8');
+      await deps.store.put(exportKey(file.report, file.day, 'json'), file.json, 'application/json');
+      written += 2;
+    }
+  }
+  return written;
+}
+
+/**
+ * The daily job: compacts each arrival day in order, then recomputes the reports for the event
+ * days that changed. The same input over the same raw data writes identical files.
  */
 export async function runDailyJob(deps: JobDeps, arrivalDays: readonly string[]): Promise<JobSummary> {
   const touched = new Set<string>();
   for (const arrival of arrivalDays) for (const day of await compactArrivalDay(deps, arrival)) touched.add(day);
   const eventDays = [...touched].sort();
-  let exportsWritten = 0;
-  if (eventDays.length > 0) {
-    const runs = planReports(eventDays, await curatedDays(deps), deps.config.funnels, deps.config.timeZone);
-    for (const run of runs) {
-      const rows = [];
-      for (const call of run.calls) rows.push(...reportRows(run.report, await deps.runner.select(call.query, call.values)));
-      for (const file of exportsOfRun(run, rows)) {
-        await deps.store.put(exportKey(file.report, file.day, 'csv'), file.csv, 'text/csv; charset=utf-8');
-        await deps.store.put(exportKey(file.report, file.day, 'json'), file.json, 'application/json');
-        exportsWritten += 2;
-      }
-    }
-  }
+  const exportsWritten = await writeReports(deps, eventDays);
   deps.log.info('reports written', { arrivalDays, eventDays, exportsWritten });
   return { arrivalDays, eventDays, exportsWritten };
 }

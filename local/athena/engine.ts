@@ -189,7 +189,11 @@ const textOf = (v: unknown): string | null => (v === null || v === undefined ? n
 interface ScanInfo {
   readonly function: string;
   readonly projections: readonly string[];
+  /** Files DuckDB names as read; it lists a few and then `...`. */
   readonly files: readonly string[];
+  readonly truncated: boolean;
+  /** The partition filters it applied to the file list, as SQL. */
+  readonly fileFilters: readonly string[];
 }
 
 /** The table scans of a DuckDB JSON profile: function, projected columns and files read. */
@@ -199,12 +203,19 @@ export function scansOfProfile(profile: unknown): ScanInfo[] {
     if (typeof node !== 'object' || node === null) return;
     const n = node as { operator_type?: string; extra_info?: Record<string, unknown>; children?: unknown[] };
     if (n.operator_type === 'TABLE_SCAN' && n.extra_info) {
-      const text = (k: string) => (typeof n.extra_info?.[k] === 'string' ? (n.extra_info[k] as string) : '');
-      const files = text('Filename(s)');
+      // Values are a string, a newline- or comma-separated list, or an array, by DuckDB version and count.
+      const list = (k: string, separator: RegExp): string[] => {
+        const v = n.extra_info?.[k];
+        const items = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(separator) : [];
+        return items.map((s) => s.trim()).filter((s) => s !== '');
+      };
+      const files = list('Filename(s)', /,\s*|\n/);
       out.push({
-        function: text('Function'),
-        projections: text('Projections').split('\n').map((s) => s.trim()).filter((s) => s !== ''),
-        files: files === '' ? [] : files.split(/,\s*|\n/).map((s) => s.trim()).filter((s) => s !== ''),
+        function: list('Function', /\n/)[0] ?? '',
+        projections: list('Projections', /\n/),
+        files: files.filter((f) => f !== '...'),
+        truncated: files.includes('...'),
+        fileFilters: list('File Filters', /\n/),
       });
     }
     for (const child of n.children ?? []) walk(child);
@@ -287,11 +298,18 @@ export class DuckDbAthena {
     let bytesScanned = 0;
     if (fs.existsSync(profile)) {
       for (const scan of scansOfProfile(JSON.parse(fs.readFileSync(profile, 'utf8')))) {
-        for (const file of scan.files) {
-          const f = sizes.get(file);
-          if (f === undefined) continue;
-          bytesScanned += scan.function.toUpperCase().includes('PARQUET') ? await this.parquetBytes(f, scan.projections) : f.bytes;
+        const parquet = scan.function.toUpperCase().includes('PARQUET');
+        // DuckDB names the files it read only when they are few (then `...`): otherwise take every
+        // file of the tables this scan can be (same format, all projected columns) that passes the
+        // scan's partition filters, evaluated by DuckDB over the files' partition values.
+        let files = scan.files.map((file) => sizes.get(file)).filter((f): f is TableFile => f !== undefined);
+        if (files.length === 0 || scan.truncated) {
+          const format = parquet ? 'parquet' : scan.function.toUpperCase().includes('JSON') ? 'json' : 'csv';
+          const candidates = tables.filter((t) => t.format === format && scan.projections.every((p) => [...t.columns, ...t.partitionKeys].some((c) => c.name === p.toLowerCase() || t.jsonKeys[c.name] === p)));
+          files = [];
+          for (const t of candidates) files.push(...(await this.filesPassing(t, filesByTable.get(t.name) ?? [], scan.fileFilters)));
         }
+        for (const f of files) bytesScanned += parquet ? await this.parquetBytes(f, scan.projections) : f.bytes;
       }
     }
     return { ...outcome, bytesScanned, statementType: 'DML' };
@@ -331,6 +349,22 @@ export class DuckDbAthena {
       return { columns: [], rows: [] };
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
+    }
+  }
+
+  /** The files of a table whose partition values pass `filters` (SQL over the partition columns); all of them when there is no filter or it cannot be evaluated. */
+  private async filesPassing(table: GlueTableSpec, files: readonly TableFile[], filters: readonly string[]): Promise<TableFile[]> {
+    if (filters.length === 0 || files.length === 0 || table.partitionKeys.length === 0) return [...files];
+    const rows = files.map((f, i) => {
+      const values = partitionValues(f.key.slice(table.prefix.length));
+      return `(${[String(i), ...table.partitionKeys.map((k) => (values[k.name] === undefined ? 'NULL' : quoteText(values[k.name])))].join(', ')})`;
+    });
+    const columns = ['i', ...table.partitionKeys.map((k) => quoteIdent(k.name))].join(', ');
+    try {
+      const reader = await this.connection.runAndReadAll(`SELECT i FROM (VALUES ${rows.join(', ')}) AS t (${columns}) WHERE ${filters.join(' AND ')}`);
+      return reader.getRowsJson().map(([i]) => files[Number(i)]);
+    } catch {
+      return [...files];
     }
   }
 
