@@ -108,8 +108,11 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const ledger = mergeLedgers(await reads.pathLedgers(parsed.value.date));
         return csvResponse(`paths-${parsed.value.date}.csv`, ledgerCsv(ledger));
       }
-      case 'reports':
+      case 'reports': {
+        const extra = Object.keys(query)[0];
+        if (extra !== undefined) return errorResponse(400, { field: extra, reason: 'is not a parameter of this route (it takes none)' });
         return jsonResponse(200, await listReports(deps.exports));
+      }
       case 'report': {
         const parsed = parseReportRequest(pathName, query, ctx.now, timeZone);
         if (!parsed.ok) return errorResponse(parsed.error.field === 'name' ? 404 : 400, parsed.error);

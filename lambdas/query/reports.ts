@@ -28,6 +28,9 @@ export interface ReportExports {
   read(key: string): Promise<string | undefined>;
 }
 
+/** The query parameters of `GET /v1/reports/{name}`. */
+const REPORT_PARAMS: readonly string[] = ['from', 'to', 'format'];
+
 /** A parsed report request. */
 export interface ReportRequest {
   readonly name: ReportName;
@@ -44,14 +47,17 @@ export interface ReportRequest {
 export function parseReportRequest(name: string | undefined, query: QueryStrings, now: Date, timeZone: string): ParseResult<ReportRequest> {
   const bad = (field: string, reason: string): ParseResult<ReportRequest> => ({ ok: false, error: { field, reason } satisfies ParamError });
   if (name === undefined || !isReportName(name)) return bad('name', `must be one of ${REPORT_NAMES.join(', ')}`);
+  for (const key of Object.keys(query)) if (!REPORT_PARAMS.includes(key)) return bad(key, `is not a parameter of this route (${REPORT_PARAMS.join(', ')})`);
+  // A blank value counts as absent.
+  const value = (key: string) => (query[key] === undefined || query[key] === '' ? undefined : query[key]);
   const today = DateTime.fromJSDate(now, { zone: timeZone }).toISODate() ?? '';
-  const to = query.to ?? today;
+  const to = value('to') ?? today;
   if (!isDay(to)) return bad('to', 'must be a day written YYYY-MM-DD');
-  const from = query.from ?? addDays(to, -(REPORT_LIMITS.defaultDays - 1));
+  const from = value('from') ?? addDays(to, -(REPORT_LIMITS.defaultDays - 1));
   if (!isDay(from)) return bad('from', 'must be a day written YYYY-MM-DD');
   if (from > to) return bad('from', 'must not be after to');
   if (daysBetween(from, to).length > REPORT_LIMITS.maxDays) return bad('to', `must be at most ${REPORT_LIMITS.maxDays} days after from`);
-  const format = query.format ?? 'json';
+  const format = value('format') ?? 'json';
   if (format !== 'json' && format !== 'csv') return bad('format', 'must be json or csv');
   return { ok: true, value: { name, from, to, format } };
 }

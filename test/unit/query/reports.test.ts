@@ -28,6 +28,8 @@ describe('report request parameters', () => {
     expect(parseReportRequest('dau', { from: '2024-05-02', to: '2024-05-01' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'from', reason: 'must not be after to' } });
     expect(parseReportRequest('dau', { from: '2020-01-01', to: '2024-05-01' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'to' } });
     expect(parseReportRequest('dau', { format: 'xml' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'format', reason: 'must be json or csv' } });
+    expect(parseReportRequest('dau', { form: '2024-05-01' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'form', reason: 'is not a parameter of this route (from, to, format)' } });
+    expect(parseReportRequest('dau', { from: '', format: '' }, NOW, 'UTC')).toMatchObject({ ok: true, value: { from: '2024-04-29', format: 'json' } });
   });
 
   it('selects the weeks and months that overlap the range', () => {
