@@ -2,6 +2,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { gunzipSync } from 'zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EventInput } from '../../lambdas/shared/event';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
@@ -103,13 +105,30 @@ export async function waitForLake(runtime: LocalRuntime, records: number, timeou
  * `ReportsJobName` of `uba-<stage>-reports`) with `{}` (yesterday), `{date}` or `{from, to}`
  * arrival days; rejects when the function fails.
  */
-export async function runReportJob(runtime: LocalRuntime, input: { date?: string; from?: string; to?: string }): Promise<unknown> {
-  const name = runtime.endpoints.outputs[`uba-${STAGE}-reports`]?.ReportsJobName;
+export async function runReportJob(runtime: LocalRuntime, input: { date?: string; from?: string; to?: string }, stage = STAGE): Promise<unknown> {
+  const name = runtime.endpoints.outputs[`uba-${stage}-reports`]?.ReportsJobName;
   const fn = name === undefined ? undefined : runtime.functions.get(name);
-  if (fn === undefined) throw new Error(`no local function for output ReportsJobName of uba-${STAGE}-reports (${String(name)})`);
+  if (fn === undefined) throw new Error(`no local function for output ReportsJobName of uba-${stage}-reports (${String(name)})`);
   const result = await fn.invoke(input);
   if (!result.ok) throw new Error(`daily reports job failed: ${result.error.errorType}: ${result.error.errorMessage}`);
   return result.payload;
+}
+
+/** Every raw lake object (gzip JSON lines under `raw/`) with its parsed lines; throws on a record not ended by a newline. */
+export async function readLake(s3: S3Client, bucket: string): Promise<Array<{ key: string; lines: Array<Record<string, unknown>> }>> {
+  const objects: Array<{ key: string; lines: Array<Record<string, unknown>> }> = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
+    for (const item of page.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
+      const text = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+      if (!text.endsWith('\n')) throw new Error(`${item.Key}: the last record does not end with a newline`);
+      objects.push({ key: item.Key ?? '', lines: text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) });
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return objects;
 }
 
 /** GET on the read API with the runtime's key; rejects on a non-200 answer. */

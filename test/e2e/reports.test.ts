@@ -1,5 +1,7 @@
 /**
- * The daily reports end to end on the local runtime: the producer sends 30 days of taobao history
+ * The daily reports end to end on the local runtime, on the `uat` stage, which pseudonymizes user
+ * ids before they enter the stream (the truth counts the producer's raw ids: distinct users must
+ * stay distinct). The producer sends 30 days of taobao history
  * plus vending, recharge and web runs (all arriving now), an event created at 23:59:59.9 local
  * time yesterday arrives today, and one accepted event is sent again; the daily job runs for the
  * arrival days; then every report the read API serves must equal the producer's truth (computed
@@ -12,9 +14,12 @@ import { REPORT_COLUMNS, REPORT_NAMES, type ReportAnswer, type ReportListAnswer 
 import type { LocalRuntime } from '../../local/runtime';
 import { loadCommodities } from '../../scripts/producer/commodities';
 import { ReportTruthBuilder } from '../../scripts/producer/report-truth';
-import { getJson, produce, runReportJob, startRuntime, waitForLake } from './harness';
+import * as path from 'path';
+import { stageConfig } from '../../lib/config/stage-config';
+import { getJson, produce, readLake, ROOT, runReportJob, startRuntime, waitForLake } from './harness';
 
-const TZ = 'Asia/Shanghai';
+const STAGE = 'uat';
+const TZ = stageConfig(STAGE).timeZone;
 const HISTORY_DAYS = 30;
 
 describe('daily reports on the local runtime', () => {
@@ -29,8 +34,9 @@ describe('daily reports on the local runtime', () => {
   };
 
   beforeAll(async () => {
-    ({ runtime } = await startRuntime());
-  }, 120_000);
+    expect(stageConfig(STAGE).ingest.pseudonymize).toBe(true);
+    ({ runtime } = await startRuntime({ stage: STAGE, assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`) }));
+  }, 180_000);
 
   afterAll(async () => {
     await runtime?.stop();
@@ -61,9 +67,14 @@ describe('daily reports on the local runtime', () => {
     collect(resent); // the truth drops it: same eventId, same day
     const accepted = runs.reduce((n, r) => n + r.meta.accepted, 0) + 2;
     await waitForLake(runtime, accepted);
+    // The lake holds pseudonyms, not the ids the producer sent (the truth counts those).
+    const lake = (await readLake(runtime.s3.client, runtime.endpoints.outputs[`uba-${STAGE}-data`].LakeBucketName)).flatMap((o) => o.lines);
+    const lateInLake = lake.find((l) => l.eventId === late.eventId);
+    expect(lateInLake?.userId).toEqual(expect.any(String));
+    expect(lateInLake?.userId).not.toBe(late.userId);
 
     // Act: the daily job for the arrival days (yesterday too, in case the runs crossed midnight).
-    await runReportJob(runtime, { from: yesterday, to: today });
+    await runReportJob(runtime, { from: yesterday, to: today }, STAGE);
 
     // Assess: the list, then each report over the history's days.
     const expected = truth.build();
@@ -92,7 +103,7 @@ describe('daily reports on the local runtime', () => {
     expect(lines).toHaveLength(expected.dau.rows.length + 1);
 
     // A rerun of the same arrival days gives the same answers.
-    await runReportJob(runtime, { from: yesterday, to: today });
+    await runReportJob(runtime, { from: yesterday, to: today }, STAGE);
     for (const name of REPORT_NAMES) {
       expect(await getJson<ReportAnswer>(runtime, `/v1/reports/${name}`, { from, to: today })).toEqual(answers.get(name));
     }
