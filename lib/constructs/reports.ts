@@ -20,6 +20,7 @@ import { COMMODITY_TABLE, CURATED_TABLE, RAW_TABLE } from '../../lambdas/reports
 import { EXPORTS_PREFIX } from '../../lambdas/shared/reports';
 import { acknowledgeBucketDeploymentFindings, flattenReference, wildcardFindings } from '../nag';
 import { AppFunction, PROJECT_ROOT } from './app-function';
+import { privateBucketProps } from './raw-event-lake';
 
 /** Where Athena writes query results in the results bucket. */
 export const RESULTS_PREFIX = 'results/';
@@ -167,13 +168,7 @@ export class Reports extends Construct {
 
     // ---- Athena
     this.resultsBucket = new s3.Bucket(this, 'Results', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+      ...privateBucketProps(removalPolicy),
       lifecycleRules: [
         { id: 'expire-results', expiration: props.resultsExpireAfter },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
@@ -328,22 +323,24 @@ export class Reports extends Construct {
     this.schedule.node.addDependency(schedulerRole);
 
     const alarmAction = new actions.SnsAction(props.alarmTopic);
-    const failed = new cloudwatch.Alarm(this, 'JobFailed', {
-      alarmDescription: 'The daily reports job failed (see its log group); rerun it with npm run report -- run --date <arrival day> --stage <stage>',
-      metric: this.job.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const undelivered = new cloudwatch.Alarm(this, 'ScheduleUndelivered', {
-      alarmDescription: 'The daily schedule could not invoke the reports job (message in its dead-letter queue)',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    for (const alarm of [failed, undelivered]) alarm.addAlarmAction(alarmAction);
+    const alarmOnAny = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(alarmAction);
+    alarmOnAny(
+      'JobFailed',
+      'The daily reports job failed (see its log group); rerun it with npm run report -- run --date <arrival day> --stage <stage>',
+      this.job.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
+    alarmOnAny(
+      'ScheduleUndelivered',
+      'The daily schedule could not invoke the reports job (message in its dead-letter queue)',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+    );
   }
 }

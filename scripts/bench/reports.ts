@@ -4,41 +4,24 @@
  * run every report, and the bytes each report's query reads from Parquet against the raw gzip
  * JSON it would read without the curated table. Prints the figures (docs/benchmarks.md).
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { gzipSync } from 'zlib';
-import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
 import { compactArrivalDay, writeReports, type JobDeps } from '../../lambdas/reports/job';
 import { callsFor } from '../../lambdas/reports/plan';
-import { executionParameters, QUERY_NAMES } from '../../lambdas/reports/queries';
+import { executionParameters } from '../../lambdas/reports/queries';
 import { readAllQuerySql } from '../../lambdas/reports/sql-files';
-import { AthenaQueryRunner } from '../../lambdas/reports/athena';
-import { S3LakeStore } from '../../lambdas/reports/store';
 import { DEFAULT_FUNNELS, REPORT_NAMES } from '../../lambdas/shared/reports';
-import { AthenaService, DuckDbAthena, listObjectFiles, startAthena } from '../../local/athena';
-import { localClientConfig, startS3 } from '../../local/services';
-import { lakeTables } from '../../test/support/local-athena';
+import { listObjectFiles } from '../../local/athena';
+import { mulberry32 } from '../producer/rng';
+import { startLocalLake, TEST_BUCKET, TEST_DATABASE, TEST_WORKGROUP } from '../../test/support/local-athena';
 
-const DATABASE = 'bench_lake';
-const BUCKET = 'lake';
-const WORKGROUP = 'bench';
+const DATABASE = TEST_DATABASE;
+const BUCKET = TEST_BUCKET;
+const WORKGROUP = TEST_WORKGROUP;
 const TZ = 'Asia/Shanghai';
 const ARRIVAL = '2024-05-27';
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` events arriving on ARRIVAL (local), by hour: 97 % created that day, 3 % up to a week
@@ -46,7 +29,7 @@ function rng(seed: number): () => number {
  * and recharge notifications over 50,000 users.
  */
 function* events(count: number): Generator<{ hour: number; event: Record<string, unknown> }> {
-  const r = rng(8);
+  const r = mulberry32(8);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const dayStart = Date.parse(`${ARRIVAL}T00:00:00+08:00`);
   const pages = ['/home', '/search', '/product', '/cart', '/checkout', '/help'];
@@ -74,22 +57,9 @@ function* events(count: number): Generator<{ hour: number; event: Record<string,
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 async function main(count: number): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-bench-reports-'));
-  const s3 = await startS3({ port: 0, directory: dir, buckets: [BUCKET, 'results'] });
-  const tables = lakeTables(DATABASE, BUCKET);
-  const engine = await DuckDbAthena.create({ s3Dir: s3.directory, s3: s3.client, tables });
+  const lake = await startLocalLake();
+  const { s3, athenaClient: client } = lake;
   const sql = readAllQuerySql();
-  const service = new AthenaService({
-    catalog: {
-      tables,
-      namedQueries: QUERY_NAMES.map((name) => ({ id: name, name, database: DATABASE, queryString: sql[name] })),
-      workGroups: [{ name: WORKGROUP, enforce: true, outputLocation: 's3://results/r/' }],
-    },
-    engine,
-    s3: s3.client,
-  });
-  const athena = await startAthena(service, 0);
-  const client = new AthenaClient(localClientConfig(athena.endpoint));
   try {
     // Prepare: the raw lake of one arrival day, one gzip object per hour, as Firehose writes it.
     const byHour = new Map<number, string[]>();
@@ -104,10 +74,9 @@ async function main(count: number): Promise<void> {
     }
     byHour.clear();
     const rawBytes = listObjectFiles(s3.directory, BUCKET, 'raw/').reduce((n, f) => n + f.bytes, 0);
-    const runner = new AthenaQueryRunner({ client, namedQueries: Object.fromEntries(QUERY_NAMES.map((n) => [n, n])), database: DATABASE, workGroup: WORKGROUP, pollMs: 10 });
     const deps: JobDeps = {
-      runner,
-      store: new S3LakeStore(s3.client, BUCKET),
+      runner: lake.runner,
+      store: lake.store,
       config: { bucket: BUCKET, timeZone: TZ, funnels: DEFAULT_FUNNELS },
       log: { info: () => undefined },
       newId: () => 'bench',
@@ -152,11 +121,7 @@ async function main(count: number): Promise<void> {
       process.stdout.write(`| ${name} | ${mb(bytes)} | ${mb(rawBytes)} | ${(rawBytes / Math.max(bytes, 1)).toFixed(1)}× |\n`);
     }
   } finally {
-    client.destroy();
-    await athena.stop();
-    engine.close();
-    await s3.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await lake.stop();
   }
 }
 

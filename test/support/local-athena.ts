@@ -34,12 +34,14 @@ export function lakeTables(database: string, bucket: string): GlueTableSpec[] {
   ];
 }
 
-/** An S3 stand-in with the lake bucket, the local Athena over it, and the job's runner and store. */
+/** An S3 stand-in with the lake bucket, the local Athena over it, and the job's runner and store (tests and `npm run bench:reports`). */
 export interface LocalLake {
   readonly s3: RunningS3;
   readonly athena: RunningService;
   readonly engine: DuckDbAthena;
   readonly runner: AthenaQueryRunner;
+  /** A client of the local Athena (for what the runner does not expose, e.g. statistics). */
+  readonly athenaClient: AthenaClient;
   readonly store: S3LakeStore;
   /** Puts raw events as one gzip JSON-lines object. */
   putRaw(key: string, events: readonly object[]): Promise<void>;
@@ -75,6 +77,7 @@ export async function startLocalLake(options: { bytesScannedCutoff?: number } = 
     athena,
     engine,
     runner,
+    athenaClient: client,
     store: new S3LakeStore(s3.client, TEST_BUCKET),
     putRaw: async (key, events) => {
       await s3.client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key, Body: gzipSync(events.map((e) => JSON.stringify(e)).join('\n') + '\n') }));
