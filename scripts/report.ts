@@ -121,7 +121,7 @@ async function runJob(options: RunOptions): Promise<void> {
   const s3 = new S3Client({});
   try {
     const summary = await runDailyJob(
-      { runner, store: new S3LakeStore(s3, bucket), config: { bucket, timeZone: config.timeZone, funnels: config.reports.funnels }, log: { info: (m, a) => process.stderr.write(`${m} ${JSON.stringify(a)}\n`) }, newId: randomUUID },
+      { runner, store: new S3LakeStore(s3, bucket), config: { bucket }, log: { info: (m, a) => process.stderr.write(`${m} ${JSON.stringify(a)}\n`) }, newId: randomUUID },
       arrivalDaysOf(input ?? {}, new Date(), config.timeZone),
     );
     process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -153,7 +153,7 @@ async function showReport(name: string, options: ShowOptions): Promise<void> {
   const { runner, close } = queryRunner(reports, local);
   try {
     const rows: ReportRow[] = [];
-    for (const call of callsFor(name, from, to, config.reports.funnels, config.timeZone)) rows.push(...reportRows(name, await runner.select(call.query, call.values)));
+    for (const call of callsFor(name, from, to)) rows.push(...reportRows(name, await runner.select(call.query, call.values)));
     const answer: ReportAnswer = { report: name, from, to, columns: REPORT_COLUMNS[name], rows };
     process.stdout.write(options.format === 'csv' ? answerCsv(answer) : `${JSON.stringify(answer)}\n`);
   } finally {

@@ -1,6 +1,5 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { checkFunnels } from './plan';
 import { QUERY_NAMES } from './queries';
 
 /** The daily job's configuration, read once from the environment the CDK construct sets. */
@@ -9,7 +8,6 @@ export interface ReportsConfig {
   readonly timeZone: string;
   readonly database: string;
   readonly workGroup: string;
-  readonly funnels: Readonly<Record<string, readonly string[]>>;
   /** Query name → named query id. */
   readonly namedQueries: Readonly<Record<string, string>>;
 }
@@ -30,13 +28,6 @@ const envSchema = z.object({
   TIME_ZONE: required.refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai'),
   GLUE_DATABASE: required,
   WORK_GROUP: required,
-  FUNNELS: jsonOf(z.record(z.string(), z.array(z.string()))).superRefine((funnels, ctx) => {
-    try {
-      checkFunnels(funnels);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-    }
-  }),
   NAMED_QUERIES: jsonOf(z.record(z.string(), z.string())).refine((q) => QUERY_NAMES.every((n) => typeof q[n] === 'string'), `must name the id of every query (${QUERY_NAMES.join(', ')})`),
 });
 
@@ -47,5 +38,5 @@ export function loadReportsConfig(env: Readonly<Record<string, string | undefine
     throw new Error(`invalid reports configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const e = parsed.data;
-  return { bucket: e.LAKE_BUCKET, timeZone: e.TIME_ZONE, database: e.GLUE_DATABASE, workGroup: e.WORK_GROUP, funnels: e.FUNNELS, namedQueries: e.NAMED_QUERIES };
+  return { bucket: e.LAKE_BUCKET, timeZone: e.TIME_ZONE, database: e.GLUE_DATABASE, workGroup: e.WORK_GROUP, namedQueries: e.NAMED_QUERIES };
 }

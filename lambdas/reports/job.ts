@@ -18,10 +18,6 @@ export const MAX_ARRIVAL_DAYS = 366;
 export interface JobConfig {
   /** The lake bucket (raw/, dim/, curated/, exports/). */
   readonly bucket: string;
-  /** IANA zone of days. */
-  readonly timeZone: string;
-  /** Funnel name → its ordered actions. */
-  readonly funnels: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What the job logs through (Powertools' Logger fits). */
@@ -105,7 +101,7 @@ export async function curatedDays(deps: Pick<JobDeps, 'store'>): Promise<string[
  */
 export async function compactArrivalDay(deps: JobDeps, arrival: string): Promise<string[]> {
   const { runner, store, config, log } = deps;
-  const found = await runner.select('compact-days', { time_zone: config.timeZone, arrival_day: arrival });
+  const found = await runner.select('compact-days', { arrival_day: arrival });
   const days = found.rows.map((r) => r[0]).filter((d): d is string => d !== null && isDay(d));
   if (days.length === 0) {
     log.info('no raw events for the arrival day', { arrival });
@@ -113,7 +109,7 @@ export async function compactArrivalDay(deps: JobDeps, arrival: string): Promise
   }
   const id = deps.newId();
   const staging = `${STAGING_PREFIX}${arrival}/${id}/`;
-  await runner.unload('compact', { time_zone: config.timeZone, arrival_day: arrival, first_day: days[0], last_day: days[days.length - 1] }, `s3://${config.bucket}/${staging}`, PARTITION_COLUMN);
+  await runner.unload('compact', { arrival_day: arrival, first_day: days[0], last_day: days[days.length - 1] }, `s3://${config.bucket}/${staging}`, PARTITION_COLUMN);
   const staged = await store.list(staging);
   for (const day of days) {
     const partition = `${CURATED_PREFIX}${PARTITION_COLUMN}=${day}/`;
@@ -141,7 +137,7 @@ export async function compactArrivalDay(deps: JobDeps, arrival: string): Promise
 export async function writeReports(deps: JobDeps, eventDays: readonly string[]): Promise<number> {
   if (eventDays.length === 0) return 0;
   let written = 0;
-  for (const run of planReports(eventDays, await curatedDays(deps), deps.config.funnels, deps.config.timeZone)) {
+  for (const run of planReports(eventDays, await curatedDays(deps))) {
     const rows = [];
     for (const call of run.calls) rows.push(...reportRows(run.report, await deps.runner.select(call.query, call.values)));
     for (const file of exportsOfRun(run, rows)) {

@@ -89,22 +89,13 @@ export function checkFunnels(funnels: Readonly<Record<string, readonly string[]>
   }
 }
 
-/** The funnel query's step parameters: `step1`…`step6`, unused ones `''`. */
-export function funnelStepValues(steps: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < MAX_FUNNEL_STEPS; i += 1) out[`step${i + 1}`] = steps[i] ?? '';
-  return out;
-}
-
 /**
  * The query calls whose rows are `report` over the buckets from the one holding `from` to the one
- * holding `to`: one per funnel for `funnel`, one otherwise. Throws RangeError for a malformed day.
+ * holding `to`. Throws RangeError for a malformed day.
  */
-export function callsFor(report: ReportName, from: string, to: string, funnels: Readonly<Record<string, readonly string[]>>, timeZone: string): QueryCall[] {
+export function callsFor(report: ReportName, from: string, to: string): QueryCall[] {
   const { bucket } = REPORT_BUCKETS[report];
   const r = { from: bucketStart(bucket, from), to: bucketEnd(bucket, bucketStart(bucket, to)) };
-  if (report === 'funnel') return Object.entries(funnels).map(([funnel, steps]) => ({ query: report, values: { ...funnelStepValues(steps), ...r, funnel } }));
-  if (report === 'recharge-daily') return [{ query: report, values: { ...r, time_zone: timeZone } }];
   if (report === 'sankey-daily') return [{ query: report, values: { load_from: addDays(r.from, -1), load_to: addDays(r.to, 1), ...r } }];
   return [{ query: report, values: r }];
 }
@@ -120,15 +111,9 @@ const MAX_OFFSET = Math.max(...RETENTION_OFFSETS);
  * - `retention`: every cohort day held from the earliest changed day minus the longest offset to
  *   the last day held (a late event can move a user's first day earlier, out of any later cohort);
  * - `sankey-daily`: those days and their neighbours that hold events (sessions cross midnight).
- * Consecutive buckets share one query; `timeZone` reads recharge wall-clock times. Throws
- * RangeError for a malformed day.
+ * Consecutive buckets share one query. Throws RangeError for a malformed day.
  */
-export function planReports(
-  touched: readonly string[],
-  curatedDays: readonly string[],
-  funnels: Readonly<Record<string, readonly string[]>>,
-  timeZone: string,
-): ReportRun[] {
+export function planReports(touched: readonly string[], curatedDays: readonly string[]): ReportRun[] {
   if (touched.length === 0) return [];
   const days = [...new Set(touched)].sort();
   const held = new Set([...curatedDays, ...days]);
@@ -140,7 +125,7 @@ export function planReports(
     if (report === 'retention') {
       // A cohort day is a day with events: days without any have no cohort and get no export.
       for (const run of contiguousRuns(bucket, daysBetween(addDays(days[0], -MAX_OFFSET), lastHeld).filter((d) => held.has(d)))) {
-        runs.push({ report, bucket, buckets: run, calls: callsFor(report, run[0], run[run.length - 1], funnels, timeZone) });
+        runs.push({ report, bucket, buckets: run, calls: callsFor(report, run[0], run[run.length - 1]) });
       }
       continue;
     }
@@ -149,7 +134,7 @@ export function planReports(
         ? days.flatMap((d) => [addDays(d, -1), d, addDays(d, 1)]).filter((d) => held.has(d))
         : days.map((d) => bucketStart(bucket, d));
     for (const run of contiguousRuns(bucket, starts)) {
-      const calls = callsFor(report, run[0], bucketEnd(bucket, run[run.length - 1]), funnels, timeZone);
+      const calls = callsFor(report, run[0], bucketEnd(bucket, run[run.length - 1]));
       runs.push({ report, bucket, buckets: run, calls });
     }
   }

@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { REPORT_NAMES } from '../shared/reports';
 
 /**
@@ -55,3 +56,31 @@ export function executionParameters(name: string, sql: string, values: Readonly<
  */
 export const unloadStatement = (select: string, target: string, partitionColumn: string): string =>
   `UNLOAD (\n${select}\n) TO ${sqlLiteral(target)} WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY[${sqlLiteral(partitionColumn)}])`;
+
+/** The stage's constants a query's text holds (Athena takes parameters only in WHERE clauses). */
+export interface QueryConstants {
+  /** IANA zone of days: `{{time_zone}}`. */
+  readonly timeZone: string;
+  /** Funnel name → ordered actions: `{{funnel_steps}}`, as `('name', step, 'action'), …`. */
+  readonly funnels: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * A query's SQL with the stage's constants written in: `{{time_zone}}` and `{{funnel_steps}}`.
+ * Done when the named query is saved (synth) and wherever the SQL files are run directly. Throws
+ * QueryParameterError for an unknown placeholder, a zone that is not an IANA name, or no funnel.
+ */
+export function renderQuerySql(sql: string, constants: QueryConstants): string {
+  if (!IANAZone.isValidZone(constants.timeZone) || !/^[A-Za-z0-9_+\-/]+$/.test(constants.timeZone)) {
+    throw new QueryParameterError(`time zone ${JSON.stringify(constants.timeZone)} is not an IANA zone name`);
+  }
+  const steps = Object.entries(constants.funnels).flatMap(([name, actions]) => actions.map((action, i) => `(${sqlLiteral(name)}, ${i + 1}, ${sqlLiteral(action)})`));
+  return sql.replace(/\{\{([a-z_]+)\}\}/g, (_, name: string) => {
+    if (name === 'time_zone') return constants.timeZone;
+    if (name === 'funnel_steps') {
+      if (steps.length === 0) throw new QueryParameterError('at least one funnel is needed');
+      return steps.join(', ');
+    }
+    throw new QueryParameterError(`unknown placeholder {{${name}}}`);
+  });
+}

@@ -194,14 +194,15 @@ export class Reports extends Construct {
         },
       },
     });
-    const sql = readAllQuerySql();
+    // Stage constants (zone, funnels) are written into the text: Athena takes parameters only in WHERE clauses.
+    const sql = readAllQuerySql({ timeZone: props.timeZone, funnels: props.funnels });
     const named: Record<string, athena.CfnNamedQuery> = {};
     for (const name of QUERY_NAMES) {
       const q = new athena.CfnNamedQuery(this, `Query-${name}`, {
         name,
         database: this.databaseName,
         workGroup: this.workGroup.ref,
-        description: `lambdas/reports/sql/${name}.sql`,
+        description: `lambdas/reports/sql/${name}.sql, with the stage's time zone and funnels written in`,
         queryString: sql[name],
       });
       q.addResourceDependency(this.database);
@@ -222,7 +223,6 @@ export class Reports extends Construct {
         TIME_ZONE: props.timeZone,
         GLUE_DATABASE: this.databaseName,
         WORK_GROUP: this.workGroup.ref,
-        FUNNELS: JSON.stringify(props.funnels),
         NAMED_QUERIES: stack.toJsonString(Object.fromEntries(Object.entries(named).map(([name, q]) => [name, q.ref]))),
       },
     });

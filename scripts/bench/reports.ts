@@ -57,9 +57,9 @@ function* events(count: number): Generator<{ hour: number; event: Record<string,
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 async function main(count: number): Promise<void> {
-  const lake = await startLocalLake();
+  const lake = await startLocalLake({ timeZone: TZ, funnels: DEFAULT_FUNNELS });
   const { s3, athenaClient: client } = lake;
-  const sql = readAllQuerySql();
+  const sql = readAllQuerySql({ timeZone: TZ, funnels: DEFAULT_FUNNELS });
   try {
     // Prepare: the raw lake of one arrival day, one gzip object per hour, as Firehose writes it.
     const byHour = new Map<number, string[]>();
@@ -77,7 +77,7 @@ async function main(count: number): Promise<void> {
     const deps: JobDeps = {
       runner: lake.runner,
       store: lake.store,
-      config: { bucket: BUCKET, timeZone: TZ, funnels: DEFAULT_FUNNELS },
+      config: { bucket: BUCKET },
       log: { info: () => undefined },
       newId: () => 'bench',
     };
@@ -94,7 +94,7 @@ async function main(count: number): Promise<void> {
     // Bytes per report over the arrival day's own event day: Parquet as scanned, raw JSON as whole gzip objects.
     const scanned = async (name: (typeof REPORT_NAMES)[number]) => {
       let bytes = 0;
-      for (const call of callsFor(name, ARRIVAL, ARRIVAL, DEFAULT_FUNNELS, TZ)) {
+      for (const call of callsFor(name, ARRIVAL, ARRIVAL)) {
         const started = await client.send(
           new StartQueryExecutionCommand({ QueryString: sql[call.query], QueryExecutionContext: { Database: DATABASE }, WorkGroup: WORKGROUP, ExecutionParameters: executionParameters(call.query, sql[call.query], call.values) }),
         );

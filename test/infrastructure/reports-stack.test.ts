@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { QUERY_NAMES } from '../../lambdas/reports/queries';
+import { QUERY_NAMES, renderQuerySql } from '../../lambdas/reports/queries';
 import { readQuerySql } from '../../lambdas/reports/sql-files';
 import { stageConfig } from '../../lib/config/stage-config';
 import { actionsOf, policyStatements, synthStage } from './stage-app';
@@ -78,10 +78,12 @@ describe('workgroup', () => {
     });
   });
 
-  it('saves every SQL file as a named query, verbatim', () => {
+  it('saves every SQL file as a named query, with the stage time zone and funnels written in', () => {
     const named = Object.values(reports.findResources('AWS::Athena::NamedQuery')).map((r) => (r as { Properties: Json }).Properties);
     expect(named.map((p) => p.Name).sort()).toEqual([...QUERY_NAMES].sort());
-    for (const p of named) expect(p.QueryString).toBe(readQuerySql(p.Name as (typeof QUERY_NAMES)[number]));
+    const { timeZone, reports: r } = stageConfig('dev');
+    for (const p of named) expect(p.QueryString).toBe(renderQuerySql(readQuerySql(p.Name as (typeof QUERY_NAMES)[number]), { timeZone, funnels: r.funnels }));
+    expect(named.find((p) => p.Name === 'funnel')?.QueryString).toContain("VALUES ('purchase', 1, 'click'), ('purchase', 2, 'cart'), ('purchase', 3, 'buy')");
   });
 });
 

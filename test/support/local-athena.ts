@@ -9,6 +9,7 @@ import { QUERY_NAMES } from '../../lambdas/reports/queries';
 import { readAllQuerySql } from '../../lambdas/reports/sql-files';
 import { S3LakeStore } from '../../lambdas/reports/store';
 import { COMMODITY_TABLE, CURATED_TABLE, RAW_TABLE } from '../../lambdas/reports/tables';
+import { DEFAULT_FUNNELS } from '../../lambdas/shared/reports';
 
 export const TEST_DATABASE = 'uba_test_lake';
 export const TEST_BUCKET = 'lake';
@@ -49,11 +50,11 @@ export interface LocalLake {
 }
 
 /** Starts a local lake for tests; `stop()` ends everything it started. */
-export async function startLocalLake(options: { bytesScannedCutoff?: number } = {}): Promise<LocalLake> {
+export async function startLocalLake(options: { bytesScannedCutoff?: number; timeZone?: string; funnels?: Readonly<Record<string, readonly string[]>> } = {}): Promise<LocalLake> {
   const s3 = await startS3({ port: 0, buckets: [TEST_BUCKET, RESULTS_BUCKET] });
   const tables = lakeTables(TEST_DATABASE, TEST_BUCKET);
   const engine = await DuckDbAthena.create({ s3Dir: s3.directory, s3: s3.client, tables });
-  const sql = readAllQuerySql();
+  const sql = readAllQuerySql({ timeZone: options.timeZone ?? 'Asia/Shanghai', funnels: options.funnels ?? DEFAULT_FUNNELS });
   const service = new AthenaService({
     catalog: {
       tables,

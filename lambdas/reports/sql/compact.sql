@@ -1,12 +1,12 @@
 -- One arrival day's raw events merged with the curated partitions of the event days they touch,
 -- one row per (event day, eventId): the copy received first. The daily job UNLOADs this to a
 -- staging prefix partitioned by event_day, then replaces those partitions' objects.
--- params: time_zone, arrival_day, first_day, last_day
+-- params: arrival_day, first_day, last_day
 WITH incoming AS (
   SELECT
     eventId AS event_id, action, userId AS user_id, createdAt AS created_at, receivedAt AS received_at,
     sessionId AS session_id, objectId AS object_id, bizId AS biz_id, path, errorMsg AS error_msg, props,
-    CAST(CAST(from_iso8601_timestamp(createdAt) AT TIME ZONE ? AS date) AS varchar) AS event_day
+    CAST(CAST(from_iso8601_timestamp(createdAt) AT TIME ZONE '{{time_zone}}' AS date) AS varchar) AS event_day
   FROM raw_events
   WHERE dt = ?
 ),

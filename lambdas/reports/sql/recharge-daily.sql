@@ -1,7 +1,7 @@
 -- recharge-daily: recharge notifications per day and province: successes (bussinessRst "0000"),
 -- amount (chargefee of successes), success rate, and the duration of successes: receiveNotifyTime
 -- minus the 17-digit yyyyMMddHHmmssSSS prefix of requestId, both read in the stage time zone.
--- params: from, to, time_zone, time_zone
+-- params: from, to
 WITH r AS (
   SELECT
     event_day AS day,
@@ -22,11 +22,11 @@ d AS (
         TRY_CAST(
           substr(request_id, 1, 4) || '-' || substr(request_id, 5, 2) || '-' || substr(request_id, 7, 2) || ' ' ||
           substr(request_id, 9, 2) || ':' || substr(request_id, 11, 2) || ':' || substr(request_id, 13, 2) || '.' ||
-          substr(request_id, 15, 3) || ' ' || ? AS timestamp with time zone),
+          substr(request_id, 15, 3) || ' {{time_zone}}' AS timestamp with time zone),
         TRY_CAST(
           substr(notify_time, 1, 4) || '-' || substr(notify_time, 5, 2) || '-' || substr(notify_time, 7, 2) || ' ' ||
           substr(notify_time, 9, 2) || ':' || substr(notify_time, 11, 2) || ':' || substr(notify_time, 13, 2) || '.' ||
-          substr(notify_time, 15, 3) || ' ' || ? AS timestamp with time zone))
+          substr(notify_time, 15, 3) || ' {{time_zone}}' AS timestamp with time zone))
     END AS duration_ms
   FROM r
 )

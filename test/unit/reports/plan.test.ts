@@ -1,7 +1,9 @@
 import { bucketEnd, bucketStart, callsFor, checkFunnels, contiguousRuns, planReports } from '../../../lambdas/reports/plan';
 import { arrivalDaysOf, JobInputError } from '../../../lambdas/reports/job';
-import { declaredParameters, executionParameters, QueryParameterError, sqlLiteral, unloadStatement } from '../../../lambdas/reports/queries';
+import { declaredParameters, executionParameters, QueryParameterError, renderQuerySql, sqlLiteral, unloadStatement } from '../../../lambdas/reports/queries';
 import { cellOf, exportsOfRun, reportCsv, reportRows, ReportShapeError } from '../../../lambdas/reports/exports';
+import { QUERY_NAMES } from '../../../lambdas/reports/queries';
+import { readQuerySql } from '../../../lambdas/reports/sql-files';
 
 const FUNNELS = { purchase: ['click', 'cart', 'buy'] };
 
@@ -20,13 +22,12 @@ describe('buckets and runs', () => {
 });
 
 describe('planReports', () => {
-  const plan = planReports(['2024-05-31', '2024-06-01'], ['2024-05-01', '2024-05-30', '2024-05-31', '2024-06-01', '2024-06-20'], FUNNELS, 'Asia/Shanghai');
+  const plan = planReports(['2024-05-31', '2024-06-01'], ['2024-05-01', '2024-05-30', '2024-05-31', '2024-06-01', '2024-06-20']);
   const of = (report: string) => plan.filter((r) => r.report === report);
 
   it('recomputes the changed days of the day reports in one query per run', () => {
     expect(of('dau')).toEqual([{ report: 'dau', bucket: 'day', buckets: ['2024-05-31', '2024-06-01'], calls: [{ query: 'dau', values: { from: '2024-05-31', to: '2024-06-01' } }] }]);
-    expect(of('recharge-daily')[0].calls[0].values).toEqual({ from: '2024-05-31', to: '2024-06-01', time_zone: 'Asia/Shanghai' });
-    expect(of('funnel')[0].calls[0].values).toEqual({ step1: 'click', step2: 'cart', step3: 'buy', step4: '', step5: '', step6: '', from: '2024-05-31', to: '2024-06-01', funnel: 'purchase' });
+    expect(of('funnel')[0].calls).toEqual([{ query: 'funnel', values: { from: '2024-05-31', to: '2024-06-01' } }]);
   });
 
   it('recomputes the weeks and months that hold them', () => {
@@ -45,11 +46,11 @@ describe('planReports', () => {
   });
 
   it('plans nothing when no day changed', () => {
-    expect(planReports([], ['2024-05-01'], FUNNELS, 'UTC')).toEqual([]);
+    expect(planReports([], ['2024-05-01'])).toEqual([]);
   });
 
   it('widens a range to whole weeks for the report command', () => {
-    expect(callsFor('wau', '2024-05-29', '2024-06-04', FUNNELS, 'UTC')).toEqual([{ query: 'wau', values: { from: '2024-05-27', to: '2024-06-09' } }]);
+    expect(callsFor('wau', '2024-05-29', '2024-06-04')).toEqual([{ query: 'wau', values: { from: '2024-05-27', to: '2024-06-09' } }]);
   });
 });
 
@@ -90,6 +91,23 @@ describe('query parameters', () => {
     expect(() => executionParameters('q', sql, { from: 'a' })).toThrow(new QueryParameterError('query q: parameter to has no value'));
     expect(() => executionParameters('q', sql, { from: 'a', to: 'b', tz: 'c' })).toThrow('no parameter named tz');
   });
+  it('writes the stage constants into the text', () => {
+    const sql = "SELECT '{{time_zone}}' FROM (VALUES {{funnel_steps}}) AS s (f, n, a)";
+    expect(renderQuerySql(sql, { timeZone: 'Asia/Shanghai', funnels: { buy: ['cart', "it's"], b: ['x'] } })).toBe(
+      "SELECT 'Asia/Shanghai' FROM (VALUES ('buy', 1, 'cart'), ('buy', 2, 'it''s'), ('b', 1, 'x')) AS s (f, n, a)",
+    );
+    expect(() => renderQuerySql(sql, { timeZone: "UTC' OR 1=1 --", funnels: FUNNELS })).toThrow('is not an IANA zone name');
+    expect(() => renderQuerySql('{{nope}}', { timeZone: 'UTC', funnels: FUNNELS })).toThrow('unknown placeholder {{nope}}');
+    expect(() => renderQuerySql(sql, { timeZone: 'UTC', funnels: {} })).toThrow('at least one funnel');
+  });
+
+  it('places parameters only in WHERE clauses, as Athena requires', () => {
+    for (const name of QUERY_NAMES) {
+      const lines = readQuerySql(name).split('\n').filter((l) => !l.trim().startsWith('--') && l.includes('?'));
+      for (const line of lines) expect(`${name}: ${line}`).toMatch(/(WHERE|AND|BETWEEN) .*\?/);
+    }
+  });
+
   it('wraps a SELECT in UNLOAD', () => {
     expect(unloadStatement('SELECT 1', 's3://b/p/', 'event_day')).toBe(`UNLOAD (\nSELECT 1\n) TO 's3://b/p/' WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['event_day'])`);
     expect(sqlLiteral("it's")).toBe("'it''s'");

@@ -75,11 +75,11 @@ describe('report SQL on DuckDB through the local Athena', () => {
   };
 
   beforeAll(async () => {
-    lake = await startLocalLake();
+    lake = await startLocalLake({ timeZone: TZ, funnels: { purchase: ['click', 'cart', 'buy'] } });
     deps = {
       runner: lake.runner,
       store: lake.store,
-      config: { bucket: TEST_BUCKET, timeZone: TZ, funnels: { purchase: ['click', 'cart', 'buy'] } },
+      config: { bucket: TEST_BUCKET },
       log: { info: (message) => logs.push(message) },
       newId: () => `run${++ids}`,
     };
