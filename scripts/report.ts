@@ -18,7 +18,7 @@ import { DateTime } from 'luxon';
 import { stageConfig } from '../lib/config/stage-config';
 import { AthenaQueryRunner } from '../lambdas/reports/athena';
 import { reportRows } from '../lambdas/reports/exports';
-import { arrivalDaysOf, runDailyJob } from '../lambdas/reports/job';
+import { arrivalDaysOf, JobInputError, runDailyJob } from '../lambdas/reports/job';
 import { callsFor, daysBetween, isDay } from '../lambdas/reports/plan';
 import { S3LakeStore } from '../lambdas/reports/store';
 import { answerCsv } from '../lambdas/query/reports';
@@ -187,7 +187,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof ReportCliError) {
+    if (error instanceof ReportCliError || error instanceof JobInputError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
