@@ -4,6 +4,7 @@ import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
 import { DataStack } from './stacks/data-stack';
+import { ReportsStack } from './stacks/reports-stack';
 
 /** The stacks of one stage, as synthesized into the app. */
 export interface StageStacks {
@@ -11,10 +12,11 @@ export interface StageStacks {
   readonly analytics: AnalyticsStack;
   readonly api: ApiStack;
   readonly dashboard: DashboardStack;
+  readonly reports: ReportsStack;
 }
 
 /**
- * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`), all
+ * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
@@ -28,7 +30,11 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     results: analytics.results,
     pseudonymKey: data.pseudonymKey,
   });
+  const reports = new ReportsStack(app, `${config.prefix}-reports`, { ...stack('reports'), config, alarmTopic: analytics.alarmTopic });
+  // Both import the lake bucket by its export name (see importLakeBucket).
+  api.addStackDependency(data);
+  reports.addStackDependency(data);
   const dashboard = new DashboardStack(app, `${config.prefix}-dashboard`, { ...stack('dashboard'), config, api: api.ingest.api, distDir: dashboardDist });
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, analytics, api, dashboard };
+  return { data, analytics, api, dashboard, reports };
 }

@@ -2,6 +2,9 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { restApiModels } from './apigateway/model';
+import { athenaCatalogFromTemplate, AthenaService, DuckDbAthena, startAthena } from './athena';
+import { applyBucketDeployment, bucketDeploymentsFromTemplate } from './deployments';
+import { schedulesFromTemplate, startSchedules, type RunningSchedules } from './scheduler';
 import { LocalRestApi, startRestApi } from './apigateway/server';
 import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, jsonLinesDestinationFor } from './esm';
 import type { KinesisEventSourceMappingProperties, StreamInvokeFn } from './esm/types';
@@ -68,6 +71,12 @@ export const SUPPORTED_TYPES = [
   'AWS::WAFv2::WebACL',
   'AWS::WAFv2::WebACLAssociation',
   'AWS::SNS::Topic',
+  'AWS::Glue::Database',
+  'AWS::Glue::Table',
+  'AWS::Athena::WorkGroup',
+  'AWS::Athena::NamedQuery',
+  'AWS::Scheduler::Schedule',
+  'Custom::CDKBucketDeployment',
   'AWS::CDK::Metadata',
 ] as const;
 
@@ -83,6 +92,8 @@ export interface LocalEndpoints {
   readonly s3: string;
   readonly secretsmanager: string;
   readonly sns: string;
+  /** Athena (the calls the reports job makes), over DuckDB and the S3 stand-in's files. */
+  readonly athena: string;
   /** Where messages published to SNS topics are kept (JSON lines per topic). */
   readonly snsMessages: string;
   readonly region: string;
@@ -97,7 +108,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the others take the next six (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6). 0 picks free ports. */
+  /** API port; the others take the next six (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -121,7 +132,7 @@ export interface LocalRuntimeOptions {
   readonly wrapStreamInvoke?: (functionName: string, invoke: StreamInvokeFn) => StreamInvokeFn;
 }
 
-const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard'] as const;
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /** Something the runtime started: how to stop it in order, and how to kill it at once if it is a process. */
@@ -129,6 +140,28 @@ interface StopItem {
   readonly name: string;
   readonly stop: () => Promise<void>;
   readonly kill?: () => void;
+}
+
+/**
+ * What every local function's environment adds to its template environment: region, the local
+ * credentials and the standard `AWS_ENDPOINT_URL_*` variables pointing the SDK at the stand-ins.
+ */
+export function functionServiceEnvironment(endpoints: Pick<LocalEndpoints, 'kinesis' | 'dynamodb' | 's3' | 'secretsmanager' | 'sns' | 'athena'>): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsmanager,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    AWS_ENDPOINT_URL_ATHENA: endpoints.athena,
+    // Functions run on Node 24 in Lambda; locally on this machine's Node (20), where the SDK
+    // warns that its 2027 releases need Node 22 (see README, "Node versions").
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
 }
 
 /** Counters for a status line: what the API took and what reached the lake. */
@@ -313,6 +346,16 @@ export class LocalRuntime {
       stopList.push({ name: 'kinesis', stop: () => kinesis.stop() });
       const s3 = await startS3({ port: ports.s3, directory: path.join(dataDir, 's3'), buckets: s3BucketsFromTemplate(resolver), region: LOCAL_REGION });
       stopList.push({ name: 's3', stop: () => s3.stop() });
+      // Bucket deployments (e.g. the commodity dimension under dim/commodity/), as on stack create.
+      const deployments = bucketDeploymentsFromTemplate(resolver, assemblyDir);
+      for (const skipped of deployments.skipped) log(`bucket deployment not run locally: ${skipped}`);
+      for (const deployment of deployments.deployments) await applyBucketDeployment(s3.client, deployment);
+      // Athena and Glue: the templates' tables, workgroups and named queries, over DuckDB.
+      const athenaCatalog = athenaCatalogFromTemplate(resolver);
+      const engine = await DuckDbAthena.create({ s3Dir: s3.directory, s3: s3.client, tables: athenaCatalog.tables });
+      stopList.push({ name: 'athena engine', stop: async () => engine.close() });
+      const athena = await startAthena(new AthenaService({ catalog: athenaCatalog, engine, s3: s3.client }), ports.athena);
+      stopList.push({ name: 'athena', stop: () => athena.stop() });
       const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
       stopList.push({ name: 'secretsmanager', stop: () => secrets.stop() });
       const snsDir = path.join(dataDir, 'sns');
@@ -328,20 +371,14 @@ export class LocalRuntime {
       }
 
       // Every function in its own process, with its template environment and the local endpoints.
-      const serviceEnv: Record<string, string> = {
-        AWS_REGION: LOCAL_REGION,
-        AWS_DEFAULT_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodbFaults?.endpoint ?? dynamodb.endpoint,
-        AWS_ENDPOINT_URL_S3: s3.endpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_SNS: sns.endpoint,
-        // Functions run on Node 24 in Lambda; locally on this machine's Node (20), where the SDK
-        // warns that its 2027 releases need Node 22 (see README, "Node versions").
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      };
+      const serviceEnv = functionServiceEnvironment({
+        kinesis: kinesis.endpoint,
+        dynamodb: dynamodbFaults?.endpoint ?? dynamodb.endpoint,
+        s3: s3.endpoint,
+        secretsmanager: secrets.endpoint,
+        sns: sns.endpoint,
+        athena: athena.endpoint,
+      });
       const functions = new Map<string, LocalFunction>();
       const specs: LambdaFunctionSpec[] = lambdaFunctions(resolver);
       for (const spec of specs) {
@@ -371,6 +408,21 @@ export class LocalRuntime {
           for (const f of functions.values()) f.kill();
         },
       });
+
+      // EventBridge Scheduler: each schedule invokes its target function with its input, at its times.
+      const schedules: RunningSchedules = startSchedules(schedulesFromTemplate(resolver), async (schedule) => {
+        const spec = specs.find((f) => f.functionArn === schedule.targetArn);
+        const fn = spec ? functions.get(spec.functionName) : undefined;
+        if (!fn) {
+          log(`schedule ${schedule.name}: target ${schedule.targetArn} is not a local function`);
+          return;
+        }
+        log(`schedule ${schedule.name}: invoking ${fn.name}`);
+        const result = await fn.invoke(JSON.parse(schedule.input) as unknown);
+        if (!result.ok) log(`schedule ${schedule.name}: ${fn.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+      });
+      for (const [name, at] of schedules.next) log(`schedule ${name}: next run ${at.toISOString()}`);
+      stopList.push({ name: 'schedules', stop: async () => schedules.stop() });
 
       // Stream consumers.
       const failureDir = path.join(dataDir, 'failures');
@@ -472,6 +524,7 @@ export class LocalRuntime {
         s3: s3.endpoint,
         secretsmanager: secrets.endpoint,
         sns: sns.endpoint,
+        athena: athena.endpoint,
         snsMessages: snsDir,
         region: LOCAL_REGION,
         credentials: { ...LOCAL_CREDENTIALS },
@@ -481,7 +534,7 @@ export class LocalRuntime {
       fs.mkdirSync(localDir, { recursive: true });
       fs.writeFileSync(path.join(localDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
 
-      const bound = { ...ports, api: api.port, dashboard: dashboard.port, kinesis: kinesis.port, dynamodb: dynamodb.port, s3: s3.port, secretsmanager: secrets.port, sns: sns.port };
+      const bound = { ...ports, api: api.port, dashboard: dashboard.port, kinesis: kinesis.port, dynamodb: dynamodb.port, s3: s3.port, secretsmanager: secrets.port, sns: sns.port, athena: athena.port };
       return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, dynamodbFaults, delivery, counters, stopList, ports: bound });
     } catch (error) {
       await stopAll();

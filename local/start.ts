@@ -118,6 +118,7 @@ async function main(): Promise<number> {
   log(`  Kinesis    ${e.kinesis}`);
   log(`  DynamoDB   ${e.dynamodb}`);
   log(`  S3         ${e.s3}   (credentials S3RVER / S3RVER)`);
+  log(`  Athena     ${e.athena}   (DuckDB over the lake; npm run report -- run | <report>)`);
   log(`  endpoints  ${path.relative(root, path.join(localDir, 'endpoints.json'))}`);
   log(`  logs       ${path.relative(root, functionLogFile)} (Lambda output)`);
   const lake = Object.values(e.outputs).find((o) => o.LakeBucketName)?.LakeBucketName;

@@ -3,6 +3,7 @@
  * config.json, the `x-api-key` header, typed answers, and every failure classified so the page
  * can say what went wrong.
  */
+import { isReportName, type ReportAnswer, type ReportCell, type ReportListAnswer, type ReportName, type ReportRow } from '../../lambdas/shared/reports';
 import type { Alert, AlertsAnswer, AnyBucket, MetricsAnswer, PathsAnswer } from './shape';
 
 /** `config.json`, written at deploy time (AWS) or by the local dashboard server. */
@@ -240,6 +241,41 @@ export class ReadApi {
       ? body.paths.filter((p): p is PathsAnswer['paths'][number] => isRecord(p) && typeof p.fullPath === 'string' && typeof p.count === 'number')
       : [];
     return { date: typeof body.date === 'string' ? body.date : (q.date ?? ''), edges, paths };
+  }
+
+  /** `GET /v1/reports`: every report and the days it has exports for (unknown report names are left out). */
+  async reports(): Promise<ReportListAnswer> {
+    const body = await this.getJson('/reports', {});
+    if (!Array.isArray(body.reports)) throw new ApiError('server', 'unexpected answer from /reports (no reports array)');
+    const reports = body.reports.filter(isRecord).flatMap((r) => {
+      const name = typeof r.name === 'string' ? r.name : '';
+      if (!isReportName(name)) return [];
+      const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+      return [{ name, columns: strings(r.columns), days: strings(r.days) }];
+    });
+    return { reports };
+  }
+
+  /** `GET /v1/reports/{name}?from=&to=`: the report's rows over the days (cells other than text, numbers and null are dropped). */
+  async report(name: ReportName, from: string, to: string): Promise<ReportAnswer> {
+    const body = await this.getJson(`/reports/${encodeURIComponent(name)}`, { from, to });
+    if (!Array.isArray(body.rows) || !Array.isArray(body.columns)) throw new ApiError('server', `unexpected answer from /reports/${name} (no rows or columns)`);
+    const columns = body.columns.filter((c): c is string => typeof c === 'string');
+    const rows = body.rows.filter(isRecord).map((raw) => {
+      const row: ReportRow = {};
+      for (const column of columns) {
+        const cell = raw[column];
+        row[column] = typeof cell === 'string' || typeof cell === 'number' || cell === null ? (cell as ReportCell) : null;
+      }
+      return row;
+    });
+    return { report: name, from: typeof body.from === 'string' ? body.from : from, to: typeof body.to === 'string' ? body.to : to, columns, rows };
+  }
+
+  /** A report over the days as CSV (`?format=csv`), as a Blob. */
+  async reportCsv(name: ReportName, from: string, to: string): Promise<Blob> {
+    const response = await this.get(`/reports/${encodeURIComponent(name)}`, { from, to, format: 'csv' }, 'text/csv');
+    return response.blob();
   }
 
   /** A day's Sankey CSV (seed-000 format) as a Blob, fetched with the key header. */

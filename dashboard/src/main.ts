@@ -23,7 +23,9 @@ import {
   localMinute,
   mergeAlerts,
   mergeMetrics,
+  pieLegendLabels,
   toSankey,
+  TREND_AXES,
   TREND_METRICS,
   type Alert,
   type AlertRow,
@@ -33,6 +35,9 @@ import {
   type SankeyData,
   type Trends,
 } from './shape';
+import { mountViews, type Views } from './reports-view';
+import { sankeyChartOption } from './sankey-chart';
+import { byId, compact, el, fmt, FONT, GRID_LINE, MUTED, saveBlob, setStatus, TEXT } from './ui';
 
 echarts.use([SankeyChart, LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -48,29 +53,6 @@ const ERROR_PAGES_RECENT = 3;
 const FEED_SIZE = 50;
 const FEED_HOURS = 24;
 const KEY_STORAGE = 'uba-dashboard:apiKey';
-const TEXT = '#d6deeb';
-const MUTED = '#8b98b0';
-const GRID_LINE = '#26324a';
-/** Canvas text needs real family names (CSS `inherit` means nothing there); CJK faces for province names. */
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
-
-// ---------------------------------------------------------------------------------------------
-// DOM helpers
-// ---------------------------------------------------------------------------------------------
-
-function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
-  const el = document.getElementById(id);
-  if (!(el instanceof type)) throw new Error(`the page has no #${id} ${type.name}`);
-  return el;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 const ui = {
   title: byId('title', HTMLHeadingElement),
   stage: byId('stage', HTMLSpanElement),
@@ -104,13 +86,6 @@ const ui = {
   alerts: byId('alerts', HTMLOListElement),
   alertsStatus: byId('alerts-status', HTMLParagraphElement),
 };
-
-/** Shows a message over a panel (empty state or error); an empty text hides it. */
-function setStatus(target: HTMLParagraphElement, text: string, kind: 'empty' | 'error' = 'empty'): void {
-  target.textContent = text;
-  target.hidden = text === '';
-  target.dataset.kind = kind;
-}
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -147,6 +122,7 @@ let timer: number | undefined;
 let running = false;
 let pending = false;
 let lastSuccess: number | undefined;
+let views: Views | undefined;
 const cache: Cache = { rangeMinutes: 0, loadedAt: 0, complete: new Set(), metrics: new Map(), errors: [], errorsLoaded: false };
 const controls: Controls = { date: '', dateIsToday: true, rangeMinutes: 60, topN: 40, minWeight: 1, maxDepth: 6 };
 
@@ -197,53 +173,8 @@ const baseOption: Option = {
   animationDurationUpdate: 300,
 };
 
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-const fmt = (v: unknown): string => (typeof v === 'number' ? numberFormat.format(v) : String(v ?? '–'));
-const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-const compact = (v: number): string => compactFormat.format(v);
-
 function renderSankey(data: SankeyData, date: string): void {
-  const nodes = new Map(data.nodes.map((n) => [n.name, n]));
-  sankeyChart.setOption<Option>(
-    {
-      ...baseOption,
-      tooltip: {
-        trigger: 'item',
-        renderMode: 'richText',
-        formatter: (params) => {
-          const p = Array.isArray(params) ? params[0] : params;
-          if (!p) return '';
-          if (p.dataType === 'edge') {
-            const link = data.links[p.dataIndex];
-            return link ? `${link.source} → ${link.target}\n${fmt(link.value)} sessions` : '';
-          }
-          const node = nodes.get(p.name);
-          return node ? `${node.label} (step ${node.depth + 1})\n${fmt(p.value)} sessions` : p.name;
-        },
-      },
-      series: [
-        {
-          id: 'paths',
-          type: 'sankey',
-          left: 8,
-          right: 140,
-          top: 12,
-          bottom: 12,
-          nodeAlign: 'left',
-          nodeGap: 10,
-          nodeWidth: 14,
-          layoutIterations: 32,
-          draggable: false,
-          emphasis: { focus: 'adjacency' },
-          lineStyle: { color: 'gradient', curveness: 0.5, opacity: 0.35 },
-          label: { color: TEXT, fontSize: 12, formatter: (p) => nodes.get(p.name)?.label ?? p.name },
-          data: data.nodes.map((n) => ({ name: n.name, depth: n.depth })),
-          links: data.links.map((l) => ({ source: l.source, target: l.target, value: l.value })),
-        },
-      ],
-    },
-    { replaceMerge: ['series'] },
-  );
+  sankeyChart.setOption<Option>({ ...baseOption, ...sankeyChartOption(data) }, { replaceMerge: ['series'] });
   // The chart is a canvas: the same links as a table, for screen readers (and tests).
   const rows = data.links.map((l) => {
     const row = el('tr');
@@ -262,6 +193,7 @@ function renderTrends(trends: Trends): void {
     id: line.key,
     name: line.label,
     type: 'line',
+    xAxisIndex: line.gridIndex,
     yAxisIndex: line.yAxisIndex,
     // A minute between gaps has no neighbour to draw a line to: show points so it is visible.
     showSymbol: true,
@@ -271,16 +203,36 @@ function renderTrends(trends: Trends): void {
     ...(line.key === 'errorAlerts' ? { color: '#ff5c7a', areaStyle: { opacity: 0.15 } } : {}),
     data: [...line.data],
   }));
+  // Two grids on one minute axis (TREND_AXES): traffic on top, recharges below; every unit on its own scale.
   trendsChart.setOption<Option>({
     ...baseOption,
     legend: { top: 0, textStyle: { color: TEXT } },
     tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmt(v) },
-    grid: { left: 56, right: 56, top: 40, bottom: 28 },
-    xAxis: { type: 'category', data: labels, boundaryGap: false, axisLabel: { color: MUTED }, axisLine: { lineStyle: { color: GRID_LINE } } },
-    yAxis: [
-      { type: 'value', name: 'per min', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } },
-      { type: 'value', name: '%', min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } },
+    axisPointer: { link: [{ xAxisIndex: 'all' }] },
+    grid: [
+      { left: 56, right: 112, top: 56, height: '30%' },
+      { left: 56, right: 112, bottom: 28, height: '30%' },
     ],
+    xAxis: [0, 1].map((gridIndex) => ({
+      type: 'category' as const,
+      gridIndex,
+      data: labels,
+      boundaryGap: false,
+      axisLabel: { color: MUTED, show: gridIndex === 1 },
+      axisLine: { lineStyle: { color: GRID_LINE } },
+    })),
+    yAxis: TREND_AXES.map((axis) => ({
+      type: 'value' as const,
+      gridIndex: axis.grid,
+      name: axis.name,
+      position: axis.position,
+      offset: axis.offset,
+      splitNumber: 3,
+      ...(axis.key === 'percent' ? { min: 0, max: 100, interval: 50 } : { minInterval: 1 }),
+      nameTextStyle: { color: MUTED },
+      axisLabel: { color: MUTED, formatter: compact },
+      splitLine: { show: axis.position === 'left', lineStyle: { color: GRID_LINE } },
+    })),
     series,
   });
   const first = trends.axis[0];
@@ -303,23 +255,39 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
     anything ||= rows.length > 0;
     const tooltip: TooltipComponentOption = { trigger: 'item', renderMode: 'richText', valueFormatter: (v) => fmt(v) };
     if (spec.key === 'gender' || spec.key === 'action') {
+      // Full names and shares in a legend beside the ring: slice labels on a small chart got cut to the same prefix.
+      // A name longer than the legend's width ends in … and shows whole in the legend's tooltip.
+      const slices = foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7);
+      const legendText = pieLegendLabels(slices);
       chart.setOption<Option>(
         {
           ...baseOption,
-          tooltip,
+          tooltip: { ...tooltip, formatter: (p) => (Array.isArray(p) ? '' : `${p.name}\n${fmt(p.value)} events (${fmt(p.percent)}%)`) },
+          legend: {
+            type: 'scroll',
+            orient: 'vertical',
+            right: 0,
+            top: 'middle',
+            width: '48%',
+            itemWidth: 10,
+            itemHeight: 10,
+            tooltip: { show: true },
+            textStyle: { color: TEXT, fontFamily: FONT, fontSize: 11, width: 168, overflow: 'truncate', ellipsis: '…' },
+            formatter: (name: string) => legendText.get(name) ?? name,
+          },
           series: [
             {
               id: spec.key,
               type: 'pie',
-              radius: ['38%', '68%'],
+              radius: ['32%', '58%'],
               showEmptyCircle: false,
-              center: ['50%', '55%'],
-              label: { color: TEXT, fontFamily: FONT, lineHeight: 16, formatter: '{b}\n{d}%' },
-              data: foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7).map(([name, value]) => ({ name, value })),
+              center: ['24%', '52%'],
+              label: { show: false },
+              data: slices.map(([name, value]) => ({ name, value })),
             },
           ],
         },
-        { replaceMerge: ['series'] },
+        { replaceMerge: ['series', 'legend'] },
       );
     } else {
       const horizontal = spec.key === 'province';
@@ -327,7 +295,8 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
       const categoryAxis = {
         type: 'category' as const,
         data: shown.map(([name]) => name),
-        axisLabel: { color: MUTED, fontSize: 11, ...(horizontal ? { interval: 0 } : { hideOverlap: true }) },
+        // Every bar keeps its label (interval 0); long ones wrap under their bar instead of being skipped.
+        axisLabel: { color: MUTED, fontSize: 11, interval: 0, ...(horizontal ? {} : { rotate: 35 }) },
         inverse: horizontal,
       };
       const valueAxis = { type: 'value' as const, axisLabel: { color: MUTED, fontSize: 11, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } };
@@ -335,7 +304,7 @@ function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucke
         {
           ...baseOption,
           tooltip,
-          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: 24 },
+          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: horizontal ? 24 : 44 },
           xAxis: horizontal ? valueAxis : categoryAxis,
           yAxis: horizontal ? categoryAxis : valueAxis,
           series: [{ id: spec.key, type: 'bar', data: shown.map(([, value]) => value), itemStyle: { borderRadius: horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } }],
@@ -578,6 +547,7 @@ function useKey(key: string | undefined): void {
   lastSuccess = undefined;
   ui.keyPanel.hidden = true;
   schedule();
+  views?.refresh();
 }
 
 ui.keyForm.addEventListener('submit', (event) => {
@@ -650,16 +620,7 @@ ui.downloadCsv.addEventListener('click', () => {
   ui.downloadCsv.disabled = true;
   api
     .pathsCsv(date)
-    .then((blob) => {
-      const url = URL.createObjectURL(blob);
-      const a = el('a');
-      a.href = url;
-      a.download = `paths-${config.stage || 'stage'}-${date}.csv`;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    })
+    .then((blob) => saveBlob(blob, `paths-${config.stage || 'stage'}-${date}.csv`))
     .catch((error: unknown) => {
       const e = asApiError(error);
       showBanner(e);
@@ -704,6 +665,14 @@ async function start(): Promise<void> {
   controls.maxDepth = clampInt(Number(params.get('depth') ?? 6), 2, 100);
   writeControls();
 
+  views = mountViews({
+    config,
+    api: () => api,
+    onError: (e) => {
+      showBanner(e);
+      if (e.kind === 'forbidden') askForKey('The API answered 403 to a report: bad or missing API key.');
+    },
+  });
   const key = storedKey() ?? config.apiKey;
   if (key) useKey(key);
   else askForKey('This dashboard reads the analytics API, which needs an API key. Enter the API key of this stage.');

@@ -281,15 +281,32 @@ export interface TrendMetric {
   readonly metric: string;
   readonly label: string;
   readonly field: BucketField;
-  /** `count` (left axis) or `percent` (right axis, the fraction × 100). */
-  readonly axis: 'count' | 'percent';
+  /** The y-axis it is drawn against: a key of {@link TREND_AXES}. */
+  readonly axis: TrendAxisKey;
 }
+
+/**
+ * The y-axes of the trends chart, in `yAxisIndex` order, over two grids sharing the minute axis:
+ * traffic on top (events and error alerts, each on its own scale), recharges below (count, yuan,
+ * success %). Counts, yuan and percentages differ by orders of magnitude, so none shares a scale.
+ */
+export const TREND_AXES = [
+  { key: 'events', grid: 0, name: 'events / min', position: 'left', offset: 0 },
+  { key: 'alerts', grid: 0, name: 'alerts / min', position: 'right', offset: 0 },
+  { key: 'recharges', grid: 1, name: 'recharges / min', position: 'left', offset: 0 },
+  { key: 'yuan', grid: 1, name: 'yuan / min', position: 'right', offset: 0 },
+  { key: 'percent', grid: 1, name: '%', position: 'right', offset: 52 },
+] as const;
+export type TrendAxisKey = (typeof TREND_AXES)[number]['key'];
+
+/** `yAxisIndex` of an axis key. */
+export const trendAxisIndex = (key: TrendAxisKey): number => TREND_AXES.findIndex((a) => a.key === key);
 
 /** The metrics of the trends chart besides error alerts: events and the configured KPIs (seed 003). */
 export const TREND_METRICS: readonly TrendMetric[] = [
-  { key: 'events', metric: 'events', label: 'events / min', field: 'count', axis: 'count' },
-  { key: 'recharge', metric: 'recharge', label: 'recharges / min', field: 'count', axis: 'count' },
-  { key: 'rechargeAmount', metric: 'recharge.amount', label: 'recharge amount / min', field: 'sum', axis: 'count' },
+  { key: 'events', metric: 'events', label: 'events / min', field: 'count', axis: 'events' },
+  { key: 'recharge', metric: 'recharge', label: 'recharges / min', field: 'count', axis: 'recharges' },
+  { key: 'rechargeAmount', metric: 'recharge.amount', label: 'recharge amount (yuan) / min', field: 'sum', axis: 'yuan' },
   { key: 'successRate', metric: 'recharge.successRate', label: 'recharge success rate %', field: 'rate', axis: 'percent' },
 ];
 
@@ -350,7 +367,10 @@ export function errorAlertsPerMinute(alerts: readonly Alert[], axis: readonly st
 export interface TrendLine {
   readonly key: string;
   readonly label: string;
-  readonly yAxisIndex: 0 | 1;
+  /** Index into {@link TREND_AXES}. */
+  readonly yAxisIndex: number;
+  /** The grid (and x-axis) of that y-axis. */
+  readonly gridIndex: number;
   readonly data: ReadonlyArray<number | null>;
 }
 
@@ -379,13 +399,23 @@ export function buildTrends(input: {
   const lines: TrendLine[] = TREND_METRICS.map((m) => ({
     key: m.key,
     label: m.label,
-    yAxisIndex: m.axis === 'percent' ? 1 : 0,
+    yAxisIndex: trendAxisIndex(m.axis),
+    gridIndex: TREND_AXES[trendAxisIndex(m.axis)]?.grid ?? 0,
     data: alignSeries(axis, input.metrics[m.key]?.series ?? [], m.field),
   }));
   const errors = input.alerts === undefined ? axis.map(() => null) : errorAlertsPerMinute(input.alerts, axis, input.timeZone, input.alertsCoveredSince);
-  lines.splice(1, 0, { key: ERROR_ALERTS_TREND.key, label: ERROR_ALERTS_TREND.label, yAxisIndex: 0, data: errors });
+  lines.splice(1, 0, { key: ERROR_ALERTS_TREND.key, label: ERROR_ALERTS_TREND.label, yAxisIndex: trendAxisIndex('alerts'), gridIndex: 0, data: errors });
   const empty = lines.every((l) => l.data.every((v) => v === null || (l.key === ERROR_ALERTS_TREND.key && v === 0)));
   return { axis, lines, empty };
+}
+
+/**
+ * Legend entries of a pie: each slice's full name and its share, e.g. `page_view  45.2%`, so no
+ * label has to be cut short on a small chart (the slice itself carries no text).
+ */
+export function pieLegendLabels(rows: ReadonlyArray<readonly [string, number]>): Map<string, string> {
+  const total = rows.reduce((sum, [, v]) => sum + v, 0);
+  return new Map(rows.map(([name, v]) => [name, `${name}  ${total > 0 ? ((v * 100) / total).toFixed(1) : '0.0'}%`]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ export interface QueryConfig {
   readonly timeZone: string;
   /** Stage name, for logs (`STAGE`). */
   readonly stage: string;
+  /** The lake bucket whose `exports/` the report routes read (`LAKE_BUCKET`). */
+  readonly lakeBucket: string;
 }
 
 const required = z.string({ error: 'is required' }).trim().min(1, 'is required');
@@ -17,6 +19,7 @@ const envSchema = z.object({
   RESULTS_TABLE: required,
   TIME_ZONE: required.refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai'),
   STAGE: required,
+  LAKE_BUCKET: required,
 });
 
 /** Reads and validates the query configuration from `env`; throws an Error naming every bad variable. */
@@ -26,5 +29,5 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): Q
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     throw new Error(`invalid query configuration: ${problems}`);
   }
-  return { tableName: parsed.data.RESULTS_TABLE, timeZone: parsed.data.TIME_ZONE, stage: parsed.data.STAGE };
+  return { tableName: parsed.data.RESULTS_TABLE, timeZone: parsed.data.TIME_ZONE, stage: parsed.data.STAGE, lakeBucket: parsed.data.LAKE_BUCKET };
 }

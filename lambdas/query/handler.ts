@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorResponse, jsonResponse, routeOf } from '../shared/http';
 import { loadConfig, type QueryConfig } from './config';
@@ -16,6 +17,7 @@ import {
   type QueryStrings,
 } from './params';
 import { createDynamoReads, type QueryReads } from './reads';
+import { answerCsv, createS3Exports, listReports, parseReportRequest, readReport, UnreadableExportError, type ReportExports } from './reports';
 import { alertViews, edgeViews, ledgerCsv, mergeLedgers, metricSeries, pathViews, successRateSeries, UnreadableItemError } from './shape';
 
 /** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
@@ -28,6 +30,8 @@ export interface QueryLogger {
 export interface QueryDeps {
   readonly config: QueryConfig;
   readonly reads: QueryReads;
+  /** The daily report exports (S3). */
+  readonly exports: ReportExports;
   readonly now: () => Date;
   readonly logger: QueryLogger;
 }
@@ -35,9 +39,16 @@ export interface QueryDeps {
 /** The Lambda function's shape: a REST API proxy event (payload 1.0) in, a proxy result out. */
 export type QueryHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
-type Route = 'alerts' | 'metrics' | 'paths' | 'paths.csv';
+type Route = 'alerts' | 'metrics' | 'paths' | 'paths.csv' | 'reports' | 'report';
 
-const ROUTES: Readonly<Record<string, Route>> = { '/v1/alerts': 'alerts', '/v1/metrics': 'metrics', '/v1/paths': 'paths', '/v1/paths.csv': 'paths.csv' };
+const ROUTES: Readonly<Record<string, Route>> = {
+  '/v1/alerts': 'alerts',
+  '/v1/metrics': 'metrics',
+  '/v1/paths': 'paths',
+  '/v1/paths.csv': 'paths.csv',
+  '/v1/reports': 'reports',
+  '/v1/reports/{name}': 'report',
+};
 
 /** The single-valued parameters, or the first one given more than once (as a 400). */
 function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): ParseResult<QueryStrings> {
@@ -48,9 +59,9 @@ function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'mu
 }
 
 /** The CSV download of a day's paths. */
-const csvResponse = (date: string, body: string): APIGatewayProxyResult => ({
+const csvResponse = (filename: string, body: string): APIGatewayProxyResult => ({
   statusCode: 200,
-  headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="paths-${date}.csv"`, 'cache-control': 'no-store' },
+  headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
   body,
 });
 
@@ -66,7 +77,7 @@ export function createHandler(deps: QueryDeps): QueryHandler {
   const timeZone = config.timeZone;
 
   /** The answer of a routed, parsed request. */
-  const answer = async (route: Route, query: QueryStrings, ctx: ParamContext): Promise<APIGatewayProxyResult> => {
+  const answer = async (route: Route, query: QueryStrings, ctx: ParamContext, pathName: string | undefined): Promise<APIGatewayProxyResult> => {
     switch (route) {
       case 'alerts': {
         const parsed = parseAlertsParams(query, ctx);
@@ -95,7 +106,18 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const parsed = parsePathsCsvParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const ledger = mergeLedgers(await reads.pathLedgers(parsed.value.date));
-        return csvResponse(parsed.value.date, ledgerCsv(ledger));
+        return csvResponse(`paths-${parsed.value.date}.csv`, ledgerCsv(ledger));
+      }
+      case 'reports': {
+        const extra = Object.keys(query)[0];
+        if (extra !== undefined) return errorResponse(400, { field: extra, reason: 'is not a parameter of this route (it takes none)' });
+        return jsonResponse(200, await listReports(deps.exports));
+      }
+      case 'report': {
+        const parsed = parseReportRequest(pathName, query, ctx.now, timeZone);
+        if (!parsed.ok) return errorResponse(parsed.error.field === 'name' ? 404 : 400, parsed.error);
+        const answer = await readReport(deps.exports, parsed.value);
+        return parsed.value.format === 'csv' ? csvResponse(`${answer.report}-${answer.from}-${answer.to}.csv`, answerCsv(answer)) : jsonResponse(200, answer);
       }
     }
   };
@@ -111,11 +133,13 @@ export function createHandler(deps: QueryDeps): QueryHandler {
 
     let response: APIGatewayProxyResult;
     try {
-      response = await answer(route, query.value, { now: startedAt, timeZone, catalog });
+      response = await answer(route, query.value, { now: startedAt, timeZone, catalog }, event.pathParameters?.name ?? undefined);
     } catch (error) {
       const cause =
         error instanceof UnreadableItemError
           ? { errorName: error.name, errorMessage: error.message, pk: error.pk, sk: error.sk }
+          : error instanceof UnreadableExportError
+            ? { errorName: error.name, errorMessage: error.message }
           : error instanceof Error
             ? { errorName: error.name, errorMessage: error.message }
             : { errorName: 'UnknownError' };
@@ -140,16 +164,23 @@ const logger = new Logger();
 
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` (set by the local runtime). */
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+/** `AWS_ENDPOINT_URL_S3` points at the local S3 stand-in, which needs path-style addressing. */
+const s3Client = new S3Client({
+  forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
+  // Checksums only where S3 requires them: identical on AWS, and uploads stay plain (no aws-chunked framing) for the S3 stand-in.
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
 
 let live: QueryHandler | undefined;
 
-/** The Lambda entry point (`GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`); throws only when the configuration is invalid. */
+/** The Lambda entry point (`GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`, `/v1/reports`, `/v1/reports/{name}`); throws only when the configuration is invalid. */
 export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
   if (context !== undefined) logger.addContext(context);
   if (live === undefined) {
     try {
       const config = loadConfig(process.env);
-      live = createHandler({ config, reads: createDynamoReads(documentClient, config.tableName), now: () => new Date(), logger });
+      live = createHandler({ config, reads: createDynamoReads(documentClient, config.tableName), exports: createS3Exports(s3Client, config.lakeBucket), now: () => new Date(), logger });
     } catch (error) {
       logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
       throw error;

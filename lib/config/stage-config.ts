@@ -1,5 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { checkFunnels } from '../../lambdas/reports/plan';
+import { DEFAULT_FUNNELS } from '../../lambdas/shared/reports';
 
 /** The environments this app can be synthesized for. */
 export const STAGE_NAMES = ['dev', 'uat', 'prod'] as const;
@@ -74,6 +76,16 @@ export interface StageConfig {
     /** Delete raw objects after this long; undefined keeps them. */
     readonly expireAfter?: Duration;
   };
+  readonly reports: {
+    /** Funnels of the `funnel` report: name → ordered actions (1..6 distinct actions). */
+    readonly funnels: Readonly<Record<string, readonly string[]>>;
+    /** Athena stops (and fails) any one query that would scan more than this many bytes. */
+    readonly bytesScannedCutoff: number;
+    /** Days of event history the curated table shows (its partition projection's range). */
+    readonly historyDays: number;
+    /** Athena query results are deleted after this long. */
+    readonly resultsExpireAfter: Duration;
+  };
 }
 
 const PROJECT = 'uba';
@@ -118,6 +130,7 @@ const STAGES: Record<StageName, StageConfig> = {
       infrequentAccessAfter: Duration.days(30),
       expireAfter: Duration.days(90),
     },
+    reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 1024 ** 3, historyDays: 400, resultsExpireAfter: Duration.days(7) },
   },
   uat: {
     ...base('uat'),
@@ -154,6 +167,7 @@ const STAGES: Record<StageName, StageConfig> = {
       infrequentAccessAfter: Duration.days(30),
       expireAfter: Duration.days(180),
     },
+    reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 10 * 1024 ** 3, historyDays: 400, resultsExpireAfter: Duration.days(7) },
   },
   prod: {
     ...base('prod'),
@@ -190,6 +204,7 @@ const STAGES: Record<StageName, StageConfig> = {
       infrequentAccessAfter: Duration.days(30),
       glacierAfter: Duration.days(180),
     },
+    reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },
   },
 };
 
@@ -208,6 +223,11 @@ export function stageConfig(name: string | undefined): StageConfig {
   const config = STAGES[stage as StageName];
   if (config.ingest.maxEventsPerRequest < 1 || config.ingest.maxEventsPerRequest > 500) {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
+  }
+  try {
+    checkFunnels(config.reports.funnels);
+  } catch (error) {
+    throw new Error(`stage ${stage}: reports.funnels: ${(error as Error).message}`);
   }
   return config;
 }

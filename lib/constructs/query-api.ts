@@ -1,14 +1,20 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AppFunction } from './app-function';
 import type { ResultsTable } from './results-table';
+import { EXPORTS_PREFIX } from '../../lambdas/shared/reports';
+import { flattenReference } from '../nag';
 
 export interface QueryApiProps {
   /** The `/v1` resource of the REST API the read routes hang under. */
   readonly v1: apigw.IResource;
   readonly results: ResultsTable;
+  /** The lake bucket: the report routes read its `exports/` (never Athena). */
+  readonly lake: s3.IBucket;
   /** IANA zone of minute buckets and days. */
   readonly timeZone: string;
   readonly stage: string;
@@ -18,7 +24,11 @@ export interface QueryApiProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** The read API: `GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv` behind the API key, served by the query Lambda (read-only on the results table). */
+/**
+ * The read API: `GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`, `/v1/reports` and
+ * `/v1/reports/{name}` behind the API key, served by the query Lambda (read-only on the results
+ * table and on the lake's `exports/`).
+ */
 export class QueryApi extends Construct {
   public readonly handler: AppFunction;
 
@@ -30,13 +40,25 @@ export class QueryApi extends Construct {
       memorySize: 512,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      environment: { RESULTS_TABLE: props.results.table.tableName, TIME_ZONE: props.timeZone, STAGE: props.stage },
+      environment: { RESULTS_TABLE: props.results.table.tableName, TIME_ZONE: props.timeZone, STAGE: props.stage, LAKE_BUCKET: props.lake.bucketName },
     });
     props.results.grantResultsRead(this.handler.role);
+    const exportsPolicy = new iam.Policy(this, 'ExportsRead', {
+      roles: [this.handler.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } } }),
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.lake.arnForObjects(`${EXPORTS_PREFIX}*`)] }),
+      ],
+    });
+    Validations.of(exportsPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenReference(Stack.of(this).resolve(props.lake.bucketArn))}/${EXPORTS_PREFIX}*]`,
+      reason: 'The report routes read the daily exports, one object per report and day under exports/<report>/dt=<day>/.',
+    });
 
     const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
     const resource = (part: string) => props.v1.getResource(part) ?? props.v1.addResource(part);
-    const methods = ['alerts', 'metrics', 'paths', 'paths.csv'].map((part) => resource(part).addMethod('GET', integration, { apiKeyRequired: true }));
+    const reports = resource('reports');
+    const methods = [...['alerts', 'metrics', 'paths', 'paths.csv'].map(resource), reports, reports.addResource('{name}')].map((r) => r.addMethod('GET', integration, { apiKeyRequired: true }));
     for (const method of methods) {
       for (const ruleId of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
         Validations.of(method).acknowledge({

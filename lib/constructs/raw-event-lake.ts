@@ -11,6 +11,20 @@ export const RAW_PREFIX = 'raw/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/'
 /** Where Firehose puts what it could not deliver, by error type. */
 export const ERROR_PREFIX = 'errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/';
 
+/**
+ * The project's bucket defaults: SSE-S3, no public access, TLS 1.2+ only, owner-enforced objects;
+ * with DESTROY the bucket is also emptied on stack deletion.
+ */
+export const privateBucketProps = (removalPolicy: RemovalPolicy): s3.BucketProps => ({
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  removalPolicy,
+  autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+});
+
 export interface RawEventLakeProps {
   /** The stream whose every record is archived. */
   readonly source: kinesis.IStream;
@@ -43,16 +57,7 @@ export class RawEventLake extends Construct {
   constructor(scope: Construct, id: string, props: RawEventLakeProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const destroy = removalPolicy === RemovalPolicy.DESTROY;
-    const common: s3.BucketProps = {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects: destroy,
-    };
+    const common = privateBucketProps(removalPolicy);
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       ...common,

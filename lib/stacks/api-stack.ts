@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { IngestApi } from '../constructs/ingest-api';
 import { QueryApi } from '../constructs/query-api';
+import { importLakeBucket } from './data-stack';
 import type { ResultsTable } from '../constructs/results-table';
 
 export interface ApiStackProps extends StackProps {
@@ -40,13 +41,14 @@ export class ApiStack extends Stack {
     this.query = new QueryApi(this, 'Query', {
       v1: this.ingest.v1,
       results: props.results,
+      lake: importLakeBucket(this, 'Lake', config.prefix),
       timeZone: config.timeZone,
       stage: config.stage,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.ingest.api.url, description: 'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv)' });
+    new CfnOutput(this, 'ApiUrl', { value: this.ingest.api.url, description: 'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv, v1/reports, v1/reports/{name})' });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.ingest.apiKey.keyId,
       description: 'Id of the producer API key; its value: aws apigateway get-api-key --include-value --api-key <id>',

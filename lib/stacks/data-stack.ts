@@ -1,9 +1,20 @@
-import { CfnOutput, Size, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Size, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { EventStream } from '../constructs/event-stream';
 import { RawEventLake } from '../constructs/raw-event-lake';
+
+/** The export name of the lake bucket's name (other stacks import it by this name). */
+export const lakeBucketExportName = (prefix: string): string => `${prefix}-lake-bucket`;
+
+/**
+ * The stage's lake bucket in another stack, imported by its export name. Imported by a fixed name
+ * (not a generated cross-stack reference), its ARN reads the same at construction and in the
+ * template, so policies and their cdk-nag acknowledgements name it alike.
+ */
+export const importLakeBucket = (scope: Construct, id: string, prefix: string): s3.IBucket => s3.Bucket.fromBucketName(scope, id, Fn.importValue(lakeBucketExportName(prefix)));
 
 export interface DataStackProps extends StackProps {
   readonly config: StageConfig;
@@ -52,6 +63,10 @@ export class DataStack extends Stack {
     }
 
     new CfnOutput(this, 'StreamName', { value: this.events.stream.streamName, description: 'Kinesis stream that carries every accepted event' });
-    new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName, description: 'S3 bucket of the raw-event lake (raw/dt=…/hour=…/)' });
+    new CfnOutput(this, 'LakeBucketName', {
+      value: this.lake.bucket.bucketName,
+      exportName: lakeBucketExportName(config.prefix),
+      description: 'S3 bucket of the event lake (raw/dt=…/hour=…/, curated/, dim/, exports/)',
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { MAX_HISTORY_DAYS } from './history';
 import { INVALID_KIND_NAMES } from './invalid';
 import { SCENARIO_NAMES } from './scenarios';
 import { DEFAULT_TIME_ZONE, isValidTimeZone, parseEventTime } from './time';
@@ -18,6 +19,8 @@ export interface ProduceOptions {
   readonly seed?: number;
   /** Pinned clock start (epoch ms) from `--start-time`. */
   readonly startTimeMs?: number;
+  /** `--days`: spread the run over this many days of event time, ending now (needs count). */
+  readonly days?: number;
   readonly timeZone: string;
   readonly truth?: string;
   readonly invalidRatio: number;
@@ -112,6 +115,11 @@ export function buildCommand(): Command {
     .option('--region <region>', 'AWS region for the stack lookup (default: the AWS SDK chain)')
     .option('--seed <n>', 'PRNG seed (0..4294967295): same events, ids and choices every run', (v: string) => integer(v, 'an integer from 0 to 4294967295', 0, 0xffff_ffff))
     .option('--start-time <iso>', 'pin event times: event i is at start + i/rate s (default: wall clock)')
+    .addOption(
+      new Option('--days <n>', `spread the events over n days ending today, with returning users (1..${MAX_HISTORY_DAYS}; needs --count)`)
+        .argParser((v: string) => integer(v, `an integer from 1 to ${MAX_HISTORY_DAYS}`, 1, MAX_HISTORY_DAYS))
+        .conflicts(['startTime', 'duration']),
+    )
     .option('--time-zone <zone>', 'zone of local times (seed 003 times, offset-less createdAt, days)', timeZone, DEFAULT_TIME_ZONE)
     .option('--truth <file>', 'write the ground truth of accepted events to this JSON file')
     .option('--invalid-ratio <r>', `share of events broken on purpose (${INVALID_KIND_NAMES.join(', ')})`, ratio, 0)
@@ -133,6 +141,7 @@ interface RawOptions {
   region?: string;
   seed?: number;
   startTime?: string;
+  days?: number;
   timeZone: string;
   truth?: string;
   invalidRatio: number;
@@ -170,6 +179,7 @@ export function parseArgs(argv: readonly string[]): ProduceOptions {
   if (o.endpoint !== undefined && o.apiKey === undefined && !o.dryRun) {
     throw new CliExit("error: option '--endpoint <url>' needs --api-key <key>", 2);
   }
+  if (o.days !== undefined && o.count === undefined) throw new CliExit("error: option '--days <n>' needs --count <n>", 2);
   const durationS = o.count === undefined ? (o.duration ?? DEFAULT_DURATION_S) : undefined;
   return {
     scenario: o.scenario,
@@ -182,6 +192,7 @@ export function parseArgs(argv: readonly string[]): ProduceOptions {
     region: o.region,
     seed: o.seed,
     startTimeMs,
+    ...(o.days === undefined ? {} : { days: o.days }),
     timeZone: o.timeZone,
     truth: o.truth,
     invalidRatio: o.invalidRatio,

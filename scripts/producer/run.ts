@@ -2,8 +2,9 @@ import { randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
-import { eventInputSchema } from '../../lambdas/shared/event';
+import { eventInputSchema, type EventInput } from '../../lambdas/shared/event';
 import type { ProduceOptions } from './cli';
+import { loadCommodities } from './commodities';
 import { resolveTarget, type DescribeStackOutputs, type Target } from './endpoints';
 import type { InvalidKind } from './invalid';
 import { getScenario } from './scenarios';
@@ -27,6 +28,8 @@ export interface RunDeps {
   readonly signal?: AbortSignal;
   /** Seconds between progress lines when there is no progress bar; default 5. */
   readonly progressIntervalS?: number;
+  /** Called with each event the API accepted (as the truth counts it) and its send order. */
+  readonly onAccepted?: (event: EventInput, seq: number) => void;
 }
 
 /** Header of the truth file: how the run was made and what it delivered. */
@@ -35,6 +38,8 @@ export interface TruthMeta {
   readonly scenario: string;
   readonly seed: number;
   readonly startTime: string | null;
+  /** `--days`: the number of days of event time the run was spread over; null without it. */
+  readonly days: number | null;
   readonly timeZone: string;
   readonly target: string;
   readonly startedAt: string;
@@ -169,6 +174,7 @@ function dryRun(opts: ProduceOptions, seed: number, deps: RunDeps): RunResult {
     invalidRatio: opts.invalidRatio,
     startTimeMs: opts.startTimeMs ?? Date.now(),
     count,
+    ...(opts.days === undefined ? {} : { history: { days: opts.days, endMs: Date.now() } }),
   });
   for (let e = stream.next(0); e !== undefined; e = stream.next(0)) deps.stdout.write(`${JSON.stringify(e.body)}\n`);
   return { exitCode: 0, seed };
@@ -190,7 +196,8 @@ export async function runProducer(opts: ProduceOptions, deps: RunDeps): Promise<
   });
 
   const startedAt = new Date();
-  const truth = opts.truth === undefined ? undefined : new TruthBuilder({ timeZone: opts.timeZone, dimensions: scenario.dimensions });
+  const truth =
+    opts.truth === undefined ? undefined : new TruthBuilder({ timeZone: opts.timeZone, dimensions: scenario.dimensions, commodities: loadCommodities() });
   const invalid: InvalidTally = { expected: {}, acceptedAnyway: 0 };
   const countInvalid = (kind: InvalidKind): void => {
     invalid.expected[kind] = (invalid.expected[kind] ?? 0) + 1;
@@ -208,14 +215,16 @@ export async function runProducer(opts: ProduceOptions, deps: RunDeps): Promise<
     onOutcome: (event, outcome) => {
       if (outcome.status !== 'accepted') return;
       if (event.invalid !== undefined) invalid.acceptedAnyway += 1;
-      if (truth === undefined) return;
-      if (event.invalid === undefined) {
-        truth.add(event.input, event.seq);
-      } else {
+      if (truth === undefined && deps.onAccepted === undefined) return;
+      let accepted: EventInput | undefined = event.input;
+      if (event.invalid !== undefined) {
         // The API took a deliberately broken event: the truth follows the API, if the event is readable.
         const parsed = eventInputSchema.safeParse(event.body);
-        if (parsed.success) truth.add(parsed.data, event.seq);
+        accepted = parsed.success ? parsed.data : undefined;
       }
+      if (accepted === undefined) return;
+      truth?.add(accepted, event.seq);
+      deps.onAccepted?.(accepted, event.seq);
     },
   });
   const wallStartMs = Date.now();
@@ -229,6 +238,7 @@ export async function runProducer(opts: ProduceOptions, deps: RunDeps): Promise<
     count: opts.count,
     durationMs: opts.durationS === undefined ? undefined : opts.durationS * 1000,
     wallStartMs,
+    ...(opts.days === undefined ? {} : { history: { days: opts.days, endMs: wallStartMs } }),
   });
   const counted: typeof source = {
     next(nowMs) {
@@ -238,7 +248,8 @@ export async function runProducer(opts: ProduceOptions, deps: RunDeps): Promise<
     },
   };
 
-  deps.stdout.write(`producing ${opts.scenario} (seed ${seed}) at ${opts.rate} events/s to ${target.url} [${target.source}]\n`);
+  const spread = opts.days === undefined ? '' : `, created over the last ${opts.days} day${opts.days === 1 ? '' : 's'}`;
+  deps.stdout.write(`producing ${opts.scenario} (seed ${seed}) at ${opts.rate} events/s${spread} to ${target.url} [${target.source}]\n`);
   const progress = createProgress(opts, deps);
   const ticker = setInterval(() => progress.update(sender.snapshot()), 200);
   let report: SendReport;
@@ -258,6 +269,7 @@ export async function runProducer(opts: ProduceOptions, deps: RunDeps): Promise<
         scenario: opts.scenario,
         seed,
         startTime: opts.startTimeMs === undefined ? null : new Date(opts.startTimeMs).toISOString(),
+        days: opts.days ?? null,
         timeZone: opts.timeZone,
         target: target.url,
         startedAt: startedAt.toISOString(),

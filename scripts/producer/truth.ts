@@ -4,6 +4,9 @@
  * Every map in the output has its keys sorted, so the JSON is stable.
  */
 import type { EventInput, PropValue } from '../../lambdas/shared/event';
+import { propNumber as num, propText as text } from './props';
+import type { CommodityRow } from './commodities';
+import { ReportTruthBuilder, type ReportTruths } from './report-truth';
 import { ERROR_MARKERS, WARN_THRESHOLD } from './scenarios/alerts';
 import { RECHARGE_NOTIFY, RECHARGE_SUCCESS } from './scenarios/recharge';
 import { DEFAULT_TIME_ZONE, localDate, parseCompact, parseEventTime, utcMinuteKey } from './time';
@@ -20,6 +23,10 @@ export interface TruthOptions {
   readonly dimensions?: readonly string[];
   /** Warnings per (action, UTC minute) at which an alert fires; default 10 (seed 001). */
   readonly warningThreshold?: number;
+  /** The commodity dimension, for the `sales-daily` report's names (none: names are null). */
+  readonly commodities?: readonly CommodityRow[];
+  /** Funnels of the `funnel` report, name → actions; default the stages' default funnel. */
+  readonly funnels?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One accepted event and its send order (`seq`: the order events were first sent in). */
@@ -122,6 +129,8 @@ export interface Truth {
   sales: SalesTruth | null;
   paths: PathsTruth | null;
   alerts: AlertsTruth;
+  /** Every daily report's expected answer over the days the events cover (report-truth.ts). */
+  reports: ReportTruths;
 }
 
 function inc(map: Record<string, number>, key: string, by = 1): void {
@@ -151,17 +160,6 @@ class Stats {
     if (this.count === 0) return { count: 0, min: null, max: null, sum: 0, avg: null };
     return { count: this.count, min: this.min, max: this.max, sum: this.sum, avg: this.sum / this.count };
   }
-}
-
-function text(value: PropValue | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return String(value);
-}
-
-function num(value: PropValue | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return undefined;
 }
 
 interface PathStep {
@@ -203,9 +201,15 @@ export class TruthBuilder {
   private readonly sessions = new Map<string, PathStep[]>();
   private readonly errors: (ErrorAlert & { seq: number })[] = [];
   private readonly warnings: Record<string, { action: string; windowStart: string; count: number }> = {};
+  private readonly reports: ReportTruthBuilder;
 
   constructor(options: TruthOptions = {}) {
     this.timeZone = options.timeZone ?? DEFAULT_TIME_ZONE;
+    this.reports = new ReportTruthBuilder({
+      timeZone: this.timeZone,
+      ...(options.commodities === undefined ? {} : { commodities: options.commodities }),
+      ...(options.funnels === undefined ? {} : { funnels: options.funnels }),
+    });
     this.dimensions = options.dimensions ?? [];
     this.threshold = options.warningThreshold ?? WARN_THRESHOLD;
     for (const d of this.dimensions) this.byDimension[d] = {};
@@ -239,6 +243,7 @@ export class TruthBuilder {
       this.sessions.set(key, steps);
     }
     if (event.errorMsg !== undefined) this.addAlert(event, event.errorMsg, minute, seq);
+    this.reports.add(event, seq);
   }
 
   private addRecharge(props: Readonly<Record<string, PropValue>>, minute: string): void {
@@ -320,6 +325,7 @@ export class TruthBuilder {
         warnings,
         firingWarnings: warnings.filter((w) => w.fires).length,
       },
+      reports: this.reports.build(),
     };
   }
 

@@ -2,14 +2,17 @@
  * The dashboard in real headless Chromium (Debian's, driven by playwright-core) on the local
  * runtime: the seed-000 path document (posted twice) and a burst of warnings go in through the
  * API; the page must show the document's Sankey links and weights, the window alert with its
- * count against the threshold, trend points, and no console error. Saves a screenshot under
- * test-artifacts/.
+ * count against the threshold, trend points, and no console error. Then a few runs of history go
+ * in, the daily job runs, and the Reports view must draw every report with data. Saves screenshots
+ * under test-artifacts/ (dashboard.png, reports.png).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { chromium, type Browser } from 'playwright-core';
 import type { LocalRuntime } from '../../local/runtime';
-import { ROOT, startRuntime } from './harness';
+import { DateTime } from 'luxon';
+import { stageConfig } from '../../lib/config/stage-config';
+import { produce, ROOT, runReportJob, STAGE, startRuntime, waitForLake } from './harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -93,6 +96,64 @@ describe('dashboard in a browser', () => {
     const shot = path.join(ARTIFACTS, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard: Sankey shown ${sankeyShownMs} ms after opening; screenshot ${path.relative(ROOT, shot)}`);
+    expect(problems).toEqual([]);
+  }, 240_000);
+
+  it('shows every daily report in the Reports view, with data and readable labels', async () => {
+    // Prepare: a week of taobao, vending and recharge history and a web run of today, through the daily job.
+    const runs = [
+      await produce(runtime, 'taobao', { count: 1500, rate: 2000, seed: 901, days: 7 }),
+      await produce(runtime, 'vending', { count: 300, rate: 2000, seed: 902, days: 7 }),
+      await produce(runtime, 'recharge', { count: 400, rate: 2000, seed: 903, days: 7 }),
+      await produce(runtime, 'web', { count: 300, rate: 300, seed: 904 }),
+    ];
+    const accepted = runtime.stats().eventsAccepted;
+    expect(accepted).toBeGreaterThanOrEqual(runs.reduce((n, r) => n + r.meta.accepted, 0));
+    await waitForLake(runtime, accepted);
+    // The job for the arrival days (the function's default is yesterday; yesterday too in case the runs crossed midnight).
+    const now = DateTime.now().setZone(stageConfig(STAGE).timeZone);
+    await runReportJob(runtime, { from: now.minus({ days: 1 }).toFormat('yyyy-MM-dd'), to: now.toFormat('yyyy-MM-dd') });
+
+    // Act: open the Reports view.
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+    await page.goto(`${runtime.endpoints.dashboard}/#reports`);
+    try {
+      // The view sets data-loaded once every report it asked for has been drawn.
+      await page.locator('#reports-view[data-loaded]').waitFor({ state: 'attached', timeout: 60_000 });
+    } catch (error) {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'reports-failed.png'), fullPage: true });
+      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`);
+    }
+
+    // The screenshot first, so a failure below can be looked at.
+    await page.waitForTimeout(1000); // the charts' 300 ms animation
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const shot = path.join(ARTIFACTS, 'reports.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`reports view: screenshot ${path.relative(ROOT, shot)}; statuses: ${(await page.locator('#reports-view .panel-status:visible').allTextContents()).join(' | ')}; problems: ${problems.join('; ')}`);
+
+    // Assess: each chart has data drawn on a canvas, the sales table has named commodities, the live view is hidden.
+    const data = async (id: string, key: string): Promise<number> => Number((await page.locator(`#${id}`).getAttribute(`data-${key}`)) ?? '0');
+    expect(await data('report-users', 'points')).toBe(7);
+    expect(await data('report-funnel', 'bars')).toBe(3);
+    expect(await data('report-retention', 'cells')).toBeGreaterThan(7);
+    expect(await data('report-recharge', 'bars')).toBeGreaterThan(5);
+    expect(await data('report-sankey', 'links')).toBeGreaterThan(0);
+    for (const id of ['report-users', 'report-funnel', 'report-retention', 'report-recharge', 'report-sankey']) {
+      await expect(page.locator(`#${id} canvas`).count()).resolves.toBeGreaterThan(0);
+    }
+    const commodities = await page.locator('#report-sales tbody td:nth-child(2)').allTextContents();
+    expect(commodities.length).toBeGreaterThan(10);
+    expect(commodities).toContain('Mineral water 550ml');
+    await expect(page.locator('#live-view').isHidden()).resolves.toBe(true);
+    await expect(page.locator('#view-reports').getAttribute('aria-current')).resolves.not.toBeNull();
+
     expect(problems).toEqual([]);
   }, 240_000);
 });

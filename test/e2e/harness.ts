@@ -2,6 +2,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { gunzipSync } from 'zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { EventInput } from '../../lambdas/shared/event';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
 
@@ -28,7 +31,19 @@ export async function startRuntime(extra: Partial<LocalRuntimeOptions> = {}): Pr
 export async function produce(
   runtime: LocalRuntime,
   scenario: string,
-  options: { count: number; rate: number; seed: number; batch?: number; invalidRatio?: number; maxRetries?: number; allowUndelivered?: boolean },
+  options: {
+    count: number;
+    rate: number;
+    seed: number;
+    batch?: number;
+    invalidRatio?: number;
+    maxRetries?: number;
+    allowUndelivered?: boolean;
+    /** `--days`: spread the events over this many past days. */
+    days?: number;
+    /** Called with every accepted event (e.g. to build one truth over several runs). */
+    onAccepted?: (event: EventInput, seq: number) => void;
+  },
 ): Promise<TruthFile> {
   const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-truth-')), `${scenario}.json`);
   const result = await runProducer(
@@ -41,6 +56,7 @@ export async function produce(
       endpoint: runtime.endpoints.api,
       apiKey: runtime.endpoints.apiKey,
       seed: options.seed,
+      ...(options.days === undefined ? {} : { days: options.days }),
       timeZone: 'Asia/Shanghai',
       truth: truthFile,
       invalidRatio: options.invalidRatio ?? 0,
@@ -48,7 +64,7 @@ export async function produce(
       quiet: true,
       dryRun: false,
     },
-    { stdout: { write: () => true, isTTY: false } },
+    { stdout: { write: () => true, isTTY: false }, ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }) },
   );
   if (!result.truth) throw new Error(`producer wrote no truth (exit ${result.exitCode})`);
   // Events never delivered were never accepted (the truth leaves them out); most tests want none.
@@ -70,6 +86,49 @@ export async function waitForConsumers(runtime: LocalRuntime, timeoutMs = 60_000
     quietRounds = idle && invocations === lastInvocations ? quietRounds + 1 : 0;
     lastInvocations = invocations;
   }
+}
+
+/** Waits until the lake's Firehose has taken at least `records` records, then flushes them to S3. */
+export async function waitForLake(runtime: LocalRuntime, records: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = runtime.stats();
+    if (s.lakeRecords + s.lakeBuffered >= records) break;
+    if (Date.now() > deadline) throw new Error(`the lake took ${s.lakeRecords + s.lakeBuffered} of ${records} records in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await runtime.flushLake();
+}
+
+/**
+ * Runs the daily reports job as its schedule does: invokes the stage's job function (output
+ * `ReportsJobName` of `uba-<stage>-reports`) with `{}` (yesterday), `{date}` or `{from, to}`
+ * arrival days; rejects when the function fails.
+ */
+export async function runReportJob(runtime: LocalRuntime, input: { date?: string; from?: string; to?: string }, stage = STAGE): Promise<unknown> {
+  const name = runtime.endpoints.outputs[`uba-${stage}-reports`]?.ReportsJobName;
+  const fn = name === undefined ? undefined : runtime.functions.get(name);
+  if (fn === undefined) throw new Error(`no local function for output ReportsJobName of uba-${stage}-reports (${String(name)})`);
+  const result = await fn.invoke(input);
+  if (!result.ok) throw new Error(`daily reports job failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+  return result.payload;
+}
+
+/** Every raw lake object (gzip JSON lines under `raw/`) with its parsed lines; throws on a record not ended by a newline. */
+export async function readLake(s3: S3Client, bucket: string): Promise<Array<{ key: string; lines: Array<Record<string, unknown>> }>> {
+  const objects: Array<{ key: string; lines: Array<Record<string, unknown>> }> = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
+    for (const item of page.Contents ?? []) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
+      const text = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+      if (!text.endsWith('\n')) throw new Error(`${item.Key}: the last record does not end with a newline`);
+      objects.push({ key: item.Key ?? '', lines: text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) });
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return objects;
 }
 
 /** GET on the read API with the runtime's key; rejects on a non-200 answer. */

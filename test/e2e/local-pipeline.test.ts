@@ -7,8 +7,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { gunzipSync } from 'zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DateTime } from 'luxon';
 import { stageConfig } from '../../lib/config/stage-config';
 import { LocalRuntime } from '../../local/runtime';
@@ -16,6 +14,7 @@ import { isPortOpen } from '../../local/services';
 import { INVALID_KINDS } from '../../scripts/producer/invalid';
 import { getScenario } from '../../scripts/producer/scenarios';
 import { createEventStream, type ProducedEvent } from '../../scripts/producer/source';
+import { readLake } from './harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 const STAGE = 'dev';
@@ -32,22 +31,6 @@ async function post(base: string, key: string, route: string, body: unknown): Pr
   const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as { results?: EventResult[] };
   return { status: res.status, results: json.results ?? [] };
-}
-
-async function readLake(s3: S3Client, bucket: string): Promise<Array<{ key: string; lines: Array<Record<string, unknown>> }>> {
-  const objects: Array<{ key: string; lines: Array<Record<string, unknown>> }> = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
-    for (const item of page.Contents ?? []) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
-      const text = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
-      expect(text.endsWith('\n')).toBe(true);
-      objects.push({ key: item.Key ?? '', lines: text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) });
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return objects;
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,7 +1,8 @@
 import type { EventInput } from '../../../lambdas/shared/event';
+import type { Audience } from '../history';
 import type { Rng } from '../rng';
 import { isoUtc } from '../time';
-import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
+import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
 /** Seed 001's actions (document service). */
 export const ALERT_ACTIONS = ['viewDoc', 'editDoc', 'shareDoc', 'downloadDoc', 'login', 'search'] as const;
@@ -50,6 +51,7 @@ function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
 class AlertsGenerator implements ScenarioGenerator {
   private readonly rng: Rng;
   private readonly rate: number;
+  private readonly audience: Audience;
   private readonly users: readonly string[];
   private minuteStart = Number.NaN;
   /** Warnings still to emit in the current UTC minute, per action. */
@@ -58,6 +60,7 @@ class AlertsGenerator implements ScenarioGenerator {
   constructor(ctx: ScenarioContext) {
     this.rng = ctx.rng;
     this.rate = ctx.rate;
+    this.audience = audienceOf(ctx);
     this.users = Array.from({ length: USERS }, () => String(this.rng.int(1_000_000, 9_999_999)));
   }
 
@@ -97,7 +100,7 @@ class AlertsGenerator implements ScenarioGenerator {
     return {
       eventId: newEventId(this.rng, 'al'),
       action,
-      userId: this.rng.pick(this.users),
+      userId: pickUser(this.audience, this.users, ms),
       createdAt: isoUtc(ms),
       objectId: `doc-${this.rng.int(1, DOCS)}`,
       bizId: this.rng.pick(BIZ_IDS),

@@ -1,8 +1,9 @@
 import type { EventInput } from '../../../lambdas/shared/event';
+import type { Audience } from '../history';
 import type { Rng } from '../rng';
 import { formatCompact, isoUtc } from '../time';
 import { PROVINCES } from './china';
-import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
+import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
 /**
  * Seed 003's five steps: order created → payment request → payment notification → recharge
@@ -45,12 +46,14 @@ interface Subscriber {
 
 class RechargeGenerator implements ScenarioGenerator {
   private readonly rng: Rng;
+  private readonly audience: Audience;
   private readonly timeZone: string;
   private readonly subscribers: readonly Subscriber[];
   private readonly queue: EventInput[] = [];
 
   constructor(ctx: ScenarioContext) {
     this.rng = ctx.rng;
+    this.audience = audienceOf(ctx);
     this.timeZone = ctx.timeZone;
     this.subscribers = Array.from({ length: SUBSCRIBERS }, () => ({
       userId: `cm-${this.rng.hex(12)}`,
@@ -66,7 +69,7 @@ class RechargeGenerator implements ScenarioGenerator {
   /** One whole flow, ending now: requestId carries the start time, receiveNotifyTime the end. */
   private flow(endMs: number): EventInput[] {
     const rng = this.rng;
-    const subscriber = rng.pick(this.subscribers);
+    const subscriber = pickUser(this.audience, this.subscribers, endMs);
     const durationMs = Math.min(MAX_DURATION_MS, MIN_DURATION_MS + Math.round(rng.exponential(4000)));
     const startMs = endMs - durationMs;
     const requestId = `${formatCompact(startMs, this.timeZone)}${rng.digits(REQUEST_ID_RANDOM_DIGITS)}`;

@@ -1,8 +1,9 @@
 import type { EventInput } from '../../../lambdas/shared/event';
+import type { Audience } from '../history';
 import type { Rng } from '../rng';
 import { isoUtc, localMonthDay } from '../time';
 import { PROVINCES } from './china';
-import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
+import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
 /** Seed 004's action codes, in code order: 0 click, 1 cart, 2 buy, 3 favourite. */
 export const TAOBAO_ACTIONS = ['click', 'cart', 'buy', 'favourite'] as const;
@@ -42,6 +43,7 @@ function distinctIds(rng: Rng, count: number, min: number, max: number): string[
 
 class TaobaoGenerator implements ScenarioGenerator {
   private readonly rng: Rng;
+  private readonly audience: Audience;
   private readonly timeZone: string;
   private readonly shoppers: readonly Shopper[];
   private readonly items: readonly Item[];
@@ -51,6 +53,7 @@ class TaobaoGenerator implements ScenarioGenerator {
   constructor(ctx: ScenarioContext) {
     const rng = ctx.rng;
     this.rng = rng;
+    this.audience = audienceOf(ctx);
     this.timeZone = ctx.timeZone;
     this.shoppers = distinctIds(rng, USERS, 1, 424170).map((userId) => ({
       userId,
@@ -70,10 +73,10 @@ class TaobaoGenerator implements ScenarioGenerator {
   }
 
   next(nowMs: number): EventInput {
-    const shopper = this.rng.pick(this.shoppers);
+    const ms = Math.floor(nowMs);
+    const shopper = pickUser(this.audience, this.shoppers, ms);
     const item = this.rng.pick(this.items);
     const actionCode = this.rng.weightedIndex(ACTION_WEIGHTS);
-    const ms = Math.floor(nowMs);
     const minute = Math.floor(ms / 60_000);
     if (minute !== this.dayCache.minute) this.dayCache = { minute, ...localMonthDay(ms, this.timeZone) };
     const { month, day } = this.dayCache;

@@ -1,4 +1,5 @@
 import type { EventInput } from '../../../lambdas/shared/event';
+import { uniformAudience, type Audience } from '../history';
 import type { Rng } from '../rng';
 
 /** What every scenario generator is given: its own seeded PRNG and the run's settings. */
@@ -9,6 +10,8 @@ export interface ScenarioContext {
   readonly timeZone: string;
   /** Target events per second; lets a scenario spread per-minute quotas (alerts) and size pools. */
   readonly rate: number;
+  /** Which user of the scenario's pool acts at a given time; default: any, uniformly, from `rng` (`--days` passes the cohort model). */
+  readonly audience?: Audience;
 }
 
 /** A stateful stream of v1 events; `next` is called once per event with that event's clock time. */
@@ -28,4 +31,14 @@ export interface Scenario {
 /** A producer-made unique event id: `<prefix>-<24 hex>` from the scenario's PRNG. */
 export function newEventId(rng: Rng, prefix: string): string {
   return `${prefix}-${rng.hex(24)}`;
+}
+
+/** The context's audience, or the uniform one over its PRNG. */
+export function audienceOf(ctx: ScenarioContext): Audience {
+  return ctx.audience ?? uniformAudience(ctx.rng);
+}
+
+/** The user of `pool` acting at `ms`, chosen by `audience`. */
+export function pickUser<T>(audience: Audience, pool: readonly T[], ms: number): T {
+  return pool[audience.pick(pool.length, ms)] as T;
 }

@@ -1,33 +1,33 @@
 import type { EventInput } from '../../../lambdas/shared/event';
+import { loadCommodities } from '../commodities';
+import type { Audience } from '../history';
 import type { Rng } from '../rng';
 import { isoUtc } from '../time';
-import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
+import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
 /** Seed 002's machine ids (the locust script's `machines` list). */
 export const VENDING_MACHINES = [1, 12, 13, 14, 15, 16, 17, 18, 19, 20] as const;
 
-/** A commodity of the dimension table; prices are multiples of 0.5 yuan so sums stay exact. */
+/** A commodity of the dimension (`dim/commodity.csv`), with how often the scenario sells it. */
 export interface Commodity {
   readonly commodityId: string;
   readonly commodityName: string;
+  /** The dimension's `unitPrice`, yuan. */
   readonly price: number;
-  /** The locust task weight (100, 90, … 10). */
+  /** The locust task weight: 100 for the first row of the dimension, 10 less per row, at least 10. */
   readonly weight: number;
 }
 
-/** Seed 002's commodities 1000001..1000010 with the locust task weights 100..10. */
-export const VENDING_COMMODITIES: readonly Commodity[] = [
-  { commodityId: '1000001', commodityName: 'Mineral water 550ml', price: 2, weight: 100 },
-  { commodityId: '1000002', commodityName: 'Cola 330ml', price: 3, weight: 90 },
-  { commodityId: '1000003', commodityName: 'Green tea 500ml', price: 3.5, weight: 80 },
-  { commodityId: '1000004', commodityName: 'Orange juice 450ml', price: 4.5, weight: 70 },
-  { commodityId: '1000005', commodityName: 'Instant noodles', price: 5, weight: 60 },
-  { commodityId: '1000006', commodityName: 'Potato chips 70g', price: 5.5, weight: 50 },
-  { commodityId: '1000007', commodityName: 'Iced coffee 280ml', price: 6, weight: 40 },
-  { commodityId: '1000008', commodityName: 'Chocolate bar 50g', price: 6.5, weight: 30 },
-  { commodityId: '1000009', commodityName: 'Yogurt 200g', price: 7.5, weight: 20 },
-  { commodityId: '1000010', commodityName: 'Energy drink 250ml', price: 8, weight: 10 },
-];
+/** The locust task weight of the dimension's row `index` (100, 90, … 10, then 10). */
+export const commodityWeight = (index: number): number => Math.max(10, 100 - 10 * index);
+
+/** The vending commodities, read from `dim/commodity.csv`, weighted 100..10 in file order like the locust tasks. */
+export const VENDING_COMMODITIES: readonly Commodity[] = loadCommodities().map((row, index) => ({
+  commodityId: row.commodityId,
+  commodityName: row.commodityName,
+  price: row.unitPrice,
+  weight: commodityWeight(index),
+}));
 
 const PLATFORMS = [
   { platformType: 'Wechat', weight: 70 },
@@ -44,15 +44,18 @@ export function drawCommodity(rng: Rng): Commodity {
 
 class VendingGenerator implements ScenarioGenerator {
   private readonly rng: Rng;
+  private readonly audience: Audience;
   private readonly customers: readonly string[];
 
   constructor(ctx: ScenarioContext) {
     this.rng = ctx.rng;
+    this.audience = audienceOf(ctx);
     this.customers = Array.from({ length: CUSTOMERS }, () => `wx-${this.rng.hex(16)}`);
   }
 
   next(nowMs: number): EventInput {
     const rng = this.rng;
+    const ms = Math.floor(nowMs);
     const commodity = drawCommodity(rng);
     const machineId = rng.pick(VENDING_MACHINES);
     const quantity = rng.chance(DOUBLE_SHARE) ? 2 : 1;
@@ -60,8 +63,8 @@ class VendingGenerator implements ScenarioGenerator {
     return {
       eventId: newEventId(rng, 'vm'),
       action: 'order',
-      userId: rng.pick(this.customers),
-      createdAt: isoUtc(Math.floor(nowMs)),
+      userId: pickUser(this.audience, this.customers, ms),
+      createdAt: isoUtc(ms),
       objectId: orderId,
       bizId: `machine-${machineId}`,
       props: {

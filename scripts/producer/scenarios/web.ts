@@ -1,7 +1,8 @@
 import type { EventInput } from '../../../lambdas/shared/event';
+import type { Audience } from '../history';
 import type { Rng } from '../rng';
 import { isoUtc } from '../time';
-import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
+import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
 /** The pages of seed 000's site. */
 export const WEB_PAGES = ['/home', '/blog', '/about', '/services', '/contact', '/faq'] as const;
@@ -94,34 +95,38 @@ export function webActiveSessions(rate: number): number {
 
 class WebGenerator implements ScenarioGenerator {
   private readonly rng: Rng;
+  private readonly audience: Audience;
   private readonly users: readonly string[];
-  private readonly sessions: Session[];
+  /** Open sessions; a slot is filled when first chosen, so its user is chosen at that time. */
+  private readonly sessions: (Session | undefined)[];
 
   constructor(ctx: ScenarioContext) {
     this.rng = ctx.rng;
+    this.audience = audienceOf(ctx);
     this.users = Array.from({ length: USERS }, () => `user-${this.rng.hex(10)}`);
-    this.sessions = Array.from({ length: webActiveSessions(ctx.rate) }, () => this.newSession());
+    this.sessions = Array.from({ length: webActiveSessions(ctx.rate) }, () => undefined);
   }
 
   next(nowMs: number): EventInput {
     const index = this.rng.int(0, this.sessions.length - 1);
-    let session = this.sessions[index] as Session;
+    let session = this.sessions[index] ?? this.newSession(nowMs);
+    this.sessions[index] = session;
     if (session.page !== undefined && this.rng.chance(CLICK_SHARE)) return this.click(session, nowMs);
 
     const next: Next =
       session.page === undefined ? this.rng.weighted(ENTRY).page : this.rng.weighted(WEB_TRANSITIONS[session.page]).next;
     if (next === EXIT || session.steps >= WEB_MAX_STEPS) {
-      session = this.newSession();
+      session = this.newSession(nowMs);
       this.sessions[index] = session;
       return this.pageView(session, this.rng.weighted(ENTRY).page, nowMs);
     }
     return this.pageView(session, next, nowMs);
   }
 
-  private newSession(): Session {
+  private newSession(nowMs: number): Session {
     return {
       sessionId: `sess-${this.rng.hex(16)}`,
-      userId: this.rng.pick(this.users),
+      userId: pickUser(this.audience, this.users, nowMs),
       device: this.rng.weighted(DEVICES).device,
       page: undefined,
       steps: 0,

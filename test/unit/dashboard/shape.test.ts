@@ -13,6 +13,8 @@ import {
   mergeMetrics,
   minuteAxis,
   parseStepNode,
+  pieLegendLabels,
+  TREND_AXES,
   toSankey,
   windowAlertText,
   type Alert,
@@ -191,7 +193,7 @@ describe('trend shaping', () => {
     expect(errorAlertsPerMinute(alerts, axis, TZ, '2024-05-27T03:02:30.000Z')).toEqual([null, null, 1, 1, 0]);
   });
 
-  it('builds every line of the trends chart, the success rate on the second axis', () => {
+  it('builds every line of the trends chart, each unit on its own axis: traffic in the top grid, recharges below', () => {
     const trends = buildTrends({
       from: '2024-05-27T11:00',
       to: '2024-05-27T11:04',
@@ -206,13 +208,14 @@ describe('trend shaping', () => {
     });
     expect(trends.axis).toHaveLength(5);
     expect(trends.empty).toBe(false);
-    expect(trends.lines.map((l) => [l.key, l.yAxisIndex, l.data[0]])).toEqual([
-      ['events', 0, 100],
-      ['errorAlerts', 0, 1],
-      ['recharge', 0, 10],
-      ['rechargeAmount', 0, 450],
-      ['successRate', 1, 90],
+    expect(trends.lines.map((l) => [l.key, TREND_AXES[l.yAxisIndex]?.key, l.gridIndex, l.data[0]])).toEqual([
+      ['events', 'events', 0, 100],
+      ['errorAlerts', 'alerts', 0, 1],
+      ['recharge', 'recharges', 1, 10],
+      ['rechargeAmount', 'yuan', 1, 450],
+      ['successRate', 'percent', 1, 90],
     ]);
+    for (const line of trends.lines) expect(TREND_AXES[line.yAxisIndex]?.grid).toBe(line.gridIndex);
   });
 
   it('is empty when nothing has been counted yet', () => {
@@ -330,6 +333,18 @@ describe('incremental refresh', () => {
     const merged = mergeAlerts(cached, fresh, '2024-05-27T03:05:00Z', '2024-05-27T02:30:00Z');
     expect(merged.map((a) => a.id)).toEqual(['e3', 'e2', 'e1']);
     expect(merged[1].kind === 'error' && merged[1].errorMsg).toBe('[error] updated');
+  });
+});
+
+describe('pieLegendLabels', () => {
+  it('gives every slice its full name and share, so two names with one prefix stay apart', () => {
+    const labels = pieLegendLabels([['search', 30], ['sendPayReq', 10], ['page_view', 60]]);
+    expect([...labels.values()]).toEqual(['search  30.0%', 'sendPayReq  10.0%', 'page_view  60.0%']);
+  });
+
+  it('copes with an empty or all-zero pie', () => {
+    expect(pieLegendLabels([]).size).toBe(0);
+    expect(pieLegendLabels([['a', 0]]).get('a')).toBe('a  0.0%');
   });
 });
 

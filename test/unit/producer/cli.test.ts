@@ -45,6 +45,11 @@ describe('produce CLI arguments', () => {
     expect(o.startTimeMs).toBe(Date.parse('2024-05-27T03:40:00Z'));
   });
 
+  it('reads --days with --count', () => {
+    expect(parseArgs(['--scenario', 'taobao', '--days', '30', '--count', '50000'])).toMatchObject({ days: 30, count: 50000 });
+    expect(parseArgs(['--scenario', 'taobao']).days).toBeUndefined();
+  });
+
   it('rejects an unknown scenario, listing the valid ones', () => {
     expect(usageError(['--scenario', 'shop'])).toContain('unknown scenario "shop"; valid scenarios: web, taobao, recharge, vending, alerts');
     expect(usageError([])).toContain("required option '--scenario <name>' not specified");
@@ -67,6 +72,10 @@ describe('produce CLI arguments', () => {
     [['--endpoint', 'http://127.0.0.1:8787'], 'needs --api-key'],
     [['--stage', 'Prod!'], 'must be a stage name'],
     [['--bogus'], "unknown option '--bogus'"],
+    [['--days', '30'], "option '--days <n>' needs --count <n>"],
+    [['--days', '0', '--count', '10'], 'must be an integer from 1 to 400'],
+    [['--days', '3', '--count', '10', '--start-time', '2024-05-27T03:40:00Z'], 'cannot be used with option'],
+    [['--days', '3', '--duration', '10'], 'cannot be used with option'],
   ])('rejects %j', (args, message) => {
     expect(usageError(['--scenario', 'web', ...args])).toContain(message);
   });

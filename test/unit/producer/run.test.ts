@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from '../../../scripts/producer/cli';
-import { runProducer, type Output } from '../../../scripts/producer/run';
+import { runProducer, type Output, type TruthFile } from '../../../scripts/producer/run';
+import { localDate } from '../../../scripts/producer/time';
 import { startFakeApi, validatingHandler, type FakeApi } from './fake-api';
 
 function buffer(): Output & { text: () => string } {
@@ -61,6 +62,31 @@ describe('runProducer end to end against a fake API', () => {
     await writeFile(endpointsFile, JSON.stringify({ api: api.url, apiKey: 'local-key' }));
     await runProducer(options, { stdout: buffer(), endpointsFile });
     expect([...again.seen.keys()].sort()).toEqual([...fake.seen.keys()].sort());
+  });
+
+  it('spreads a --days run over past days and writes every report of the accepted events', async () => {
+    // prepare: the API throttles some events once, so they are resent
+    const fake = validatingHandler((id, times) => id.endsWith('7') && times === 1);
+    api = await startFakeApi(fake.handler);
+    const truthFile = path.join(dir, 'truth.json');
+    const options = parseArgs(['--scenario', 'taobao', '--count', '600', '--rate', '5000', '--days', '7', '--seed', '5', '--endpoint', api.url, '--api-key', 'k', '--truth', truthFile]);
+    const seen: string[] = [];
+
+    // act
+    const before = Date.now();
+    const result = await runProducer(options, { stdout: buffer(), onAccepted: (event) => seen.push(event.eventId) });
+
+    // assess: every event was created in the past, over 7 local days, and the reports count them once
+    expect(result.exitCode).toBe(0);
+    const truth = JSON.parse(await readFile(truthFile, 'utf8')) as TruthFile;
+    expect(truth.meta.days).toBe(7);
+    expect(seen.sort()).toEqual([...fake.accepted].sort());
+    const created = api.requests.flatMap((r) => r.events).map((e) => Date.parse(String(e.createdAt)));
+    expect(Math.max(...created)).toBeLessThanOrEqual(before);
+    expect(truth.reports.dau.rows).toHaveLength(7);
+    expect(truth.reports['taobao-daily'].rows.filter((r) => r.dimension === 'action').reduce((n, r) => n + (r.events as number), 0)).toBe(600);
+    expect(truth.reports.dau.from).toBe(localDate(before - 6 * 86_400_000, 'Asia/Shanghai'));
+    expect(truth.reports.dau.to).toBe(localDate(before, 'Asia/Shanghai'));
   });
 
   it('exits with 1 when events could not be delivered', async () => {

@@ -1,4 +1,5 @@
 import { eventInputSchema, type EventInput } from '../../../lambdas/shared/event';
+import { loadCommodities } from '../../../scripts/producer/commodities';
 import { Rng } from '../../../scripts/producer/rng';
 import { ALERT_ACTIONS, ERROR_MARKERS, WARN_THRESHOLD } from '../../../scripts/producer/scenarios/alerts';
 import { SCENARIO_NAMES, SCENARIOS, getScenario } from '../../../scripts/producer/scenarios';
@@ -134,6 +135,11 @@ describe('recharge', () => {
 });
 
 describe('vending', () => {
+  it('sells the commodities of dim/commodity.csv at its prices', () => {
+    expect(VENDING_COMMODITIES.map((c) => [c.commodityId, c.commodityName, c.price])).toEqual(loadCommodities().map((c) => [c.commodityId, c.commodityName, c.unitPrice]));
+    expect(VENDING_COMMODITIES.map((c) => c.weight)).toEqual([100, 90, 80, 70, 60, 50, 40, 30, 20, 10]);
+  });
+
   it('draws commodities in proportion to the locust weights 100..10', () => {
     const rng = new Rng(2024);
     const draws = 110_000;

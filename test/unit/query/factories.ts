@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { QueryDeps, QueryLogger } from '../../../lambdas/query/handler';
+import type { ReportExports } from '../../../lambdas/query/reports';
 import { metricCatalog, type AlertsCursor, type ParamContext } from '../../../lambdas/query/params';
 import type { AlertsPage, AlertsPageRequest, MetricCountersRequest, QueryReads, StoredItem } from '../../../lambdas/query/reads';
 import { ALERT_PK_PREFIX } from '../../../lambdas/query/shape';
@@ -166,9 +167,19 @@ export function aLogger(): QueryLogger & { readonly lines: { level: string; mess
 }
 
 /** Handler dependencies over `reads`, at the fixed clock in Asia/Shanghai. */
-export const someDeps = (reads: QueryReads, logger: QueryLogger = aLogger(), now: Date = NOW): QueryDeps => ({
-  config: { tableName: 'results', timeZone: ZONE, stage: 'test' },
+export const someDeps = (reads: QueryReads, logger: QueryLogger = aLogger(), now: Date = NOW, exports: ReportExports = inMemoryExports()): QueryDeps => ({
+  config: { tableName: 'results', timeZone: ZONE, stage: 'test', lakeBucket: 'lake' },
   reads,
+  exports,
   now: () => now,
   logger,
 });
+
+/** Report exports held in memory: key → text. */
+export function inMemoryExports(objects: Record<string, string> = {}): ReportExports & { readonly objects: Record<string, string> } {
+  return {
+    objects,
+    listKeys: async (prefix) => Object.keys(objects).filter((k) => k.startsWith(prefix)),
+    read: async (key) => objects[key],
+  };
+}
