@@ -266,7 +266,7 @@ export class DuckDbAthena {
 
   private async executeNow(sql: string, database: string): Promise<QueryOutcome> {
     const tables = this.options.tables.filter((t) => t.database === database);
-    if (tables.length === 0 && !this.options.tables.some((t) => t.database === database)) {
+    if (tables.length === 0) {
       throw new SqlTranslationError(`SCHEMA_NOT_FOUND: Schema '${database}' does not exist`);
     }
     const now = (this.options.now ?? (() => new Date()))();
