@@ -71,6 +71,7 @@ export function findErrorAlerts(events: readonly StreamEvent[], patterns: readon
 export const asciiLine = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ');
 
 /** `text` on one line (control characters and line breaks become spaces). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 
 const shorten = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

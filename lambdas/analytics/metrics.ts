@@ -1,7 +1,7 @@
 import type { StreamEvent } from '../shared/event';
 import { EVENTS_METRIC, type FieldRef, type Measure, type MetricsConfig } from './config';
 import { compileFilter, compileLabelRef, compileValue, type LabelAccessor, type NumericValue, type Predicate } from './filters';
-import { compareSeq, type DecodedEvent } from './records';
+import { compareSeq } from './records';
 import { localMinute, parseIsoUtc } from './time';
 
 /**
@@ -99,7 +99,7 @@ export function parseDims(dims: string): [string, string][] {
   return dims.split('&').map((pair): [string, string] => {
     const at = pair.indexOf('=');
     const raw = at < 0 ? '' : pair.slice(at + 1);
-    let value = raw;
+    let value: string;
     try {
       value = decodeURIComponent(raw);
     } catch {

@@ -68,7 +68,7 @@ export function metricCatalog(timeZone: string): MetricCatalog {
   try {
     config = defaultAnalyticsConfig(timeZone);
   } catch (error) {
-    throw new RangeError(error instanceof Error ? error.message : String(error));
+    throw new RangeError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   const catalog = new Map<string, MetricSpec>();
   catalog.set(EVENTS_METRIC, { name: EVENTS_METRIC, kind: 'events', fields: [...config.metrics.dimensions] });

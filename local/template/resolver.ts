@@ -349,13 +349,13 @@ export class TemplateResolver {
   // ---------------------------------------------------------------- internals
 
   private context(rec: ResourceRecord): ResourceContext {
-    const resolver = this;
+    const physicalName = () => this.physicalName(rec.stackName, rec.logicalId);
     return {
       stackName: rec.stackName,
       logicalId: rec.logicalId,
       type: rec.type,
       get name() {
-        return resolver.physicalName(rec.stackName, rec.logicalId);
+        return physicalName();
       },
       region: this.region,
       accountId: this.accountId,
@@ -363,7 +363,7 @@ export class TemplateResolver {
       urlSuffix: this.urlSuffix,
       queueUrlBase: this.queueUrlBase,
       rawProperties: rec.properties,
-      prop: (name) => resolver.resolveProperty(rec, name),
+      prop: (name) => this.resolveProperty(rec, name),
       id: (length, alphabet, salt = '') => deterministicId(`id|${salt}|${rec.stackName}|${rec.logicalId}`, length, alphabet),
     };
   }

@@ -72,7 +72,7 @@ describe('dashboard in a browser', () => {
     } catch (error) {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed.png'), fullPage: true });
-      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`);
+      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`, { cause: error });
     }
     const sankeyShownMs = Date.now() - opened;
     const cells = await page.locator('#sankey-table tbody td').allTextContents();

@@ -533,6 +533,7 @@ describe('the Lambda entry point', () => {
     delete process.env.STREAM_NAME;
     let entry: typeof import('../../../lambdas/ingest/handler') | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules loads synchronously
       entry = require('../../../lambdas/ingest/handler') as typeof import('../../../lambdas/ingest/handler');
     });
     const handler = entry?.handler;

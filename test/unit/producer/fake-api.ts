@@ -37,7 +37,7 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      let events: Record<string, unknown>[] = [];
+      let events: Record<string, unknown>[];
       try {
         const body = JSON.parse(raw) as { events?: Record<string, unknown>[] };
         events = body.events ?? [];
