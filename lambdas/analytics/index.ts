@@ -6,7 +6,7 @@
 export * from './config';
 export * from './error-alerts';
 export * from './filters';
-export * from './metrics';
+export * from './kpis';
 export * from './records';
 export { isValidTimeZone, localDay, localMinute, parseIsoUtc } from './time';
 export {

@@ -1,5 +1,5 @@
 import type { ErrorAlert } from '../analytics/error-alerts';
-import type { MetricDelta, MetricKey } from '../analytics/metrics';
+import type { MetricDelta, MetricKey } from '../analytics/kpis';
 import { padSeq } from '../analytics/records';
 import { readSessionState, type SessionState } from '../analytics/paths';
 import type { WindowAlert, WindowPartial } from '../analytics/windows';

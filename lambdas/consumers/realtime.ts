@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { findErrorAlerts, summarizeForNotification } from '../analytics/error-alerts';
-import { aggregateMetrics } from '../analytics/metrics';
+import { aggregateMetrics } from '../analytics/kpis';
 import { applyEvents, sessionKeyOf, type EdgeDelta, type PathDelta, type SessionState } from '../analytics/paths';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, expiresInDays, slotOf, type PathLedger } from '../shared/results-table';

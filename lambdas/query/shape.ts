@@ -1,5 +1,5 @@
 import { PATH_ARROW } from '../analytics/paths';
-import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/metrics';
+import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/kpis';
 import { EDGE_SEPARATOR, KEYS, unpackJson, type PathLedger } from '../shared/results-table';
 import { pathsToCsv } from './csv';
 import type { AlertKind } from './params';

@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { defaultAnalyticsConfig } from '../../lambdas/analytics/config';
 import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
-import { aggregateMetrics } from '../../lambdas/analytics/metrics';
+import { aggregateMetrics } from '../../lambdas/analytics/kpis';
 import { applyEvents, emptySessionState } from '../../lambdas/analytics/paths';
 import { decodeRecord, type DecodedEvent } from '../../lambdas/analytics/records';
 import { emptyWindowState, foldWindow } from '../../lambdas/analytics/windows';

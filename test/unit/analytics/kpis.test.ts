@@ -13,7 +13,7 @@ import {
   seqFilter,
   type MetricCounter,
   type MetricDelta,
-} from '../../../lambdas/analytics/metrics';
+} from '../../../lambdas/analytics/kpis';
 import { compareSeq } from '../../../lambdas/analytics/records';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { aRechargeNotify, aSeq, aStreamEvent, plusMs, sequenced } from './factories';
