@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError, type FieldIssue } from '../shared/issues';
 import { isValidTimeZone } from './time';
 
 /** Top-level event fields a {@link FieldRef} may name. */
@@ -395,16 +396,10 @@ export const analyticsConfigSchema = z
     }
   });
 
-/** A configuration problem: `field` is a path such as `windowRules[0].threshold`. */
-export interface ConfigIssue {
-  readonly field: string;
-  readonly reason: string;
-}
-
-/** Thrown by {@link parseAnalyticsConfig}; the message lists every issue as `field: reason`. */
-export class AnalyticsConfigError extends Error {
-  constructor(readonly issues: readonly ConfigIssue[]) {
-    super(`invalid ANALYTICS_CONFIG: ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`);
+/** Thrown by {@link parseAnalyticsConfig}; `field` is a path such as `windowRules[0].threshold`, the message lists every issue as `field: reason`. */
+export class AnalyticsConfigError extends ConfigError {
+  constructor(issues: readonly FieldIssue[]) {
+    super('ANALYTICS_CONFIG', issues);
     this.name = 'AnalyticsConfigError';
   }
 }
@@ -423,8 +418,8 @@ function inputAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Zod issues as field/reason pairs; an unknown key is named as the field itself. */
-function toIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigIssue[] {
-  return issues.flatMap((issue): ConfigIssue[] => {
+function toIssues(issues: readonly z.core.$ZodIssue[], input: unknown): FieldIssue[] {
+  return issues.flatMap((issue): FieldIssue[] => {
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: pathText([...issue.path, key]), reason: 'unknown field' }));
     if (issue.code === 'invalid_type' && issue.path.length > 0 && inputAt(input, issue.path) === undefined) {
       return [{ field: pathText(issue.path), reason: 'is required' }];

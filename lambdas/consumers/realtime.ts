@@ -75,7 +75,7 @@ export async function quarantinePoison(deps: RealtimeDeps, shardId: string, reco
       await deps.store.write(op);
       return undefined;
     } catch (error) {
-      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describe(error) });
+      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describe(error) }, { error });
       return index;
     }
   });
@@ -398,7 +398,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       try {
         return await run();
       } catch (error) {
-        logger.error(`batch step failed: ${step}`, { shardId, error: (error as Error).message });
+        logger.error(`batch step failed: ${step}`, { shardId, error });
         failures.push(error);
         return undefined;
       }

@@ -1,8 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaEntry } from '../shared/entry';
+import type { AppLogger } from '../shared/logger';
 import { assembleResults, eventItems, failureCodes, pathItems, toPublishable } from './batch';
 import { loadConfig, type IngestConfig } from './config';
 import { errorResponse, ingestResponse, readJsonBody, routeOf } from './http';
@@ -10,13 +11,6 @@ import { extractPathDocuments } from './paths';
 import { parsePseudonymKey } from './pseudonymize';
 import { publishEvents } from './publish';
 import { checkEvents, extractEvents } from './validate';
-
-/** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
-export interface IngestLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
 
 /** How publishing retries (see `PublishOptions`); `budgetMs` bounds the time spent retrying per request. */
 export interface RetryPolicy {
@@ -35,7 +29,7 @@ export interface IngestDeps {
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
-  readonly logger: IngestLogger;
+  readonly logger: AppLogger;
   /** @default DEFAULT_RETRY */
   readonly retry?: RetryPolicy;
 }
@@ -85,7 +79,7 @@ export function createHandler(deps: IngestDeps): IngestHandler {
       } catch (error) {
         // Name and message only: neither SDK errors nor parsePseudonymKey's carry the secret's value.
         const cause = error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError' };
-        logger.error('pseudonym key unavailable', { requestId, route, ...cause });
+        logger.error('pseudonym key unavailable', { requestId, route, ...cause }, { error });
         return errorResponse(503, { field: '', reason: 'pseudonymization key unavailable; retry later' }, { 'retry-after': '1' });
       }
     }
@@ -141,9 +135,7 @@ export function createHandler(deps: IngestDeps): IngestHandler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Production wiring: one logger and one Kinesis client per container, configuration read once.
-
-const logger = new Logger();
+// Production wiring: one Kinesis client per container, configuration read once (lambdaEntry).
 
 /**
  * HTTP/1.1 handler: right on AWS, and what kinesalite speaks locally. Endpoints come from the
@@ -168,7 +160,7 @@ function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /** The production dependencies, from `process.env`; throws when the configuration is invalid. */
-function defaultDeps(): IngestDeps {
+function defaultDeps(logger: AppLogger): IngestDeps {
   const config = loadConfig(process.env);
   const secretArn = config.pseudonymization?.secretArn;
   return {
@@ -188,18 +180,5 @@ function defaultDeps(): IngestDeps {
   };
 }
 
-let live: IngestHandler | undefined;
-
 /** The Lambda entry point (`POST /v1/events`, `POST /v1/paths`); throws only when the configuration is invalid. */
-export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
-  if (context !== undefined) logger.addContext(context);
-  if (live === undefined) {
-    try {
-      live = createHandler(defaultDeps());
-    } catch (error) {
-      logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    }
-  }
-  return live(event, context);
-};
+export const handler = lambdaEntry<APIGatewayProxyEvent, APIGatewayProxyResult>((logger) => createHandler(defaultDeps(logger)));

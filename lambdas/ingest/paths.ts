@@ -1,9 +1,10 @@
 import { createHash, createHmac } from 'crypto';
 import { z } from 'zod';
 import { EVENT_LIMITS, type EventInput } from '../shared/event';
+import type { FieldIssue } from '../shared/issues';
 import { normalizeCreatedAt } from './normalize';
 import { invalid, type FieldError } from './results';
-import { formatFieldPath, isPlainObject, toFieldErrors, type RequestError } from './validate';
+import { formatFieldPath, isPlainObject, toFieldErrors } from './validate';
 
 /** The action of the events a path document expands into. */
 export const PAGE_VIEW = 'page_view';
@@ -115,12 +116,12 @@ function documentIdentity(document: unknown): { readonly uvi: string; readonly f
  * Reads the documents of a `POST /v1/paths` body: `{"documents":[…]}` (1 or more) or one document
  * (an object without a `documents` key), at most `maxEvents` path elements in all. Any other
  * shape, an empty list, other keys next to `documents`, or too many elements is a
- * {@link RequestError} (the whole request gets 400).
+ * {@link FieldIssue} (the whole request gets 400).
  */
 export function extractPathDocuments(
   body: unknown,
   maxEvents: number,
-): { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
+): { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly error: FieldIssue } {
   if (!isPlainObject(body)) {
     return { ok: false, error: { field: '', reason: 'body must be a JSON object: {"documents":[…]} or a single path document' } };
   }

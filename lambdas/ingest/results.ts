@@ -1,12 +1,12 @@
+import type { FieldIssue } from '../shared/issues';
+
 /**
  * Why one event was not accepted. `field` is the path of the offending value (`userId`,
  * `props.amount`, `el[3].ct`, an unknown key's name), `""` when the problem is not one field's
  * (the event is not an object, or the stream refused it). `retryable` is true when sending the
  * same event again later may succeed (the stream failed), false when the event must be fixed.
  */
-export interface FieldError {
-  readonly field: string;
-  readonly reason: string;
+export interface FieldError extends FieldIssue {
   readonly retryable: boolean;
 }
 

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { parseEnv, requiredString as required, type Env } from '../shared/env';
 
 /** The query Lambda's configuration, read once from the environment the CDK construct sets. */
 export interface QueryConfig {
@@ -11,20 +12,14 @@ export interface QueryConfig {
   readonly stage: string;
 }
 
-const required = z.string({ error: 'is required' }).trim().min(1, 'is required');
-
 const envSchema = z.object({
   RESULTS_TABLE: required,
   TIME_ZONE: required.refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai'),
   STAGE: required,
 });
 
-/** Reads and validates the query configuration from `env`; throws an Error naming every bad variable. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): QueryConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`invalid query configuration: ${problems}`);
-  }
-  return { tableName: parsed.data.RESULTS_TABLE, timeZone: parsed.data.TIME_ZONE, stage: parsed.data.STAGE };
+/** Reads and validates the query configuration from `env`; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env): QueryConfig {
+  const vars = parseEnv(envSchema, env, 'query configuration');
+  return { tableName: vars.RESULTS_TABLE, timeZone: vars.TIME_ZONE, stage: vars.STAGE };
 }

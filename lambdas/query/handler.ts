@@ -1,8 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { lambdaEntry } from '../shared/entry';
 import { errorResponse, jsonResponse, routeOf } from '../shared/http';
+import type { AppLogger } from '../shared/logger';
 import { loadConfig, type QueryConfig } from './config';
 import {
   encodeNextToken,
@@ -18,18 +19,12 @@ import {
 import { createDynamoReads, type QueryReads } from './reads';
 import { alertViews, edgeViews, ledgerCsv, mergeLedgers, metricSeries, pathViews, successRateSeries, UnreadableItemError } from './shape';
 
-/** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
-export interface QueryLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
-
 /** Everything the handler needs from outside; tests pass fakes. */
 export interface QueryDeps {
   readonly config: QueryConfig;
   readonly reads: QueryReads;
   readonly now: () => Date;
-  readonly logger: QueryLogger;
+  readonly logger: Pick<AppLogger, 'info' | 'error'>;
 }
 
 /** The Lambda function's shape: a REST API proxy event (payload 1.0) in, a proxy result out. */
@@ -119,7 +114,7 @@ export function createHandler(deps: QueryDeps): QueryHandler {
           : error instanceof Error
             ? { errorName: error.name, errorMessage: error.message }
             : { errorName: 'UnknownError' };
-      logger.error('request failed', { requestId, route, ...cause });
+      logger.error('request failed', { requestId, route, ...cause }, { error });
       return errorResponse(500, { field: '', reason: `internal error (request ${requestId ?? 'unknown'})` });
     }
     logger.info('request handled', {
@@ -134,26 +129,13 @@ export function createHandler(deps: QueryDeps): QueryHandler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Production wiring: one logger and one DynamoDB client per container, configuration read once.
-
-const logger = new Logger();
+// Production wiring: one DynamoDB client per container, configuration read once (lambdaEntry).
 
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` (set by the local runtime). */
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-let live: QueryHandler | undefined;
-
 /** The Lambda entry point (`GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`); throws only when the configuration is invalid. */
-export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
-  if (context !== undefined) logger.addContext(context);
-  if (live === undefined) {
-    try {
-      const config = loadConfig(process.env);
-      live = createHandler({ config, reads: createDynamoReads(documentClient, config.tableName), now: () => new Date(), logger });
-    } catch (error) {
-      logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    }
-  }
-  return live(event);
-};
+export const handler = lambdaEntry<APIGatewayProxyEvent, APIGatewayProxyResult>((logger) => {
+  const config = loadConfig(process.env);
+  return createHandler({ config, reads: createDynamoReads(documentClient, config.tableName), now: () => new Date(), logger });
+});

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { defaultAnalyticsConfig, EVENTS_METRIC } from '../analytics/config';
 import { localMinute, localToEpoch, utcFields } from '../analytics/time';
+import type { FieldIssue } from '../shared/issues';
 import { KEYS } from '../shared/results-table';
 
 /**
@@ -10,14 +11,8 @@ import { KEYS } from '../shared/results-table';
  * is reported as `{field, reason}` (the handler turns it into a 400).
  */
 
-/** A bad parameter: `field` is the parameter's name. */
-export interface ParamError {
-  readonly field: string;
-  readonly reason: string;
-}
-
 /** The parsed query of a route, or the first problem with it. */
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ParamError };
+export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: FieldIssue };
 
 /** Query-string parameters as API Gateway passes them (payload 1.0: one value per name). */
 export type QueryStrings = Readonly<Record<string, string | undefined>>;
@@ -152,7 +147,7 @@ function daysBetween(first: string, last: string): string[] {
 }
 
 /** The first problem zod found, as a parameter error; unknown parameters are named with the ones the route takes. */
-function firstError(error: z.ZodError, known: readonly string[]): ParamError {
+function firstError(error: z.ZodError, known: readonly string[]): FieldIssue {
   const issue = error.issues[0];
   if (issue === undefined) return { field: '', reason: 'invalid parameters' };
   if (issue.code === 'unrecognized_keys') {
@@ -161,7 +156,7 @@ function firstError(error: z.ZodError, known: readonly string[]): ParamError {
   return { field: String(issue.path[0] ?? ''), reason: issue.message };
 }
 
-const fail = (field: string, reason: string): { readonly ok: false; readonly error: ParamError } => ({ ok: false, error: { field, reason } });
+const fail = (field: string, reason: string): { readonly ok: false; readonly error: FieldIssue } => ({ ok: false, error: { field, reason } });
 
 // ---------------------------------------------------------------------------------------------
 // GET /v1/alerts

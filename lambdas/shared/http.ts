@@ -1,10 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-
-/** A request-level problem: the field (or `''` for the request as a whole) and why. */
-export interface RequestProblem {
-  readonly field: string;
-  readonly reason: string;
-}
+import { issueText, type FieldIssue } from './issues';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 
@@ -14,9 +9,8 @@ export function jsonResponse(status: number, body: unknown, headers: Readonly<Re
 }
 
 /** A request-level error response: `{"error":"<field>: <reason>","field","reason"}` (no field part when `field` is empty). Never fails. */
-export function errorResponse(status: number, error: RequestProblem, headers?: Readonly<Record<string, string>>): APIGatewayProxyResult {
-  const message = error.field === '' ? error.reason : `${error.field}: ${error.reason}`;
-  return jsonResponse(status, { error: message, field: error.field, reason: error.reason }, headers);
+export function errorResponse(status: number, error: FieldIssue, headers?: Readonly<Record<string, string>>): APIGatewayProxyResult {
+  return jsonResponse(status, { error: issueText(error), field: error.field, reason: error.reason }, headers);
 }
 
 /** Drops one trailing slash, so `/v1/events/` routes like `/v1/events`. */

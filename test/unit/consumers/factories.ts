@@ -5,7 +5,7 @@ import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
-import type { ConsumerLogger } from '../../../lambdas/consumers/common';
+import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
 import { FakeNotifier } from '../../../lambdas/consumers/notify';
 import type { RealtimeDeps } from '../../../lambdas/consumers/realtime';
@@ -50,7 +50,7 @@ export function aConsumerConfig(overrides: Partial<ConsumerConfig> = {}): Consum
 }
 
 /** A logger that keeps what it is told, for assertions, and prints nothing. */
-export function aLogger(): ConsumerLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+export function aLogger(): AppLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   return {
     lines,

@@ -2,7 +2,8 @@ import type { PutRecordsCommandInput, PutRecordsOutput, PutRecordsResultEntry } 
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IngestConfig } from '../../../lambdas/ingest/config';
-import type { IngestDeps, IngestLogger } from '../../../lambdas/ingest/handler';
+import type { IngestDeps } from '../../../lambdas/ingest/handler';
+import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 
 /** A valid v1 event as a producer posts it; override any field (set one to `undefined` to drop it). */
@@ -74,7 +75,7 @@ export function anApiEvent(body: unknown, overrides: Partial<APIGatewayProxyEven
 }
 
 /** A logger that keeps what it was told, so tests can check what is (not) logged. */
-export function aRecordingLogger(): IngestLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+export function aRecordingLogger(): AppLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   const at = (level: string) => (message: string, attributes: Record<string, unknown>) => void lines.push({ level, message, attributes });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };

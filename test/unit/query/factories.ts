@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { QueryDeps, QueryLogger } from '../../../lambdas/query/handler';
+import type { QueryDeps } from '../../../lambdas/query/handler';
 import { metricCatalog, type AlertsCursor, type ParamContext } from '../../../lambdas/query/params';
 import type { AlertsPage, AlertsPageRequest, MetricCountersRequest, QueryReads, StoredItem } from '../../../lambdas/query/reads';
 import { ALERT_PK_PREFIX } from '../../../lambdas/query/shape';
@@ -156,7 +156,7 @@ export class InMemoryReads implements QueryReads {
 }
 
 /** A logger that remembers what it was told. */
-export function aLogger(): QueryLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+export function aLogger(): QueryDeps['logger'] & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   return {
     lines,
@@ -166,7 +166,7 @@ export function aLogger(): QueryLogger & { readonly lines: { level: string; mess
 }
 
 /** Handler dependencies over `reads`, at the fixed clock in Asia/Shanghai. */
-export const someDeps = (reads: QueryReads, logger: QueryLogger = aLogger(), now: Date = NOW): QueryDeps => ({
+export const someDeps = (reads: QueryReads, logger: QueryDeps['logger'] = aLogger(), now: Date = NOW): QueryDeps => ({
   config: { tableName: 'results', timeZone: ZONE, stage: 'test' },
   reads,
   now: () => now,
