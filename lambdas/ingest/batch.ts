@@ -3,7 +3,7 @@ import { toStreamEvent } from './normalize';
 import { expandPathDocument } from './paths';
 import { pseudonymizeEvent } from './pseudonymize';
 import type { PublishOutcome } from './publish';
-import type { EventResult, FieldError } from './results';
+import type { EventResult, FieldError } from '../shared/ingest-api';
 import type { CheckedEvent, PendingEvent } from './validate';
 
 /** An event waiting for validation, with where it came from in a `/v1/paths` body. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EVENT_LIMITS, type EventInput } from '../shared/event';
 import type { FieldIssue } from '../shared/issues';
 import { normalizeCreatedAt } from './normalize';
-import { invalid, type FieldError } from './results';
+import { invalid, type FieldError } from '../shared/ingest-api';
 import { formatFieldPath, isPlainObject, toFieldErrors } from './validate';
 
 /** The action of the events a path document expands into. */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { eventInputSchema, type EventInput } from '../shared/event';
 import type { FieldIssue } from '../shared/issues';
 import { normalizeCreatedAt } from './normalize';
-import { invalid, type FieldError } from './results';
+import { invalid, type FieldError } from '../shared/ingest-api';
 
 /** The outcome of checking one event: the event with `createdAt` normalised to UTC, or every problem found. */
 export type EventCheck = { readonly ok: true; readonly event: EventInput } | { readonly ok: false; readonly errors: readonly FieldError[] };

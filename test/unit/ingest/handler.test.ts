@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type IngestHandler } from '../../../lambdas/ingest/handler';
 import { pathEventId } from '../../../lambdas/ingest/paths';
 import { pseudonym } from '../../../lambdas/ingest/pseudonymize';
-import type { IngestResponse } from '../../../lambdas/ingest/results';
+import type { IngestResponse } from '../../../lambdas/shared/ingest-api';
 import { aConfig, anApiEvent, anEvent, aPathDocument, putRecordsAnswer, recordsOf, SEED_DOCUMENT, someDeps, someEvents } from './factories';
 
 const kinesisMock = mockClient(KinesisClient);

@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../shared/issues';
+import type { FieldIssue } from './issues';
 
 /**
  * Why one event was not accepted. `field` is the path of the offending value (`userId`,
