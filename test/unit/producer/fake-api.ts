@@ -5,6 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventInputSchema } from '../../../lambdas/shared/event';
+import type { EventResult as ApiResult } from '../../../lambdas/shared/ingest-api';
 import { parseEventTime } from '../../../scripts/producer/time';
 
 export interface ReceivedRequest {
@@ -13,12 +14,7 @@ export interface ReceivedRequest {
   readonly events: readonly Record<string, unknown>[];
 }
 
-export interface ApiResult {
-  index: number;
-  eventId: string;
-  status: 'accepted' | 'rejected';
-  error?: { field: string; reason: string; retryable: boolean };
-}
+export type { EventResult as ApiResult } from '../../../lambdas/shared/ingest-api';
 
 export type Reply = { readonly status: number; readonly body: unknown } | 'destroy';
 export type Handler = (request: ReceivedRequest) => Reply;
