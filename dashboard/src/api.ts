@@ -62,6 +62,9 @@ export function parseConfig(raw: unknown): DashboardConfig {
   };
 }
 
+/** `value` when it is a string, else `fallback`. */
+const textOr = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
+
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** The browser's fetch, called unbound-safe. */
@@ -194,7 +197,13 @@ export class ReadApi {
     const body = await this.getJson('/alerts', { since: q.since, until: q.until, kind: q.kind, limit: q.limit, nextToken: q.nextToken });
     if (!Array.isArray(body.alerts)) throw new ApiError('server', 'unexpected answer from /alerts (no alerts array)');
     const alerts = body.alerts.filter((a): a is Alert => isRecord(a) && (a.kind === 'error' || a.kind === 'window') && typeof a.createdAt === 'string');
-    return { alerts, ...(typeof body.nextToken === 'string' && body.nextToken !== '' ? { nextToken: body.nextToken } : {}) };
+    return {
+      timeZone: textOr(body.timeZone, ''),
+      since: textOr(body.since, q.since ?? ''),
+      until: textOr(body.until, q.until ?? ''),
+      alerts,
+      ...(typeof body.nextToken === 'string' && body.nextToken !== '' ? { nextToken: body.nextToken } : {}),
+    };
   }
 
   /** Alerts of up to `maxPages` pages (newest first), following `nextToken`. */
@@ -220,10 +229,10 @@ export class ReadApi {
       buckets: Array.isArray(s.buckets) ? s.buckets.filter((b): b is AnyBucket => isRecord(b) && typeof b.minute === 'string') : [],
     }));
     return {
-      name: typeof body.name === 'string' ? body.name : q.name,
-      timeZone: typeof body.timeZone === 'string' ? body.timeZone : '',
-      from: typeof body.from === 'string' ? body.from : (q.from ?? ''),
-      to: typeof body.to === 'string' ? body.to : (q.to ?? ''),
+      name: textOr(body.name, q.name),
+      timeZone: textOr(body.timeZone, ''),
+      from: textOr(body.from, q.from ?? ''),
+      to: textOr(body.to, q.to ?? ''),
       ...(q.dim ? { dim: q.dim } : {}),
       series,
     };
@@ -239,7 +248,7 @@ export class ReadApi {
     const paths = Array.isArray(body.paths)
       ? body.paths.filter((p): p is PathsAnswer['paths'][number] => isRecord(p) && typeof p.fullPath === 'string' && typeof p.count === 'number')
       : [];
-    return { date: typeof body.date === 'string' ? body.date : (q.date ?? ''), edges, paths };
+    return { date: textOr(body.date, q.date ?? ''), timeZone: textOr(body.timeZone, ''), edges, paths };
   }
 
   /** A day's Sankey CSV (seed-000 format) as a Blob, fetched with the key header. */

@@ -7,87 +7,20 @@
 // Answers of the read API (docs/read-api.md)
 // ---------------------------------------------------------------------------------------------
 
-/** A threshold alert over a time window (e.g. ≥ 10 warnings per action in 60 s). */
-export interface WindowAlert {
-  readonly kind: 'window';
-  readonly id: string;
-  readonly ruleId: string;
-  /** The value of the grouping field (the action, unless `groupBy` names another field). */
-  readonly action: string;
-  readonly groupBy?: string;
-  readonly createdAt: string;
-  readonly windowStart: string;
-  readonly windowEnd: string;
-  readonly count: number;
-  readonly threshold: number;
-}
-
-/** An event whose error message matched the error filter. */
-export interface ErrorAlert {
-  readonly kind: 'error';
-  readonly id: string;
-  readonly eventId: string;
-  readonly action: string;
-  readonly userId?: string;
-  readonly createdAt: string;
-  readonly errorMsg?: string;
-}
-
-export type Alert = WindowAlert | ErrorAlert;
-
-/** `GET /v1/alerts`. */
-export interface AlertsAnswer {
-  readonly alerts: readonly Alert[];
-  readonly nextToken?: string;
-}
-
-/** One minute of a metric (`minute` is a local `YYYY-MM-DDTHH:mm` of the stage's time zone). */
-export interface MetricBucket {
-  readonly minute: string;
-  readonly count: number;
-  readonly late?: number;
-  readonly sum?: number;
-  readonly min?: number;
-  readonly max?: number;
-  readonly avg?: number;
-}
-
-/** One minute of the derived `recharge.successRate` (a fraction, 0..1). */
-export interface RateBucket {
-  readonly minute: string;
-  readonly rate: number | null;
-}
-
-/** One series of a metric: the one without dimensions, or one per value of `dim`. */
-export interface MetricSeries<B extends { readonly minute: string } = MetricBucket> {
-  readonly dims: string;
-  readonly value?: string;
-  readonly buckets: readonly B[];
-}
-
-/** `GET /v1/metrics`. */
-export interface MetricsAnswer<B extends { readonly minute: string } = MetricBucket> {
-  readonly name: string;
-  readonly timeZone: string;
-  readonly from: string;
-  readonly to: string;
-  readonly dim?: string;
-  readonly series: readonly MetricSeries<B>[];
-}
-
-/** A step-indexed Sankey edge, e.g. `/blog (1)` → `/about (2)`. */
-export interface PathEdge {
-  readonly source: string;
-  readonly target: string;
-  readonly weight: number;
-}
-
-/** `GET /v1/paths`. */
-export interface PathsAnswer {
-  readonly date: string;
-  readonly edges: readonly PathEdge[];
-  readonly paths: ReadonlyArray<{ readonly fullPath: string; readonly count: number }>;
-}
+export type {
+  Alert,
+  AlertsAnswer,
+  ErrorAlert,
+  MetricBucket,
+  MetricSeries,
+  MetricsAnswer,
+  PathCount,
+  PathEdge,
+  PathsAnswer,
+  RateBucket,
+  WindowAlert,
+} from '../../lambdas/shared/read-api';
+import type { Alert, MetricBucket, MetricSeries, MetricsAnswer, PathEdge, WindowAlert } from '../../lambdas/shared/read-api';
 
 // ---------------------------------------------------------------------------------------------
 // Time helpers (minute strings in the stage's time zone)

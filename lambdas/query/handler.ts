@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { lambdaEntry } from '../shared/entry';
 import { errorResponse, jsonResponse, routeOf } from '../shared/http';
 import type { AppLogger } from '../shared/logger';
+import type { AlertsAnswer, MetricBucket, MetricsAnswer, PathsAnswer, RateBucket } from '../shared/read-api';
 import { loadConfig, type QueryConfig } from './config';
 import {
   encodeNextToken,
@@ -69,7 +70,13 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const q = parsed.value;
         const page = await reads.alertsPage({ days: q.days, since: q.since, until: q.until, limit: q.limit, ...(q.kind !== undefined ? { kind: q.kind } : {}), ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
         const alerts = alertViews(page.items);
-        return jsonResponse(200, { timeZone, since: q.since, until: q.until, alerts, ...(page.cursor !== undefined ? { nextToken: encodeNextToken(page.cursor) } : {}) });
+        return jsonResponse(200, {
+          timeZone,
+          since: q.since,
+          until: q.until,
+          alerts,
+          ...(page.cursor !== undefined ? { nextToken: encodeNextToken(page.cursor) } : {}),
+        } satisfies AlertsAnswer);
       }
       case 'metrics': {
         const parsed = parseMetricsParams(query, ctx);
@@ -77,14 +84,21 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const q = parsed.value;
         const itemsOf = await Promise.all(q.sources.map((source) => reads.metricCounters({ ...source, days: q.days, from: q.from, to: q.to })));
         const series = q.kind === 'ratio' ? successRateSeries(itemsOf[0] ?? [], itemsOf[1] ?? []) : metricSeries(itemsOf[0] ?? [], q.groupFields);
-        return jsonResponse(200, { name: q.name, timeZone, from: q.from, to: q.to, ...(q.dim !== undefined ? { dim: q.dim } : {}), series });
+        return jsonResponse(200, {
+          name: q.name,
+          timeZone,
+          from: q.from,
+          to: q.to,
+          ...(q.dim !== undefined ? { dim: q.dim } : {}),
+          series,
+        } satisfies MetricsAnswer<MetricBucket | RateBucket>);
       }
       case 'paths': {
         const parsed = parsePathsParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const q = parsed.value;
         const ledger = mergeLedgers(await reads.pathLedgers(q.date));
-        return jsonResponse(200, { date: q.date, timeZone, edges: edgeViews(ledger, q.minWeight, q.limit), paths: pathViews(ledger) });
+        return jsonResponse(200, { date: q.date, timeZone, edges: edgeViews(ledger, q.minWeight, q.limit), paths: pathViews(ledger) } satisfies PathsAnswer);
       }
       case 'paths.csv': {
         const parsed = parsePathsCsvParams(query, ctx);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defaultAnalyticsConfig, EVENTS_METRIC } from '../analytics/config';
 import { localMinute, localToEpoch, utcFields } from '../analytics/time';
 import type { FieldIssue } from '../shared/issues';
+import type { AlertKind } from '../shared/read-api';
 import { KEYS } from '../shared/results-table';
 
 /**
@@ -167,7 +168,6 @@ export interface AlertsCursor {
   readonly key?: Readonly<Record<string, string>>;
 }
 
-export type AlertKind = 'error' | 'window';
 
 /** A parsed `GET /v1/alerts`. */
 export interface AlertsQuery {

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ALERTS_BY_TIME_INDEX, KEYS } from '../shared/results-table';
-import type { AlertKind, AlertsCursor } from './params';
+import type { AlertKind } from '../shared/read-api';
+import type { AlertsCursor } from './params';
 import { ALERT_PK_PREFIX } from './shape';
 
 /** A stored item as DynamoDB returns it (numbers as numbers, binary as bytes). */
