@@ -3,7 +3,7 @@ import { documentClient, snsClient } from './clients';
 import type { ConsumerDeps } from './common';
 import { loadConsumerConfig } from './config';
 import { SnsNotifier } from './notify';
-import { DynamoResultsStore } from './store';
+import { DynamoResultsStore } from './dynamo-store';
 
 /**
  * The Lambda entry point of a consumer (see `lambdaEntry`): one set of SDK clients per container,

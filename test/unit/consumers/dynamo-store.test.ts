@@ -4,7 +4,9 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { startDynamoDb, type RunningDynamoDb } from '../../../local/services';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, MemoryResultsStore, type Item, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore } from '../../../lambdas/consumers/dynamo-store';
+import type { Item, ResultsStore } from '../../../lambdas/consumers/store';
+import { MemoryResultsStore } from './memory-store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import {
   aBatch,

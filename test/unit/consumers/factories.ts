@@ -7,10 +7,10 @@ import type { StreamEvent } from '../../../lambdas/shared/event';
 import { EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
 import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
-import { FakeNotifier } from '../../../lambdas/consumers/notify';
+import { FakeNotifier } from './fake-notifier';
+import { MemoryResultsStore } from './memory-store';
 import type { RealtimeDeps } from '../../../lambdas/consumers/realtime';
 import {
-  MemoryResultsStore,
   type AttrValue,
   type Item,
   type ItemKey,

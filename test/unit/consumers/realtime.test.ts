@@ -3,7 +3,8 @@ import { padSeq } from '../../../lambdas/analytics/records';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler, PathsTransactionTooLargeError } from '../../../lambdas/consumers/realtime';
-import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
+import type { ResultsStore } from '../../../lambdas/consumers/store';
+import { MemoryResultsStore } from './memory-store';
 import { SEED_DOCUMENT } from '../ingest/factories';
 import {
   aBatch,

@@ -1,4 +1,5 @@
-import { cond, decimalAdd, MemoryResultsStore, type WriteOp } from '../../../lambdas/consumers/store';
+import { cond, type WriteOp } from '../../../lambdas/consumers/store';
+import { decimalAdd, MemoryResultsStore } from './memory-store';
 import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
 
 describe('MemoryResultsStore: DynamoDB semantics (the same scenarios run on DynamoDB Local)', () => {

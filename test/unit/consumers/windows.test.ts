@@ -2,7 +2,8 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import type { WindowState } from '../../../lambdas/analytics/windows';
 import { createHandler, summarizeWindowAlerts, type WindowsHandler } from '../../../lambdas/consumers/windows';
-import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
+import type { ResultsStore } from '../../../lambdas/consumers/store';
+import { MemoryResultsStore } from './memory-store';
 import { aRecord, aStreamEvent, aWindowEvent, FaultyStore, NOW, OTHER_SHARD, resultsOf, SHARD, someDeps, someRecords, someWarnings } from './factories';
 
 const WINDOW = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
