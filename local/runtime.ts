@@ -32,7 +32,7 @@ import {
   type RunningSecretsManager,
 } from './services';
 import { stageConfig } from '../lib/config/stage-config';
-import { buildDashboard } from '../scripts/build-dashboard';
+import { buildDashboard } from '../dashboard/build';
 import { startDashboardServer } from './dashboard/server';
 import { ensureSynth } from './synth';
 import {

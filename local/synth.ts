@@ -5,7 +5,7 @@ import * as path from 'path';
 
 /** Inputs whose change makes a synthesized assembly stale. */
 const INPUT_DIRS = ['bin', 'lib', 'lambdas', 'dashboard/src'];
-const INPUT_FILES = ['cdk.json', 'package-lock.json', 'tsconfig.json', 'dashboard/csp.ts', 'scripts/build-dashboard.ts'];
+const INPUT_FILES = ['cdk.json', 'package-lock.json', 'tsconfig.json', 'dashboard/csp.ts', 'dashboard/build.ts'];
 const STAMP = '.uba-synth.json';
 
 function listFiles(dir: string): string[] {

@@ -17,7 +17,7 @@ export const API_PATH_PATTERN = '/v1/*';
 export interface DashboardProps {
   /** The REST API whose `/v1/*` routes the page calls on the same origin (stage from its deployment stage). */
   readonly api: apigw.RestApi;
-  /** The built dashboard (scripts/build-dashboard.ts): index.html, app.js, styles.css. */
+  /** The built dashboard (dashboard/build.ts): index.html, app.js, styles.css. */
   readonly distDir: string;
   /**
    * Written as `config.json` next to the page, over the defaults `{ apiBase: '/v1', stage }`:

@@ -8,7 +8,7 @@ export interface DashboardStackProps extends StackProps {
   readonly config: StageConfig;
   /** The REST API whose read routes the page calls (through the same CloudFront origin). */
   readonly api: apigw.RestApi;
-  /** The built dashboard (scripts/build-dashboard.ts). */
+  /** The built dashboard (dashboard/build.ts). */
   readonly distDir: string;
 }
 

@@ -46,7 +46,7 @@ export interface DashboardServerOptions {
   readonly port: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** The built dashboard (scripts/build-dashboard.ts). */
+  /** The built dashboard (dashboard/build.ts). */
   readonly distDir: string;
   /** Served as `/config.json` (apiBase, title, stage, timeZone, refreshSeconds, and locally apiKey). */
   readonly config: Readonly<Record<string, string | number | boolean>>;

@@ -5,7 +5,7 @@ import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import { API_PATH_PATTERN, Dashboard, DASHBOARD_CSP } from '../../lib/constructs/dashboard';
-import { buildDashboard } from '../../scripts/build-dashboard';
+import { buildDashboard } from '../../dashboard/build';
 import { synthWithGate, testApp } from './stage-app';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { addStage, StageStacks } from '../../lib/analytics-app';
 import { applyComplianceGate } from '../../lib/compliance';
 import { stageConfig, StageName } from '../../lib/config/stage-config';
-import { buildDashboardSync } from '../../scripts/build-dashboard';
+import { buildDashboardSync } from '../../dashboard/build';
 
 /** Synthesized templates of one stage, built without bundling Lambda code (intent tests need no assets). */
 export interface StageTemplates {

@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import { STAGE_NAMES } from '../lib/config/stage-config';
-import { runProducer } from '../scripts/producer/run';
-import { DEFAULT_TIME_ZONE } from '../scripts/producer/time';
-import { LocalRuntime, LocalRuntimeError } from './runtime';
-import { PortInUseError } from './services';
+import { runProducer } from './producer/run';
+import { DEFAULT_TIME_ZONE } from './producer/time';
+import { LocalRuntime, LocalRuntimeError } from '../local/runtime';
+import { PortInUseError } from '../local/services';
 
 interface StartOptions {
   readonly stage: string;

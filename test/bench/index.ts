@@ -18,9 +18,9 @@ import { emptyWindowState, foldWindow } from '../../lambdas/analytics/windows';
 import { createHandler as createRealtime } from '../../lambdas/consumers/realtime';
 import { createHandler as createWindows } from '../../lambdas/consumers/windows';
 import type { StreamEvent } from '../../lambdas/shared/event';
-import { aBatch, aWindowEvent, someDeps, someRecords } from '../../test/unit/consumers/factories';
-import { getScenario } from '../producer/scenarios';
-import { createEventStream } from '../producer/source';
+import { aBatch, aWindowEvent, someDeps, someRecords } from '../unit/consumers/factories';
+import { getScenario } from '../../scripts/producer/scenarios';
+import { createEventStream } from '../../scripts/producer/source';
 
 const ZONE = 'Asia/Shanghai';
 const CONFIG = defaultAnalyticsConfig(ZONE);
