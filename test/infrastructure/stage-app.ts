@@ -7,6 +7,7 @@ import { addStage, StageStacks } from '../../lib/analytics-app';
 import { applyComplianceGate } from '../../lib/compliance';
 import { stageConfig, StageName } from '../../lib/config/stage-config';
 import { buildDashboardSync } from '../../dashboard/build';
+import { tempDir } from '../support/temp-dirs';
 
 /** Synthesized templates of one stage, built without bundling Lambda code (intent tests need no assets). */
 export interface StageTemplates {
@@ -18,18 +19,19 @@ export interface StageTemplates {
 
 /**
  * A fresh app with the same feature flags as `cdk synth` (cdk.json's context), without bundling
- * Lambda code: intent tests need no assets.
+ * Lambda code (intent tests need no assets), synthesizing into a temporary folder removed after
+ * the test file unless `props.outdir` says otherwise.
  */
 export function testApp(props: AppProps = {}): App {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  return new App({ ...props, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...props.context } });
+  return new App({ outdir: tempDir('cdk.out-'), ...props, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...props.context } });
 }
 
 let dashboardDist: string | undefined;
 
-/** The dashboard, built once per test process into a temporary directory. */
+/** The dashboard, built once per test file into a temporary directory. */
 export function builtDashboard(): string {
-  dashboardDist ??= buildDashboardSync(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-dashboard-'))).outDir;
+  dashboardDist ??= buildDashboardSync(tempDir('dashboard-')).outDir;
   return dashboardDist;
 }
 
