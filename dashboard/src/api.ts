@@ -251,7 +251,7 @@ export class ReadApi {
     return { date: textOr(body.date, q.date ?? ''), timeZone: textOr(body.timeZone, ''), edges, paths };
   }
 
-  /** A day's Sankey CSV (seed-000 format) as a Blob, fetched with the key header. */
+  /** A day's Sankey CSV (the path-analysis system's format) as a Blob, fetched with the key header. */
   async pathsCsv(date: string): Promise<Blob> {
     const response = await this.get('/paths.csv', { date }, 'text/csv');
     return response.blob();

@@ -218,7 +218,7 @@ export interface TrendMetric {
   readonly axis: 'count' | 'percent';
 }
 
-/** The metrics of the trends chart besides error alerts: events and the configured KPIs (seed 003). */
+/** The metrics of the trends chart besides error alerts: events and the configured KPIs (recharge scenario). */
 export const TREND_METRICS: readonly TrendMetric[] = [
   { key: 'events', metric: 'events', label: 'events / min', field: 'count', axis: 'count' },
   { key: 'recharge', metric: 'recharge', label: 'recharges / min', field: 'count', axis: 'count' },
@@ -325,7 +325,7 @@ export function buildTrends(input: {
 // Distributions
 // ---------------------------------------------------------------------------------------------
 
-/** Seed 004's age-range codes. */
+/** The Taobao scenario's age-range codes. */
 export const AGE_RANGE_LABELS: Readonly<Record<string, string>> = {
   '0': 'unknown',
   '1': '<20',
@@ -337,7 +337,7 @@ export const AGE_RANGE_LABELS: Readonly<Record<string, string>> = {
   '7': '≥50',
 };
 
-/** Seed 004's gender codes. */
+/** The Taobao scenario's gender codes. */
 export const GENDER_LABELS: Readonly<Record<string, string>> = { '0': 'female', '1': 'male', '2': 'unknown' };
 
 /** One distribution chart: `GET /v1/metrics?name=events&dim=<dim>`, summed over the range. */
@@ -350,7 +350,7 @@ export interface DistributionSpec {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** The distribution charts (seed 004: action, age range, gender, province). */
+/** The distribution charts (Taobao scenario: action, age range, gender, province). */
 export const DISTRIBUTIONS: readonly DistributionSpec[] = [
   { key: 'action', dim: 'action', title: 'By action', order: 'value' },
   { key: 'ageRange', dim: 'props.ageRange', title: 'By age range', order: 'code', labels: AGE_RANGE_LABELS },

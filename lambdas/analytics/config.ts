@@ -31,7 +31,7 @@ export interface FieldFilter {
  */
 export type Filter = FieldFilter | { readonly all: readonly Filter[] } | { readonly any: readonly Filter[] } | { readonly not: Filter };
 
-/** The one wall-clock form seed 003 uses for `requestId` prefixes and `receiveNotifyTime`. */
+/** The one wall-clock form the recharge scenario uses for `requestId` prefixes and `receiveNotifyTime`. */
 export const COMPACT_FORMAT = 'yyyyMMddHHmmssSSS';
 
 /**
@@ -74,7 +74,7 @@ export interface WindowRule {
 }
 
 export interface MetricsConfig {
-  /** IANA zone of minute buckets and of seed 003's wall-clock times. */
+  /** IANA zone of minute buckets and of the recharge scenario's wall-clock times. */
   readonly timeZone: string;
   /** An event more than this far behind the newest event time seen is counted as late (and still counted). */
   readonly latenessSeconds: number;
@@ -103,13 +103,13 @@ export interface AnalyticsConfig {
   readonly paths: PathsConfig;
 }
 
-/** Seed 001's error markers. */
+/** The alerts scenario's error markers. */
 export const DEFAULT_ERROR_PATTERNS: readonly string[] = ['[error]', '[ERROR]', '[panic]', '[PANIC]'];
-/** Seed 003's notification action (its `serviceName`). */
+/** The recharge scenario's notification action (its `serviceName`). */
 export const RECHARGE_ACTION = 'reChargeNotifyReq';
-/** Seed 003's `bussinessRst` of a successful recharge. */
+/** The recharge scenario's `bussinessRst` of a successful recharge. */
 export const RECHARGE_SUCCESS = '0000';
-/** The action of seed 002's vending orders (as the producer's vending scenario emits them). */
+/** The action of the vending scenario's vending orders (as the producer's vending scenario emits them). */
 export const VENDING_ACTION = 'order';
 /** Name of the built-in per-minute event counter; no measure may use it. */
 export const EVENTS_METRIC = 'events';
@@ -119,7 +119,7 @@ const isRechargeSuccess: Filter = { all: [isRecharge, { field: 'props.bussinessR
 /** A recharge notification that did not succeed: any result but "0000", a missing one included. */
 const isRechargeFailure: Filter = { all: [isRecharge, { not: { field: 'props.bussinessRst', equals: RECHARGE_SUCCESS } }] };
 
-/** Seed 003's duration: `receiveNotifyTime` − the 17-digit time that starts `requestId`. */
+/** The recharge scenario's duration: `receiveNotifyTime` − the 17-digit time that starts `requestId`. */
 export const RECHARGE_DURATION: ValueExpr = {
   durationMs: {
     from: { timestampPrefixOf: 'props.requestId', digits: 17, format: COMPACT_FORMAT },
@@ -129,14 +129,14 @@ export const RECHARGE_DURATION: ValueExpr = {
 
 /**
  * Default measures (read-time formulas in brackets):
- * - `recharge` — count of recharge notifications (seed 003's order count);
+ * - `recharge` — count of recharge notifications (the recharge scenario's order count);
  * - `recharge.success` — count with `bussinessRst == "0000"` [success rate = recharge.success.count / recharge.count];
- * - `recharge.amount` — sum of `chargefee` over successful notifications only (seed 003 §8: find the
+ * - `recharge.amount` — sum of `chargefee` over successful notifications only (the recharge scenario's definition: find the
  *   successful orders, then add up their `chargefee`);
  * - `recharge.duration` — duration of successful notifications [avg = sum / count], min, max;
  * - `recharge.failures` — count of notifications that are not successful (missing `bussinessRst`
  *   included), per `props.provinceCode`;
- * - `vending.sales` — seed 002's orders: count and sum of `props.amount` per machine and commodity
+ * - `vending.sales` — the vending scenario's orders: count and sum of `props.amount` per machine and commodity
  *   (per machine or per commodity alone: add up at read time).
  */
 export const DEFAULT_MEASURES: readonly Measure[] = [
@@ -154,7 +154,7 @@ export const DEFAULT_MEASURES: readonly Measure[] = [
   },
 ];
 
-/** `action` (seed 001/004) and the props of seeds 002–004 that dashboards break counts down by. */
+/** `action` and the props of the vending, recharge and Taobao scenarios that dashboards break counts down by. */
 export const DEFAULT_DIMENSIONS: readonly FieldRef[] = [
   'action',
   'props.province',
@@ -168,21 +168,21 @@ export const DEFAULT_DIMENSIONS: readonly FieldRef[] = [
 
 /** Options of {@link defaultAnalyticsConfig}. */
 export interface DefaultConfigOptions {
-  /** Warnings per action per window that alert; default 10 (seed 001). */
+  /** Warnings per action per window that alert; default 10 (alerts scenario). */
   readonly warningThreshold?: number;
   /** Failed recharges per province per window that alert; default 10. */
   readonly rechargeFailureThreshold?: number;
-  /** Tumbling window of every rule; default 60 s (seed 001). */
+  /** Tumbling window of every rule; default 60 s (alerts scenario). */
   readonly windowSeconds?: number;
 }
 
-/** The default window rules: seed 001's warnings per action and recharge failures per province. */
+/** The default window rules: the alerts scenario's warnings per action and recharge failures per province. */
 export function defaultWindowRules(options: DefaultConfigOptions = {}): WindowRule[] {
   const windowSeconds = options.windowSeconds ?? 60;
   return [
     {
       id: 'warnings-per-action',
-      description: 'at least N events with [warn]/[WARN] in errorMsg for one action in one window (seed 001)',
+      description: 'at least N events with [warn]/[WARN] in errorMsg for one action in one window (alerts scenario)',
       filter: { field: 'errorMsg', containsAny: ['[warn]', '[WARN]'] },
       groupBy: 'action',
       threshold: options.warningThreshold ?? 10,
@@ -190,7 +190,7 @@ export function defaultWindowRules(options: DefaultConfigOptions = {}): WindowRu
     },
     {
       id: 'recharge-failures-per-province',
-      description: 'at least N failed recharge notifications (bussinessRst != "0000") for one province in one window (seed 003)',
+      description: 'at least N failed recharge notifications (bussinessRst != "0000") for one province in one window (recharge scenario)',
       filter: isRechargeFailure,
       groupBy: 'props.provinceCode',
       threshold: options.rechargeFailureThreshold ?? 10,

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../shared/event';
 
-/** An event whose `errorMsg` contains an error pattern (seed 001's continuous filter). */
+/** An event whose `errorMsg` contains an error pattern (the alerts scenario's continuous filter). */
 export interface ErrorAlert {
   readonly kind: 'error';
   readonly eventId: string;

@@ -74,7 +74,7 @@ export interface PathsBatch {
   readonly stats: PathStats;
 }
 
-/** Separator of a full path, as seed 000 writes it. */
+/** Separator of a full path, as the path-analysis sample writes it. */
 export const PATH_ARROW = ' -> ';
 
 /** A fresh state. Never fails. */

@@ -82,7 +82,7 @@ export function parseIsoUtc(s: string): number | undefined {
 }
 
 /**
- * Epoch ms of a 17-digit `yyyyMMddHHmmssSSS` wall-clock time at the start of `s` (seed 003's
+ * Epoch ms of a 17-digit `yyyyMMddHHmmssSSS` wall-clock time at the start of `s` (the recharge scenario's
  * `requestId` prefix and `receiveNotifyTime`), read in `timeZone`. `exact` demands that `s` has
  * exactly 17 characters. Returns undefined for anything else. Never throws.
  */

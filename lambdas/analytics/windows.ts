@@ -45,7 +45,7 @@ export interface WindowPartial {
 export interface WindowAlert {
   readonly kind: 'window';
   readonly ruleId: string;
-  /** The group value (for seed 001's rule, the action). */
+  /** The group value (for the alerts scenario's rule, the action). */
   readonly action: string;
   readonly groupBy: FieldRef | undefined;
   readonly windowStart: string;

@@ -15,7 +15,7 @@ const ID_HEX_LENGTH = 32;
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /**
- * A seed-000 path document: a visitor (`uvi`) and the pages it saw (`el`, each with `path` and
+ * A path-analysis path document: a visitor (`uvi`) and the pages it saw (`el`, each with `path` and
  * event time `ct`), e.g. `{"uvi":"user493","el":[{"path":"/blog","ct":"2024-05-27T11:40:36.263222"}]}`.
  * Unknown keys are refused, as for events.
  */

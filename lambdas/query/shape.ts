@@ -259,7 +259,7 @@ export function edgeViews(ledger: PathLedger, minWeight: number, limit: number):
   return edges.sort((a, b) => b.weight - a.weight || compare(a.source, b.source) || compare(a.target, b.target)).slice(0, limit);
 }
 
-/** The seed-000 CSV of a ledger's full paths (steps split on {@link PATH_ARROW}). Never throws. */
+/** The path-analysis CSV of a ledger's full paths (steps split on {@link PATH_ARROW}). Never throws. */
 export function ledgerCsv(ledger: PathLedger): string {
   return pathsToCsv(pathViews(ledger).map((p) => ({ steps: p.fullPath.split(PATH_ARROW), count: p.count })));
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Limits of the v1 event (DESIGN.md, "The event"). */
+/** Limits of the v1 event (see the README, "The event (v1)"). */
 export const EVENT_LIMITS = {
   idLength: 64,
   actionLength: 256,

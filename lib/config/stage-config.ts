@@ -39,9 +39,9 @@ export interface StageConfig {
     readonly memorySize: number;
   };
   readonly analytics: {
-    /** Warnings per action per window that raise a window alert (seed 001: 10). */
+    /** Warnings per action per window that raise a window alert (10 by default). */
     readonly warningThreshold: number;
-    /** Failed recharges per province per window that raise a window alert (seed 003). */
+    /** Failed recharges per province per window that raise a window alert (recharge scenario). */
     readonly rechargeFailureThreshold: number;
     /** Tumbling window of the threshold rules. */
     readonly window: Duration;

@@ -208,9 +208,9 @@ export class Dashboard extends Construct {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: "CDK's BucketDeployment function writes its logs with the AWS-managed basic execution policy; it runs only while the stack deploys.",
     });
-    const handler = role.node.scope;
-    if (handler) {
-      Validations.of(handler).acknowledge({
+    const deploymentFunction = role.node.scope;
+    if (deploymentFunction) {
+      Validations.of(deploymentFunction).acknowledge({
         id: 'AwsSolutions-L1',
         reason: "The runtime of CDK's BucketDeployment function (Python, with the AWS CLI layer) is chosen by aws-cdk-lib and moves with its upgrades; it runs only while the stack deploys.",
       });

@@ -39,7 +39,7 @@ export class IngestApi extends Construct {
   public readonly api: apigw.RestApi;
   public readonly apiKey: apigw.IApiKey;
   public readonly usagePlan: apigw.UsagePlan;
-  public readonly handler: AppFunction;
+  public readonly appFunction: AppFunction;
   /** `/v1` resource, for further routes (the read API) to hang under. */
   public readonly v1: apigw.IResource;
 
@@ -48,7 +48,7 @@ export class IngestApi extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.appFunction = new AppFunction(this, 'Handler', {
       entry: 'lambdas/ingest/handler.ts',
       serviceName: 'ingest',
       memorySize: props.memorySize ?? 512,
@@ -65,11 +65,11 @@ export class IngestApi extends Construct {
       },
     });
     // Exactly what the handler calls: PutRecords on the stream, GetSecretValue on the key.
-    this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }));
-    props.stream.encryptionKey?.grantEncrypt(this.handler.role);
+    this.appFunction.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }));
+    props.stream.encryptionKey?.grantEncrypt(this.appFunction.role);
     if (props.pseudonymKey) {
-      this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.pseudonymKey.secretArn] }));
-      props.pseudonymKey.encryptionKey?.grantDecrypt(this.handler.role);
+      this.appFunction.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.pseudonymKey.secretArn] }));
+      props.pseudonymKey.encryptionKey?.grantDecrypt(this.appFunction.role);
     }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
@@ -100,7 +100,7 @@ export class IngestApi extends Construct {
     this.usagePlan.addApiKey(this.apiKey);
     this.usagePlan.addApiStage({ stage: this.api.deploymentStage });
 
-    const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
+    const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
     this.v1 = this.api.root.addResource('v1');
     const methods = [
       this.v1.addResource('events').addMethod('POST', integration),

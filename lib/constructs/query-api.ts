@@ -20,11 +20,11 @@ export interface QueryApiProps {
 
 /** The read API: `GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv` behind the API key, served by the query Lambda (read-only on the results table). */
 export class QueryApi extends Construct {
-  public readonly handler: AppFunction;
+  public readonly appFunction: AppFunction;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
-    this.handler = new AppFunction(this, 'Handler', {
+    this.appFunction = new AppFunction(this, 'Handler', {
       entry: 'lambdas/query/handler.ts',
       serviceName: 'query',
       memorySize: 512,
@@ -32,9 +32,9 @@ export class QueryApi extends Construct {
       removalPolicy: props.removalPolicy,
       environment: { RESULTS_TABLE: props.results.table.tableName, TIME_ZONE: props.timeZone, STAGE: props.stage },
     });
-    props.results.grantResultsRead(this.handler.role);
+    props.results.grantResultsRead(this.appFunction.role);
 
-    const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
+    const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
     const resource = (part: string) => props.v1.getResource(part) ?? props.v1.addResource(part);
     const methods = ['alerts', 'metrics', 'paths', 'paths.csv'].map((part) => resource(part).addMethod('GET', integration, { apiKeyRequired: true }));
     for (const method of methods) {

@@ -82,8 +82,8 @@ export class AnalyticsStack extends Stack {
     this.realtime = new StreamConsumer(this, 'Realtime', { ...common, entry: 'lambdas/consumers/realtime-handler.ts', serviceName: 'realtime' });
     this.windows = new StreamConsumer(this, 'Windows', { ...common, entry: 'lambdas/consumers/windows-handler.ts', serviceName: 'windows', tumblingWindow: a.window });
     for (const consumer of [this.realtime, this.windows]) {
-      this.results.grantResultsReadWrite(consumer.handler.role);
-      this.alertsTopic.grantPublish(consumer.handler.role);
+      this.results.grantResultsReadWrite(consumer.appFunction.role);
+      this.alertsTopic.grantPublish(consumer.appFunction.role);
     }
 
     new CfnOutput(this, 'ResultsTableName', { value: this.results.table.tableName, description: 'DynamoDB table of real-time results (keys: lambdas/shared/results-table.ts)' });

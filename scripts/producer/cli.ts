@@ -29,7 +29,7 @@ export interface ProduceOptions {
 
 /** Default run length when neither --count nor --duration is given. */
 export const DEFAULT_DURATION_S = 60;
-/** Largest batch the API takes (DESIGN.md, Contracts). */
+/** Largest batch the API takes (docs/ingest-api.md). */
 export const MAX_BATCH = 500;
 
 /** The command line could not be used (or help was shown): print `message`, exit with `exitCode`. */
@@ -112,7 +112,7 @@ export function buildCommand(): Command {
     .option('--region <region>', 'AWS region for the stack lookup (default: the AWS SDK chain)')
     .option('--seed <n>', 'PRNG seed (0..4294967295): same events, ids and choices every run', (v: string) => integer(v, 'an integer from 0 to 4294967295', 0, 0xffff_ffff))
     .option('--start-time <iso>', 'pin event times: event i is at start + i/rate s (default: wall clock)')
-    .option('--time-zone <zone>', 'zone of local times (seed 003 times, offset-less createdAt, days)', timeZone, DEFAULT_TIME_ZONE)
+    .option('--time-zone <zone>', 'zone of local times (recharge-scenario times, offset-less createdAt, days)', timeZone, DEFAULT_TIME_ZONE)
     .option('--truth <file>', 'write the ground truth of accepted events to this JSON file')
     .option('--invalid-ratio <r>', `share of events broken on purpose (${INVALID_KIND_NAMES.join(', ')})`, ratio, 0)
     .option('--concurrency <n>', 'requests in flight at most', (v: string) => integer(v, 'an integer from 1 to 32', 1, 32), 4)

@@ -1,6 +1,6 @@
 /**
  * The dashboard in real headless Chromium (Debian's, driven by playwright-core) on the local
- * runtime: the seed-000 path document (posted twice) and a burst of warnings go in through the
+ * runtime: the path-analysis path document (posted twice) and a burst of warnings go in through the
  * API; the page must show the document's Sankey links and weights, the window alert with its
  * count against the threshold, trend points, and no console error. Saves a screenshot under
  * test-artifacts/.
@@ -47,7 +47,7 @@ describe('dashboard in a browser', () => {
     await runtime?.stop();
   });
 
-  it('shows the Sankey of the seed-000 document, the alert burst, trend points and no console error', async () => {
+  it('shows the Sankey of the path-analysis document, the alert burst, trend points and no console error', async () => {
     // Prepare: the document twice (it must count once), then 12 warnings for one action now.
     expect(await post(runtime, '/v1/paths', SEED_000)).toBe(200);
     expect(await post(runtime, '/v1/paths', SEED_000)).toBe(200);

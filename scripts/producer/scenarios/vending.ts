@@ -3,7 +3,7 @@ import type { Rng } from '../rng';
 import { isoUtc } from '../time';
 import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
-/** Seed 002's machine ids (the locust script's `machines` list). */
+/** The vending scenario's machine ids (the locust script's `machines` list). */
 export const VENDING_MACHINES = [1, 12, 13, 14, 15, 16, 17, 18, 19, 20] as const;
 
 /** A commodity of the dimension table; prices are multiples of 0.5 yuan so sums stay exact. */
@@ -15,7 +15,7 @@ export interface Commodity {
   readonly weight: number;
 }
 
-/** Seed 002's commodities 1000001..1000010 with the locust task weights 100..10. */
+/** The vending scenario's commodities 1000001..1000010 with the locust task weights 100..10. */
 export const VENDING_COMMODITIES: readonly Commodity[] = [
   { commodityId: '1000001', commodityName: 'Mineral water 550ml', price: 2, weight: 100 },
   { commodityId: '1000002', commodityName: 'Cola 330ml', price: 3, weight: 90 },
@@ -78,10 +78,10 @@ class VendingGenerator implements ScenarioGenerator {
   }
 }
 
-/** Seed 002's vending-machine orders, commodities weighted like the locust tasks. */
+/** The vending scenario's vending-machine orders, commodities weighted like the locust tasks. */
 export const vendingScenario: Scenario = {
   name: 'vending',
-  description: 'vending-machine orders on 10 machines, commodities weighted 100..10 like the locust tasks (seed 002)',
+  description: 'vending-machine orders on 10 machines, commodities weighted 100..10 like the locust tasks (vending scenario)',
   dimensions: ['machineId', 'commodityId', 'platformType'],
   create: (ctx) => new VendingGenerator(ctx),
 };

@@ -3,7 +3,7 @@ import type { Rng } from '../rng';
 import { isoUtc } from '../time';
 import { newEventId, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
-/** The pages of seed 000's site. */
+/** The pages of the path-analysis sample's site. */
 export const WEB_PAGES = ['/home', '/blog', '/about', '/services', '/contact', '/faq'] as const;
 export type WebPage = (typeof WEB_PAGES)[number];
 
@@ -166,7 +166,7 @@ class WebGenerator implements ScenarioGenerator {
   }
 }
 
-/** Web sessions walking seed 000's pages (page views carry `path`; clicks do not). */
+/** Web sessions walking the path-analysis sample's pages (page views carry `path`; clicks do not). */
 export const webScenario: Scenario = {
   name: 'web',
   description: 'web sessions walking /home /blog /about /services /contact /faq (page_view, click)',

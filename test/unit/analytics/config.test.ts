@@ -38,7 +38,7 @@ function issuesOf(value: unknown): { field: string; reason: string }[] {
 }
 
 describe('defaultAnalyticsConfig', () => {
-  it('has seed 001 error patterns, the two window rules, the seed dimensions and measures, 300 s lateness and 30 min sessions', () => {
+  it('has alerts scenario error patterns, the two window rules, the default dimensions and measures, 300 s lateness and 30 min sessions', () => {
     // act
     const config = defaultAnalyticsConfig('Asia/Shanghai');
 

@@ -57,7 +57,7 @@ export const sequenced = (events: readonly StreamEvent[], from = 1): { event: St
 export const someWarnings = (count: number, action: string, prefix = `${action}-w`): StreamEvent[] =>
   Array.from({ length: count }, (_, i) => aStreamEvent({ eventId: `${prefix}${i}`, action, userId: `user-${i % 4}`, errorMsg: `[warn] slow response (${200 + i} ms)` }));
 
-/** Seed 003's recharge notification. `start`/`notified` are 17-digit wall-clock times. */
+/** The recharge scenario's recharge notification. `start`/`notified` are 17-digit wall-clock times. */
 export function aRechargeNotify(options: {
   readonly eventId: string;
   readonly success?: boolean;

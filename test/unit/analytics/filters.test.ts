@@ -83,7 +83,7 @@ describe('values', () => {
     expect(numberOf(value)).toBe(expected);
   });
 
-  it('computes seed 003 duration: receiveNotifyTime − the 17-digit prefix of requestId', () => {
+  it('computes recharge scenario duration: receiveNotifyTime − the 17-digit prefix of requestId', () => {
     // prepare: requested 11:40:36.263, notified 11:40:38.100 (local time)
     const event = aRechargeNotify({ eventId: 'r1', start: '20240527114036263', notified: '20240527114038100' });
 

@@ -91,7 +91,7 @@ describe('aggregateMetrics: event counters', () => {
   });
 });
 
-describe('aggregateMetrics: lateness (seed 004: flagged and counted, not dropped)', () => {
+describe('aggregateMetrics: lateness (Taobao scenario: flagged and counted, not dropped)', () => {
   const T0 = '2024-05-27T03:40:00.000Z';
 
   it('counts a late event in its own bucket and as late there; newest time comes from earlier batches', () => {
@@ -165,7 +165,7 @@ describe('aggregateMetrics: lateness (seed 004: flagged and counted, not dropped
   });
 });
 
-describe('aggregateMetrics: recharge KPIs (seed 003)', () => {
+describe('aggregateMetrics: recharge KPIs (recharge scenario)', () => {
   it('counts notifications, successes, the amount of successes, durations and failures per province', () => {
     // prepare: three notifications in one minute, one failed
     const events = [
@@ -208,7 +208,7 @@ describe('aggregateMetrics: recharge KPIs (seed 003)', () => {
     expect(counters['recharge.duration|2024-05-27T11:40|']).toBeUndefined();
   });
 
-  it('sums vending sales per machine and commodity (seed 002)', () => {
+  it('sums vending sales per machine and commodity (vending scenario)', () => {
     // prepare
     const order = (eventId: string, machineId: number, commodityId: string, amount: number): StreamEvent =>
       aStreamEvent({ eventId, action: 'order', props: { machineId, commodityId, amount } });

@@ -18,7 +18,7 @@ const TZ = 'Asia/Shanghai';
 const CONFIG: PathsConfig = { timeZone: TZ, sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 10_000 };
 const MIN = 60_000;
 
-/** The seed 000 sample document, as written in the seed (ct in Shanghai wall-clock time, out of order at the end). */
+/** The path-analysis sample document, as the path-analysis system writes it (ct in Shanghai wall-clock time, out of order at the end). */
 const SEED_DOCUMENT = {
   uvi: 'user493',
   el: [
@@ -63,7 +63,7 @@ function applyAll(batches: readonly (readonly StreamEvent[])[], config: PathsCon
   return { state, edges: [...edges.values()].filter((d) => d.delta !== 0).sort(byEdge), paths: [...paths.values()].filter((d) => d.delta !== 0).sort(byPath) };
 }
 
-describe('applyEvents: the seed 000 sample', () => {
+describe('applyEvents: the path-analysis sample', () => {
   it('orders the document by ct, ties in arrival order, and gives exactly the step-indexed edges that order implies', () => {
     // prepare: /services and the second /about tie at 11:44:36.263; /services arrived first
     const events = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');

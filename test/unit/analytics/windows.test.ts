@@ -28,7 +28,7 @@ function attributesFor(partials: readonly ReturnType<typeof partialsOf>[number][
   return Object.fromEntries(partials.filter((p) => p.ruleId === ruleId && p.group === group).map((p) => [`shard_${p.shardId}_${p.segment}`, p.count]));
 }
 
-describe('warnings per action in one window (seed 001)', () => {
+describe('warnings per action in one window (alerts scenario)', () => {
   it.each([
     [9, false],
     [10, true],

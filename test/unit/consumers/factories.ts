@@ -27,7 +27,7 @@ import { aSeq } from '../analytics/factories';
 
 export { aPageView, aRechargeNotify, aSeq, aStreamEvent, plusMs, someWarnings } from '../analytics/factories';
 
-/** The stage's time zone in these tests (seed 000's site is in China). */
+/** The stage's time zone in these tests (the path-analysis sample's site is in China). */
 export const TIME_ZONE = 'Asia/Shanghai';
 export const SHARD = 'shardId-000000000000';
 export const OTHER_SHARD = 'shardId-000000000001';
@@ -133,7 +133,7 @@ export function aWindowEvent(options: {
   };
 }
 
-/** The `page_view` events ingest writes for seed-000 path documents posted at `receivedAt` (expanded, validated and normalised by ingest's own code). */
+/** The `page_view` events ingest writes for path-analysis path documents posted at `receivedAt` (expanded, validated and normalised by ingest's own code). */
 export function pathDocumentEvents(documents: readonly unknown[], receivedAt: Date): StreamEvent[] {
   const items = pathItems(documents, TIME_ZONE, undefined);
   const checked = checkEvents(

@@ -398,7 +398,7 @@ describe('realtime consumer: metrics', () => {
 });
 
 describe('realtime consumer: paths', () => {
-  it("the seed-000 sample document gives the Sankey edges its order implies, and posting it twice gives the same weights", async () => {
+  it("the path-analysis sample document gives the Sankey edges its order implies, and posting it twice gives the same weights", async () => {
     // prepare
     const deps = someDeps();
     const handle = createHandler(deps);

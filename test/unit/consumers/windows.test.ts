@@ -25,7 +25,7 @@ async function runWindow(handle: WindowsHandler, shardId: string, batches: reado
 /** `count` viewDoc warnings of one shard, ids prefixed by the shard's number. */
 const warnings = (count: number, shardId: string, from = 1) => someRecords(someWarnings(count, 'viewDoc', `${shardId.slice(-1)}-w`), from, { shardId });
 
-describe('windows consumer: threshold per action in a tumbling window (seed 001)', () => {
+describe('windows consumer: threshold per action in a tumbling window (alerts scenario)', () => {
   it.each([
     [9, 0],
     [10, 1],

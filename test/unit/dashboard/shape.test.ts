@@ -246,7 +246,7 @@ describe('distribution shaping', () => {
     expect(distribution(answer, spec('province'))).toEqual([['广东', 30], ['北京', 12], ['浙江', 12]]);
   });
 
-  it('labels age ranges and genders (seed 004 codes) in code order', () => {
+  it('labels age ranges and genders (Taobao scenario codes) in code order', () => {
     const ages = metrics('events', [
       { value: '7', buckets: [bucket('2024-05-27T11:00', 3)] },
       { value: '10', buckets: [bucket('2024-05-27T11:00', 1)] },

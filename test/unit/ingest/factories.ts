@@ -35,7 +35,7 @@ export function aStreamEvent(overrides: Partial<StreamEvent> = {}): StreamEvent 
   };
 }
 
-/** The path document of seed 000, verbatim: `ct` out of order (the 5th is before the 4th), two elements tie at 11:44:36.263222. */
+/** The path document of the path-analysis sample, verbatim: `ct` out of order (the 5th is before the 4th), two elements tie at 11:44:36.263222. */
 export const SEED_DOCUMENT = {
   uvi: 'user493',
   el: [
@@ -47,7 +47,7 @@ export const SEED_DOCUMENT = {
   ],
 } as const;
 
-/** A deep, mutable copy of the seed document, for tests that break it. */
+/** A deep, mutable copy of the path-analysis sample document, for tests that break it. */
 export const aPathDocument = (): { uvi: unknown; el: unknown } & Record<string, unknown> => JSON.parse(JSON.stringify(SEED_DOCUMENT)) as { uvi: unknown; el: unknown };
 
 /** The ingest configuration of a test stage. */

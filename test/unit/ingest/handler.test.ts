@@ -367,7 +367,7 @@ describe('routes', () => {
 describe('POST /v1/paths', () => {
   const pathsEvent = (body: unknown) => anApiEvent(body, { resource: '/v1/paths', path: '/v1/paths' });
 
-  it('expands the seed document into page_view events, one result per element', async () => {
+  it('expands the path-analysis sample document into page_view events, one result per element', async () => {
     // prepare
     streamTakesAll();
     const { handle } = aHandler();

@@ -12,7 +12,7 @@ function eventsOf(document: unknown, options: { timeZone: string; idKey?: Uint8A
   });
 }
 
-describe('expandPathDocument: the seed 000 sample', () => {
+describe('expandPathDocument: the path-analysis sample', () => {
   it('expands every element into a minimal page_view event, in the order posted', () => {
     // act
     const events = eventsOf(SEED_DOCUMENT);
@@ -131,7 +131,7 @@ describe('expandPathDocument: identity', () => {
 });
 
 describe('expandPathDocument: invalid documents are refused whole', () => {
-  /** Breaks a copy of the seed document. */
+  /** Breaks a copy of the path-analysis sample document. */
   const broken = (change: (document: Record<string, unknown> & { el: unknown[] }) => void) => {
     const document = aPathDocument() as Record<string, unknown> & { el: unknown[] };
     change(document);

@@ -46,7 +46,7 @@ describe.each(SCENARIO_NAMES)('scenario %s', (name) => {
 describe('web', () => {
   const events = generate('web', 1, 5000, 20);
 
-  it('walks the seed-000 pages in sessions, with strictly increasing times per session', () => {
+  it('walks the path-analysis pages in sessions, with strictly increasing times per session', () => {
     const views = events.filter((e) => e.action === 'page_view');
     expect(views.length).toBeGreaterThan(3500);
     expect(events.filter((e) => e.action === 'click').length).toBeGreaterThan(300);
@@ -72,7 +72,7 @@ describe('web', () => {
 });
 
 describe('taobao', () => {
-  it('maps action codes 0..3 to click, cart, buy, favourite and keeps seed-004 fields in range', () => {
+  it('maps action codes 0..3 to click, cart, buy, favourite and keeps Taobao fields in range', () => {
     const events = generate('taobao', 3, 3000);
     for (const e of events) {
       const p = e.props ?? {};
@@ -159,7 +159,7 @@ describe('vending', () => {
 });
 
 describe('alerts', () => {
-  it('emits seed-001 error markers and, per minute, warning bursts above and below the threshold', () => {
+  it('emits alerts error markers and, per minute, warning bursts above and below the threshold', () => {
     const rate = 10;
     const events = generate('alerts', 21, 3 * 60 * rate, rate);
     const errors = events.filter((e) => ERROR_MARKERS.some((m) => e.errorMsg?.includes(m)));

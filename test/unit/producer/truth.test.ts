@@ -93,7 +93,7 @@ describe('truth: counts', () => {
   });
 });
 
-describe('truth: recharge (seed 003)', () => {
+describe('truth: recharge (recharge scenario)', () => {
   const notify = (props: Record<string, string | number>, createdAt = '2024-05-27T03:40:02.500Z'): EventInput =>
     ev({ action: 'reChargeNotifyReq', createdAt, props });
 
@@ -132,7 +132,7 @@ describe('truth: recharge (seed 003)', () => {
   });
 });
 
-describe('truth: sales (seed 002)', () => {
+describe('truth: sales (vending scenario)', () => {
   it('sums count and amount per machine and commodity, and per local day', () => {
     const order = (machineId: number, commodityId: string, amount: number, createdAt: string): EventInput =>
       ev({ action: 'order', createdAt, props: { machineId, commodityId, amount } });
@@ -153,14 +153,14 @@ describe('truth: sales (seed 002)', () => {
   });
 });
 
-describe('truth: alerts (seed 001)', () => {
+describe('truth: alerts (alerts scenario)', () => {
   it('lists every error event and flags (action, minute) windows with at least 10 warnings', () => {
     const builder = new TruthBuilder();
     let seq = 0;
     const add = (e: EventInput): void => builder.add(e, seq++);
     add(ev({ eventId: 'err-1', action: 'viewDoc', errorMsg: '[error] boom' }));
     add(ev({ eventId: 'err-2', action: 'editDoc', errorMsg: 'oops [PANIC] nil pointer', createdAt: '2024-05-27T03:40:01.000Z' }));
-    add(ev({ eventId: 'not-err', action: 'editDoc', errorMsg: '[Error] mixed case is not a seed-001 marker' }));
+    add(ev({ eventId: 'not-err', action: 'editDoc', errorMsg: '[Error] mixed case is not an error marker' }));
     for (let i = 0; i < 10; i++) add(ev({ action: 'login', errorMsg: `[warn] slow ${i}`, createdAt: `2024-05-27T03:40:${String(10 + i)}.000Z` }));
     for (let i = 0; i < 9; i++) add(ev({ action: 'search', errorMsg: '[warn] slow', createdAt: `2024-05-27T03:40:${String(10 + i)}.000Z` }));
     add(ev({ action: 'login', errorMsg: '[WARN] next minute', createdAt: '2024-05-27T03:41:00.000Z' }));

@@ -32,14 +32,14 @@ function parseCsv(text: string): string[][] {
 }
 
 describe('pathsToCsv', () => {
-  it('writes the rows of seed 000 for its two example paths', () => {
-    // prepare: the seed's example, two sessions each
+  it('writes the rows of the path-analysis sample for its two example paths', () => {
+    // prepare: the path-analysis system's example, two sessions each
     const paths = [path('/contact -> /services -> /faq -> /contact', 2), path('/contact -> /faq -> /faq', 2)];
 
     // act
     const csv = pathsToCsv(paths, { lineEnding: '\n' });
 
-    // assess: the seed's header and rows (ties in weight are ordered by full path)
+    // assess: the path-analysis system's header and rows (ties in weight are ordered by full path)
     expect(csv).toBe(
       [
         'source,target,weight,full_path',
@@ -51,7 +51,7 @@ describe('pathsToCsv', () => {
         '',
       ].join('\n'),
     );
-    // every row the seed shows is there
+    // every row the path-analysis system shows is there
     for (const seedRow of [
       '/contact (1),/services (2),2,/contact -> /services -> /faq -> /contact',
       '/services (2),/faq (3),2,/contact -> /services -> /faq -> /contact',

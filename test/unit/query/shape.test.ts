@@ -300,7 +300,7 @@ describe('path ledgers', () => {
     ]);
   });
 
-  it('writes the seed-000 CSV of the merged full paths', () => {
+  it('writes the path-analysis CSV of the merged full paths', () => {
     // act
     const csv = ledgerCsv(mergeLedgers(twoShards()));
 
