@@ -4,19 +4,13 @@
  * the alerts feed. All text from the API goes into the page as text (never as HTML), and the
  * charts' tooltips are drawn on the canvas, so the strict CSP needs no inline styles or scripts.
  */
-import { BarChart, LineChart, PieChart, SankeyChart } from 'echarts/charts';
-import type { BarSeriesOption, LineSeriesOption, PieSeriesOption, SankeySeriesOption } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+import { allCharts, renderAlerts, renderDistributions, renderSankey, renderTrends } from './charts';
+import { el, setStatus, ui } from './dom';
 import { ApiError, loadConfig, parseConfig, ReadApi, type AlertPages, type ApiErrorKind, type DashboardConfig } from './api';
 import {
   alertRows,
   buildTrends,
   clampInt,
-  distribution,
-  foldSmallSlices,
   DISTRIBUTIONS,
   localDate,
   localDateTime,
@@ -26,18 +20,12 @@ import {
   toSankey,
   TREND_METRICS,
   type Alert,
-  type AlertRow,
   type AlertsAnswer,
   type AnyBucket,
   type MetricsAnswer,
   type PathsAnswer,
-  type SankeyData,
-  type Trends,
 } from './shape';
 
-echarts.use([SankeyChart, LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
-
-type Option = echarts.ComposeOption<SankeySeriesOption | LineSeriesOption | BarSeriesOption | PieSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>;
 
 /** Minutes refetched on every refresh: the 5-minute lateness bound plus processing delay. */
 const REFETCH_MINUTES = 10;
@@ -49,69 +37,6 @@ const ERROR_PAGES_RECENT = 3;
 const FEED_SIZE = 50;
 const FEED_HOURS = 24;
 const KEY_STORAGE = 'uba-dashboard:apiKey';
-const TEXT = '#d6deeb';
-const MUTED = '#8b98b0';
-const GRID_LINE = '#26324a';
-/** Canvas text needs real family names (CSS `inherit` means nothing there); CJK faces for province names. */
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif";
-
-// ---------------------------------------------------------------------------------------------
-// DOM helpers
-// ---------------------------------------------------------------------------------------------
-
-function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
-  const el = document.getElementById(id);
-  if (!(el instanceof type)) throw new Error(`the page has no #${id} ${type.name}`);
-  return el;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-const ui = {
-  title: byId('title', HTMLHeadingElement),
-  stage: byId('stage', HTMLSpanElement),
-  connection: byId('connection', HTMLSpanElement),
-  lastUpdated: byId('last-updated', HTMLSpanElement),
-  banner: byId('banner', HTMLDivElement),
-  date: byId('date', HTMLInputElement),
-  range: byId('range', HTMLSelectElement),
-  topN: byId('top-n', HTMLInputElement),
-  minWeight: byId('min-weight', HTMLInputElement),
-  maxDepth: byId('max-depth', HTMLInputElement),
-  downloadCsv: byId('download-csv', HTMLButtonElement),
-  changeKey: byId('change-key', HTMLButtonElement),
-  keyPanel: byId('key-panel', HTMLElement),
-  keyForm: byId('key-form', HTMLFormElement),
-  keyReason: byId('key-reason', HTMLParagraphElement),
-  keyInput: byId('key-input', HTMLInputElement),
-  keyRemember: byId('key-remember', HTMLInputElement),
-  keyForget: byId('key-forget', HTMLButtonElement),
-  keyCancel: byId('key-cancel', HTMLButtonElement),
-  sankey: byId('sankey', HTMLDivElement),
-  sankeyMeta: byId('sankey-meta', HTMLSpanElement),
-  sankeyStatus: byId('sankey-status', HTMLParagraphElement),
-  sankeyTable: byId('sankey-table', HTMLTableElement),
-  trends: byId('trends', HTMLDivElement),
-  trendsMeta: byId('trends-meta', HTMLSpanElement),
-  trendsStatus: byId('trends-status', HTMLParagraphElement),
-  distributions: byId('distributions', HTMLDivElement),
-  distributionsMeta: byId('distributions-meta', HTMLSpanElement),
-  distributionsStatus: byId('distributions-status', HTMLParagraphElement),
-  alerts: byId('alerts', HTMLOListElement),
-  alertsStatus: byId('alerts-status', HTMLParagraphElement),
-};
-
-/** Shows a message over a panel (empty state or error); an empty text hides it. */
-function setStatus(target: HTMLParagraphElement, text: string, kind: 'empty' | 'error' = 'empty'): void {
-  target.textContent = text;
-  target.hidden = text === '';
-  target.dataset.kind = kind;
-}
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -183,192 +108,6 @@ function resetCache(): void {
   cache.errorsLoaded = false;
   cache.errorsCoveredSince = undefined;
   cache.paths = undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Charts
-// ---------------------------------------------------------------------------------------------
-
-const sankeyChart = echarts.init(ui.sankey, 'dark', { renderer: 'canvas' });
-const trendsChart = echarts.init(ui.trends, 'dark', { renderer: 'canvas' });
-const distributionCharts = new Map<string, echarts.ECharts>();
-for (const spec of DISTRIBUTIONS) {
-  const box = el('div', 'dist');
-  box.append(el('h3', '', spec.title));
-  const target = el('div', 'chart chart-small');
-  target.id = `dist-${spec.key}`;
-  box.append(target);
-  ui.distributions.append(box);
-  distributionCharts.set(spec.key, echarts.init(target, 'dark', { renderer: 'canvas' }));
-}
-const allCharts = (): echarts.ECharts[] => [sankeyChart, trendsChart, ...distributionCharts.values()];
-
-const baseOption: Option = {
-  backgroundColor: 'transparent',
-  textStyle: { color: TEXT, fontFamily: FONT },
-  animationDuration: 300,
-  animationDurationUpdate: 300,
-};
-
-const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-const fmt = (v: unknown): string => (typeof v === 'number' ? numberFormat.format(v) : String(v ?? '–'));
-const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-const compact = (v: number): string => compactFormat.format(v);
-
-function renderSankey(data: SankeyData, date: string): void {
-  const nodes = new Map(data.nodes.map((n) => [n.name, n]));
-  sankeyChart.setOption<Option>(
-    {
-      ...baseOption,
-      tooltip: {
-        trigger: 'item',
-        renderMode: 'richText',
-        formatter: (params) => {
-          const p = Array.isArray(params) ? params[0] : params;
-          if (!p) return '';
-          if (p.dataType === 'edge') {
-            const link = data.links[p.dataIndex];
-            return link ? `${link.source} → ${link.target}\n${fmt(link.value)} sessions` : '';
-          }
-          const node = nodes.get(p.name);
-          return node ? `${node.label} (step ${node.depth + 1})\n${fmt(p.value)} sessions` : p.name;
-        },
-      },
-      series: [
-        {
-          id: 'paths',
-          type: 'sankey',
-          left: 8,
-          right: 140,
-          top: 12,
-          bottom: 12,
-          nodeAlign: 'left',
-          nodeGap: 10,
-          nodeWidth: 14,
-          layoutIterations: 32,
-          draggable: false,
-          emphasis: { focus: 'adjacency' },
-          lineStyle: { color: 'gradient', curveness: 0.5, opacity: 0.35 },
-          label: { color: TEXT, fontSize: 12, formatter: (p) => nodes.get(p.name)?.label ?? p.name },
-          data: data.nodes.map((n) => ({ name: n.name, depth: n.depth })),
-          links: data.links.map((l) => ({ source: l.source, target: l.target, value: l.value })),
-        },
-      ],
-    },
-    { replaceMerge: ['series'] },
-  );
-  // The chart is a canvas: the same links as a table, for screen readers (and tests).
-  const rows = data.links.map((l) => {
-    const row = el('tr');
-    row.append(el('td', undefined, l.source), el('td', undefined, l.target), el('td', undefined, String(l.value)));
-    return row;
-  });
-  ui.sankeyTable.tBodies[0].replaceChildren(...rows);
-  ui.sankeyMeta.textContent =
-    data.totalEdges === 0 ? date : `${date} · ${data.links.length} of ${data.totalEdges} edges · ${fmt(data.entrySessions)} sessions leave step 1`;
-  setStatus(ui.sankeyStatus, data.links.length === 0 ? (data.totalEdges === 0 ? `No paths recorded for ${date} yet.` : 'No edge passes the filters: lower the minimum weight or raise the step limit.') : '');
-}
-
-function renderTrends(trends: Trends): void {
-  const labels = trends.axis.map((m) => m.slice(11, 16));
-  const series: LineSeriesOption[] = trends.lines.map((line) => ({
-    id: line.key,
-    name: line.label,
-    type: 'line',
-    yAxisIndex: line.yAxisIndex,
-    // A minute between gaps has no neighbour to draw a line to: show points so it is visible.
-    showSymbol: true,
-    symbolSize: 4,
-    connectNulls: false,
-    lineStyle: { width: line.key === 'events' ? 2.5 : 1.5 },
-    ...(line.key === 'errorAlerts' ? { color: '#ff5c7a', areaStyle: { opacity: 0.15 } } : {}),
-    data: [...line.data],
-  }));
-  trendsChart.setOption<Option>({
-    ...baseOption,
-    legend: { top: 0, textStyle: { color: TEXT } },
-    tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmt(v) },
-    grid: { left: 56, right: 56, top: 40, bottom: 28 },
-    xAxis: { type: 'category', data: labels, boundaryGap: false, axisLabel: { color: MUTED }, axisLine: { lineStyle: { color: GRID_LINE } } },
-    yAxis: [
-      { type: 'value', name: 'per min', nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } },
-      { type: 'value', name: '%', min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } },
-    ],
-    series,
-  });
-  const first = trends.axis[0];
-  const last = trends.axis[trends.axis.length - 1];
-  const lastLabel = last && first && last.slice(0, 10) === first.slice(0, 10) ? last.slice(11) : last?.replace('T', ' ');
-  ui.trendsMeta.textContent = first && lastLabel ? `${first.replace('T', ' ')} – ${lastLabel} (${session.config.timeZone})` : '';
-  // A text summary of the canvas: how many minutes of each line have a value.
-  const summary = trends.lines.map((line) => `${line.label}: ${line.data.filter((v) => v !== null).length} minutes with data`).join('; ');
-  ui.trends.setAttribute('aria-label', `Per-minute trends. ${summary}`);
-  ui.trends.dataset.points = String(trends.lines.find((line) => line.key === 'events')?.data.filter((v) => v !== null).length ?? 0);
-  setStatus(ui.trendsStatus, trends.empty ? 'No events in this time range yet.' : '');
-}
-
-function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucket>>): void {
-  let anything = false;
-  for (const spec of DISTRIBUTIONS) {
-    const chart = distributionCharts.get(spec.key);
-    if (!chart) continue;
-    const rows = distribution(answers.get(spec.key), spec);
-    anything ||= rows.length > 0;
-    const tooltip: TooltipComponentOption = { trigger: 'item', renderMode: 'richText', valueFormatter: (v) => fmt(v) };
-    if (spec.key === 'gender' || spec.key === 'action') {
-      chart.setOption<Option>(
-        {
-          ...baseOption,
-          tooltip,
-          series: [
-            {
-              id: spec.key,
-              type: 'pie',
-              radius: ['38%', '68%'],
-              showEmptyCircle: false,
-              center: ['50%', '55%'],
-              label: { color: TEXT, fontFamily: FONT, lineHeight: 16, formatter: '{b}\n{d}%' },
-              data: foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7).map(([name, value]) => ({ name, value })),
-            },
-          ],
-        },
-        { replaceMerge: ['series'] },
-      );
-    } else {
-      const horizontal = spec.key === 'province';
-      const shown = horizontal ? rows.slice(0, 15) : rows;
-      const categoryAxis = {
-        type: 'category' as const,
-        data: shown.map(([name]) => name),
-        axisLabel: { color: MUTED, fontSize: 11, ...(horizontal ? { interval: 0 } : { hideOverlap: true }) },
-        inverse: horizontal,
-      };
-      const valueAxis = { type: 'value' as const, axisLabel: { color: MUTED, fontSize: 11, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } };
-      chart.setOption<Option>(
-        {
-          ...baseOption,
-          tooltip,
-          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: 24 },
-          xAxis: horizontal ? valueAxis : categoryAxis,
-          yAxis: horizontal ? categoryAxis : valueAxis,
-          series: [{ id: spec.key, type: 'bar', data: shown.map(([, value]) => value), itemStyle: { borderRadius: horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } }],
-        },
-        { replaceMerge: ['series', 'xAxis', 'yAxis'] },
-      );
-    }
-  }
-  setStatus(ui.distributionsStatus, anything ? '' : 'No events in this time range yet.');
-}
-
-function renderAlerts(rows: readonly AlertRow[]): void {
-  const items = rows.map((row) => {
-    const li = el('li', `alert alert-${row.kind}`);
-    li.dataset.id = row.id;
-    li.append(el('span', 'alert-kind', row.kind === 'window' ? 'threshold' : 'error'), el('time', 'alert-time', row.time), el('span', 'alert-subject', row.subject), el('span', 'alert-text', row.text));
-    return li;
-  });
-  ui.alerts.replaceChildren(...items);
-  setStatus(ui.alertsStatus, rows.length === 0 ? `No alerts in the last ${FEED_HOURS} h.` : '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +300,7 @@ function renderPanels(w: RefreshWindow, f: Fetched, errors: PanelErrors): void {
   // Trends
   const trendAnswers: Record<string, MetricsAnswer<AnyBucket> | undefined> = {};
   for (const m of TREND_METRICS) trendAnswers[m.key] = cache.metrics.get(`trend:${m.key}`);
-  renderTrends(buildTrends({ from: w.keepFrom, to: w.to, timeZone: tz, metrics: trendAnswers, alerts: cache.errorsLoaded ? cache.errors : undefined, alertsCoveredSince: cache.errorsCoveredSince }));
+  renderTrends(buildTrends({ from: w.keepFrom, to: w.to, timeZone: tz, metrics: trendAnswers, alerts: cache.errorsLoaded ? cache.errors : undefined, alertsCoveredSince: cache.errorsCoveredSince }), tz);
   if (errors.trends.length > 0) setStatus(ui.trendsStatus, panelError(errors.trends), 'error');
 
   // Distributions
@@ -575,7 +314,7 @@ function renderPanels(w: RefreshWindow, f: Fetched, errors: PanelErrors): void {
   if (errors.distributions.length > 0) setStatus(ui.distributionsStatus, panelError(errors.distributions), 'error');
 
   // Alerts
-  if (f.feed.ok) renderAlerts(alertRows(f.feed.value.alerts, tz, FEED_SIZE));
+  if (f.feed.ok) renderAlerts(alertRows(f.feed.value.alerts, tz, FEED_SIZE), FEED_HOURS);
   else setStatus(ui.alertsStatus, panelError(errors.feed), 'error');
 }
 
