@@ -3,7 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { addStage } from '../lib/analytics-app';
 import { applyComplianceGate } from '../lib/compliance';
 import { stageConfig, UnknownStageError } from '../lib/config/stage-config';
-import { buildDashboardSync, DASHBOARD_DIST } from '../scripts/build-dashboard';
+import { buildDashboardSync, DASHBOARD_DIST } from '../dashboard/build';
 
 const app = new App();
 const requested: unknown = app.node.tryGetContext('stage');

@@ -20,7 +20,10 @@ export interface StageStacks {
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
-  const stack = (part: string) => ({ stackName: `${config.prefix}-${part}`, description: `User-behaviour analytics (${config.stage}): ${part}` });
+  const stack = (part: string) => ({
+    stackName: `${config.prefix}-${part}`,
+    description: `User-behaviour analytics (${config.stage}): ${part}`,
+  });
   const data = new DataStack(app, `${config.prefix}-data`, { ...stack('data'), config });
   const analytics = new AnalyticsStack(app, `${config.prefix}-analytics`, { ...stack('analytics'), config, stream: data.events.stream });
   const api = new ApiStack(app, `${config.prefix}-api`, {
@@ -34,7 +37,12 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
   // Both import the lake bucket by its export name (see importLakeBucket).
   api.addStackDependency(data);
   reports.addStackDependency(data);
-  const dashboard = new DashboardStack(app, `${config.prefix}-dashboard`, { ...stack('dashboard'), config, api: api.ingest.api, distDir: dashboardDist });
+  const dashboard = new DashboardStack(app, `${config.prefix}-dashboard`, {
+    ...stack('dashboard'),
+    config,
+    api: api.ingest.api,
+    distDir: dashboardDist,
+  });
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   return { data, analytics, api, dashboard, reports };
 }

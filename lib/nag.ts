@@ -8,17 +8,23 @@ import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
  * level), exactly the findings that CDK's own grants produce; anything else added to that policy
  * later is still reported. `bucketObjectsReason` says why it writes to all objects of `bucket`.
  */
-export function acknowledgeBucketDeploymentFindings(deployment: s3deploy.BucketDeployment, bucket: s3.IBucket, bucketObjectsReason: string): void {
+export function acknowledgeBucketDeploymentFindings(
+  deployment: s3deploy.BucketDeployment,
+  bucket: s3.IBucket,
+  bucketObjectsReason: string,
+): void {
   const role = deployment.handlerRole;
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    reason: "CDK's BucketDeployment function writes its logs with the AWS-managed basic execution policy; it runs only while the stack deploys.",
+    reason:
+      "CDK's BucketDeployment function writes its logs with the AWS-managed basic execution policy; it runs only while the stack deploys.",
   });
   const handler = role.node.scope;
   if (handler) {
     Validations.of(handler).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: "The runtime of CDK's BucketDeployment function (Python, with the AWS CLI layer) is chosen by aws-cdk-lib and moves with its upgrades; it runs only while the stack deploys.",
+      reason:
+        "The runtime of CDK's BucketDeployment function (Python, with the AWS CLI layer) is chosen by aws-cdk-lib and moves with its upgrades; it runs only while the stack deploys.",
     });
   }
   const policy = role.node.tryFindChild('DefaultPolicy');
@@ -28,13 +34,16 @@ export function acknowledgeBucketDeploymentFindings(deployment: s3deploy.BucketD
   for (const finding of wildcardFindings(stack.resolve(policy.document))) {
     let reason: string | undefined;
     if (finding.id.startsWith('Action::s3:')) {
-      reason = "CDK's grantRead/grantReadWrite action groups: the function reads the asset zip and syncs (puts, lists, deletes) the objects of the destination bucket.";
+      reason =
+        "CDK's grantRead/grantReadWrite action groups: the function reads the asset zip and syncs (puts, lists, deletes) the objects of the destination bucket.";
     } else if (finding.id === bucketObjects) {
       reason = bucketObjectsReason;
     } else if (/^Resource::arn:(?:aws[a-z-]*|<AWS::Partition>):s3:::cdk-[^/]*-assets-[^/]*\/\*$/.test(finding.id)) {
-      reason = 'The asset objects in the CDK bootstrap bucket are named by content hash at synth time; CDK grants read on the bucket\'s objects.';
+      reason =
+        "The asset objects in the CDK bootstrap bucket are named by content hash at synth time; CDK grants read on the bucket's objects.";
     } else if (finding.id === 'Resource::*' && finding.actions.every((a) => a.startsWith('cloudfront:'))) {
-      reason = "CDK's BucketDeployment invalidates the distribution after a deploy; it grants cloudfront:CreateInvalidation and GetInvalidation on all distributions.";
+      reason =
+        "CDK's BucketDeployment invalidates the distribution after a deploy; it grants cloudfront:CreateInvalidation and GetInvalidation on all distributions.";
     }
     if (reason) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding.id}]`, reason });
   }
@@ -84,4 +93,3 @@ export function wildcardFindings(document: unknown): WildcardFinding[] {
   }
   return [...out.values()];
 }
-

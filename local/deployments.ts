@@ -21,7 +21,10 @@ const str = (v: JsonValue | undefined): string | undefined => (typeof v === 'str
  * `asset.<hash>` of the assembly; a source that is not staged as a directory is reported in
  * `skipped` (with why) rather than deployed in part.
  */
-export function bucketDeploymentsFromTemplate(resolver: TemplateResolver, assemblyDir: string): { deployments: BucketDeploymentSpec[]; skipped: string[] } {
+export function bucketDeploymentsFromTemplate(
+  resolver: TemplateResolver,
+  assemblyDir: string,
+): { deployments: BucketDeploymentSpec[]; skipped: string[] } {
   const deployments: BucketDeploymentSpec[] = [];
   const skipped: string[] = [];
   for (const rec of resolver.resourcesOfType('Custom::CDKBucketDeployment')) {
@@ -94,7 +97,8 @@ export async function applyBucketDeployment(s3: S3Client, spec: BucketDeployment
       for (const o of page.Contents ?? []) if (o.Key !== undefined && !written.includes(o.Key)) stale.push(o.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
-    if (stale.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: spec.bucket, Delete: { Objects: stale.map((Key) => ({ Key })) } }));
+    if (stale.length > 0)
+      await s3.send(new DeleteObjectsCommand({ Bucket: spec.bucket, Delete: { Objects: stale.map((Key) => ({ Key })) } }));
   }
   return written;
 }

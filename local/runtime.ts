@@ -37,7 +37,7 @@ import {
   type RunningSecretsManager,
 } from './services';
 import { stageConfig } from '../lib/config/stage-config';
-import { buildDashboard } from '../scripts/build-dashboard';
+import { buildDashboard } from '../dashboard/build';
 import { startDashboardServer } from './dashboard/server';
 import { ensureSynth } from './synth';
 import {
@@ -146,7 +146,9 @@ interface StopItem {
  * What every local function's environment adds to its template environment: region, the local
  * credentials and the standard `AWS_ENDPOINT_URL_*` variables pointing the SDK at the stand-ins.
  */
-export function functionServiceEnvironment(endpoints: Pick<LocalEndpoints, 'kinesis' | 'dynamodb' | 's3' | 'secretsmanager' | 'sns' | 'athena'>): Record<string, string> {
+export function functionServiceEnvironment(
+  endpoints: Pick<LocalEndpoints, 'kinesis' | 'dynamodb' | 's3' | 'secretsmanager' | 'sns' | 'athena'>,
+): Record<string, string> {
   return {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
@@ -312,12 +314,17 @@ export class LocalRuntime {
       const stage = stageConfig(options.stage);
 
       const synth = await ensureSynth(options.root, assemblyDir, options.stage, log);
-      log(`cloud assembly: ${synth === 'reused' ? 'up to date, reused' : 'synthesized'} (${path.relative(options.root, assemblyDir) || assemblyDir})`);
+      log(
+        `cloud assembly: ${synth === 'reused' ? 'up to date, reused' : 'synthesized'} (${path.relative(options.root, assemblyDir) || assemblyDir})`,
+      );
       const assembly = loadCloudAssembly(assemblyDir);
       const resolver = TemplateResolver.fromAssembly(assembly, { region: LOCAL_REGION });
       const stackPrefix = `uba-${options.stage}-`;
       const foreign = resolver.stackNames().filter((n) => !n.startsWith(stackPrefix));
-      if (foreign.length > 0) throw new LocalRuntimeError(`the cloud assembly in ${assemblyDir} holds stacks of another stage (${foreign.join(', ')}); delete it and start again`);
+      if (foreign.length > 0)
+        throw new LocalRuntimeError(
+          `the cloud assembly in ${assemblyDir} holds stacks of another stage (${foreign.join(', ')}); delete it and start again`,
+        );
 
       const unsupported = formatUnsupportedReport(unsupportedResourceTypes(resolver, SUPPORTED_TYPES));
 
@@ -331,7 +338,12 @@ export class LocalRuntime {
       // to boot) are built and booted while the in-process services start.
       const dashboardBuild = buildDashboard(path.join(dataDir, 'dashboard'));
       dashboardBuild.catch(() => undefined); // awaited (and reported) below
-      const dynamodbStarting = startDynamoDb({ port: ports.dynamodb, persistDir: persist('dynamodb'), tables: dynamoTablesFromTemplate(resolver), region: LOCAL_REGION });
+      const dynamodbStarting = startDynamoDb({
+        port: ports.dynamodb,
+        persistDir: persist('dynamodb'),
+        tables: dynamoTablesFromTemplate(resolver),
+        region: LOCAL_REGION,
+      });
       let dynamodbUp: RunningDynamoDb | undefined;
       dynamodbStarting.then(
         (d) => (dynamodbUp = d),
@@ -342,9 +354,19 @@ export class LocalRuntime {
         stop: async () => (await dynamodbStarting.catch(() => undefined))?.stop(),
         kill: () => dynamodbUp?.kill(),
       });
-      const kinesis = await startKinesis({ port: ports.kinesis, persistDir: persist('kinesis'), streams: kinesisStreamsFromTemplate(resolver), region: LOCAL_REGION });
+      const kinesis = await startKinesis({
+        port: ports.kinesis,
+        persistDir: persist('kinesis'),
+        streams: kinesisStreamsFromTemplate(resolver),
+        region: LOCAL_REGION,
+      });
       stopList.push({ name: 'kinesis', stop: () => kinesis.stop() });
-      const s3 = await startS3({ port: ports.s3, directory: path.join(dataDir, 's3'), buckets: s3BucketsFromTemplate(resolver), region: LOCAL_REGION });
+      const s3 = await startS3({
+        port: ports.s3,
+        directory: path.join(dataDir, 's3'),
+        buckets: s3BucketsFromTemplate(resolver),
+        region: LOCAL_REGION,
+      });
       stopList.push({ name: 's3', stop: () => s3.stop() });
       // Bucket deployments (e.g. the commodity dimension under dim/commodity/), as on stack create.
       const deployments = bucketDeploymentsFromTemplate(resolver, assemblyDir);
@@ -356,7 +378,11 @@ export class LocalRuntime {
       stopList.push({ name: 'athena engine', stop: async () => engine.close() });
       const athena = await startAthena(new AthenaService({ catalog: athenaCatalog, engine, s3: s3.client }), ports.athena);
       stopList.push({ name: 'athena', stop: () => athena.stop() });
-      const secrets: RunningSecretsManager = await startSecretsManager({ port: ports.secretsmanager, secrets: secretsFromTemplate(resolver), persistDir: persist('secrets') });
+      const secrets: RunningSecretsManager = await startSecretsManager({
+        port: ports.secretsmanager,
+        secrets: secretsFromTemplate(resolver),
+        persistDir: persist('secrets'),
+      });
       stopList.push({ name: 'secretsmanager', stop: () => secrets.stop() });
       const snsDir = path.join(dataDir, 'sns');
       const sns = await startSns({ port: ports.sns, topicArns: snsTopicsFromTemplate(resolver), dir: snsDir });
@@ -431,7 +457,9 @@ export class LocalRuntime {
         if (!spec.enabled) continue;
         const fn = functions.get(spec.functionName);
         if (spec.source?.kind !== 'kinesis' || !spec.source.name || !fn) {
-          throw new LocalRuntimeError(`event-source mapping ${spec.logicalId}: only Kinesis sources to functions of this app run locally (source ${spec.source?.arn ?? 'unknown'})`);
+          throw new LocalRuntimeError(
+            `event-source mapping ${spec.logicalId}: only Kinesis sources to functions of this app run locally (source ${spec.source?.arn ?? 'unknown'})`,
+          );
         }
         const mapping = new KinesisEventSourceMapping({
           id: spec.uuid,
@@ -439,7 +467,9 @@ export class LocalRuntime {
           eventSourceArn: spec.source.arn,
           properties: esmProperties(spec),
           functionName: spec.functionName,
-          invoke: options.wrapStreamInvoke ? options.wrapStreamInvoke(spec.functionName, (event) => fn.invoke(event)) : (event) => fn.invoke(event),
+          invoke: options.wrapStreamInvoke
+            ? options.wrapStreamInvoke(spec.functionName, (event) => fn.invoke(event))
+            : (event) => fn.invoke(event),
           client: kinesis.client,
           region: LOCAL_REGION,
           checkpoints: options.persistDir ? new FileCheckpointStore(path.join(dataDir, 'esm')) : new MemoryCheckpointStore(),
@@ -466,7 +496,9 @@ export class LocalRuntime {
 
       // The API, with a local key that stays the same across restarts with --persist.
       const keyFile = path.join(dataDir, 'api-key.json');
-      const apiKey = fs.existsSync(keyFile) ? (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { value: string }).value : `local-${randomBytes(16).toString('hex')}`;
+      const apiKey = fs.existsSync(keyFile)
+        ? (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { value: string }).value
+        : `local-${randomBytes(16).toString('hex')}`;
       fs.writeFileSync(keyFile, JSON.stringify({ value: apiKey }));
       const counters = { requests: 0, accepted: 0, rejected: 0 };
       const models = restApiModels(resolver);
@@ -489,7 +521,9 @@ export class LocalRuntime {
             const result = await fn.invoke(event);
             counters.requests += 1;
             if (result.ok) countEvents(result.payload, counters);
-            return result.ok ? { ok: true, payload: result.payload } : { ok: false, timedOut: result.kind === 'timeout', message: `${result.error.errorType}: ${result.error.errorMessage}` };
+            return result.ok
+              ? { ok: true, payload: result.payload }
+              : { ok: false, timedOut: result.kind === 'timeout', message: `${result.error.errorType}: ${result.error.errorMessage}` };
           },
           log,
         },
@@ -504,7 +538,14 @@ export class LocalRuntime {
         port: ports.dashboard,
         distDir: dist.outDir,
         apiBase: api.url,
-        config: { apiBase: '/v1', title: `User behaviour (${options.stage}, local)`, stage: options.stage, timeZone: stage.timeZone, refreshSeconds: stage.analytics.dashboardRefreshSeconds, apiKey },
+        config: {
+          apiBase: '/v1',
+          title: `User behaviour (${options.stage}, local)`,
+          stage: options.stage,
+          timeZone: stage.timeZone,
+          refreshSeconds: stage.analytics.dashboardRefreshSeconds,
+          apiKey,
+        },
       });
       stopList.push({ name: 'dashboard', stop: () => dashboard.stop() });
 
@@ -534,8 +575,32 @@ export class LocalRuntime {
       fs.mkdirSync(localDir, { recursive: true });
       fs.writeFileSync(path.join(localDir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
 
-      const bound = { ...ports, api: api.port, dashboard: dashboard.port, kinesis: kinesis.port, dynamodb: dynamodb.port, s3: s3.port, secretsmanager: secrets.port, sns: sns.port, athena: athena.port };
-      return new LocalRuntime({ endpoints, unsupported, functions, mappings, s3, kinesis, dynamodb, resolver, dynamodbFaults, delivery, counters, stopList, ports: bound });
+      const bound = {
+        ...ports,
+        api: api.port,
+        dashboard: dashboard.port,
+        kinesis: kinesis.port,
+        dynamodb: dynamodb.port,
+        s3: s3.port,
+        secretsmanager: secrets.port,
+        sns: sns.port,
+        athena: athena.port,
+      };
+      return new LocalRuntime({
+        endpoints,
+        unsupported,
+        functions,
+        mappings,
+        s3,
+        kinesis,
+        dynamodb,
+        resolver,
+        dynamodbFaults,
+        delivery,
+        counters,
+        stopList,
+        ports: bound,
+      });
     } catch (error) {
       await stopAll();
       throw error;
@@ -574,7 +639,11 @@ export class LocalRuntime {
 
   /** The runtime's services that still accept connections on their ports (none after `stop()`). */
   async listeningPorts(): Promise<Array<{ service: ServiceName; port: number }>> {
-    const open = await Promise.all(SERVICES.map(async (service) => ((await isPortOpen(this.ports[service], LOCAL_HOST, 500)) ? [{ service, port: this.ports[service] }] : [])));
+    const open = await Promise.all(
+      SERVICES.map(async (service) =>
+        (await isPortOpen(this.ports[service], LOCAL_HOST, 500)) ? [{ service, port: this.ports[service] }] : [],
+      ),
+    );
     return open.flat();
   }
 

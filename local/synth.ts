@@ -5,7 +5,7 @@ import * as path from 'path';
 
 /** Inputs whose change makes a synthesized assembly stale. */
 const INPUT_DIRS = ['bin', 'lib', 'lambdas', 'dashboard/src'];
-const INPUT_FILES = ['cdk.json', 'package-lock.json', 'tsconfig.json', 'dashboard/csp.ts', 'scripts/build-dashboard.ts'];
+const INPUT_FILES = ['cdk.json', 'package-lock.json', 'tsconfig.json', 'dashboard/csp.ts', 'dashboard/build.ts'];
 const STAMP = '.uba-synth.json';
 
 function listFiles(dir: string): string[] {
@@ -48,19 +48,30 @@ export function isUpToDate(root: string, outdir: string, stage: string): boolean
  * compliance gate, as `cdk synth` does), unless the assembly there is already up to date.
  * Rejects with the CLI's output when synth fails.
  */
-export async function ensureSynth(root: string, outdir: string, stage: string, log: (line: string) => void): Promise<'reused' | 'synthesized'> {
+export async function ensureSynth(
+  root: string,
+  outdir: string,
+  stage: string,
+  log: (line: string) => void,
+): Promise<'reused' | 'synthesized'> {
   if (isUpToDate(root, outdir, stage)) return 'reused';
   const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
   log(`synthesizing stage ${stage} into ${path.relative(root, outdir) || outdir} …`);
   const output: string[] = [];
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(cdk, ['synth', '--quiet', '-c', `stage=${stage}`, '--output', outdir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cdk, ['synth', '--quiet', '-c', `stage=${stage}`, '--output', outdir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
     child.on('error', reject);
     child.on('close', resolve);
   });
   if (code !== 0) throw new Error(`cdk synth -c stage=${stage} failed (exit ${code}):\n${output.join('')}`);
-  fs.writeFileSync(path.join(outdir, STAMP), JSON.stringify({ stage, hash: sourceHash(root, stage), at: new Date().toISOString() }, null, 2));
+  fs.writeFileSync(
+    path.join(outdir, STAMP),
+    JSON.stringify({ stage, hash: sourceHash(root, stage), at: new Date().toISOString() }, null, 2),
+  );
   return 'synthesized';
 }

@@ -38,20 +38,43 @@ async function main(): Promise<number> {
   const root = path.join(__dirname, '..');
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-bench-'));
   const t0 = Date.now();
-  const runtime = await LocalRuntime.start({ root, stage: 'dev', port: 0, assemblyDir: path.join(root, 'cdk.out.dev'), localDir, log: () => undefined, functionLog: () => undefined });
+  const runtime = await LocalRuntime.start({
+    root,
+    stage: 'dev',
+    port: 0,
+    assemblyDir: path.join(root, 'cdk.out.dev'),
+    localDir,
+    log: () => undefined,
+    functionLog: () => undefined,
+  });
   const startupS = (Date.now() - t0) / 1000;
   try {
     const out = { write: () => true, isTTY: false };
     const sendStart = Date.now();
     const result = await runProducer(
-      { scenario: 'web', rate: o.rate, count: o.count, batch: o.batch, concurrency: o.concurrency, endpoint: runtime.endpoints.api, apiKey: runtime.endpoints.apiKey, timeZone: DEFAULT_TIME_ZONE, invalidRatio: 0, maxRetries: 5, quiet: true, dryRun: false, seed: 7 },
+      {
+        scenario: 'web',
+        rate: o.rate,
+        count: o.count,
+        batch: o.batch,
+        concurrency: o.concurrency,
+        endpoint: runtime.endpoints.api,
+        apiKey: runtime.endpoints.apiKey,
+        timeZone: DEFAULT_TIME_ZONE,
+        invalidRatio: 0,
+        maxRetries: 5,
+        quiet: true,
+        dryRun: false,
+        seed: 7,
+      },
       { stdout: out },
     );
     const sendS = (Date.now() - sendStart) / 1000;
     const accepted = result.report?.accepted ?? 0;
     // Zero loss: wait for Firehose to have read every accepted record, flush, count the lake.
     const deadline = Date.now() + 120_000;
-    while (runtime.stats().lakeRecords + runtime.stats().lakeBuffered < accepted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (runtime.stats().lakeRecords + runtime.stats().lakeBuffered < accepted && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     const lakeLagS = (Date.now() - sendStart) / 1000 - sendS;
     await runtime.flushLake();
     const bucket = Object.values(runtime.endpoints.outputs).find((x) => x.LakeBucketName)?.LakeBucketName ?? '';
@@ -61,7 +84,9 @@ async function main(): Promise<number> {
       const page = await runtime.s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
       for (const item of page.Contents ?? []) {
         const got = await runtime.s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
-        const body = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+        const body = gunzipSync(
+          Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()),
+        ).toString('utf8');
         for (const line of body.trimEnd().split('\n')) {
           const id = (JSON.parse(line) as { eventId: string }).eventId;
           ids.set(id, (ids.get(id) ?? 0) + 1);
@@ -98,6 +123,6 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => {
+void main().then((code) => {
   process.exitCode = code;
 });

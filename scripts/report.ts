@@ -42,26 +42,40 @@ const day = (value: string): string => {
 
 /** The running local runtime's endpoints; throws ReportCliError when it is not running. */
 function localEndpoints(): LocalEndpoints {
-  if (!fs.existsSync(ENDPOINTS_FILE)) throw new ReportCliError(`${path.relative(process.cwd(), ENDPOINTS_FILE)} not found: start the local runtime (npm start), or pass --stage NAME for a deployed stage`);
+  if (!fs.existsSync(ENDPOINTS_FILE))
+    throw new ReportCliError(
+      `${path.relative(process.cwd(), ENDPOINTS_FILE)} not found: start the local runtime (npm start), or pass --stage NAME for a deployed stage`,
+    );
   const endpoints = JSON.parse(fs.readFileSync(ENDPOINTS_FILE, 'utf8')) as LocalEndpoints;
-  if (typeof endpoints.athena !== 'string') throw new ReportCliError('the local runtime has no Athena endpoint: restart it (npm start) with this version');
+  if (typeof endpoints.athena !== 'string')
+    throw new ReportCliError('the local runtime has no Athena endpoint: restart it (npm start) with this version');
   return endpoints;
 }
 
 /** The outputs of the stage's reports and data stacks (local: from endpoints.json; AWS: CloudFormation). */
-async function stackOutputs(stage: string, local: LocalEndpoints | undefined): Promise<{ reports: Readonly<Record<string, string>>; data: Readonly<Record<string, string>> }> {
+async function stackOutputs(
+  stage: string,
+  local: LocalEndpoints | undefined,
+): Promise<{ reports: Readonly<Record<string, string>>; data: Readonly<Record<string, string>> }> {
   const names = { reports: `uba-${stage}-reports`, data: `uba-${stage}-data` };
   if (local) {
     const reports = local.outputs[names.reports];
     const data = local.outputs[names.data];
-    if (!reports || !data) throw new ReportCliError(`the local runtime has no ${names.reports} stack: restart it (npm start) with this version`);
+    if (!reports || !data)
+      throw new ReportCliError(`the local runtime has no ${names.reports} stack: restart it (npm start) with this version`);
     return { reports, data };
   }
-  return { reports: await describeStackOutputsWithSdk(names.reports, undefined), data: await describeStackOutputsWithSdk(names.data, undefined) };
+  return {
+    reports: await describeStackOutputsWithSdk(names.reports, undefined),
+    data: await describeStackOutputsWithSdk(names.data, undefined),
+  };
 }
 
 /** The runner of the stage's named queries: against the local Athena, or Athena itself with `--stage`. */
-function queryRunner(outputs: Readonly<Record<string, string>>, local: LocalEndpoints | undefined): { runner: AthenaQueryRunner; close: () => void } {
+function queryRunner(
+  outputs: Readonly<Record<string, string>>,
+  local: LocalEndpoints | undefined,
+): { runner: AthenaQueryRunner; close: () => void } {
   const client = new AthenaClient(local ? localClientConfig(local.athena) : {});
   const need = (key: string) => {
     const value = outputs[key];
@@ -69,7 +83,12 @@ function queryRunner(outputs: Readonly<Record<string, string>>, local: LocalEndp
     return value;
   };
   return {
-    runner: new AthenaQueryRunner({ client, namedQueries: JSON.parse(need('NamedQueryIds')) as Record<string, string>, database: need('GlueDatabaseName'), workGroup: need('AthenaWorkGroupName') }),
+    runner: new AthenaQueryRunner({
+      client,
+      namedQueries: JSON.parse(need('NamedQueryIds')) as Record<string, string>,
+      database: need('GlueDatabaseName'),
+      workGroup: need('AthenaWorkGroupName'),
+    }),
     close: () => client.destroy(),
   };
 }
@@ -83,7 +102,12 @@ interface RunOptions {
 
 /** `report run`: the daily job for arrival days. */
 async function runJob(options: RunOptions): Promise<void> {
-  const input = options.date !== undefined ? { date: options.date } : options.from !== undefined || options.to !== undefined ? { from: options.from, to: options.to } : undefined;
+  const input =
+    options.date !== undefined
+      ? { date: options.date }
+      : options.from !== undefined || options.to !== undefined
+        ? { from: options.from, to: options.to }
+        : undefined;
   if (options.stage === undefined) {
     const endpoints = localEndpoints();
     const config = stageConfig(endpoints.stage);
@@ -92,7 +116,10 @@ async function runJob(options: RunOptions): Promise<void> {
     const { reports } = await stackOutputs(endpoints.stage, endpoints);
     const resolver = TemplateResolver.fromAssembly(loadCloudAssembly(path.join(ROOT, 'cdk.out')), { region: LOCAL_REGION });
     const spec = lambdaFunctions(resolver).find((f) => f.functionName === reports.ReportsJobName);
-    if (!spec?.assetDir || !spec.handler) throw new ReportCliError(`the reports job ${reports.ReportsJobName ?? '?'} is not in cdk.out: restart npm start so that it synthesizes this version`);
+    if (!spec?.assetDir || !spec.handler)
+      throw new ReportCliError(
+        `the reports job ${reports.ReportsJobName ?? '?'} is not in cdk.out: restart npm start so that it synthesizes this version`,
+      );
     const fn = new LocalFunction({
       name: spec.functionName,
       assetDir: spec.assetDir,
@@ -121,7 +148,13 @@ async function runJob(options: RunOptions): Promise<void> {
   const s3 = new S3Client({});
   try {
     const summary = await runDailyJob(
-      { runner, store: new S3LakeStore(s3, bucket), config: { bucket }, log: { info: (m, a) => process.stderr.write(`${m} ${JSON.stringify(a)}\n`) }, newId: randomUUID },
+      {
+        runner,
+        store: new S3LakeStore(s3, bucket),
+        config: { bucket },
+        log: { info: (m, a) => process.stderr.write(`${m} ${JSON.stringify(a)}\n`) },
+        newId: randomUUID,
+      },
       arrivalDaysOf(input ?? {}, new Date(), config.timeZone),
     );
     process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -163,7 +196,10 @@ async function showReport(name: string, options: ShowOptions): Promise<void> {
 
 /** Parses the command line and runs it; resolves with the exit code. */
 async function main(argv: readonly string[]): Promise<number> {
-  const stageOption = new Option('--stage <name>', 'a deployed stage (Athena, S3 and CloudFormation with your AWS credentials); default: the local runtime');
+  const stageOption = new Option(
+    '--stage <name>',
+    'a deployed stage (Athena, S3 and CloudFormation with your AWS credentials); default: the local runtime',
+  );
   const program = new Command('report').description('Daily reports: run the job, or print a report (docs/reports.md)').showHelpAfterError();
   program
     .command('run')

@@ -24,6 +24,6 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-main().then((code) => {
+void main().then((code) => {
   process.exitCode = code;
 });

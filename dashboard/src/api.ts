@@ -3,7 +3,14 @@
  * config.json, the `x-api-key` header, typed answers, and every failure classified so the page
  * can say what went wrong.
  */
-import { isReportName, type ReportAnswer, type ReportCell, type ReportListAnswer, type ReportName, type ReportRow } from '../../lambdas/shared/reports';
+import {
+  isReportName,
+  type ReportAnswer,
+  type ReportCell,
+  type ReportListAnswer,
+  type ReportName,
+  type ReportRow,
+} from '../../lambdas/shared/reports';
 import type { Alert, AlertsAnswer, AnyBucket, MetricsAnswer, PathsAnswer } from './shape';
 
 /** `config.json`, written at deploy time (AWS) or by the local dashboard server. */
@@ -63,6 +70,9 @@ export function parseConfig(raw: unknown): DashboardConfig {
   };
 }
 
+/** `value` when it is a string, else `fallback`. */
+const textOr = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
+
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
 /** The browser's fetch, called unbound-safe. */
@@ -105,7 +115,8 @@ export async function errorOf(response: Response): Promise<ApiError> {
   const body = await readJson(response);
   const message = isRecord(body) && typeof body.message === 'string' ? body.message : undefined;
   if (status === 401 || status === 403) {
-    if (message === 'Missing Authentication Token') return new ApiError('not-found', 'the read API has no such route (is it deployed?)', status);
+    if (message === 'Missing Authentication Token')
+      return new ApiError('not-found', 'the read API has no such route (is it deployed?)', status);
     return new ApiError('forbidden', 'bad or missing API key', status);
   }
   if (status === 404) return new ApiError('not-found', 'the read API has no such route (is it deployed?)', status);
@@ -194,8 +205,16 @@ export class ReadApi {
   async alerts(q: AlertsQuery): Promise<AlertsAnswer> {
     const body = await this.getJson('/alerts', { since: q.since, until: q.until, kind: q.kind, limit: q.limit, nextToken: q.nextToken });
     if (!Array.isArray(body.alerts)) throw new ApiError('server', 'unexpected answer from /alerts (no alerts array)');
-    const alerts = body.alerts.filter((a): a is Alert => isRecord(a) && (a.kind === 'error' || a.kind === 'window') && typeof a.createdAt === 'string');
-    return { alerts, ...(typeof body.nextToken === 'string' && body.nextToken !== '' ? { nextToken: body.nextToken } : {}) };
+    const alerts = body.alerts.filter(
+      (a): a is Alert => isRecord(a) && (a.kind === 'error' || a.kind === 'window') && typeof a.createdAt === 'string',
+    );
+    return {
+      timeZone: textOr(body.timeZone, ''),
+      since: textOr(body.since, q.since ?? ''),
+      until: textOr(body.until, q.until ?? ''),
+      alerts,
+      ...(typeof body.nextToken === 'string' && body.nextToken !== '' ? { nextToken: body.nextToken } : {}),
+    };
   }
 
   /** Alerts of up to `maxPages` pages (newest first), following `nextToken`. */
@@ -221,10 +240,10 @@ export class ReadApi {
       buckets: Array.isArray(s.buckets) ? s.buckets.filter((b): b is AnyBucket => isRecord(b) && typeof b.minute === 'string') : [],
     }));
     return {
-      name: typeof body.name === 'string' ? body.name : q.name,
-      timeZone: typeof body.timeZone === 'string' ? body.timeZone : '',
-      from: typeof body.from === 'string' ? body.from : (q.from ?? ''),
-      to: typeof body.to === 'string' ? body.to : (q.to ?? ''),
+      name: textOr(body.name, q.name),
+      timeZone: textOr(body.timeZone, ''),
+      from: textOr(body.from, q.from ?? ''),
+      to: textOr(body.to, q.to ?? ''),
       ...(q.dim ? { dim: q.dim } : {}),
       series,
     };
@@ -235,12 +254,15 @@ export class ReadApi {
     const body = await this.getJson('/paths', { date: q.date, minWeight: q.minWeight, limit: q.limit });
     if (!Array.isArray(body.edges)) throw new ApiError('server', 'unexpected answer from /paths (no edges array)');
     const edges = body.edges.filter(
-      (e): e is PathsAnswer['edges'][number] => isRecord(e) && typeof e.source === 'string' && typeof e.target === 'string' && typeof e.weight === 'number',
+      (e): e is PathsAnswer['edges'][number] =>
+        isRecord(e) && typeof e.source === 'string' && typeof e.target === 'string' && typeof e.weight === 'number',
     );
     const paths = Array.isArray(body.paths)
-      ? body.paths.filter((p): p is PathsAnswer['paths'][number] => isRecord(p) && typeof p.fullPath === 'string' && typeof p.count === 'number')
+      ? body.paths.filter(
+          (p): p is PathsAnswer['paths'][number] => isRecord(p) && typeof p.fullPath === 'string' && typeof p.count === 'number',
+        )
       : [];
-    return { date: typeof body.date === 'string' ? body.date : (q.date ?? ''), edges, paths };
+    return { date: textOr(body.date, q.date ?? ''), timeZone: textOr(body.timeZone, ''), edges, paths };
   }
 
   /** `GET /v1/reports`: every report and the days it has exports for (unknown report names are left out). */
@@ -259,7 +281,8 @@ export class ReadApi {
   /** `GET /v1/reports/{name}?from=&to=`: the report's rows over the days (cells other than text, numbers and null are dropped). */
   async report(name: ReportName, from: string, to: string): Promise<ReportAnswer> {
     const body = await this.getJson(`/reports/${encodeURIComponent(name)}`, { from, to });
-    if (!Array.isArray(body.rows) || !Array.isArray(body.columns)) throw new ApiError('server', `unexpected answer from /reports/${name} (no rows or columns)`);
+    if (!Array.isArray(body.rows) || !Array.isArray(body.columns))
+      throw new ApiError('server', `unexpected answer from /reports/${name} (no rows or columns)`);
     const columns = body.columns.filter((c): c is string => typeof c === 'string');
     const rows = body.rows.filter(isRecord).map((raw) => {
       const row: ReportRow = {};
@@ -269,7 +292,7 @@ export class ReadApi {
       }
       return row;
     });
-    return { report: name, from: typeof body.from === 'string' ? body.from : from, to: typeof body.to === 'string' ? body.to : to, columns, rows };
+    return { report: name, from: textOr(body.from, from), to: textOr(body.to, to), columns, rows };
   }
 
   /** A report over the days as CSV (`?format=csv`), as a Blob. */
@@ -278,7 +301,7 @@ export class ReadApi {
     return response.blob();
   }
 
-  /** A day's Sankey CSV (seed-000 format) as a Blob, fetched with the key header. */
+  /** A day's Sankey CSV (the path-analysis system's format) as a Blob, fetched with the key header. */
   async pathsCsv(date: string): Promise<Blob> {
     const response = await this.get('/paths.csv', { date }, 'text/csv');
     return response.blob();

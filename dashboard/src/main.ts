@@ -1,47 +1,32 @@
 /**
  * The dashboard page: loads config.json, asks for the API key when the config has none, polls the
  * read API every few seconds and draws the Sankey, the per-minute trends, the distributions and
- * the alerts feed. All text from the API goes into the page as text (never as HTML), and the
- * charts' tooltips are drawn on the canvas, so the strict CSP needs no inline styles or scripts.
+ * the alerts feed; the Reports view (reports-view.ts) shows the daily reports behind its tab. All
+ * text from the API goes into the page as text (never as HTML), and the charts' tooltips are drawn
+ * on the canvas, so the strict CSP needs no inline styles or scripts.
  */
-import { BarChart, LineChart, PieChart, SankeyChart } from 'echarts/charts';
-import type { BarSeriesOption, LineSeriesOption, PieSeriesOption, SankeySeriesOption } from 'echarts/charts';
-import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
-import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
-import { ApiError, loadConfig, ReadApi, type ApiErrorKind, type DashboardConfig } from './api';
+import { allCharts, renderAlerts, renderDistributions, renderSankey, renderTrends } from './charts';
+import { saveBlob, setStatus, ui } from './dom';
+import { ApiError, loadConfig, parseConfig, ReadApi, type AlertPages, type ApiErrorKind, type DashboardConfig } from './api';
+import { mountViews, type Views } from './reports-view';
 import {
   alertRows,
   buildTrends,
   clampInt,
-  distribution,
-  foldSmallSlices,
   DISTRIBUTIONS,
   localDate,
   localDateTime,
   localMinute,
   mergeAlerts,
   mergeMetrics,
-  pieLegendLabels,
   toSankey,
-  TREND_AXES,
   TREND_METRICS,
   type Alert,
-  type AlertRow,
+  type AlertsAnswer,
   type AnyBucket,
   type MetricsAnswer,
   type PathsAnswer,
-  type SankeyData,
-  type Trends,
 } from './shape';
-import { mountViews, type Views } from './reports-view';
-import { sankeyChartOption } from './sankey-chart';
-import { byId, compact, el, fmt, FONT, GRID_LINE, MUTED, saveBlob, setStatus, TEXT } from './ui';
-
-echarts.use([SankeyChart, LineChart, BarChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
-
-type Option = echarts.ComposeOption<SankeySeriesOption | LineSeriesOption | BarSeriesOption | PieSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption>;
 
 /** Minutes refetched on every refresh: the 5-minute lateness bound plus processing delay. */
 const REFETCH_MINUTES = 10;
@@ -53,39 +38,6 @@ const ERROR_PAGES_RECENT = 3;
 const FEED_SIZE = 50;
 const FEED_HOURS = 24;
 const KEY_STORAGE = 'uba-dashboard:apiKey';
-const ui = {
-  title: byId('title', HTMLHeadingElement),
-  stage: byId('stage', HTMLSpanElement),
-  connection: byId('connection', HTMLSpanElement),
-  lastUpdated: byId('last-updated', HTMLSpanElement),
-  banner: byId('banner', HTMLDivElement),
-  date: byId('date', HTMLInputElement),
-  range: byId('range', HTMLSelectElement),
-  topN: byId('top-n', HTMLInputElement),
-  minWeight: byId('min-weight', HTMLInputElement),
-  maxDepth: byId('max-depth', HTMLInputElement),
-  downloadCsv: byId('download-csv', HTMLButtonElement),
-  changeKey: byId('change-key', HTMLButtonElement),
-  keyPanel: byId('key-panel', HTMLElement),
-  keyForm: byId('key-form', HTMLFormElement),
-  keyReason: byId('key-reason', HTMLParagraphElement),
-  keyInput: byId('key-input', HTMLInputElement),
-  keyRemember: byId('key-remember', HTMLInputElement),
-  keyForget: byId('key-forget', HTMLButtonElement),
-  keyCancel: byId('key-cancel', HTMLButtonElement),
-  sankey: byId('sankey', HTMLDivElement),
-  sankeyMeta: byId('sankey-meta', HTMLSpanElement),
-  sankeyStatus: byId('sankey-status', HTMLParagraphElement),
-  sankeyTable: byId('sankey-table', HTMLTableElement),
-  trends: byId('trends', HTMLDivElement),
-  trendsMeta: byId('trends-meta', HTMLSpanElement),
-  trendsStatus: byId('trends-status', HTMLParagraphElement),
-  distributions: byId('distributions', HTMLDivElement),
-  distributionsMeta: byId('distributions-meta', HTMLSpanElement),
-  distributionsStatus: byId('distributions-status', HTMLParagraphElement),
-  alerts: byId('alerts', HTMLOListElement),
-  alertsStatus: byId('alerts-status', HTMLParagraphElement),
-};
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -116,23 +68,45 @@ interface Cache {
   paths?: { key: string; answer: PathsAnswer; loadedAt: number };
 }
 
-let config: DashboardConfig;
-let api: ReadApi | undefined;
-let timer: number | undefined;
-let running = false;
-let pending = false;
-let lastSuccess: number | undefined;
-let views: Views | undefined;
+/** The page's mutable state, all in one place. */
+interface Session {
+  /** `config.json` (defaults until it is loaded). */
+  config: DashboardConfig;
+  /** The client with the current key; undefined while no key is known (no polling then). */
+  api: ReadApi | undefined;
+  /** The next scheduled refresh. */
+  timer: number | undefined;
+  /** A refresh is in flight; `pending` asks for another one right after it. */
+  running: boolean;
+  pending: boolean;
+  /** When a refresh last succeeded on every panel (epoch ms). */
+  lastSuccess: number | undefined;
+  /** The debounce of control changes. */
+  debounce: number | undefined;
+  /** The view tabs and the Reports view (mounted once config.json is loaded). */
+  views: Views | undefined;
+}
+
+const session: Session = {
+  config: parseConfig({}),
+  api: undefined,
+  timer: undefined,
+  running: false,
+  pending: false,
+  lastSuccess: undefined,
+  debounce: undefined,
+  views: undefined,
+};
 const cache: Cache = { rangeMinutes: 0, loadedAt: 0, complete: new Set(), metrics: new Map(), errors: [], errorsLoaded: false };
 const controls: Controls = { date: '', dateIsToday: true, rangeMinutes: 60, topN: 40, minWeight: 1, maxDepth: 6 };
 
 function storedKey(): string | undefined {
-  const key = `${KEY_STORAGE}:${config.stage}`;
+  const key = `${KEY_STORAGE}:${session.config.stage}`;
   return localStorage.getItem(key) ?? sessionStorage.getItem(key) ?? undefined;
 }
 
 function storeKey(value: string | undefined, remember: boolean): void {
-  const key = `${KEY_STORAGE}:${config.stage}`;
+  const key = `${KEY_STORAGE}:${session.config.stage}`;
   localStorage.removeItem(key);
   sessionStorage.removeItem(key);
   if (value) (remember ? localStorage : sessionStorage).setItem(key, value);
@@ -146,185 +120,6 @@ function resetCache(): void {
   cache.errorsLoaded = false;
   cache.errorsCoveredSince = undefined;
   cache.paths = undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Charts
-// ---------------------------------------------------------------------------------------------
-
-const sankeyChart = echarts.init(ui.sankey, 'dark', { renderer: 'canvas' });
-const trendsChart = echarts.init(ui.trends, 'dark', { renderer: 'canvas' });
-const distributionCharts = new Map<string, echarts.ECharts>();
-for (const spec of DISTRIBUTIONS) {
-  const box = el('div', 'dist');
-  box.append(el('h3', '', spec.title));
-  const target = el('div', 'chart chart-small');
-  target.id = `dist-${spec.key}`;
-  box.append(target);
-  ui.distributions.append(box);
-  distributionCharts.set(spec.key, echarts.init(target, 'dark', { renderer: 'canvas' }));
-}
-const allCharts = (): echarts.ECharts[] => [sankeyChart, trendsChart, ...distributionCharts.values()];
-
-const baseOption: Option = {
-  backgroundColor: 'transparent',
-  textStyle: { color: TEXT, fontFamily: FONT },
-  animationDuration: 300,
-  animationDurationUpdate: 300,
-};
-
-function renderSankey(data: SankeyData, date: string): void {
-  sankeyChart.setOption<Option>({ ...baseOption, ...sankeyChartOption(data) }, { replaceMerge: ['series'] });
-  // The chart is a canvas: the same links as a table, for screen readers (and tests).
-  const rows = data.links.map((l) => {
-    const row = el('tr');
-    row.append(el('td', undefined, l.source), el('td', undefined, l.target), el('td', undefined, String(l.value)));
-    return row;
-  });
-  ui.sankeyTable.tBodies[0].replaceChildren(...rows);
-  ui.sankeyMeta.textContent =
-    data.totalEdges === 0 ? date : `${date} · ${data.links.length} of ${data.totalEdges} edges · ${fmt(data.entrySessions)} sessions leave step 1`;
-  setStatus(ui.sankeyStatus, data.links.length === 0 ? (data.totalEdges === 0 ? `No paths recorded for ${date} yet.` : 'No edge passes the filters: lower the minimum weight or raise the step limit.') : '');
-}
-
-function renderTrends(trends: Trends): void {
-  const labels = trends.axis.map((m) => m.slice(11, 16));
-  const series: LineSeriesOption[] = trends.lines.map((line) => ({
-    id: line.key,
-    name: line.label,
-    type: 'line',
-    xAxisIndex: line.gridIndex,
-    yAxisIndex: line.yAxisIndex,
-    // A minute between gaps has no neighbour to draw a line to: show points so it is visible.
-    showSymbol: true,
-    symbolSize: 4,
-    connectNulls: false,
-    lineStyle: { width: line.key === 'events' ? 2.5 : 1.5 },
-    ...(line.key === 'errorAlerts' ? { color: '#ff5c7a', areaStyle: { opacity: 0.15 } } : {}),
-    data: [...line.data],
-  }));
-  // Two grids on one minute axis (TREND_AXES): traffic on top, recharges below; every unit on its own scale.
-  trendsChart.setOption<Option>({
-    ...baseOption,
-    legend: { top: 0, textStyle: { color: TEXT } },
-    tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmt(v) },
-    axisPointer: { link: [{ xAxisIndex: 'all' }] },
-    grid: [
-      { left: 56, right: 112, top: 56, height: '30%' },
-      { left: 56, right: 112, bottom: 28, height: '30%' },
-    ],
-    xAxis: [0, 1].map((gridIndex) => ({
-      type: 'category' as const,
-      gridIndex,
-      data: labels,
-      boundaryGap: false,
-      axisLabel: { color: MUTED, show: gridIndex === 1 },
-      axisLine: { lineStyle: { color: GRID_LINE } },
-    })),
-    yAxis: TREND_AXES.map((axis) => ({
-      type: 'value' as const,
-      gridIndex: axis.grid,
-      name: axis.name,
-      position: axis.position,
-      offset: axis.offset,
-      splitNumber: 3,
-      ...(axis.key === 'percent' ? { min: 0, max: 100, interval: 50 } : { minInterval: 1 }),
-      nameTextStyle: { color: MUTED },
-      axisLabel: { color: MUTED, formatter: compact },
-      splitLine: { show: axis.position === 'left', lineStyle: { color: GRID_LINE } },
-    })),
-    series,
-  });
-  const first = trends.axis[0];
-  const last = trends.axis[trends.axis.length - 1];
-  const lastLabel = last && first && last.slice(0, 10) === first.slice(0, 10) ? last.slice(11) : last?.replace('T', ' ');
-  ui.trendsMeta.textContent = first && lastLabel ? `${first.replace('T', ' ')} – ${lastLabel} (${config.timeZone})` : '';
-  // A text summary of the canvas: how many minutes of each line have a value.
-  const summary = trends.lines.map((line) => `${line.label}: ${line.data.filter((v) => v !== null).length} minutes with data`).join('; ');
-  ui.trends.setAttribute('aria-label', `Per-minute trends. ${summary}`);
-  ui.trends.dataset.points = String(trends.lines.find((line) => line.key === 'events')?.data.filter((v) => v !== null).length ?? 0);
-  setStatus(ui.trendsStatus, trends.empty ? 'No events in this time range yet.' : '');
-}
-
-function renderDistributions(answers: ReadonlyMap<string, MetricsAnswer<AnyBucket>>): void {
-  let anything = false;
-  for (const spec of DISTRIBUTIONS) {
-    const chart = distributionCharts.get(spec.key);
-    if (!chart) continue;
-    const rows = distribution(answers.get(spec.key), spec);
-    anything ||= rows.length > 0;
-    const tooltip: TooltipComponentOption = { trigger: 'item', renderMode: 'richText', valueFormatter: (v) => fmt(v) };
-    if (spec.key === 'gender' || spec.key === 'action') {
-      // Full names and shares in a legend beside the ring: slice labels on a small chart got cut to the same prefix.
-      // A name longer than the legend's width ends in … and shows whole in the legend's tooltip.
-      const slices = foldSmallSlices([...rows].sort((a, b) => b[1] - a[1]), 7);
-      const legendText = pieLegendLabels(slices);
-      chart.setOption<Option>(
-        {
-          ...baseOption,
-          tooltip: { ...tooltip, formatter: (p) => (Array.isArray(p) ? '' : `${p.name}\n${fmt(p.value)} events (${fmt(p.percent)}%)`) },
-          legend: {
-            type: 'scroll',
-            orient: 'vertical',
-            right: 0,
-            top: 'middle',
-            width: '48%',
-            itemWidth: 10,
-            itemHeight: 10,
-            tooltip: { show: true },
-            textStyle: { color: TEXT, fontFamily: FONT, fontSize: 11, width: 168, overflow: 'truncate', ellipsis: '…' },
-            formatter: (name: string) => legendText.get(name) ?? name,
-          },
-          series: [
-            {
-              id: spec.key,
-              type: 'pie',
-              radius: ['32%', '58%'],
-              showEmptyCircle: false,
-              center: ['24%', '52%'],
-              label: { show: false },
-              data: slices.map(([name, value]) => ({ name, value })),
-            },
-          ],
-        },
-        { replaceMerge: ['series', 'legend'] },
-      );
-    } else {
-      const horizontal = spec.key === 'province';
-      const shown = horizontal ? rows.slice(0, 15) : rows;
-      const categoryAxis = {
-        type: 'category' as const,
-        data: shown.map(([name]) => name),
-        // Every bar keeps its label (interval 0); long ones wrap under their bar instead of being skipped.
-        axisLabel: { color: MUTED, fontSize: 11, interval: 0, ...(horizontal ? {} : { rotate: 35 }) },
-        inverse: horizontal,
-      };
-      const valueAxis = { type: 'value' as const, axisLabel: { color: MUTED, fontSize: 11, formatter: compact }, splitLine: { lineStyle: { color: GRID_LINE } } };
-      chart.setOption<Option>(
-        {
-          ...baseOption,
-          tooltip,
-          grid: { left: horizontal ? 72 : 40, right: 16, top: 12, bottom: horizontal ? 24 : 44 },
-          xAxis: horizontal ? valueAxis : categoryAxis,
-          yAxis: horizontal ? categoryAxis : valueAxis,
-          series: [{ id: spec.key, type: 'bar', data: shown.map(([, value]) => value), itemStyle: { borderRadius: horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] } }],
-        },
-        { replaceMerge: ['series', 'xAxis', 'yAxis'] },
-      );
-    }
-  }
-  setStatus(ui.distributionsStatus, anything ? '' : 'No events in this time range yet.');
-}
-
-function renderAlerts(rows: readonly AlertRow[]): void {
-  const items = rows.map((row) => {
-    const li = el('li', `alert alert-${row.kind}`);
-    li.dataset.id = row.id;
-    li.append(el('span', 'alert-kind', row.kind === 'window' ? 'threshold' : 'error'), el('time', 'alert-time', row.time), el('span', 'alert-subject', row.subject), el('span', 'alert-text', row.text));
-    return li;
-  });
-  ui.alerts.replaceChildren(...items);
-  setStatus(ui.alertsStatus, rows.length === 0 ? `No alerts in the last ${FEED_HOURS} h.` : '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,7 +140,8 @@ function worst(errors: readonly ApiError[]): ApiError | undefined {
 function panelError(errors: readonly ApiError[]): string {
   const e = worst(errors);
   if (!e) return '';
-  const stale = lastSuccess === undefined ? '' : ` Showing data from ${localDateTime(lastSuccess, config.timeZone).slice(11)}.`;
+  const stale =
+    session.lastSuccess === undefined ? '' : ` Showing data from ${localDateTime(session.lastSuccess, session.config.timeZone).slice(11)}.`;
   return `${describe(e)}${stale}`;
 }
 
@@ -356,7 +152,7 @@ function describe(e: ApiError): string {
     case 'not-found':
       return `Read API not found: ${e.message}.`;
     case 'unreachable':
-      return `API unreachable: ${e.message}. Retrying every ${config.refreshSeconds} s.`;
+      return `API unreachable: ${e.message}. Retrying every ${session.config.refreshSeconds} s.`;
     case 'bad-request':
       return `The API rejected a request: ${e.message}.`;
     case 'server':
@@ -379,19 +175,61 @@ function pathsLimit(): number {
   return clampInt(controls.topN * 5, 200, 5000);
 }
 
-/** One refresh of every panel; failures are shown per panel and in the banner, never thrown. */
-async function refresh(): Promise<void> {
-  if (!api) return;
-  const client = api;
-  const now = Date.now();
-  const tz = config.timeZone;
-  if (controls.dateIsToday) {
-    const today = localDate(now, tz);
-    if (today !== controls.date) {
-      controls.date = today;
-      ui.date.value = today;
-    }
+/** The minutes one refresh covers, in the stage's time zone. */
+interface RefreshWindow {
+  readonly now: number;
+  readonly range: number;
+  readonly rangeStartMs: number;
+  /** Start of the minutes refetched for what is already cached (late events may change them). */
+  readonly recentStartMs: number;
+  /** Local minute of the range's start: cached buckets before it are dropped. */
+  readonly keepFrom: string;
+  readonly to: string;
+  readonly until: string;
+}
+
+/** A metric query of one panel; `recent` when only the recent minutes are refetched. */
+interface MetricJob {
+  readonly key: string;
+  readonly name: string;
+  readonly dim: string | undefined;
+  readonly recent: boolean;
+}
+
+/** What one refresh fetched, each call succeeded or failed on its own. */
+interface Fetched {
+  readonly metricJobs: readonly MetricJob[];
+  readonly metrics: readonly Outcome<MetricsAnswer<AnyBucket>>[];
+  readonly errorsRecent: boolean;
+  readonly errorsSinceMs: number;
+  readonly errors: Outcome<AlertPages>;
+  readonly feed: Outcome<AlertsAnswer>;
+  readonly pathsKey: string;
+  readonly paths: Outcome<PathsAnswer>;
+}
+
+/** The failures of one refresh, per panel. */
+interface PanelErrors {
+  readonly trends: ApiError[];
+  readonly distributions: ApiError[];
+  readonly paths: ApiError[];
+  readonly feed: ApiError[];
+}
+
+const localMinuteOf = (ms: number): string => localMinute(new Date(ms).toISOString(), session.config.timeZone) ?? '';
+
+/** Moves the Sankey's date to today when it follows today and the day has changed. */
+function followToday(now: number): void {
+  if (!controls.dateIsToday) return;
+  const today = localDate(now, session.config.timeZone);
+  if (today !== controls.date) {
+    controls.date = today;
+    ui.date.value = today;
   }
+}
+
+/** The window of a refresh at `now`; marks the cache for a full reload when the range changed or it is old. */
+function refreshWindow(now: number): RefreshWindow {
   const range = controls.rangeMinutes;
   if (cache.rangeMinutes !== range || now - cache.loadedAt > FULL_RELOAD_MS) {
     // Everything is fetched over the whole range again; until then the cache stays on screen.
@@ -400,71 +238,107 @@ async function refresh(): Promise<void> {
     cache.complete.clear();
   }
   const rangeStartMs = now - range * 60_000;
-  const recentStartMs = Math.max(rangeStartMs, now - REFETCH_MINUTES * 60_000);
-  const minute = (ms: number): string => localMinute(new Date(ms).toISOString(), tz) ?? '';
-  const keepFrom = minute(rangeStartMs);
-  const to = minute(now);
-  const until = new Date(now).toISOString();
+  return {
+    now,
+    range,
+    rangeStartMs,
+    recentStartMs: Math.max(rangeStartMs, now - REFETCH_MINUTES * 60_000),
+    keepFrom: localMinuteOf(rangeStartMs),
+    to: localMinuteOf(now),
+    until: new Date(now).toISOString(),
+  };
+}
 
+/** Every call of a refresh at once: the metrics of the trends and distributions, error alerts, the feed, the day's paths. */
+async function fetchPanels(client: ReadApi, w: RefreshWindow): Promise<Fetched> {
   const metricJobs = [
     ...TREND_METRICS.map((m) => ({ key: `trend:${m.key}`, name: m.metric, dim: undefined as string | undefined })),
     ...DISTRIBUTIONS.map((d) => ({ key: `dist:${d.key}`, name: 'events', dim: d.dim })),
   ].map((job) => ({ ...job, recent: cache.complete.has(job.key) }));
   const metricResults = Promise.all(
-    metricJobs.map((j) => client.metrics({ name: j.name, from: minute(j.recent ? recentStartMs : rangeStartMs), to, dim: j.dim }).then(ok, fail)),
+    metricJobs.map((j) =>
+      client
+        .metrics({ name: j.name, from: localMinuteOf(j.recent ? w.recentStartMs : w.rangeStartMs), to: w.to, dim: j.dim })
+        .then(ok, fail),
+    ),
   );
   const errorsRecent = cache.complete.has('errors');
-  const errorsSinceMs = errorsRecent ? recentStartMs : rangeStartMs;
+  const errorsSinceMs = errorsRecent ? w.recentStartMs : w.rangeStartMs;
   const errorResult = client.alertPages(
-    { kind: 'error', since: new Date(errorsSinceMs).toISOString(), until, limit: 1000 },
+    { kind: 'error', since: new Date(errorsSinceMs).toISOString(), until: w.until, limit: 1000 },
     errorsRecent ? ERROR_PAGES_RECENT : ERROR_PAGES_FULL,
   );
-  const feedResult = client.alerts({ since: new Date(now - FEED_HOURS * 3_600_000).toISOString(), until, limit: FEED_SIZE });
+  const feedResult = client.alerts({ since: new Date(w.now - FEED_HOURS * 3_600_000).toISOString(), until: w.until, limit: FEED_SIZE });
   const key = pathsKey();
   // The day's paths are read on every refresh, past days too: late events, backfills and path
   // documents keep changing a past day's Sankey (one Query of that day's partition).
   const pathsResult = client.paths({ date: controls.date, minWeight: controls.minWeight, limit: pathsLimit() });
-  const [metrics, errors, feed, paths] = await Promise.all([metricResults, errorResult.then(ok, fail), feedResult.then(ok, fail), pathsResult.then(ok, fail)]);
+  const [metrics, errors, feed, paths] = await Promise.all([
+    metricResults,
+    errorResult.then(ok, fail),
+    feedResult.then(ok, fail),
+    pathsResult.then(ok, fail),
+  ]);
+  return { metricJobs, metrics, errorsRecent, errorsSinceMs, errors, feed, pathsKey: key, paths };
+}
 
-  const trendErrors: ApiError[] = [];
-  const distErrors: ApiError[] = [];
-  metrics.forEach((result, i) => {
-    const job = metricJobs[i];
+/** Merges what was fetched into the cache and returns what failed, per panel. */
+function cacheResults(f: Fetched, w: RefreshWindow): PanelErrors {
+  const errors: PanelErrors = { trends: [], distributions: [], paths: [], feed: f.feed.ok ? [] : [f.feed.error] };
+  f.metrics.forEach((result, i) => {
+    const job = f.metricJobs[i];
     if (result.ok) {
-      const since = minute(job.recent ? recentStartMs : rangeStartMs);
-      cache.metrics.set(job.key, mergeMetrics(job.recent ? cache.metrics.get(job.key) : undefined, result.value, since, keepFrom));
+      const since = localMinuteOf(job.recent ? w.recentStartMs : w.rangeStartMs);
+      cache.metrics.set(job.key, mergeMetrics(job.recent ? cache.metrics.get(job.key) : undefined, result.value, since, w.keepFrom));
       cache.complete.add(job.key);
     } else {
-      (job.key.startsWith('trend:') ? trendErrors : distErrors).push(result.error);
+      (job.key.startsWith('trend:') ? errors.trends : errors.distributions).push(result.error);
     }
   });
-  if (errors.ok) {
-    cache.errors = mergeAlerts(errorsRecent ? cache.errors : [], errors.value.alerts, new Date(errorsSinceMs).toISOString(), new Date(rangeStartMs).toISOString());
+  if (f.errors.ok) {
+    const pages = f.errors.value;
+    cache.errors = mergeAlerts(
+      f.errorsRecent ? cache.errors : [],
+      pages.alerts,
+      new Date(f.errorsSinceMs).toISOString(),
+      new Date(w.rangeStartMs).toISOString(),
+    );
     cache.errorsLoaded = true;
-    if (!errorsRecent) cache.errorsCoveredSince = errors.value.truncated ? errors.value.alerts[errors.value.alerts.length - 1]?.createdAt : undefined;
+    if (!f.errorsRecent) cache.errorsCoveredSince = pages.truncated ? pages.alerts[pages.alerts.length - 1]?.createdAt : undefined;
     // When the recent minutes alone overflow the pages, load the whole range again next time.
-    if (errorsRecent && errors.value.truncated) cache.complete.delete('errors');
+    if (f.errorsRecent && pages.truncated) cache.complete.delete('errors');
     else cache.complete.add('errors');
-  } else trendErrors.push(errors.error);
-  if (paths.ok) {
-    cache.paths = { key, answer: paths.value, loadedAt: now };
+  } else errors.trends.push(f.errors.error);
+  if (f.paths.ok) {
+    cache.paths = { key: f.pathsKey, answer: f.paths.value, loadedAt: w.now };
     cache.complete.add('paths');
-  }
+  } else errors.paths.push(f.paths.error);
+  return errors;
+}
 
-  const pathErrors = paths.ok ? [] : [paths.error];
-  const all = [...trendErrors, ...distErrors, ...(feed.ok ? [] : [feed.error]), ...pathErrors];
-  if (all.length === 0) lastSuccess = now;
-
+/** Draws every panel from the cache, with each panel's failure under it. */
+function renderPanels(w: RefreshWindow, f: Fetched, errors: PanelErrors): void {
+  const tz = session.config.timeZone;
   // Sankey (the cached day if this refresh failed, when it is the day asked for)
-  const shown = cache.paths && cache.paths.key === key ? cache.paths.answer.edges : [];
+  const shown = cache.paths && cache.paths.key === f.pathsKey ? cache.paths.answer.edges : [];
   renderSankey(toSankey(shown, controls), controls.date);
-  if (pathErrors.length > 0) setStatus(ui.sankeyStatus, panelError(pathErrors), 'error');
+  if (errors.paths.length > 0) setStatus(ui.sankeyStatus, panelError(errors.paths), 'error');
 
   // Trends
   const trendAnswers: Record<string, MetricsAnswer<AnyBucket> | undefined> = {};
   for (const m of TREND_METRICS) trendAnswers[m.key] = cache.metrics.get(`trend:${m.key}`);
-  renderTrends(buildTrends({ from: keepFrom, to, timeZone: tz, metrics: trendAnswers, alerts: cache.errorsLoaded ? cache.errors : undefined, alertsCoveredSince: cache.errorsCoveredSince }));
-  if (trendErrors.length > 0) setStatus(ui.trendsStatus, panelError(trendErrors), 'error');
+  renderTrends(
+    buildTrends({
+      from: w.keepFrom,
+      to: w.to,
+      timeZone: tz,
+      metrics: trendAnswers,
+      alerts: cache.errorsLoaded ? cache.errors : undefined,
+      alertsCoveredSince: cache.errorsCoveredSince,
+    }),
+    tz,
+  );
+  if (errors.trends.length > 0) setStatus(ui.trendsStatus, panelError(errors.trends), 'error');
 
   // Distributions
   const distAnswers = new Map<string, MetricsAnswer<AnyBucket>>();
@@ -473,22 +347,42 @@ async function refresh(): Promise<void> {
     if (answer) distAnswers.set(d.key, answer);
   }
   renderDistributions(distAnswers);
-  ui.distributionsMeta.textContent = `events, last ${rangeLabel(range)}`;
-  if (distErrors.length > 0) setStatus(ui.distributionsStatus, panelError(distErrors), 'error');
+  ui.distributionsMeta.textContent = `events, last ${rangeLabel(w.range)}`;
+  if (errors.distributions.length > 0) setStatus(ui.distributionsStatus, panelError(errors.distributions), 'error');
 
   // Alerts
-  if (feed.ok) renderAlerts(alertRows(feed.value.alerts, tz, FEED_SIZE));
-  else setStatus(ui.alertsStatus, panelError([feed.error]), 'error');
+  if (f.feed.ok) renderAlerts(alertRows(f.feed.value.alerts, tz, FEED_SIZE), FEED_HOURS);
+  else setStatus(ui.alertsStatus, panelError(errors.feed), 'error');
+}
 
+/** The banner and "last updated" line; on a 403 with the key in use, stops polling and asks for a key. */
+function reportStatus(all: readonly ApiError[], client: ReadApi): void {
   const banner = worst(all);
   showBanner(banner);
   ui.lastUpdated.textContent =
-    lastSuccess === undefined ? 'not updated yet' : `last updated ${localDateTime(lastSuccess, tz).slice(11)}${all.length > 0 ? ' (stale)' : ''}`;
+    session.lastSuccess === undefined
+      ? 'not updated yet'
+      : `last updated ${localDateTime(session.lastSuccess, session.config.timeZone).slice(11)}${all.length > 0 ? ' (stale)' : ''}`;
   ui.lastUpdated.dataset.stale = String(all.length > 0);
-  if (banner?.kind === 'forbidden' && api === client) {
-    api = undefined; // no more polling until a key is given
+  if (banner?.kind === 'forbidden' && session.api === client) {
+    session.api = undefined; // no more polling until a key is given
     askForKey('The API answered 403: bad or missing API key. Enter the API key of this stage.');
   }
+}
+
+/** One refresh of every panel; failures are shown per panel and in the banner, never thrown. */
+async function refresh(): Promise<void> {
+  if (!session.api) return;
+  const client = session.api;
+  const now = Date.now();
+  followToday(now);
+  const w = refreshWindow(now);
+  const fetched = await fetchPanels(client, w);
+  const errors = cacheResults(fetched, w);
+  const all = [...errors.trends, ...errors.distributions, ...errors.feed, ...errors.paths];
+  if (all.length === 0) session.lastSuccess = now;
+  renderPanels(w, fetched, errors);
+  reportStatus(all, client);
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -501,32 +395,32 @@ function rangeLabel(minutes: number): string {
 
 /** Runs a refresh now (or right after the one in flight), then every `refreshSeconds`. */
 function schedule(): void {
-  if (running) {
-    pending = true;
+  if (session.running) {
+    session.pending = true;
     return;
   }
-  window.clearTimeout(timer);
-  running = true;
+  window.clearTimeout(session.timer);
+  session.running = true;
   void refresh()
     .catch((error: unknown) => showBanner(asApiError(error)))
     .finally(() => {
-      running = false;
-      if (!api) return;
-      if (pending) {
-        pending = false;
+      session.running = false;
+      if (!session.api) return;
+      if (session.pending) {
+        session.pending = false;
         schedule();
         return;
       }
-      timer = window.setTimeout(() => {
+      session.timer = window.setTimeout(() => {
         if (document.visibilityState === 'hidden') return; // resumed on visibilitychange
         schedule();
-      }, config.refreshSeconds * 1000);
+      }, session.config.refreshSeconds * 1000);
     });
 }
 
 function stop(): void {
-  window.clearTimeout(timer);
-  timer = undefined;
+  window.clearTimeout(session.timer);
+  session.timer = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,17 +431,17 @@ function askForKey(reason: string): void {
   ui.keyReason.textContent = reason;
   ui.keyInput.value = '';
   ui.keyPanel.hidden = false;
-  ui.keyCancel.hidden = api === undefined;
+  ui.keyCancel.hidden = session.api === undefined;
   ui.keyInput.focus();
 }
 
 function useKey(key: string | undefined): void {
-  api = new ReadApi(config.apiBase, key);
+  session.api = new ReadApi(session.config.apiBase, key);
   resetCache();
-  lastSuccess = undefined;
+  session.lastSuccess = undefined;
   ui.keyPanel.hidden = true;
   schedule();
-  views?.refresh();
+  session.views?.refresh();
 }
 
 ui.keyForm.addEventListener('submit', (event) => {
@@ -560,14 +454,16 @@ ui.keyForm.addEventListener('submit', (event) => {
 ui.keyForget.addEventListener('click', () => {
   storeKey(undefined, false);
   stop();
-  api = undefined;
-  if (config.apiKey) useKey(config.apiKey);
+  session.api = undefined;
+  if (session.config.apiKey) useKey(session.config.apiKey);
   else askForKey('Key forgotten. Enter the API key of this stage to continue.');
 });
 ui.keyCancel.addEventListener('click', () => {
   ui.keyPanel.hidden = true;
 });
-ui.changeKey.addEventListener('click', () => askForKey('Enter another API key. It is kept in this browser only and sent as the x-api-key header.'));
+ui.changeKey.addEventListener('click', () =>
+  askForKey('Enter another API key. It is kept in this browser only and sent as the x-api-key header.'),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Controls
@@ -575,8 +471,8 @@ ui.changeKey.addEventListener('click', () => askForKey('Enter another API key. I
 
 function readControls(): void {
   const date = ui.date.value;
-  controls.dateIsToday = date === '' || date === localDate(Date.now(), config.timeZone);
-  controls.date = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : localDate(Date.now(), config.timeZone);
+  controls.dateIsToday = date === '' || date === localDate(Date.now(), session.config.timeZone);
+  controls.date = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : localDate(Date.now(), session.config.timeZone);
   controls.rangeMinutes = clampInt(Number(ui.range.value), 1, 7 * 24 * 60);
   controls.topN = clampInt(Number(ui.topN.value), 1, 1000);
   controls.minWeight = clampInt(Number(ui.minWeight.value), 1);
@@ -601,12 +497,11 @@ function writeControls(): void {
   ui.maxDepth.value = String(controls.maxDepth);
 }
 
-let debounce: number | undefined;
 for (const input of [ui.date, ui.range, ui.topN, ui.minWeight, ui.maxDepth]) {
   input.addEventListener('change', () => {
     readControls();
-    window.clearTimeout(debounce);
-    debounce = window.setTimeout(() => {
+    window.clearTimeout(session.debounce);
+    session.debounce = window.setTimeout(() => {
       // Top N and depth are applied here: redraw at once from the cache, then refresh.
       if (cache.paths) renderSankey(toSankey(cache.paths.answer.edges, controls), controls.date);
       schedule();
@@ -615,12 +510,12 @@ for (const input of [ui.date, ui.range, ui.topN, ui.minWeight, ui.maxDepth]) {
 }
 
 ui.downloadCsv.addEventListener('click', () => {
-  if (!api) return;
+  if (!session.api) return;
   const date = controls.date;
   ui.downloadCsv.disabled = true;
-  api
+  session.api
     .pathsCsv(date)
-    .then((blob) => saveBlob(blob, `paths-${config.stage || 'stage'}-${date}.csv`))
+    .then((blob) => saveBlob(blob, `paths-${session.config.stage || 'stage'}-${date}.csv`))
     .catch((error: unknown) => {
       const e = asApiError(error);
       showBanner(e);
@@ -635,7 +530,7 @@ window.addEventListener('resize', () => {
   for (const chart of allCharts()) chart.resize();
 });
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible' && api && !running) schedule();
+  if (document.visibilityState === 'visible' && session.api && !session.running) schedule();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -644,18 +539,18 @@ document.addEventListener('visibilitychange', () => {
 
 async function start(): Promise<void> {
   try {
-    config = await loadConfig();
+    session.config = await loadConfig();
   } catch (error) {
     showBanner(new ApiError('unreachable', error instanceof Error ? error.message : String(error)));
     ui.banner.textContent = `The dashboard cannot start: ${error instanceof Error ? error.message : String(error)}.`;
     return;
   }
-  document.title = config.stage ? `${config.title} (${config.stage})` : config.title;
-  ui.title.textContent = config.title;
-  ui.stage.textContent = config.stage;
-  ui.stage.hidden = config.stage === '';
+  document.title = session.config.stage ? `${session.config.title} (${session.config.stage})` : session.config.title;
+  ui.title.textContent = session.config.title;
+  ui.stage.textContent = session.config.stage;
+  ui.stage.hidden = session.config.stage === '';
   const params = new URLSearchParams(location.search);
-  const today = localDate(Date.now(), config.timeZone);
+  const today = localDate(Date.now(), session.config.timeZone);
   const date = params.get('date') ?? '';
   controls.date = /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : today;
   controls.dateIsToday = controls.date === today;
@@ -665,15 +560,15 @@ async function start(): Promise<void> {
   controls.maxDepth = clampInt(Number(params.get('depth') ?? 6), 2, 100);
   writeControls();
 
-  views = mountViews({
-    config,
-    api: () => api,
+  session.views = mountViews({
+    config: session.config,
+    api: () => session.api,
     onError: (e) => {
       showBanner(e);
       if (e.kind === 'forbidden') askForKey('The API answered 403 to a report: bad or missing API key.');
     },
   });
-  const key = storedKey() ?? config.apiKey;
+  const key = storedKey() ?? session.config.apiKey;
   if (key) useKey(key);
   else askForKey('This dashboard reads the analytics API, which needs an API key. Enter the API key of this stage.');
 }

@@ -68,7 +68,12 @@ export interface UsersLine {
  * MAU on every day of its month (step lines), so the three share one day axis. Days without a
  * row are null (a gap), not 0: the export may not exist yet.
  */
-export function activeUsersLines(days: readonly string[], dau: readonly ReportRow[], wau: readonly ReportRow[], mau: readonly ReportRow[]): UsersLine[] {
+export function activeUsersLines(
+  days: readonly string[],
+  dau: readonly ReportRow[],
+  wau: readonly ReportRow[],
+  mau: readonly ReportRow[],
+): UsersLine[] {
   const byKey = (rows: readonly ReportRow[], column: string): Map<string, number> => {
     const out = new Map<string, number>();
     for (const row of rows) {
@@ -126,7 +131,12 @@ export function funnelBars(rows: readonly ReportRow[]): FunnelBars[] {
     const first = steps[0]?.[1].users ?? 0;
     return {
       funnel,
-      steps: steps.map(([step, { action, users }]) => ({ step, action, users, conversionPct: first > 0 ? Math.round((users * 1000) / first) / 10 : 0 })),
+      steps: steps.map(([step, { action, users }]) => ({
+        step,
+        action,
+        users,
+        conversionPct: first > 0 ? Math.round((users * 1000) / first) / 10 : 0,
+      })),
     };
   });
 }
@@ -188,7 +198,10 @@ export interface SalesLine {
 
 /** Sales over the range per machine and commodity, largest amount first (ties by machine, then commodity). */
 export function salesTable(rows: readonly ReportRow[]): SalesLine[] {
-  const lines = new Map<string, { machineId: string; commodityId: string; commodityName: string | null; orders: number; quantity: number; amount: number }>();
+  const lines = new Map<
+    string,
+    { machineId: string; commodityId: string; commodityName: string | null; orders: number; quantity: number; amount: number }
+  >();
   for (const row of rows) {
     const machineId = cellText(row.machine_id) ?? '–';
     const commodityId = cellText(row.commodity_id) ?? '–';

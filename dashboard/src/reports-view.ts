@@ -26,12 +26,30 @@ import {
 } from './reports-shape';
 import { sankeyChartOption } from './sankey-chart';
 import { localDate, toSankey } from './shape';
-import { byId, compact, el, fmt, FONT, GRID_LINE, MUTED, saveBlob, setStatus, TEXT } from './ui';
+import { byId, el, saveBlob, setStatus } from './dom';
+import { compact, fmt, FONT, GRID_LINE, MUTED, TEXT } from './ui';
 
-echarts.use([LineChart, BarChart, HeatmapChart, SankeyChart, GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([
+  LineChart,
+  BarChart,
+  HeatmapChart,
+  SankeyChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+]);
 
 type Option = echarts.ComposeOption<
-  LineSeriesOption | BarSeriesOption | HeatmapSeriesOption | SankeySeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | VisualMapComponentOption
+  | LineSeriesOption
+  | BarSeriesOption
+  | HeatmapSeriesOption
+  | SankeySeriesOption
+  | GridComponentOption
+  | LegendComponentOption
+  | TooltipComponentOption
+  | VisualMapComponentOption
 >;
 
 /** The Sankey of a past day shows at most this many edges. */
@@ -95,7 +113,9 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     sankeyStatus: byId('report-sankey-status', HTMLParagraphElement),
     sankeyMeta: byId('report-sankey-meta', HTMLSpanElement),
   };
-  let charts: { users: echarts.ECharts; funnel: echarts.ECharts; retention: echarts.ECharts; recharge: echarts.ECharts; sankey: echarts.ECharts } | undefined;
+  let charts:
+    | { users: echarts.ECharts; funnel: echarts.ECharts; retention: echarts.ECharts; recharge: echarts.ECharts; sankey: echarts.ECharts }
+    | undefined;
   let initialized = false;
   let generation = 0;
 
@@ -114,7 +134,13 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
   const range = (): { from: string; to: string } => ({ from: ui.from.value, to: ui.to.value });
 
   /** One report over the range; a failure is shown on its panel and in the banner, and gives no rows. */
-  async function fetchReport(client: ReadApi, name: ReportName, from: string, to: string, status: HTMLParagraphElement): Promise<ReportAnswer | undefined> {
+  async function fetchReport(
+    client: ReadApi,
+    name: ReportName,
+    from: string,
+    to: string,
+    status: HTMLParagraphElement,
+  ): Promise<ReportAnswer | undefined> {
     try {
       return await client.report(name, from, to);
     } catch (error) {
@@ -151,7 +177,10 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     const points = lines[0]?.data.filter((v) => v !== null).length ?? 0;
     ui.users.dataset.points = String(points);
     ui.users.setAttribute('aria-label', `Active users per day, week and month: ${points} days with data.`);
-    setStatus(ui.usersStatus, points === 0 && lines.every((l) => l.data.every((v) => v === null)) ? 'No active-user reports for these days yet.' : '');
+    setStatus(
+      ui.usersStatus,
+      points === 0 && lines.every((l) => l.data.every((v) => v === null)) ? 'No active-user reports for these days yet.' : '',
+    );
   }
 
   function renderFunnel(answer?: ReportAnswer): void {
@@ -178,7 +207,11 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
             color: MUTED,
             fontSize: 11,
             interval: 0,
-            formatter: (_: string, i: number) => funnels.map((f) => f.steps[i]?.action ?? '').filter((a, k, all) => a !== '' && all.indexOf(a) === k).join(' / '),
+            formatter: (_: string, i: number) =>
+              funnels
+                .map((f) => f.steps[i]?.action ?? '')
+                .filter((a, k, all) => a !== '' && all.indexOf(a) === k)
+                .join(' / '),
           },
         }),
         yAxis: valueAxis('user-days'),
@@ -187,14 +220,22 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
           name: f.funnel,
           type: 'bar',
           barMaxWidth: 64,
-          label: { show: true, position: 'top', color: TEXT, formatter: (p: { dataIndex: number }) => `${f.steps[p.dataIndex]?.conversionPct ?? 0}%` },
+          label: {
+            show: true,
+            position: 'top',
+            color: TEXT,
+            formatter: (p: { dataIndex: number }) => `${f.steps[p.dataIndex]?.conversionPct ?? 0}%`,
+          },
           data: f.steps.map((s) => s.users),
         })),
       },
       { replaceMerge: ['series', 'xAxis'] },
     );
     ui.funnel.dataset.bars = String(funnels.reduce((n, f) => n + f.steps.length, 0));
-    ui.funnel.setAttribute('aria-label', funnels.map((f) => `${f.funnel}: ${f.steps.map((s) => `${s.action} ${s.users} (${s.conversionPct}%)`).join(', ')}`).join('; '));
+    ui.funnel.setAttribute(
+      'aria-label',
+      funnels.map((f) => `${f.funnel}: ${f.steps.map((s) => `${s.action} ${s.users} (${s.conversionPct}%)`).join(', ')}`).join('; '),
+    );
     setStatus(ui.funnelStatus, funnels.length === 0 ? 'No funnel reports for these days yet.' : '');
   }
 
@@ -216,15 +257,30 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
           },
         },
         grid: { left: 128, right: 24, top: 16, bottom: 56 },
-        xAxis: categoryAxis(grid.offsets.map((o) => `+${o}`), { name: 'days after the first', nameLocation: 'middle', nameGap: 26, splitArea: { show: true } }),
-        yAxis: { type: 'category', data: cohortLabels, inverse: true, axisLabel: { color: MUTED, fontSize: 11, interval: 0 }, splitArea: { show: true } },
+        xAxis: categoryAxis(
+          grid.offsets.map((o) => `+${o}`),
+          { name: 'days after the first', nameLocation: 'middle', nameGap: 26, splitArea: { show: true } },
+        ),
+        yAxis: {
+          type: 'category',
+          data: cohortLabels,
+          inverse: true,
+          axisLabel: { color: MUTED, fontSize: 11, interval: 0 },
+          splitArea: { show: true },
+        },
         visualMap: { min: 0, max: 100, show: false, inRange: { color: ['#15233b', '#1f5a94', '#4fc3f7', '#b9f3ff'] } },
         series: [
           {
             id: 'retention',
             type: 'heatmap',
             data: grid.cells.map(([x, y, v]) => [x, y, v ?? '-']),
-            label: { show: grid.cohorts.length <= 20, color: TEXT, fontSize: 10, formatter: (p: { value: unknown }) => (Array.isArray(p.value) && typeof p.value[2] === 'number' ? `${Math.round(p.value[2])}%` : '') },
+            label: {
+              show: grid.cohorts.length <= 20,
+              color: TEXT,
+              fontSize: 10,
+              formatter: (p: { value: unknown }) =>
+                Array.isArray(p.value) && typeof p.value[2] === 'number' ? `${Math.round(p.value[2])}%` : '',
+            },
           },
         ],
       },
@@ -259,7 +315,10 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     );
     const total = lines.reduce((n, l) => n + l.amount, 0);
     const caption = ui.sales.caption ?? ui.sales.createCaption();
-    caption.textContent = lines.length > SALES_LINES ? `Top ${SALES_LINES} of ${lines.length} lines (all in the CSV) · ${fmt(total)} yuan` : `${lines.length} lines · ${fmt(total)} yuan`;
+    caption.textContent =
+      lines.length > SALES_LINES
+        ? `Top ${SALES_LINES} of ${lines.length} lines (all in the CSV) · ${fmt(total)} yuan`
+        : `${lines.length} lines · ${fmt(total)} yuan`;
     setStatus(ui.salesStatus, lines.length === 0 ? 'No sales reports for these days yet.' : '');
   }
 
@@ -275,7 +334,9 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
           formatter: (p) => {
             const item = Array.isArray(p) ? p[0] : p;
             const row = provinces[item?.dataIndex ?? -1];
-            return row ? `province ${row.provinceCode}\n${fmt(row.amount)} yuan · ${fmt(row.notifications)} notifications · ${row.successRatePct}% success` : '';
+            return row
+              ? `province ${row.provinceCode}\n${fmt(row.amount)} yuan · ${fmt(row.notifications)} notifications · ${row.successRatePct}% success`
+              : '';
           },
         },
         grid: { left: 56, right: 56, top: 40, bottom: 28 },
@@ -283,7 +344,18 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
           provinces.map((p) => p.provinceCode),
           { axisLabel: { color: MUTED, fontSize: 11, interval: 0, rotate: provinces.length > 16 ? 45 : 0 } },
         ),
-        yAxis: [valueAxis('yuan') as object, { type: 'value', name: 'success %', min: 0, max: 100, nameTextStyle: { color: MUTED }, axisLabel: { color: MUTED }, splitLine: { show: false } }],
+        yAxis: [
+          valueAxis('yuan') as object,
+          {
+            type: 'value',
+            name: 'success %',
+            min: 0,
+            max: 100,
+            nameTextStyle: { color: MUTED },
+            axisLabel: { color: MUTED },
+            splitLine: { show: false },
+          },
+        ],
         series: [
           { id: 'amount', name: 'amount (yuan)', type: 'bar', data: provinces.map((p) => p.amount) },
           { id: 'rate', name: 'success rate %', type: 'line', yAxisIndex: 1, symbolSize: 5, data: provinces.map((p) => p.successRatePct) },
@@ -299,7 +371,10 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     const data = toSankey(sankeyEdgesOf(answer?.rows ?? [], day), { topN: SANKEY_EDGES, minWeight: 1, maxDepth: 6 });
     chartsNow().sankey.setOption<Option>({ ...base, ...sankeyChartOption(data) }, { replaceMerge: ['series'] });
     ui.sankey.dataset.links = String(data.links.length);
-    ui.sankeyMeta.textContent = data.totalEdges === 0 ? day : `${day} · ${data.links.length} of ${data.totalEdges} edges · ${fmt(data.entrySessions)} sessions leave step 1`;
+    ui.sankeyMeta.textContent =
+      data.totalEdges === 0
+        ? day
+        : `${day} · ${data.links.length} of ${data.totalEdges} edges · ${fmt(data.entrySessions)} sessions leave step 1`;
     setStatus(ui.sankeyStatus, data.links.length === 0 ? `No path export for ${day}.` : '');
   }
 
@@ -384,7 +459,11 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     button.addEventListener('click', () => download(name, button));
   }
   const remember = (): void => {
-    history.replaceState(null, '', `${location.pathname}${location.search}#reports?from=${ui.from.value}&to=${ui.to.value}&day=${ui.sankeyDay.value}`);
+    history.replaceState(
+      null,
+      '',
+      `${location.pathname}${location.search}#reports?from=${ui.from.value}&to=${ui.to.value}&day=${ui.sankeyDay.value}`,
+    );
   };
   for (const input of [ui.from, ui.to]) {
     input.addEventListener('change', () => {

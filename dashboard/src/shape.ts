@@ -7,87 +7,20 @@
 // Answers of the read API (docs/read-api.md)
 // ---------------------------------------------------------------------------------------------
 
-/** A threshold alert over a time window (e.g. ≥ 10 warnings per action in 60 s). */
-export interface WindowAlert {
-  readonly kind: 'window';
-  readonly id: string;
-  readonly ruleId: string;
-  /** The value of the grouping field (the action, unless `groupBy` names another field). */
-  readonly action: string;
-  readonly groupBy?: string;
-  readonly createdAt: string;
-  readonly windowStart: string;
-  readonly windowEnd: string;
-  readonly count: number;
-  readonly threshold: number;
-}
-
-/** An event whose error message matched the error filter. */
-export interface ErrorAlert {
-  readonly kind: 'error';
-  readonly id: string;
-  readonly eventId: string;
-  readonly action: string;
-  readonly userId?: string;
-  readonly createdAt: string;
-  readonly errorMsg?: string;
-}
-
-export type Alert = WindowAlert | ErrorAlert;
-
-/** `GET /v1/alerts`. */
-export interface AlertsAnswer {
-  readonly alerts: readonly Alert[];
-  readonly nextToken?: string;
-}
-
-/** One minute of a metric (`minute` is a local `YYYY-MM-DDTHH:mm` of the stage's time zone). */
-export interface MetricBucket {
-  readonly minute: string;
-  readonly count: number;
-  readonly late?: number;
-  readonly sum?: number;
-  readonly min?: number;
-  readonly max?: number;
-  readonly avg?: number;
-}
-
-/** One minute of the derived `recharge.successRate` (a fraction, 0..1). */
-export interface RateBucket {
-  readonly minute: string;
-  readonly rate: number | null;
-}
-
-/** One series of a metric: the one without dimensions, or one per value of `dim`. */
-export interface MetricSeries<B extends { readonly minute: string } = MetricBucket> {
-  readonly dims: string;
-  readonly value?: string;
-  readonly buckets: readonly B[];
-}
-
-/** `GET /v1/metrics`. */
-export interface MetricsAnswer<B extends { readonly minute: string } = MetricBucket> {
-  readonly name: string;
-  readonly timeZone: string;
-  readonly from: string;
-  readonly to: string;
-  readonly dim?: string;
-  readonly series: readonly MetricSeries<B>[];
-}
-
-/** A step-indexed Sankey edge, e.g. `/blog (1)` → `/about (2)`. */
-export interface PathEdge {
-  readonly source: string;
-  readonly target: string;
-  readonly weight: number;
-}
-
-/** `GET /v1/paths`. */
-export interface PathsAnswer {
-  readonly date: string;
-  readonly edges: readonly PathEdge[];
-  readonly paths: ReadonlyArray<{ readonly fullPath: string; readonly count: number }>;
-}
+export type {
+  Alert,
+  AlertsAnswer,
+  ErrorAlert,
+  MetricBucket,
+  MetricSeries,
+  MetricsAnswer,
+  PathCount,
+  PathEdge,
+  PathsAnswer,
+  RateBucket,
+  WindowAlert,
+} from '../../lambdas/shared/read-api';
+import type { Alert, MetricBucket, MetricSeries, MetricsAnswer, PathEdge, WindowAlert } from '../../lambdas/shared/read-api';
 
 // ---------------------------------------------------------------------------------------------
 // Time helpers (minute strings in the stage's time zone)
@@ -302,7 +235,7 @@ export type TrendAxisKey = (typeof TREND_AXES)[number]['key'];
 /** `yAxisIndex` of an axis key. */
 export const trendAxisIndex = (key: TrendAxisKey): number => TREND_AXES.findIndex((a) => a.key === key);
 
-/** The metrics of the trends chart besides error alerts: events and the configured KPIs (seed 003). */
+/** The metrics of the trends chart besides error alerts: events and the configured KPIs (recharge scenario). */
 export const TREND_METRICS: readonly TrendMetric[] = [
   { key: 'events', metric: 'events', label: 'events / min', field: 'count', axis: 'events' },
   { key: 'recharge', metric: 'recharge', label: 'recharges / min', field: 'count', axis: 'recharges' },
@@ -345,7 +278,12 @@ export function alignSeries(axis: readonly string[], series: readonly MetricSeri
  * (an ISO time: the oldest alert fetched when the list was cut short) are null, since the count
  * there is unknown; every other minute is a count, 0 included.
  */
-export function errorAlertsPerMinute(alerts: readonly Alert[], axis: readonly string[], timeZone: string, coveredSince?: string): Array<number | null> {
+export function errorAlertsPerMinute(
+  alerts: readonly Alert[],
+  axis: readonly string[],
+  timeZone: string,
+  coveredSince?: string,
+): Array<number | null> {
   const position = new Map(axis.map((m, i) => [m, i]));
   const out: Array<number | null> = axis.map(() => 0);
   for (const a of alerts) {
@@ -403,8 +341,15 @@ export function buildTrends(input: {
     gridIndex: TREND_AXES[trendAxisIndex(m.axis)]?.grid ?? 0,
     data: alignSeries(axis, input.metrics[m.key]?.series ?? [], m.field),
   }));
-  const errors = input.alerts === undefined ? axis.map(() => null) : errorAlertsPerMinute(input.alerts, axis, input.timeZone, input.alertsCoveredSince);
-  lines.splice(1, 0, { key: ERROR_ALERTS_TREND.key, label: ERROR_ALERTS_TREND.label, yAxisIndex: trendAxisIndex('alerts'), gridIndex: 0, data: errors });
+  const errors =
+    input.alerts === undefined ? axis.map(() => null) : errorAlertsPerMinute(input.alerts, axis, input.timeZone, input.alertsCoveredSince);
+  lines.splice(1, 0, {
+    key: ERROR_ALERTS_TREND.key,
+    label: ERROR_ALERTS_TREND.label,
+    yAxisIndex: trendAxisIndex('alerts'),
+    gridIndex: 0,
+    data: errors,
+  });
   const empty = lines.every((l) => l.data.every((v) => v === null || (l.key === ERROR_ALERTS_TREND.key && v === 0)));
   return { axis, lines, empty };
 }
@@ -422,7 +367,7 @@ export function pieLegendLabels(rows: ReadonlyArray<readonly [string, number]>):
 // Distributions
 // ---------------------------------------------------------------------------------------------
 
-/** Seed 004's age-range codes. */
+/** The Taobao scenario's age-range codes. */
 export const AGE_RANGE_LABELS: Readonly<Record<string, string>> = {
   '0': 'unknown',
   '1': '<20',
@@ -434,7 +379,7 @@ export const AGE_RANGE_LABELS: Readonly<Record<string, string>> = {
   '7': '≥50',
 };
 
-/** Seed 004's gender codes. */
+/** The Taobao scenario's gender codes. */
 export const GENDER_LABELS: Readonly<Record<string, string>> = { '0': 'female', '1': 'male', '2': 'unknown' };
 
 /** One distribution chart: `GET /v1/metrics?name=events&dim=<dim>`, summed over the range. */
@@ -447,7 +392,7 @@ export interface DistributionSpec {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** The distribution charts (seed 004: action, age range, gender, province). */
+/** The distribution charts (Taobao scenario: action, age range, gender, province). */
 export const DISTRIBUTIONS: readonly DistributionSpec[] = [
   { key: 'action', dim: 'action', title: 'By action', order: 'value' },
   { key: 'ageRange', dim: 'props.ageRange', title: 'By age range', order: 'code', labels: AGE_RANGE_LABELS },
@@ -473,7 +418,10 @@ function compareCodes(a: string, b: string): number {
  * `[name, total]` per value of the dimension (events counted over all buckets), zero totals
  * dropped, in the spec's order (ties by raw value); names mapped through the spec's labels.
  */
-export function distribution(answer: { readonly series: readonly MetricSeries<AnyBucket>[] } | undefined, spec: Pick<DistributionSpec, 'order' | 'labels'>): Array<[string, number]> {
+export function distribution(
+  answer: { readonly series: readonly MetricSeries<AnyBucket>[] } | undefined,
+  spec: Pick<DistributionSpec, 'order' | 'labels'>,
+): Array<[string, number]> {
   const totals = new Map<string, number>();
   for (const s of answer?.series ?? []) {
     const value = seriesValue(s);
@@ -491,7 +439,11 @@ export function distribution(answer: { readonly series: readonly MetricSeries<An
  * Keeps a pie readable: the `keep` largest slices, and the rest summed into one `other` slice
  * (only when there is more than one slice to fold). Rows must be sorted largest first.
  */
-export function foldSmallSlices(rows: ReadonlyArray<readonly [string, number]>, keep: number, otherLabel = 'other'): Array<[string, number]> {
+export function foldSmallSlices(
+  rows: ReadonlyArray<readonly [string, number]>,
+  keep: number,
+  otherLabel = 'other',
+): Array<[string, number]> {
   if (rows.length <= keep + 1) return rows.map(([n, v]): [string, number] => [n, v]);
   const rest = rows.slice(keep).reduce((sum, [, v]) => sum + v, 0);
   return [...rows.slice(0, keep).map(([n, v]): [string, number] => [n, v]), [otherLabel, rest]];

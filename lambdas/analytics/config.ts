@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError, type FieldIssue } from '../shared/issues';
 import { isValidTimeZone } from './time';
 
 /** Top-level event fields a {@link FieldRef} may name. */
@@ -30,7 +31,7 @@ export interface FieldFilter {
  */
 export type Filter = FieldFilter | { readonly all: readonly Filter[] } | { readonly any: readonly Filter[] } | { readonly not: Filter };
 
-/** The one wall-clock form seed 003 uses for `requestId` prefixes and `receiveNotifyTime`. */
+/** The one wall-clock form the recharge scenario uses for `requestId` prefixes and `receiveNotifyTime`. */
 export const COMPACT_FORMAT = 'yyyyMMddHHmmssSSS';
 
 /**
@@ -82,7 +83,7 @@ export interface WindowRule {
 export const DEFAULT_MAX_WINDOW_GROUPS = 1000;
 
 export interface MetricsConfig {
-  /** IANA zone of minute buckets and of seed 003's wall-clock times. */
+  /** IANA zone of minute buckets and of the recharge scenario's wall-clock times. */
   readonly timeZone: string;
   /** An event more than this far behind the newest event time seen is counted as late (and still counted). */
   readonly latenessSeconds: number;
@@ -139,13 +140,13 @@ export interface AnalyticsConfig {
   readonly paths: PathsConfig;
 }
 
-/** Seed 001's error markers. */
+/** The alerts scenario's error markers. */
 export const DEFAULT_ERROR_PATTERNS: readonly string[] = ['[error]', '[ERROR]', '[panic]', '[PANIC]'];
-/** Seed 003's notification action (its `serviceName`). */
+/** The recharge scenario's notification action (its `serviceName`). */
 export const RECHARGE_ACTION = 'reChargeNotifyReq';
-/** Seed 003's `bussinessRst` of a successful recharge. */
+/** The recharge scenario's `bussinessRst` of a successful recharge. */
 export const RECHARGE_SUCCESS = '0000';
-/** The action of seed 002's vending orders (as the producer's vending scenario emits them). */
+/** The action of the vending scenario's vending orders (as the producer's vending scenario emits them). */
 export const VENDING_ACTION = 'order';
 /** Name of the built-in per-minute event counter; no measure may use it. */
 export const EVENTS_METRIC = 'events';
@@ -155,7 +156,7 @@ const isRechargeSuccess: Filter = { all: [isRecharge, { field: 'props.bussinessR
 /** A recharge notification that did not succeed: any result but "0000", a missing one included. */
 const isRechargeFailure: Filter = { all: [isRecharge, { not: { field: 'props.bussinessRst', equals: RECHARGE_SUCCESS } }] };
 
-/** Seed 003's duration: `receiveNotifyTime` − the 17-digit time that starts `requestId`. */
+/** The recharge scenario's duration: `receiveNotifyTime` − the 17-digit time that starts `requestId`. */
 export const RECHARGE_DURATION: ValueExpr = {
   durationMs: {
     from: { timestampPrefixOf: 'props.requestId', digits: 17, format: COMPACT_FORMAT },
@@ -165,14 +166,14 @@ export const RECHARGE_DURATION: ValueExpr = {
 
 /**
  * Default measures (read-time formulas in brackets):
- * - `recharge` — count of recharge notifications (seed 003's order count);
+ * - `recharge` — count of recharge notifications (the recharge scenario's order count);
  * - `recharge.success` — count with `bussinessRst == "0000"` [success rate = recharge.success.count / recharge.count];
- * - `recharge.amount` — sum of `chargefee` over successful notifications only (seed 003 §8: find the
+ * - `recharge.amount` — sum of `chargefee` over successful notifications only (the recharge scenario's definition: find the
  *   successful orders, then add up their `chargefee`);
  * - `recharge.duration` — duration of successful notifications [avg = sum / count], min, max;
  * - `recharge.failures` — count of notifications that are not successful (missing `bussinessRst`
  *   included), per `props.provinceCode`;
- * - `vending.sales` — seed 002's orders: count and sum of `props.amount` per machine and commodity
+ * - `vending.sales` — the vending scenario's orders: count and sum of `props.amount` per machine and commodity
  *   (per machine or per commodity alone: add up at read time).
  */
 export const DEFAULT_MEASURES: readonly Measure[] = [
@@ -190,7 +191,7 @@ export const DEFAULT_MEASURES: readonly Measure[] = [
   },
 ];
 
-/** `action` (seed 001/004) and the props of seeds 002–004 that dashboards break counts down by. */
+/** `action` and the props of the vending, recharge and Taobao scenarios that dashboards break counts down by. */
 export const DEFAULT_DIMENSIONS: readonly FieldRef[] = [
   'action',
   'props.province',
@@ -204,21 +205,21 @@ export const DEFAULT_DIMENSIONS: readonly FieldRef[] = [
 
 /** Options of {@link defaultAnalyticsConfig}. */
 export interface DefaultConfigOptions {
-  /** Warnings per action per window that alert; default 10 (seed 001). */
+  /** Warnings per action per window that alert; default 10 (alerts scenario). */
   readonly warningThreshold?: number;
   /** Failed recharges per province per window that alert; default 10. */
   readonly rechargeFailureThreshold?: number;
-  /** Tumbling window of every rule; default 60 s (seed 001). */
+  /** Tumbling window of every rule; default 60 s (alerts scenario). */
   readonly windowSeconds?: number;
 }
 
-/** The default window rules: seed 001's warnings per action and recharge failures per province. */
+/** The default window rules: the alerts scenario's warnings per action and recharge failures per province. */
 export function defaultWindowRules(options: DefaultConfigOptions = {}): WindowRule[] {
   const windowSeconds = options.windowSeconds ?? 60;
   return [
     {
       id: 'warnings-per-action',
-      description: 'at least N events with [warn]/[WARN] in errorMsg for one action in one window (seed 001)',
+      description: 'at least N events with [warn]/[WARN] in errorMsg for one action in one window (alerts scenario)',
       filter: { field: 'errorMsg', containsAny: ['[warn]', '[WARN]'] },
       groupBy: 'action',
       threshold: options.warningThreshold ?? 10,
@@ -226,7 +227,7 @@ export function defaultWindowRules(options: DefaultConfigOptions = {}): WindowRu
     },
     {
       id: 'recharge-failures-per-province',
-      description: 'at least N failed recharge notifications (bussinessRst != "0000") for one province in one window (seed 003)',
+      description: 'at least N failed recharge notifications (bussinessRst != "0000") for one province in one window (recharge scenario)',
       filter: isRechargeFailure,
       groupBy: 'props.provinceCode',
       threshold: options.rechargeFailureThreshold ?? 10,
@@ -306,7 +307,10 @@ const filterSchema: z.ZodType<Filter> = z
     const shapes = (['field', 'all', 'any', 'not'] as const).filter((key) => f[key] !== undefined);
     const operators = FIELD_OPERATORS.filter((key) => f[key] !== undefined);
     if (shapes.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: shapes.length === 0 ? FILTER_SHAPES : `${FILTER_SHAPES}, not several (${shapes.join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: shapes.length === 0 ? FILTER_SHAPES : `${FILTER_SHAPES}, not several (${shapes.join(', ')})`,
+      });
     } else if (shapes[0] === 'field' && operators.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'needs at least one of equals, notEquals, in, containsAny', path: ['field'] });
     } else if (shapes[0] !== 'field' && operators.length > 0) {
@@ -322,7 +326,9 @@ const valueSchema = z
     field: fieldRefSchema.optional(),
     durationMs: z
       .object({
-        from: z.object({ timestampPrefixOf: fieldRefSchema, digits: z.literal(17, { error: 'must be 17' }), format: compactFormat }).strict(),
+        from: z
+          .object({ timestampPrefixOf: fieldRefSchema, digits: z.literal(17, { error: 'must be 17' }), format: compactFormat })
+          .strict(),
         to: z.object({ timestampOf: fieldRefSchema, format: compactFormat }).strict(),
       })
       .strict()
@@ -341,11 +347,16 @@ const NAME_HINT = 'must be 1-64 characters: a letter, then letters, digits, _ . 
 
 const measureSchema = z
   .object({
-    name: z.string().regex(NAME, NAME_HINT).refine((n) => n !== EVENTS_METRIC, `"${EVENTS_METRIC}" is the built-in event counter`),
+    name: z
+      .string()
+      .regex(NAME, NAME_HINT)
+      .refine((n) => n !== EVENTS_METRIC, `"${EVENTS_METRIC}" is the built-in event counter`),
     filter: filterSchema.optional(),
     value: valueSchema.optional(),
     groupBy: z.array(fieldRefSchema).min(1, 'must list at least 1 field (or be left out)').max(4, 'must list at most 4 fields').optional(),
-    agg: z.array(z.enum(['count', 'sum', 'min', 'max'], { error: 'must be count, sum, min or max' })).min(1, 'must list at least 1 aggregate'),
+    agg: z
+      .array(z.enum(['count', 'sum', 'min', 'max'], { error: 'must be count, sum, min or max' }))
+      .min(1, 'must list at least 1 aggregate'),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -388,7 +399,9 @@ const windowRuleSchema = z
 export const analyticsConfigSchema = z
   .object({
     errorPatterns: z.array(z.string().min(1, 'must not be empty')).default([...DEFAULT_ERROR_PATTERNS]),
-    windowRules: z.array(windowRuleSchema).default(() => defaultWindowRules().map((rule) => ({ ...rule, maxGroups: rule.maxGroups ?? DEFAULT_MAX_WINDOW_GROUPS }))),
+    windowRules: z
+      .array(windowRuleSchema)
+      .default(() => defaultWindowRules().map((rule) => ({ ...rule, maxGroups: rule.maxGroups ?? DEFAULT_MAX_WINDOW_GROUPS }))),
     metrics: z
       .object({
         timeZone: timeZoneSchema,
@@ -403,9 +416,17 @@ export const analyticsConfigSchema = z
         sessionGapSeconds: positiveInt(86_400).default(1800),
         maxSessionEvents: positiveInt(10_000).default(200),
         maxClosedSessions: z.int('must be an integer').min(0, 'must be at least 0').max(100_000, 'must be at most 100000').default(10_000),
-        maxSliceBytes: z.int('must be an integer').min(10_000, 'must be at least 10000').max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`).default(DEFAULT_PATH_BOUNDS.maxSliceBytes),
+        maxSliceBytes: z
+          .int('must be an integer')
+          .min(10_000, 'must be at least 10000')
+          .max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`)
+          .default(DEFAULT_PATH_BOUNDS.maxSliceBytes),
         maxLedgerEntries: positiveInt(100_000).default(DEFAULT_PATH_BOUNDS.maxLedgerEntries),
-        maxLedgerBytes: z.int('must be an integer').min(10_000, 'must be at least 10000').max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`).default(DEFAULT_PATH_BOUNDS.maxLedgerBytes),
+        maxLedgerBytes: z
+          .int('must be an integer')
+          .min(10_000, 'must be at least 10000')
+          .max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`)
+          .default(DEFAULT_PATH_BOUNDS.maxLedgerBytes),
       })
       .strict(),
   })
@@ -414,7 +435,8 @@ export const analyticsConfigSchema = z
     const firstOf = new Map<string, number>();
     c.windowRules.forEach((rule, i) => {
       const first = firstOf.get(rule.id);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', message: `duplicates windowRules[${first}].id`, path: ['windowRules', i, 'id'] });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', message: `duplicates windowRules[${first}].id`, path: ['windowRules', i, 'id'] });
       else firstOf.set(rule.id, i);
       const head = c.windowRules[0];
       if (i > 0 && head !== undefined && rule.windowSeconds !== head.windowSeconds) {
@@ -428,12 +450,14 @@ export const analyticsConfigSchema = z
     const names = new Map<string, number>();
     c.metrics.measures.forEach((m, i) => {
       const first = names.get(m.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', message: `duplicates metrics.measures[${first}].name`, path: ['metrics', 'measures', i, 'name'] });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', message: `duplicates metrics.measures[${first}].name`, path: ['metrics', 'measures', i, 'name'] });
       else names.set(m.name, i);
     });
     const fieldsTooLong = `field names must total at most ${MAX_DIMENSION_FIELDS_BYTES} bytes (UTF-8): they are part of each counter's DynamoDB sort key`;
     c.metrics.dimensions.forEach((field, i) => {
-      if (Buffer.byteLength(field) > MAX_DIMENSION_FIELDS_BYTES) ctx.addIssue({ code: 'custom', message: fieldsTooLong, path: ['metrics', 'dimensions', i] });
+      if (Buffer.byteLength(field) > MAX_DIMENSION_FIELDS_BYTES)
+        ctx.addIssue({ code: 'custom', message: fieldsTooLong, path: ['metrics', 'dimensions', i] });
     });
     c.metrics.measures.forEach((m, i) => {
       if (m.groupBy !== undefined && Buffer.byteLength(m.groupBy.join('&')) > MAX_DIMENSION_FIELDS_BYTES) {
@@ -445,22 +469,21 @@ export const analyticsConfigSchema = z
     }
   });
 
-/** A configuration problem: `field` is a path such as `windowRules[0].threshold`. */
-export interface ConfigIssue {
-  readonly field: string;
-  readonly reason: string;
-}
-
-/** Thrown by {@link parseAnalyticsConfig}; the message lists every issue as `field: reason`. */
-export class AnalyticsConfigError extends Error {
-  constructor(readonly issues: readonly ConfigIssue[]) {
-    super(`invalid ANALYTICS_CONFIG: ${issues.map((i) => `${i.field}: ${i.reason}`).join('; ')}`);
+/** Thrown by {@link parseAnalyticsConfig}; `field` is a path such as `windowRules[0].threshold`, the message lists every issue as `field: reason`. */
+export class AnalyticsConfigError extends ConfigError {
+  constructor(issues: readonly FieldIssue[]) {
+    super('ANALYTICS_CONFIG', issues);
     this.name = 'AnalyticsConfigError';
   }
 }
 
 const pathText = (path: readonly PropertyKey[]): string =>
-  path.length === 0 ? '(root)' : path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`), '');
+  path.length === 0
+    ? '(root)'
+    : path.reduce<string>(
+        (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`),
+        '',
+      );
 
 /** The input value at `path`, or undefined. */
 function inputAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -473,9 +496,10 @@ function inputAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Zod issues as field/reason pairs; an unknown key is named as the field itself. */
-function toIssues(issues: readonly z.core.$ZodIssue[], input: unknown): ConfigIssue[] {
-  return issues.flatMap((issue): ConfigIssue[] => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: pathText([...issue.path, key]), reason: 'unknown field' }));
+function toIssues(issues: readonly z.core.$ZodIssue[], input: unknown): FieldIssue[] {
+  return issues.flatMap((issue): FieldIssue[] => {
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: pathText([...issue.path, key]), reason: 'unknown field' }));
     if (issue.code === 'invalid_type' && issue.path.length > 0 && inputAt(input, issue.path) === undefined) {
       return [{ field: pathText(issue.path), reason: 'is required' }];
     }

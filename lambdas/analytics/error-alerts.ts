@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../shared/event';
 
-/** An event whose `errorMsg` contains an error pattern (seed 001's continuous filter). */
+/** An event whose `errorMsg` contains an error pattern (the alerts scenario's continuous filter). */
 export interface ErrorAlert {
   readonly kind: 'error';
   readonly eventId: string;
@@ -71,6 +71,7 @@ export function findErrorAlerts(events: readonly StreamEvent[], patterns: readon
 export const asciiLine = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').replace(/\s+/g, ' ');
 
 /** `text` on one line (control characters and line breaks become spaces). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 
 const shorten = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -101,7 +102,11 @@ export function snsSubject(text: string): string {
  * and the first examples in full, cut to the byte budget. Returns undefined when there are no
  * alerts. Never throws.
  */
-export function summarizeForNotification(newAlerts: readonly ErrorAlert[], stage?: string, options: SummaryOptions = {}): AlertNotification | undefined {
+export function summarizeForNotification(
+  newAlerts: readonly ErrorAlert[],
+  stage?: string,
+  options: SummaryOptions = {},
+): AlertNotification | undefined {
   if (newAlerts.length === 0) return undefined;
   const maxExamples = options.maxExamples ?? 10;
   const maxActions = options.maxActions ?? 50;
@@ -129,8 +134,15 @@ export function summarizeForNotification(newAlerts: readonly ErrorAlert[], stage
   const examples = newAlerts.slice(0, maxExamples);
   lines.push('', `First ${examples.length} of ${newAlerts.length}:`);
   for (const alert of examples) {
-    const ids = [`event=${alert.eventId}`, `user=${alert.userId}`, ...(alert.objectId !== undefined ? [`object=${alert.objectId}`] : []), ...(alert.bizId !== undefined ? [`biz=${alert.bizId}`] : [])];
-    lines.push(`  ${alert.createdAt} ${oneLine(alert.action)} ${ids.join(' ')} matched ${alert.matched}: ${shorten(oneLine(alert.errorMsg), EXAMPLE_TEXT)}`);
+    const ids = [
+      `event=${alert.eventId}`,
+      `user=${alert.userId}`,
+      ...(alert.objectId !== undefined ? [`object=${alert.objectId}`] : []),
+      ...(alert.bizId !== undefined ? [`biz=${alert.bizId}`] : []),
+    ];
+    lines.push(
+      `  ${alert.createdAt} ${oneLine(alert.action)} ${ids.join(' ')} matched ${alert.matched}: ${shorten(oneLine(alert.errorMsg), EXAMPLE_TEXT)}`,
+    );
   }
 
   return { subject: subjectOf(newAlerts.length, byAction, stage), message: fitMessage(lines, maxBytes) };

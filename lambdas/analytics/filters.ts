@@ -23,7 +23,13 @@ export function compileFieldRef(ref: FieldRef): Accessor {
       if (props === undefined) return undefined;
       const value: unknown = props[name];
       // Own props are scalars or null (validated); an object or function can only be inherited.
-      return typeof value === 'object' ? (value === null ? null : undefined) : typeof value === 'function' ? undefined : (value as PropValue | undefined);
+      return typeof value === 'object'
+        ? value === null
+          ? null
+          : undefined
+        : typeof value === 'function'
+          ? undefined
+          : (value as PropValue | undefined);
     };
   }
   switch (ref) {
@@ -179,4 +185,5 @@ export function compileValue(expr: ValueExpr, timeZone: string): NumericValue {
 }
 
 /** The number `expr` gives for `event` (see {@link compileValue}). Throws RangeError for an unknown zone. */
-export const evaluateValue = (event: StreamEvent, expr: ValueExpr, timeZone: string): number | undefined => compileValue(expr, timeZone)(event);
+export const evaluateValue = (event: StreamEvent, expr: ValueExpr, timeZone: string): number | undefined =>
+  compileValue(expr, timeZone)(event);

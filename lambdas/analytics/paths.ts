@@ -91,7 +91,7 @@ export const MAX_PAGE_BYTES = 256;
 /** Bytes of a full path as a ledger counts it: a longer one keeps a readable prefix and a digest. */
 export const MAX_FULL_PATH_BYTES = 1024;
 
-/** Separator of a full path, as seed 000 writes it. */
+/** Separator of a full path, as the path-analysis sample writes it. */
 export const PATH_ARROW = ' -> ';
 
 /** A fresh state. Never fails. */
@@ -99,8 +99,15 @@ export const emptySessionState = (): SessionState => ({ v: 1, clockMs: 0, nextAr
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isSessionEvent = (v: unknown): boolean =>
-  Array.isArray(v) && v.length === 5 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number' && typeof v[3] === 'string' && typeof v[4] === 'number';
-const isClosed = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+  Array.isArray(v) &&
+  v.length === 5 &&
+  typeof v[0] === 'string' &&
+  typeof v[1] === 'number' &&
+  typeof v[2] === 'number' &&
+  typeof v[3] === 'string' &&
+  typeof v[4] === 'number';
+const isClosed = (v: unknown): boolean =>
+  Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
 
 /** Reads a stored state (undefined/null give a fresh one). Throws TypeError when it is not a state this module wrote. */
 export function readSessionState(raw: unknown): SessionState {
@@ -244,7 +251,12 @@ function activityOf(key: string, events: readonly SessionEvent[], gapMs: number)
  * `overflowDeltas` (by its day). Without overflow, the result depends only on the state and the
  * records, not on how Lambda splits the batches. Pure; never throws.
  */
-export function applyEvents(state: SessionState, events: readonly (StreamEvent | TimedEvent)[], nowMs: number, config: PathsConfig): PathsBatch {
+export function applyEvents(
+  state: SessionState,
+  events: readonly (StreamEvent | TimedEvent)[],
+  nowMs: number,
+  config: PathsConfig,
+): PathsBatch {
   const gapMs = config.sessionGapSeconds * 1000;
   const timeZone = config.timeZone;
   const open = new Map<string, readonly SessionEvent[]>(Object.entries(state.open));
@@ -351,7 +363,8 @@ export function applyEvents(state: SessionState, events: readonly (StreamEvent |
       continue;
     }
     const added: SessionEvent = [event.eventId, t, nextArrival, boundText(path, MAX_PAGE_BYTES), received];
-    const cost = Buffer.byteLength(JSON.stringify(added)) + 1 + (entry.events.length === 0 ? Buffer.byteLength(JSON.stringify(key)) + 4 : 0);
+    const cost =
+      Buffer.byteLength(JSON.stringify(added)) + 1 + (entry.events.length === 0 ? Buffer.byteLength(JSON.stringify(key)) + 4 : 0);
     if (entry.events.length >= config.maxSessionEvents || openBytes + cost > maxSliceBytes) {
       overflowAt(t);
       continue;
@@ -448,7 +461,15 @@ const entryBytes = (key: string): number => Buffer.byteLength(JSON.stringify(key
  * (path) weights always equals the sum of the deltas applied to it. Pure: returns a new ledger;
  * never throws.
  */
-export function addToLedger(stored: PathLedger, deltas: { readonly edges: readonly (readonly [string, number])[]; readonly paths: readonly (readonly [string, number])[]; readonly overflowEvents: number }, bounds: LedgerBounds): PathLedger {
+export function addToLedger(
+  stored: PathLedger,
+  deltas: {
+    readonly edges: readonly (readonly [string, number])[];
+    readonly paths: readonly (readonly [string, number])[];
+    readonly overflowEvents: number;
+  },
+  bounds: LedgerBounds,
+): PathLedger {
   const ledger: PathLedger = { edges: { ...stored.edges }, paths: { ...stored.paths } };
   const events = (stored.overflowEvents ?? 0) + deltas.overflowEvents;
   if (events !== 0) ledger.overflowEvents = events;

@@ -124,7 +124,10 @@ function isStreamEventFast(v: unknown): v is StreamEvent {
 /** `props.amount`, `el[3]`, or `(root)` for the whole value. */
 function fieldName(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`), '');
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`),
+    '',
+  );
 }
 
 /** The value at `path` inside `root`, or undefined. */
@@ -150,15 +153,21 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): st
 const clip = (reason: string): string => (reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason);
 
 /** Why `value` is no stream event (the slow path: zod names the field), or zod's stripped copy and its times. */
-function validateSlowly(value: unknown): { readonly event: StreamEvent; readonly createdMs: number; readonly receivedMs: number } | { readonly reason: string } {
+function validateSlowly(
+  value: unknown,
+): { readonly event: StreamEvent; readonly createdMs: number; readonly receivedMs: number } | { readonly reason: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { reason: `not an event: must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` };
+    return {
+      reason: `not an event: must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    };
   }
   const parsed = streamEventSchema.safeParse(value);
   if (!parsed.success) return { reason: describeIssues(parsed.error.issues, value) };
   const createdMs = parseIsoUtc(parsed.data.createdAt);
   const receivedMs = parseIsoUtc(parsed.data.receivedAt);
-  return createdMs === undefined || receivedMs === undefined ? { reason: 'field createdAt: unreadable' } : { event: parsed.data, createdMs, receivedMs };
+  return createdMs === undefined || receivedMs === undefined
+    ? { reason: 'field createdAt: unreadable' }
+    : { event: parsed.data, createdMs, receivedMs };
 }
 
 /**

@@ -44,7 +44,15 @@ function daysFromCivil(year: number, month: number, day: number): number {
  * Epoch ms of a validated calendar date-time read as UTC (`month` 1..12), or undefined when a
  * field is out of range (Feb 30, hour 24, …). Never throws.
  */
-export function utcFields(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number | undefined {
+export function utcFields(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+): number | undefined {
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0 || ms > 999) return undefined;
   return ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms;
@@ -65,7 +73,8 @@ function two(s: string, i: number): number {
 export function parseIsoUtc(s: string): number | undefined {
   const n = s.length;
   if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return undefined;
   let ms = 0;
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */ || n === 21) return undefined;
@@ -82,7 +91,7 @@ export function parseIsoUtc(s: string): number | undefined {
 }
 
 /**
- * Epoch ms of a 17-digit `yyyyMMddHHmmssSSS` wall-clock time at the start of `s` (seed 003's
+ * Epoch ms of a 17-digit `yyyyMMddHHmmssSSS` wall-clock time at the start of `s` (the recharge scenario's
  * `requestId` prefix and `receiveNotifyTime`), read in `timeZone`. `exact` demands that `s` has
  * exactly 17 characters. Returns undefined for anything else. Never throws.
  */

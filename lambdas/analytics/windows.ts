@@ -46,7 +46,7 @@ export interface WindowPartial {
 export interface WindowAlert {
   readonly kind: 'window';
   readonly ruleId: string;
-  /** The group value (for seed 001's rule, the action). */
+  /** The group value (for the alerts scenario's rule, the action). */
   readonly action: string;
   readonly groupBy: FieldRef | undefined;
   readonly windowStart: string;
@@ -153,7 +153,12 @@ function compileRule(rule: WindowRule): CompiledRule {
  * Fold only the records before the batch's first failure (Lambda retries from there with the
  * state returned). Pure: returns a new state. Never throws.
  */
-export function foldWindow(state: WindowState, records: readonly DecodedRecord[], rules: readonly WindowRule[], options: FoldOptions = {}): WindowState {
+export function foldWindow(
+  state: WindowState,
+  records: readonly DecodedRecord[],
+  rules: readonly WindowRule[],
+  options: FoldOptions = {},
+): WindowState {
   const budget = options.maxStateBytes ?? DEFAULT_MAX_WINDOW_STATE_BYTES;
   const compiled = rules.map(compileRule);
   const working = new Map<string, Map<string, Working>>();
@@ -217,7 +222,10 @@ export function foldWindow(state: WindowState, records: readonly DecodedRecord[]
   for (const [ruleId, groups] of working) {
     if (groups.size === 0) continue;
     rulesOut[ruleId] = Object.fromEntries(
-      [...groups].map(([group, g]): [string, WindowGroupState] => [group, g.approximate ? { count: g.count, eventIds: [], approximate: true } : { count: g.count, eventIds: g.ids }]),
+      [...groups].map(([group, g]): [string, WindowGroupState] => [
+        group,
+        g.approximate ? { count: g.count, eventIds: [], approximate: true } : { count: g.count, eventIds: g.ids },
+      ]),
     );
   }
   const out: { v: 1; segment?: string; rules: Record<string, Record<string, WindowGroupState>> } = { v: 1, rules: rulesOut };
@@ -251,7 +259,13 @@ function shrink(working: Map<string, Map<string, Working>>, bytes: number, budge
  * The partial counts the final invoke of a window writes for its shard: one per (rule, group)
  * with a count, sorted by rule then group. `groupBy` comes from `rules` when given. Never throws.
  */
-export function windowPartials(state: WindowState, windowStart: string, windowEnd: string, shardId: string, rules: readonly WindowRule[] = []): WindowPartial[] {
+export function windowPartials(
+  state: WindowState,
+  windowStart: string,
+  windowEnd: string,
+  shardId: string,
+  rules: readonly WindowRule[] = [],
+): WindowPartial[] {
   const groupByOf = new Map(rules.map((rule) => [rule.id, rule.groupBy]));
   const partials: WindowPartial[] = [];
   for (const ruleId of Object.keys(state.rules).sort()) {
@@ -280,7 +294,11 @@ export function windowPartials(state: WindowState, windowStart: string, windowEn
  * segment): the total, and whether it reaches `threshold`. Non-finite partials count as 0. The
  * overflow group `(other)` (many groups together) never fires. Never throws.
  */
-export function judgeWindow(partialsByShard: Readonly<Record<string, number>>, threshold: number, group?: string): { readonly total: number; readonly fires: boolean } {
+export function judgeWindow(
+  partialsByShard: Readonly<Record<string, number>>,
+  threshold: number,
+  group?: string,
+): { readonly total: number; readonly fires: boolean } {
   let total = 0;
   for (const count of Object.values(partialsByShard)) if (Number.isFinite(count)) total += count;
   return { total, fires: total >= threshold && group !== OTHER_LABEL };

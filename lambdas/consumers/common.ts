@@ -1,20 +1,14 @@
+import type { AppLogger } from '../shared/logger';
 import type { ConsumerConfig } from './config';
 import type { Notifier } from './notify';
 import type { ResultsStore } from './store';
-
-/** What the consumers log through: Powertools' Logger fits, tests pass a silent fake. */
-export interface ConsumerLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
 
 /** What a consumer's logic needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
 export interface ConsumerDeps {
   readonly config: ConsumerConfig;
   readonly store: ResultsStore;
   readonly notifier: Notifier;
-  readonly logger: ConsumerLogger;
+  readonly logger: AppLogger;
   readonly now: () => Date;
   /** Writes in flight at once. @default DEFAULT_CONCURRENCY */
   readonly concurrency?: number;
@@ -82,5 +76,7 @@ export function isRecordFault(error: unknown): boolean {
 
 /** An error's name and message (for logs and quarantine reasons). Never throws. */
 export function describeError(error: unknown): { errorName: string; errorMessage: string } {
-  return error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError', errorMessage: String(error) };
+  return error instanceof Error
+    ? { errorName: error.name, errorMessage: error.message }
+    : { errorName: 'UnknownError', errorMessage: String(error) };
 }

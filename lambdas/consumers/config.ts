@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { AnalyticsConfigError, parseAnalyticsConfig, type AnalyticsConfig } from '../analytics/config';
+import { parseAnalyticsConfig, type AnalyticsConfig } from '../analytics/config';
+import { envIssues, integerString, requiredString as required, type Env } from '../shared/env';
+import { ConfigError, type FieldIssue } from '../shared/issues';
 import { DEFAULT_PATH_CHUNKS, DEFAULT_SESSION_SLICES } from '../shared/results-table';
 
 /** DynamoDB's limit of items in one TransactWriteItems call. */
@@ -33,23 +35,6 @@ export interface ConsumerConfig {
   readonly quarantineRetentionDays: number;
 }
 
-const required = z.string({ error: 'is required' }).trim().min(1, 'is required');
-
-/** A whole number in `min..max` given as a decimal string; `fallback` when unset or empty. */
-const integerString = (min: number, max: number, fallback: number) =>
-  z
-    .string({ error: 'must be a string' })
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallback;
-      if (!/^\d+$/.test(value.trim())) {
-        ctx.addIssue({ code: 'custom', message: 'must be a whole number' });
-        return z.NEVER;
-      }
-      return Number(value.trim());
-    })
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
 const envSchema = z
   .object({
     RESULTS_TABLE: required,
@@ -64,26 +49,30 @@ const envSchema = z
   .superRefine((env, ctx) => {
     // One path transaction holds the cursor, every slice and the chunks of at least one day.
     if (1 + env.SESSION_SLICES + env.PATH_CHUNKS > MAX_TRANSACTION_ITEMS) {
-      ctx.addIssue({ code: 'custom', path: ['SESSION_SLICES'], message: `SESSION_SLICES + PATH_CHUNKS + 1 must be at most ${MAX_TRANSACTION_ITEMS}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_SLICES'],
+        message: `SESSION_SLICES + PATH_CHUNKS + 1 must be at most ${MAX_TRANSACTION_ITEMS}`,
+      });
     }
   });
 
-/** Reads and validates the consumers' configuration from `env`; throws an Error naming every bad variable (and every bad `ANALYTICS_CONFIG` field). */
-export function loadConsumerConfig(env: Readonly<Record<string, string | undefined>>): ConsumerConfig {
+/** Reads and validates the consumers' configuration from `env`; throws a ConfigError naming every bad variable (and every bad `ANALYTICS_CONFIG` field). */
+export function loadConsumerConfig(env: Env): ConsumerConfig {
   const parsed = envSchema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const problems: FieldIssue[] = parsed.success ? [] : envIssues(parsed.error);
   let analytics: AnalyticsConfig | undefined;
   const rawAnalytics = env.ANALYTICS_CONFIG;
   if (rawAnalytics !== undefined && rawAnalytics.trim() !== '') {
     try {
       analytics = parseAnalyticsConfig(rawAnalytics);
     } catch (error) {
-      if (!(error instanceof AnalyticsConfigError)) throw error;
-      problems.push(...error.issues.map((issue) => `ANALYTICS_CONFIG.${issue.field}: ${issue.reason}`));
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.issues.map((issue) => ({ field: `ANALYTICS_CONFIG.${issue.field}`, reason: issue.reason })));
     }
   }
   if (!parsed.success || analytics === undefined || problems.length > 0) {
-    throw new Error(`invalid consumer configuration: ${problems.join('; ')}`);
+    throw new ConfigError('consumer configuration', problems);
   }
   const vars = parsed.data;
   return {

@@ -1,5 +1,5 @@
 import type { ErrorAlert } from '../analytics/error-alerts';
-import type { MetricDelta, MetricKey } from '../analytics/metrics';
+import type { MetricDelta, MetricKey } from '../analytics/kpis';
 import { padSeq } from '../analytics/records';
 import { readSessionState, type SessionState } from '../analytics/paths';
 import type { WindowAlert, WindowPartial } from '../analytics/windows';
@@ -109,7 +109,8 @@ export function errorAlertOp(alert: ErrorAlert, owner: string, expiresAt: number
 /** The error alert a stored item holds, or undefined when it is not one. Never throws. */
 export function errorAlertOf(item: Item): ErrorAlert | undefined {
   const { eventId, action, userId, createdAt, errorMsg, matched, objectId, bizId } = item;
-  if (typeof eventId !== 'string' || typeof action !== 'string' || typeof userId !== 'string' || typeof createdAt !== 'string') return undefined;
+  if (typeof eventId !== 'string' || typeof action !== 'string' || typeof userId !== 'string' || typeof createdAt !== 'string')
+    return undefined;
   if (typeof errorMsg !== 'string' || typeof matched !== 'string') return undefined;
   return {
     kind: 'error',
@@ -154,7 +155,8 @@ export function windowAlertOp(alert: WindowAlert, owner: string, expiresAt: numb
 /** The window alert a stored item holds, or undefined when it is not one. Never throws. */
 export function windowAlertOf(item: Item): WindowAlert | undefined {
   const { ruleId, action, groupBy, windowStart, windowEnd, count, threshold, createdAt, approximate } = item;
-  if (typeof ruleId !== 'string' || typeof action !== 'string' || typeof windowStart !== 'string' || typeof windowEnd !== 'string') return undefined;
+  if (typeof ruleId !== 'string' || typeof action !== 'string' || typeof windowStart !== 'string' || typeof windowEnd !== 'string')
+    return undefined;
   if (typeof count !== 'number' || typeof threshold !== 'number' || typeof createdAt !== 'string') return undefined;
   return {
     kind: 'window',
@@ -171,12 +173,18 @@ export function windowAlertOf(item: Item): WindowAlert | undefined {
 }
 
 /** Marks an alert as notified (only while it exists: a TTL-deleted alert is not recreated). Never fails. */
-export const notifiedOp = (key: ItemKey): WriteOp => ({ kind: 'update', key, update: { set: { notified: true } }, condition: cond.exists('pk') });
+export const notifiedOp = (key: ItemKey): WriteOp => ({
+  kind: 'update',
+  key,
+  update: { set: { notified: true } },
+  condition: cond.exists('pk'),
+});
 
 // ------------------------------------------------------------------ metrics
 
 /** The item key of a metric counter: day partition from the bucket's first 10 characters (its local day). Never fails. */
-export const metricItemKey = (key: MetricKey): ItemKey => KEYS.metric(key.metric, dimFieldsOf(key.dims), key.bucket.slice(0, 10), key.bucket, key.dims);
+export const metricItemKey = (key: MetricKey): ItemKey =>
+  KEYS.metric(key.metric, dimFieldsOf(key.dims), key.bucket.slice(0, 10), key.bucket, key.dims);
 
 /** Where a batch sits in its shard: the (padded) sequence numbers of its first and last record. */
 export interface SeqRange {
@@ -198,7 +206,10 @@ export function metricAddOp(delta: MetricDelta, shardId: string, range: SeqRange
     kind: 'update',
     key: metricItemKey(delta),
     update: { add, set: { [wm]: range.last, expiresAt, metric: delta.metric, dims: delta.dims, minute: delta.bucket } },
-    condition: expectedWatermark === undefined ? cond.or(cond.notExists(wm), cond.compare(wm, '<', range.first)) : cond.compare(wm, '=', expectedWatermark),
+    condition:
+      expectedWatermark === undefined
+        ? cond.or(cond.notExists(wm), cond.compare(wm, '<', range.first))
+        : cond.compare(wm, '=', expectedWatermark),
   };
 }
 
@@ -213,16 +224,27 @@ export function metricExtremeOps(delta: MetricDelta, stored: Item | undefined): 
   const min = stored?.min;
   const max = stored?.max;
   if (delta.min !== undefined && !(typeof min === 'number' && min <= delta.min)) {
-    ops.push({ kind: 'update', key, update: { set: { min: delta.min } }, condition: cond.or(cond.notExists('min'), cond.compare('min', '>', delta.min)) });
+    ops.push({
+      kind: 'update',
+      key,
+      update: { set: { min: delta.min } },
+      condition: cond.or(cond.notExists('min'), cond.compare('min', '>', delta.min)),
+    });
   }
   if (delta.max !== undefined && !(typeof max === 'number' && max >= delta.max)) {
-    ops.push({ kind: 'update', key, update: { set: { max: delta.max } }, condition: cond.or(cond.notExists('max'), cond.compare('max', '<', delta.max)) });
+    ops.push({
+      kind: 'update',
+      key,
+      update: { set: { max: delta.max } },
+      condition: cond.or(cond.notExists('max'), cond.compare('max', '<', delta.max)),
+    });
   }
   return ops;
 }
 
 /** The newest event time a metrics cursor holds, or undefined. Never throws. */
-export const newestEventTimeOf = (item: Item | undefined): number | undefined => (typeof item?.newestEventTimeMs === 'number' ? item.newestEventTimeMs : undefined);
+export const newestEventTimeOf = (item: Item | undefined): number | undefined =>
+  typeof item?.newestEventTimeMs === 'number' ? item.newestEventTimeMs : undefined;
 
 /** Moves the shard's metrics cursor up to `newestEventTimeMs` (never down). Never fails. */
 export const metricsCursorOp = (shardId: string, newestEventTimeMs: number): WriteOp => ({
@@ -262,7 +284,10 @@ function packedOf(item: Item, what: string): Uint8Array {
 
 /** A session slice as stored (a fresh state for a missing item). Throws TypeError when the item holds no session state. */
 export function sessionSliceOf(item: Item | undefined): Versioned<SessionState> {
-  return { value: item === undefined ? readSessionState(undefined) : readSessionState(unpackJson(packedOf(item, 'session slice'))), v: versionOf(item) };
+  return {
+    value: item === undefined ? readSessionState(undefined) : readSessionState(unpackJson(packedOf(item, 'session slice'))),
+    v: versionOf(item),
+  };
 }
 
 /** The put of a session slice, if it is still at version `read.v`. Never fails. */
@@ -283,12 +308,20 @@ export function pathLedgerOf(item: Item | undefined): Versioned<PathLedger> {
     throw new TypeError('path ledger: not {edges, paths} of counts');
   }
   const overflowEvents = (raw as PathLedger).overflowEvents;
-  if (overflowEvents !== undefined && typeof overflowEvents !== 'number') throw new TypeError('path ledger: overflowEvents is not a number');
+  if (overflowEvents !== undefined && typeof overflowEvents !== 'number')
+    throw new TypeError('path ledger: overflowEvents is not a number');
   return { value: raw as PathLedger, v: versionOf(item) };
 }
 
 /** The put of a path-ledger chunk, if it is still at version `read.v`. Never fails. */
-export const pathLedgerOp = (day: string, shardId: string, chunk: number, ledger: PathLedger, read: Versioned<unknown>, expiresAt: number): WriteOp => ({
+export const pathLedgerOp = (
+  day: string,
+  shardId: string,
+  chunk: number,
+  ledger: PathLedger,
+  read: Versioned<unknown>,
+  expiresAt: number,
+): WriteOp => ({
   kind: 'put',
   item: { ...KEYS.pathChunk(day, shardId, chunk), d: packJson(ledger), v: (read.v ?? 0) + 1, expiresAt },
   condition: asRead(read.v),
@@ -323,7 +356,14 @@ export function windowPartialOp(partial: WindowPartial, threshold: number, expir
 export function windowPartialQuarantineOp(partial: WindowPartial, reason: string, consumer: string, expiresAt: number): WriteOp {
   const arrival = Date.parse(partial.windowStart);
   const op = quarantineOp(
-    { shardId: partial.shardId, seq: partial.segment, arrival: Number.isFinite(arrival) ? arrival : 0, reason: reason.slice(0, 500), data: Buffer.from(JSON.stringify(partial), 'utf8').toString('base64'), partitionKey: undefined },
+    {
+      shardId: partial.shardId,
+      seq: partial.segment,
+      arrival: Number.isFinite(arrival) ? arrival : 0,
+      reason: reason.slice(0, 500),
+      data: Buffer.from(JSON.stringify(partial), 'utf8').toString('base64'),
+      partitionKey: undefined,
+    },
     consumer,
     expiresAt,
   );

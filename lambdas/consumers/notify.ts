@@ -19,23 +19,3 @@ export class SnsNotifier implements Notifier {
     await this.client.send(new PublishCommand({ TopicArn: this.topicArn, Subject: notification.subject, Message: notification.message }));
   }
 }
-
-/** A {@link Notifier} for tests: keeps what was published, and fails the next calls when told to. */
-export class FakeNotifier implements Notifier {
-  readonly published: AlertNotification[] = [];
-  private failures = 0;
-
-  /** Makes the next `times` publishes reject (nothing is kept). */
-  failNext(times = 1): void {
-    this.failures += times;
-  }
-
-  /** Keeps `notification`, or rejects when a failure is pending. */
-  async publish(notification: AlertNotification): Promise<void> {
-    if (this.failures > 0) {
-      this.failures -= 1;
-      throw new Error('SNS publish failed (injected)');
-    }
-    this.published.push(notification);
-  }
-}

@@ -33,7 +33,9 @@ export async function storeAndNotify<A>(
   kind: AlertKind<A>,
   deps: { readonly store: ResultsStore; readonly notifier: Notifier; readonly shardId: string; readonly concurrency: number },
 ): Promise<OutboxReport> {
-  const outcomes = await mapLimit(alerts, deps.concurrency, (alert) => deps.store.write(kind.putOnce(alert), { returnOldOnConditionFailure: true }));
+  const outcomes = await mapLimit(alerts, deps.concurrency, (alert) =>
+    deps.store.write(kind.putOnce(alert), { returnOldOnConditionFailure: true }),
+  );
   const toNotify: A[] = [];
   let created = 0;
   let renotified = 0;

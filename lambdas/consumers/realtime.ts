@@ -1,7 +1,15 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { findErrorAlerts, summarizeForNotification } from '../analytics/error-alerts';
-import { aggregateMetrics, unmeasurableReason } from '../analytics/metrics';
-import { addToLedger, applyEvents, sessionKeyOf, type EdgeDelta, type OverflowDelta, type PathDelta, type SessionState } from '../analytics/paths';
+import { aggregateMetrics, unmeasurableReason } from '../analytics/kpis';
+import {
+  addToLedger,
+  applyEvents,
+  sessionKeyOf,
+  type EdgeDelta,
+  type OverflowDelta,
+  type PathDelta,
+  type SessionState,
+} from '../analytics/paths';
 import { DEFAULT_PATH_BOUNDS } from '../analytics/config';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
@@ -65,7 +73,12 @@ export interface QuarantineReport {
  * redelivery changes nothing). Never throws: a failed put is reported as `failedIndex` (the
  * first such record) so that the batch can be processed up to it and retried from it.
  */
-export async function quarantinePoison(deps: RealtimeDeps, shardId: string, records: readonly KinesisStreamRecord[], decoded: readonly DecodedRecord[]): Promise<QuarantineReport> {
+export async function quarantinePoison(
+  deps: RealtimeDeps,
+  shardId: string,
+  records: readonly KinesisStreamRecord[],
+  decoded: readonly DecodedRecord[],
+): Promise<QuarantineReport> {
   const expiresAt = expiresInDays(deps.now(), deps.config.quarantineRetentionDays);
   const poison = decoded.flatMap((d, index) => (d.ok ? [] : [{ d, index }]));
   const failed = await mapLimit(poison, deps.concurrency ?? DEFAULT_CONCURRENCY, async ({ d, index }) => {
@@ -73,14 +86,21 @@ export async function quarantinePoison(deps: RealtimeDeps, shardId: string, reco
     const record = records[index];
     try {
       const op = quarantineOp(
-        { shardId, seq: d.seq, arrival: d.arrival, reason: d.reason, data: record?.kinesis.data ?? '', partitionKey: record?.kinesis.partitionKey },
+        {
+          shardId,
+          seq: d.seq,
+          arrival: d.arrival,
+          reason: d.reason,
+          data: record?.kinesis.data ?? '',
+          partitionKey: record?.kinesis.partitionKey,
+        },
         REALTIME_CONSUMER,
         expiresAt,
       );
       await deps.store.write(op);
       return undefined;
     } catch (error) {
-      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describeError(error) });
+      deps.logger.error('quarantine put failed', { shardId, sequenceNumber: d.seq, ...describeError(error) }, { error });
       return index;
     }
   });
@@ -144,7 +164,12 @@ export interface MetricsReport {
  * difference guarded by `wm_<shard> = read`. Then min/max (conditional, idempotent) and the
  * cursor's newest event time (upward only). Rejects on a store error or a concurrent writer.
  */
-export async function applyMetrics(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], range: SeqRange): Promise<MetricsReport> {
+export async function applyMetrics(
+  deps: RealtimeDeps,
+  shardId: string,
+  events: readonly DecodedEvent[],
+  range: SeqRange,
+): Promise<MetricsReport> {
   const { config, store } = deps;
   const limit = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const seen = newestEventTimeOf(await store.get(KEYS.metricsCursor(shardId)));
@@ -157,7 +182,10 @@ export async function applyMetrics(deps: RealtimeDeps, shardId: string, events: 
   const conflicts = new Map<string, string>();
   let written = 0;
   await mapLimit([...batch.deltas], limit, async ([id, delta]) => {
-    const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt), { returnValues: 'ALL_OLD', returnOldOnConditionFailure: true });
+    const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt), {
+      returnValues: 'ALL_OLD',
+      returnOldOnConditionFailure: true,
+    });
     if (outcome.ok) {
       written += 1;
       stored.set(id, outcome.attributes);
@@ -180,7 +208,8 @@ export async function applyMetrics(deps: RealtimeDeps, shardId: string, events: 
         return;
       }
       const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt, read), { returnValues: 'ALL_OLD' });
-      if (!outcome.ok) throw new Error(`metric ${keyId(metricItemKey(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`);
+      if (!outcome.ok)
+        throw new Error(`metric ${keyId(metricItemKey(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`);
       written += 1;
       stored.set(id, outcome.attributes);
     });
@@ -192,7 +221,14 @@ export async function applyMetrics(deps: RealtimeDeps, shardId: string, events: 
   if (batch.newestEventTimeMs !== undefined && (seen === undefined || batch.newestEventTimeMs > seen)) {
     await store.write(metricsCursorOp(shardId, batch.newestEventTimeMs));
   }
-  return { keys: batch.deltas.size, written, covered, conditionalRetries: conflicts.size, extremeUpdates: extremes.length, lateEvents: batch.lateEvents };
+  return {
+    keys: batch.deltas.size,
+    written,
+    covered,
+    conditionalRetries: conflicts.size,
+    extremeUpdates: extremes.length,
+    lateEvents: batch.lateEvents,
+  };
 }
 
 /** What the paths step did. */
@@ -226,7 +262,8 @@ export class PathsTransactionTooLargeError extends Error {
 }
 
 /** True when state `a` and `b` differ in more than the processing clock (a clock-only change need not be stored: the next batch's clock is at least as new). */
-const changedBeyondClock = (a: SessionState, b: SessionState): boolean => JSON.stringify({ ...a, clockMs: 0 }) !== JSON.stringify({ ...b, clockMs: 0 });
+const changedBeyondClock = (a: SessionState, b: SessionState): boolean =>
+  JSON.stringify({ ...a, clockMs: 0 }) !== JSON.stringify({ ...b, clockMs: 0 });
 
 /**
  * Reads the path cursor and the session slices, applies the records above the cursor, and plans
@@ -235,7 +272,12 @@ const changedBeyondClock = (a: SessionState, b: SessionState): boolean => JSON.s
  * limits: items = 1 cursor + changed slices (≤ SESSION_SLICES) + days touched × chunks
  * (≤ PATH_CHUNKS each) must be ≤ 100, and their size ≤ 4 MB, each item ≤ 400 KB.
  */
-async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], lastSeq: string): Promise<PathsPlan | undefined> {
+async function planPaths(
+  deps: RealtimeDeps,
+  shardId: string,
+  events: readonly DecodedEvent[],
+  lastSeq: string,
+): Promise<PathsPlan | undefined> {
   const { config, store } = deps;
   const slices = config.sessionSlices;
   const cursorKey = KEYS.pathsCursor(shardId);
@@ -271,7 +313,16 @@ async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly D
   if (sliceOps.length === 0 && edgeDeltas.length === 0 && pathDeltas.length === 0 && overflowDeltas.length === 0) return undefined;
 
   // Deltas by ledger chunk: (local day, slot of the edge key or full path; overflow events in the slot of `(other)`).
-  const chunks = new Map<string, { readonly day: string; readonly chunk: number; readonly edges: [string, number][]; readonly paths: [string, number][]; overflowEvents: number }>();
+  const chunks = new Map<
+    string,
+    {
+      readonly day: string;
+      readonly chunk: number;
+      readonly edges: [string, number][];
+      readonly paths: [string, number][];
+      overflowEvents: number;
+    }
+  >();
   const chunkOf = (day: string, key: string) => {
     const chunk = slotOf(key, config.pathChunks);
     const id = `${day}#${chunk}`;
@@ -325,7 +376,9 @@ async function planPaths(deps: RealtimeDeps, shardId: string, events: readonly D
     bytes += size;
   }
   if (bytes > MAX_TRANSACT_BYTES) {
-    throw new PathsTransactionTooLargeError(`paths transaction of shard ${shardId} would be ${bytes} bytes, over DynamoDB's ${MAX_TRANSACT_BYTES}`);
+    throw new PathsTransactionTooLargeError(
+      `paths transaction of shard ${shardId} would be ${bytes} bytes, over DynamoDB's ${MAX_TRANSACT_BYTES}`,
+    );
   }
   return { ops, fresh: fresh.length, sliceWrites: sliceOps.length, chunkWrites: chunkOps.length, overflowEvents };
 }
@@ -339,14 +392,27 @@ const RETRYABLE_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflic
  * recomputed once, then it rejects. Rejects on any store error and on
  * {@link PathsTransactionTooLargeError}.
  */
-export async function applyPaths(deps: RealtimeDeps, shardId: string, events: readonly DecodedEvent[], lastSeq: string): Promise<PathsReport> {
+export async function applyPaths(
+  deps: RealtimeDeps,
+  shardId: string,
+  events: readonly DecodedEvent[],
+  lastSeq: string,
+): Promise<PathsReport> {
   let reasons: readonly string[] = [];
   for (let attempt = 0; attempt < 2; attempt++) {
     const plan = await planPaths(deps, shardId, events, lastSeq);
-    if (plan === undefined) return { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: attempt > 0 };
+    if (plan === undefined)
+      return { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: attempt > 0 };
     const outcome = await deps.store.transactWrite(plan.ops);
     if (outcome.ok) {
-      return { fresh: plan.fresh, sliceWrites: plan.sliceWrites, chunkWrites: plan.chunkWrites, itemsWritten: plan.ops.length, overflowEvents: plan.overflowEvents, recomputed: attempt > 0 };
+      return {
+        fresh: plan.fresh,
+        sliceWrites: plan.sliceWrites,
+        chunkWrites: plan.chunkWrites,
+        itemsWritten: plan.ops.length,
+        overflowEvents: plan.overflowEvents,
+        recomputed: attempt > 0,
+      };
     }
     reasons = outcome.reasons;
     if (!reasons.every((reason) => reason === 'None' || RETRYABLE_REASONS.has(reason))) break;
@@ -452,7 +518,12 @@ async function isolateRecords(
           expiresAt,
         ),
       );
-      deps.logger.error('record quarantined: an analysis cannot store it', { shardId, sequenceNumber: head.seq, eventId: head.event.eventId, error });
+      deps.logger.error('record quarantined: an analysis cannot store it', {
+        shardId,
+        sequenceNumber: head.seq,
+        eventId: head.event.eventId,
+        error,
+      });
       quarantined += 1;
     }
   };
@@ -469,7 +540,9 @@ function admissible(decoded: readonly DecodedRecord[], deps: RealtimeDeps): Deco
   return decoded.map((d) => {
     if (!d.ok) return d;
     const reason = unmeasurableReason(d.event, deps.config.analytics.metrics);
-    return reason === undefined ? d : { ok: false, seq: d.seq, arrival: d.arrival, reason: `valid event that cannot be analysed: ${reason}` };
+    return reason === undefined
+      ? d
+      : { ok: false, seq: d.seq, arrival: d.arrival, reason: `valid event that cannot be analysed: ${reason}` };
   });
 }
 
@@ -501,7 +574,9 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     const quarantine = await quarantinePoison(deps, shardId, records, decoded);
     const upTo = quarantine.failedIndex ?? decoded.length;
     const batchItemFailures: KinesisStreamBatchItemFailure[] =
-      quarantine.failedIndex === undefined ? [] : [{ itemIdentifier: (records[quarantine.failedIndex] as KinesisStreamRecord).kinesis.sequenceNumber }];
+      quarantine.failedIndex === undefined
+        ? []
+        : [{ itemIdentifier: (records[quarantine.failedIndex] as KinesisStreamRecord).kinesis.sequenceNumber }];
     const processed = decoded.slice(0, upTo);
     const first = processed[0];
     const last = processed[processed.length - 1];
@@ -517,7 +592,11 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       reports = await analyseBatch(deps, shardId, events, { first: first.seq, last: last.seq });
     } catch (error) {
       if (!isRecordFault(error)) throw error;
-      logger.warn('batch refused for its content; isolating the records that cause it', { shardId, records: events.length, ...describeError(error) });
+      logger.warn(
+        'batch refused for its content; isolating the records that cause it',
+        { shardId, records: events.length, ...describeError(error) },
+        { error },
+      );
       const outcome = await isolateRecords(deps, shardId, records, events);
       reports = outcome.reports;
       isolated = outcome.quarantined;

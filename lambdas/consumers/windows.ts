@@ -2,7 +2,15 @@ import type { KinesisStreamBatchItemFailure, KinesisStreamRecord } from 'aws-lam
 import type { WindowRule } from '../analytics/config';
 import { asciiLine, fitMessage, snsSubject, type AlertNotification } from '../analytics/error-alerts';
 import { decodeRecords } from '../analytics/records';
-import { foldWindow, judgeWindow, readWindowState, windowAlert, windowPartials, type WindowAlert, type WindowState } from '../analytics/windows';
+import {
+  foldWindow,
+  judgeWindow,
+  readWindowState,
+  windowAlert,
+  windowPartials,
+  type WindowAlert,
+  type WindowState,
+} from '../analytics/windows';
 import { KEYS, OTHER_LABEL, expiresInDays } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, type ConsumerDeps, canonicalTime, mapLimit, shardIdOf } from './common';
 import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp, windowPartialQuarantineOp } from './items';
@@ -63,7 +71,6 @@ export interface SettleReport {
   readonly renotified: number;
 }
 
-
 /**
  * One notification for the window alerts of an invoke: the subject counts them and names the
  * first, the message lists each (rule, group, window, count / threshold), cut to SNS's size limit.
@@ -92,7 +99,12 @@ export function summarizeWindowAlerts(alerts: readonly WindowAlert[], stage: str
  * shard's own un-notified ones, left by a crash before the publish) in one SNS message.
  * Rejects on a store or SNS error: Lambda retries the final invoke, which is idempotent.
  */
-export async function settleWindow(deps: WindowsDeps, shardId: string, state: WindowState, window: { readonly start: string; readonly end: string }): Promise<SettleReport> {
+export async function settleWindow(
+  deps: WindowsDeps,
+  shardId: string,
+  state: WindowState,
+  window: { readonly start: string; readonly end: string },
+): Promise<SettleReport> {
   const { config, store, logger } = deps;
   const limit = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const rules = config.analytics.windowRules;
@@ -117,14 +129,28 @@ export async function settleWindow(deps: WindowsDeps, shardId: string, state: Wi
         if (!isRecordFault(error)) throw error;
         // The final invoke blocks its shard until it succeeds: a partial DynamoDB refuses is kept in quarantine instead.
         const { errorName, errorMessage } = describeError(error);
-        await store.write(windowPartialQuarantineOp(partial, `${errorName}: ${errorMessage}`, WINDOWS_CONSUMER, expiresInDays(now, config.quarantineRetentionDays)));
+        await store.write(
+          windowPartialQuarantineOp(
+            partial,
+            `${errorName}: ${errorMessage}`,
+            WINDOWS_CONSUMER,
+            expiresInDays(now, config.quarantineRetentionDays),
+          ),
+        );
         logger.error('window partial quarantined: DynamoDB refuses it', { shardId, ruleId: partial.ruleId, windowStart: start, error });
         return undefined;
       }
       const { counts, approximate } = windowCountsOf(outcome.ok ? outcome.attributes : undefined);
       const verdict = judgeWindow(counts, rule.threshold, partial.group);
       if (partial.group === OTHER_LABEL) {
-        logger.warn('window groups over the bound counted in (other)', { shardId, ruleId: partial.ruleId, maxGroups: rule.maxGroups, windowStart: start, count: partial.count, total: verdict.total });
+        logger.warn('window groups over the bound counted in (other)', {
+          shardId,
+          ruleId: partial.ruleId,
+          maxGroups: rule.maxGroups,
+          windowStart: start,
+          count: partial.count,
+          total: verdict.total,
+        });
       }
       return verdict.fires ? windowAlert(rule, partial.group, { start, end }, verdict.total, now, approximate) : undefined;
     })

@@ -3,7 +3,7 @@ import { toStreamEvent } from './normalize';
 import { expandPathDocument } from './paths';
 import { pseudonymizeEvent } from './pseudonymize';
 import type { PublishOutcome } from './publish';
-import type { EventResult, FieldError } from './results';
+import type { EventResult, FieldError } from '../shared/ingest-api';
 import type { CheckedEvent, PendingEvent } from './validate';
 
 /** An event waiting for validation, with where it came from in a `/v1/paths` body. */
@@ -26,7 +26,12 @@ export const eventItems = (events: readonly unknown[]): BatchItem[] => events.ma
  * The items of a `/v1/paths` request: every document expanded into its `page_view` events (or,
  * for an invalid document, its elements already refused), flattened in request order. Never fails.
  */
-export function pathItems(documents: readonly unknown[], timeZone: string, idKey: Uint8Array | undefined, now: Date = new Date()): BatchItem[] {
+export function pathItems(
+  documents: readonly unknown[],
+  timeZone: string,
+  idKey: Uint8Array | undefined,
+  now: Date = new Date(),
+): BatchItem[] {
   return documents.flatMap((document, position) =>
     expandPathDocument(document, position, { timeZone, now, ...(idKey !== undefined ? { idKey } : {}) }).map((expanded) => ({
       pending: expanded.event !== undefined ? { input: expanded.event } : { eventId: expanded.eventId, errors: expanded.errors ?? [] },
@@ -48,7 +53,8 @@ export function toPublishable(
   const out: Publishable[] = [];
   for (const { index, check } of checked) {
     if (!check.ok) continue;
-    const event = pseudonymization === undefined ? check.event : pseudonymizeEvent(check.event, pseudonymization.key, pseudonymization.props);
+    const event =
+      pseudonymization === undefined ? check.event : pseudonymizeEvent(check.event, pseudonymization.key, pseudonymization.props);
     out.push({ index, event: toStreamEvent(event, receivedAt) });
   }
   return out;
@@ -72,7 +78,8 @@ export function assembleResults(
 
   return checked.map(({ index, eventId, check }) => {
     const item = items[index];
-    const origin = item?.document !== undefined ? { document: item.document, ...(item.element !== undefined ? { element: item.element } : {}) } : {};
+    const origin =
+      item?.document !== undefined ? { document: item.document, ...(item.element !== undefined ? { element: item.element } : {}) } : {};
     if (!check.ok) return rejected(index, eventId, check.errors, origin);
     const outcome = outcomeByIndex.get(index);
     if (outcome?.ok === true) return { index, eventId, status: 'accepted', ...origin };
@@ -81,7 +88,12 @@ export function assembleResults(
 }
 
 /** A rejected result with its first error and all of them. */
-function rejected(index: number, eventId: string | null, errors: readonly FieldError[], origin: { document?: number; element?: number }): EventResult {
+function rejected(
+  index: number,
+  eventId: string | null,
+  errors: readonly FieldError[],
+  origin: { document?: number; element?: number },
+): EventResult {
   const first: FieldError = errors[0] ?? { field: '', reason: 'rejected', retryable: false };
   return { index, eventId, status: 'rejected', error: first, errors: errors.length > 0 ? errors : [first], ...origin };
 }
@@ -89,7 +101,8 @@ function rejected(index: number, eventId: string | null, errors: readonly FieldE
 /** The client-facing error of a valid event the stream did not take (no outcome counts as not taken). */
 function streamError(outcome: PublishOutcome | undefined): FieldError {
   if (outcome === undefined || outcome.ok) return { field: '', reason: 'stream unavailable: NotWritten', retryable: true };
-  if (outcome.errorCode === 'RecordTooLarge') return { field: '', reason: 'event is larger than the stream accepts (1 MiB per record)', retryable: false };
+  if (outcome.errorCode === 'RecordTooLarge')
+    return { field: '', reason: 'event is larger than the stream accepts (1 MiB per record)', retryable: false };
   return { field: '', reason: `stream unavailable: ${outcome.errorCode}`, retryable: outcome.retryable };
 }
 

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { integerString, parseEnv, requiredString as required, type Env } from '../shared/env';
 
 /** Lambda's synchronous invocation payload limit; a larger body cannot reach the handler anyway. */
 const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -26,15 +27,6 @@ export interface IngestConfig {
   };
 }
 
-const integerString = (min: number, max: number) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
-const required = z.string({ error: 'is required' }).trim().min(1, 'is required');
-
 const envSchema = z
   .object({
     STREAM_NAME: required,
@@ -60,14 +52,9 @@ const listOf = (value: string | undefined): ReadonlySet<string> =>
       .filter((name) => name !== ''),
   );
 
-/** Reads and validates the ingest configuration from `env`; throws an Error naming every bad variable. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): IngestConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`invalid ingest configuration: ${problems}`);
-  }
-  const vars = parsed.data;
+/** Reads and validates the ingest configuration from `env`; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env): IngestConfig {
+  const vars = parseEnv(envSchema, env, 'ingest configuration');
   return {
     streamName: vars.STREAM_NAME,
     timeZone: vars.TIME_ZONE,

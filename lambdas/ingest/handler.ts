@@ -1,8 +1,9 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaEntry } from '../shared/entry';
+import type { AppLogger } from '../shared/logger';
 import { assembleResults, eventItems, failureCodes, pathItems, toPublishable } from './batch';
 import { loadConfig, type IngestConfig } from './config';
 import { errorResponse, ingestResponse, readJsonBody, routeOf } from './http';
@@ -10,13 +11,6 @@ import { extractPathDocuments } from './paths';
 import { parsePseudonymKey } from './pseudonymize';
 import { publishEvents } from './publish';
 import { checkEvents, extractEvents } from './validate';
-
-/** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
-export interface IngestLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
 
 /** How publishing retries (see `PublishOptions`); `budgetMs` bounds the time spent retrying per request. */
 export interface RetryPolicy {
@@ -35,13 +29,16 @@ export interface IngestDeps {
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
-  readonly logger: IngestLogger;
+  readonly logger: AppLogger;
   /** @default DEFAULT_RETRY */
   readonly retry?: RetryPolicy;
 }
 
 /** The Lambda function's shape: a REST API proxy event in, a proxy result out. */
-export type IngestHandler = (event: APIGatewayProxyEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<APIGatewayProxyResult>;
+export type IngestHandler = (
+  event: APIGatewayProxyEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<APIGatewayProxyResult>;
 
 /** Five PutRecords calls per chunk, backoff 100 ms doubling to 2 s, within 10 s (API Gateway gives up at 29 s). */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, budgetMs: 10_000 };
@@ -72,7 +69,10 @@ export function createHandler(deps: IngestDeps): IngestHandler {
       return body.response;
     }
 
-    const extracted = route === 'events' ? extractEvents(body.value, config.maxEventsPerRequest) : extractPathDocuments(body.value, config.maxEventsPerRequest);
+    const extracted =
+      route === 'events'
+        ? extractEvents(body.value, config.maxEventsPerRequest)
+        : extractPathDocuments(body.value, config.maxEventsPerRequest);
     if (!extracted.ok) {
       logger.info('request refused', { requestId, route, status: 400, field: extracted.error.field });
       return errorResponse(400, extracted.error);
@@ -85,7 +85,7 @@ export function createHandler(deps: IngestDeps): IngestHandler {
       } catch (error) {
         // Name and message only: neither SDK errors nor parsePseudonymKey's carry the secret's value.
         const cause = error instanceof Error ? { errorName: error.name, errorMessage: error.message } : { errorName: 'UnknownError' };
-        logger.error('pseudonym key unavailable', { requestId, route, ...cause });
+        logger.error('pseudonym key unavailable', { requestId, route, ...cause }, { error });
         return errorResponse(503, { field: '', reason: 'pseudonymization key unavailable; retry later' }, { 'retry-after': '1' });
       }
     }
@@ -97,11 +97,13 @@ export function createHandler(deps: IngestDeps): IngestHandler {
       config.timeZone,
       receivedAt,
     );
-    const pseudonymization = key !== undefined && config.pseudonymization !== undefined ? { key, props: config.pseudonymization.props } : undefined;
+    const pseudonymization =
+      key !== undefined && config.pseudonymization !== undefined ? { key, props: config.pseudonymization.props } : undefined;
     const publishable = toPublishable(checked, receivedAt, pseudonymization);
 
     // A stand-in runtime may pass no context, or one without the clock: then only the budget bounds retries.
-    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
+    const remaining =
+      typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
     const budget = Math.max(0, Math.min(retry.budgetMs, remaining - RESERVE_MS));
     const report =
       publishable.length === 0
@@ -143,9 +145,7 @@ export function createHandler(deps: IngestDeps): IngestHandler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Production wiring: one logger and one Kinesis client per container, configuration read once.
-
-const logger = new Logger();
+// Production wiring: one Kinesis client per container, configuration read once (lambdaEntry).
 
 /**
  * HTTP/1.1 handler: right on AWS, and what kinesalite speaks locally. Endpoints come from the
@@ -170,7 +170,7 @@ function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /** The production dependencies, from `process.env`; throws when the configuration is invalid. */
-function defaultDeps(): IngestDeps {
+function defaultDeps(logger: AppLogger): IngestDeps {
   const config = loadConfig(process.env);
   const secretArn = config.pseudonymization?.secretArn;
   return {
@@ -190,18 +190,5 @@ function defaultDeps(): IngestDeps {
   };
 }
 
-let live: IngestHandler | undefined;
-
 /** The Lambda entry point (`POST /v1/events`, `POST /v1/paths`); throws only when the configuration is invalid. */
-export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
-  if (context !== undefined) logger.addContext(context);
-  if (live === undefined) {
-    try {
-      live = createHandler(defaultDeps());
-    } catch (error) {
-      logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    }
-  }
-  return live(event, context);
-};
+export const handler = lambdaEntry<APIGatewayProxyEvent, APIGatewayProxyResult>((logger) => createHandler(defaultDeps(logger)));

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { EventResult, IngestResponse } from './results';
+import type { EventResult, IngestResponse } from '../shared/ingest-api';
 import { BODY_FIELD, bodyTooLarge, errorResponse, jsonResponse, routeOf as routeByTable } from '../shared/http';
 
 /** The two ingest routes. */

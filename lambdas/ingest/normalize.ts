@@ -10,8 +10,7 @@ export type NormalizedTime = { readonly ok: true; readonly value: string } | { r
  * (`Z`, `±HH`, `±HHmm`, `±HH:mm`). Date-only, week and ordinal dates are refused: an event
  * time names an instant.
  */
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:(Z|z)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:(Z|z)|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 const FORMAT_HINT = 'must be an ISO 8601 date and time such as 2024-05-27T11:40:36.263Z or 2024-05-27 11:40:36';
 

@@ -2,9 +2,10 @@ import { createHash, createHmac } from 'crypto';
 import { z } from 'zod';
 import { EVENT_LIMITS, type EventInput } from '../shared/event';
 import { BODY_FIELD } from '../shared/http';
+import type { FieldIssue } from '../shared/issues';
 import { normalizeCreatedAt } from './normalize';
-import { invalid, type FieldError } from './results';
-import { formatFieldPath, isPlainObject, toFieldErrors, type RequestError } from './validate';
+import { invalid, type FieldError } from '../shared/ingest-api';
+import { formatFieldPath, isPlainObject, toFieldErrors } from './validate';
 
 /** The action of the events a path document expands into. */
 export const PAGE_VIEW = 'page_view';
@@ -15,16 +16,14 @@ const ID_HEX_LENGTH = 32;
 const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 /**
- * A seed-000 path document: a visitor (`uvi`) and the pages it saw (`el`, each with `path` and
+ * A path-analysis path document: a visitor (`uvi`) and the pages it saw (`el`, each with `path` and
  * event time `ct`), e.g. `{"uvi":"user493","el":[{"path":"/blog","ct":"2024-05-27T11:40:36.263222"}]}`.
  * Unknown keys are refused, as for events.
  */
 const pathDocumentSchema = z
   .object({
     uvi: text(EVENT_LIMITS.idLength),
-    el: z
-      .array(z.object({ path: text(EVENT_LIMITS.pathLength), ct: text(64) }).strict())
-      .min(1, 'must contain at least 1 element'),
+    el: z.array(z.object({ path: text(EVENT_LIMITS.pathLength), ct: text(64) }).strict()).min(1, 'must contain at least 1 element'),
   })
   .strict();
 
@@ -118,12 +117,12 @@ function documentIdentity(document: unknown): { readonly uvi: string; readonly f
  * Reads the documents of a `POST /v1/paths` body: `{"documents":[…]}` (1 or more) or one document
  * (an object without a `documents` key), at most `maxEvents` path elements in all. Any other
  * shape, an empty list, other keys next to `documents`, or too many elements is a
- * {@link RequestError} (the whole request gets 400).
+ * {@link FieldIssue} (the whole request gets 400).
  */
 export function extractPathDocuments(
   body: unknown,
   maxEvents: number,
-): { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
+): { readonly ok: true; readonly documents: readonly unknown[] } | { readonly ok: false; readonly error: FieldIssue } {
   if (!isPlainObject(body)) {
     return { ok: false, error: { field: BODY_FIELD, reason: 'must be a JSON object: {"documents":[…]} or a single path document' } };
   }

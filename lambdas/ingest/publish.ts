@@ -63,7 +63,11 @@ export const recordBytes = (entry: PutRecordsRequestEntry): number =>
  * bytes, returning the indices of each chunk in order. Never fails (a record larger than
  * `maxBytes` gets a chunk of its own).
  */
-export function chunkIndices(sizes: readonly number[], maxRecords: number = KINESIS_LIMITS.recordsPerCall, maxBytes: number = KINESIS_LIMITS.bytesPerCall): number[][] {
+export function chunkIndices(
+  sizes: readonly number[],
+  maxRecords: number = KINESIS_LIMITS.recordsPerCall,
+  maxBytes: number = KINESIS_LIMITS.bytesPerCall,
+): number[][] {
   const chunks: number[][] = [];
   let current: number[] = [];
   let bytes = 0;
@@ -90,7 +94,11 @@ const errorName = (error: unknown): string => (error instanceof Error && error.n
  * `deadline`. Never throws: every event gets an outcome, and an event is `ok` only when Kinesis
  * returned a sequence number for it.
  */
-export async function publishEvents(client: KinesisClient, events: readonly StreamEvent[], options: PublishOptions): Promise<PublishReport> {
+export async function publishEvents(
+  client: KinesisClient,
+  events: readonly StreamEvent[],
+  options: PublishOptions,
+): Promise<PublishReport> {
   const records = events.map(encodeRecord);
   const outcomes: PublishOutcome[] = new Array<PublishOutcome>(events.length);
   const sendable: number[] = [];
@@ -101,7 +109,13 @@ export async function publishEvents(client: KinesisClient, events: readonly Stre
 
   let calls = 0;
   for (const chunk of chunkIndices(sendable.map((index) => recordBytes(records[index] as PutRecordsRequestEntry)))) {
-    calls += await putWithRetry(client, chunk.map((position) => sendable[position] as number), records, outcomes, options);
+    calls += await putWithRetry(
+      client,
+      chunk.map((position) => sendable[position] as number),
+      records,
+      outcomes,
+      options,
+    );
   }
   return { outcomes, calls };
 }
@@ -124,7 +138,10 @@ async function putWithRetry(
     let permanent = false;
     try {
       const response = await client.send(
-        new PutRecordsCommand({ StreamName: options.streamName, Records: pending.map((index) => records[index] as PutRecordsRequestEntry) }),
+        new PutRecordsCommand({
+          StreamName: options.streamName,
+          Records: pending.map((index) => records[index] as PutRecordsRequestEntry),
+        }),
       );
       const entries = response.Records ?? [];
       pending.forEach((index, position) => {

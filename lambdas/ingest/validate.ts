@@ -1,14 +1,9 @@
 import type { z } from 'zod';
 import { eventInputSchema, type EventInput } from '../shared/event';
 import { BODY_FIELD } from '../shared/http';
+import type { FieldIssue } from '../shared/issues';
 import { normalizeCreatedAt } from './normalize';
-import { invalid, type FieldError } from './results';
-
-/** A request-level problem: the whole request is refused with 400 and this field and reason. */
-export interface RequestError {
-  readonly field: string;
-  readonly reason: string;
-}
+import { invalid, type FieldError } from '../shared/ingest-api';
 
 /** The outcome of checking one event: the event with `createdAt` normalised to UTC, or every problem found. */
 export type EventCheck = { readonly ok: true; readonly event: EventInput } | { readonly ok: false; readonly errors: readonly FieldError[] };
@@ -171,9 +166,12 @@ export function checkEvents(pending: readonly PendingEvent[], timeZone: string, 
 /**
  * Reads the events of a `POST /v1/events` body: `{"events":[…]}` with 1..`maxEvents` items, or
  * one event object (an object without an `events` key). Any other shape, an empty or too long
- * list, or other keys next to `events` is a {@link RequestError} (the whole request gets 400).
+ * list, or other keys next to `events` is a {@link FieldIssue} (the whole request gets 400).
  */
-export function extractEvents(body: unknown, maxEvents: number): { readonly ok: true; readonly events: readonly unknown[] } | { readonly ok: false; readonly error: RequestError } {
+export function extractEvents(
+  body: unknown,
+  maxEvents: number,
+): { readonly ok: true; readonly events: readonly unknown[] } | { readonly ok: false; readonly error: FieldIssue } {
   if (!isPlainObject(body)) {
     return { ok: false, error: { field: BODY_FIELD, reason: 'must be a JSON object: {"events":[…]} or a single event' } };
   }

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { parseEnv, requiredString as required, type Env } from '../shared/env';
 
 /** The query Lambda's configuration, read once from the environment the CDK construct sets. */
 export interface QueryConfig {
@@ -13,8 +14,6 @@ export interface QueryConfig {
   readonly lakeBucket: string;
 }
 
-const required = z.string({ error: 'is required' }).trim().min(1, 'is required');
-
 const envSchema = z.object({
   RESULTS_TABLE: required,
   TIME_ZONE: required.refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai'),
@@ -22,12 +21,8 @@ const envSchema = z.object({
   LAKE_BUCKET: required,
 });
 
-/** Reads and validates the query configuration from `env`; throws an Error naming every bad variable. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): QueryConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`invalid query configuration: ${problems}`);
-  }
-  return { tableName: parsed.data.RESULTS_TABLE, timeZone: parsed.data.TIME_ZONE, stage: parsed.data.STAGE, lakeBucket: parsed.data.LAKE_BUCKET };
+/** Reads and validates the query configuration from `env`; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env): QueryConfig {
+  const vars = parseEnv(envSchema, env, 'query configuration');
+  return { tableName: vars.RESULTS_TABLE, timeZone: vars.TIME_ZONE, stage: vars.STAGE, lakeBucket: vars.LAKE_BUCKET };
 }

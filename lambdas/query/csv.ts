@@ -1,5 +1,5 @@
 /**
- * The Sankey CSV of the path-analysis system: `source,target,weight,full_path`.
+ * The Sankey CSV export of the path-analysis system: `source,target,weight,full_path`.
  *
  * One row per edge of each full path: step i of a path `a -> b -> c` gives the edge
  * `"a (i)" -> "b (i+1)"`, weighted by the number of sessions that took exactly that full path.
@@ -11,7 +11,7 @@
 /** Header line of the CSV. */
 export const PATHS_CSV_HEADER = ['source', 'target', 'weight', 'full_path'] as const;
 
-/** Separator between the pages of a full path, as the path-analysis system writes it. */
+/** Separator between the pages of a full path, as in the path-analysis sample. */
 export const FULL_PATH_SEPARATOR = ' -> ';
 
 /** One full path and the number of sessions that took it. */
@@ -74,7 +74,7 @@ export function pathsToRows(paths: ReadonlyArray<PathCount>): PathsCsvRow[] {
   return rows;
 }
 
-/** Writes the CSV (header included, every record terminated, cells through {@link csvField}) of the given paths; never throws. */
+/** Writes the path-analysis CSV (header included, every record terminated, cells through {@link csvField}) of the given paths; never throws. */
 export function pathsToCsv(paths: ReadonlyArray<PathCount>, options: PathsCsvOptions = {}): string {
   const eol = options.lineEnding ?? '\r\n';
   const lines = [PATHS_CSV_HEADER.join(',')];

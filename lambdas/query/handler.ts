@@ -1,9 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { lambdaEntry } from '../shared/entry';
 import { errorResponse, jsonResponse, routeOf } from '../shared/http';
+import type { AppLogger } from '../shared/logger';
+import type { AlertsAnswer, MetricBucket, MetricsAnswer, PathsAnswer, RateBucket } from '../shared/read-api';
 import { loadConfig, type QueryConfig } from './config';
 import {
   encodeNextToken,
@@ -17,14 +19,16 @@ import {
   type QueryStrings,
 } from './params';
 import { createDynamoReads, type QueryReads } from './reads';
-import { answerCsv, createS3Exports, listReports, parseReportRequest, readReport, UnreadableExportError, type ReportExports } from './reports';
+import {
+  answerCsv,
+  createS3Exports,
+  listReports,
+  parseReportRequest,
+  readReport,
+  UnreadableExportError,
+  type ReportExports,
+} from './reports';
 import { alertViews, edgeViews, ledgerCsv, mergeLedgers, metricSeries, pathViews, successRateSeries, UnreadableItemError } from './shape';
-
-/** What the handler logs through: Powertools' Logger fits, tests pass a silent fake. */
-export interface QueryLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
 
 /** Everything the handler needs from outside; tests pass fakes. */
 export interface QueryDeps {
@@ -33,7 +37,7 @@ export interface QueryDeps {
   /** The daily report exports (S3). */
   readonly exports: ReportExports;
   readonly now: () => Date;
-  readonly logger: QueryLogger;
+  readonly logger: Pick<AppLogger, 'info' | 'error'>;
 }
 
 /** The Lambda function's shape: a REST API proxy event (payload 1.0) in, a proxy result out. */
@@ -51,7 +55,9 @@ const ROUTES: Readonly<Record<string, Route>> = {
 };
 
 /** The single-valued parameters, or the first one given more than once (as a 400). */
-function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): ParseResult<QueryStrings> {
+function queryOf(
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>,
+): ParseResult<QueryStrings> {
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values !== undefined && values.length > 1) return { ok: false, error: { field: name, reason: 'must be given once' } };
   }
@@ -61,12 +67,16 @@ function queryOf(event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'mu
 /** The CSV download of a day's paths. */
 const csvResponse = (filename: string, body: string): APIGatewayProxyResult => ({
   statusCode: 200,
-  headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
+  headers: {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${filename}"`,
+    'cache-control': 'no-store',
+  },
   body,
 });
 
 /**
- * Builds the read-API handler over `deps`: routes `GET /v1/alerts|metrics|paths|paths.csv`,
+ * Builds the read-API handler over `deps`: routes `GET /v1/alerts|metrics|paths|paths.csv|reports|reports/{name}`,
  * parses parameters (400 naming the parameter), reads and shapes the answer. Never throws: an
  * unknown route is 404, another method 405, a failed read or an unreadable item 500 (logged).
  * Throws RangeError when `deps.config.timeZone` is unknown.
@@ -77,30 +87,63 @@ export function createHandler(deps: QueryDeps): QueryHandler {
   const timeZone = config.timeZone;
 
   /** The answer of a routed, parsed request. */
-  const answer = async (route: Route, query: QueryStrings, ctx: ParamContext, pathName: string | undefined): Promise<APIGatewayProxyResult> => {
+  const answer = async (
+    route: Route,
+    query: QueryStrings,
+    ctx: ParamContext,
+    pathName: string | undefined,
+  ): Promise<APIGatewayProxyResult> => {
     switch (route) {
       case 'alerts': {
         const parsed = parseAlertsParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const q = parsed.value;
-        const page = await reads.alertsPage({ days: q.days, since: q.since, until: q.until, limit: q.limit, ...(q.kind !== undefined ? { kind: q.kind } : {}), ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
+        const page = await reads.alertsPage({
+          days: q.days,
+          since: q.since,
+          until: q.until,
+          limit: q.limit,
+          ...(q.kind !== undefined ? { kind: q.kind } : {}),
+          ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        });
         const alerts = alertViews(page.items);
-        return jsonResponse(200, { timeZone, since: q.since, until: q.until, alerts, ...(page.cursor !== undefined ? { nextToken: encodeNextToken(page.cursor) } : {}) });
+        return jsonResponse(200, {
+          timeZone,
+          since: q.since,
+          until: q.until,
+          alerts,
+          ...(page.cursor !== undefined ? { nextToken: encodeNextToken(page.cursor) } : {}),
+        } satisfies AlertsAnswer);
       }
       case 'metrics': {
         const parsed = parseMetricsParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const q = parsed.value;
-        const itemsOf = await Promise.all(q.sources.map((source) => reads.metricCounters({ ...source, days: q.days, from: q.from, to: q.to })));
-        const series = q.kind === 'ratio' ? successRateSeries(itemsOf[0] ?? [], itemsOf[1] ?? []) : metricSeries(itemsOf[0] ?? [], q.groupFields);
-        return jsonResponse(200, { name: q.name, timeZone, from: q.from, to: q.to, ...(q.dim !== undefined ? { dim: q.dim } : {}), series });
+        const itemsOf = await Promise.all(
+          q.sources.map((source) => reads.metricCounters({ ...source, days: q.days, from: q.from, to: q.to })),
+        );
+        const series =
+          q.kind === 'ratio' ? successRateSeries(itemsOf[0] ?? [], itemsOf[1] ?? []) : metricSeries(itemsOf[0] ?? [], q.groupFields);
+        return jsonResponse(200, {
+          name: q.name,
+          timeZone,
+          from: q.from,
+          to: q.to,
+          ...(q.dim !== undefined ? { dim: q.dim } : {}),
+          series,
+        } satisfies MetricsAnswer<MetricBucket | RateBucket>);
       }
       case 'paths': {
         const parsed = parsePathsParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const q = parsed.value;
         const ledger = mergeLedgers(await reads.pathLedgers(q.date));
-        return jsonResponse(200, { date: q.date, timeZone, edges: edgeViews(ledger, q.minWeight, q.limit), paths: pathViews(ledger) });
+        return jsonResponse(200, {
+          date: q.date,
+          timeZone,
+          edges: edgeViews(ledger, q.minWeight, q.limit),
+          paths: pathViews(ledger),
+        } satisfies PathsAnswer);
       }
       case 'paths.csv': {
         const parsed = parsePathsCsvParams(query, ctx);
@@ -117,7 +160,9 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const parsed = parseReportRequest(pathName, query, ctx.now, timeZone);
         if (!parsed.ok) return errorResponse(parsed.error.field === 'name' ? 404 : 400, parsed.error);
         const answer = await readReport(deps.exports, parsed.value);
-        return parsed.value.format === 'csv' ? csvResponse(`${answer.report}-${answer.from}-${answer.to}.csv`, answerCsv(answer)) : jsonResponse(200, answer);
+        return parsed.value.format === 'csv'
+          ? csvResponse(`${answer.report}-${answer.from}-${answer.to}.csv`, answerCsv(answer))
+          : jsonResponse(200, answer);
       }
     }
   };
@@ -140,10 +185,10 @@ export function createHandler(deps: QueryDeps): QueryHandler {
           ? { errorName: error.name, errorMessage: error.message, pk: error.pk, sk: error.sk }
           : error instanceof UnreadableExportError
             ? { errorName: error.name, errorMessage: error.message }
-          : error instanceof Error
-            ? { errorName: error.name, errorMessage: error.message }
-            : { errorName: 'UnknownError' };
-      logger.error('request failed', { requestId, route, ...cause });
+            : error instanceof Error
+              ? { errorName: error.name, errorMessage: error.message }
+              : { errorName: 'UnknownError' };
+      logger.error('request failed', { requestId, route, ...cause }, { error });
       return errorResponse(500, { field: '', reason: `internal error (request ${requestId ?? 'unknown'})` });
     }
     logger.info('request handled', {
@@ -158,9 +203,7 @@ export function createHandler(deps: QueryDeps): QueryHandler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Production wiring: one logger and one DynamoDB client per container, configuration read once.
-
-const logger = new Logger();
+// Production wiring: one DynamoDB client and one S3 client per container, configuration read once (lambdaEntry).
 
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` (set by the local runtime). */
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -172,19 +215,14 @@ const s3Client = new S3Client({
   responseChecksumValidation: 'WHEN_REQUIRED',
 });
 
-let live: QueryHandler | undefined;
-
 /** The Lambda entry point (`GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`, `/v1/reports`, `/v1/reports/{name}`); throws only when the configuration is invalid. */
-export const handler = async (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
-  if (context !== undefined) logger.addContext(context);
-  if (live === undefined) {
-    try {
-      const config = loadConfig(process.env);
-      live = createHandler({ config, reads: createDynamoReads(documentClient, config.tableName), exports: createS3Exports(s3Client, config.lakeBucket), now: () => new Date(), logger });
-    } catch (error) {
-      logger.error('invalid configuration', { message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    }
-  }
-  return live(event);
-};
+export const handler = lambdaEntry<APIGatewayProxyEvent, APIGatewayProxyResult>((logger) => {
+  const config = loadConfig(process.env);
+  return createHandler({
+    config,
+    reads: createDynamoReads(documentClient, config.tableName),
+    exports: createS3Exports(s3Client, config.lakeBucket),
+    now: () => new Date(),
+    logger,
+  });
+});

@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { defaultAnalyticsConfig, EVENTS_METRIC } from '../analytics/config';
 import { localMinute, localToEpoch, utcFields } from '../analytics/time';
+import type { FieldIssue } from '../shared/issues';
+import type { AlertKind } from '../shared/read-api';
 import { KEYS } from '../shared/results-table';
 import { alertsTimeRange } from './reads';
 
@@ -11,14 +13,8 @@ import { alertsTimeRange } from './reads';
  * is reported as `{field, reason}` (the handler turns it into a 400).
  */
 
-/** A bad parameter: `field` is the parameter's name. */
-export interface ParamError {
-  readonly field: string;
-  readonly reason: string;
-}
-
 /** The parsed query of a route, or the first problem with it. */
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ParamError };
+export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: FieldIssue };
 
 /** Query-string parameters as API Gateway passes them (payload 1.0: one value per name). */
 export type QueryStrings = Readonly<Record<string, string | undefined>>;
@@ -69,13 +65,15 @@ export function metricCatalog(timeZone: string): MetricCatalog {
   try {
     config = defaultAnalyticsConfig(timeZone);
   } catch (error) {
-    throw new RangeError(error instanceof Error ? error.message : String(error));
+    throw new RangeError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   const catalog = new Map<string, MetricSpec>();
   catalog.set(EVENTS_METRIC, { name: EVENTS_METRIC, kind: 'events', fields: [...config.metrics.dimensions] });
-  for (const measure of config.metrics.measures) catalog.set(measure.name, { name: measure.name, kind: 'measure', fields: [...(measure.groupBy ?? [])] });
+  for (const measure of config.metrics.measures)
+    catalog.set(measure.name, { name: measure.name, kind: 'measure', fields: [...(measure.groupBy ?? [])] });
   const ungrouped = (name: string) => catalog.get(name)?.kind === 'measure' && catalog.get(name)?.fields.length === 0;
-  if (ungrouped(RECHARGE) && ungrouped(RECHARGE_SUCCESS)) catalog.set(SUCCESS_RATE_METRIC, { name: SUCCESS_RATE_METRIC, kind: 'ratio', fields: [] });
+  if (ungrouped(RECHARGE) && ungrouped(RECHARGE_SUCCESS))
+    catalog.set(SUCCESS_RATE_METRIC, { name: SUCCESS_RATE_METRIC, kind: 'ratio', fields: [] });
   return catalog;
 }
 
@@ -92,8 +90,7 @@ export interface ParamContext {
 }
 
 /** A blank value is the same as leaving the parameter out. */
-const optionalParam = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+const optionalParam = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 /** An integer parameter in `min..max`. */
 const integerParam = (min: number, max: number, reason: string) =>
@@ -153,7 +150,7 @@ function daysBetween(first: string, last: string): string[] {
 }
 
 /** The first problem zod found, as a parameter error; unknown parameters are named with the ones the route takes. */
-function firstError(error: z.ZodError, known: readonly string[]): ParamError {
+function firstError(error: z.ZodError, known: readonly string[]): FieldIssue {
   const issue = error.issues[0];
   if (issue === undefined) return { field: '', reason: 'invalid parameters' };
   if (issue.code === 'unrecognized_keys') {
@@ -162,7 +159,10 @@ function firstError(error: z.ZodError, known: readonly string[]): ParamError {
   return { field: String(issue.path[0] ?? ''), reason: issue.message };
 }
 
-const fail = (field: string, reason: string): { readonly ok: false; readonly error: ParamError } => ({ ok: false, error: { field, reason } });
+const fail = (field: string, reason: string): { readonly ok: false; readonly error: FieldIssue } => ({
+  ok: false,
+  error: { field, reason },
+});
 
 // ---------------------------------------------------------------------------------------------
 // GET /v1/alerts
@@ -172,8 +172,6 @@ export interface AlertsCursor {
   readonly day: string;
   readonly key?: Readonly<Record<string, string>>;
 }
-
-export type AlertKind = 'error' | 'window';
 
 /** A parsed `GET /v1/alerts`. */
 export interface AlertsQuery {
@@ -192,7 +190,9 @@ const ALERT_KEY_NAMES = ['gpk', 'gsk', 'pk', 'sk'] as const;
 
 /** The opaque `nextToken` of a cursor: base64url JSON `{"d":day,"k":lastEvaluatedKey}`. Never fails. */
 export function encodeNextToken(cursor: AlertsCursor): string {
-  return Buffer.from(JSON.stringify(cursor.key === undefined ? { d: cursor.day } : { d: cursor.day, k: cursor.key }), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify(cursor.key === undefined ? { d: cursor.day } : { d: cursor.day, k: cursor.key }), 'utf8').toString(
+    'base64url',
+  );
 }
 
 /** The cursor of a `nextToken`, or undefined when it is not one {@link encodeNextToken} wrote. Never throws. */
@@ -237,7 +237,8 @@ function cursorMisfit(cursor: AlertsCursor, days: readonly string[], sinceMs: nu
   const { pk = '', sk = '', gsk = '' } = key;
   if (!ALERT_PK.test(pk) || Buffer.byteLength(pk, 'utf8') > KEY_BYTES.partition) return 'holds a key that is not an alert key';
   if (sk !== ALERT_SK) return 'holds a key that is not an alert key';
-  if (gsk === '' || Buffer.byteLength(gsk, 'utf8') > KEY_BYTES.sort) return `holds a time key that is empty or longer than ${KEY_BYTES.sort} bytes`;
+  if (gsk === '' || Buffer.byteLength(gsk, 'utf8') > KEY_BYTES.sort)
+    return `holds a time key that is empty or longer than ${KEY_BYTES.sort} bytes`;
   const range = alertsTimeRange(new Date(sinceMs).toISOString(), new Date(untilMs).toISOString());
   if (gsk < range.low || gsk > range.high || !gsk.startsWith(cursor.day)) {
     return 'holds a position outside this query (same since and until as the first page)';
@@ -251,9 +252,7 @@ const alertsSchema = z.strictObject({
   since: optionalParam(isoInstant),
   until: optionalParam(isoInstant),
   kind: optionalParam(z.enum(['error', 'window'], { error: 'must be error or window' })),
-  limit: optionalParam(
-    integerParam(1, QUERY_LIMITS.alertsMaxLimit, `must be an integer from 1 to ${QUERY_LIMITS.alertsMaxLimit}`),
-  ),
+  limit: optionalParam(integerParam(1, QUERY_LIMITS.alertsMaxLimit, `must be an integer from 1 to ${QUERY_LIMITS.alertsMaxLimit}`)),
   nextToken: optionalParam(z.string()),
 });
 
@@ -270,13 +269,21 @@ export function parseAlertsParams(query: QueryStrings, ctx: ParamContext): Parse
   const blame = p.until !== undefined ? 'until' : 'since';
   if (untilMs < sinceMs) return fail(blame, p.until !== undefined ? 'must not be before since' : 'must not be after until (now)');
   if (untilMs - sinceMs > QUERY_LIMITS.alertsMaxDays * MS_PER_DAY) {
-    return fail(blame, p.until !== undefined ? `must be at most ${QUERY_LIMITS.alertsMaxDays} days after since` : `must be at most ${QUERY_LIMITS.alertsMaxDays} days before until (now)`);
+    return fail(
+      blame,
+      p.until !== undefined
+        ? `must be at most ${QUERY_LIMITS.alertsMaxDays} days after since`
+        : `must be at most ${QUERY_LIMITS.alertsMaxDays} days before until (now)`,
+    );
   }
   const days = daysBetween(utcDay(sinceMs), utcDay(untilMs)).reverse();
   let cursor: AlertsCursor | undefined;
   if (p.nextToken !== undefined) {
     cursor = decodeNextToken(p.nextToken);
-    const misfit = cursor === undefined ? 'is not a token of a previous page of this query (same since, until and kind)' : cursorMisfit(cursor, days, sinceMs, untilMs);
+    const misfit =
+      cursor === undefined
+        ? 'is not a token of a previous page of this query (same since, until and kind)'
+        : cursorMisfit(cursor, days, sinceMs, untilMs);
     if (misfit !== undefined) return fail('nextToken', misfit);
   }
   return {
@@ -344,15 +351,29 @@ const metricsSchema = z.strictObject({
 });
 
 /** The partitions and grouping of `spec` for `dim`, or the reason `dim` does not fit it. */
-function plan(spec: MetricSpec, dim: string | undefined): { readonly sources: MetricSource[]; readonly groupFields: string[]; readonly dim?: string } | string {
+function plan(
+  spec: MetricSpec,
+  dim: string | undefined,
+): { readonly sources: MetricSource[]; readonly groupFields: string[]; readonly dim?: string } | string {
   if (spec.kind === 'ratio') {
-    return dim === undefined ? { sources: [{ metric: RECHARGE, dimFields: '' }, { metric: RECHARGE_SUCCESS, dimFields: '' }], groupFields: [] } : `${spec.name} has no dimensions`;
+    return dim === undefined
+      ? {
+          sources: [
+            { metric: RECHARGE, dimFields: '' },
+            { metric: RECHARGE_SUCCESS, dimFields: '' },
+          ],
+          groupFields: [],
+        }
+      : `${spec.name} has no dimensions`;
   }
   if (spec.kind === 'events') {
     if (dim === undefined) return { sources: [{ metric: spec.name, dimFields: '' }], groupFields: [] };
-    return spec.fields.includes(dim) ? { sources: [{ metric: spec.name, dimFields: dim }], groupFields: [dim], dim } : `must be one of ${spec.fields.join(', ')} for ${spec.name}`;
+    return spec.fields.includes(dim)
+      ? { sources: [{ metric: spec.name, dimFields: dim }], groupFields: [dim], dim }
+      : `must be one of ${spec.fields.join(', ')} for ${spec.name}`;
   }
-  if (spec.fields.length === 0) return dim === undefined ? { sources: [{ metric: spec.name, dimFields: '' }], groupFields: [] } : `${spec.name} has no dimensions`;
+  if (spec.fields.length === 0)
+    return dim === undefined ? { sources: [{ metric: spec.name, dimFields: '' }], groupFields: [] } : `${spec.name} has no dimensions`;
   // A grouped measure is stored under all its groupBy fields together; any of them (or several,
   // joined with `&`) is served by adding up the stored counters, none gives the total.
   const stored = { metric: spec.name, dimFields: spec.fields.join('&') };
@@ -398,9 +419,15 @@ export function parseMetricsParams(query: QueryStrings, ctx: ParamContext): Pars
     from = given;
   }
   const blame = p.to !== undefined ? 'to' : 'from';
-  if (to.ms < from.ms || to.label < from.label) return fail(blame, p.to !== undefined ? 'must not be before from' : 'must not be after to (now)');
+  if (to.ms < from.ms || to.label < from.label)
+    return fail(blame, p.to !== undefined ? 'must not be before from' : 'must not be after to (now)');
   if (to.ms - from.ms > QUERY_LIMITS.metricsMaxDays * MS_PER_DAY) {
-    return fail(blame, p.to !== undefined ? `must be at most ${QUERY_LIMITS.metricsMaxDays} days after from` : `must be at most ${QUERY_LIMITS.metricsMaxDays} days before to (now)`);
+    return fail(
+      blame,
+      p.to !== undefined
+        ? `must be at most ${QUERY_LIMITS.metricsMaxDays} days after from`
+        : `must be at most ${QUERY_LIMITS.metricsMaxDays} days before to (now)`,
+    );
   }
 
   const planned = plan(spec, p.dim);

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ALERTS_BY_TIME_INDEX, KEYS } from '../shared/results-table';
-import type { AlertKind, AlertsCursor } from './params';
+import type { AlertKind } from '../shared/read-api';
+import type { AlertsCursor } from './params';
 import { ALERT_PK_PREFIX } from './shape';
 
 /** A stored item as DynamoDB returns it (numbers as numbers, binary as bytes). */
@@ -59,7 +60,10 @@ const HIGH = '#\uffff';
  * The `gsk` range of the `byTime` index an alerts query reads: from `since` to past every key of
  * the instant `until` (both ISO UTC). One definition for the query and for checking a `nextToken`.
  */
-export const alertsTimeRange = (since: string, until: string): { readonly low: string; readonly high: string } => ({ low: since, high: until + HIGH });
+export const alertsTimeRange = (since: string, until: string): { readonly low: string; readonly high: string } => ({
+  low: since,
+  high: until + HIGH,
+});
 
 /** The index key of an item (to go on after it), from its key attributes. */
 function indexKeyOf(item: StoredItem): Record<string, string> | undefined {
@@ -159,8 +163,20 @@ export function createDynamoReads(client: DynamoDBDocumentClient, tableName: str
           queryAll({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#count': 'count', '#late': 'late', '#sum': 'sum', '#min': 'min', '#max': 'max' },
-            ExpressionAttributeValues: { ':pk': KEYS.metricDay(request.metric, request.dimFields, day), ':from': request.from, ':to': request.to + HIGH },
+            ExpressionAttributeNames: {
+              '#pk': 'pk',
+              '#sk': 'sk',
+              '#count': 'count',
+              '#late': 'late',
+              '#sum': 'sum',
+              '#min': 'min',
+              '#max': 'max',
+            },
+            ExpressionAttributeValues: {
+              ':pk': KEYS.metricDay(request.metric, request.dimFields, day),
+              ':from': request.from,
+              ':to': request.to + HIGH,
+            },
             ProjectionExpression: '#pk, #sk, #count, #late, #sum, #min, #max',
           }),
         ),

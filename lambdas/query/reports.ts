@@ -15,7 +15,8 @@ import {
   type ReportName,
   type ReportRow,
 } from '../shared/reports';
-import type { ParamError, ParseResult, QueryStrings } from './params';
+import type { FieldIssue } from '../shared/issues';
+import type { ParseResult, QueryStrings } from './params';
 
 /** Most days one report request may span, and the default span. */
 export const REPORT_LIMITS = { maxDays: 366, defaultDays: 30 } as const;
@@ -45,9 +46,10 @@ export interface ReportRequest {
  * The error names the parameter.
  */
 export function parseReportRequest(name: string | undefined, query: QueryStrings, now: Date, timeZone: string): ParseResult<ReportRequest> {
-  const bad = (field: string, reason: string): ParseResult<ReportRequest> => ({ ok: false, error: { field, reason } satisfies ParamError });
+  const bad = (field: string, reason: string): ParseResult<ReportRequest> => ({ ok: false, error: { field, reason } satisfies FieldIssue });
   if (name === undefined || !isReportName(name)) return bad('name', `must be one of ${REPORT_NAMES.join(', ')}`);
-  for (const key of Object.keys(query)) if (!REPORT_PARAMS.includes(key)) return bad(key, `is not a parameter of this route (${REPORT_PARAMS.join(', ')})`);
+  for (const key of Object.keys(query))
+    if (!REPORT_PARAMS.includes(key)) return bad(key, `is not a parameter of this route (${REPORT_PARAMS.join(', ')})`);
   // A blank value counts as absent.
   const value = (key: string) => (query[key] === undefined || query[key] === '' ? undefined : query[key]);
   const today = DateTime.fromJSDate(now, { zone: timeZone }).toISODate() ?? '';

@@ -1,8 +1,8 @@
 import { PATH_ARROW } from '../analytics/paths';
-import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/metrics';
+import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/kpis';
+import type { Alert, AlertKind, MetricBucket, MetricSeries, PathCount, PathEdge, RateBucket } from '../shared/read-api';
 import { EDGE_SEPARATOR, KEYS, unpackJson, type PathLedger } from '../shared/results-table';
 import { pathsToCsv } from './csv';
-import type { AlertKind } from './params';
 import type { StoredItem } from './reads';
 
 /**
@@ -22,7 +22,10 @@ export class UnreadableItemError extends Error {
   }
 }
 
-const keyOf = (item: StoredItem): [string, string] => [typeof item.pk === 'string' ? item.pk : '?', typeof item.sk === 'string' ? item.sk : '?'];
+const keyOf = (item: StoredItem): [string, string] => [
+  typeof item.pk === 'string' ? item.pk : '?',
+  typeof item.sk === 'string' ? item.sk : '?',
+];
 const unreadable = (item: StoredItem, reason: string) => new UnreadableItemError(...keyOf(item), reason);
 
 /** Code-unit order, independent of the runtime's locale. */
@@ -53,35 +56,8 @@ export const ALERT_PK_PREFIX: Readonly<Record<AlertKind, string>> = {
   window: KEYS.windowAlert('\u0001', '', '').pk.split('\u0001')[0] ?? '',
 };
 
-/** An error alert as the API shows it. */
-export interface ErrorAlertView {
-  readonly kind: 'error';
-  readonly id: string;
-  readonly eventId: string;
-  readonly action: string;
-  readonly userId: string;
-  readonly createdAt: string;
-  readonly errorMsg: string;
-}
-
-/** A window alert as the API shows it; `groupBy` only when the rule groups by something other than `action`. */
-export interface WindowAlertView {
-  readonly kind: 'window';
-  readonly id: string;
-  readonly ruleId: string;
-  readonly action: string;
-  readonly groupBy?: string;
-  readonly createdAt: string;
-  readonly windowStart: string;
-  readonly windowEnd: string;
-  readonly count: number;
-  readonly threshold: number;
-}
-
-export type AlertView = ErrorAlertView | WindowAlertView;
-
 /** The API view of one alert item: exactly the documented fields (keys, TTL, `notified`, … dropped). Throws {@link UnreadableItemError}. */
-export function alertView(item: StoredItem): AlertView {
+export function alertView(item: StoredItem): Alert {
   const pk = text(item, 'pk');
   if (pk.startsWith(ALERT_PK_PREFIX.error)) {
     const eventId = text(item, 'eventId');
@@ -118,7 +94,7 @@ export function alertView(item: StoredItem): AlertView {
 }
 
 /** The alerts of a page, newest first (the `byTime` index order: `createdAt`, then kind and id, descending). Throws {@link UnreadableItemError}. */
-export function alertViews(items: readonly StoredItem[]): AlertView[] {
+export function alertViews(items: readonly StoredItem[]): Alert[] {
   return items
     .map((item) => ({ order: typeof item.gsk === 'string' ? item.gsk : text(item, 'createdAt'), view: alertView(item) }))
     .sort((a, b) => compare(b.order, a.order))
@@ -154,39 +130,6 @@ export function storedCounter(item: StoredItem): StoredCounter {
   };
 }
 
-/** A minute bucket of a series: `avg` = `sum` / `count` when the measure keeps a sum. */
-export interface Bucket {
-  readonly minute: string;
-  readonly count: number;
-  readonly late: number;
-  readonly sum?: number;
-  readonly min?: number;
-  readonly max?: number;
-  readonly avg?: number;
-}
-
-/**
- * One series: `dims` as stored (`''` without dimensions). One grouping field gives its decoded
- * `value`; several give `values` by field.
- */
-export interface Series {
-  readonly dims: string;
-  readonly value?: string;
-  readonly values?: Readonly<Record<string, string>>;
-  readonly buckets: readonly Bucket[];
-}
-
-/** A success-rate bucket. */
-export interface RateBucket {
-  readonly minute: string;
-  readonly rate: number;
-}
-
-export interface RateSeries {
-  readonly dims: string;
-  readonly buckets: readonly RateBucket[];
-}
-
 /** The part of `dims` on `fields` (pairs kept as stored, in stored order), or undefined when a field is missing. */
 function project(dims: string, fields: readonly string[]): string | undefined {
   if (fields.length === 0) return '';
@@ -214,7 +157,7 @@ function mergeCounters(items: readonly StoredItem[], fields: readonly string[]):
   return byDims;
 }
 
-function bucketOf(minute: string, counter: MetricCounter): Bucket {
+function bucketOf(minute: string, counter: MetricCounter): MetricBucket {
   const avg = average(counter);
   return {
     minute,
@@ -235,7 +178,7 @@ const byMinute = <T extends { readonly minute: string }>(a: T, b: T): number => 
  * value, the largest total count first, then by dims. Buckets are sorted by minute; minutes with
  * no counter are absent. Throws {@link UnreadableItemError}.
  */
-export function metricSeries(items: readonly StoredItem[], fields: readonly string[]): Series[] {
+export function metricSeries(items: readonly StoredItem[], fields: readonly string[]): MetricSeries[] {
   const merged = mergeCounters(items, fields);
   if (fields.length === 0 && merged.size === 0) return [{ dims: '', buckets: [] }];
   const series = [...merged].map(([dims, minutes]) => {
@@ -251,7 +194,7 @@ export function metricSeries(items: readonly StoredItem[], fields: readonly stri
  * `recharge.successRate`: per minute, `recharge.success` count / `recharge` count, for the
  * minutes with recharges (exactly one series, `dims: ''`). Throws {@link UnreadableItemError}.
  */
-export function successRateSeries(rechargeItems: readonly StoredItem[], successItems: readonly StoredItem[]): RateSeries[] {
+export function successRateSeries(rechargeItems: readonly StoredItem[], successItems: readonly StoredItem[]): MetricSeries<RateBucket>[] {
   const whole = mergeCounters(rechargeItems, []).get('') ?? new Map<string, MetricCounter>();
   const part = mergeCounters(successItems, []).get('') ?? new Map<string, MetricCounter>();
   const buckets: RateBucket[] = [];
@@ -266,7 +209,10 @@ export function successRateSeries(rechargeItems: readonly StoredItem[], successI
 // Paths
 
 const isCounts = (value: unknown): value is Record<string, number> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((n) => typeof n === 'number' && Number.isFinite(n));
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((n) => typeof n === 'number' && Number.isFinite(n));
 
 /** The ledger in one chunk item's `d`. Throws {@link UnreadableItemError}. */
 export function ledgerOf(item: StoredItem): PathLedger {
@@ -296,19 +242,8 @@ export function mergeLedgers(items: readonly StoredItem[]): PathLedger {
   return { edges, paths };
 }
 
-export interface EdgeView {
-  readonly source: string;
-  readonly target: string;
-  readonly weight: number;
-}
-
-export interface PathView {
-  readonly fullPath: string;
-  readonly count: number;
-}
-
 /** Full paths with a positive count, the most taken first, then by full path. Never throws. */
-export function pathViews(ledger: PathLedger): PathView[] {
+export function pathViews(ledger: PathLedger): PathCount[] {
   return Object.entries(ledger.paths)
     .filter(([, count]) => count > 0)
     .map(([fullPath, count]) => ({ fullPath, count }))
@@ -319,8 +254,8 @@ export function pathViews(ledger: PathLedger): PathView[] {
  * The edges of a ledger with weight ≥ `minWeight`, heaviest first (then by source, target), at
  * most `limit`. Throws RangeError for an edge key without its separator.
  */
-export function edgeViews(ledger: PathLedger, minWeight: number, limit: number): EdgeView[] {
-  const edges: EdgeView[] = [];
+export function edgeViews(ledger: PathLedger, minWeight: number, limit: number): PathEdge[] {
+  const edges: PathEdge[] = [];
   for (const [key, weight] of Object.entries(ledger.edges)) {
     if (weight < minWeight) continue;
     const at = key.indexOf(EDGE_SEPARATOR);

@@ -99,7 +99,8 @@ export class AthenaQueryRunner implements QueryRunner {
       const status = out.QueryExecution?.Status;
       const state = status?.State;
       if (state === 'SUCCEEDED') return id;
-      if (state === 'FAILED' || state === 'CANCELLED') throw new QueryFailedError(name, id, state, status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? 'no reason given');
+      if (state === 'FAILED' || state === 'CANCELLED')
+        throw new QueryFailedError(name, id, state, status?.StateChangeReason ?? status?.AthenaError?.ErrorMessage ?? 'no reason given');
       if (Date.now() > deadline) throw new QueryFailedError(name, id, state ?? 'UNKNOWN', 'did not finish in time');
       await sleep(pause);
       pause = Math.min(pause * 2, 2000);
@@ -114,7 +115,8 @@ export class AthenaQueryRunner implements QueryRunner {
     let first = true;
     do {
       const page = await this.options.client.send(new GetQueryResultsCommand({ QueryExecutionId: id, NextToken: token, MaxResults: 1000 }));
-      if (first) columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({ name: c.Name ?? '', type: c.Type ?? 'varchar' }));
+      if (first)
+        columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({ name: c.Name ?? '', type: c.Type ?? 'varchar' }));
       const pageRows = (page.ResultSet?.Rows ?? []).map((r) => (r.Data ?? []).map((d: Datum) => d.VarCharValue ?? null));
       rows.push(...(first ? pageRows.slice(1) : pageRows));
       first = false;

@@ -46,7 +46,8 @@ export function reportRows(report: ReportName, result: ResultTable): ReportRow[]
 /** The CSV of a report: header, then one line per row (nulls empty), RFC 4180 quoting, CRLF. Never fails. */
 export function reportCsv(columns: readonly string[], rows: readonly ReportRow[]): string {
   const lines = [columns.map(csvField).join(',')];
-  for (const row of rows) lines.push(columns.map((c) => (row[c] === null || row[c] === undefined ? '' : csvField(String(row[c])))).join(','));
+  for (const row of rows)
+    lines.push(columns.map((c) => (row[c] === null || row[c] === undefined ? '' : csvField(String(row[c])))).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -69,7 +70,10 @@ export function exportsOfRun(run: ReportRun, rows: readonly ReportRow[]): Export
     const cell = row[column];
     const bucket = typeof cell === 'string' ? bucketOfCell(run.bucket, cell) : undefined;
     const list = bucket === undefined ? undefined : byBucket.get(bucket);
-    if (list === undefined) throw new ReportShapeError(`report ${run.report}: row ${JSON.stringify(row)} falls outside the buckets ${run.buckets[0]}..${run.buckets[run.buckets.length - 1]}`);
+    if (list === undefined)
+      throw new ReportShapeError(
+        `report ${run.report}: row ${JSON.stringify(row)} falls outside the buckets ${run.buckets[0]}..${run.buckets[run.buckets.length - 1]}`,
+      );
     list.push(row);
   }
   const columns = REPORT_COLUMNS[run.report];

@@ -1,14 +1,15 @@
 import { randomUUID } from 'crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
+import { lambdaEntry } from '../shared/entry';
 import { AthenaQueryRunner } from './athena';
 import { loadReportsConfig } from './config';
 import { arrivalDaysOf, runDailyJob, type JobSummary } from './job';
 import { S3LakeStore } from './store';
 
-const logger = new Logger();
+// ---------------------------------------------------------------------------------------------
+// Production wiring: one Athena and one S3 client per container, configuration read once (lambdaEntry).
+
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_ATHENA` / `_S3` (set by the local runtime). */
 const athena = new AthenaClient({});
 const s3 = new S3Client({
@@ -18,29 +19,27 @@ const s3 = new S3Client({
   responseChecksumValidation: 'WHEN_REQUIRED',
 });
 
-let config: ReturnType<typeof loadReportsConfig> | undefined;
-
 /**
  * The daily reports job (EventBridge Scheduler at 00:30, or on demand): input `{}` (yesterday),
  * `{date}` or `{from, to}` (arrival days). Throws for a bad input or configuration and when a
  * query or S3 call fails, so the invocation fails and alarms.
  */
-export const handler = async (event: unknown, context?: Context): Promise<JobSummary> => {
-  if (context !== undefined) logger.addContext(context);
-  if (config === undefined) {
+export const handler = lambdaEntry<unknown, JobSummary>((logger) => {
+  const config = loadReportsConfig(process.env);
+  const runner = new AthenaQueryRunner({
+    client: athena,
+    namedQueries: config.namedQueries,
+    database: config.database,
+    workGroup: config.workGroup,
+  });
+  const store = new S3LakeStore(s3, config.bucket);
+  return async (event) => {
+    const days = arrivalDaysOf(event, new Date(), config.timeZone);
     try {
-      config = loadReportsConfig(process.env);
+      return await runDailyJob({ runner, store, config, log: logger, newId: randomUUID }, days);
     } catch (error) {
-      logger.error('invalid configuration', error as Error);
+      logger.error('daily reports failed', { error });
       throw error;
     }
-  }
-  const days = arrivalDaysOf(event, new Date(), config.timeZone);
-  const runner = new AthenaQueryRunner({ client: athena, namedQueries: config.namedQueries, database: config.database, workGroup: config.workGroup });
-  try {
-    return await runDailyJob({ runner, store: new S3LakeStore(s3, config.bucket), config, log: logger, newId: randomUUID }, days);
-  } catch (error) {
-    logger.error('daily reports failed', error as Error);
-    throw error;
-  }
-};
+  };
+});

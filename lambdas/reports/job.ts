@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import type { AppLogger } from '../shared/logger';
 import { exportKey } from '../shared/reports';
 import type { QueryRunner } from './athena';
 import { exportsOfRun, reportRows } from './exports';
@@ -20,10 +21,8 @@ export interface JobConfig {
   readonly bucket: string;
 }
 
-/** What the job logs through (Powertools' Logger fits). */
-export interface JobLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-}
+/** What the job logs through: the Lambda kit's logger fits, tests pass a recording fake. */
+export type JobLogger = Pick<AppLogger, 'info'>;
 
 export interface JobDeps {
   readonly runner: QueryRunner;
@@ -51,7 +50,10 @@ export const jobInputSchema = z
     to: z.string().refine(isDay, 'must be a day written YYYY-MM-DD').optional(),
   })
   .strict()
-  .refine((i) => !(i.date !== undefined && (i.from !== undefined || i.to !== undefined)), { message: 'give either date or from/to, not both', path: ['date'] })
+  .refine((i) => !(i.date !== undefined && (i.from !== undefined || i.to !== undefined)), {
+    message: 'give either date or from/to, not both',
+    path: ['date'],
+  })
   .refine((i) => (i.from === undefined) === (i.to === undefined), { message: 'from and to go together', path: ['to'] })
   .refine((i) => i.from === undefined || i.to === undefined || i.from <= i.to, { message: 'must not be before from', path: ['to'] })
   .refine((i) => i.from === undefined || i.to === undefined || daysBetween(i.from, i.to).length <= MAX_ARRIVAL_DAYS, {
@@ -109,7 +111,12 @@ export async function compactArrivalDay(deps: JobDeps, arrival: string): Promise
   }
   const id = deps.newId();
   const staging = `${STAGING_PREFIX}${arrival}/${id}/`;
-  await runner.unload('compact', { arrival_day: arrival, first_day: days[0], last_day: days[days.length - 1] }, `s3://${config.bucket}/${staging}`, PARTITION_COLUMN);
+  await runner.unload(
+    'compact',
+    { arrival_day: arrival, first_day: days[0], last_day: days[days.length - 1] },
+    `s3://${config.bucket}/${staging}`,
+    PARTITION_COLUMN,
+  );
   const staged = await store.list(staging);
   for (const day of days) {
     const partition = `${CURATED_PREFIX}${PARTITION_COLUMN}=${day}/`;

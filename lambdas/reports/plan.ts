@@ -47,7 +47,8 @@ export function bucketEnd(bucket: ReportBucket, start: string): string {
 const nextBucket = (bucket: ReportBucket, start: string): string => addDays(bucketEnd(bucket, start), 1);
 
 /** The bucket start a result row belongs to, from its bucket column (`YYYY-MM` months get `-01`). */
-export const bucketOfCell = (bucket: ReportBucket, cell: string): string => (bucket === 'month' && /^\d{4}-\d{2}$/.test(cell) ? `${cell}-01` : cell);
+export const bucketOfCell = (bucket: ReportBucket, cell: string): string =>
+  bucket === 'month' && /^\d{4}-\d{2}$/.test(cell) ? `${cell}-01` : cell;
 
 /** Sorted distinct bucket starts, split into runs of consecutive buckets. */
 export function contiguousRuns(bucket: ReportBucket, starts: readonly string[]): string[][] {
@@ -82,7 +83,8 @@ export interface ReportRun {
 /** The funnels of the stage config, checked: Throws RangeError for an empty, too long or repeating one. */
 export function checkFunnels(funnels: Readonly<Record<string, readonly string[]>>): void {
   for (const [name, steps] of Object.entries(funnels)) {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new RangeError(`funnel name ${JSON.stringify(name)}: must be 1-64 letters, digits, _ or -`);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+      throw new RangeError(`funnel name ${JSON.stringify(name)}: must be 1-64 letters, digits, _ or -`);
     if (steps.length < 1 || steps.length > MAX_FUNNEL_STEPS) throw new RangeError(`funnel ${name}: must have 1..${MAX_FUNNEL_STEPS} steps`);
     if (steps.some((s) => s === '')) throw new RangeError(`funnel ${name}: a step must not be empty`);
     if (new Set(steps).size !== steps.length) throw new RangeError(`funnel ${name}: each action may appear once`);
@@ -124,7 +126,10 @@ export function planReports(touched: readonly string[], curatedDays: readonly st
     const { bucket } = REPORT_BUCKETS[report];
     if (report === 'retention') {
       // A cohort day is a day with events: days without any have no cohort and get no export.
-      for (const run of contiguousRuns(bucket, daysBetween(addDays(days[0], -MAX_OFFSET), lastHeld).filter((d) => held.has(d)))) {
+      for (const run of contiguousRuns(
+        bucket,
+        daysBetween(addDays(days[0], -MAX_OFFSET), lastHeld).filter((d) => held.has(d)),
+      )) {
         runs.push({ report, bucket, buckets: run, calls: callsFor(report, run[0], run[run.length - 1]) });
       }
       continue;

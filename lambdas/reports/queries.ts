@@ -41,7 +41,8 @@ export const sqlLiteral = (value: string): string => `'${value.replace(/'/g, "''
 export function executionParameters(name: string, sql: string, values: Readonly<Record<string, string>>): string[] {
   const declared = declaredParameters(sql);
   for (const given of Object.keys(values)) {
-    if (!declared.includes(given)) throw new QueryParameterError(`query ${name}: no parameter named ${given} (declared: ${declared.join(', ') || 'none'})`);
+    if (!declared.includes(given))
+      throw new QueryParameterError(`query ${name}: no parameter named ${given} (declared: ${declared.join(', ') || 'none'})`);
   }
   return declared.map((param) => {
     const value = values[param];
@@ -74,7 +75,9 @@ export function renderQuerySql(sql: string, constants: QueryConstants): string {
   if (!IANAZone.isValidZone(constants.timeZone) || !/^[A-Za-z0-9_+\-/]+$/.test(constants.timeZone)) {
     throw new QueryParameterError(`time zone ${JSON.stringify(constants.timeZone)} is not an IANA zone name`);
   }
-  const steps = Object.entries(constants.funnels).flatMap(([name, actions]) => actions.map((action, i) => `(${sqlLiteral(name)}, ${i + 1}, ${sqlLiteral(action)})`));
+  const steps = Object.entries(constants.funnels).flatMap(([name, actions]) =>
+    actions.map((action, i) => `(${sqlLiteral(name)}, ${i + 1}, ${sqlLiteral(action)})`),
+  );
   return sql.replace(/\{\{([a-z_]+)\}\}/g, (_, name: string) => {
     if (name === 'time_zone') return constants.timeZone;
     if (name === 'funnel_steps') {

@@ -35,8 +35,14 @@ export class S3LakeStore implements LakeStore {
 
   async remove(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
-      const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
-      if (out.Errors && out.Errors.length > 0) throw new Error(`could not delete ${out.Errors.map((e) => `${e.Key}: ${e.Code} ${e.Message}`).join('; ')}`);
+      const out = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      if (out.Errors && out.Errors.length > 0)
+        throw new Error(`could not delete ${out.Errors.map((e) => `${e.Key}: ${e.Code} ${e.Message}`).join('; ')}`);
     }
   }
 

@@ -17,7 +17,9 @@ const s = (name: string): TableColumn => ({ name, type: 'string' });
 export const RAW_TABLE = {
   name: 'raw_events',
   prefix: 'raw/',
-  columns: ['eventId', 'action', 'userId', 'createdAt', 'receivedAt', 'sessionId', 'objectId', 'bizId', 'path', 'errorMsg', 'props'].map((key) => ({ ...s(key.toLowerCase()), key })),
+  columns: ['eventId', 'action', 'userId', 'createdAt', 'receivedAt', 'sessionId', 'objectId', 'bizId', 'path', 'errorMsg', 'props'].map(
+    (key) => ({ ...s(key.toLowerCase()), key }),
+  ),
   /** Partitions Firehose writes: arrival day and hour in the stage time zone. */
   partitionKeys: [s('dt'), s('hour')],
 } as const;
@@ -26,7 +28,19 @@ export const RAW_TABLE = {
 export const CURATED_TABLE = {
   name: 'events',
   prefix: CURATED_PREFIX,
-  columns: ['event_id', 'action', 'user_id', 'created_at', 'received_at', 'session_id', 'object_id', 'biz_id', 'path', 'error_msg', 'props'].map(s),
+  columns: [
+    'event_id',
+    'action',
+    'user_id',
+    'created_at',
+    'received_at',
+    'session_id',
+    'object_id',
+    'biz_id',
+    'path',
+    'error_msg',
+    'props',
+  ].map(s),
   partitionKeys: [s(PARTITION_COLUMN)],
 } as const;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Limits of the v1 event (DESIGN.md, "The event"). */
+/** Limits of the v1 event (see the README, "The event (v1)"). */
 export const EVENT_LIMITS = {
   idLength: 64,
   actionLength: 256,
@@ -13,12 +13,15 @@ export const EVENT_LIMITS = {
 
 const boundedId = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
-const propValue = z.union([
-  z.string().max(EVENT_LIMITS.propStringLength, `must be at most ${EVENT_LIMITS.propStringLength} characters`),
-  z.number().refine(Number.isFinite, 'must be a finite number'),
-  z.boolean(),
-  z.null(),
-], { error: 'must be a string, number, boolean or null' });
+const propValue = z.union(
+  [
+    z.string().max(EVENT_LIMITS.propStringLength, `must be at most ${EVENT_LIMITS.propStringLength} characters`),
+    z.number().refine(Number.isFinite, 'must be a finite number'),
+    z.boolean(),
+    z.null(),
+  ],
+  { error: 'must be a string, number, boolean or null' },
+);
 
 /**
  * The v1 event as a producer sends it. Unknown top-level fields are rejected (strict), so a
@@ -33,10 +36,20 @@ export const eventInputSchema = z
     sessionId: boundedId(EVENT_LIMITS.idLength).optional(),
     objectId: boundedId(EVENT_LIMITS.idLength).optional(),
     bizId: boundedId(EVENT_LIMITS.idLength).optional(),
-    path: z.string().min(1, 'must not be empty').max(EVENT_LIMITS.pathLength, `must be at most ${EVENT_LIMITS.pathLength} characters`).optional(),
+    path: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(EVENT_LIMITS.pathLength, `must be at most ${EVENT_LIMITS.pathLength} characters`)
+      .optional(),
     errorMsg: z.string().max(EVENT_LIMITS.errorMsgLength, `must be at most ${EVENT_LIMITS.errorMsgLength} characters`).optional(),
     props: z
-      .record(z.string().min(1, 'keys must not be empty').max(EVENT_LIMITS.propKeyLength, `keys must be at most ${EVENT_LIMITS.propKeyLength} characters`), propValue)
+      .record(
+        z
+          .string()
+          .min(1, 'keys must not be empty')
+          .max(EVENT_LIMITS.propKeyLength, `keys must be at most ${EVENT_LIMITS.propKeyLength} characters`),
+        propValue,
+      )
       .refine((p) => Object.keys(p).length <= EVENT_LIMITS.propsKeys, `must have at most ${EVENT_LIMITS.propsKeys} keys`)
       .optional(),
   })

@@ -1,10 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-
-/** A request-level problem: the field (or `''` for the request as a whole) and why. */
-export interface RequestProblem {
-  readonly field: string;
-  readonly reason: string;
-}
+import { issueText, type FieldIssue } from './issues';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 
@@ -14,16 +9,15 @@ export function jsonResponse(status: number, body: unknown, headers: Readonly<Re
 }
 
 /** A request-level error response: `{"error":"<field>: <reason>","field","reason"}` (no field part when `field` is empty). Never fails. */
-export function errorResponse(status: number, error: RequestProblem, headers?: Readonly<Record<string, string>>): APIGatewayProxyResult {
-  const message = error.field === '' ? error.reason : `${error.field}: ${error.reason}`;
-  return jsonResponse(status, { error: message, field: error.field, reason: error.reason }, headers);
+export function errorResponse(status: number, error: FieldIssue, headers?: Readonly<Record<string, string>>): APIGatewayProxyResult {
+  return jsonResponse(status, { error: issueText(error), field: error.field, reason: error.reason }, headers);
 }
 
 /** The field that request-level problems of the body as a whole (missing, too large, not JSON, wrong shape) name. */
 export const BODY_FIELD = 'body';
 
 /** The problem of a body larger than `maxBytes` bytes, as the ingest Lambda and the API's firewall both answer it (413). Never fails. */
-export const bodyTooLarge = (maxBytes: number): RequestProblem => ({ field: BODY_FIELD, reason: `must be at most ${maxBytes} bytes` });
+export const bodyTooLarge = (maxBytes: number): FieldIssue => ({ field: BODY_FIELD, reason: `must be at most ${maxBytes} bytes` });
 
 /** Drops one trailing slash, so `/v1/events/` routes like `/v1/events`. */
 const trimSlash = (path: string) => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
@@ -38,14 +32,23 @@ export function routeOf<R extends string>(
   routes: Readonly<Record<string, R>>,
   method: string,
 ): { readonly ok: true; readonly route: R } | { readonly ok: false; readonly response: APIGatewayProxyResult } {
-  const candidates = [event.resource, event.path].filter((value): value is string => typeof value === 'string' && value !== '').map(trimSlash);
+  const candidates = [event.resource, event.path]
+    .filter((value): value is string => typeof value === 'string' && value !== '')
+    .map(trimSlash);
   const known = candidates.find((candidate) => routes[candidate] !== undefined);
   const route = known === undefined ? undefined : routes[known];
   if (known === undefined || route === undefined) {
     return { ok: false, response: errorResponse(404, { field: '', reason: `no route for ${event.httpMethod} ${event.path}` }) };
   }
   if (event.httpMethod !== method) {
-    return { ok: false, response: errorResponse(405, { field: '', reason: `${event.httpMethod} is not allowed on ${known}; use ${method}` }, { allow: method }) };
+    return {
+      ok: false,
+      response: errorResponse(
+        405,
+        { field: '', reason: `${event.httpMethod} is not allowed on ${known}; use ${method}` },
+        { allow: method },
+      ),
+    };
   }
   return { ok: true, route };
 }

@@ -142,10 +142,13 @@ export const REPORT_BUCKETS: Readonly<Record<ReportName, { readonly bucket: Repo
 export const EXPORTS_PREFIX = 'exports/';
 
 /** Key of one export file: `exports/<report>/dt=<bucket day>/<report>.<format>`. */
-export const exportKey = (report: ReportName, day: string, format: 'csv' | 'json'): string => `${EXPORTS_PREFIX}${report}/dt=${day}/${report}.${format}`;
+export const exportKey = (report: ReportName, day: string, format: 'csv' | 'json'): string =>
+  `${EXPORTS_PREFIX}${report}/dt=${day}/${report}.${format}`;
 
 /** The report and bucket day of an export key written by {@link exportKey}, or undefined for any other key. */
-export function parseExportKey(key: string): { readonly report: ReportName; readonly day: string; readonly format: 'csv' | 'json' } | undefined {
+export function parseExportKey(
+  key: string,
+): { readonly report: ReportName; readonly day: string; readonly format: 'csv' | 'json' } | undefined {
   const match = /^exports\/([a-z-]+)\/dt=(\d{4}-\d{2}-\d{2})\/([a-z-]+)\.(csv|json)$/.exec(key);
   if (!match || match[1] !== match[3] || !isReportName(match[1])) return undefined;
   return { report: match[1], day: match[2], format: match[4] as 'csv' | 'json' };

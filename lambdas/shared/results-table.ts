@@ -23,7 +23,10 @@ export const KEYS = {
   windowAlert: (ruleId: string, group: string, windowStart: string) => ({ pk: `ALERT#window#${ruleId}#${group}#${windowStart}`, sk: 'A' }),
   alertsByDay: (utcDay: string) => `ALERTS#${utcDay}`,
   windowPartials: (ruleId: string, group: string, windowStart: string) => ({ pk: `WINDOW#${ruleId}#${group}#${windowStart}`, sk: 'P' }),
-  metric: (metric: string, dimFields: string, localDay: string, minute: string, dims: string) => ({ pk: `M#${metric}#${dimFields}#${localDay}`, sk: `${minute}#${dims}` }),
+  metric: (metric: string, dimFields: string, localDay: string, minute: string, dims: string) => ({
+    pk: `M#${metric}#${dimFields}#${localDay}`,
+    sk: `${minute}#${dims}`,
+  }),
   metricDay: (metric: string, dimFields: string, localDay: string) => `M#${metric}#${dimFields}#${localDay}`,
   metricsCursor: (shardId: string) => ({ pk: `CURSOR#metrics#${shardId}`, sk: 'C' }),
   pathsCursor: (shardId: string) => ({ pk: `CURSOR#paths#${shardId}`, sk: 'C' }),

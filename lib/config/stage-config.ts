@@ -41,9 +41,9 @@ export interface StageConfig {
     readonly memorySize: number;
   };
   readonly analytics: {
-    /** Warnings per action per window that raise a window alert (seed 001: 10). */
+    /** Warnings per action per window that raise a window alert (10 by default). */
     readonly warningThreshold: number;
-    /** Failed recharges per province per window that raise a window alert (seed 003). */
+    /** Failed recharges per province per window that raise a window alert (recharge scenario). */
     readonly rechargeFailureThreshold: number;
     /** Tumbling window of the threshold rules. */
     readonly window: Duration;
@@ -227,7 +227,7 @@ export function stageConfig(name: string | undefined): StageConfig {
   try {
     checkFunnels(config.reports.funnels);
   } catch (error) {
-    throw new Error(`stage ${stage}: reports.funnels: ${(error as Error).message}`);
+    throw new Error(`stage ${stage}: reports.funnels: ${(error as Error).message}`, { cause: error });
   }
   return config;
 }

@@ -1,7 +1,8 @@
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { bodyTooLarge, BODY_FIELD, type RequestProblem } from '../../lambdas/shared/http';
+import { bodyTooLarge, BODY_FIELD } from '../../lambdas/shared/http';
+import type { FieldIssue } from '../../lambdas/shared/issues';
 
 export interface BodySizeFirewallProps {
   /** The REST API stage the web ACL guards. */
@@ -16,7 +17,7 @@ export interface BodySizeFirewallProps {
 const CONTENT_LENGTH_FIELD = 'content-length';
 
 /** The JSON body the API's own error answers carry: `{"error","field","reason"}`. */
-const problemBody = (problem: RequestProblem): string =>
+const problemBody = (problem: FieldIssue): string =>
   JSON.stringify({ error: `${problem.field}: ${problem.reason}`, field: problem.field, reason: problem.reason });
 
 /**
@@ -68,14 +69,19 @@ export class BodySizeFirewall extends Construct {
         bodyTooLarge: { contentType: 'APPLICATION_JSON', content: problemBody(bodyTooLarge(props.maxBodyBytes)) },
         lengthRequired: {
           contentType: 'APPLICATION_JSON',
-          content: problemBody({ field: CONTENT_LENGTH_FIELD, reason: `is required: a decimal byte count of the ${BODY_FIELD} (at most ${props.maxBodyBytes})` }),
+          content: problemBody({
+            field: CONTENT_LENGTH_FIELD,
+            reason: `is required: a decimal byte count of the ${BODY_FIELD} (at most ${props.maxBodyBytes})`,
+          }),
         },
       },
       rules: [
         {
           name: 'BodyOverLimit',
           priority: 0,
-          statement: { regexMatchStatement: { fieldToMatch: contentLength, regexString: integerAbove(props.maxBodyBytes), textTransformations: asIs } },
+          statement: {
+            regexMatchStatement: { fieldToMatch: contentLength, regexString: integerAbove(props.maxBodyBytes), textTransformations: asIs },
+          },
           action: { block: { customResponse: { responseCode: 413, customResponseBodyKey: 'bodyTooLarge' } } },
           visibilityConfig: visibility('BodyOverLimit'),
         },
@@ -85,8 +91,21 @@ export class BodySizeFirewall extends Construct {
           statement: {
             andStatement: {
               statements: [
-                { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: 'EXACTLY', searchString: 'POST', textTransformations: asIs } },
-                { notStatement: { statement: { regexMatchStatement: { fieldToMatch: contentLength, regexString: '^[0-9]{1,19}$', textTransformations: asIs } } } },
+                {
+                  byteMatchStatement: {
+                    fieldToMatch: { method: {} },
+                    positionalConstraint: 'EXACTLY',
+                    searchString: 'POST',
+                    textTransformations: asIs,
+                  },
+                },
+                {
+                  notStatement: {
+                    statement: {
+                      regexMatchStatement: { fieldToMatch: contentLength, regexString: '^[0-9]{1,19}$', textTransformations: asIs },
+                    },
+                  },
+                },
               ],
             },
           },

@@ -17,7 +17,7 @@ export const API_PATH_PATTERN = '/v1/*';
 export interface DashboardProps {
   /** The REST API whose `/v1/*` routes the page calls on the same origin (stage from its deployment stage). */
   readonly api: apigw.RestApi;
-  /** The built dashboard (scripts/build-dashboard.ts): index.html, app.js, styles.css. */
+  /** The built dashboard (dashboard/build.ts): index.html, app.js, styles.css. */
   readonly distDir: string;
   /**
    * Written as `config.json` next to the page, over the defaults `{ apiBase: '/v1', stage }`:
@@ -90,7 +90,8 @@ export class Dashboard extends Construct {
       });
       Validations.of(logBucket).acknowledge({
         id: 'AwsSolutions-S1',
-        reason: 'This is the access-log bucket of the dashboard (S3 server access logs and CloudFront logs); logging it into itself would loop.',
+        reason:
+          'This is the access-log bucket of the dashboard (S3 server access logs and CloudFront logs); logging it into itself would loop.',
       });
       this.logBucket = logBucket;
     }
@@ -126,11 +127,14 @@ export class Dashboard extends Construct {
       queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
     });
-    const apiOrigin = new origins.HttpOrigin(`${props.api.restApiId}.execute-api.${Stack.of(props.api).region}.${Stack.of(props.api).urlSuffix}`, {
-      originPath: `/${stageName}`,
-      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-    });
+    const apiOrigin = new origins.HttpOrigin(
+      `${props.api.restApiId}.execute-api.${Stack.of(props.api).region}.${Stack.of(props.api).urlSuffix}`,
+      {
+        originPath: `/${stageName}`,
+        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+        originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      },
+    );
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `User-behaviour analytics dashboard (${stageName})`,
@@ -170,7 +174,8 @@ export class Dashboard extends Construct {
     });
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR1',
-      reason: 'The dashboard is read by the team wherever it works; reads need the API key, so a country allow-list adds nothing a deployment could not add for its own policy.',
+      reason:
+        'The dashboard is read by the team wherever it works; reads need the API key, so a country allow-list adds nothing a deployment could not add for its own policy.',
     });
     if (!props.webAclArn) {
       Validations.of(this.distribution).acknowledge({
@@ -194,6 +199,10 @@ export class Dashboard extends Construct {
       memoryLimit: 256,
       logGroup: deploymentLogs,
     });
-    acknowledgeBucketDeploymentFindings(this.deployment, this.bucket, 'The deployment replaces and prunes every object of the site bucket (the page, its bundle and config.json), so it writes to the whole bucket.');
+    acknowledgeBucketDeploymentFindings(
+      this.deployment,
+      this.bucket,
+      'The deployment replaces and prunes every object of the site bucket (the page, its bundle and config.json), so it writes to the whole bucket.',
+    );
   }
 }

@@ -41,7 +41,7 @@ export class IngestApi extends Construct {
   public readonly api: apigw.RestApi;
   public readonly apiKey: apigw.IApiKey;
   public readonly usagePlan: apigw.UsagePlan;
-  public readonly handler: AppFunction;
+  public readonly appFunction: AppFunction;
   /** `/v1` resource, for further routes (the read API) to hang under. */
   public readonly v1: apigw.IResource;
   /** The web ACL that refuses oversized bodies before any Lambda is invoked. */
@@ -52,7 +52,7 @@ export class IngestApi extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.appFunction = new AppFunction(this, 'Handler', {
       entry: 'lambdas/ingest/handler.ts',
       serviceName: 'ingest',
       memorySize: props.memorySize ?? 512,
@@ -69,11 +69,15 @@ export class IngestApi extends Construct {
       },
     });
     // Exactly what the handler calls: PutRecords on the stream, GetSecretValue on the key.
-    this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }));
-    props.stream.encryptionKey?.grantEncrypt(this.handler.role);
+    this.appFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }),
+    );
+    props.stream.encryptionKey?.grantEncrypt(this.appFunction.role);
     if (props.pseudonymKey) {
-      this.handler.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.pseudonymKey.secretArn] }));
-      props.pseudonymKey.encryptionKey?.grantDecrypt(this.handler.role);
+      this.appFunction.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.pseudonymKey.secretArn] }),
+      );
+      props.pseudonymKey.encryptionKey?.grantDecrypt(this.appFunction.role);
     }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
@@ -104,7 +108,7 @@ export class IngestApi extends Construct {
     this.usagePlan.addApiKey(this.apiKey);
     this.usagePlan.addApiStage({ stage: this.api.deploymentStage });
 
-    const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
+    const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
     this.v1 = this.api.root.addResource('v1');
     const methods = [
       this.v1.addResource('events').addMethod('POST', integration),
@@ -118,7 +122,11 @@ export class IngestApi extends Construct {
     });
     // Lambda's synchronous invoke takes at most 6 MB, API Gateway up to 10 MB: bodies the handler
     // would refuse anyway are refused here, so none of them reaches Lambda (which would give a 500).
-    this.firewall = new BodySizeFirewall(this, 'Firewall', { stage: this.api.deploymentStage, maxBodyBytes: props.maxBodyBytes, metricPrefix: `uba-${props.stageName}-` });
+    this.firewall = new BodySizeFirewall(this, 'Firewall', {
+      stage: this.api.deploymentStage,
+      maxBodyBytes: props.maxBodyBytes,
+      metricPrefix: `uba-${props.stageName}-`,
+    });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
@@ -130,7 +138,8 @@ export class IngestApi extends Construct {
       for (const ruleId of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
         Validations.of(method).acknowledge({
           id: ruleId,
-          reason: 'Ingest callers are servers and apps, not signed-in users: they authenticate with the API key of the usage plan (apiKeyRequired), which also throttles them.',
+          reason:
+            'Ingest callers are servers and apps, not signed-in users: they authenticate with the API key of the usage plan (apiKeyRequired), which also throttles them.',
         });
       }
     }

@@ -30,23 +30,32 @@ export interface QueryApiProps {
  * table and on the lake's `exports/`).
  */
 export class QueryApi extends Construct {
-  public readonly handler: AppFunction;
+  public readonly appFunction: AppFunction;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
-    this.handler = new AppFunction(this, 'Handler', {
+    this.appFunction = new AppFunction(this, 'Handler', {
       entry: 'lambdas/query/handler.ts',
       serviceName: 'query',
       memorySize: 512,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      environment: { RESULTS_TABLE: props.results.table.tableName, TIME_ZONE: props.timeZone, STAGE: props.stage, LAKE_BUCKET: props.lake.bucketName },
+      environment: {
+        RESULTS_TABLE: props.results.table.tableName,
+        TIME_ZONE: props.timeZone,
+        STAGE: props.stage,
+        LAKE_BUCKET: props.lake.bucketName,
+      },
     });
-    props.results.grantResultsRead(this.handler.role);
+    props.results.grantResultsRead(this.appFunction.role);
     const exportsPolicy = new iam.Policy(this, 'ExportsRead', {
-      roles: [this.handler.role],
+      roles: [this.appFunction.role],
       statements: [
-        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.lake.bucketArn], conditions: { StringLike: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } } }),
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.lake.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${EXPORTS_PREFIX}*`] } },
+        }),
         new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.lake.arnForObjects(`${EXPORTS_PREFIX}*`)] }),
       ],
     });
@@ -55,15 +64,18 @@ export class QueryApi extends Construct {
       reason: 'The report routes read the daily exports, one object per report and day under exports/<report>/dt=<day>/.',
     });
 
-    const integration = new apigw.LambdaIntegration(this.handler.function, { proxy: true });
+    const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
     const resource = (part: string) => props.v1.getResource(part) ?? props.v1.addResource(part);
     const reports = resource('reports');
-    const methods = [...['alerts', 'metrics', 'paths', 'paths.csv'].map(resource), reports, reports.addResource('{name}')].map((r) => r.addMethod('GET', integration, { apiKeyRequired: true }));
+    const methods = [...['alerts', 'metrics', 'paths', 'paths.csv'].map(resource), reports, reports.addResource('{name}')].map((r) =>
+      r.addMethod('GET', integration, { apiKeyRequired: true }),
+    );
     for (const method of methods) {
       for (const ruleId of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
         Validations.of(method).acknowledge({
           id: ruleId,
-          reason: 'Read callers (the dashboard, scripts) authenticate with the API key of the usage plan (apiKeyRequired), which also throttles them.',
+          reason:
+            'Read callers (the dashboard, scripts) authenticate with the API key of the usage plan (apiKeyRequired), which also throttles them.',
         });
       }
     }

@@ -104,7 +104,13 @@ export class RawEventLake extends Construct {
       roles: [this.deliveryRole],
       statements: [
         new iam.PolicyStatement({
-          actions: ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+          actions: [
+            'kinesis:DescribeStream',
+            'kinesis:DescribeStreamSummary',
+            'kinesis:GetShardIterator',
+            'kinesis:GetRecords',
+            'kinesis:ListShards',
+          ],
           resources: [props.source.streamArn],
         }),
         new iam.PolicyStatement({
@@ -117,7 +123,14 @@ export class RawEventLake extends Construct {
         }),
         new iam.PolicyStatement({
           actions: ['logs:PutLogEvents'],
-          resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${deliveryLogs.logGroupName}:log-stream:${deliveryLogStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            stack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: `${deliveryLogs.logGroupName}:log-stream:${deliveryLogStream.logStreamName}`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       ],
     });
@@ -144,7 +157,11 @@ export class RawEventLake extends Construct {
           sizeInMBs: props.bufferSize?.toMebibytes() ?? 5,
           intervalInSeconds: (props.bufferInterval ?? Duration.seconds(300)).toSeconds(),
         },
-        cloudWatchLoggingOptions: { enabled: true, logGroupName: deliveryLogs.logGroupName, logStreamName: deliveryLogStream.logStreamName },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: deliveryLogs.logGroupName,
+          logStreamName: deliveryLogStream.logStreamName,
+        },
       },
     });
     // Firehose checks its role when the stream is created: the policy must exist first.

@@ -87,7 +87,11 @@ export class Reports extends Construct {
       databaseInput: { name: this.databaseName, description: 'The event lake: raw events, curated events, dimensions' },
     });
     const table = (tid: string, input: glue.CfnTable.TableInputProperty) => {
-      const t = new glue.CfnTable(this, tid, { catalogId: stack.account, databaseName: this.databaseName, tableInput: { tableType: 'EXTERNAL_TABLE', ...input } });
+      const t = new glue.CfnTable(this, tid, {
+        catalogId: stack.account,
+        databaseName: this.databaseName,
+        tableInput: { tableType: 'EXTERNAL_TABLE', ...input },
+      });
       t.addResourceDependency(this.database);
       return t;
     };
@@ -152,10 +156,16 @@ export class Reports extends Construct {
         columns: COMMODITY_TABLE.columns.map((c) => STRING(c.name)),
         inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
         outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-        serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde', parameters: { separatorChar: ',', quoteChar: '"', escapeChar: '\\' } },
+        serdeInfo: {
+          serializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+          parameters: { separatorChar: ',', quoteChar: '"', escapeChar: '\\' },
+        },
       },
     });
-    const dimLogs = new logs.LogGroup(this, 'DimDeploymentLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy });
+    const dimLogs = new logs.LogGroup(this, 'DimDeploymentLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy,
+    });
     this.dimDeployment = new s3deploy.BucketDeployment(this, 'CommodityDimension', {
       sources: [s3deploy.Source.data('commodity.csv', fs.readFileSync(path.join(PROJECT_ROOT, 'dim', 'commodity.csv'), 'utf8'))],
       destinationBucket: props.lake,
@@ -164,7 +174,11 @@ export class Reports extends Construct {
       memoryLimit: 256,
       logGroup: dimLogs,
     });
-    acknowledgeBucketDeploymentFindings(this.dimDeployment, props.lake, 'CDK grants the deployment on the whole bucket; it writes (and prunes) only under dim/commodity/.');
+    acknowledgeBucketDeploymentFindings(
+      this.dimDeployment,
+      props.lake,
+      'CDK grants the deployment on the whole bucket; it writes (and prunes) only under dim/commodity/.',
+    );
 
     // ---- Athena
     this.resultsBucket = new s3.Bucket(this, 'Results', {
@@ -176,7 +190,8 @@ export class Reports extends Construct {
     });
     Validations.of(this.resultsBucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'Athena query results are transient (expired by the lifecycle) and written and read only through the reports workgroup, whose every query CloudTrail records.',
+      reason:
+        'Athena query results are transient (expired by the lifecycle) and written and read only through the reports workgroup, whose every query CloudTrail records.',
     });
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: `${props.namePrefix}-reports`,
@@ -232,7 +247,14 @@ export class Reports extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: 'RunReportQueries',
-          actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetNamedQuery', 'athena:GetWorkGroup'],
+          actions: [
+            'athena:StartQueryExecution',
+            'athena:GetQueryExecution',
+            'athena:GetQueryResults',
+            'athena:StopQueryExecution',
+            'athena:GetNamedQuery',
+            'athena:GetWorkGroup',
+          ],
           resources: [workGroupArn],
         }),
         new iam.PolicyStatement({
@@ -241,7 +263,9 @@ export class Reports extends Construct {
           resources: [
             stack.formatArn({ service: 'glue', resource: 'catalog' }),
             stack.formatArn({ service: 'glue', resource: 'database', resourceName: this.databaseName }),
-            ...[RAW_TABLE, CURATED_TABLE, COMMODITY_TABLE].map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${t.name}` })),
+            ...[RAW_TABLE, CURATED_TABLE, COMMODITY_TABLE].map((t) =>
+              stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${t.name}` }),
+            ),
           ],
         }),
         new iam.PolicyStatement({
@@ -252,7 +276,11 @@ export class Reports extends Construct {
         new iam.PolicyStatement({
           sid: 'ReadLake',
           actions: ['s3:GetObject'],
-          resources: [props.lake.arnForObjects(`${RAW_TABLE.prefix}*`), props.lake.arnForObjects('dim/*'), props.lake.arnForObjects('curated/*')],
+          resources: [
+            props.lake.arnForObjects(`${RAW_TABLE.prefix}*`),
+            props.lake.arnForObjects('dim/*'),
+            props.lake.arnForObjects('curated/*'),
+          ],
         }),
         new iam.PolicyStatement({
           sid: 'WriteCuratedAndExports',
@@ -280,11 +308,14 @@ export class Reports extends Construct {
       const resource = finding.id;
       const lakeArn = flattenReference(stack.resolve(props.lake.bucketArn));
       const reasons: Record<string, string> = {
-        [`Resource::${lakeArn}/raw/*`]: 'Athena reads every raw object of the arrival day being compacted; Firehose names them at delivery time, under raw/.',
+        [`Resource::${lakeArn}/raw/*`]:
+          'Athena reads every raw object of the arrival day being compacted; Firehose names them at delivery time, under raw/.',
         [`Resource::${lakeArn}/dim/*`]: 'Athena reads the dimension tables, whose files sit under dim/.',
         [`Resource::${lakeArn}/curated/*`]: `The job UNLOADs to ${STAGING_PREFIX} and replaces the objects of ${CURATED_PREFIX} partitions; object names come from Athena at run time.`,
-        [`Resource::${lakeArn}/${EXPORTS_PREFIX}*`]: 'The job writes one CSV and one JSON per report and day under exports/<report>/dt=<day>/.',
-        [`Resource::${flattenReference(stack.resolve(this.resultsBucket.bucketArn))}/${RESULTS_PREFIX}*`]: 'Athena writes each query\'s result under results/ with the query id as the name.',
+        [`Resource::${lakeArn}/${EXPORTS_PREFIX}*`]:
+          'The job writes one CSV and one JSON per report and day under exports/<report>/dt=<day>/.',
+        [`Resource::${flattenReference(stack.resolve(this.resultsBucket.bucketArn))}/${RESULTS_PREFIX}*`]:
+          "Athena writes each query's result under results/ with the query id as the name.",
       };
       const reason = reasons[resource];
       if (reason) Validations.of(jobPolicy).acknowledge({ id: `AwsSolutions-IAM5[${resource}]`, reason });
@@ -299,13 +330,22 @@ export class Reports extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the daily schedule.' });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the daily schedule.',
+    });
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
       description: 'EventBridge Scheduler: invoke the daily reports job',
     });
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.job.function.functionArn] }));
-    schedulerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+    schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.job.function.functionArn] }),
+    );
+    schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
     this.schedule = new scheduler.CfnSchedule(this, 'Daily', {
       description: 'The daily reports job, for yesterday, at 00:30 in the stage time zone',
       scheduleExpression: DAILY_SCHEDULE,

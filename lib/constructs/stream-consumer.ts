@@ -46,14 +46,14 @@ export interface StreamConsumerProps {
  * on-failure destination, and alarms on iterator age, function errors and dead-letter depth.
  */
 export class StreamConsumer extends Construct {
-  public readonly handler: AppFunction;
+  public readonly appFunction: AppFunction;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly eventSource: KinesisEventSource;
   public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
-    this.handler = new AppFunction(this, 'Handler', {
+    this.appFunction = new AppFunction(this, 'Handler', {
       entry: props.entry,
       serviceName: props.serviceName,
       environment: props.environment,
@@ -71,7 +71,8 @@ export class StreamConsumer extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the stream consumer: it receives descriptions of batches that exhausted their retries.',
+      reason:
+        'This queue is itself the on-failure destination of the stream consumer: it receives descriptions of batches that exhausted their retries.',
     });
 
     this.eventSource = new KinesisEventSource(props.stream, {
@@ -86,9 +87,9 @@ export class StreamConsumer extends Construct {
       tumblingWindow: props.tumblingWindow,
       onFailure: new SqsDlq(this.deadLetterQueue),
     });
-    this.handler.function.addEventSource(this.eventSource);
+    this.appFunction.function.addEventSource(this.eventSource);
 
-    const fn = this.handler.function;
+    const fn = this.appFunction.function;
     const period = Duration.minutes(1);
     this.alarms = [
       new cloudwatch.Alarm(this, 'IteratorAge', {

@@ -79,15 +79,30 @@ export class AnalyticsStack extends Stack {
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     };
-    this.realtime = new StreamConsumer(this, 'Realtime', { ...common, entry: 'lambdas/consumers/realtime-handler.ts', serviceName: 'realtime' });
-    this.windows = new StreamConsumer(this, 'Windows', { ...common, entry: 'lambdas/consumers/windows-handler.ts', serviceName: 'windows', tumblingWindow: a.window });
+    this.realtime = new StreamConsumer(this, 'Realtime', {
+      ...common,
+      entry: 'lambdas/consumers/realtime-handler.ts',
+      serviceName: 'realtime',
+    });
+    this.windows = new StreamConsumer(this, 'Windows', {
+      ...common,
+      entry: 'lambdas/consumers/windows-handler.ts',
+      serviceName: 'windows',
+      tumblingWindow: a.window,
+    });
     for (const consumer of [this.realtime, this.windows]) {
-      this.results.grantResultsReadWrite(consumer.handler.role);
-      this.alertsTopic.grantPublish(consumer.handler.role);
+      this.results.grantResultsReadWrite(consumer.appFunction.role);
+      this.alertsTopic.grantPublish(consumer.appFunction.role);
     }
 
-    new CfnOutput(this, 'ResultsTableName', { value: this.results.table.tableName, description: 'DynamoDB table of real-time results (keys: lambdas/shared/results-table.ts)' });
-    new CfnOutput(this, 'AlertsTopicArn', { value: this.alertsTopic.topicArn, description: 'SNS topic: one message per batch of new alerts' });
+    new CfnOutput(this, 'ResultsTableName', {
+      value: this.results.table.tableName,
+      description: 'DynamoDB table of real-time results (keys: lambdas/shared/results-table.ts)',
+    });
+    new CfnOutput(this, 'AlertsTopicArn', {
+      value: this.alertsTopic.topicArn,
+      description: 'SNS topic: one message per batch of new alerts',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'SNS topic of the operators: consumer alarms' });
   }
 }

@@ -48,7 +48,11 @@ export class ApiStack extends Stack {
       removalPolicy: config.removalPolicy,
     });
 
-    new CfnOutput(this, 'ApiUrl', { value: this.ingest.api.url, description: 'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv, v1/reports, v1/reports/{name})' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.ingest.api.url,
+      description:
+        'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv, v1/reports, v1/reports/{name})',
+    });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.ingest.apiKey.keyId,
       description: 'Id of the producer API key; its value: aws apigateway get-api-key --include-value --api-key <id>',

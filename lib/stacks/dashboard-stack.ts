@@ -8,7 +8,7 @@ export interface DashboardStackProps extends StackProps {
   readonly config: StageConfig;
   /** The REST API whose read routes the page calls (through the same CloudFront origin). */
   readonly api: apigw.RestApi;
-  /** The built dashboard (scripts/build-dashboard.ts). */
+  /** The built dashboard (dashboard/build.ts). */
   readonly distDir: string;
 }
 
@@ -22,7 +22,11 @@ export class DashboardStack extends Stack {
     this.dashboard = new Dashboard(this, 'Dashboard', {
       api: props.api,
       distDir: props.distDir,
-      config: { title: `User behaviour (${config.stage})`, timeZone: config.timeZone, refreshSeconds: config.analytics.dashboardRefreshSeconds },
+      config: {
+        title: `User behaviour (${config.stage})`,
+        timeZone: config.timeZone,
+        refreshSeconds: config.analytics.dashboardRefreshSeconds,
+      },
       removalPolicy: config.removalPolicy,
       logRetention: config.logRetention,
     });

@@ -14,7 +14,8 @@ export const lakeBucketExportName = (prefix: string): string => `${prefix}-lake-
  * (not a generated cross-stack reference), its ARN reads the same at construction and in the
  * template, so policies and their cdk-nag acknowledgements name it alike.
  */
-export const importLakeBucket = (scope: Construct, id: string, prefix: string): s3.IBucket => s3.Bucket.fromBucketName(scope, id, Fn.importValue(lakeBucketExportName(prefix)));
+export const importLakeBucket = (scope: Construct, id: string, prefix: string): s3.IBucket =>
+  s3.Bucket.fromBucketName(scope, id, Fn.importValue(lakeBucketExportName(prefix)));
 
 export interface DataStackProps extends StackProps {
   readonly config: StageConfig;
@@ -62,7 +63,10 @@ export class DataStack extends Stack {
       });
     }
 
-    new CfnOutput(this, 'StreamName', { value: this.events.stream.streamName, description: 'Kinesis stream that carries every accepted event' });
+    new CfnOutput(this, 'StreamName', {
+      value: this.events.stream.streamName,
+      description: 'Kinesis stream that carries every accepted event',
+    });
     new CfnOutput(this, 'LakeBucketName', {
       value: this.lake.bucket.bucketName,
       exportName: lakeBucketExportName(config.prefix),

@@ -29,8 +29,14 @@ export class ReportsStack extends Stack {
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
-    new CfnOutput(this, 'ReportsJobName', { value: this.reports.job.function.functionName, description: 'Lambda of the daily reports job (input {} | {"date"} | {"from","to"})' });
-    new CfnOutput(this, 'GlueDatabaseName', { value: this.reports.databaseName, description: 'Glue database of the lake (raw_events, events, commodity)' });
+    new CfnOutput(this, 'ReportsJobName', {
+      value: this.reports.job.function.functionName,
+      description: 'Lambda of the daily reports job (input {} | {"date"} | {"from","to"})',
+    });
+    new CfnOutput(this, 'GlueDatabaseName', {
+      value: this.reports.databaseName,
+      description: 'Glue database of the lake (raw_events, events, commodity)',
+    });
     new CfnOutput(this, 'AthenaWorkGroupName', { value: this.reports.workGroup.ref, description: 'Athena workgroup of the reports' });
     new CfnOutput(this, 'NamedQueryIds', {
       value: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(this.reports.namedQueries).map(([n, q]) => [n, q.ref]))),

@@ -24,7 +24,13 @@ type Matcher = (request: FirewallRequest) => boolean;
 /** What a terminating rule (or the default action) does with a request. */
 export type FirewallAction =
   | { readonly kind: 'allow' }
-  | { readonly kind: 'block'; readonly statusCode: number; readonly contentType: string; readonly body: string; readonly headers: Readonly<Record<string, string>> };
+  | {
+      readonly kind: 'block';
+      readonly statusCode: number;
+      readonly contentType: string;
+      readonly body: string;
+      readonly headers: Readonly<Record<string, string>>;
+    };
 
 interface CompiledRule {
   readonly name: string;
@@ -42,9 +48,19 @@ export interface WebAclModel {
 }
 
 /** AWS WAF's answer to a Block without a custom response. */
-const DEFAULT_BLOCK: FirewallAction = { kind: 'block', statusCode: 403, contentType: 'application/json', body: JSON.stringify({ message: 'Forbidden' }), headers: {} };
+const DEFAULT_BLOCK: FirewallAction = {
+  kind: 'block',
+  statusCode: 403,
+  contentType: 'application/json',
+  body: JSON.stringify({ message: 'Forbidden' }),
+  headers: {},
+};
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = { APPLICATION_JSON: 'application/json', TEXT_PLAIN: 'text/plain', TEXT_HTML: 'text/html' };
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  APPLICATION_JSON: 'application/json',
+  TEXT_PLAIN: 'text/plain',
+  TEXT_HTML: 'text/html',
+};
 
 class UnsupportedFirewallError extends Error {}
 
@@ -179,7 +195,8 @@ function compileAction(action: JsonValue | undefined, bodies: JsonObject, where:
   const stored = typeof key === 'string' ? bodies[key] : undefined;
   if (typeof key === 'string' && !isJsonObject(stored)) return unsupported(where, `CustomResponseBodyKey ${key} with no such body`);
   const headers: Record<string, string> = {};
-  for (const h of Array.isArray(custom.ResponseHeaders) ? custom.ResponseHeaders.filter(isJsonObject) : []) headers[String(h.Name).toLowerCase()] = String(h.Value);
+  for (const h of Array.isArray(custom.ResponseHeaders) ? custom.ResponseHeaders.filter(isJsonObject) : [])
+    headers[String(h.Name).toLowerCase()] = String(h.Value);
   return {
     kind: 'block',
     statusCode,
@@ -193,7 +210,8 @@ function compileAction(action: JsonValue | undefined, bodies: JsonObject, where:
 export function compileWebAcl(logicalId: string, properties: JsonObject): WebAclModel {
   const where = `web ACL ${logicalId}`;
   const bodies = isJsonObject(properties.CustomResponseBodies) ? properties.CustomResponseBodies : {};
-  const defaultAction = compileAction(properties.DefaultAction, bodies, `${where} DefaultAction`) ?? unsupported(where, 'a Count default action');
+  const defaultAction =
+    compileAction(properties.DefaultAction, bodies, `${where} DefaultAction`) ?? unsupported(where, 'a Count default action');
   const rules = (Array.isArray(properties.Rules) ? properties.Rules.filter(isJsonObject) : []).map((rule) => {
     const name = String(rule.Name);
     if (rule.OverrideAction !== undefined) unsupported(`${where} rule ${name}`, 'a rule group (OverrideAction)');
@@ -222,13 +240,18 @@ export function webAclForStage(resolver: TemplateResolver, restApiId: string, st
   const suffix = `/restapis/${restApiId}/stages/${stageName}`;
   const found: WebAclModel[] = [];
   for (const link of resolver.resourcesOfType('AWS::WAFv2::WebACLAssociation')) {
-    const arn = resolver.resolve(link.stackName, link.properties.ResourceArn ?? null, ['Resources', link.logicalId, 'Properties', 'ResourceArn']);
+    const arn = resolver.resolve(link.stackName, link.properties.ResourceArn ?? null, [
+      'Resources',
+      link.logicalId,
+      'Properties',
+      'ResourceArn',
+    ]);
     if (typeof arn !== 'string' || !arn.endsWith(suffix)) continue;
     const acl = aclOf(resolver, link);
     try {
       found.push(compileWebAcl(acl.logicalId, acl.properties));
     } catch (error) {
-      if (error instanceof UnsupportedFirewallError) throw new Error(`${acl.stackName}: ${error.message}`);
+      if (error instanceof UnsupportedFirewallError) throw new Error(`${acl.stackName}: ${error.message}`, { cause: error });
       throw error;
     }
   }
@@ -243,7 +266,9 @@ function aclOf(resolver: TemplateResolver, link: ResourceRecord): ResourceRecord
   const logicalId = Array.isArray(getAtt) && getAtt[1] === 'Arn' && typeof getAtt[0] === 'string' ? getAtt[0] : undefined;
   const acl = logicalId === undefined ? undefined : resolver.findResource(link.stackName, logicalId);
   if (acl === undefined || acl.type !== 'AWS::WAFv2::WebACL') {
-    throw new Error(`${link.stackName}: web ACL association ${link.logicalId} must name a web ACL of its stack with Fn::GetAtt [id, Arn] to be served locally`);
+    throw new Error(
+      `${link.stackName}: web ACL association ${link.logicalId} must name a web ACL of its stack with Fn::GetAtt [id, Arn] to be served locally`,
+    );
   }
   return acl;
 }

@@ -11,7 +11,11 @@ export interface RestApiModel {
   readonly stageName: string;
   readonly routes: readonly ApiRoute[];
   /** Logical ids of the API keys attached to this API's stage through usage plans, with their throttles. */
-  readonly keys: ReadonlyArray<{ readonly logicalId: string; readonly id: string; readonly throttle?: { rateLimit: number; burstLimit: number } }>;
+  readonly keys: ReadonlyArray<{
+    readonly logicalId: string;
+    readonly id: string;
+    readonly throttle?: { rateLimit: number; burstLimit: number };
+  }>;
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** The API's `BinaryMediaTypes`: request bodies of these types reach the function base64-encoded. */
   readonly binaryMediaTypes: readonly string[];
@@ -28,7 +32,11 @@ function str(resolver: TemplateResolver, rec: ResourceRecord, value: JsonValue |
 }
 
 function num(value: JsonValue | undefined): number | undefined {
-  return typeof value === 'number' ? value : typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : undefined;
+  return typeof value === 'number'
+    ? value
+    : typeof value === 'string' && value !== '' && !Number.isNaN(Number(value))
+      ? Number(value)
+      : undefined;
 }
 
 /** Name of the function a Lambda proxy integration URI invokes (`…/functions/<arn>/invocations`). */
@@ -52,7 +60,10 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
     const resources = resolver.resourcesOfType('AWS::ApiGateway::Resource').filter(belongs);
     const byId = new Map<string, { parentId: string; part: string }>();
     for (const r of resources) {
-      byId.set(resolver.ref(r.stackName, r.logicalId), { parentId: str(resolver, r, r.properties.ParentId, 'ParentId') ?? '', part: String(r.properties.PathPart) });
+      byId.set(resolver.ref(r.stackName, r.logicalId), {
+        parentId: str(resolver, r, r.properties.ParentId, 'ParentId') ?? '',
+        part: String(r.properties.PathPart),
+      });
     }
     const pathOf = (id: string, depth = 0): string => {
       if (id === rootId) return '/';
@@ -75,7 +86,12 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
         skipped.push(`${httpMethod} ${resourcePath}: integration ${type} is not served locally (only Lambda proxy integrations are)`);
         continue;
       }
-      routes.push({ resourcePath, httpMethod, apiKeyRequired: m.properties.ApiKeyRequired === true || m.properties.ApiKeyRequired === 'true', functionName });
+      routes.push({
+        resourcePath,
+        httpMethod,
+        apiKeyRequired: m.properties.ApiKeyRequired === true || m.properties.ApiKeyRequired === 'true',
+        functionName,
+      });
     }
 
     const stages = resolver.resourcesOfType('AWS::ApiGateway::Stage').filter(belongs);
@@ -91,7 +107,9 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
     for (const plan of resolver.resourcesOfType('AWS::ApiGateway::UsagePlan')) {
       const apiStages = Array.isArray(plan.properties.ApiStages) ? plan.properties.ApiStages.filter(isJsonObject) : [];
       const serves = apiStages.some(
-        (s, i) => str(resolver, plan, s.ApiId, 'ApiStages', String(i), 'ApiId') === restApiId && str(resolver, plan, s.Stage, 'ApiStages', String(i), 'Stage') === stageName,
+        (s, i) =>
+          str(resolver, plan, s.ApiId, 'ApiStages', String(i), 'ApiId') === restApiId &&
+          str(resolver, plan, s.Stage, 'ApiStages', String(i), 'Stage') === stageName,
       );
       if (!serves) continue;
       const planId = resolver.ref(plan.stackName, plan.logicalId);
@@ -103,7 +121,11 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
         const keyId = str(resolver, link, link.properties.KeyId, 'KeyId') ?? '';
         const keyRec = resolver.resourcesOfType('AWS::ApiGateway::ApiKey').find((k) => resolver.ref(k.stackName, k.logicalId) === keyId);
         if (!keyRec || keyRec.properties.Enabled === false) continue;
-        keys.push({ logicalId: keyRec.logicalId, id: keyId, throttle: rate !== undefined && burst !== undefined ? { rateLimit: rate, burstLimit: burst } : undefined });
+        keys.push({
+          logicalId: keyRec.logicalId,
+          id: keyId,
+          throttle: rate !== undefined && burst !== undefined ? { rateLimit: rate, burstLimit: burst } : undefined,
+        });
       }
     }
 

@@ -111,7 +111,11 @@ export function isBinaryMediaType(contentType: string, binaryMediaTypes: readonl
   const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
   if (type === '') return false;
   return binaryMediaTypes.some((pattern) => {
-    const glob = pattern.trim().toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+    const glob = pattern
+      .trim()
+      .toLowerCase()
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*');
     return new RegExp(`^${glob}$`).test(type);
   });
 }
@@ -203,7 +207,8 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
  * response (no integer statusCode, non-string body) becomes 502, as API Gateway answers.
  */
 export function fromProxyResult(result: unknown): OutgoingResponse {
-  if (!isProxyResult(result)) return gatewayResponse(GATEWAY_RESPONSES.integrationFailure.statusCode, GATEWAY_RESPONSES.integrationFailure.message);
+  if (!isProxyResult(result))
+    return gatewayResponse(GATEWAY_RESPONSES.integrationFailure.statusCode, GATEWAY_RESPONSES.integrationFailure.message);
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
   for (const [k, vs] of Object.entries(result.multiValueHeaders ?? {})) headers[k.toLowerCase()] = vs.map(String);

@@ -18,7 +18,8 @@ import {
 } from './proxy';
 
 /** What invoking the integration's function gave: its payload, or a function error/timeout. */
-export type IntegrationOutcome = { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly timedOut: boolean; readonly message: string };
+export type IntegrationOutcome =
+  { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly timedOut: boolean; readonly message: string };
 
 /** An API key the stand-in accepts, with the usage-plan throttle that applies to it. */
 export interface LocalApiKey {
@@ -91,15 +92,21 @@ export async function handleRequest(
   }
   const path = url.pathname.slice(prefix.length) || '/';
   // The 10 MB limit is API Gateway's front door: the web ACL, routes and keys never see a larger request.
-  if (req.body.length > MAX_PAYLOAD_BYTES) return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
+  if (req.body.length > MAX_PAYLOAD_BYTES)
+    return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
   if (options.firewall !== undefined) {
     const verdict = evaluateWebAcl(options.firewall, { method: req.method, path: url.pathname, rawHeaders: req.rawHeaders });
     if (verdict.kind === 'block') {
-      return { statusCode: verdict.statusCode, headers: { ...verdict.headers, 'content-type': verdict.contentType }, body: Buffer.from(verdict.body, 'utf8') };
+      return {
+        statusCode: verdict.statusCode,
+        headers: { ...verdict.headers, 'content-type': verdict.contentType },
+        body: Buffer.from(verdict.body, 'utf8'),
+      };
     }
   }
   const match = matchRoute(options.routes, req.method, path);
-  if (!match) return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
+  if (!match)
+    return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
 
   let key: LocalApiKey | undefined;
   if (match.route.apiKeyRequired) {
@@ -114,7 +121,8 @@ export async function handleRequest(
     }
     if (!bucket.take()) return gatewayResponse(GATEWAY_RESPONSES.throttled.statusCode, GATEWAY_RESPONSES.throttled.message);
   }
-  if (buckets.stage && !buckets.stage.take()) return gatewayResponse(GATEWAY_RESPONSES.throttled.statusCode, GATEWAY_RESPONSES.throttled.message);
+  if (buckets.stage && !buckets.stage.take())
+    return gatewayResponse(GATEWAY_RESPONSES.throttled.statusCode, GATEWAY_RESPONSES.throttled.message);
 
   const event = toProxyEvent(
     {
@@ -136,7 +144,9 @@ export async function handleRequest(
   );
   const payloadBytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
   if (payloadBytes > LAMBDA_SYNC_PAYLOAD_BYTES) {
-    options.log?.(`${req.method} ${path}: Lambda refused the invoke of ${match.route.functionName}: payload of ${payloadBytes} bytes is over ${LAMBDA_SYNC_PAYLOAD_BYTES}`);
+    options.log?.(
+      `${req.method} ${path}: Lambda refused the invoke of ${match.route.functionName}: payload of ${payloadBytes} bytes is over ${LAMBDA_SYNC_PAYLOAD_BYTES}`,
+    );
     return gatewayResponse(GATEWAY_RESPONSES.invokeRejected.statusCode, GATEWAY_RESPONSES.invokeRejected.message);
   }
   const timeoutMs = options.integrationTimeoutMs ?? 29_000;

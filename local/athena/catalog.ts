@@ -56,7 +56,9 @@ export interface AthenaCatalog {
 const str = (v: JsonValue | undefined): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 const obj = (v: JsonValue | undefined) => (isJsonObject(v) ? v : {});
 const columnsOf = (v: JsonValue | undefined): GlueColumn[] =>
-  Array.isArray(v) ? v.filter(isJsonObject).map((c) => ({ name: (str(c.Name) ?? '').toLowerCase(), type: (str(c.Type) ?? 'string').toLowerCase() })) : [];
+  Array.isArray(v)
+    ? v.filter(isJsonObject).map((c) => ({ name: (str(c.Name) ?? '').toLowerCase(), type: (str(c.Type) ?? 'string').toLowerCase() }))
+    : [];
 const stringMap = (v: JsonValue | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, value] of Object.entries(obj(v))) {

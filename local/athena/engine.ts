@@ -136,7 +136,11 @@ function dateBound(bound: string, format: string, now: Date): DateTime | undefin
  * in its projected range (`date` ranges with `NOW`, `integer` ranges, `enum` values). Columns
  * without a projection rule, or with a type the stand-in does not evaluate, always pass.
  */
-export function visibleUnderProjection(projection: Readonly<Record<string, string>> | undefined, values: Readonly<Record<string, string>>, now: Date): boolean {
+export function visibleUnderProjection(
+  projection: Readonly<Record<string, string>> | undefined,
+  values: Readonly<Record<string, string>>,
+  now: Date,
+): boolean {
   if (projection === undefined) return true;
   for (const [column, value] of Object.entries(values)) {
     const type = projection[`${column}.type`];
@@ -155,7 +159,13 @@ export function visibleUnderProjection(projection: Readonly<Record<string, strin
       const digits = projection[`${column}.digits`];
       if (digits !== undefined && value.length !== Number(digits)) return false;
     } else if (type === 'enum') {
-      if (!(projection[`${column}.values`] ?? '').split(',').map((s) => s.trim()).includes(value)) return false;
+      if (
+        !(projection[`${column}.values`] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .includes(value)
+      )
+        return false;
     }
   }
   return true;
@@ -164,7 +174,8 @@ export function visibleUnderProjection(projection: Readonly<Record<string, strin
 /** The DuckDB SELECT that reads a table's files as Athena reads the table. */
 export function tableSelect(table: GlueTableSpec, files: readonly string[]): string {
   const all: GlueColumn[] = [...table.columns, ...table.partitionKeys];
-  if (files.length === 0) return `SELECT ${all.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`).join(', ')} WHERE false`;
+  if (files.length === 0)
+    return `SELECT ${all.map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`).join(', ')} WHERE false`;
   const list = `[${files.map(quoteText).join(', ')}]`;
   const hiveTypes = `{${table.partitionKeys.map((k) => `${quoteText(k.name)}: ${quoteText(duckType(k.type))}`).join(', ')}}`;
   const hive = table.partitionKeys.length > 0 ? `, hive_partitioning = true, hive_types = ${hiveTypes}` : ', hive_partitioning = false';
@@ -176,7 +187,10 @@ export function tableSelect(table: GlueTableSpec, files: readonly string[]): str
     return `SELECT ${select} FROM read_json(${list}, format = 'newline_delimited', compression = ${quoteText(table.compression ?? 'auto_detect')}, columns = ${columns}${hive})`;
   }
   if (table.format === 'parquet') {
-    const select = [...table.columns.map((c) => `CAST(${quoteIdent(c.name)} AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`), ...parts].join(', ');
+    const select = [
+      ...table.columns.map((c) => `CAST(${quoteIdent(c.name)} AS ${duckType(c.type)}) AS ${quoteIdent(c.name)}`),
+      ...parts,
+    ].join(', ');
     return `SELECT ${select} FROM read_parquet(${list}, union_by_name = true${hive})`;
   }
   const columns = `{${table.columns.map((c) => `${quoteText(c.name)}: ${quoteText(duckType(c.type))}`).join(', ')}}`;
@@ -184,7 +198,8 @@ export function tableSelect(table: GlueTableSpec, files: readonly string[]): str
 }
 
 /** Text of one result value as Athena's GetQueryResults gives it (null stays null). */
-const textOf = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+const textOf = (v: unknown): string | null =>
+  v === null || v === undefined ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 interface ScanInfo {
   readonly function: string;
@@ -276,10 +291,19 @@ export class DuckDbAthena {
     for (const table of tables) {
       const files = listObjectFiles(this.options.s3Dir, table.bucket, table.prefix).filter((f) => {
         const name = f.key.slice(f.key.lastIndexOf('/') + 1);
-        return !name.startsWith('_') && !name.startsWith('.') && visibleUnderProjection(table.projection, partitionValues(f.key.slice(table.prefix.length)), now);
+        return (
+          !name.startsWith('_') &&
+          !name.startsWith('.') &&
+          visibleUnderProjection(table.projection, partitionValues(f.key.slice(table.prefix.length)), now)
+        );
       });
       filesByTable.set(table.name, files);
-      await this.connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(database)}.${quoteIdent(table.name)} AS ${tableSelect(table, files.map((f) => f.file))}`);
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${quoteIdent(database)}.${quoteIdent(table.name)} AS ${tableSelect(
+          table,
+          files.map((f) => f.file),
+        )}`,
+      );
     }
 
     const unload = parseUnload(sql);
@@ -305,7 +329,13 @@ export class DuckDbAthena {
         let files = scan.files.map((file) => sizes.get(file)).filter((f): f is TableFile => f !== undefined);
         if (files.length === 0 || scan.truncated) {
           const format = parquet ? 'parquet' : scan.function.toUpperCase().includes('JSON') ? 'json' : 'csv';
-          const candidates = tables.filter((t) => t.format === format && scan.projections.every((p) => [...t.columns, ...t.partitionKeys].some((c) => c.name === p.toLowerCase() || t.jsonKeys[c.name] === p)));
+          const candidates = tables.filter(
+            (t) =>
+              t.format === format &&
+              scan.projections.every((p) =>
+                [...t.columns, ...t.partitionKeys].some((c) => c.name === p.toLowerCase() || t.jsonKeys[c.name] === p),
+              ),
+          );
           files = [];
           for (const t of candidates) files.push(...(await this.filesPassing(t, filesByTable.get(t.name) ?? [], scan.fileFilters)));
         }
@@ -323,7 +353,9 @@ export class DuckDbAthena {
   }
 
   /** UNLOAD: DuckDB writes Parquet to a work directory, then every file is put under the target prefix. */
-  private async unload(u: NonNullable<ReturnType<typeof parseUnload>>): Promise<{ columns: Array<{ name: string; type: string }>; rows: Array<Array<string | null>> }> {
+  private async unload(
+    u: NonNullable<ReturnType<typeof parseUnload>>,
+  ): Promise<{ columns: Array<{ name: string; type: string }>; rows: Array<Array<string | null>> }> {
     const { bucket, prefix } = parseS3Url(u.target);
     if (listObjectFiles(this.options.s3Dir, bucket, prefix).length > 0) {
       throw new SqlTranslationError(`HIVE_PATH_ALREADY_EXISTS: Target directory for UNLOAD is not empty: ${u.target}`);
@@ -361,7 +393,9 @@ export class DuckDbAthena {
     });
     const columns = ['i', ...table.partitionKeys.map((k) => quoteIdent(k.name))].join(', ');
     try {
-      const reader = await this.connection.runAndReadAll(`SELECT i FROM (VALUES ${rows.join(', ')}) AS t (${columns}) WHERE ${filters.join(' AND ')}`);
+      const reader = await this.connection.runAndReadAll(
+        `SELECT i FROM (VALUES ${rows.join(', ')}) AS t (${columns}) WHERE ${filters.join(' AND ')}`,
+      );
       return reader.getRowsJson().map(([i]) => files[Number(i)]);
     } catch {
       return [...files];
@@ -373,7 +407,9 @@ export class DuckDbAthena {
     let perColumn = this.parquetColumnBytes.get(`${f.file}|${f.bytes}`);
     if (perColumn === undefined) {
       perColumn = new Map();
-      const reader = await this.connection.runAndReadAll(`SELECT path_in_schema, sum(total_compressed_size) AS bytes FROM parquet_metadata(${quoteText(f.file)}) GROUP BY path_in_schema`);
+      const reader = await this.connection.runAndReadAll(
+        `SELECT path_in_schema, sum(total_compressed_size) AS bytes FROM parquet_metadata(${quoteText(f.file)}) GROUP BY path_in_schema`,
+      );
       for (const [name, bytes] of reader.getRowsJson()) perColumn.set(String(name).toLowerCase(), Number(bytes));
       this.parquetColumnBytes.set(`${f.file}|${f.bytes}`, perColumn);
     }

@@ -42,7 +42,9 @@ const epochSeconds = (d: Date) => d.getTime() / 1000;
 
 /** CSV as Athena writes query results: every value quoted, NULL empty. */
 const resultCsv = (o: QueryOutcome): string =>
-  [o.columns.map((c) => c.name), ...o.rows].map((row) => row.map((v) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`)).join(',')).join('\n') + '\n';
+  [o.columns.map((c) => c.name), ...o.rows]
+    .map((row) => row.map((v) => (v === null ? '' : `"${v.replace(/"/g, '""')}"`)).join(','))
+    .join('\n') + '\n';
 
 export interface AthenaServiceOptions {
   readonly catalog: AthenaCatalog;
@@ -67,7 +69,8 @@ export class AthenaService {
     const text = (name: string, required = true): string | undefined => {
       const v = input[name];
       if (v === undefined && !required) return undefined;
-      if (typeof v !== 'string' || v === '') throw new AthenaApiError('InvalidRequestException', `${name} is required and must be a non-empty string`);
+      if (typeof v !== 'string' || v === '')
+        throw new AthenaApiError('InvalidRequestException', `${name} is required and must be a non-empty string`);
       return v;
     };
     switch (action) {
@@ -81,11 +84,23 @@ export class AthenaService {
         const id = text('NamedQueryId') ?? '';
         const q = this.options.catalog.namedQueries.find((n) => n.id === id);
         if (!q) throw new AthenaApiError('InvalidRequestException', `NamedQuery ${id} was not found`);
-        return { NamedQuery: { NamedQueryId: q.id, Name: q.name, Database: q.database, QueryString: q.queryString, WorkGroup: q.workGroup ?? 'primary' } };
+        return {
+          NamedQuery: {
+            NamedQueryId: q.id,
+            Name: q.name,
+            Database: q.database,
+            QueryString: q.queryString,
+            WorkGroup: q.workGroup ?? 'primary',
+          },
+        };
       }
       case 'ListNamedQueries': {
         const wg = text('WorkGroup', false);
-        return { NamedQueryIds: this.options.catalog.namedQueries.filter((q) => wg === undefined || (q.workGroup ?? 'primary') === wg).map((q) => q.id) };
+        return {
+          NamedQueryIds: this.options.catalog.namedQueries
+            .filter((q) => wg === undefined || (q.workGroup ?? 'primary') === wg)
+            .map((q) => q.id),
+        };
       }
       default:
         throw new AthenaApiError('InvalidRequestException', `The action ${action} is not supported by the local Athena`);
@@ -109,10 +124,23 @@ export class AthenaService {
       throw new AthenaApiError('InvalidRequestException', 'ExecutionParameters must be a list of non-empty strings');
     }
     const resultConfig = (input.ResultConfiguration ?? {}) as { OutputLocation?: unknown };
-    const outputLocation = workGroup.enforce || typeof resultConfig.OutputLocation !== 'string' ? workGroup.outputLocation : resultConfig.OutputLocation;
-    if (outputLocation === undefined) throw new AthenaApiError('InvalidRequestException', 'No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.');
+    const outputLocation =
+      workGroup.enforce || typeof resultConfig.OutputLocation !== 'string' ? workGroup.outputLocation : resultConfig.OutputLocation;
+    if (outputLocation === undefined)
+      throw new AthenaApiError(
+        'InvalidRequestException',
+        'No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input.',
+      );
     const id = randomUUID();
-    const execution: Execution = { id, query: queryString, database, workGroup: workGroup.name, outputLocation, submitted: new Date(), state: 'QUEUED' };
+    const execution: Execution = {
+      id,
+      query: queryString,
+      database,
+      workGroup: workGroup.name,
+      outputLocation,
+      submitted: new Date(),
+      state: 'QUEUED',
+    };
     this.remember(execution);
     void this.run(execution, (params as string[] | undefined) ?? [], workGroup.bytesScannedCutoff);
     return id;
@@ -141,7 +169,9 @@ export class AthenaService {
         e.outcome = outcome;
         if (e.outputLocation !== undefined) {
           const { bucket, prefix } = parseS3Url(e.outputLocation);
-          await this.options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${e.id}.csv`, Body: resultCsv(outcome), ContentType: 'text/csv' }));
+          await this.options.s3.send(
+            new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${e.id}.csv`, Body: resultCsv(outcome), ContentType: 'text/csv' }),
+          );
         }
         e.state = 'SUCCEEDED';
       }
@@ -164,7 +194,9 @@ export class AthenaService {
         State: e.state,
         SubmissionDateTime: epochSeconds(e.submitted),
         ...(e.completed ? { CompletionDateTime: epochSeconds(e.completed) } : {}),
-        ...(e.reason !== undefined ? { StateChangeReason: e.reason, AthenaError: { ErrorCategory: 2, ErrorType: 1000, Retryable: false, ErrorMessage: e.reason } } : {}),
+        ...(e.reason !== undefined
+          ? { StateChangeReason: e.reason, AthenaError: { ErrorCategory: 2, ErrorType: 1000, Retryable: false, ErrorMessage: e.reason } }
+          : {}),
       },
       Statistics: {
         DataScannedInBytes: e.outcome?.bytesScanned ?? 0,
@@ -174,20 +206,34 @@ export class AthenaService {
   }
 
   private results(e: Execution, token: string | undefined, max: unknown): Record<string, unknown> {
-    if (e.state !== 'SUCCEEDED' || !e.outcome) throw new AthenaApiError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
+    if (e.state !== 'SUCCEEDED' || !e.outcome)
+      throw new AthenaApiError('InvalidRequestException', `Query has not yet finished. Current state: ${e.state}`);
     const limit = max === undefined ? MAX_RESULTS_PER_PAGE : Number(max);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS_PER_PAGE) throw new AthenaApiError('InvalidRequestException', `MaxResults must be 1..${MAX_RESULTS_PER_PAGE}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS_PER_PAGE)
+      throw new AthenaApiError('InvalidRequestException', `MaxResults must be 1..${MAX_RESULTS_PER_PAGE}`);
     const o = e.outcome;
     const all = o.columns.length === 0 ? [] : [o.columns.map((c) => c.name), ...o.rows];
     const offset = token === undefined ? 0 : Number(token);
-    if (!Number.isInteger(offset) || offset < 0 || offset > all.length) throw new AthenaApiError('InvalidRequestException', 'NextToken is not valid');
+    if (!Number.isInteger(offset) || offset < 0 || offset > all.length)
+      throw new AthenaApiError('InvalidRequestException', 'NextToken is not valid');
     const page = all.slice(offset, offset + limit);
     return {
       UpdateCount: 0,
       ResultSet: {
         Rows: page.map((row) => ({ Data: row.map((v) => (v === null ? {} : { VarCharValue: v })) })),
         ResultSetMetadata: {
-          ColumnInfo: o.columns.map((c) => ({ CatalogName: 'hive', SchemaName: '', TableName: '', Name: c.name, Label: c.name, Type: c.type, Precision: 0, Scale: 0, Nullable: 'UNKNOWN', CaseSensitive: c.type === 'varchar' })),
+          ColumnInfo: o.columns.map((c) => ({
+            CatalogName: 'hive',
+            SchemaName: '',
+            TableName: '',
+            Name: c.name,
+            Label: c.name,
+            Type: c.type,
+            Precision: 0,
+            Scale: 0,
+            Nullable: 'UNKNOWN',
+            CaseSensitive: c.type === 'varchar',
+          })),
         },
       },
       ...(offset + limit < all.length ? { NextToken: String(offset + limit) } : {}),

@@ -32,7 +32,8 @@ export const TRINO_MACROS: readonly TrinoMacro[] = [
   },
   {
     name: 'json_extract_scalar',
-    definition: "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
+    definition:
+      "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS CASE WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
     meaning: 'the scalar at a JSON path as text (null for a missing field, an object or an array)',
   },
   {
@@ -94,7 +95,9 @@ export function substituteParameters(sql: string, parameters: readonly string[])
     if (sql[i] === '?') at.push(i);
   });
   if (at.length !== parameters.length) {
-    throw new SqlTranslationError(`the query has ${at.length} parameter placeholder(s) but ${parameters.length} execution parameter(s) were given`);
+    throw new SqlTranslationError(
+      `the query has ${at.length} parameter placeholder(s) but ${parameters.length} execution parameter(s) were given`,
+    );
   }
   let out = '';
   let last = 0;

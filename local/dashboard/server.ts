@@ -34,7 +34,17 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** Headers that belong to one connection and are not forwarded by a proxy (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** The content type served for a file name. */
 export function contentTypeOf(file: string): string {
@@ -46,7 +56,7 @@ export interface DashboardServerOptions {
   readonly port: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
-  /** The built dashboard (scripts/build-dashboard.ts). */
+  /** The built dashboard (dashboard/build.ts). */
   readonly distDir: string;
   /** Served as `/config.json` (apiBase, title, stage, timeZone, refreshSeconds, and locally apiKey). */
   readonly config: Readonly<Record<string, string | number | boolean>>;
@@ -102,7 +112,13 @@ function serveStatic(options: DashboardServerOptions, req: http.IncomingMessage,
     return;
   }
   if (pathname === '/config.json') {
-    send(res, 200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, JSON.stringify(options.config), head);
+    send(
+      res,
+      200,
+      { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      JSON.stringify(options.config),
+      head,
+    );
     return;
   }
   const file = resolveStatic(options.distDir, pathname);
@@ -145,7 +161,9 @@ function proxy(options: DashboardServerOptions, req: http.IncomingMessage, res: 
   });
   upstream.on('timeout', () => upstream.destroy(new Error('timeout')));
   upstream.on('error', (error) =>
-    error.message === 'timeout' ? failed(504, `the API at ${options.apiBase} did not answer in time`) : failed(502, `the API at ${options.apiBase} is unreachable (${error.message})`),
+    error.message === 'timeout'
+      ? failed(504, `the API at ${options.apiBase} did not answer in time`)
+      : failed(502, `the API at ${options.apiBase} is unreachable (${error.message})`),
   );
   req.pipe(upstream);
 }

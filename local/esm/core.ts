@@ -296,10 +296,7 @@ export function decide(batch: PendingBatch, outcome: ResponseOutcome, settings: 
   if (outcome.kind === 'partial') {
     const rest: PendingBatch = { ...batch, size: batch.size - outcome.failedIndex };
     if (exhausted) {
-      return withState(
-        { kind: 'discard', commit: outcome.failedIndex, discard: rest, condition: 'RetryAttemptsExhausted' },
-        outcome.state,
-      );
+      return withState({ kind: 'discard', commit: outcome.failedIndex, discard: rest, condition: 'RetryAttemptsExhausted' }, outcome.state);
     }
     return withState(
       { kind: 'retry', commit: outcome.failedIndex, next: [{ ...rest, retries: batch.retries + 1 }], backoff: true },
@@ -308,7 +305,15 @@ export function decide(batch: PendingBatch, outcome: ResponseOutcome, settings: 
   }
   if (settings.bisectOnError && batch.size > 1) {
     const [a, b] = bisect(batch.size);
-    return { kind: 'retry', commit: 0, next: [{ ...batch, size: a }, { ...batch, size: b }], backoff: false };
+    return {
+      kind: 'retry',
+      commit: 0,
+      next: [
+        { ...batch, size: a },
+        { ...batch, size: b },
+      ],
+      backoff: false,
+    };
   }
   if (exhausted) return { kind: 'discard', commit: 0, discard: batch, condition: 'RetryAttemptsExhausted' };
   return { kind: 'retry', commit: 0, next: [{ ...batch, retries: batch.retries + 1 }], backoff: true };

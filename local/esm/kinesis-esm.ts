@@ -510,9 +510,7 @@ class ShardPoller {
       case 'retry':
         this.pending.splice(0, 1, ...decision.next);
         this.applyState(decision.state);
-        this.retryAt = decision.backoff
-          ? Date.now() + backoffMs(decision.next[0].retries, timing.retryBaseMs, timing.retryMaxMs)
-          : 0;
+        this.retryAt = decision.backoff ? Date.now() + backoffMs(decision.next[0].retries, timing.retryBaseMs, timing.retryMaxMs) : 0;
         if (decision.commit > 0) await this.commit(decision.commit);
         return;
       case 'discard': {

@@ -49,12 +49,15 @@ export function bucketNameFromArn(arn: string): string | undefined {
 export function deliveryStreamSpecFromProperties(name: string, props: JsonObject): DeliveryStreamSpec | { reason: string } {
   const type = str(props.DeliveryStreamType) ?? 'DirectPut';
   if (type !== 'KinesisStreamAsSource') {
-    return { reason: `DeliveryStreamType ${type}: only KinesisStreamAsSource is stood in for locally (PutRecord/PutRecordBatch are not served)` };
+    return {
+      reason: `DeliveryStreamType ${type}: only KinesisStreamAsSource is stood in for locally (PutRecord/PutRecordBatch are not served)`,
+    };
   }
   const source = props.KinesisStreamSourceConfiguration;
   const sourceArn = isJsonObject(source) ? str(source.KinesisStreamARN) : undefined;
   const sourceName = sourceArn === undefined ? undefined : kinesisStreamNameFromArn(sourceArn);
-  if (sourceArn === undefined || sourceName === undefined) return { reason: 'KinesisStreamSourceConfiguration.KinesisStreamARN is missing or not a Kinesis stream ARN' };
+  if (sourceArn === undefined || sourceName === undefined)
+    return { reason: 'KinesisStreamSourceConfiguration.KinesisStreamARN is missing or not a Kinesis stream ARN' };
   const extended = props.ExtendedS3DestinationConfiguration;
   const plain = props.S3DestinationConfiguration;
   const dest = isJsonObject(extended) ? extended : isJsonObject(plain) ? plain : undefined;
@@ -72,8 +75,10 @@ export function deliveryStreamSpecFromProperties(name: string, props: JsonObject
   const hints = isJsonObject(dest.BufferingHints) ? dest.BufferingHints : {};
   const num = (v: JsonValue | undefined): number | undefined => (v === undefined || v === null ? undefined : Number(v));
   const unsupported: string[] = [];
-  if (enabled(dest.ProcessingConfiguration)) unsupported.push('ProcessingConfiguration (Lambda record transformation is not run; records are delivered untransformed)');
-  if (enabled(dest.DataFormatConversionConfiguration)) unsupported.push('DataFormatConversionConfiguration (no Parquet/ORC conversion; objects contain the records as read)');
+  if (enabled(dest.ProcessingConfiguration))
+    unsupported.push('ProcessingConfiguration (Lambda record transformation is not run; records are delivered untransformed)');
+  if (enabled(dest.DataFormatConversionConfiguration))
+    unsupported.push('DataFormatConversionConfiguration (no Parquet/ORC conversion; objects contain the records as read)');
   if (enabled(dest.DynamicPartitioningConfiguration)) unsupported.push('DynamicPartitioningConfiguration (no dynamic partitioning)');
   if (str(dest.S3BackupMode) === 'Enabled') unsupported.push('S3BackupMode Enabled (no backup copy is written)');
   return {
@@ -93,7 +98,10 @@ export function deliveryStreamSpecFromProperties(name: string, props: JsonObject
 }
 
 /** Specs for every `AWS::KinesisFirehose::DeliveryStream` of the app, and those it cannot run. */
-export function deliveryStreamsFromTemplate(resolver: TemplateResolver): { streams: DeliveryStreamSpec[]; skipped: SkippedDeliveryStream[] } {
+export function deliveryStreamsFromTemplate(resolver: TemplateResolver): {
+  streams: DeliveryStreamSpec[];
+  skipped: SkippedDeliveryStream[];
+} {
   const streams: DeliveryStreamSpec[] = [];
   const skipped: SkippedDeliveryStream[] = [];
   for (const rec of resolver.resourcesOfType('AWS::KinesisFirehose::DeliveryStream')) {

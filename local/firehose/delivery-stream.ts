@@ -1,12 +1,26 @@
 import { randomUUID } from 'crypto';
 import { promisify } from 'util';
 import { gzip } from 'zlib';
-import { GetRecordsCommand, GetShardIteratorCommand, GetShardIteratorCommandInput, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  GetShardIteratorCommandInput,
+  KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BufferState, FlushReason, flushReason, msUntilIntervalFlush } from './buffer';
 import { CheckpointStore, FileCheckpointStore, MemoryCheckpointStore, ShardCheckpoints, checkpointFilePath } from './checkpoint';
 import { DeliveryStreamSpec } from './config';
-import { CompiledPrefix, assertTimeZone, compilePrefixes, evaluatePrefix, firehoseRandomString, objectExtension, objectKeySuffix } from './prefix';
+import {
+  CompiledPrefix,
+  assertTimeZone,
+  compilePrefixes,
+  evaluatePrefix,
+  firehoseRandomString,
+  objectExtension,
+  objectKeySuffix,
+} from './prefix';
 
 const gzipAsync = promisify(gzip);
 
@@ -76,7 +90,10 @@ export interface FirehoseOptions {
 
 /** Raised when an object cannot be written and the stream is stopping; its records stay unacknowledged. */
 export class FirehoseDeliveryError extends Error {
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(
+    message: string,
+    readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'FirehoseDeliveryError';
   }
@@ -175,7 +192,14 @@ export class FirehoseDeliveryStream {
   }
 
   /** Counters for status output. */
-  stats(): { bufferedRecords: number; bufferedBytes: number; deliveredObjects: number; deliveredRecords: number; shards: number; lastError?: string } {
+  stats(): {
+    bufferedRecords: number;
+    bufferedBytes: number;
+    deliveredObjects: number;
+    deliveredRecords: number;
+    shards: number;
+    lastError?: string;
+  } {
     return {
       bufferedRecords: this.buffer.length,
       bufferedBytes: this.bufferBytes,
@@ -213,9 +237,7 @@ export class FirehoseDeliveryStream {
     this.lastShardRefresh = this.now();
     let token: string | undefined;
     do {
-      const res = await this.kinesis.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.spec.sourceStreamName }),
-      );
+      const res = await this.kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.spec.sourceStreamName }));
       for (const s of res.Shards ?? []) {
         if (s.ShardId && !this.shards.has(s.ShardId)) this.shards.set(s.ShardId, { id: s.ShardId, closed: false });
       }
@@ -233,7 +255,10 @@ export class FirehoseDeliveryStream {
       return (await this.kinesis.send(new GetShardIteratorCommand(input))).ShardIterator;
     } catch (e) {
       if (after === undefined || errorName(e) !== 'InvalidArgumentException') throw e;
-      this.log('warn', `${this.spec.name}: checkpoint ${after} of ${shard.id} is not valid for this stream; reading the shard from TRIM_HORIZON`);
+      this.log(
+        'warn',
+        `${this.spec.name}: checkpoint ${after} of ${shard.id} is not valid for this stream; reading the shard from TRIM_HORIZON`,
+      );
       shard.lastRead = undefined;
       delete this.checkpoints[shard.id];
       return (await this.kinesis.send(new GetShardIteratorCommand({ ...base, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
@@ -343,7 +368,10 @@ export class FirehoseDeliveryStream {
           );
         }
         const delay = Math.min(max, initial * 2 ** Math.min(attempt - 1, 20));
-        this.log('warn', `${this.spec.name}: writing s3://${this.spec.bucketName}/${key} failed (attempt ${attempt}: ${(e as Error).message}); retrying in ${delay} ms`);
+        this.log(
+          'warn',
+          `${this.spec.name}: writing s3://${this.spec.bucketName}/${key} failed (attempt ${attempt}: ${(e as Error).message}); retrying in ${delay} ms`,
+        );
         await new Promise((r) => setTimeout(r, this.stopping ? Math.min(delay, 1000) : delay));
       }
     }
@@ -379,7 +407,10 @@ export class FirehoseDeliveryStream {
       await this.store.save(saved);
     } catch (e) {
       this.lastError = (e as Error).message;
-      this.log('error', `${this.spec.name}: saving checkpoints failed (${(e as Error).message}); records may be delivered again after a restart`);
+      this.log(
+        'error',
+        `${this.spec.name}: saving checkpoints failed (${(e as Error).message}); records may be delivered again after a restart`,
+      );
     }
     this.deliveredObjects++;
     this.deliveredRecords += n;
@@ -435,7 +466,10 @@ export async function startDeliveryStreams(options: {
   try {
     for (const spec of options.specs) {
       const checkpoints = options.persistDir
-        ? new FileCheckpointStore(checkpointFilePath(options.persistDir, spec.name), { deliveryStream: spec.name, sourceStream: spec.sourceStreamName })
+        ? new FileCheckpointStore(checkpointFilePath(options.persistDir, spec.name), {
+            deliveryStream: spec.name,
+            sourceStream: spec.sourceStreamName,
+          })
         : undefined;
       const stream = new FirehoseDeliveryStream({
         spec,

@@ -19,15 +19,15 @@ export class FirehosePrefixError extends Error {
 
 // ------------------------------------------------------------------ Java DateTimeFormatter subset
 
-type PatternToken = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'field'; readonly letter: string; readonly count: number };
+type PatternToken =
+  { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'field'; readonly letter: string; readonly count: number };
 
-/** Highest repeat count Java accepts per supported pattern letter. */
-const MAX_COUNT: Readonly<Record<string, number>> = {
-  y: 19, u: 19, M: 5, L: 5, d: 2, D: 3, H: 2, h: 2, k: 2, K: 2, m: 2, s: 2, S: 9, a: 1, E: 5, Z: 5, X: 5, x: 5, V: 2,
-};
-
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+/**
+ * The pattern letters this stand-in evaluates, with the most repeats each takes: the numeric
+ * fields this app's prefixes and Firehose's own object names use (year, month, day, hour,
+ * minute, second). Any other letter, or a text form such as `MMM`, fails with an error naming it.
+ */
+const MAX_COUNT: Readonly<Record<string, number>> = { y: 19, M: 2, d: 2, H: 2, m: 2, s: 2 };
 
 /** Splits a Java DateTimeFormatter pattern into literals and fields; throws for what Java rejects or this subset lacks. */
 export function compileDatePattern(pattern: string): PatternToken[] {
@@ -74,7 +74,15 @@ export function compileDatePattern(pattern: string): PatternToken[] {
           `timestamp pattern "${pattern}": pattern letter '${c}' is not supported by the local Firehose stand-in (supported: ${Object.keys(MAX_COUNT).join(' ')})`,
         );
       }
-      if (count > max || (c === 'V' && count !== 2)) throw new FirehosePrefixError(`timestamp pattern "${pattern}": too many pattern letters: ${c}`);
+      if (count > max) {
+        // Java reads 3 to 5 M's as the month's name; a day or time field takes at most 2.
+        if (c === 'M' && count <= 5) {
+          throw new FirehosePrefixError(
+            `timestamp pattern "${pattern}": the month as text (${c.repeat(count)}) is not supported by the local Firehose stand-in (numeric M or MM only)`,
+          );
+        }
+        throw new FirehosePrefixError(`timestamp pattern "${pattern}": too many pattern letters: ${c}`);
+      }
       tokens.push({ kind: 'field', letter: c, count });
       i = j;
       continue;
@@ -96,59 +104,20 @@ function pad(n: number, width: number): string {
   return n < 0 ? `-${s}` : s;
 }
 
-function offsetText(minutes: number, colon: boolean, withMinutes: 'always' | 'nonzero', zeroAsZ: boolean): string {
-  if (minutes === 0 && zeroAsZ) return 'Z';
-  const sign = minutes < 0 ? '-' : '+';
-  const abs = Math.abs(minutes);
-  const hh = pad(Math.floor(abs / 60), 2);
-  const mm = pad(abs % 60, 2);
-  if (withMinutes === 'nonzero' && abs % 60 === 0) return `${sign}${hh}`;
-  return `${sign}${hh}${colon ? ':' : ''}${mm}`;
-}
-
 function formatField(t: DateTime, letter: string, count: number): string {
   switch (letter) {
     case 'y':
-    case 'u':
       return count === 2 ? pad(t.year % 100, 2) : pad(t.year, count);
     case 'M':
-    case 'L':
-      if (count <= 2) return pad(t.month, count);
-      return count === 3 ? MONTHS[t.month - 1].slice(0, 3) : count === 4 ? MONTHS[t.month - 1] : MONTHS[t.month - 1][0];
+      return pad(t.month, count);
     case 'd':
       return pad(t.day, count);
-    case 'D':
-      return pad(t.ordinal, count);
     case 'H':
       return pad(t.hour, count);
-    case 'k':
-      return pad(t.hour === 0 ? 24 : t.hour, count);
-    case 'K':
-      return pad(t.hour % 12, count);
-    case 'h':
-      return pad(t.hour % 12 === 0 ? 12 : t.hour % 12, count);
     case 'm':
       return pad(t.minute, count);
     case 's':
       return pad(t.second, count);
-    case 'S':
-      return pad(t.millisecond, 3).padEnd(9, '0').slice(0, count);
-    case 'a':
-      return t.hour < 12 ? 'AM' : 'PM';
-    case 'E':
-      return count <= 3 ? DAYS[t.weekday - 1].slice(0, 3) : count === 4 ? DAYS[t.weekday - 1] : DAYS[t.weekday - 1][0];
-    case 'Z':
-      if (count <= 3) return offsetText(t.offset, false, 'always', false);
-      if (count === 4) return t.offset === 0 ? 'GMT' : `GMT${offsetText(t.offset, true, 'always', false)}`;
-      return offsetText(t.offset, true, 'always', true);
-    case 'X':
-    case 'x': {
-      const z = letter === 'X';
-      if (count === 1) return offsetText(t.offset, false, 'nonzero', z);
-      return offsetText(t.offset, count === 3 || count === 5, 'always', z);
-    }
-    case 'V':
-      return t.zoneName ?? 'UTC';
     default:
       throw new FirehosePrefixError(`pattern letter '${letter}' is not supported`);
   }
@@ -209,11 +178,18 @@ function parsePrefix(text: string, field: 'Prefix' | 'ErrorOutputPrefix'): Prefi
     } else if (ns === 'firehose') {
       if (value === 'random-string') parts.push({ kind: 'random-string' });
       else if (value === 'error-output-type') parts.push({ kind: 'error-output-type' });
-      else throw new FirehosePrefixError(`${field} "${text}": unknown firehose namespace value "${value}" (random-string or error-output-type)`);
+      else
+        throw new FirehosePrefixError(
+          `${field} "${text}": unknown firehose namespace value "${value}" (random-string or error-output-type)`,
+        );
     } else if (ns === 'partitionKeyFromQuery' || ns === 'partitionKeyFromLambda') {
-      throw new FirehosePrefixError(`${field} "${text}": ${ns} needs dynamic partitioning, which the local Firehose stand-in does not implement`);
+      throw new FirehosePrefixError(
+        `${field} "${text}": ${ns} needs dynamic partitioning, which the local Firehose stand-in does not implement`,
+      );
     } else {
-      throw new FirehosePrefixError(`${field} "${text}": unknown namespace "${ns}" (timestamp, firehose, partitionKeyFromQuery, partitionKeyFromLambda)`);
+      throw new FirehosePrefixError(
+        `${field} "${text}": unknown namespace "${ns}" (timestamp, firehose, partitionKeyFromQuery, partitionKeyFromLambda)`,
+      );
     }
     i = end + 1;
   }
@@ -228,7 +204,10 @@ const hasExpressions = (parts: readonly PrefixPart[]): boolean => parts.some((p)
  * an omitted ErrorOutputPrefix (allowed only when Prefix has no expressions) becomes
  * `<Prefix><error-output-type>/yyyy/MM/dd/HH/`, as does a literal ErrorOutputPrefix.
  */
-export function compilePrefixes(prefix?: string, errorOutputPrefix?: string): { prefix: CompiledPrefix; errorOutputPrefix: CompiledPrefix } {
+export function compilePrefixes(
+  prefix?: string,
+  errorOutputPrefix?: string,
+): { prefix: CompiledPrefix; errorOutputPrefix: CompiledPrefix } {
   const p = prefix ?? '';
   const ep = errorOutputPrefix ?? '';
   const parts = parsePrefix(p, 'Prefix');
@@ -247,7 +226,9 @@ export function compilePrefixes(prefix?: string, errorOutputPrefix?: string): { 
     const parsed = parsePrefix(ep, 'ErrorOutputPrefix');
     if (hasExpressions(parsed)) {
       if (!parsed.some((x) => x.kind === 'error-output-type')) {
-        throw new FirehosePrefixError(`ErrorOutputPrefix "${ep}": an ErrorOutputPrefix with expressions must include !{firehose:error-output-type}`);
+        throw new FirehosePrefixError(
+          `ErrorOutputPrefix "${ep}": an ErrorOutputPrefix with expressions must include !{firehose:error-output-type}`,
+        );
       }
       errorParts = parsed;
     } else {
@@ -293,7 +274,9 @@ export function evaluatePrefix(prefix: CompiledPrefix, ctx: PrefixContext): stri
     })
     .join('');
   if (out.length > MAX_EVALUATED_PREFIX) {
-    throw new FirehosePrefixError(`prefix "${prefix.source}" evaluates to ${out.length} characters; Firehose allows at most ${MAX_EVALUATED_PREFIX}`);
+    throw new FirehosePrefixError(
+      `prefix "${prefix.source}" evaluates to ${out.length} characters; Firehose allows at most ${MAX_EVALUATED_PREFIX}`,
+    );
   }
   return out;
 }

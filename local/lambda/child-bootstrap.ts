@@ -62,6 +62,7 @@ async function loadModule(taskRoot: string, modulePath: string): Promise<unknown
     return import(pathToFileURL(file).href);
   }
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS handler bundles load synchronously, as Lambda's Node runtime does
     return require(file) as unknown;
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_REQUIRE_ESM') {
@@ -96,9 +97,7 @@ function initErrorPayload(err: unknown): LambdaErrorPayload {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
+    (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
   );
 }
 

@@ -298,9 +298,7 @@ export class LocalFunction {
     try {
       eventJson = JSON.stringify(event === undefined ? null : event) ?? 'null';
     } catch (err) {
-      return Promise.reject(
-        new LambdaRequestError('InvalidRequestContentException', `event is not JSON: ${(err as Error).message}`),
-      );
+      return Promise.reject(new LambdaRequestError('InvalidRequestContentException', `event is not JSON: ${(err as Error).message}`));
     }
     const size = Buffer.byteLength(eventJson);
     if (size > MAX_SYNC_PAYLOAD_BYTES) {

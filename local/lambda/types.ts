@@ -118,7 +118,13 @@ export function isParentMessage(value: unknown): value is ParentMessage {
 /** Converts anything thrown into Lambda's error document (errorType from `name`, like the Node.js runtime). */
 export function toLambdaError(thrown: unknown): LambdaErrorPayload {
   if (thrown instanceof Error) {
-    const stack = typeof thrown.stack === 'string' ? thrown.stack.split('\n').slice(1).map((l) => l.trim()) : [];
+    const stack =
+      typeof thrown.stack === 'string'
+        ? thrown.stack
+            .split('\n')
+            .slice(1)
+            .map((l) => l.trim())
+        : [];
     return {
       errorType: thrown.name || 'Error',
       errorMessage: thrown.message,

@@ -45,7 +45,10 @@ function field(expression: string, text: string, min: number, max: number, name:
   if (text === '*' || text === '?') return 'all';
   const values = text.split(',').map((v) => (/^\d+$/.test(v) ? Number(v) : Number.NaN));
   if (values.some((v) => !Number.isInteger(v) || v < min || v > max)) {
-    throw new ScheduleExpressionError(expression, `the ${name} field ${text} is not supported locally (numbers ${min}-${max}, comma lists, * or ?)`);
+    throw new ScheduleExpressionError(
+      expression,
+      `the ${name} field ${text} is not supported locally (numbers ${min}-${max}, comma lists, * or ?)`,
+    );
   }
   return values;
 }
@@ -67,7 +70,12 @@ export function nextFireTime(expression: string, timeZone: string, after: Date):
   if (parts.length !== 6) throw new ScheduleExpressionError(expression, 'a cron expression has six fields');
   const minutes = field(expression, parts[0], 0, 59, 'minutes');
   const hours = field(expression, parts[1], 0, 23, 'hours');
-  for (const [i, name] of [[2, 'day-of-month'], [3, 'month'], [4, 'day-of-week'], [5, 'year']] as const) {
+  for (const [i, name] of [
+    [2, 'day-of-month'],
+    [3, 'month'],
+    [4, 'day-of-week'],
+    [5, 'year'],
+  ] as const) {
     if (parts[i] !== '*' && parts[i] !== '?') throw new ScheduleExpressionError(expression, `the ${name} field must be * or ? locally`);
   }
   let t = DateTime.fromJSDate(after, { zone: timeZone }).startOf('minute').plus({ minutes: 1 });
@@ -90,7 +98,11 @@ export interface RunningSchedules {
  * with the schedule (the runtime invokes the target with its input). Throws
  * ScheduleExpressionError at start for an expression it cannot evaluate.
  */
-export function startSchedules(specs: readonly ScheduleSpec[], fire: (spec: ScheduleSpec) => Promise<void>, now: () => Date = () => new Date()): RunningSchedules {
+export function startSchedules(
+  specs: readonly ScheduleSpec[],
+  fire: (spec: ScheduleSpec) => Promise<void>,
+  now: () => Date = () => new Date(),
+): RunningSchedules {
   const next = new Map<string, Date>();
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
@@ -100,14 +112,17 @@ export function startSchedules(specs: readonly ScheduleSpec[], fire: (spec: Sche
     next.set(spec.name, at);
     // setTimeout takes at most 2^31-1 ms; re-arm on the way for longer waits.
     const wait = Math.min(at.getTime() - now().getTime(), 2 ** 31 - 1);
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (now().getTime() + 1000 < at.getTime()) {
-        arm(spec);
-        return;
-      }
-      void fire(spec).finally(() => arm(spec));
-    }, Math.max(0, wait));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (now().getTime() + 1000 < at.getTime()) {
+          arm(spec);
+          return;
+        }
+        void fire(spec).finally(() => arm(spec));
+      },
+      Math.max(0, wait),
+    );
     timer.unref();
     timers.add(timer);
   };

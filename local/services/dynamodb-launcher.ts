@@ -62,7 +62,16 @@ export async function ensureLauncher(java: string, jar: DynamoDbLocalJar, cacheR
   fs.mkdirSync(cacheRoot, { recursive: true });
   const work = fs.mkdtempSync(path.join(cacheRoot, `${key}.tmp-`));
   try {
-    const { code, output } = await runJava(java, ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-nowarn', '-d', work, '-cp', classPath(jar), LAUNCHER_SOURCE]);
+    const { code, output } = await runJava(java, [
+      '-m',
+      'jdk.compiler/com.sun.tools.javac.Main',
+      '-nowarn',
+      '-d',
+      work,
+      '-cp',
+      classPath(jar),
+      LAUNCHER_SOURCE,
+    ]);
     if (code !== 0 && /Module jdk\.compiler not found/.test(output)) {
       throw new Error(
         `DynamoDB Local runs through a small launcher that binds it to 127.0.0.1, compiled once with ${java}; ` +

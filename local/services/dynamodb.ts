@@ -83,7 +83,11 @@ function keySchema(v: JsonValue | undefined, rec: ResourceRecord, prop: string):
 function attributeDefinitions(v: JsonValue | undefined, rec: ResourceRecord): AttributeDefinition[] {
   if (!Array.isArray(v)) bad(rec, 'AttributeDefinitions', 'AttributeDefinitions must be a list');
   return v.map((a) => {
-    if (!isJsonObject(a) || typeof a.AttributeName !== 'string' || (a.AttributeType !== 'S' && a.AttributeType !== 'N' && a.AttributeType !== 'B')) {
+    if (
+      !isJsonObject(a) ||
+      typeof a.AttributeName !== 'string' ||
+      (a.AttributeType !== 'S' && a.AttributeType !== 'N' && a.AttributeType !== 'B')
+    ) {
       return bad(rec, 'AttributeDefinitions', `invalid attribute definition ${JSON.stringify(a)}`);
     }
     return { AttributeName: a.AttributeName, AttributeType: a.AttributeType };
@@ -115,7 +119,9 @@ export function dynamoTableSpec(resolver: TemplateResolver, rec: ResourceRecord)
   const declared = props.BillingMode;
   // CloudFormation defaults to PROVISIONED; without throughput figures locally, on-demand behaves the same.
   const billing: BillingMode =
-    declared === 'PROVISIONED' || (declared === undefined && !global && isJsonObject(props.ProvisionedThroughput)) ? 'PROVISIONED' : 'PAY_PER_REQUEST';
+    declared === 'PROVISIONED' || (declared === undefined && !global && isJsonObject(props.ProvisionedThroughput))
+      ? 'PROVISIONED'
+      : 'PAY_PER_REQUEST';
   const tableThroughput = throughput(props.ProvisionedThroughput, { ReadCapacityUnits: 5, WriteCapacityUnits: 5 });
   const input: CreateTableCommandInput = {
     TableName: name,
@@ -139,18 +145,25 @@ export function dynamoTableSpec(resolver: TemplateResolver, rec: ResourceRecord)
   if (Array.isArray(props.LocalSecondaryIndexes) && props.LocalSecondaryIndexes.length > 0) {
     input.LocalSecondaryIndexes = props.LocalSecondaryIndexes.map((l, i): LocalSecondaryIndex => {
       if (!isJsonObject(l) || typeof l.IndexName !== 'string') return bad(rec, 'LocalSecondaryIndexes', `index ${i} has no IndexName`);
-      return { IndexName: l.IndexName, KeySchema: keySchema(l.KeySchema, rec, 'LocalSecondaryIndexes'), Projection: projection(l.Projection) };
+      return {
+        IndexName: l.IndexName,
+        KeySchema: keySchema(l.KeySchema, rec, 'LocalSecondaryIndexes'),
+        Projection: projection(l.Projection),
+      };
     });
   }
   const stream = props.StreamSpecification;
   if (isJsonObject(stream) && typeof stream.StreamViewType === 'string') {
-    if (!STREAM_VIEW_TYPES.includes(stream.StreamViewType)) bad(rec, 'StreamSpecification', `unknown StreamViewType ${stream.StreamViewType}`);
+    if (!STREAM_VIEW_TYPES.includes(stream.StreamViewType))
+      bad(rec, 'StreamSpecification', `unknown StreamViewType ${stream.StreamViewType}`);
     const spec: StreamSpecification = { StreamEnabled: true, StreamViewType: stream.StreamViewType as StreamViewType };
     input.StreamSpecification = spec;
   }
   const ttl = props.TimeToLiveSpecification;
   const ttlAttribute =
-    isJsonObject(ttl) && (ttl.Enabled === true || ttl.Enabled === 'true') && typeof ttl.AttributeName === 'string' ? ttl.AttributeName : undefined;
+    isJsonObject(ttl) && (ttl.Enabled === true || ttl.Enabled === 'true') && typeof ttl.AttributeName === 'string'
+      ? ttl.AttributeName
+      : undefined;
   return { name, input, ttlAttribute, stackName: rec.stackName, logicalId: rec.logicalId };
 }
 
@@ -190,7 +203,9 @@ export async function ensureTable(client: DynamoDBClient, spec: DynamoTableSpec,
     const have = new Set((existing.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
     const missing = (spec.input.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName).filter((n) => !have.has(n));
     if (missing.length > 0) {
-      warnings.push(`DynamoDB table ${spec.name} from persisted data lacks index(es) ${missing.join(', ')} declared in the template; delete the persisted data to recreate it`);
+      warnings.push(
+        `DynamoDB table ${spec.name} from persisted data lacks index(es) ${missing.join(', ')} declared in the template; delete the persisted data to recreate it`,
+      );
     }
     if (Boolean(existing.StreamSpecification?.StreamEnabled) !== Boolean(spec.input.StreamSpecification)) {
       warnings.push(`DynamoDB table ${spec.name} from persisted data differs from the template in its stream setting (left as is)`);
@@ -205,9 +220,13 @@ export async function ensureTable(client: DynamoDBClient, spec: DynamoTableSpec,
     const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: spec.name }))).TimeToLiveDescription;
     const on = ttl?.TimeToLiveStatus === 'ENABLED' || ttl?.TimeToLiveStatus === 'ENABLING';
     if (!on) {
-      await client.send(new UpdateTimeToLiveCommand({ TableName: spec.name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }));
+      await client.send(
+        new UpdateTimeToLiveCommand({ TableName: spec.name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }),
+      );
     } else if (ttl?.AttributeName !== spec.ttlAttribute) {
-      warnings.push(`DynamoDB table ${spec.name}: TTL is on attribute ${ttl?.AttributeName ?? '?'} in persisted data, the template says ${spec.ttlAttribute} (left as is)`);
+      warnings.push(
+        `DynamoDB table ${spec.name}: TTL is on attribute ${ttl?.AttributeName ?? '?'} in persisted data, the template says ${spec.ttlAttribute} (left as is)`,
+      );
     }
   }
   return created;

@@ -66,7 +66,10 @@ export async function startFaultProxy(upstream: string, port = 0): Promise<Fault
         target: operation,
         remaining: count,
         status: 500,
-        body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `injected failure of ${operation}` }),
+        body: JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+          message: `injected failure of ${operation}`,
+        }),
       });
     },
     stop: () => closeHttpServer(server),

@@ -32,10 +32,7 @@ export interface KinesisStreamSpec {
 export const ON_DEMAND_LOCAL_SHARDS = 4;
 
 /** The `AWS::Kinesis::Stream` resources of the app as local stream specs. */
-export function kinesisStreamsFromTemplate(
-  resolver: TemplateResolver,
-  options: { onDemandShards?: number } = {},
-): KinesisStreamSpec[] {
+export function kinesisStreamsFromTemplate(resolver: TemplateResolver, options: { onDemandShards?: number } = {}): KinesisStreamSpec[] {
   return resolver.resourcesOfType('AWS::Kinesis::Stream').map((rec) => {
     const props = resolver.resolveProperties(rec);
     const mode = isJsonObject(props.StreamModeDetails) ? props.StreamModeDetails.StreamMode : undefined;
@@ -105,11 +102,15 @@ export async function ensureStream(client: KinesisClient, spec: KinesisStreamSpe
   }
   const state = await waitActive(client, spec.name);
   if (!created && state.shards !== spec.shardCount) {
-    warnings.push(`Kinesis stream ${spec.name} has ${state.shards} open shards from persisted data; the template asks for ${spec.shardCount} (left as is)`);
+    warnings.push(
+      `Kinesis stream ${spec.name} has ${state.shards} open shards from persisted data; the template asks for ${spec.shardCount} (left as is)`,
+    );
   }
   let wanted = Math.max(24, spec.retentionHours ?? 24);
   if (wanted > KINESALITE_MAX_RETENTION_HOURS) {
-    warnings.push(`Kinesis stream ${spec.name}: retention ${wanted} h is capped at ${KINESALITE_MAX_RETENTION_HOURS} h locally (kinesalite's limit)`);
+    warnings.push(
+      `Kinesis stream ${spec.name}: retention ${wanted} h is capped at ${KINESALITE_MAX_RETENTION_HOURS} h locally (kinesalite's limit)`,
+    );
     wanted = KINESALITE_MAX_RETENTION_HOURS;
   }
   if (wanted > state.retention) {

@@ -18,8 +18,7 @@ export interface PortHolder {
 
 /** What a holder is to us: one of our services, and whether whoever started it is still there. */
 export type HolderKind =
-  | { readonly ours: false }
-  | { readonly ours: true; readonly what: 'DynamoDB Local' | 'an npm start'; readonly orphaned: boolean };
+  { readonly ours: false } | { readonly ours: true; readonly what: 'DynamoDB Local' | 'an npm start'; readonly orphaned: boolean };
 
 /** Inodes of the sockets listening on `port`, from the text of /proc/net/tcp or /proc/net/tcp6. */
 export function listeningInodes(procNetTcp: string, port: number): string[] {
@@ -38,7 +37,10 @@ export function listeningInodes(procNetTcp: string, port: number): string[] {
 
 /** The parent pid from the text of /proc/<pid>/stat (the field after the state, after the command name). */
 export function parentPidFromStat(stat: string): number | undefined {
-  const rest = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
+  const rest = stat
+    .slice(stat.lastIndexOf(')') + 1)
+    .trim()
+    .split(/\s+/);
   const ppid = Number(rest[1]);
   return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined;
 }
@@ -46,7 +48,12 @@ export function parentPidFromStat(stat: string): number | undefined {
 function readCmdline(procDir: string, pid: number): string | undefined {
   try {
     const raw = fs.readFileSync(path.join(procDir, String(pid), 'cmdline'), 'utf8');
-    return raw.split('\0').filter((a) => a !== '').join(' ') || undefined;
+    return (
+      raw
+        .split('\0')
+        .filter((a) => a !== '')
+        .join(' ') || undefined
+    );
   } catch {
     return undefined;
   }
@@ -113,14 +120,14 @@ function isNode(cmdline: string | undefined): boolean {
 
 /**
  * Classifies a holder: DynamoDB Local started by the runtime (orphaned when its parent is gone or
- * is no longer a Node process, i.e. it was re-parented), or a runtime itself (`local/start.ts`,
+ * is no longer a Node process, i.e. it was re-parented), or a runtime itself (`scripts/start.ts`,
  * orphaned when its launcher is gone).
  */
 export function classifyHolder(holder: PortHolder): HolderKind {
   if (/LoopbackDynamoDbLocal|DynamoDBLocal\.jar/.test(holder.cmdline)) {
     return { ours: true, what: 'DynamoDB Local', orphaned: holder.ppid === 1 || !isNode(holder.parentCmdline) };
   }
-  if (isNode(holder.cmdline) && /\blocal\/start\.ts\b/.test(holder.cmdline)) {
+  if (isNode(holder.cmdline) && /\bscripts\/start\.ts\b/.test(holder.cmdline)) {
     return { ours: true, what: 'an npm start', orphaned: holder.ppid === 1 || holder.parentCmdline === undefined };
   }
   return { ours: false };
@@ -134,7 +141,8 @@ function shorten(cmdline: string, max = 240): string {
 export function describePortHolder(holder: PortHolder): string {
   const kind = classifyHolder(holder);
   const who = `It is pid ${holder.pid}: \`${shorten(holder.cmdline)}\``;
-  if (!kind.ours) return `${who}, not a service of this project: not safe to stop from here; choose another port (\`npm start -- --port\`).`;
+  if (!kind.ours)
+    return `${who}, not a service of this project: not safe to stop from here; choose another port (\`npm start -- --port\`).`;
   if (kind.what === 'DynamoDB Local') {
     if (kind.orphaned) {
       return `${who}, DynamoDB Local left behind by an earlier \`npm start\` whose runtime is gone (parent ${holder.ppid ?? '?'}): safe to stop with \`kill ${holder.pid}\`.`;

@@ -94,7 +94,8 @@ export function generatePassword(spec: GenerateSecretStringSpec = {}, randomInt:
   if (all.length === 0) throw new Error('GenerateSecretString excludes every character');
   const chars: string[] = [];
   if (spec.RequireEachIncludedType ?? true) {
-    if (groups.length > length) throw new Error(`PasswordLength ${length} is too short to include each of ${groups.length} character types`);
+    if (groups.length > length)
+      throw new Error(`PasswordLength ${length} is too short to include each of ${groups.length} character types`);
     for (const g of groups) chars.push(g[randomInt(g.length)]);
   }
   while (chars.length < length) chars.push(all[randomInt(all.length)]);
@@ -159,7 +160,10 @@ function writeSecretsFile(file: string, secrets: Record<string, StoredSecret>): 
  * Values for `specs`: fixed values as given; generated values reused from `previous` while their
  * generation settings are unchanged (so a persisted key survives restarts), else generated anew.
  */
-export function materializeSecrets(specs: readonly SecretSpec[], previous: Readonly<Record<string, StoredSecret>> = {}): Record<string, StoredSecret> {
+export function materializeSecrets(
+  specs: readonly SecretSpec[],
+  previous: Readonly<Record<string, StoredSecret>> = {},
+): Record<string, StoredSecret> {
   const out: Record<string, StoredSecret> = {};
   for (const spec of specs) {
     const source = fingerprint(spec);
@@ -222,10 +226,16 @@ function getSecretValue(secrets: readonly StoredSecret[], body: JsonValue): Json
   const s = lookup(secrets, body.SecretId);
   if (!s) throw new ApiError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
   if (typeof body.VersionId === 'string' && body.VersionId !== s.versionId) {
-    throw new ApiError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${body.VersionId}`);
+    throw new ApiError(
+      'ResourceNotFoundException',
+      `Secrets Manager can't find the specified secret value for VersionId: ${body.VersionId}`,
+    );
   }
   if (typeof body.VersionStage === 'string' && body.VersionStage !== 'AWSCURRENT') {
-    throw new ApiError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${body.VersionStage}`);
+    throw new ApiError(
+      'ResourceNotFoundException',
+      `Secrets Manager can't find the specified secret value for staging label: ${body.VersionStage}`,
+    );
   }
   return {
     ARN: s.arn,
@@ -277,7 +287,10 @@ export async function startSecretsManager(options: SecretsManagerOptions = {}): 
           throw new ApiError('SerializationException', 'Request body is not valid JSON.');
         }
         if (target !== 'secretsmanager.GetSecretValue') {
-          throw new ApiError('UnknownOperationException', `Operation ${target || '(none)'} is not supported by the local stand-in (only GetSecretValue).`);
+          throw new ApiError(
+            'UnknownOperationException',
+            `Operation ${target || '(none)'} is not supported by the local stand-in (only GetSecretValue).`,
+          );
         }
         send(res, 200, getSecretValue(secrets, body));
       } catch (e) {

@@ -56,22 +56,35 @@ export function handleSnsRequest(
   const action = params.get('Action');
   if (action === 'ListTopics') {
     const members = [...topics].map((arn) => `<member><TopicArn>${xml(arn)}</TopicArn></member>`).join('');
-    return { status: 200, body: `<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics>${members}</Topics></ListTopicsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ListTopicsResponse>` };
+    return {
+      status: 200,
+      body: `<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics>${members}</Topics></ListTopicsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ListTopicsResponse>`,
+    };
   }
-  if (action !== 'Publish') return { status: 400, body: errorXml('InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint.`, requestId) };
+  if (action !== 'Publish')
+    return { status: 400, body: errorXml('InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint.`, requestId) };
   const topicArn = params.get('TopicArn') ?? params.get('TargetArn');
   const message = params.get('Message');
   const subject = params.get('Subject') ?? undefined;
-  if (!topicArn) return { status: 400, body: errorXml('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter', requestId) };
-  if (message === null || message.length === 0) return { status: 400, body: errorXml('InvalidParameter', 'Invalid parameter: Empty message', requestId) };
-  if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) return { status: 400, body: errorXml('InvalidParameter', 'Invalid parameter: Message too long', requestId) };
+  if (!topicArn)
+    return {
+      status: 400,
+      body: errorXml('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter', requestId),
+    };
+  if (message === null || message.length === 0)
+    return { status: 400, body: errorXml('InvalidParameter', 'Invalid parameter: Empty message', requestId) };
+  if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES)
+    return { status: 400, body: errorXml('InvalidParameter', 'Invalid parameter: Message too long', requestId) };
   if (subject !== undefined && (subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH || !/^[\x20-\x7e]+$/.test(subject))) {
     return { status: 400, body: errorXml('InvalidParameter', 'Invalid parameter: Subject', requestId) };
   }
   if (!topics.has(topicArn)) return { status: 404, body: errorXml('NotFound', 'Topic does not exist', requestId) };
   const messageId = randomUUID();
   publish({ messageId, topicArn, subject, message, publishedAt: new Date().toISOString() });
-  return { status: 200, body: `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>` };
+  return {
+    status: 200,
+    body: `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+  };
 }
 
 /**

@@ -93,9 +93,7 @@ function loadAssemblyDir(dir: string, seen: Set<string>, out: StackTemplate[]): 
     }
     const templatePath = path.resolve(dir, templateFile);
     const template = parseTemplate(readJson(templatePath, 'template'), templatePath);
-    const deps = Array.isArray(artifact.dependencies)
-      ? artifact.dependencies.filter((d): d is string => typeof d === 'string')
-      : [];
+    const deps = Array.isArray(artifact.dependencies) ? artifact.dependencies.filter((d): d is string => typeof d === 'string') : [];
     out.push({
       stackName: asString(props.stackName) ?? artifactId,
       artifactId,
@@ -118,9 +116,7 @@ export function loadCloudAssembly(dir: string, options: LoadAssemblyOptions = {}
   for (const s of stacks) {
     const prev = names.get(s.stackName);
     if (prev !== undefined) {
-      throw new CloudAssemblyError(
-        `two stacks are named ${s.stackName} (${prev} and ${s.templatePath}); synthesize one stage per run`,
-      );
+      throw new CloudAssemblyError(`two stacks are named ${s.stackName} (${prev} and ${s.templatePath}); synthesize one stage per run`);
     }
     names.set(s.stackName, s.templatePath);
   }

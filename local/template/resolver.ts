@@ -1,13 +1,12 @@
 import { CloudAssembly } from './assembly';
-import {
-  RESOURCE_TYPES,
-  ResourceContext,
-  deterministicId,
-  deterministicUuid,
-  generatedName,
-  isCustomResourceType,
-} from './resource-types';
+import { RESOURCE_TYPES, ResourceContext, deterministicId, deterministicUuid, generatedName, isCustomResourceType } from './resource-types';
 import { CfnResource, JsonObject, JsonValue, StackTemplate, isJsonObject } from './types';
+
+/**
+ * The intrinsic functions the resolver evaluates: the ones this app's synthesized templates use
+ * in resources, outputs and conditions. Any other fails with an error naming it and its path.
+ */
+export const SUPPORTED_INTRINSICS = ['Ref', 'Fn::GetAtt', 'Fn::Join', 'Fn::Sub', 'Fn::ImportValue', 'Fn::Equals', 'Fn::Or'] as const;
 
 export interface ResolverOptions {
   /** Region of every stack; default `us-east-1`. */
@@ -20,8 +19,6 @@ export interface ResolverOptions {
   readonly urlSuffix?: string;
   /** Parameter values by parameter name (all stacks); they win over `Default`. */
   readonly parameters?: Readonly<Record<string, string>>;
-  /** Number of zones `Fn::GetAZs` returns (`<region>a`, `<region>b`, …); default 3. */
-  readonly availabilityZoneCount?: number;
   /** Base of queue URLs returned by `Ref` on `AWS::SQS::Queue`; default `https://sqs.<region>.<urlSuffix>`. */
   readonly queueUrlBase?: string;
 }
@@ -115,7 +112,6 @@ export class TemplateResolver {
   readonly partition: string;
   readonly urlSuffix: string;
   private readonly queueUrlBase: string;
-  private readonly azCount: number;
   private readonly parameterOverrides: Readonly<Record<string, string>>;
   private readonly stacksByName = new Map<string, StackTemplate>();
   private readonly records = new Map<string, ResourceRecord>();
@@ -132,7 +128,6 @@ export class TemplateResolver {
     this.partition = options.partition ?? 'aws';
     this.urlSuffix = options.urlSuffix ?? 'amazonaws.com';
     this.queueUrlBase = (options.queueUrlBase ?? `https://sqs.${this.region}.${this.urlSuffix}`).replace(/\/+$/, '');
-    this.azCount = options.availabilityZoneCount ?? 3;
     this.parameterOverrides = options.parameters ?? {};
     for (const stack of stacks) {
       if (this.stacksByName.has(stack.stackName)) throw new Error(`duplicate stack name ${stack.stackName}`);
@@ -282,9 +277,12 @@ export class TemplateResolver {
       }
       let exportName: string | undefined;
       try {
-        if (o.Export) exportName = scalarString(this.resolveIn(o.Export.Name, at(ctx, 'Export', 'Name')), at(ctx, 'Export', 'Name'), 'Export.Name');
+        if (o.Export)
+          exportName = scalarString(this.resolveIn(o.Export.Name, at(ctx, 'Export', 'Name')), at(ctx, 'Export', 'Name'), 'Export.Name');
         const v = this.resolveIn(o.Value, at(ctx, 'Value'));
-        const value = Array.isArray(v) ? v.map((x) => scalarString(x, at(ctx, 'Value'), 'output list item')).join(',') : scalarString(v, at(ctx, 'Value'), 'Value');
+        const value = Array.isArray(v)
+          ? v.map((x) => scalarString(x, at(ctx, 'Value'), 'output list item')).join(',')
+          : scalarString(v, at(ctx, 'Value'), 'Value');
         out.push({ stackName, outputName, value, description: o.Description, exportName });
       } catch (e) {
         out.push({ stackName, outputName, description: o.Description, exportName, error: (e as Error).message });
@@ -349,13 +347,13 @@ export class TemplateResolver {
   // ---------------------------------------------------------------- internals
 
   private context(rec: ResourceRecord): ResourceContext {
-    const resolver = this;
+    const physicalName = () => this.physicalName(rec.stackName, rec.logicalId);
     return {
       stackName: rec.stackName,
       logicalId: rec.logicalId,
       type: rec.type,
       get name() {
-        return resolver.physicalName(rec.stackName, rec.logicalId);
+        return physicalName();
       },
       region: this.region,
       accountId: this.accountId,
@@ -363,7 +361,7 @@ export class TemplateResolver {
       urlSuffix: this.urlSuffix,
       queueUrlBase: this.queueUrlBase,
       rawProperties: rec.properties,
-      prop: (name) => resolver.resolveProperty(rec, name),
+      prop: (name) => this.resolveProperty(rec, name),
       id: (length, alphabet, salt = '') => deterministicId(`id|${salt}|${rec.stackName}|${rec.logicalId}`, length, alphabet),
     };
   }
@@ -444,10 +442,14 @@ export class TemplateResolver {
   private parameterValue(ctx: Ctx, name: string, type: string, def: JsonValue | undefined): Resolved {
     const override = this.parameterOverrides[name];
     if (override === undefined && type.startsWith('AWS::SSM::Parameter::Value')) {
-      fail(ctx, `Ref: parameter ${name} takes its value from SSM parameter ${describe(def ?? null)}; pass its value in the resolver's parameters option`);
+      fail(
+        ctx,
+        `Ref: parameter ${name} takes its value from SSM parameter ${describe(def ?? null)}; pass its value in the resolver's parameters option`,
+      );
     }
     const v = override ?? def;
-    if (v === undefined || v === null) fail(ctx, `Ref: parameter ${name} has no Default; pass its value in the resolver's parameters option`);
+    if (v === undefined || v === null)
+      fail(ctx, `Ref: parameter ${name} has no Default; pass its value in the resolver's parameters option`);
     const s = Array.isArray(v) ? v.map(String).join(',') : String(v);
     if (type === 'CommaDelimitedList' || type.startsWith('List<')) return s.length === 0 ? [] : s.split(',').map((x) => x.trim());
     return s;
@@ -558,80 +560,32 @@ export class TemplateResolver {
       }
       case 'Fn::Sub':
         return this.sub(arg, ctx);
-      case 'Fn::Select': {
-        const [index, list] = this.args(arg, ctx, 'Fn::Select', 2);
-        const idxText = this.resolveString(index, at(ctx, 0), 'Fn::Select index');
-        const idx = Number(idxText);
-        const items = this.resolveList(list, at(ctx, 1), 'Fn::Select list');
-        if (!Number.isInteger(idx) || idx < 0 || idx >= items.length) {
-          fail(ctx, `Fn::Select index ${idxText} is out of range for a list of ${items.length}`);
-        }
-        return items[idx];
-      }
-      case 'Fn::Split': {
-        const [delim, source] = this.args(arg, ctx, 'Fn::Split', 2);
-        if (typeof delim !== 'string' || delim.length === 0) fail(at(ctx, 0), 'Fn::Split delimiter must be a non-empty string');
-        return this.resolveString(source, at(ctx, 1), 'Fn::Split source').split(delim);
-      }
-      case 'Fn::If': {
-        const [cond, whenTrue, whenFalse] = this.args(arg, ctx, 'Fn::If', 3);
-        if (typeof cond !== 'string') fail(at(ctx, 0), 'Fn::If condition must be a condition name');
-        return this.evaluateCondition(ctx.stackName, cond, at(ctx, 0))
-          ? this.resolveIn(whenTrue, at(ctx, 1))
-          : this.resolveIn(whenFalse, at(ctx, 2));
-      }
       case 'Fn::Equals': {
         const [a, b] = this.args(arg, ctx, 'Fn::Equals', 2);
         return comparable(this.resolveIn(a, at(ctx, 0))) === comparable(this.resolveIn(b, at(ctx, 1)));
       }
-      case 'Fn::Not': {
-        const [c] = this.args(arg, ctx, 'Fn::Not', 1);
-        return !this.conditionValue(c, at(ctx, 0));
-      }
-      case 'Fn::And':
       case 'Fn::Or': {
         const conds = this.args(arg, ctx, fn, 2, 10);
-        const values = conds.map((c, i) => this.conditionValue(c, at(ctx, i)));
-        return fn === 'Fn::And' ? values.every(Boolean) : values.some(Boolean);
+        return conds.map((c, i) => this.conditionValue(c, at(ctx, i))).some(Boolean);
       }
       case 'Fn::ImportValue': {
         const name = this.resolveString(arg, ctx, 'Fn::ImportValue name');
         const exp = this.exports().get(name);
         if (!exp) {
           const known = [...this.exports().keys()];
-          fail(ctx, `Fn::ImportValue: no loaded stack exports ${name}` + (known.length > 0 ? ` (exports: ${known.join(', ')})` : ' (no exports)'));
+          fail(
+            ctx,
+            `Fn::ImportValue: no loaded stack exports ${name}` + (known.length > 0 ? ` (exports: ${known.join(', ')})` : ' (no exports)'),
+          );
         }
         const output = this.stack(exp.stackName).template.Outputs?.[exp.outputName];
         if (!output) fail(ctx, `Fn::ImportValue: output ${exp.outputName} vanished from ${exp.stackName}`);
         return this.resolveIn(output.Value, { stackName: exp.stackName, path: ['Outputs', exp.outputName, 'Value'] });
       }
-      case 'Fn::GetAZs': {
-        const region = this.resolveString(arg, ctx, 'Fn::GetAZs region') || this.region;
-        return Array.from({ length: this.azCount }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
-      }
-      case 'Fn::FindInMap': {
-        const parts = this.args(arg, ctx, 'Fn::FindInMap', 3, 4);
-        const mapName = this.resolveString(parts[0], at(ctx, 0), 'Fn::FindInMap map name');
-        const top = this.resolveString(parts[1], at(ctx, 1), 'Fn::FindInMap top-level key');
-        const second = this.resolveString(parts[2], at(ctx, 2), 'Fn::FindInMap second-level key');
-        const found = this.stack(ctx.stackName).template.Mappings?.[mapName]?.[top]?.[second];
-        if (found !== undefined) return this.resolveIn(found, ctx);
-        const def = parts[3];
-        if (isJsonObject(def) && def.DefaultValue !== undefined) return this.resolveIn(def.DefaultValue, at(ctx, 3, 'DefaultValue'));
-        return fail(ctx, `Fn::FindInMap: mapping ${mapName} has no entry ${top}.${second}`);
-      }
-      case 'Fn::Base64':
-        return Buffer.from(this.resolveString(arg, ctx, 'Fn::Base64 argument'), 'utf8').toString('base64');
-      case 'Fn::ToJsonString': {
-        const v = this.resolveIn(arg, ctx);
-        return JSON.stringify(v === NO_VALUE ? null : v);
-      }
-      case 'Fn::Length':
-        return this.resolveList(arg, ctx, 'Fn::Length argument').length;
       default:
         return fail(
           ctx,
-          `unsupported intrinsic function ${fn} (the local runtime resolves Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split, Fn::If, Fn::Equals/Not/And/Or, Fn::ImportValue, Fn::GetAZs, Fn::FindInMap, Fn::Base64, Fn::ToJsonString, Fn::Length)`,
+          `unsupported intrinsic function ${fn} (the local runtime resolves only what this app's templates use: ${SUPPORTED_INTRINSICS.join(', ')})`,
         );
     }
   }

@@ -327,7 +327,10 @@ export const RESOURCE_TYPES: Readonly<Record<string, TypeSpec>> = {
     ref: (c) => c.id(10, LOWER_ALNUM, 'apikey'),
     attributes: { APIKeyId: (c) => c.id(10, LOWER_ALNUM, 'apikey') },
   },
-  'AWS::ApiGateway::UsagePlan': { ref: (c) => c.id(6, LOWER_ALNUM, 'usageplan'), attributes: { Id: (c) => c.id(6, LOWER_ALNUM, 'usageplan') } },
+  'AWS::ApiGateway::UsagePlan': {
+    ref: (c) => c.id(6, LOWER_ALNUM, 'usageplan'),
+    attributes: { Id: (c) => c.id(6, LOWER_ALNUM, 'usageplan') },
+  },
   'AWS::ApiGateway::Authorizer': {
     ref: (c) => c.id(6, LOWER_ALNUM, 'authorizer'),
     attributes: { AuthorizerId: (c) => c.id(6, LOWER_ALNUM, 'authorizer') },

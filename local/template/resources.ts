@@ -54,7 +54,8 @@ function envString(v: JsonValue, rec: ResourceRecord, name: string): string {
 
 /** Lambda-function facts (asset directory, handler, runtime, limits, resolved environment) of one function resource. */
 export function lambdaFunctionSpec(resolver: TemplateResolver, rec: ResourceRecord): LambdaFunctionSpec {
-  if (rec.type !== 'AWS::Lambda::Function') throw new Error(`${rec.stackName}/${rec.logicalId} is a ${rec.type}, not AWS::Lambda::Function`);
+  if (rec.type !== 'AWS::Lambda::Function')
+    throw new Error(`${rec.stackName}/${rec.logicalId} is a ${rec.type}, not AWS::Lambda::Function`);
   const env: Record<string, string> = {};
   const environment = resolver.resolveProperty(rec, 'Environment');
   const vars = isJsonObject(environment) ? environment.Variables : undefined;
@@ -158,7 +159,15 @@ export function kinesisStreamNameFromArn(arn: string): string | undefined {
 function sourceRef(resolver: TemplateResolver, arn: string): EventSourceRef {
   const service = arn.split(':')[2] ?? '';
   const kind: EventSourceRef['kind'] =
-    service === 'kinesis' ? 'kinesis' : service === 'dynamodb' ? 'dynamodb' : service === 'sqs' ? 'sqs' : service === 'kafka' ? 'kafka' : 'other';
+    service === 'kinesis'
+      ? 'kinesis'
+      : service === 'dynamodb'
+        ? 'dynamodb'
+        : service === 'sqs'
+          ? 'sqs'
+          : service === 'kafka'
+            ? 'kafka'
+            : 'other';
   let name: string | undefined;
   if (kind === 'kinesis') name = kinesisStreamNameFromArn(arn);
   else if (kind === 'dynamodb') name = /:table\/([^/]+)/.exec(arn)?.[1];
@@ -170,7 +179,11 @@ function sourceRef(resolver: TemplateResolver, arn: string): EventSourceRef {
   if (!rec && kind === 'dynamodb' && name !== undefined) {
     rec = resolver
       .resources()
-      .find((r) => (r.type === 'AWS::DynamoDB::Table' || r.type === 'AWS::DynamoDB::GlobalTable') && resolver.physicalName(r.stackName, r.logicalId) === name);
+      .find(
+        (r) =>
+          (r.type === 'AWS::DynamoDB::Table' || r.type === 'AWS::DynamoDB::GlobalTable') &&
+          resolver.physicalName(r.stackName, r.logicalId) === name,
+      );
   }
   if (rec?.type === 'AWS::Kinesis::StreamConsumer') {
     const streamArn = resolver.getAtt(rec.stackName, rec.logicalId, 'StreamARN');
@@ -198,7 +211,11 @@ export function eventSourceMappingSpec(resolver: TemplateResolver, rec: Resource
   const props = resolver.resolveProperties(rec);
   const fnValue = optStr(props.FunctionName);
   if (fnValue === undefined) {
-    throw new TemplateResolutionError(rec.stackName, ['Resources', rec.logicalId, 'Properties', 'FunctionName'], 'FunctionName is required');
+    throw new TemplateResolutionError(
+      rec.stackName,
+      ['Resources', rec.logicalId, 'Properties', 'FunctionName'],
+      'FunctionName is required',
+    );
   }
   const { name: functionName, qualifier } = parseFunctionName(fnValue);
   let fnRec: ResourceRecord | undefined;
@@ -207,14 +224,15 @@ export function eventSourceMappingSpec(resolver: TemplateResolver, rec: Resource
     const r = resolver.findResource(rec.stackName, direct);
     if (r?.type === 'AWS::Lambda::Function') fnRec = r;
   }
-  fnRec ??= resolver
-    .resourcesOfType('AWS::Lambda::Function')
-    .find((r) => resolver.physicalName(r.stackName, r.logicalId) === functionName);
+  fnRec ??= resolver.resourcesOfType('AWS::Lambda::Function').find((r) => resolver.physicalName(r.stackName, r.logicalId) === functionName);
 
   const sourceArn = optStr(props.EventSourceArn);
   const source = sourceArn === undefined ? undefined : sourceRef(resolver, sourceArn);
   const isQueue = source?.kind === 'sqs';
-  const dest = isJsonObject(props.DestinationConfig) && isJsonObject(props.DestinationConfig.OnFailure) ? optStr(props.DestinationConfig.OnFailure.Destination) : undefined;
+  const dest =
+    isJsonObject(props.DestinationConfig) && isJsonObject(props.DestinationConfig.OnFailure)
+      ? optStr(props.DestinationConfig.OnFailure.Destination)
+      : undefined;
   const destRec = dest === undefined ? undefined : resolver.findByIdentifier(dest);
   const filters = isJsonObject(props.FilterCriteria) && Array.isArray(props.FilterCriteria.Filters) ? props.FilterCriteria.Filters : [];
   const responseTypes = props.FunctionResponseTypes;
@@ -238,7 +256,8 @@ export function eventSourceMappingSpec(resolver: TemplateResolver, rec: Resource
     parallelizationFactor: num(props.ParallelizationFactor, 1),
     tumblingWindowInSeconds: optNum(props.TumblingWindowInSeconds),
     functionResponseTypes: Array.isArray(responseTypes) ? responseTypes.map(String) : [],
-    onFailure: dest === undefined ? undefined : { arn: dest, stackName: destRec?.stackName, logicalId: destRec?.logicalId, type: destRec?.type },
+    onFailure:
+      dest === undefined ? undefined : { arn: dest, stackName: destRec?.stackName, logicalId: destRec?.logicalId, type: destRec?.type },
     filterPatterns: filters.map((f) => (isJsonObject(f) ? optStr(f.Pattern) : undefined)).filter((p): p is string => p !== undefined),
     properties: props,
   };
@@ -263,13 +282,15 @@ export const LOCAL_MEANING: Readonly<Record<string, string>> = {
   'AWS::IAM::*': 'permissions are not enforced locally: every handler can call every local service',
   'AWS::Lambda::Permission': 'invoke permissions are not enforced locally',
   'AWS::Lambda::EventInvokeConfig': 'asynchronous-invoke settings are not applied locally',
-  'AWS::Lambda::LayerVersion': 'layers are not loaded locally; functions run from their own bundles (the only layer here serves CDK\'s deploy-time bucket deployment)',
+  'AWS::Lambda::LayerVersion':
+    "layers are not loaded locally; functions run from their own bundles (the only layer here serves CDK's deploy-time bucket deployment)",
   'AWS::Logs::*': 'handler logs go to the console instead of CloudWatch Logs; retention and subscriptions are not applied',
   'AWS::CloudWatch::*': 'no metrics, alarms or dashboards locally; alarms (iterator age, errors, throttles) never fire',
   'AWS::KMS::*': 'no encryption at rest locally; local data files are stored in plain form',
   'AWS::S3::BucketPolicy': 'bucket policies are not enforced by s3rver (TLS-only, deny rules and grants have no effect)',
   'AWS::SQS::QueuePolicy': 'queue policies are not enforced locally',
-  'AWS::SQS::Queue': 'no SQS locally; event-source mappings write what they give up on to .local/run/failures/<queue>.jsonl instead of the queue',
+  'AWS::SQS::Queue':
+    'no SQS locally; event-source mappings write what they give up on to .local/run/failures/<queue>.jsonl instead of the queue',
   'AWS::SNS::TopicPolicy': 'topic policies are not enforced locally',
   'AWS::SNS::Subscription': 'subscribers (e-mail, HTTPS, SMS) receive nothing; published messages stay local',
   'AWS::CloudFront::*': 'no CDN locally; the local runtime serves the dashboard itself',
@@ -285,7 +306,8 @@ export const LOCAL_MEANING: Readonly<Record<string, string>> = {
   'AWS::WAFv2::*': 'no web application firewall locally',
   'AWS::Cognito::*': 'no user pools locally; requests are not authenticated',
   'AWS::SSM::Parameter': 'SSM parameters are not served locally',
-  'Custom::*': 'custom resource handlers do not run locally; what they do at deploy time (emptying buckets, setting log retention, …) does not happen',
+  'Custom::*':
+    'custom resource handlers do not run locally; what they do at deploy time (emptying buckets, setting log retention, …) does not happen',
   'AWS::CloudFormation::CustomResource': 'custom resource handlers do not run locally; what they do at deploy time does not happen',
 };
 

@@ -32,7 +32,7 @@ export interface ProduceOptions {
 
 /** Default run length when neither --count nor --duration is given. */
 export const DEFAULT_DURATION_S = 60;
-/** Largest batch the API takes (DESIGN.md, Contracts). */
+/** Largest batch the API takes (docs/ingest-api.md). */
 export const MAX_BATCH = 500;
 
 /** The command line could not be used (or help was shown): print `message`, exit with `exitCode`. */
@@ -106,25 +106,36 @@ export function buildCommand(): Command {
     .description('Generate v1 behaviour events for a scenario and send them to POST /v1/events.')
     .requiredOption('--scenario <name>', `event generator: ${SCENARIO_NAMES.join(', ')}`, scenarioName)
     .option('--rate <events-per-s>', 'new events per second (token bucket)', positiveInt, 10)
-    .addOption(new Option('--duration <s>', `run for this many seconds (default ${DEFAULT_DURATION_S} when --count is absent)`).argParser(positiveSeconds).conflicts('count'))
+    .addOption(
+      new Option('--duration <s>', `run for this many seconds (default ${DEFAULT_DURATION_S} when --count is absent)`)
+        .argParser(positiveSeconds)
+        .conflicts('count'),
+    )
     .addOption(new Option('--count <n>', 'send exactly this many events').argParser(positiveInt).conflicts('duration'))
     .option('--batch <n>', `events per request, at most ${MAX_BATCH}`, batchSize, 100)
     .option('--endpoint <url>', 'API base URL (POSTs to <url>/v1/events); needs --api-key', httpUrl)
     .option('--api-key <key>', 'API key value, sent as x-api-key')
     .option('--stage <name>', 'deployed stage: reads ApiUrl from stack uba-<stage>-api (needs --api-key)', stageName)
     .option('--region <region>', 'AWS region for the stack lookup (default: the AWS SDK chain)')
-    .option('--seed <n>', 'PRNG seed (0..4294967295): same events, ids and choices every run', (v: string) => integer(v, 'an integer from 0 to 4294967295', 0, 0xffff_ffff))
+    .option('--seed <n>', 'PRNG seed (0..4294967295): same events, ids and choices every run', (v: string) =>
+      integer(v, 'an integer from 0 to 4294967295', 0, 0xffff_ffff),
+    )
     .option('--start-time <iso>', 'pin event times: event i is at start + i/rate s (default: wall clock)')
     .addOption(
       new Option('--days <n>', `spread the events over n days ending today, with returning users (1..${MAX_HISTORY_DAYS}; needs --count)`)
         .argParser((v: string) => integer(v, `an integer from 1 to ${MAX_HISTORY_DAYS}`, 1, MAX_HISTORY_DAYS))
         .conflicts(['startTime', 'duration']),
     )
-    .option('--time-zone <zone>', 'zone of local times (seed 003 times, offset-less createdAt, days)', timeZone, DEFAULT_TIME_ZONE)
+    .option('--time-zone <zone>', 'zone of local times (recharge-scenario times, offset-less createdAt, days)', timeZone, DEFAULT_TIME_ZONE)
     .option('--truth <file>', 'write the ground truth of accepted events to this JSON file')
     .option('--invalid-ratio <r>', `share of events broken on purpose (${INVALID_KIND_NAMES.join(', ')})`, ratio, 0)
     .option('--concurrency <n>', 'requests in flight at most', (v: string) => integer(v, 'an integer from 1 to 32', 1, 32), 4)
-    .option('--max-retries <n>', 'resends of one event before it counts as failed', (v: string) => integer(v, 'an integer from 0 to 20', 0, 20), 5)
+    .option(
+      '--max-retries <n>',
+      'resends of one event before it counts as failed',
+      (v: string) => integer(v, 'an integer from 0 to 20', 0, 20),
+      5,
+    )
     .option('--quiet', 'no progress bar; a progress line every few seconds', false)
     .option('--dry-run', 'print the events as JSON lines instead of sending them', false);
 }
@@ -173,7 +184,10 @@ export function parseArgs(argv: readonly string[]): ProduceOptions {
   if (o.startTime !== undefined) {
     startTimeMs = parseEventTime(o.startTime, o.timeZone);
     if (startTimeMs === undefined) {
-      throw new CliExit(`error: option '--start-time <iso>' argument '${o.startTime}' is invalid. must be an ISO 8601 time such as 2024-05-27T11:40:00+08:00`, 2);
+      throw new CliExit(
+        `error: option '--start-time <iso>' argument '${o.startTime}' is invalid. must be an ISO 8601 time such as 2024-05-27T11:40:00+08:00`,
+        2,
+      );
     }
   }
   if (o.endpoint !== undefined && o.apiKey === undefined && !o.dryRun) {

@@ -67,7 +67,8 @@ export function parseCommodityCsv(text: string, source = 'commodity.csv'): Commo
   lines.slice(1).forEach((line, index) => {
     const where = `${source}:${index + 2}`;
     const fields = splitRecord(line, where);
-    if (fields.length !== COMMODITY_HEADER.length) throw new Error(`${where}: expected ${COMMODITY_HEADER.length} fields, got ${fields.length}`);
+    if (fields.length !== COMMODITY_HEADER.length)
+      throw new Error(`${where}: expected ${COMMODITY_HEADER.length} fields, got ${fields.length}`);
     const [commodityId, commodityName, category, price] = fields as [string, string, string, string];
     if (commodityId.trim() === '') throw new Error(`${where}: commodityId must not be empty`);
     if (seen.has(commodityId)) throw new Error(`${where}: commodityId ${commodityId} appears twice`);

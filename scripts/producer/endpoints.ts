@@ -73,7 +73,9 @@ export async function readLocalEndpoints(file: string): Promise<LocalEndpoints |
   const parsed = localEndpointsSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TargetError(`${file} has no usable ${issue?.path.join('.') || 'content'} (${issue?.message ?? 'invalid'}); restart the local runtime (npm start)`);
+    throw new TargetError(
+      `${file} has no usable ${issue?.path.join('.') || 'content'} (${issue?.message ?? 'invalid'}); restart the local runtime (npm start)`,
+    );
   }
   return parsed.data;
 }
@@ -108,7 +110,11 @@ export async function resolveTarget(input: ResolveTargetInput): Promise<Target> 
   const file = input.endpointsFile ?? LOCAL_ENDPOINTS_FILE;
   const local = await readLocalEndpoints(file);
   if (local !== undefined && (input.stage === undefined || local.stage === input.stage)) {
-    return { url: eventsUrl(local.api), apiKey: input.apiKey ?? local.apiKey, source: `local runtime (${path.relative(process.cwd(), file) || file})` };
+    return {
+      url: eventsUrl(local.api),
+      apiKey: input.apiKey ?? local.apiKey,
+      source: `local runtime (${path.relative(process.cwd(), file) || file})`,
+    };
   }
 
   if (input.stage === undefined) {

@@ -53,7 +53,8 @@ export interface Timeline {
 
 /** The timeline of `days` days ending at `endMs` (today in `timeZone`), holding `count` events. Throws RangeError on bad sizes. */
 export function historyTimeline(days: number, endMs: number, timeZone: string, count: number): Timeline {
-  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_HISTORY_DAYS) throw new RangeError(`days must be an integer from 1 to ${MAX_HISTORY_DAYS}`);
+  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_HISTORY_DAYS)
+    throw new RangeError(`days must be an integer from 1 to ${MAX_HISTORY_DAYS}`);
   if (!Number.isSafeInteger(count) || count < 1) throw new RangeError('count must be a positive integer');
   const today = DateTime.fromMillis(endMs, { zone: timeZone }).startOf('day');
   const dayStarts = Array.from({ length: days }, (_, i) => today.minus({ days: days - 1 - i }).toMillis());

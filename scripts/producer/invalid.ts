@@ -30,7 +30,7 @@ export function breakEvent(event: EventInput, kind: InvalidKind): WireEvent {
     case 'bad-createdAt':
       return { ...event, createdAt: BAD_CREATED_AT };
     case 'unknown-field':
-      // A snake_case field name as in seed 004's rows: strict schemas must reject it.
+      // A snake_case field name as in the Taobao scenario's rows: strict schemas must reject it.
       return { ...event, user_name: event.userId };
   }
 }

@@ -178,7 +178,8 @@ export class ReportTruthBuilder {
     if (event.action === RECHARGE_NOTIFY) this.addRecharge(day, props);
     for (const [dimension, field] of Object.entries(TAOBAO_DIMENSIONS)) {
       const value = field === 'action' ? event.action : text(props[field.slice('props.'.length)]);
-      if (value !== undefined) this.taobao.set(`${day}${SEP}${dimension}${SEP}${value}`, (this.taobao.get(`${day}${SEP}${dimension}${SEP}${value}`) ?? 0) + 1);
+      if (value !== undefined)
+        this.taobao.set(`${day}${SEP}${dimension}${SEP}${value}`, (this.taobao.get(`${day}${SEP}${dimension}${SEP}${value}`) ?? 0) + 1);
     }
     if (event.path !== undefined) {
       const key = event.sessionId === undefined ? `u${SEP}${event.userId}` : `s${SEP}${event.userId}${SEP}${event.sessionId}`;
@@ -215,7 +216,10 @@ export class ReportTruthBuilder {
     const id = JSON.stringify([day, province]);
     let entry = this.recharges.get(id);
     if (entry === undefined) {
-      entry = { key: [day, province], value: { notifications: 0, successes: 0, amount: 0, durations: 0, durationSum: 0, min: null, max: null } };
+      entry = {
+        key: [day, province],
+        value: { notifications: 0, successes: 0, amount: 0, durations: 0, durationSum: 0, min: null, max: null },
+      };
       this.recharges.set(id, entry);
     }
     const r = entry.value;
@@ -305,7 +309,12 @@ export class ReportTruthBuilder {
       const members = cohorts.get(cohort) as Set<string>[];
       for (const offset of RETENTION_OFFSETS) {
         const day = addDays(cohort, offset);
-        out.push({ cohort_day: cohort, day_offset: offset, cohort_users: members.length, users: members.filter((days) => days.has(day)).length });
+        out.push({
+          cohort_day: cohort,
+          day_offset: offset,
+          cohort_users: members.length,
+          users: members.filter((days) => days.has(day)).length,
+        });
       }
     }
     return out;
@@ -387,7 +396,10 @@ export class ReportTruthBuilder {
 }
 
 /** Every report's truth of a list of accepted events (pure; the order of the list does not matter). */
-export function computeReportTruth(events: ReadonlyArray<{ readonly seq: number; readonly event: EventInput }>, options: ReportTruthOptions): ReportTruths {
+export function computeReportTruth(
+  events: ReadonlyArray<{ readonly seq: number; readonly event: EventInput }>,
+  options: ReportTruthOptions,
+): ReportTruths {
   const builder = new ReportTruthBuilder(options);
   for (const { event, seq } of [...events].sort((a, b) => a.seq - b.seq)) builder.add(event, seq);
   return builder.build();

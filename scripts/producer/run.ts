@@ -99,7 +99,9 @@ export function formatSummary(input: {
   ];
   if (expected > 0) {
     const kinds = Object.entries(input.expectedInvalid).map(([k, n]) => `${k} ${n}`);
-    lines.push(`broken on purpose: ${kinds.join(', ')}${input.invalidAccepted > 0 ? `; ${input.invalidAccepted} of them were ACCEPTED` : ''}`);
+    lines.push(
+      `broken on purpose: ${kinds.join(', ')}${input.invalidAccepted > 0 ? `; ${input.invalidAccepted} of them were ACCEPTED` : ''}`,
+    );
   }
   if (r.aborted !== undefined) lines.push(`aborted: ${r.aborted}`);
   lines.push(`elapsed  ${seconds.toFixed(1)} s, ${(seconds > 0 ? r.generated / seconds : 0).toFixed(1)} events/s`);
@@ -117,7 +119,8 @@ function createProgress(opts: ProduceOptions, deps: RunDeps): Progress {
   if (deps.stdout.isTTY === true && !opts.quiet) {
     const bar = new SingleBar(
       {
-        format: '{bar} {percentage}% | {value}/{total} events | ok {accepted} rej {rejected} fail {failed} | {eps}/s | {duration_formatted}',
+        format:
+          '{bar} {percentage}% | {value}/{total} events | ok {accepted} rej {rejected} fail {failed} | {eps}/s | {duration_formatted}',
         stream: deps.stdout as NodeJS.WritableStream,
         hideCursor: true,
       },
@@ -197,7 +200,9 @@ export async function runProducer(opts: ProduceOptions, deps: RunDeps): Promise<
 
   const startedAt = new Date();
   const truth =
-    opts.truth === undefined ? undefined : new TruthBuilder({ timeZone: opts.timeZone, dimensions: scenario.dimensions, commodities: loadCommodities() });
+    opts.truth === undefined
+      ? undefined
+      : new TruthBuilder({ timeZone: opts.timeZone, dimensions: scenario.dimensions, commodities: loadCommodities() });
   const invalid: InvalidTally = { expected: {}, acceptedAnyway: 0 };
   const countInvalid = (kind: InvalidKind): void => {
     invalid.expected[kind] = (invalid.expected[kind] ?? 0) + 1;

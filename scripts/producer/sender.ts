@@ -5,6 +5,7 @@
  * accepted, rejected (final, with `field: reason`) or failed — none is dropped silently.
  */
 import { z } from 'zod';
+import { ingestResponseSchema, type EventResult, type IngestResponse } from '../../lambdas/shared/ingest-api';
 import type { WireEvent } from './invalid';
 
 /** One event to send; `seq` is its place in the send order (0, 1, 2 …). */
@@ -117,25 +118,8 @@ export class TokenBucket {
   }
 }
 
-const resultSchema = z.object({
-  index: z.number().int().nonnegative().optional(),
-  eventId: z.string().optional(),
-  status: z.enum(['accepted', 'rejected']),
-  error: z
-    .object({
-      field: z.string().optional(),
-      reason: z.string().optional(),
-      retryable: z.boolean().optional(),
-    })
-    .optional(),
-});
-const responseSchema = z.object({
-  accepted: z.number().optional(),
-  results: z.array(resultSchema).optional(),
-  message: z.string().optional(),
-});
-type ApiResult = z.infer<typeof resultSchema>;
-type ApiResponse = z.infer<typeof responseSchema>;
+/** What API Gateway itself answers when the request does not reach the function (403, 429, 5xx). */
+const gatewayErrorSchema = z.object({ message: z.string() });
 
 interface Pending<E extends OutgoingEvent> {
   readonly event: E;
@@ -153,22 +137,28 @@ function eventIdOf(event: OutgoingEvent): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-function parseBody(text: string): ApiResponse | undefined {
+/** An answer body: the ingest API's per-event results, or API Gateway's own `message`; neither when it is something else. */
+function parseBody(text: string): { readonly response?: IngestResponse; readonly message?: string } {
+  let value: unknown;
   try {
-    const parsed = responseSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    value = JSON.parse(text);
   } catch {
-    return undefined;
+    return {};
   }
+  const response = ingestResponseSchema.safeParse(value);
+  if (response.success) return { response: response.data };
+  const gateway = gatewayErrorSchema.safeParse(value);
+  return gateway.success ? { message: gateway.data.message } : {};
 }
 
-function reasonOf(result: ApiResult): string {
+function reasonOf(result: EventResult): string {
   return `${result.error?.field ?? 'event'}: ${result.error?.reason ?? 'rejected'}`;
 }
 
 /** One sending run over an event source. */
 export class Sender<E extends OutgoingEvent = OutgoingEvent> {
-  private readonly opts: Required<Omit<SenderOptions<E>, 'onOutcome' | 'signal' | 'fetch'>> & Pick<SenderOptions<E>, 'onOutcome' | 'signal'>;
+  private readonly opts: Required<Omit<SenderOptions<E>, 'onOutcome' | 'signal' | 'fetch'>> &
+    Pick<SenderOptions<E>, 'onOutcome' | 'signal'>;
   private readonly fetchImpl: FetchLike;
   private readonly report: SendReport = {
     generated: 0,
@@ -380,7 +370,7 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
     const body = parseBody(text);
     if (status === 401 || status === 403 || status === 404) {
       const hint = status === 404 ? 'is the endpoint right?' : 'check --api-key';
-      this.report.aborted ??= `HTTP ${status}${body?.message ? ` ${body.message}` : ''} from ${this.opts.url}: ${hint}`;
+      this.report.aborted ??= `HTTP ${status}${body.message !== undefined ? ` ${body.message}` : ''} from ${this.opts.url}: ${hint}`;
       for (const p of items) this.settle(p, { status: 'failed', reason: this.report.aborted });
       return;
     }
@@ -397,15 +387,15 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
       }
       return;
     }
-    if (body?.results !== undefined) {
-      this.applyResults(items, body.results);
+    if (body.response !== undefined) {
+      this.applyResults(items, body.response.results);
       return;
     }
     if (status === 200) {
       for (const p of items) this.settle(p, { status: 'accepted' });
       return;
     }
-    const reason = `HTTP ${status}${body?.message ? ` ${body.message}` : ''}`;
+    const reason = `HTTP ${status}${body.message !== undefined ? ` ${body.message}` : ''}`;
     if (status === 429 || status >= 500) {
       for (const p of items) this.retryLater(p, reason);
     } else {
@@ -414,18 +404,17 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
   }
 
   /** Per-event results: accepted; rejected and final; or rejected and retryable (resent). */
-  private applyResults(items: Pending<E>[], results: readonly ApiResult[]): void {
-    const outcome: (ApiResult | undefined)[] = new Array<ApiResult | undefined>(items.length).fill(undefined);
+  private applyResults(items: Pending<E>[], results: readonly EventResult[]): void {
+    const outcome: (EventResult | undefined)[] = new Array<EventResult | undefined>(items.length).fill(undefined);
     const byId = new Map<string, number>();
     items.forEach((p, i) => {
       const id = eventIdOf(p.event);
       if (id !== undefined && !byId.has(id)) byId.set(id, i);
     });
     for (const result of results) {
-      let i = result.index;
-      const indexMatches =
-        i !== undefined && i < items.length && (result.eventId === undefined || eventIdOf((items[i] as Pending<E>).event) === result.eventId);
-      if (!indexMatches) i = result.eventId === undefined ? undefined : byId.get(result.eventId);
+      let i: number | undefined = result.index;
+      const indexMatches = i < items.length && (result.eventId === null || eventIdOf((items[i] as Pending<E>).event) === result.eventId);
+      if (!indexMatches) i = result.eventId === null ? undefined : byId.get(result.eventId);
       if (i !== undefined && outcome[i] === undefined) outcome[i] = result;
     }
     items.forEach((p, i) => {

@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 
-/** The 17-digit `yyyyMMddHHmmssSSS` form used by seed 003 (requestId prefix, receiveNotifyTime). */
+/** The 17-digit `yyyyMMddHHmmssSSS` form used by the recharge scenario (requestId prefix, receiveNotifyTime). */
 export const COMPACT_FORMAT = 'yyyyMMddHHmmssSSS';
 
 /** Default zone for times written without an offset (the stages' configured zone). */

@@ -17,11 +17,11 @@ export const UNPARSEABLE = 'unparseable';
 export const ARROW = ' -> ';
 
 export interface TruthOptions {
-  /** Zone for createdAt values without an offset, seed 003's 17-digit times and sales days. */
+  /** Zone for createdAt values without an offset, the recharge scenario's 17-digit times and sales days. */
   readonly timeZone?: string;
   /** Keys counted in `byDimension`: a `props` key, or a top-level field such as `bizId`. */
   readonly dimensions?: readonly string[];
-  /** Warnings per (action, UTC minute) at which an alert fires; default 10 (seed 001). */
+  /** Warnings per (action, UTC minute) at which an alert fires; default 10 (alerts scenario). */
   readonly warningThreshold?: number;
   /** The commodity dimension, for the `sales-daily` report's names (none: names are null). */
   readonly commodities?: readonly CommodityRow[];
@@ -90,7 +90,7 @@ export interface PathsTruth {
   edges: Record<string, number>;
   /** `"/a -> /b -> /c"` → number of sessions with exactly that full path. */
   fullPaths: Record<string, number>;
-  /** Seed 000's CSV rows `source,target,weight,full_path`, sorted by full path then step. */
+  /** The path-analysis sample's CSV rows `source,target,weight,full_path`, sorted by full path then step. */
   rows: PathRow[];
 }
 

@@ -39,7 +39,9 @@ describe('real-time analyses against the ground truth', () => {
   afterAll(async () => runtime?.stop());
 
   it('raises exactly one error alert per accepted event with an error marker', async () => {
-    const expected = Object.values(truths).flatMap((t) => t.alerts.errors.map((e) => e.eventId)).sort();
+    const expected = Object.values(truths)
+      .flatMap((t) => t.alerts.errors.map((e) => e.eventId))
+      .sort();
     expect(expected.length).toBeGreaterThan(10);
     const seen = (await allAlerts(runtime, 'error')).map((a) => a.eventId ?? '').sort();
     expect(seen).toEqual(expected);

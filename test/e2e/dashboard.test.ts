@@ -1,6 +1,6 @@
 /**
  * The dashboard in real headless Chromium (Debian's, driven by playwright-core) on the local
- * runtime: the seed-000 path document (posted twice) and a burst of warnings go in through the
+ * runtime: the path-analysis path document (posted twice) and a burst of warnings go in through the
  * API; the page must show the document's Sankey links and weights, the window alert with its
  * count against the threshold, trend points, and no console error. Then a few runs of history go
  * in, the daily job runs, and the Reports view must draw every report with data. Saves screenshots
@@ -28,7 +28,11 @@ const SEED_000 = {
 };
 
 async function post(runtime: LocalRuntime, route: string, body: unknown): Promise<number> {
-  const res = await fetch(`${runtime.endpoints.api}${route}`, { method: 'POST', headers: { 'x-api-key': runtime.endpoints.apiKey }, body: JSON.stringify(body) });
+  const res = await fetch(`${runtime.endpoints.api}${route}`, {
+    method: 'POST',
+    headers: { 'x-api-key': runtime.endpoints.apiKey },
+    body: JSON.stringify(body),
+  });
   return res.status;
 }
 
@@ -41,7 +45,15 @@ describe('dashboard in a browser', () => {
     ({ runtime } = await startRuntime());
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   }, 180_000);
 
@@ -50,12 +62,18 @@ describe('dashboard in a browser', () => {
     await runtime?.stop();
   });
 
-  it('shows the Sankey of the seed-000 document, the alert burst, trend points and no console error', async () => {
+  it('shows the Sankey of the path-analysis document, the alert burst, trend points and no console error', async () => {
     // Prepare: the document twice (it must count once), then 12 warnings for one action now.
     expect(await post(runtime, '/v1/paths', SEED_000)).toBe(200);
     expect(await post(runtime, '/v1/paths', SEED_000)).toBe(200);
     const now = Date.now();
-    const burst = Array.from({ length: 12 }, (_, i) => ({ eventId: `burst-${now}-${i}`, action: 'viewDoc', userId: `u${i}`, createdAt: new Date(now).toISOString(), errorMsg: `[warn] slow document render #${i}` }));
+    const burst = Array.from({ length: 12 }, (_, i) => ({
+      eventId: `burst-${now}-${i}`,
+      action: 'viewDoc',
+      userId: `u${i}`,
+      createdAt: new Date(now).toISOString(),
+      errorMsg: `[warn] slow document render #${i}`,
+    }));
     expect(await post(runtime, '/v1/events', { events: burst })).toBe(200);
 
     // Act: open the dashboard on the document's day.
@@ -75,12 +93,17 @@ describe('dashboard in a browser', () => {
     } catch (error) {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-failed.png'), fullPage: true });
-      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`);
+      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`, { cause: error });
     }
     const sankeyShownMs = Date.now() - opened;
     const cells = await page.locator('#sankey-table tbody td').allTextContents();
     const links = Array.from({ length: cells.length / 3 }, (_, i) => cells.slice(i * 3, i * 3 + 3).join(' | '));
-    expect(links.sort()).toEqual(['/about (2) | /services (3) | 1', '/about (4) | /blog (5) | 1', '/blog (1) | /about (2) | 1', '/services (3) | /about (4) | 1']);
+    expect(links.sort()).toEqual([
+      '/about (2) | /services (3) | 1',
+      '/about (4) | /blog (5) | 1',
+      '/blog (1) | /about (2) | 1',
+      '/services (3) | /about (4) | 1',
+    ]);
     await expect(page.locator('#sankey canvas').count()).resolves.toBeGreaterThan(0);
 
     // The window alert, once the minute's tumbling window has closed (at most about a minute).
@@ -128,7 +151,7 @@ describe('dashboard in a browser', () => {
     } catch (error) {
       fs.mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'reports-failed.png'), fullPage: true });
-      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`);
+      throw new Error(`${(error as Error).message}\npage problems: ${problems.join('; ')}`, { cause: error });
     }
 
     // The screenshot first, so a failure below can be looked at.
@@ -136,10 +159,13 @@ describe('dashboard in a browser', () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const shot = path.join(ARTIFACTS, 'reports.png');
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`reports view: screenshot ${path.relative(ROOT, shot)}; statuses: ${(await page.locator('#reports-view .panel-status:visible').allTextContents()).join(' | ')}; problems: ${problems.join('; ')}`);
+    console.log(
+      `reports view: screenshot ${path.relative(ROOT, shot)}; statuses: ${(await page.locator('#reports-view .panel-status:visible').allTextContents()).join(' | ')}; problems: ${problems.join('; ')}`,
+    );
 
     // Assess: each chart has data drawn on a canvas, the sales table has named commodities, the live view is hidden.
-    const data = async (id: string, key: string): Promise<number> => Number((await page.locator(`#${id}`).getAttribute(`data-${key}`)) ?? '0');
+    const data = async (id: string, key: string): Promise<number> =>
+      Number((await page.locator(`#${id}`).getAttribute(`data-${key}`)) ?? '0');
     expect(await data('report-users', 'points')).toBe(7);
     expect(await data('report-funnel', 'bars')).toBe(3);
     expect(await data('report-retention', 'cells')).toBeGreaterThan(7);

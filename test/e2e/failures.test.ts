@@ -52,7 +52,10 @@ describe('exactly-once results under failures', () => {
       },
     });
     try {
-      const truths = await Promise.all([produce(runtime, 'web', { count: 600, rate: 300, seed: 1 }), produce(runtime, 'alerts', { count: 600, rate: 300, seed: 2 })]);
+      const truths = await Promise.all([
+        produce(runtime, 'web', { count: 600, rate: 300, seed: 1 }),
+        produce(runtime, 'alerts', { count: 600, rate: 300, seed: 2 }),
+      ]);
       await waitForConsumers(runtime);
       expect(Object.values(deliveries).every((n) => n >= 3)).toBe(true);
       await expectExactly(runtime, truths);
@@ -83,7 +86,9 @@ describe('exactly-once results under failures', () => {
     const { runtime } = await startRuntime();
     try {
       const stream = runtime.endpoints.outputs['uba-dev-data'].StreamName;
-      await runtime.kinesis.client.send(new PutRecordCommand({ StreamName: stream, PartitionKey: 'u1', Data: Buffer.from('{"eventId":"x", this is not json\n') }));
+      await runtime.kinesis.client.send(
+        new PutRecordCommand({ StreamName: stream, PartitionKey: 'u1', Data: Buffer.from('{"eventId":"x", this is not json\n') }),
+      );
       const truth = await produce(runtime, 'web', { count: 300, rate: 300, seed: 5 });
       await waitForConsumers(runtime);
       await expectExactly(runtime, [truth]);
@@ -92,7 +97,13 @@ describe('exactly-once results under failures', () => {
       const days = [new Date(), new Date(Date.now() - 86_400_000)].map((d) => d.toISOString().slice(0, 10));
       const items = [];
       for (const day of days) {
-        const page = await runtime.dynamodb.client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `QUARANTINE#${day}` } } }));
+        const page = await runtime.dynamodb.client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: `QUARANTINE#${day}` } },
+          }),
+        );
         items.push(...(page.Items ?? []));
       }
       expect(items).toHaveLength(1);
@@ -113,7 +124,10 @@ describe('exactly-once results under failures', () => {
       // Retries ride over the restart; what the producer still gives up on was never accepted.
       const producing = produce(runtime, 'web', { count: 2400, rate: 200, seed: 6, maxRetries: 8, allowUndelivered: true });
       // Settled here so a failure of the stop or start below cannot leave it unhandled.
-      const produced = producing.then((truth) => ({ truth }), (error: unknown) => ({ error }));
+      const produced = producing.then(
+        (truth) => ({ truth }),
+        (error: unknown) => ({ error }),
+      );
       await new Promise((r) => setTimeout(r, 4_000));
       await runtime.stop();
       ({ runtime } = await startRuntime(options));

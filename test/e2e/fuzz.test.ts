@@ -41,7 +41,11 @@ async function post(base: string, apiKey: string, route: string, body: Buffer, c
   for (;;) {
     const started = Date.now();
     const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const headers: http.OutgoingHttpHeaders = { 'x-api-key': apiKey, 'content-length': String(body.length), ...(contentType !== undefined ? { 'content-type': contentType } : {}) };
+      const headers: http.OutgoingHttpHeaders = {
+        'x-api-key': apiKey,
+        'content-length': String(body.length),
+        ...(contentType !== undefined ? { 'content-type': contentType } : {}),
+      };
       const req = http.request(`${base}${route}`, { method: 'POST', headers, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -114,7 +118,9 @@ async function lakeLines(s3: S3Client, bucket: string, prefix: string): Promise<
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const item of page.Contents ?? []) {
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
-      const text = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+      const text = gunzipSync(
+        Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()),
+      ).toString('utf8');
       for (const line of text.split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
     }
     token = page.NextContinuationToken;
@@ -186,30 +192,65 @@ describe('bad inputs against the local runtime (standing fuzz test)', () => {
         return count(category, 'accepted', expect.kind === 'accept' ? undefined : `accepted, but must be refused on ${expect.field}`, name);
       }
       const field = result.error?.field;
-      if (expect.kind === 'accept') return count(category, 'refused', `refused on ${String(field)} (${String(result.error?.reason)}), but must be accepted`, name);
-      count(category, 'refused', field === expect.field && (result.error?.reason ?? '') !== '' ? undefined : `refused on ${JSON.stringify(field)}, must name ${JSON.stringify(expect.field)}`, name);
+      if (expect.kind === 'accept')
+        return count(category, 'refused', `refused on ${String(field)} (${String(result.error?.reason)}), but must be accepted`, name);
+      count(
+        category,
+        'refused',
+        field === expect.field && (result.error?.reason ?? '') !== ''
+          ? undefined
+          : `refused on ${JSON.stringify(field)}, must name ${JSON.stringify(expect.field)}`,
+        name,
+      );
     };
     /** A batch answer: 200/207/400 with one result per item, else every item gets the problem. */
     const resultsOf = (answer: Answer, expected: number): ResultView[] | string => {
       if (answer.status >= 500) return `status ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`;
       if (![200, 207, 400].includes(answer.status)) return `status ${answer.status}: ${JSON.stringify(answer.json).slice(0, 200)}`;
       const results = (answer.json as { results?: ResultView[] }).results;
-      if (!Array.isArray(results) || results.length !== expected) return `status ${answer.status} with ${Array.isArray(results) ? results.length : 'no'} results for ${expected} inputs: ${JSON.stringify(answer.json).slice(0, 200)}`;
+      if (!Array.isArray(results) || results.length !== expected)
+        return `status ${answer.status} with ${Array.isArray(results) ? results.length : 'no'} results for ${expected} inputs: ${JSON.stringify(answer.json).slice(0, 200)}`;
       return results;
     };
 
     // act: event cases in batches, path documents in batches, request cases one by one
-    const eventBatches = batches<EventCase>(inputs.events, (c) => jsonOf(c.event), () => 1, BATCH_EVENTS, BATCH_BYTES);
-    const documentBatches = batches<PathCase>(inputs.documents, (c) => jsonOf(c.document), (c) => c.results, BATCH_EVENTS, BATCH_BYTES);
+    const eventBatches = batches<EventCase>(
+      inputs.events,
+      (c) => jsonOf(c.event),
+      () => 1,
+      BATCH_EVENTS,
+      BATCH_BYTES,
+    );
+    const documentBatches = batches<PathCase>(
+      inputs.documents,
+      (c) => jsonOf(c.document),
+      (c) => c.results,
+      BATCH_EVENTS,
+      BATCH_BYTES,
+    );
     const tasks: Array<() => Promise<void>> = [
       ...eventBatches.map((batch, b) => async () => {
-        const answer = await post(api, apiKey, '/v1/events', Buffer.from(`{"events":[${batch.map((c) => jsonOf(c.event)).join(',')}]}`, 'utf8'), 'application/json');
+        const answer = await post(
+          api,
+          apiKey,
+          '/v1/events',
+          Buffer.from(`{"events":[${batch.map((c) => jsonOf(c.event)).join(',')}]}`, 'utf8'),
+          'application/json',
+        );
         track(`event batch ${b}`, answer);
         const results = resultsOf(answer, batch.length);
-        batch.forEach((c, i) => (typeof results === 'string' ? count(c.category, 'refused', results, c.name) : judge(c.category, c.name, c.expect, results[i])));
+        batch.forEach((c, i) =>
+          typeof results === 'string' ? count(c.category, 'refused', results, c.name) : judge(c.category, c.name, c.expect, results[i]),
+        );
       }),
       ...documentBatches.map((batch, b) => async () => {
-        const answer = await post(api, apiKey, '/v1/paths', Buffer.from(`{"documents":[${batch.map((c) => jsonOf(c.document)).join(',')}]}`, 'utf8'), 'application/json');
+        const answer = await post(
+          api,
+          apiKey,
+          '/v1/paths',
+          Buffer.from(`{"documents":[${batch.map((c) => jsonOf(c.document)).join(',')}]}`, 'utf8'),
+          'application/json',
+        );
         track(`document batch ${b}`, answer);
         const total = batch.reduce((n, c) => n + c.results, 0);
         const results = resultsOf(answer, total);
@@ -222,7 +263,8 @@ describe('bad inputs against the local runtime (standing fuzz test)', () => {
             judge(c.category, c.name, c.expect, mine[0]);
             for (const r of mine.slice(1)) {
               if (r.status === 'accepted' && r.eventId !== null) accepted.add(r.eventId);
-              if (r.status !== mine[0]?.status) problems.push({ category: c.category, name: c.name, problem: 'elements of one document got different outcomes' });
+              if (r.status !== mine[0]?.status)
+                problems.push({ category: c.category, name: c.name, problem: 'elements of one document got different outcomes' });
             }
           }
           offset += c.results;
@@ -233,14 +275,29 @@ describe('bad inputs against the local runtime (standing fuzz test)', () => {
         track(`request ${c.name}`, answer);
         const body = answer.json as { field?: unknown; reason?: unknown; accepted?: number; results?: ResultView[] };
         if (c.expect.kind === 'refuse') {
-          const ok = answer.status === c.expect.status && body.field === c.expect.field && typeof body.reason === 'string' && body.reason !== '';
-          count(c.category, 'refused', ok ? undefined : `got ${answer.status} ${JSON.stringify(answer.json).slice(0, 160)}, must be ${c.expect.status} naming ${c.expect.field}`, c.name);
+          const ok =
+            answer.status === c.expect.status && body.field === c.expect.field && typeof body.reason === 'string' && body.reason !== '';
+          count(
+            c.category,
+            'refused',
+            ok
+              ? undefined
+              : `got ${answer.status} ${JSON.stringify(answer.json).slice(0, 160)}, must be ${c.expect.status} naming ${c.expect.field}`,
+            c.name,
+          );
           // Refused whole: nothing of it may be taken.
-          for (const r of body.results ?? []) if (r.status === 'accepted') problems.push({ category: c.category, name: c.name, problem: 'refused request reports an accepted event' });
+          for (const r of body.results ?? [])
+            if (r.status === 'accepted')
+              problems.push({ category: c.category, name: c.name, problem: 'refused request reports an accepted event' });
         } else {
           const ok = answer.status === 200 && body.accepted === c.expect.events;
           for (const r of body.results ?? []) if (r.status === 'accepted' && r.eventId !== null) accepted.add(r.eventId);
-          count(c.category, 'accepted', ok ? undefined : `got ${answer.status} ${JSON.stringify(answer.json).slice(0, 160)}, must accept ${c.expect.events} events`, c.name);
+          count(
+            c.category,
+            'accepted',
+            ok ? undefined : `got ${answer.status} ${JSON.stringify(answer.json).slice(0, 160)}, must accept ${c.expect.events} events`,
+            c.name,
+          );
         }
       }),
     ];
@@ -249,7 +306,8 @@ describe('bad inputs against the local runtime (standing fuzz test)', () => {
 
     // The lake: every accepted event exactly once, nothing of this run that was not accepted.
     const deadline = Date.now() + 60_000;
-    while (rt.stats().lakeRecords + rt.stats().lakeBuffered < accepted.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    while (rt.stats().lakeRecords + rt.stats().lakeBuffered < accepted.size && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
     await waitForConsumers(rt, 60_000);
     await rt.flushLake();
     const bucket = rt.endpoints.outputs['uba-dev-data']?.LakeBucketName ?? '';
@@ -264,11 +322,20 @@ describe('bad inputs against the local runtime (standing fuzz test)', () => {
     // Dead letters: the consumers' failure destinations must hold nothing.
     const deadDir = rt.endpoints.failureDestinations;
     const deadLetters = fs.existsSync(deadDir)
-      ? fs.readdirSync(deadDir).flatMap((file) => fs.readFileSync(path.join(deadDir, file), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => `${file}: ${l.slice(0, 300)}`))
+      ? fs.readdirSync(deadDir).flatMap((file) =>
+          fs
+            .readFileSync(path.join(deadDir, file), 'utf8')
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l) => `${file}: ${l.slice(0, 300)}`),
+        )
       : [];
 
     // The report: counts per category, then what went wrong.
-    const rows = Object.entries(counts).map(([category, c]) => `${category.padEnd(14)} ${String(c.inputs).padStart(6)} ${String(c.accepted).padStart(9)} ${String(c.refused).padStart(8)} ${String(c.problems).padStart(9)}`);
+    const rows = Object.entries(counts).map(
+      ([category, c]) =>
+        `${category.padEnd(14)} ${String(c.inputs).padStart(6)} ${String(c.accepted).padStart(9)} ${String(c.refused).padStart(8)} ${String(c.problems).padStart(9)}`,
+    );
     const sum = Object.values(counts).reduce((n, c) => n + c.inputs, 0);
     process.stdout.write(
       [
@@ -286,7 +353,11 @@ describe('bad inputs against the local runtime (standing fuzz test)', () => {
     expect(sum).toBeGreaterThanOrEqual(1500);
     expect(problems).toEqual([]);
     expect(slow).toEqual([]);
-    expect({ duplicated, missing: missing.slice(0, 10), unexpected: unexpected.slice(0, 10) }).toEqual({ duplicated: [], missing: [], unexpected: [] });
+    expect({ duplicated, missing: missing.slice(0, 10), unexpected: unexpected.slice(0, 10) }).toEqual({
+      duplicated: [],
+      missing: [],
+      unexpected: [],
+    });
     expect(lakeErrors).toEqual([]);
     expect(deadLetters).toEqual([]);
   }, 240_000);

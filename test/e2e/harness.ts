@@ -68,7 +68,8 @@ export async function produce(
   );
   if (!result.truth) throw new Error(`producer wrote no truth (exit ${result.exitCode})`);
   // Events never delivered were never accepted (the truth leaves them out); most tests want none.
-  if (result.truth.meta.failed > 0 && !options.allowUndelivered) throw new Error(`producer failed to deliver ${result.truth.meta.failed} events`);
+  if (result.truth.meta.failed > 0 && !options.allowUndelivered)
+    throw new Error(`producer failed to deliver ${result.truth.meta.failed} events`);
   return result.truth;
 }
 
@@ -78,7 +79,8 @@ export async function waitForConsumers(runtime: LocalRuntime, timeoutMs = 60_000
   let quietRounds = 0;
   let lastInvocations = -1;
   while (quietRounds < 4) {
-    if (Date.now() > deadline) throw new Error(`consumers still busy after ${timeoutMs} ms: ${JSON.stringify(runtime.mappings.map((m) => m.status()))}`);
+    if (Date.now() > deadline)
+      throw new Error(`consumers still busy after ${timeoutMs} ms: ${JSON.stringify(runtime.mappings.map((m) => m.status()))}`);
     await new Promise((r) => setTimeout(r, 500));
     const shards = runtime.mappings.flatMap((m) => m.status());
     const idle = shards.every((s) => s.buffered === 0 && !s.retrying && s.millisBehindLatest === 0);
@@ -105,7 +107,11 @@ export async function waitForLake(runtime: LocalRuntime, records: number, timeou
  * `ReportsJobName` of `uba-<stage>-reports`) with `{}` (yesterday), `{date}` or `{from, to}`
  * arrival days; rejects when the function fails.
  */
-export async function runReportJob(runtime: LocalRuntime, input: { date?: string; from?: string; to?: string }, stage = STAGE): Promise<unknown> {
+export async function runReportJob(
+  runtime: LocalRuntime,
+  input: { date?: string; from?: string; to?: string },
+  stage = STAGE,
+): Promise<unknown> {
   const name = runtime.endpoints.outputs[`uba-${stage}-reports`]?.ReportsJobName;
   const fn = name === undefined ? undefined : runtime.functions.get(name);
   if (fn === undefined) throw new Error(`no local function for output ReportsJobName of uba-${stage}-reports (${String(name)})`);
@@ -122,9 +128,17 @@ export async function readLake(s3: S3Client, bucket: string): Promise<Array<{ ke
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
     for (const item of page.Contents ?? []) {
       const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: item.Key }));
-      const text = gunzipSync(Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+      const text = gunzipSync(
+        Buffer.from(await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()),
+      ).toString('utf8');
       if (!text.endsWith('\n')) throw new Error(`${item.Key}: the last record does not end with a newline`);
-      objects.push({ key: item.Key ?? '', lines: text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) });
+      objects.push({
+        key: item.Key ?? '',
+        lines: text
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      });
     }
     token = page.NextContinuationToken;
   } while (token);
@@ -172,7 +186,11 @@ export async function allAlerts(runtime: LocalRuntime, kind?: 'error' | 'window'
 }
 
 export interface MetricsAnswer {
-  readonly series: Array<{ dims: string; value?: string; buckets: Array<{ minute: string; count: number; sum?: number; min?: number; max?: number; late: number }> }>;
+  readonly series: Array<{
+    dims: string;
+    value?: string;
+    buckets: Array<{ minute: string; count: number; sum?: number; min?: number; max?: number; late: number }>;
+  }>;
 }
 
 /** A metric over the last `hours` hours (local minutes), optionally split by a dimension. */
@@ -198,11 +216,17 @@ export function totalsByValue(answer: MetricsAnswer): Record<string, number> {
 }
 
 /** Edges and full paths of a day, merged over the given days. */
-export async function pathsOf(runtime: LocalRuntime, dates: readonly string[]): Promise<{ edges: Record<string, number>; paths: Record<string, number> }> {
+export async function pathsOf(
+  runtime: LocalRuntime,
+  dates: readonly string[],
+): Promise<{ edges: Record<string, number>; paths: Record<string, number> }> {
   const edges: Record<string, number> = {};
   const paths: Record<string, number> = {};
   for (const date of dates) {
-    const answer = await getJson<{ edges: Array<{ source: string; target: string; weight: number }>; paths: Array<{ fullPath: string; count: number }> }>(runtime, '/v1/paths', { date, limit: 5000 });
+    const answer = await getJson<{
+      edges: Array<{ source: string; target: string; weight: number }>;
+      paths: Array<{ fullPath: string; count: number }>;
+    }>(runtime, '/v1/paths', { date, limit: 5000 });
     for (const e of answer.edges) edges[`${e.source} -> ${e.target}`] = (edges[`${e.source} -> ${e.target}`] ?? 0) + e.weight;
     for (const p of answer.paths) paths[p.fullPath] = (paths[p.fullPath] ?? 0) + p.count;
   }

@@ -77,7 +77,10 @@ describe('accepted events that once broke the analyses, on the local runtime', (
       ];
       const documents = Array.from({ length: 800 }, (_, d) => ({
         uvi: `visitor-${d}`,
-        el: Array.from({ length: 3 }, (_, s) => ({ path: randomPath(d * 3 + s, 1000), ct: new Date(Date.now() + 8 * 3600_000 + s * 1000).toISOString().slice(0, 23) })),
+        el: Array.from({ length: 3 }, (_, s) => ({
+          path: randomPath(d * 3 + s, 1000),
+          ct: new Date(Date.now() + 8 * 3600_000 + s * 1000).toISOString().slice(0, 23),
+        })),
       }));
 
       // act
@@ -85,12 +88,19 @@ describe('accepted events that once broke the analyses, on the local runtime', (
       while (Date.now() % 60_000 > 40_000) await sleep(1_000);
       const accepted = await post(runtime, '/v1/events', { events: hostile });
       const documentAnswers = [];
-      for (let i = 0; i < documents.length; i += 50) documentAnswers.push(await post(runtime, '/v1/paths', { documents: documents.slice(i, i + 50) }));
+      for (let i = 0; i < documents.length; i += 50)
+        documentAnswers.push(await post(runtime, '/v1/paths', { documents: documents.slice(i, i + 50) }));
       const unrelated = await produce(runtime, 'web', { count: 300, rate: 300, seed: 11 });
       while (Date.now() % 60_000 > 40_000) await sleep(1_000);
       const burstAt = Date.now();
       const burst = await post(runtime, '/v1/events', {
-        events: Array.from({ length: 12 }, (_, i) => ({ eventId: `warn-${i}`, action: 'burstAction', userId: `u-${i % 3}`, createdAt: now(), errorMsg: `[warn] slow response (${200 + i} ms)` })),
+        events: Array.from({ length: 12 }, (_, i) => ({
+          eventId: `warn-${i}`,
+          action: 'burstAction',
+          userId: `u-${i % 3}`,
+          createdAt: now(),
+          errorMsg: `[warn] slow response (${200 + i} ms)`,
+        })),
       });
       await sleep(Math.max(0, Math.ceil(burstAt / 60_000) * 60_000 - Date.now()) + 3_000);
       await waitForConsumers(runtime, 120_000);
@@ -112,7 +122,10 @@ describe('accepted events that once broke the analyses, on the local runtime', (
       const pageViews = documents.length * 3;
       expect(total(await metric(runtime, 'events'))).toBe(unrelated.total + hostile.length + pageViews + 12);
       const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-      const paths = await getJson<{ paths: Array<{ fullPath: string; count: number }> }>(runtime, '/v1/paths', { date: today, limit: 5000 });
+      const paths = await getJson<{ paths: Array<{ fullPath: string; count: number }> }>(runtime, '/v1/paths', {
+        date: today,
+        limit: 5000,
+      });
       expect(paths.paths.some((p) => p.fullPath === '(other)')).toBe(true);
     } finally {
       await runtime.stop();

@@ -28,7 +28,11 @@ interface EventResult {
 }
 
 async function post(base: string, key: string, route: string, body: unknown): Promise<{ status: number; results: EventResult[] }> {
-  const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${route}`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as { results?: EventResult[] };
   return { status: res.status, results: json.results ?? [] };
 }
@@ -46,7 +50,15 @@ describe('local pipeline (dev stage)', () => {
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-'));
 
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({ root: ROOT, stage: STAGE, port: 0, assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`), localDir, log: () => undefined, functionLog: () => undefined });
+    runtime = await LocalRuntime.start({
+      root: ROOT,
+      stage: STAGE,
+      port: 0,
+      assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`),
+      localDir,
+      log: () => undefined,
+      functionLog: () => undefined,
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -59,7 +71,14 @@ describe('local pipeline (dev stage)', () => {
     const { api, apiKey } = runtime.endpoints;
     const produced: ProducedEvent[] = [];
     for (const [i, name] of SCENARIOS.entries()) {
-      const stream = createEventStream({ scenario: getScenario(name), seed: 100 + i, rate: 1000, timeZone: stageConfig(STAGE).timeZone, invalidRatio: 0.05, count: PER_SCENARIO });
+      const stream = createEventStream({
+        scenario: getScenario(name),
+        seed: 100 + i,
+        rate: 1000,
+        timeZone: stageConfig(STAGE).timeZone,
+        invalidRatio: 0.05,
+        count: PER_SCENARIO,
+      });
       for (let e = stream.next(Date.now()); e; e = stream.next(Date.now())) produced.push(e);
     }
     const brokenCount = produced.filter((e) => e.invalid).length;
@@ -71,13 +90,21 @@ describe('local pipeline (dev stage)', () => {
     for (let i = 0; i < produced.length; i += 100) batches.push(produced.slice(i, i + 100));
     const statuses: number[] = [];
     for (let i = 0; i < batches.length; i += 4) {
-      const answers = await Promise.all(batches.slice(i, i + 4).map((b) => post(api, apiKey, '/v1/events', { events: b.map((e) => e.body) })));
+      const answers = await Promise.all(
+        batches.slice(i, i + 4).map((b) => post(api, apiKey, '/v1/events', { events: b.map((e) => e.body) })),
+      );
       for (const [j, answer] of answers.entries()) {
         statuses.push(answer.status);
         answer.results.forEach((r, k) => results.set(String(batches[i + j][k].body.eventId), r));
       }
     }
-    const doc = { uvi: 'user493', el: [{ path: '/blog', ct: '2024-05-27T11:40:36.263222' }, { path: '/about', ct: '2024-05-27T11:41:36.263222' }] };
+    const doc = {
+      uvi: 'user493',
+      el: [
+        { path: '/blog', ct: '2024-05-27T11:40:36.263222' },
+        { path: '/about', ct: '2024-05-27T11:41:36.263222' },
+      ],
+    };
     const paths = await post(api, apiKey, '/v1/paths', doc);
     expect(paths.status).toBe(200);
 
@@ -125,7 +152,14 @@ describe('local pipeline (dev stage)', () => {
     expect({ duplicates, missing, unexpected }).toEqual({ duplicates: [], missing: [], unexpected: [] });
 
     // Stop: nothing left listening.
-    const ports = [runtime.endpoints.api, runtime.endpoints.kinesis, runtime.endpoints.dynamodb, runtime.endpoints.s3, runtime.endpoints.secretsmanager, runtime.endpoints.sns].map((u) => Number(new URL(u).port));
+    const ports = [
+      runtime.endpoints.api,
+      runtime.endpoints.kinesis,
+      runtime.endpoints.dynamodb,
+      runtime.endpoints.s3,
+      runtime.endpoints.secretsmanager,
+      runtime.endpoints.sns,
+    ].map((u) => Number(new URL(u).port));
     await runtime.stop();
     for (const port of ports) expect(await isPortOpen(port)).toBe(false);
     for (const fn of runtime.functions.values()) expect(fn.processCount).toBe(0);
@@ -136,11 +170,27 @@ describe('local pipeline with --persist, across a stop and a start', () => {
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-persist-'));
   const persistDir = path.join(localDir, 'data');
   const start = () =>
-    LocalRuntime.start({ root: ROOT, stage: STAGE, port: 0, persistDir, assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`), localDir, log: () => undefined, functionLog: () => undefined });
+    LocalRuntime.start({
+      root: ROOT,
+      stage: STAGE,
+      port: 0,
+      persistDir,
+      assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`),
+      localDir,
+      log: () => undefined,
+      functionLog: () => undefined,
+    });
   afterAll(() => fs.rmSync(localDir, { recursive: true, force: true }));
 
   async function sendWeb(runtime: LocalRuntime, seed: number, count: number): Promise<string[]> {
-    const stream = createEventStream({ scenario: getScenario('web'), seed, rate: 1000, timeZone: stageConfig(STAGE).timeZone, invalidRatio: 0, count });
+    const stream = createEventStream({
+      scenario: getScenario('web'),
+      seed,
+      rate: 1000,
+      timeZone: stageConfig(STAGE).timeZone,
+      invalidRatio: 0,
+      count,
+    });
     const events: ProducedEvent[] = [];
     for (let e = stream.next(Date.now()); e; e = stream.next(Date.now())) events.push(e);
     const answer = await post(runtime.endpoints.api, runtime.endpoints.apiKey, '/v1/events', { events: events.map((e) => e.body) });

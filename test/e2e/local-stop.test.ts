@@ -53,7 +53,13 @@ class Group {
   waitFor(text: string, timeoutMs: number): Promise<number> {
     if (this.stdout.includes(text)) return Promise.resolve(Date.now());
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "${text}" within ${timeoutMs} ms\nstdout:\n${this.stdout.slice(-3000)}\nstderr:\n${this.stderr.slice(-3000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no "${text}" within ${timeoutMs} ms\nstdout:\n${this.stdout.slice(-3000)}\nstderr:\n${this.stderr.slice(-3000)}`),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({
         text,
         resolve: (at) => {
@@ -76,7 +82,8 @@ class Group {
     });
     const result = await Promise.race([this.exited, timeout]);
     clearTimeout(timer);
-    if (result === 'timeout') throw new Error(`still running after ${timeoutMs} ms\nstdout:\n${this.stdout.slice(-3000)}\nstderr:\n${this.stderr.slice(-3000)}`);
+    if (result === 'timeout')
+      throw new Error(`still running after ${timeoutMs} ms\nstdout:\n${this.stdout.slice(-3000)}\nstderr:\n${this.stderr.slice(-3000)}`);
     return result;
   }
 
@@ -105,12 +112,24 @@ async function freePortBase(): Promise<number> {
 }
 
 async function openPorts(base: number): Promise<number[]> {
-  const open = await Promise.all(Array.from({ length: SERVICES }, async (_, i) => ((await isPortOpen(base + i, '127.0.0.1', 300)) ? [base + i] : [])));
+  const open = await Promise.all(
+    Array.from({ length: SERVICES }, async (_, i) => ((await isPortOpen(base + i, '127.0.0.1', 300)) ? [base + i] : [])),
+  );
   return open.flat();
 }
 
 function startRuntime(port: number, localDir: string): Group {
-  return new Group(['start', '--', '--port', String(port), '--no-demo', '--cdk-out', path.join(ROOT, `cdk.out.${STAGE}`), '--local-dir', localDir]);
+  return new Group([
+    'start',
+    '--',
+    '--port',
+    String(port),
+    '--no-demo',
+    '--cdk-out',
+    path.join(ROOT, `cdk.out.${STAGE}`),
+    '--local-dir',
+    localDir,
+  ]);
 }
 
 interface Endpoints {
@@ -125,9 +144,28 @@ function endpointsOf(localDir: string): Endpoints {
 
 function startProducer(endpoints: Endpoints, truthFile: string, seed: number): Group {
   return new Group([
-    'run', 'produce', '--',
-    '--scenario', 'web', '--rate', '200', '--duration', '600', '--batch', '20', '--seed', String(seed),
-    '--endpoint', endpoints.api, '--api-key', endpoints.apiKey, '--truth', truthFile, '--quiet', '--max-retries', '1',
+    'run',
+    'produce',
+    '--',
+    '--scenario',
+    'web',
+    '--rate',
+    '200',
+    '--duration',
+    '600',
+    '--batch',
+    '20',
+    '--seed',
+    String(seed),
+    '--endpoint',
+    endpoints.api,
+    '--api-key',
+    endpoints.apiKey,
+    '--truth',
+    truthFile,
+    '--quiet',
+    '--max-retries',
+    '1',
   ]);
 }
 
@@ -198,7 +236,10 @@ async function startOrphanDynamoDb(port: number, dir: string): Promise<number> {
   const fifo = path.join(dir, `orphan-${port}.fifo`);
   const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
   const command = [java, ...dynamoDbLocalArgs({ host: '127.0.0.1', port, launcherDir, jar })].map(quote).join(' ');
-  const shell = spawn('sh', ['-c', `mkfifo ${quote(fifo)} && ${command} 0<>${quote(fifo)} >/dev/null 2>&1 &`], { cwd: jar.dir, stdio: 'ignore' });
+  const shell = spawn('sh', ['-c', `mkfifo ${quote(fifo)} && ${command} 0<>${quote(fifo)} >/dev/null 2>&1 &`], {
+    cwd: jar.dir,
+    stdio: 'ignore',
+  });
   await new Promise((resolve) => shell.once('exit', resolve));
   for (let i = 0; i < 600 && !(await isPortOpen(port)); i++) await new Promise((r) => setTimeout(r, 100));
   const holder = findPortHolder(port);
@@ -264,7 +305,9 @@ describe('stopping the local runtime (npm start as a process)', () => {
       expect(await openPorts(port)).toEqual([]);
       // Whether the runtime saw a second signal (said so on stderr): the kernel merges two SIGINTs
       // that are both pending before the process runs again, so on a busy machine it may see one.
-      const repeatSeen = /npm start: SIGINT (again within \d+ ms, taken as the same stop request|ignored: still stopping)/.test(runtime.stderr);
+      const repeatSeen = /npm start: SIGINT (again within \d+ ms, taken as the same stop request|ignored: still stopping)/.test(
+        runtime.stderr,
+      );
       expect(producer.stdout).toMatch(/accepted +\d+/);
       expect(producer.stdout).toContain(`truth    ${truthFile}`);
       const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as TruthFile;
@@ -273,7 +316,13 @@ describe('stopping the local runtime (npm start as a process)', () => {
       const ids = new Set(lake.map((e) => e.eventId));
       const byAction: Record<string, number> = {};
       for (const e of lake) byAction[e.action] = (byAction[e.action] ?? 0) + 1;
-      expect({ round, mode, lake: lake.length, distinct: ids.size, byAction }).toEqual({ round, mode, lake: truth.total, distinct: truth.total, byAction: truth.byAction });
+      expect({ round, mode, lake: lake.length, distinct: ids.size, byAction }).toEqual({
+        round,
+        mode,
+        lake: truth.total,
+        distinct: truth.total,
+        byAction: truth.byAction,
+      });
       figures.push({ round, mode, startS, stopS, accepted: truth.meta.accepted, repeatSeen });
       fs.rmSync(localDir, { recursive: true, force: true });
     }
@@ -282,8 +331,17 @@ describe('stopping the local runtime (npm start as a process)', () => {
     console.log(
       [
         `${figures.length}/${ROUNDS} stops clean under load (${figures.reduce((n, f) => n + f.accepted, 0)} events accepted, all in the lake)`,
-        `stop: p50 ${percentile(stops, 50).toFixed(2)} s, max ${Math.max(...stops).toFixed(2)} s; start: p50 ${percentile(figures.map((f) => f.startS), 50).toFixed(1)} s`,
-        ...MODES.map((m) => `  ${m.padEnd(13)} ${figures.filter((f) => f.mode === m).map((f) => f.stopS.toFixed(2)).join(' ')}`),
+        `stop: p50 ${percentile(stops, 50).toFixed(2)} s, max ${Math.max(...stops).toFixed(2)} s; start: p50 ${percentile(
+          figures.map((f) => f.startS),
+          50,
+        ).toFixed(1)} s`,
+        ...MODES.map(
+          (m) =>
+            `  ${m.padEnd(13)} ${figures
+              .filter((f) => f.mode === m)
+              .map((f) => f.stopS.toFixed(2))
+              .join(' ')}`,
+        ),
         `  a repeated signal was seen (and ignored) in ${figures.filter((f) => f.repeatSeen).length} of ${figures.length} stops`,
       ].join('\n'),
     );
@@ -303,7 +361,7 @@ describe('stopping the local runtime (npm start as a process)', () => {
     });
     expect(answer.status).toBe(200);
     const holder = findPortHolder(port);
-    expect(holder?.cmdline).toContain('local/start.ts');
+    expect(holder?.cmdline).toContain('scripts/start.ts');
     const runtimePid = holder?.pid ?? -1;
     const tree = descendants(runtimePid);
     expect(tree.length).toBeGreaterThanOrEqual(2); // DynamoDB Local and the ingest function at least

@@ -54,7 +54,13 @@ describe('daily reports on the local runtime', () => {
     const today = now.toFormat('yyyy-MM-dd');
     const yesterday = now.minus({ days: 1 }).toFormat('yyyy-MM-dd');
     // Created at 23:59:59.9 yesterday (local), arriving today: it belongs to yesterday.
-    const late: EventInput = { eventId: `late-${Date.now()}`, action: 'click', userId: 'late-user', createdAt: `${yesterday}T23:59:59.900+08:00`, props: { ageRange: 2 } };
+    const late: EventInput = {
+      eventId: `late-${Date.now()}`,
+      action: 'click',
+      userId: 'late-user',
+      createdAt: `${yesterday}T23:59:59.900+08:00`,
+      props: { ageRange: 2 },
+    };
     if (firstAccepted === undefined) throw new Error('nothing was accepted');
     const resent = firstAccepted;
     const post = await fetch(`${runtime.endpoints.api}/v1/events`, {
@@ -93,10 +99,14 @@ describe('daily reports on the local runtime', () => {
     }
     // The late click counts on yesterday; the resent event once.
     expect(expected['taobao-daily'].rows).toContainEqual(expect.objectContaining({ day: yesterday, dimension: 'age_range', value: '2' }));
-    expect(answers.get('mau')?.rows.reduce((n, r) => n + Number(r.users), 0)).toBeGreaterThan(Math.max(...(answers.get('dau')?.rows ?? []).map((r) => Number(r.users))));
+    expect(answers.get('mau')?.rows.reduce((n, r) => n + Number(r.users), 0)).toBeGreaterThan(
+      Math.max(...(answers.get('dau')?.rows ?? []).map((r) => Number(r.users))),
+    );
 
     // CSV: one header line and a line per row.
-    const csv = await fetch(`${runtime.endpoints.api}/v1/reports/dau?from=${from}&to=${today}&format=csv`, { headers: { 'x-api-key': runtime.endpoints.apiKey } });
+    const csv = await fetch(`${runtime.endpoints.api}/v1/reports/dau?from=${from}&to=${today}&format=csv`, {
+      headers: { 'x-api-key': runtime.endpoints.apiKey },
+    });
     expect(csv.status).toBe(200);
     const lines = (await csv.text()).trim().split(/\r?\n/);
     expect(lines[0]).toBe('day,users');

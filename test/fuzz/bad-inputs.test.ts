@@ -27,7 +27,21 @@ describe('the bad-input generator', () => {
 
   it('covers every category the standing test reports, on both routes', () => {
     const categories = new Set([...inputs.events, ...inputs.documents, ...inputs.requests].map((c) => c.category));
-    expect([...categories].sort()).toEqual(['batch', 'content-type', 'date', 'json', 'limit', 'missing', 'nesting', 'paths', 'props', 'size', 'type', 'unicode', 'unknown-field']);
+    expect([...categories].sort()).toEqual([
+      'batch',
+      'content-type',
+      'date',
+      'json',
+      'limit',
+      'missing',
+      'nesting',
+      'paths',
+      'props',
+      'size',
+      'type',
+      'unicode',
+      'unknown-field',
+    ]);
     expect(new Set(inputs.requests.map((c) => c.route))).toEqual(new Set(['/v1/events', '/v1/paths']));
     expect(inputs.documents.length).toBeGreaterThan(100);
   });
@@ -47,6 +61,11 @@ describe('the bad-input generator', () => {
   });
 
   it('writes field paths as the API does', () => {
-    expect([fieldPath(['props', 'amount']), fieldPath(['el', 3, 'ct']), fieldPath(['props', 'a b']), fieldPath([''])]).toEqual(['props.amount', 'el[3].ct', 'props["a b"]', '[""]']);
+    expect([fieldPath(['props', 'amount']), fieldPath(['el', 3, 'ct']), fieldPath(['props', 'a b']), fieldPath([''])]).toEqual([
+      'props.amount',
+      'el[3].ct',
+      'props["a b"]',
+      '[""]',
+    ]);
   });
 });

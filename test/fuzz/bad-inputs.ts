@@ -70,7 +70,8 @@ export interface RequestCase {
    * `refuse`: this status and `field` for the whole request. `accept`: every event accepted, `events`
    * of them (status 200).
    */
-  readonly expect: { readonly kind: 'refuse'; readonly status: number; readonly field: string } | { readonly kind: 'accept'; readonly events: number };
+  readonly expect:
+    { readonly kind: 'refuse'; readonly status: number; readonly field: string } | { readonly kind: 'accept'; readonly events: number };
 }
 
 /** Every input of one run. */
@@ -203,7 +204,12 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   const recent = () => isoSeconds(nowMs - Math.floor(random() * 3_600_000)) + 'Z';
   /** A valid event of this run, with `overrides` applied (an `undefined` override removes the field). */
   const valid = (overrides: Record<string, unknown> = {}): Record<string, unknown> => {
-    const event: Record<string, unknown> = { eventId: nextId(), action: pick(['fuzz_view', 'fuzz_click', 'fuzz_buy']), userId: `fu-${Math.floor(random() * 50)}`, createdAt: recent() };
+    const event: Record<string, unknown> = {
+      eventId: nextId(),
+      action: pick(['fuzz_view', 'fuzz_click', 'fuzz_buy']),
+      userId: `fu-${Math.floor(random() * 50)}`,
+      createdAt: recent(),
+    };
     for (const [key, value] of Object.entries(overrides)) {
       if (value === undefined) delete event[key];
       else event[key] = value;
@@ -220,10 +226,23 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
     const required = field === 'createdAt' || STRING_FIELDS[field as StringField].required;
     addEvent('missing', `${field} missing`, valid({ [field]: undefined }), required ? reject(field) : accept);
   }
-  for (const [typeName, value] of [['string', 'x'], ['number', 5], ['true', true], ['null', null], ['empty-array', []], ['array', [{ a: 1 }]]] as const) {
+  for (const [typeName, value] of [
+    ['string', 'x'],
+    ['number', 5],
+    ['true', true],
+    ['null', null],
+    ['empty-array', []],
+    ['array', [{ a: 1 }]],
+  ] as const) {
     addEvent('type', `props=${typeName}`, valid({ props: value }), reject('props'));
   }
-  for (const [typeName, value] of [['number', 1], ['string', 'e'], ['array', []], ['null', null], ['true', true]] as const) {
+  for (const [typeName, value] of [
+    ['number', 1],
+    ['string', 'e'],
+    ['array', []],
+    ['null', null],
+    ['true', true],
+  ] as const) {
     addEvent('type', `event=${typeName}`, value, reject(''));
   }
 
@@ -252,20 +271,67 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
     const atKey = textOf(script, PROP_KEY_MAX, 'k');
     const overKey = textOf(script, PROP_KEY_MAX + 1, 'k');
     addEvent('props', `props key ${script} at ${PROP_KEY_MAX}`, valid({ props: { [atKey]: 1 } }), accept);
-    addEvent('props', `props key ${script} over ${PROP_KEY_MAX}`, valid({ props: { [overKey]: 1 } }), reject(fieldPath(['props', overKey])));
-    addEvent('props', `props value ${script} at ${PROP_STRING_MAX}`, valid({ props: { note: textOf(script, PROP_STRING_MAX, '') } }), accept);
-    addEvent('props', `props value ${script} over ${PROP_STRING_MAX}`, valid({ props: { note: textOf(script, PROP_STRING_MAX + 1, '') } }), reject('props.note'));
+    addEvent(
+      'props',
+      `props key ${script} over ${PROP_KEY_MAX}`,
+      valid({ props: { [overKey]: 1 } }),
+      reject(fieldPath(['props', overKey])),
+    );
+    addEvent(
+      'props',
+      `props value ${script} at ${PROP_STRING_MAX}`,
+      valid({ props: { note: textOf(script, PROP_STRING_MAX, '') } }),
+      accept,
+    );
+    addEvent(
+      'props',
+      `props value ${script} over ${PROP_STRING_MAX}`,
+      valid({ props: { note: textOf(script, PROP_STRING_MAX + 1, '') } }),
+      reject('props.note'),
+    );
   }
   addEvent('props', 'props empty key', valid({ props: { '': 1 } }), reject(fieldPath(['props', ''])));
-  for (const [name, value] of [['max-safe+2', 9_007_199_254_740_993], ['1e308', 1e308], ['-1e308', -1e308], ['denormal', 5e-324], ['negative-zero', -0], ['false', false], ['null', null], ['empty-string', '']] as const) {
+  for (const [name, value] of [
+    ['max-safe+2', Number.MAX_SAFE_INTEGER + 2],
+    ['1e308', 1e308],
+    ['-1e308', -1e308],
+    ['denormal', 5e-324],
+    ['negative-zero', -0],
+    ['false', false],
+    ['null', null],
+    ['empty-string', ''],
+  ] as const) {
     addEvent('props', `props value ${name}`, valid({ props: { n: value } }), accept);
   }
   // JSON allows numbers beyond a double: they parse to ±Infinity, which the API refuses.
-  for (const [name, text] of [['1e400', '1e400'], ['-1e400', '-1e400'], ['400-digits', '9'.repeat(400)]] as const) {
-    addEvent('props', `props value ${name}`, { __raw: JSON.stringify(valid({ props: { n: 0 } })).replace('"n":0', `"n":${text}`) }, reject('props.n'));
+  for (const [name, text] of [
+    ['1e400', '1e400'],
+    ['-1e400', '-1e400'],
+    ['400-digits', '9'.repeat(400)],
+  ] as const) {
+    addEvent(
+      'props',
+      `props value ${name}`,
+      { __raw: JSON.stringify(valid({ props: { n: 0 } })).replace('"n":0', `"n":${text}`) },
+      reject('props.n'),
+    );
   }
-  for (const [name, key] of [['__proto__', '__proto__'], ['constructor', 'constructor'], ['toString', 'toString'], ['dotted', 'a.b'], ['bracketed', 'a[0]'], ['spaced', 'a b'], ['emoji', '😀'], ['nul', '\u0000']] as const) {
-    addEvent('props', `props key ${name}`, { __raw: JSON.stringify(valid({ props: { placeholder: 1 } })).replace('"placeholder"', JSON.stringify(key)) }, key === '__proto__' ? reject('props.__proto__') : accept);
+  for (const [name, key] of [
+    ['__proto__', '__proto__'],
+    ['constructor', 'constructor'],
+    ['toString', 'toString'],
+    ['dotted', 'a.b'],
+    ['bracketed', 'a[0]'],
+    ['spaced', 'a b'],
+    ['emoji', '😀'],
+    ['nul', '\u0000'],
+  ] as const) {
+    addEvent(
+      'props',
+      `props key ${name}`,
+      { __raw: JSON.stringify(valid({ props: { placeholder: 1 } })).replace('"placeholder"', JSON.stringify(key)) },
+      key === '__proto__' ? reject('props.__proto__') : accept,
+    );
   }
 
   // --- nesting: objects and arrays inside props, and as the event --------------------------------
@@ -282,22 +348,68 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   for (const depth of [64, 512, 2048]) {
     const open = '['.repeat(depth);
     addEvent('nesting', `event nested in ${depth} arrays`, { __raw: `${open}${JSON.stringify(valid())}${']'.repeat(depth)}` }, reject(''));
-    addEvent('nesting', `props value nested ${depth} deep`, { __raw: JSON.stringify(valid({ props: { deep: 0 } })).replace('"deep":0', `"deep":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) }, reject('props.deep'));
+    addEvent(
+      'nesting',
+      `props value nested ${depth} deep`,
+      { __raw: JSON.stringify(valid({ props: { deep: 0 } })).replace('"deep":0', `"deep":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`) },
+      reject('props.deep'),
+    );
   }
 
   // --- unknown fields ------------------------------------------------------------------------------
-  for (const key of ['user_name', 'userid', 'EventId', 'created_at', 'receivedAt', 'timestamp', 'constructor', 'toString', '', ' ', 'a b', '😀', '\u0000', 'k'.repeat(300), 'props ', 'PATH']) {
-    addEvent('unknown-field', `unknown ${JSON.stringify(key).slice(0, 20)}`, { __raw: JSON.stringify(valid({ placeholder: 1 })).replace('"placeholder"', JSON.stringify(key)) }, reject(fieldPath([key])));
+  for (const key of [
+    'user_name',
+    'userid',
+    'EventId',
+    'created_at',
+    'receivedAt',
+    'timestamp',
+    'constructor',
+    'toString',
+    '',
+    ' ',
+    'a b',
+    '😀',
+    '\u0000',
+    'k'.repeat(300),
+    'props ',
+    'PATH',
+  ]) {
+    addEvent(
+      'unknown-field',
+      `unknown ${JSON.stringify(key).slice(0, 20)}`,
+      { __raw: JSON.stringify(valid({ placeholder: 1 })).replace('"placeholder"', JSON.stringify(key)) },
+      reject(fieldPath([key])),
+    );
   }
-  addEvent('unknown-field', 'unknown __proto__', { __raw: JSON.stringify(valid({ placeholder: 1 })).replace('"placeholder"', '"__proto__"') }, reject('__proto__'));
+  addEvent(
+    'unknown-field',
+    'unknown __proto__',
+    { __raw: JSON.stringify(valid({ placeholder: 1 })).replace('"placeholder"', '"__proto__"') },
+    reject('__proto__'),
+  );
 
   // --- unicode edge cases in every string field, at the start, middle, end and alone -------------
   for (const field of STRING_FIELD_NAMES) {
     for (const [name, text] of Object.entries(UNICODE)) {
       for (const position of ['start', 'middle', 'end', 'alone'] as const) {
         const id = field === 'eventId' ? nextId() : 'v';
-        const value = position === 'start' ? `${text}${id}` : position === 'middle' ? `${id}${text}${id}` : position === 'end' ? `${id}${text}` : field === 'eventId' ? `${text}${nextId()}` : text;
-        addEvent('unicode', `${field} ${name} ${position}`, valid({ [field]: value }), charLength(value) <= STRING_FIELDS[field].max ? accept : reject(field));
+        const value =
+          position === 'start'
+            ? `${text}${id}`
+            : position === 'middle'
+              ? `${id}${text}${id}`
+              : position === 'end'
+                ? `${id}${text}`
+                : field === 'eventId'
+                  ? `${text}${nextId()}`
+                  : text;
+        addEvent(
+          'unicode',
+          `${field} ${name} ${position}`,
+          valid({ [field]: value }),
+          charLength(value) <= STRING_FIELDS[field].max ? accept : reject(field),
+        );
       }
     }
   }
@@ -309,7 +421,17 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
 
   // --- dates: formats, offsets, days of month, leap days, range ----------------------------------
   for (const [name, text] of BAD_DATE_FORMATS) addEvent('date', `format ${name}`, valid({ createdAt: text }), reject('createdAt'));
-  const accepted = ['2024-05-27T11:40:36', '2024-05-27 11:40:36', '2024-05-27T11:40', '2024-05-27T11:40:36.263222', '2024-05-27T11:40:36.263Z', '2024-05-27T11:40:36.123456789Z', '2024-05-27T11:40:36+0800', '2024-05-27T11:40:36+08', '2024-05-27T11:40:36-03:30'];
+  const accepted = [
+    '2024-05-27T11:40:36',
+    '2024-05-27 11:40:36',
+    '2024-05-27T11:40',
+    '2024-05-27T11:40:36.263222',
+    '2024-05-27T11:40:36.263Z',
+    '2024-05-27T11:40:36.123456789Z',
+    '2024-05-27T11:40:36+0800',
+    '2024-05-27T11:40:36+08',
+    '2024-05-27T11:40:36-03:30',
+  ];
   for (const text of accepted) addEvent('date', `format ${JSON.stringify(text)}`, valid({ createdAt: text }), accept);
   for (let hours = -19; hours <= 19; hours += 1) {
     for (const minutes of ['00', '30', '45', '59', '60']) {
@@ -328,9 +450,15 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   }
   const thisYear = now.getUTCFullYear();
   for (let year = 2000; year <= thisYear; year += 1) {
-    addEvent('date', `leap day ${year}`, valid({ createdAt: `${year}-02-29T12:00:00Z` }), dayExists(year, 2, 29) && Date.UTC(year, 1, 29, 12) <= nowMs + 86_400_000 ? accept : reject('createdAt'));
+    addEvent(
+      'date',
+      `leap day ${year}`,
+      valid({ createdAt: `${year}-02-29T12:00:00Z` }),
+      dayExists(year, 2, 29) && Date.UTC(year, 1, 29, 12) <= nowMs + 86_400_000 ? accept : reject('createdAt'),
+    );
   }
-  for (const year of [1900, 1996, 2100, 2400]) addEvent('date', `leap day ${year}`, valid({ createdAt: `${year}-02-29T12:00:00Z` }), reject('createdAt'));
+  for (const year of [1900, 1996, 2100, 2400])
+    addEvent('date', `leap day ${year}`, valid({ createdAt: `${year}-02-29T12:00:00Z` }), reject('createdAt'));
   const range: ReadonlyArray<readonly [string, string, boolean]> = [
     ['first instant of 2000', '2000-01-01T00:00:00Z', true],
     ['last instant of 1999', '1999-12-31T23:59:59.999Z', false],
@@ -351,7 +479,10 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   const uvi = () => `${runId}-u${(uviSerial += 1).toString(36)}`;
   const ct = (minutes = 0) => isoSeconds(nowMs - 3_600_000 + minutes * 60_000);
   const doc = (overrides: Record<string, unknown> = {}, elements = 2): Record<string, unknown> => {
-    const out: Record<string, unknown> = { uvi: uvi(), el: Array.from({ length: elements }, (_, i) => ({ path: `/fuzz/${i}`, ct: ct(i) })) };
+    const out: Record<string, unknown> = {
+      uvi: uvi(),
+      el: Array.from({ length: elements }, (_, i) => ({ path: `/fuzz/${i}`, ct: ct(i) })),
+    };
     for (const [key, value] of Object.entries(overrides)) {
       if (value === undefined) delete out[key];
       else out[key] = value;
@@ -359,7 +490,8 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
     return out;
   };
   const addDoc = (category: string, name: string, document: unknown, expect: Expectation) => {
-    const el = typeof document === 'object' && document !== null && !Array.isArray(document) ? (document as { el?: unknown }).el : undefined;
+    const el =
+      typeof document === 'object' && document !== null && !Array.isArray(document) ? (document as { el?: unknown }).el : undefined;
     documents.push({ category, name, document, results: Array.isArray(el) && el.length > 0 ? el.length : 1, expect });
   };
   addDoc('paths', 'valid two elements', doc(), accept);
@@ -376,7 +508,13 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
     const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
     addDoc('paths', `el[1]=${typeName}`, doc({ el: [{ path: '/a', ct: ct() }, value] }), reject(isObject ? 'el[1].path' : 'el[1]'));
   }
-  for (const [typeName, value] of [['number', 1], ['string', 'x'], ['null', null], ['array', []]] as const) addDoc('paths', `document=${typeName}`, value, reject(''));
+  for (const [typeName, value] of [
+    ['number', 1],
+    ['string', 'x'],
+    ['null', null],
+    ['array', []],
+  ] as const)
+    addDoc('paths', `document=${typeName}`, value, reject(''));
   for (const script of ['ascii', 'cjk', 'emoji'] as const) {
     addDoc('paths', `path ${script} at 1024`, doc({ el: [{ path: textOf(script, 1024, '/'), ct: ct() }] }), accept);
     addDoc('paths', `path ${script} over 1024`, doc({ el: [{ path: textOf(script, 1025, '/'), ct: ct() }] }), reject('el[0].path'));
@@ -386,8 +524,20 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   addDoc('paths', 'uvi empty', doc({ uvi: '' }), reject('uvi'));
   addDoc('paths', 'unknown key in document', doc({ visitor: 'x' }), reject('visitor'));
   addDoc('paths', 'unknown key in element', doc({ el: [{ path: '/a', ct: ct(), title: 'x' }] }), reject('el[0].title'));
-  for (const [name, text] of BAD_DATE_FORMATS) addDoc('date', `ct format ${name}`, doc({ el: [{ path: '/a', ct: ct() }, { path: '/b', ct: text }] }), reject('el[1].ct'));
-  for (const [name, text, ok] of range) addDoc('date', `ct range ${name}`, doc({ el: [{ path: '/a', ct: text }] }), ok ? accept : reject('el[0].ct'));
+  for (const [name, text] of BAD_DATE_FORMATS)
+    addDoc(
+      'date',
+      `ct format ${name}`,
+      doc({
+        el: [
+          { path: '/a', ct: ct() },
+          { path: '/b', ct: text },
+        ],
+      }),
+      reject('el[1].ct'),
+    );
+  for (const [name, text, ok] of range)
+    addDoc('date', `ct range ${name}`, doc({ el: [{ path: '/a', ct: text }] }), ok ? accept : reject('el[0].ct'));
   for (const [name, text] of Object.entries(UNICODE)) {
     addDoc('unicode', `path with ${name}`, doc({ el: [{ path: `/u/${text}`, ct: ct() }] }), accept);
     addDoc('unicode', `uvi with ${name}`, doc({ uvi: `${uvi()}${text}` }), accept);
@@ -395,8 +545,14 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
 
   // --- request cases: the body as a whole ----------------------------------------------------------
   const json = 'application/json';
-  const addRequest = (category: string, name: string, route: RequestCase['route'], contentType: string | undefined, body: () => Buffer, expect: RequestCase['expect']) =>
-    requests.push({ category, name, route, ...(contentType !== undefined ? { contentType } : {}), body, expect });
+  const addRequest = (
+    category: string,
+    name: string,
+    route: RequestCase['route'],
+    contentType: string | undefined,
+    body: () => Buffer,
+    expect: RequestCase['expect'],
+  ) => requests.push({ category, name, route, ...(contentType !== undefined ? { contentType } : {}), body, expect });
   const text = (value: string) => () => Buffer.from(value, 'utf8');
   const refuse = (status: number, field: string) => ({ kind: 'refuse' as const, status, field });
   const malformed: ReadonlyArray<readonly [string, string]> = [
@@ -425,12 +581,39 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
       addRequest('json', `${route} ${name}`, route, json, text(body), refuse(400, 'body'));
     }
     addRequest('json', `${route} empty body`, route, json, text(''), refuse(400, 'body'));
-    for (const [name, body] of [['array', '[]'], ['string', '"x"'], ['number', '42'], ['null', 'null'], ['true', 'true']] as const) {
+    for (const [name, body] of [
+      ['array', '[]'],
+      ['string', '"x"'],
+      ['number', '42'],
+      ['null', 'null'],
+      ['true', 'true'],
+    ] as const) {
       addRequest('json', `${route} top-level ${name}`, route, json, text(body), refuse(400, 'body'));
     }
-    addRequest('content-type', `${route} form-encoded`, route, 'application/x-www-form-urlencoded', text('events=1&user=2'), refuse(400, 'body'));
-    addRequest('content-type', `${route} multipart`, route, 'multipart/form-data; boundary=x', text('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n'), refuse(400, 'body'));
-    addRequest('content-type', `${route} random binary`, route, 'application/octet-stream', () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37 + seed) % 256)), refuse(400, 'body'));
+    addRequest(
+      'content-type',
+      `${route} form-encoded`,
+      route,
+      'application/x-www-form-urlencoded',
+      text('events=1&user=2'),
+      refuse(400, 'body'),
+    );
+    addRequest(
+      'content-type',
+      `${route} multipart`,
+      route,
+      'multipart/form-data; boundary=x',
+      text('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n'),
+      refuse(400, 'body'),
+    );
+    addRequest(
+      'content-type',
+      `${route} random binary`,
+      route,
+      'application/octet-stream',
+      () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37 + seed) % 256)),
+      refuse(400, 'body'),
+    );
   }
   addRequest('batch', 'events empty', '/v1/events', json, text('{"events":[]}'), refuse(400, 'events'));
   addRequest('batch', 'events not an array', '/v1/events', json, text('{"events":{"0":{}}}'), refuse(400, 'events'));
@@ -448,7 +631,14 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   addRequest('batch', `${MAX_EVENTS} events`, '/v1/events', json, batchOf(MAX_EVENTS), { kind: 'accept', events: MAX_EVENTS });
   addRequest('batch', `${MAX_EVENTS + 1} events`, '/v1/events', json, batchOf(MAX_EVENTS + 1), refuse(400, 'events'));
   const tooMany = batchOf(10_000);
-  addRequest('batch', '10000 events', '/v1/events', json, tooMany, tooMany().length > MAX_BODY_BYTES ? refuse(413, 'body') : refuse(400, 'events'));
+  addRequest(
+    'batch',
+    '10000 events',
+    '/v1/events',
+    json,
+    tooMany,
+    tooMany().length > MAX_BODY_BYTES ? refuse(413, 'body') : refuse(400, 'events'),
+  );
   addRequest('batch', `${MAX_EVENTS + 1} path elements`, '/v1/paths', json, fixed(doc({}, MAX_EVENTS + 1)), refuse(400, 'el'));
   addRequest('batch', 'single event object', '/v1/events', json, fixed(valid()), { kind: 'accept', events: 1 });
   addRequest('batch', 'single path document', '/v1/paths', json, fixed(doc({}, 3)), { kind: 'accept', events: 3 });
@@ -470,9 +660,19 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
   const atLimit = exactly(MAX_BODY_BYTES);
   addRequest('size', 'body of exactly 1 MiB', '/v1/events', json, atLimit.body, { kind: 'accept', events: atLimit.count });
   const atLimitBinary = exactly(MAX_BODY_BYTES);
-  addRequest('size', 'body of exactly 1 MiB as application/octet-stream', '/v1/events', 'application/octet-stream', atLimitBinary.body, { kind: 'accept', events: atLimitBinary.count });
+  addRequest('size', 'body of exactly 1 MiB as application/octet-stream', '/v1/events', 'application/octet-stream', atLimitBinary.body, {
+    kind: 'accept',
+    events: atLimitBinary.count,
+  });
   const overLimit = exactly(MAX_BODY_BYTES);
-  addRequest('size', 'body of 1 MiB + 1 byte', '/v1/events', json, () => Buffer.concat([overLimit.body(), Buffer.from(' ')]), refuse(413, 'body'));
+  addRequest(
+    'size',
+    'body of 1 MiB + 1 byte',
+    '/v1/events',
+    json,
+    () => Buffer.concat([overLimit.body(), Buffer.from(' ')]),
+    refuse(413, 'body'),
+  );
   const padded = (bytes: number, route: RequestCase['route']) => {
     const core = route === '/v1/events' ? JSON.stringify({ events: [valid()] }) : JSON.stringify(doc());
     return () => Buffer.from(core + ' '.repeat(bytes - Buffer.byteLength(core)), 'utf8');
@@ -482,7 +682,14 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
       addRequest('size', `${route} ${(bytes / MiB).toFixed(2)} MiB json`, route, json, padded(bytes, route), refuse(413, 'body'));
     }
     for (const bytes of [4.5 * MiB + 1, 7 * MiB]) {
-      addRequest('size', `${route} ${(bytes / MiB).toFixed(2)} MiB binary`, route, 'application/octet-stream', padded(bytes, route), refuse(413, 'body'));
+      addRequest(
+        'size',
+        `${route} ${(bytes / MiB).toFixed(2)} MiB binary`,
+        route,
+        'application/octet-stream',
+        padded(bytes, route),
+        refuse(413, 'body'),
+      );
     }
   }
 
@@ -497,10 +704,19 @@ export function fuzzInputs(seed: number, now: Date, runId: string): FuzzInputs {
     ['image/png', 'image/png'],
     ['garbage', ';;;'],
   ] as const) {
-    addRequest('content-type', `valid event, content type ${name}`, '/v1/events', contentType, fixed({ events: [valid()] }), { kind: 'accept', events: 1 });
-    addRequest('content-type', `valid document, content type ${name}`, '/v1/paths', contentType, fixed(doc()), { kind: 'accept', events: 2 });
+    addRequest('content-type', `valid event, content type ${name}`, '/v1/events', contentType, fixed({ events: [valid()] }), {
+      kind: 'accept',
+      events: 1,
+    });
+    addRequest('content-type', `valid document, content type ${name}`, '/v1/paths', contentType, fixed(doc()), {
+      kind: 'accept',
+      events: 2,
+    });
   }
-  addRequest('content-type', 'UTF-8 BOM before a valid body', '/v1/events', json, fixed(`\ufeff${JSON.stringify({ events: [valid()] })}`), { kind: 'accept', events: 1 });
+  addRequest('content-type', 'UTF-8 BOM before a valid body', '/v1/events', json, fixed(`\ufeff${JSON.stringify({ events: [valid()] })}`), {
+    kind: 'accept',
+    events: 1,
+  });
 
   return { events, documents, requests };
 }

@@ -35,22 +35,25 @@ describe('stream consumers', () => {
     expect(mappings('dev')).toHaveLength(2);
   });
 
-  it.each(['dev', 'prod'] as const)('%s: every consumer reports item failures, bisects, bounds retries and age, and has an on-failure queue', (stage) => {
-    const a = stageConfig(stage).analytics;
-    for (const m of mappings(stage)) {
-      expect(m.Properties).toMatchObject({
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        BisectBatchOnFunctionError: true,
-        MaximumRetryAttempts: a.retryAttempts,
-        MaximumRecordAgeInSeconds: a.maxRecordAge.toSeconds(),
-        BatchSize: a.batchSize,
-        MaximumBatchingWindowInSeconds: a.maxBatchingWindow.toSeconds(),
-        ParallelizationFactor: 1,
-        StartingPosition: 'TRIM_HORIZON',
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] } } },
-      });
-    }
-  });
+  it.each(['dev', 'prod'] as const)(
+    '%s: every consumer reports item failures, bisects, bounds retries and age, and has an on-failure queue',
+    (stage) => {
+      const a = stageConfig(stage).analytics;
+      for (const m of mappings(stage)) {
+        expect(m.Properties).toMatchObject({
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          BisectBatchOnFunctionError: true,
+          MaximumRetryAttempts: a.retryAttempts,
+          MaximumRecordAgeInSeconds: a.maxRecordAge.toSeconds(),
+          BatchSize: a.batchSize,
+          MaximumBatchingWindowInSeconds: a.maxBatchingWindow.toSeconds(),
+          ParallelizationFactor: 1,
+          StartingPosition: 'TRIM_HORIZON',
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] } } },
+        });
+      }
+    },
+  );
 
   it('runs the threshold rules on tumbling windows of the configured length, and only them', () => {
     const windowed = mappings('dev').filter((m) => m.Properties.TumblingWindowInSeconds !== undefined);
@@ -69,15 +72,27 @@ describe('stream consumers', () => {
   it('alarms on iterator age, errors and dead-letter depth of each consumer, to the operators topic', () => {
     const { analytics } = synthStage('prod');
     const alarms = Object.values(analytics.findResources('AWS::CloudWatch::Alarm')) as Resource[];
-    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Errors', 'IteratorAge', 'IteratorAge']);
+    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'Errors',
+      'Errors',
+      'IteratorAge',
+      'IteratorAge',
+    ]);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
     const iteratorAge = alarms.filter((x) => x.Properties.MetricName === 'IteratorAge');
-    for (const alarm of iteratorAge) expect(alarm.Properties.Threshold).toBe(stageConfig('prod').analytics.iteratorAgeAlarm.toMilliseconds());
+    for (const alarm of iteratorAge)
+      expect(alarm.Properties.Threshold).toBe(stageConfig('prod').analytics.iteratorAgeAlarm.toMilliseconds());
   });
 
   it('hands the consumers an analysis config that parses, with the stage thresholds and time zone', () => {
     const { analytics } = synthStage('prod');
-    const fns = Object.values(analytics.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { ANALYTICS_CONFIG: Match.anyValue() } } } })) as Resource[];
+    const fns = Object.values(
+      analytics.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { ANALYTICS_CONFIG: Match.anyValue() } } },
+      }),
+    ) as Resource[];
     expect(fns).toHaveLength(2);
     const env = (fns[0].Properties.Environment as { Variables: Record<string, string> }).Variables;
     const parsed = parseAnalyticsConfig(env.ANALYTICS_CONFIG);
@@ -89,9 +104,17 @@ describe('stream consumers', () => {
 
   it('lets consumers read and write result items and publish alerts, nothing more', () => {
     const { analytics } = synthStage('dev');
-    const statements = policyStatements(analytics).filter((s) => actionsOf(s).some((x) => x.startsWith('dynamodb:') || x.startsWith('sns:')));
+    const statements = policyStatements(analytics).filter((s) =>
+      actionsOf(s).some((x) => x.startsWith('dynamodb:') || x.startsWith('sns:')),
+    );
     const actions = new Set(statements.flatMap(actionsOf));
-    expect([...actions].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sns:Publish']);
+    expect([...actions].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'sns:Publish',
+    ]);
     for (const s of statements.filter((x) => actionsOf(x).includes('dynamodb:PutItem'))) {
       expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ResultsTable/), 'Arn'] });
     }
@@ -99,7 +122,9 @@ describe('stream consumers', () => {
 
   it('encrypts the alerts topic and requires TLS of publishers on both topics', () => {
     const { analytics } = synthStage('dev');
-    const alerts = Object.values(analytics.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'uba dev alerts' } })) as Resource[];
+    const alerts = Object.values(
+      analytics.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'uba dev alerts' } }),
+    ) as Resource[];
     expect(JSON.stringify(alerts[0].Properties.KmsMasterKeyId)).toContain('alias/aws/sns');
     analytics.resourceCountIs('AWS::SNS::TopicPolicy', 2);
   });
@@ -109,7 +134,9 @@ describe('read API', () => {
   it.each(['alerts', 'metrics', 'paths', 'paths.csv'])('serves GET /v1/%s from the query Lambda behind the API key', (part) => {
     const { api } = synthStage('dev');
     const [resourceId] = Object.keys(api.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: part } }));
-    const methods = Object.values(api.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: resourceId }, HttpMethod: 'GET' } })) as Resource[];
+    const methods = Object.values(
+      api.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: resourceId }, HttpMethod: 'GET' } }),
+    ) as Resource[];
     expect(methods).toHaveLength(1);
     expect(methods[0].Properties).toMatchObject({ ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
   });

@@ -17,39 +17,50 @@ describe('ingest API', () => {
     expect(methods[0].Properties).toMatchObject({ HttpMethod: 'POST', ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
   });
 
-  it.each(['dev', 'prod'] as const)('%s: a web ACL on the stage refuses bodies over the stage limit (413 JSON) and POSTs without Content-Length (411)', (stage) => {
-    // prepare
-    const config = stageConfig(stage);
-    const { api } = synthStage(stage);
+  it.each(['dev', 'prod'] as const)(
+    '%s: a web ACL on the stage refuses bodies over the stage limit (413 JSON) and POSTs without Content-Length (411)',
+    (stage) => {
+      // prepare
+      const config = stageConfig(stage);
+      const { api } = synthStage(stage);
 
-    // assess: the association names the stage's ARN, the rules the stage's limit
-    const [aclId] = Object.keys(api.findResources('AWS::WAFv2::WebACL'));
-    expect(aclId).toBeDefined();
-    api.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
-      WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
-      ResourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/stages/$')])] },
-    });
-    api.hasResourceProperties('AWS::WAFv2::WebACL', {
-      Scope: 'REGIONAL',
-      DefaultAction: { Allow: {} },
-      CustomResponseBodies: {
-        bodyTooLarge: {
-          ContentType: 'APPLICATION_JSON',
-          Content: JSON.stringify({ error: `body: must be at most ${config.ingest.maxBodyBytes} bytes`, field: 'body', reason: `must be at most ${config.ingest.maxBodyBytes} bytes` }),
+      // assess: the association names the stage's ARN, the rules the stage's limit
+      const [aclId] = Object.keys(api.findResources('AWS::WAFv2::WebACL'));
+      expect(aclId).toBeDefined();
+      api.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+        WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
+        ResourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/stages/$')])] },
+      });
+      api.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'REGIONAL',
+        DefaultAction: { Allow: {} },
+        CustomResponseBodies: {
+          bodyTooLarge: {
+            ContentType: 'APPLICATION_JSON',
+            Content: JSON.stringify({
+              error: `body: must be at most ${config.ingest.maxBodyBytes} bytes`,
+              field: 'body',
+              reason: `must be at most ${config.ingest.maxBodyBytes} bytes`,
+            }),
+          },
+          lengthRequired: Match.objectLike({ ContentType: 'APPLICATION_JSON' }),
         },
-        lengthRequired: Match.objectLike({ ContentType: 'APPLICATION_JSON' }),
-      },
-      Rules: [
-        Match.objectLike({
-          Name: 'BodyOverLimit',
-          Priority: 0,
-          Statement: { RegexMatchStatement: Match.objectLike({ FieldToMatch: { SingleHeader: { Name: 'content-length' } } }) },
-          Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'bodyTooLarge' } } },
-        }),
-        Match.objectLike({ Name: 'PostWithoutLength', Priority: 1, Action: { Block: { CustomResponse: { ResponseCode: 411, CustomResponseBodyKey: 'lengthRequired' } } } }),
-      ],
-    });
-  });
+        Rules: [
+          Match.objectLike({
+            Name: 'BodyOverLimit',
+            Priority: 0,
+            Statement: { RegexMatchStatement: Match.objectLike({ FieldToMatch: { SingleHeader: { Name: 'content-length' } } }) },
+            Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'bodyTooLarge' } } },
+          }),
+          Match.objectLike({
+            Name: 'PostWithoutLength',
+            Priority: 1,
+            Action: { Block: { CustomResponse: { ResponseCode: 411, CustomResponseBodyKey: 'lengthRequired' } } },
+          }),
+        ],
+      });
+    },
+  );
 
   it('throttles with the stage config on the usage plan and the stage, and logs access', () => {
     const prod = stageConfig('prod');
@@ -62,7 +73,14 @@ describe('ingest API', () => {
     ingest.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: prod.ingest.throttleRateLimit, ThrottlingBurstLimit: prod.ingest.throttleBurstLimit, LoggingLevel: 'ERROR', DataTraceEnabled: false })],
+      MethodSettings: [
+        Match.objectLike({
+          ThrottlingRateLimit: prod.ingest.throttleRateLimit,
+          ThrottlingBurstLimit: prod.ingest.throttleBurstLimit,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ],
     });
   });
 
@@ -98,8 +116,12 @@ describe('ingest API', () => {
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
     );
     expect(handlerRole?.Properties.ManagedPolicyArns).toBeUndefined();
-    const ingestPolicy = Object.values(ingest.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles).includes('IngestHandlerRole'));
-    const actions = (ingestPolicy?.Properties.PolicyDocument.Statement as Array<Record<string, string | string[]>>).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+    const ingestPolicy = Object.values(ingest.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p.Properties.Roles).includes('IngestHandlerRole'),
+    );
+    const actions = (ingestPolicy?.Properties.PolicyDocument.Statement as Array<Record<string, string | string[]>>)
+      .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+      .sort();
     expect(actions).toEqual(['kinesis:PutRecords', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
@@ -129,7 +151,9 @@ describe('ingest API', () => {
 
   it('keeps the account-wide API Gateway CloudWatch role when a stage is destroyed (other stages use it)', () => {
     const { api } = synthStage('dev');
-    const roles = api.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'apigateway.amazonaws.com' } }] } } });
+    const roles = api.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'apigateway.amazonaws.com' } }] } },
+    });
     const [role] = Object.values(roles);
     expect(role).toBeDefined();
     expect(role.DeletionPolicy).toBe('Retain');

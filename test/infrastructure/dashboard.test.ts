@@ -5,19 +5,41 @@ import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import { API_PATH_PATTERN, Dashboard, DASHBOARD_CSP } from '../../lib/constructs/dashboard';
-import { buildDashboard } from '../../scripts/build-dashboard';
+import { buildDashboard } from '../../dashboard/build';
 import { synthWithGate, testApp } from './stage-app';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /** A stack with a minimal REST API (one GET method, MOCK integration, stage `dev`) and the dashboard. */
-function dashboardStack(app: App, distDir: string, removalPolicy = RemovalPolicy.DESTROY, envAgnostic = false): { stack: Stack; dashboard: Dashboard } {
+function dashboardStack(
+  app: App,
+  distDir: string,
+  removalPolicy = RemovalPolicy.DESTROY,
+  envAgnostic = false,
+): { stack: Stack; dashboard: Dashboard } {
   const stack = new Stack(app, 'DashboardTest', envAgnostic ? {} : { env: { account: '123456789012', region: 'eu-west-1' } });
   const api = new apigw.RestApi(stack, 'Api', { deployOptions: { stageName: 'dev' }, cloudWatchRole: false });
-  api.root.addResource('v1').addResource('metrics').addMethod('GET', new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200' }], requestTemplates: { 'application/json': '{"statusCode":200}' } }), {
-    methodResponses: [{ statusCode: '200' }],
-  });
-  for (const id of ['AwsSolutions-APIG1', 'AwsSolutions-APIG2', 'AwsSolutions-APIG3', 'AwsSolutions-APIG4', 'AwsSolutions-APIG6', 'AwsSolutions-COG4']) {
+  api.root
+    .addResource('v1')
+    .addResource('metrics')
+    .addMethod(
+      'GET',
+      new apigw.MockIntegration({
+        integrationResponses: [{ statusCode: '200' }],
+        requestTemplates: { 'application/json': '{"statusCode":200}' },
+      }),
+      {
+        methodResponses: [{ statusCode: '200' }],
+      },
+    );
+  for (const id of [
+    'AwsSolutions-APIG1',
+    'AwsSolutions-APIG2',
+    'AwsSolutions-APIG3',
+    'AwsSolutions-APIG4',
+    'AwsSolutions-APIG6',
+    'AwsSolutions-COG4',
+  ]) {
     Validations.of(api).acknowledge({ id, reason: 'Test fixture: a mock API that only gives the dashboard an origin.' });
   }
   const dashboard = new Dashboard(stack, 'Dashboard', {
@@ -55,22 +77,41 @@ describe('Dashboard construct', () => {
     const logs = Object.entries(buckets).find(([id]) => id.startsWith('DashboardLogs'));
     if (!site || !logs) throw new Error('site and log buckets expected');
     for (const [, bucket] of [site, logs]) {
-      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-      expect(bucket.Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      });
     }
-    expect(site[1].Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logs[0] }, LogFilePrefix: 'dashboard-bucket/' });
+    expect(site[1].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logs[0] },
+      LogFilePrefix: 'dashboard-bucket/',
+    });
     expect(logs[1].Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'ObjectWriter' }] });
 
     const policies = template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: site[0] } } });
     const statements = only(policies).Properties.PolicyDocument.Statement as Array<Record<string, Json>>;
     expect(statements).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
     );
   });
 
   it('serves the bucket only through the distribution (origin access control, AWS:SourceArn)', () => {
     const oac = only(template.findResources('AWS::CloudFront::OriginAccessControl'));
-    expect(oac.Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(oac.Properties.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
 
     const siteId = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('DashboardSite'));
     const policy = only(template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: siteId } } }));
@@ -123,7 +164,10 @@ describe('Dashboard construct', () => {
     const config = only(template.findResources('AWS::CloudFront::Distribution')).Properties.DistributionConfig;
     const behavior = config.CacheBehaviors[0];
     const origin = (config.Origins as Array<Record<string, Json>>).find((o) => o.Id === behavior.TargetOriginId);
-    expect(origin).toMatchObject({ OriginPath: '/dev', CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] } });
+    expect(origin).toMatchObject({
+      OriginPath: '/dev',
+      CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
+    });
     expect(JSON.stringify(origin?.DomainName)).toContain('execute-api');
     expect(behavior.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // Managed-CachingDisabled
     expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
@@ -174,7 +218,13 @@ describe('Dashboard construct', () => {
 
   it('writes config.json with the API base, the stage and the given settings', () => {
     const { dashboard } = dashboardStack(testApp(), distDir);
-    expect(dashboard.config).toEqual({ apiBase: '/v1', stage: 'dev', title: 'User-behaviour analytics', timeZone: 'Asia/Shanghai', refreshSeconds: 5 });
+    expect(dashboard.config).toEqual({
+      apiBase: '/v1',
+      stage: 'dev',
+      title: 'User-behaviour analytics',
+      timeZone: 'Asia/Shanghai',
+      refreshSeconds: 5,
+    });
     expect(dashboard.url).toMatch(/^https:\/\//);
   });
 

@@ -34,7 +34,12 @@ describe('raw-event lake', () => {
     data.hasResourceProperties('AWS::S3::Bucket', {
       ...lakeBucket,
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
   });
 
@@ -119,7 +124,13 @@ describe('raw-event lake', () => {
     expect(actions.every((a) => !a.includes('*'))).toBe(true);
     expect(actions).not.toEqual(expect.arrayContaining([expect.stringMatching(/^s3:Delete/)]));
     expect(actions.filter((a) => a.startsWith('kinesis:')).sort()).toEqual(
-      ['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'].sort(),
+      [
+        'kinesis:DescribeStream',
+        'kinesis:DescribeStreamSummary',
+        'kinesis:GetRecords',
+        'kinesis:GetShardIterator',
+        'kinesis:ListShards',
+      ].sort(),
     );
     const objectWrites = statements.find((s) => actionsOf(s).includes('s3:PutObject'));
     expect(JSON.stringify(objectWrites?.Resource)).toMatch(/\/raw\/\*/);

@@ -10,7 +10,9 @@ const api = stage.api;
 type Json = Record<string, unknown>;
 
 /** The ARN of objects under a prefix of the lake bucket, as the stage's templates write it. */
-const lakeObjects = (prefix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { 'Fn::ImportValue': 'uba-dev-lake-bucket' }, `/${prefix}`]] });
+const lakeObjects = (prefix: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { 'Fn::ImportValue': 'uba-dev-lake-bucket' }, `/${prefix}`]],
+});
 
 describe('catalog', () => {
   it('has the lake database', () => {
@@ -23,7 +25,10 @@ describe('catalog', () => {
       DatabaseName: 'uba_dev_lake',
       TableInput: Match.objectLike({
         Name: 'raw_events',
-        PartitionKeys: [{ Name: 'dt', Type: 'string' }, { Name: 'hour', Type: 'string' }],
+        PartitionKeys: [
+          { Name: 'dt', Type: 'string' },
+          { Name: 'hour', Type: 'string' },
+        ],
         Parameters: Match.objectLike({
           'projection.enabled': 'true',
           'projection.dt.type': 'date',
@@ -33,7 +38,10 @@ describe('catalog', () => {
           compressionType: 'gzip',
         }),
         StorageDescriptor: Match.objectLike({
-          SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: Match.objectLike({ 'case.insensitive': 'false', 'mapping.eventid': 'eventId', 'mapping.createdat': 'createdAt' }) },
+          SerdeInfo: {
+            SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            Parameters: Match.objectLike({ 'case.insensitive': 'false', 'mapping.eventid': 'eventId', 'mapping.createdat': 'createdAt' }),
+          },
         }),
       }),
     });
@@ -44,8 +52,14 @@ describe('catalog', () => {
       TableInput: Match.objectLike({
         Name: 'events',
         PartitionKeys: [{ Name: 'event_day', Type: 'string' }],
-        Parameters: Match.objectLike({ classification: 'parquet', 'projection.event_day.type': 'date', 'projection.event_day.range': `NOW-${stageConfig('dev').reports.historyDays}DAYS,NOW+1DAYS` }),
-        StorageDescriptor: Match.objectLike({ SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' } }),
+        Parameters: Match.objectLike({
+          classification: 'parquet',
+          'projection.event_day.type': 'date',
+          'projection.event_day.range': `NOW-${stageConfig('dev').reports.historyDays}DAYS,NOW+1DAYS`,
+        }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        }),
       }),
     });
   });
@@ -54,7 +68,10 @@ describe('catalog', () => {
     reports.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({ Name: 'commodity', Parameters: Match.objectLike({ 'skip.header.line.count': '1' }) }),
     });
-    reports.hasResourceProperties('Custom::CDKBucketDeployment', { DestinationBucketKeyPrefix: 'dim/commodity/', DestinationBucketName: { 'Fn::ImportValue': 'uba-dev-lake-bucket' } });
+    reports.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketKeyPrefix: 'dim/commodity/',
+      DestinationBucketName: { 'Fn::ImportValue': 'uba-dev-lake-bucket' },
+    });
   });
 });
 
@@ -73,7 +90,11 @@ describe('workgroup', () => {
 
   it('writes results to a bucket whose lifecycle expires them', () => {
     reports.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: stageConfig('dev').reports.resultsExpireAfter.toDays(), Status: 'Enabled' })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ ExpirationInDays: stageConfig('dev').reports.resultsExpireAfter.toDays(), Status: 'Enabled' }),
+        ]),
+      },
       BucketEncryption: Match.anyValue(),
     });
   });
@@ -82,8 +103,11 @@ describe('workgroup', () => {
     const named = Object.values(reports.findResources('AWS::Athena::NamedQuery')).map((r) => (r as { Properties: Json }).Properties);
     expect(named.map((p) => p.Name).sort()).toEqual([...QUERY_NAMES].sort());
     const { timeZone, reports: r } = stageConfig('dev');
-    for (const p of named) expect(p.QueryString).toBe(renderQuerySql(readQuerySql(p.Name as (typeof QUERY_NAMES)[number]), { timeZone, funnels: r.funnels }));
-    expect(named.find((p) => p.Name === 'funnel')?.QueryString).toContain("VALUES ('purchase', 1, 'click'), ('purchase', 2, 'cart'), ('purchase', 3, 'buy')");
+    for (const p of named)
+      expect(p.QueryString).toBe(renderQuerySql(readQuerySql(p.Name as (typeof QUERY_NAMES)[number]), { timeZone, funnels: r.funnels }));
+    expect(named.find((p) => p.Name === 'funnel')?.QueryString).toContain(
+      "VALUES ('purchase', 1, 'click'), ('purchase', 2, 'cart'), ('purchase', 3, 'buy')",
+    );
   });
 });
 
@@ -100,7 +124,8 @@ describe('schedule', () => {
   it('alarms the operators when the job fails or the schedule cannot invoke it', () => {
     const alarms = Object.values(reports.findResources('AWS::CloudWatch::Alarm')).map((r) => (r as { Properties: Json }).Properties);
     expect(alarms.map((a) => a.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors']);
-    for (const a of alarms) expect(JSON.stringify(a.AlarmActions)).toMatch(/^\[\{"Fn::ImportValue":"uba-dev-analytics:ExportsOutputRefAlarms[0-9A-F]+"\}\]$/);
+    for (const a of alarms)
+      expect(JSON.stringify(a.AlarmActions)).toMatch(/^\[\{"Fn::ImportValue":"uba-dev-analytics:ExportsOutputRefAlarms[0-9A-F]+"\}\]$/);
   });
 });
 
@@ -108,12 +133,18 @@ describe('least privilege', () => {
   const sorted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
   const jobStatements = () => {
     const policies = reports.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('JobPolicy') } });
-    return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Json[] } } }).Properties.PolicyDocument.Statement);
+    return Object.values(policies).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: Json[] } } }).Properties.PolicyDocument.Statement,
+    );
   };
 
   it('lets the job read raw/, dim/ and curated/ only', () => {
-    const reads = jobStatements().filter((s) => actionsOf(s as never).includes('s3:GetObject') && JSON.stringify(s).includes('uba-dev-lake-bucket'));
-    expect(sorted(reads.flatMap((s) => s.Resource as unknown[]))).toEqual(sorted([lakeObjects('raw/*'), lakeObjects('dim/*'), lakeObjects('curated/*')]));
+    const reads = jobStatements().filter(
+      (s) => actionsOf(s as never).includes('s3:GetObject') && JSON.stringify(s).includes('uba-dev-lake-bucket'),
+    );
+    expect(sorted(reads.flatMap((s) => s.Resource as unknown[]))).toEqual(
+      sorted([lakeObjects('raw/*'), lakeObjects('dim/*'), lakeObjects('curated/*')]),
+    );
   });
 
   it('lets the job write only curated/ and exports/ of the lake, and results/ of the results bucket', () => {

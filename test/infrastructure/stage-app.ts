@@ -6,7 +6,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { addStage, StageStacks } from '../../lib/analytics-app';
 import { applyComplianceGate } from '../../lib/compliance';
 import { stageConfig, StageName } from '../../lib/config/stage-config';
-import { buildDashboardSync } from '../../scripts/build-dashboard';
+import { buildDashboardSync } from '../../dashboard/build';
+import { tempDir } from '../support/temp-dirs';
 
 /** Synthesized templates of one stage, built without bundling Lambda code (intent tests need no assets). */
 export interface StageTemplates {
@@ -18,18 +19,23 @@ export interface StageTemplates {
 
 /**
  * A fresh app with the same feature flags as `cdk synth` (cdk.json's context), without bundling
- * Lambda code: intent tests need no assets.
+ * Lambda code (intent tests need no assets), synthesizing into a temporary folder removed after
+ * the test file unless `props.outdir` says otherwise.
  */
 export function testApp(props: AppProps = {}): App {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  return new App({ ...props, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...props.context } });
+  return new App({
+    outdir: tempDir('cdk.out-'),
+    ...props,
+    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...props.context },
+  });
 }
 
 let dashboardDist: string | undefined;
 
-/** The dashboard, built once per test process into a temporary directory. */
+/** The dashboard, built once per test file into a temporary directory. */
 export function builtDashboard(): string {
-  dashboardDist ??= buildDashboardSync(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-dashboard-'))).outDir;
+  dashboardDist ??= buildDashboardSync(tempDir('dashboard-')).outDir;
   return dashboardDist;
 }
 
@@ -37,7 +43,12 @@ export function builtDashboard(): string {
 export function synthStage(stage: StageName): StageTemplates {
   const app = testApp();
   const stacks = addStage(app, stageConfig(stage), builtDashboard());
-  return { stacks, data: Template.fromStack(stacks.data), analytics: Template.fromStack(stacks.analytics), api: Template.fromStack(stacks.api) };
+  return {
+    stacks,
+    data: Template.fromStack(stacks.data),
+    analytics: Template.fromStack(stacks.analytics),
+    api: Template.fromStack(stacks.api),
+  };
 }
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -59,7 +70,11 @@ export function actionsOf(statement: Record<string, Json>): string[] {
 }
 
 interface ValidationReport {
-  pluginReports: Array<{ pluginName: string; conclusion: string; violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+  pluginReports: Array<{
+    pluginName: string;
+    conclusion: string;
+    violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
+  }>;
 }
 
 /**
@@ -80,6 +95,8 @@ export function synthWithGate(build: (app: App) => void): { error?: Error; findi
   const reportFile = path.join(outdir, 'validation-report.json');
   const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as ValidationReport) : undefined;
   fs.rmSync(outdir, { recursive: true, force: true });
-  const findings = (report?.pluginReports ?? []).flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)));
+  const findings = (report?.pluginReports ?? []).flatMap((p) =>
+    p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
+  );
   return { error, findings };
 }

@@ -35,7 +35,9 @@ export function useResultsTables(names: readonly string[]): LocalResultsTables {
       const items: Item[] = [];
       let start: Record<string, unknown> | undefined;
       do {
-        const page = await doc().send(new ScanCommand({ TableName: table, ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }));
+        const page = await doc().send(
+          new ScanCommand({ TableName: table, ConsistentRead: true, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }),
+        );
         items.push(...((page.Items ?? []) as Item[]));
         start = page.LastEvaluatedKey;
       } while (start !== undefined);

@@ -30,8 +30,23 @@ export function lakeTables(database: string, bucket: string): GlueTableSpec[] {
       compression: 'gzip',
       jsonKeys: Object.fromEntries(RAW_TABLE.columns.map((c) => [c.name, c.key])),
     },
-    { ...base, name: CURATED_TABLE.name, prefix: CURATED_TABLE.prefix, columns: [...CURATED_TABLE.columns], partitionKeys: [...CURATED_TABLE.partitionKeys], format: 'parquet' },
-    { ...base, name: COMMODITY_TABLE.name, prefix: COMMODITY_TABLE.prefix, columns: [...COMMODITY_TABLE.columns], partitionKeys: [], format: 'csv', skipHeaderLines: 1 },
+    {
+      ...base,
+      name: CURATED_TABLE.name,
+      prefix: CURATED_TABLE.prefix,
+      columns: [...CURATED_TABLE.columns],
+      partitionKeys: [...CURATED_TABLE.partitionKeys],
+      format: 'parquet',
+    },
+    {
+      ...base,
+      name: COMMODITY_TABLE.name,
+      prefix: COMMODITY_TABLE.prefix,
+      columns: [...COMMODITY_TABLE.columns],
+      partitionKeys: [],
+      format: 'csv',
+      skipHeaderLines: 1,
+    },
   ];
 }
 
@@ -50,7 +65,9 @@ export interface LocalLake {
 }
 
 /** Starts a local lake for tests; `stop()` ends everything it started. */
-export async function startLocalLake(options: { bytesScannedCutoff?: number; timeZone?: string; funnels?: Readonly<Record<string, readonly string[]>> } = {}): Promise<LocalLake> {
+export async function startLocalLake(
+  options: { bytesScannedCutoff?: number; timeZone?: string; funnels?: Readonly<Record<string, readonly string[]>> } = {},
+): Promise<LocalLake> {
   const s3 = await startS3({ port: 0, buckets: [TEST_BUCKET, RESULTS_BUCKET] });
   const tables = lakeTables(TEST_DATABASE, TEST_BUCKET);
   const engine = await DuckDbAthena.create({ s3Dir: s3.directory, s3: s3.client, tables });
@@ -58,8 +75,21 @@ export async function startLocalLake(options: { bytesScannedCutoff?: number; tim
   const service = new AthenaService({
     catalog: {
       tables,
-      namedQueries: QUERY_NAMES.map((name) => ({ id: `nq-${name}`, name, database: TEST_DATABASE, workGroup: TEST_WORKGROUP, queryString: sql[name] })),
-      workGroups: [{ name: TEST_WORKGROUP, enforce: true, outputLocation: `s3://${RESULTS_BUCKET}/results/`, bytesScannedCutoff: options.bytesScannedCutoff }],
+      namedQueries: QUERY_NAMES.map((name) => ({
+        id: `nq-${name}`,
+        name,
+        database: TEST_DATABASE,
+        workGroup: TEST_WORKGROUP,
+        queryString: sql[name],
+      })),
+      workGroups: [
+        {
+          name: TEST_WORKGROUP,
+          enforce: true,
+          outputLocation: `s3://${RESULTS_BUCKET}/results/`,
+          bytesScannedCutoff: options.bytesScannedCutoff,
+        },
+      ],
     },
     engine,
     s3: s3.client,
@@ -81,7 +111,9 @@ export async function startLocalLake(options: { bytesScannedCutoff?: number; tim
     athenaClient: client,
     store: new S3LakeStore(s3.client, TEST_BUCKET),
     putRaw: async (key, events) => {
-      await s3.client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key, Body: gzipSync(events.map((e) => JSON.stringify(e)).join('\n') + '\n') }));
+      await s3.client.send(
+        new PutObjectCommand({ Bucket: TEST_BUCKET, Key: key, Body: gzipSync(events.map((e) => JSON.stringify(e)).join('\n') + '\n') }),
+      );
     },
     stop: async () => {
       client.destroy();

@@ -4,6 +4,7 @@ import { ResultsTable } from '../../lib/constructs/results-table';
 import { dynamoTableSpec, type DynamoTableSpec } from '../../local/services/dynamodb';
 import { TemplateResolver } from '../../local/template';
 import type { CfnTemplate } from '../../local/template/types';
+import { tempDir } from './temp-dirs';
 
 /**
  * The results table exactly as the `ResultsTable` construct declares it (keys, `byTime` index,
@@ -11,11 +12,19 @@ import type { CfnTemplate } from '../../local/template/types';
  * run against DynamoDB Local use the real definition, not a copy of it.
  */
 export function resultsTableSpec(name: string): DynamoTableSpec {
-  const stack = new Stack(new App(), 'ResultsTableUnderTest');
+  const stack = new Stack(new App({ outdir: tempDir('cdk.out-') }), 'ResultsTableUnderTest');
   new ResultsTable(stack, 'Results');
   const template = Template.fromStack(stack).toJSON() as CfnTemplate;
   const resolver = new TemplateResolver([
-    { stackName: stack.stackName, artifactId: stack.artifactId, displayName: stack.stackName, templatePath: '', assemblyDir: '', dependencies: [], template },
+    {
+      stackName: stack.stackName,
+      artifactId: stack.artifactId,
+      displayName: stack.stackName,
+      templatePath: '',
+      assemblyDir: '',
+      dependencies: [],
+      template,
+    },
   ]);
   const [record] = resolver.resourcesOfType('AWS::DynamoDB::Table');
   const spec = dynamoTableSpec(resolver, record);

@@ -4,13 +4,13 @@ import type { Rng } from '../rng';
 import { isoUtc } from '../time';
 import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
-/** Seed 001's actions (document service). */
+/** The alerts scenario's actions (document service). */
 export const ALERT_ACTIONS = ['viewDoc', 'editDoc', 'shareDoc', 'downloadDoc', 'login', 'search'] as const;
-/** Seed 001's error markers, matched case-sensitively exactly as written. */
+/** The alerts scenario's error markers, matched case-sensitively exactly as written. */
 export const ERROR_MARKERS = ['[error]', '[ERROR]', '[panic]', '[PANIC]'] as const;
 /** Marker of a warning. */
 export const WARN_MARKER = '[warn]';
-/** Seed 001's threshold: an action with at least this many warnings in one minute alerts. */
+/** The alerts scenario's threshold: an action with at least this many warnings in one minute alerts. */
 export const WARN_THRESHOLD = 10;
 
 /** Share of non-warning events that carry an error marker. */
@@ -31,12 +31,7 @@ const ERROR_TEXTS = [
   'permission check failed unexpectedly',
   'index out of range [3] with length 3',
 ] as const;
-const WARN_TEXTS = [
-  'slow response from storage',
-  'retrying upstream call',
-  'cache miss storm',
-  'request queue above 80%',
-] as const;
+const WARN_TEXTS = ['slow response from storage', 'retrying upstream call', 'cache miss storm', 'request queue above 80%'] as const;
 
 /** Fisher–Yates shuffle with the given PRNG (returns a new array). */
 function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
@@ -109,10 +104,10 @@ class AlertsGenerator implements ScenarioGenerator {
   }
 }
 
-/** Seed 001's events with error markers and per-minute warning bursts per action. */
+/** The alerts scenario's events with error markers and per-minute warning bursts per action. */
 export const alertsScenario: Scenario = {
   name: 'alerts',
-  description: 'seed 001 events: [error]/[panic] markers and per-minute [warn] bursts, some actions >= 10 per minute',
+  description: 'alerts scenario: [error]/[panic] markers and per-minute [warn] bursts, some actions >= 10 per minute',
   dimensions: ['bizId'],
   create: (ctx) => new AlertsGenerator(ctx),
 };

@@ -1,8 +1,8 @@
 /**
- * Mainland provinces used by the `taobao` (seed 004) and `recharge` (seed 003) scenarios.
+ * Mainland provinces used by the `taobao` and `recharge` scenarios.
  * `name` is the pinyin written into events (ASCII, safe as DynamoDB keys, CSV cells and URL
  * parameters); `zh` is for display; `mobileCode` is the China Mobile style province code used as
- * seed 003's `provinceCode`; `weight` is a rough share of online shoppers / subscribers.
+ * the recharge scenario's `provinceCode`; `weight` is a rough share of online shoppers / subscribers.
  */
 export interface Province {
   readonly name: string;

@@ -6,14 +6,14 @@ import { PROVINCES } from './china';
 import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
 /**
- * Seed 003's five steps: order created → payment request → payment notification → recharge
- * request → recharge notification. Only the last name is given by the seed; the others are ours.
+ * The recharge scenario's five steps: order created → payment request → payment notification → recharge
+ * request → recharge notification. Only the last name comes from the recharge system; the others are ours.
  */
 export const RECHARGE_STEPS = ['makeNewOrder', 'sendPayReq', 'payNotifyReq', 'sendRechargeReq', 'reChargeNotifyReq'] as const;
 export const RECHARGE_NOTIFY = 'reChargeNotifyReq';
-/** Seed 003's success code of `bussinessRst`. */
+/** The recharge scenario's success code of `bussinessRst`. */
 export const RECHARGE_SUCCESS = '0000';
-/** Synthetic failure codes (the seed only says "not 0000"). */
+/** Synthetic failure codes (the recharge system only says "not 0000"). */
 export const RECHARGE_FAILURE_CODES = ['1001', '2003', '3004', '9999'] as const;
 /** Random digits after the 17-digit timestamp in `requestId`. */
 export const REQUEST_ID_RANDOM_DIGITS = 15;
@@ -107,10 +107,10 @@ class RechargeGenerator implements ScenarioGenerator {
   }
 }
 
-/** Seed 003's telecom recharge flow; each flow's events are emitted back to back. */
+/** The recharge scenario's telecom recharge flow; each flow's events are emitted back to back. */
 export const rechargeScenario: Scenario = {
   name: 'recharge',
-  description: 'telecom recharge flows: five steps ending in reChargeNotifyReq, with failures (seed 003)',
+  description: 'telecom recharge flows: five steps ending in reChargeNotifyReq, with failures (recharge scenario)',
   dimensions: ['provinceCode', 'bussinessRst', 'channelCode'],
   create: (ctx) => new RechargeGenerator(ctx),
 };

@@ -5,13 +5,13 @@ import { isoUtc, localMonthDay } from '../time';
 import { PROVINCES } from './china';
 import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
-/** Seed 004's action codes, in code order: 0 click, 1 cart, 2 buy, 3 favourite. */
+/** The Taobao scenario's action codes, in code order: 0 click, 1 cart, 2 buy, 3 favourite. */
 export const TAOBAO_ACTIONS = ['click', 'cart', 'buy', 'favourite'] as const;
 const ACTION_WEIGHTS = [85, 6, 4, 5] as const;
 
-/** Seed 004's age ranges 0..7 (0 unknown, 1 <20, 2 [20,25) … 7 ≥50), weighted like a shop's buyers. */
+/** The Taobao scenario's age ranges 0..7 (0 unknown, 1 <20, 2 [20,25) … 7 ≥50), weighted like a shop's buyers. */
 const AGE_WEIGHTS = [5, 3, 18, 25, 20, 12, 10, 7] as const;
-/** Seed 004's gender codes: 0 female, 1 male, 2 unknown. */
+/** The Taobao scenario's gender codes: 0 female, 1 male, 2 unknown. */
 const GENDER_WEIGHTS = [55, 35, 10] as const;
 
 const USERS = 2000;
@@ -102,10 +102,10 @@ class TaobaoGenerator implements ScenarioGenerator {
   }
 }
 
-/** Seed 004's Taobao user-behaviour rows as v1 events (shopper attributes fixed per user). */
+/** The Taobao scenario's user-behaviour rows as v1 events (shopper attributes fixed per user). */
 export const taobaoScenario: Scenario = {
   name: 'taobao',
-  description: 'Taobao shoppers: click / cart / buy / favourite with age range, gender, province (seed 004)',
+  description: 'Taobao shoppers: click / cart / buy / favourite with age range, gender, province (Taobao scenario)',
   dimensions: ['actionCode', 'ageRange', 'gender', 'province', 'catId', 'merchantId', 'brandId'],
   create: (ctx) => new TaobaoGenerator(ctx),
 };

@@ -6,7 +6,7 @@ import type { Rng } from '../rng';
 export interface ScenarioContext {
   /** The scenario's private random stream; the only source of randomness it may use. */
   readonly rng: Rng;
-  /** IANA zone for local-time fields (seed 003's 17-digit times, seed 004's month/day). */
+  /** IANA zone for local-time fields (the recharge scenario's 17-digit times, the Taobao scenario's month/day). */
   readonly timeZone: string;
   /** Target events per second; lets a scenario spread per-minute quotas (alerts) and size pools. */
   readonly rate: number;

@@ -5,7 +5,7 @@ import type { Rng } from '../rng';
 import { isoUtc } from '../time';
 import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
-/** Seed 002's machine ids (the locust script's `machines` list). */
+/** The vending scenario's machine ids (the locust script's `machines` list). */
 export const VENDING_MACHINES = [1, 12, 13, 14, 15, 16, 17, 18, 19, 20] as const;
 
 /** A commodity of the dimension (`dim/commodity.csv`), with how often the scenario sells it. */
@@ -81,10 +81,10 @@ class VendingGenerator implements ScenarioGenerator {
   }
 }
 
-/** Seed 002's vending-machine orders, commodities weighted like the locust tasks. */
+/** The vending scenario's vending-machine orders, commodities weighted like the locust tasks. */
 export const vendingScenario: Scenario = {
   name: 'vending',
-  description: 'vending-machine orders on 10 machines, commodities weighted 100..10 like the locust tasks (seed 002)',
+  description: 'vending-machine orders on 10 machines, commodities weighted 100..10 like the locust tasks (vending scenario)',
   dimensions: ['machineId', 'commodityId', 'platformType'],
   create: (ctx) => new VendingGenerator(ctx),
 };

@@ -4,7 +4,7 @@ import type { Rng } from '../rng';
 import { isoUtc } from '../time';
 import { audienceOf, newEventId, pickUser, type Scenario, type ScenarioContext, type ScenarioGenerator } from './types';
 
-/** The pages of seed 000's site. */
+/** The pages of the path-analysis sample's site. */
 export const WEB_PAGES = ['/home', '/blog', '/about', '/services', '/contact', '/faq'] as const;
 export type WebPage = (typeof WEB_PAGES)[number];
 
@@ -113,8 +113,7 @@ class WebGenerator implements ScenarioGenerator {
     this.sessions[index] = session;
     if (session.page !== undefined && this.rng.chance(CLICK_SHARE)) return this.click(session, nowMs);
 
-    const next: Next =
-      session.page === undefined ? this.rng.weighted(ENTRY).page : this.rng.weighted(WEB_TRANSITIONS[session.page]).next;
+    const next: Next = session.page === undefined ? this.rng.weighted(ENTRY).page : this.rng.weighted(WEB_TRANSITIONS[session.page]).next;
     if (next === EXIT || session.steps >= WEB_MAX_STEPS) {
       session = this.newSession(nowMs);
       this.sessions[index] = session;
@@ -171,7 +170,7 @@ class WebGenerator implements ScenarioGenerator {
   }
 }
 
-/** Web sessions walking seed 000's pages (page views carry `path`; clicks do not). */
+/** Web sessions walking the path-analysis sample's pages (page views carry `path`; clicks do not). */
 export const webScenario: Scenario = {
   name: 'web',
   description: 'web sessions walking /home /blog /about /services /contact /faq (page_view, click)',

@@ -1,5 +1,5 @@
 import type { PathsConfig } from '../../../lambdas/analytics/config';
-import { dimValue, MAX_DIMENSION_VALUE_BYTES, parseDims } from '../../../lambdas/analytics/metrics';
+import { dimValue, MAX_DIMENSION_VALUE_BYTES, parseDims } from '../../../lambdas/analytics/kpis';
 import { addToLedger, applyEvents, emptySessionState, MAX_PAGE_BYTES, OTHER_EDGE } from '../../../lambdas/analytics/paths';
 import { boundText, OTHER_LABEL } from '../../../lambdas/shared/results-table';
 import { aPageView } from './factories';
@@ -51,7 +51,19 @@ describe('addToLedger', () => {
     const stored = { edges: { e1: 2 }, paths: { p1: 1 } };
 
     // act
-    const ledger = addToLedger(stored, { edges: [['e1', 1], ['e2', 1], ['e3', 4]], paths: [['p2', 1]], overflowEvents: 2 }, bounds);
+    const ledger = addToLedger(
+      stored,
+      {
+        edges: [
+          ['e1', 1],
+          ['e2', 1],
+          ['e3', 4],
+        ],
+        paths: [['p2', 1]],
+        overflowEvents: 2,
+      },
+      bounds,
+    );
 
     // assess
     expect(ledger).toEqual({ edges: { e1: 3, e2: 1, [OTHER_EDGE]: 4 }, paths: { p1: 1, [OTHER_LABEL]: 1 }, overflowEvents: 2 });
@@ -62,7 +74,20 @@ describe('addToLedger', () => {
     const stored = { edges: { e1: 1, e2: 1, [OTHER_EDGE]: 3 }, paths: {} };
 
     // act
-    const ledger = addToLedger(stored, { edges: [['e9', -1], ['e1', -1], ['e4', 1], ['e2', -3]], paths: [], overflowEvents: 0 }, bounds);
+    const ledger = addToLedger(
+      stored,
+      {
+        edges: [
+          ['e9', -1],
+          ['e1', -1],
+          ['e4', 1],
+          ['e2', -3],
+        ],
+        paths: [],
+        overflowEvents: 0,
+      },
+      bounds,
+    );
 
     // assess
     expect(ledger.edges).toEqual({ e4: 1 });
@@ -71,7 +96,11 @@ describe('addToLedger', () => {
 
   it('keeps its JSON within maxBytes', () => {
     const long = (i: number) => `${String(i).padStart(4, '0')}${'y'.repeat(900)}`;
-    const ledger = addToLedger({ edges: {}, paths: {} }, { edges: [], paths: Array.from({ length: 50 }, (_, i) => [long(i), 1] as const), overflowEvents: 0 }, { maxEntries: 1000, maxBytes: 10_000 });
+    const ledger = addToLedger(
+      { edges: {}, paths: {} },
+      { edges: [], paths: Array.from({ length: 50 }, (_, i) => [long(i), 1] as const), overflowEvents: 0 },
+      { maxEntries: 1000, maxBytes: 10_000 },
+    );
     expect(bytes(JSON.stringify(ledger))).toBeLessThanOrEqual(10_000 + 100);
     expect(ledger.paths[OTHER_LABEL]).toBeGreaterThan(0);
     expect(Object.values(ledger.paths).reduce((a, b) => a + b, 0)).toBe(50);
@@ -79,18 +108,27 @@ describe('addToLedger', () => {
 });
 
 describe('applyEvents: bounds', () => {
-  const config: PathsConfig = { timeZone: 'Asia/Shanghai', sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 10_000, maxSliceBytes: 10_000 };
+  const config: PathsConfig = {
+    timeZone: 'Asia/Shanghai',
+    sessionGapSeconds: 1800,
+    maxSessionEvents: 200,
+    maxClosedSessions: 10_000,
+    maxSliceBytes: 10_000,
+  };
 
   it('keeps pages bounded, and counts events past maxSliceBytes as overflow events of their day instead of growing the state', () => {
     // prepare
-    const events = Array.from({ length: 60 }, (_, i) => aPageView(`pv-${i}`, `/${'p'.repeat(1000)}${i}`, '2024-05-27T03:40:00.000Z', { userId: `u-${i}` }));
+    const events = Array.from({ length: 60 }, (_, i) =>
+      aPageView(`pv-${i}`, `/${'p'.repeat(1000)}${i}`, '2024-05-27T03:40:00.000Z', { userId: `u-${i}` }),
+    );
 
     // act
     const result = applyEvents(emptySessionState(), events, 0, config);
 
     // assess
     expect(Buffer.byteLength(JSON.stringify(result.state))).toBeLessThanOrEqual(10_000);
-    for (const sessionEvents of Object.values(result.state.open)) for (const e of sessionEvents) expect(bytes(e[3])).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+    for (const sessionEvents of Object.values(result.state.open))
+      for (const e of sessionEvents) expect(bytes(e[3])).toBeLessThanOrEqual(MAX_PAGE_BYTES);
     const kept = Object.values(result.state.open).reduce((n, e) => n + e.length, 0);
     expect(result.overflowDeltas).toEqual([{ day: '2024-05-27', events: 60 - kept }]);
     expect(kept).toBeGreaterThan(0);

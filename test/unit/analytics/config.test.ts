@@ -38,7 +38,7 @@ function issuesOf(value: unknown): { field: string; reason: string }[] {
 }
 
 describe('defaultAnalyticsConfig', () => {
-  it('has seed 001 error patterns, the two window rules, the seed dimensions and measures, 300 s lateness and 30 min sessions', () => {
+  it('has alerts scenario error patterns, the two window rules, the default dimensions and measures, 300 s lateness and 30 min sessions', () => {
     // act
     const config = defaultAnalyticsConfig('Asia/Shanghai');
 
@@ -49,7 +49,14 @@ describe('defaultAnalyticsConfig', () => {
       ['recharge-failures-per-province', 'props.provinceCode', 10, 60, 1000],
     ]);
     expect(config.metrics).toMatchObject({ timeZone: 'Asia/Shanghai', latenessSeconds: 300, dimensions: DEFAULT_DIMENSIONS });
-    expect(config.metrics.measures.map((m) => m.name)).toEqual(['recharge', 'recharge.success', 'recharge.amount', 'recharge.duration', 'recharge.failures', 'vending.sales']);
+    expect(config.metrics.measures.map((m) => m.name)).toEqual([
+      'recharge',
+      'recharge.success',
+      'recharge.amount',
+      'recharge.duration',
+      'recharge.failures',
+      'vending.sales',
+    ]);
     expect(config.paths).toEqual({
       timeZone: 'Asia/Shanghai',
       sessionGapSeconds: 1800,
@@ -100,7 +107,12 @@ describe('parseAnalyticsConfig', () => {
     ['a missing metrics section', { metrics: undefined }, 'metrics', 'is required'],
     ['a threshold of 0', { windowRules: [aRuleValue({ threshold: 0 })] }, 'windowRules[0].threshold', 'must be at least 1'],
     ['a fractional threshold', { windowRules: [aRuleValue({ threshold: 2.5 })] }, 'windowRules[0].threshold', 'must be an integer'],
-    ['a window longer than Lambda allows', { windowRules: [aRuleValue({ windowSeconds: 901 })] }, 'windowRules[0].windowSeconds', 'must be at most 900'],
+    [
+      'a window longer than Lambda allows',
+      { windowRules: [aRuleValue({ windowSeconds: 901 })] },
+      'windowRules[0].windowSeconds',
+      'must be at most 900',
+    ],
     ['a misspelt key', { windowRules: [aRuleValue({ treshold: 3 })] }, 'windowRules[0].treshold', 'unknown field'],
     ['a groupBy that is no field', { windowRules: [aRuleValue({ groupBy: 'props.' })] }, 'windowRules[0].groupBy', 'must be one of action'],
     ['a rule id with a space', { windowRules: [aRuleValue({ id: 'my rule' })] }, 'windowRules[0].id', 'must be 1-64 characters'],
@@ -109,7 +121,12 @@ describe('parseAnalyticsConfig', () => {
     ['a zero session gap', { paths: { timeZone: 'UTC', sessionGapSeconds: 0 } }, 'paths.sessionGapSeconds', 'must be at least 1'],
     ['a zero group bound', { windowRules: [aRuleValue({ maxGroups: 0 })] }, 'windowRules[0].maxGroups', 'must be at least 1'],
     ['a slice bound over an item', { paths: { timeZone: 'UTC', maxSliceBytes: 400_000 } }, 'paths.maxSliceBytes', 'must be at most 380000'],
-    ['a ledger bound over an item', { paths: { timeZone: 'UTC', maxLedgerBytes: 400_000 } }, 'paths.maxLedgerBytes', 'must be at most 380000'],
+    [
+      'a ledger bound over an item',
+      { paths: { timeZone: 'UTC', maxLedgerBytes: 400_000 } },
+      'paths.maxLedgerBytes',
+      'must be at most 380000',
+    ],
     ['a zero ledger entry bound', { paths: { timeZone: 'UTC', maxLedgerEntries: 0 } }, 'paths.maxLedgerEntries', 'must be at least 1'],
     [
       'a dimension name too long for a sort key',
@@ -119,7 +136,18 @@ describe('parseAnalyticsConfig', () => {
     ],
     [
       'groupBy names too long together for a sort key',
-      { metrics: { timeZone: 'UTC', measures: [{ name: 'm', agg: ['count'], groupBy: [`props.${'a'.repeat(120)}`, `props.${'b'.repeat(120)}`, `props.${'c'.repeat(120)}`, `props.${'d'.repeat(120)}`] }] } },
+      {
+        metrics: {
+          timeZone: 'UTC',
+          measures: [
+            {
+              name: 'm',
+              agg: ['count'],
+              groupBy: [`props.${'a'.repeat(120)}`, `props.${'b'.repeat(120)}`, `props.${'c'.repeat(120)}`, `props.${'d'.repeat(120)}`],
+            },
+          ],
+        },
+      },
       'metrics.measures[0].groupBy',
       'must total at most 480 bytes',
     ],
@@ -137,12 +165,32 @@ describe('parseAnalyticsConfig', () => {
 
   it.each([
     ['no shape at all', {}, 'windowRules[0].filter', 'must be {field, equals|notEquals|in|containsAny}'],
-    ['two shapes', { field: 'action', equals: 'x', all: [{ field: 'action', equals: 'y' }] }, 'windowRules[0].filter', 'not several (field, all)'],
+    [
+      'two shapes',
+      { field: 'action', equals: 'x', all: [{ field: 'action', equals: 'y' }] },
+      'windowRules[0].filter',
+      'not several (field, all)',
+    ],
     ['a field without operator', { field: 'action' }, 'windowRules[0].filter.field', 'needs at least one of equals'],
-    ['an operator next to all', { all: [{ field: 'action', equals: 'y' }], equals: 'x' }, 'windowRules[0].filter.equals', 'only go with field'],
+    [
+      'an operator next to all',
+      { all: [{ field: 'action', equals: 'y' }], equals: 'x' },
+      'windowRules[0].filter.equals',
+      'only go with field',
+    ],
     ['an empty any', { any: [] }, 'windowRules[0].filter.any', 'must list at least 1 filter'],
-    ['a bad nested filter', { all: [{ field: 'action', equals: 'a' }, { not: { field: 'nope', equals: 1 } }] }, 'windowRules[0].filter.all[1].not.field', 'must be one of'],
-    ['an object to compare with', { field: 'action', equals: { a: 1 } }, 'windowRules[0].filter.equals', 'must be a string, number or boolean'],
+    [
+      'a bad nested filter',
+      { all: [{ field: 'action', equals: 'a' }, { not: { field: 'nope', equals: 1 } }] },
+      'windowRules[0].filter.all[1].not.field',
+      'must be one of',
+    ],
+    [
+      'an object to compare with',
+      { field: 'action', equals: { a: 1 } },
+      'windowRules[0].filter.equals',
+      'must be a string, number or boolean',
+    ],
   ])('names the filter field of %s', (_, filter, field, reason) => {
     const issues = issuesOf(aConfigValue({ windowRules: [aRuleValue({ filter })] }));
     expect(issues).toContainEqual({ field, reason: expect.stringContaining(reason) });
@@ -150,7 +198,9 @@ describe('parseAnalyticsConfig', () => {
 
   it('refuses rules with different windows (one consumer has one tumbling window)', () => {
     const issues = issuesOf(aConfigValue({ windowRules: [aRuleValue(), aRuleValue({ id: 'rule-2', windowSeconds: 120 })] }));
-    expect(issues).toEqual([{ field: 'windowRules[1].windowSeconds', reason: expect.stringContaining('must equal windowRules[0].windowSeconds (60)') }]);
+    expect(issues).toEqual([
+      { field: 'windowRules[1].windowSeconds', reason: expect.stringContaining('must equal windowRules[0].windowSeconds (60)') },
+    ]);
   });
 
   it('refuses duplicate rule ids and measure names', () => {
@@ -174,25 +224,60 @@ describe('parseAnalyticsConfig', () => {
     ['an unknown aggregate', { name: 'm', agg: ['avg'] }, 'metrics.measures[0].agg[0]', 'must be count, sum, min or max'],
     [
       'a value with both forms',
-      { name: 'm', agg: ['sum'], value: { field: 'props.a', durationMs: { from: { timestampPrefixOf: 'props.a', digits: 17, format: 'yyyyMMddHHmmssSSS' }, to: { timestampOf: 'props.b', format: 'yyyyMMddHHmmssSSS' } } } },
+      {
+        name: 'm',
+        agg: ['sum'],
+        value: {
+          field: 'props.a',
+          durationMs: {
+            from: { timestampPrefixOf: 'props.a', digits: 17, format: 'yyyyMMddHHmmssSSS' },
+            to: { timestampOf: 'props.b', format: 'yyyyMMddHHmmssSSS' },
+          },
+        },
+      },
       'metrics.measures[0].value',
       'must be {field} or {durationMs: {from, to}}',
     ],
-    ['a duration without to', { name: 'm', agg: ['sum'], value: { durationMs: { from: { timestampPrefixOf: 'props.a', digits: 17, format: 'yyyyMMddHHmmssSSS' } } } }, 'metrics.measures[0].value.durationMs.to', 'is required'],
+    [
+      'a duration without to',
+      {
+        name: 'm',
+        agg: ['sum'],
+        value: { durationMs: { from: { timestampPrefixOf: 'props.a', digits: 17, format: 'yyyyMMddHHmmssSSS' } } },
+      },
+      'metrics.measures[0].value.durationMs.to',
+      'is required',
+    ],
     [
       'a duration in another format',
-      { name: 'm', agg: ['sum'], value: { durationMs: { from: { timestampPrefixOf: 'props.a', digits: 17, format: 'yyyy-MM-dd' }, to: { timestampOf: 'props.b', format: 'yyyyMMddHHmmssSSS' } } } },
+      {
+        name: 'm',
+        agg: ['sum'],
+        value: {
+          durationMs: {
+            from: { timestampPrefixOf: 'props.a', digits: 17, format: 'yyyy-MM-dd' },
+            to: { timestampOf: 'props.b', format: 'yyyyMMddHHmmssSSS' },
+          },
+        },
+      },
       'metrics.measures[0].value.durationMs.from.format',
       'must be "yyyyMMddHHmmssSSS"',
     ],
-    ['a groupBy listing a field twice', { name: 'm', agg: ['count'], groupBy: ['props.a', 'props.a'] }, 'metrics.measures[0].groupBy', 'lists a field twice'],
+    [
+      'a groupBy listing a field twice',
+      { name: 'm', agg: ['count'], groupBy: ['props.a', 'props.a'] },
+      'metrics.measures[0].groupBy',
+      'lists a field twice',
+    ],
   ])('names the measure field of %s', (_, measure, field, reason) => {
     const issues = issuesOf(aConfigValue({ metrics: { timeZone: 'UTC', measures: [measure] } }));
     expect(issues).toContainEqual({ field, reason: expect.stringContaining(reason) });
   });
 
   it('lists every issue in the error message', () => {
-    expect(() => parseAnalyticsConfig(JSON.stringify({ metrics: { timeZone: 'UTC' } }))).toThrow('invalid ANALYTICS_CONFIG: paths: is required');
+    expect(() => parseAnalyticsConfig(JSON.stringify({ metrics: { timeZone: 'UTC' } }))).toThrow(
+      'invalid ANALYTICS_CONFIG: paths: is required',
+    );
   });
 });
 
@@ -201,7 +286,13 @@ describe('what a failed recharge is', () => {
   const rule = config.windowRules.find((r) => r.id === 'recharge-failures-per-province');
   const measure = config.metrics.measures.find((m) => m.name === 'recharge.failures');
   const notification = (props: Record<string, string>) =>
-    aStreamEvent({ eventId: 'r1', action: 'reChargeNotifyReq', userId: 'u1', createdAt: '2024-05-27T03:40:00.000Z', props: { provinceCode: '571', ...props } });
+    aStreamEvent({
+      eventId: 'r1',
+      action: 'reChargeNotifyReq',
+      userId: 'u1',
+      createdAt: '2024-05-27T03:40:00.000Z',
+      props: { provinceCode: '571', ...props },
+    });
 
   it.each([
     ['a failure code', { bussinessRst: '2003' }, true],

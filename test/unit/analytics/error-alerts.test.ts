@@ -36,7 +36,15 @@ describe('findErrorAlerts', () => {
         objectId: 'doc-1',
         bizId: '100',
       },
-      { kind: 'error', eventId: 'e', action: 'login', userId: 'user-1', createdAt: events[4]?.createdAt, errorMsg: '[panic] boom', matched: '[panic]' },
+      {
+        kind: 'error',
+        eventId: 'e',
+        action: 'login',
+        userId: 'user-1',
+        createdAt: events[4]?.createdAt,
+        errorMsg: '[panic] boom',
+        matched: '[panic]',
+      },
     ]);
   });
 
@@ -93,7 +101,9 @@ describe('summarizeForNotification', () => {
 
   it('stays under the SNS message limit for a huge batch', () => {
     // prepare: 10 000 alerts over 5 000 actions with long names and long messages
-    const alerts = Array.from({ length: 5000 }, (_, i) => someAlerts(2, `${'action'.repeat(40)}-${i}`, `[error] ${'x'.repeat(1000)}`)).flat();
+    const alerts = Array.from({ length: 5000 }, (_, i) =>
+      someAlerts(2, `${'action'.repeat(40)}-${i}`, `[error] ${'x'.repeat(1000)}`),
+    ).flat();
 
     // act
     const notification = summarizeForNotification(alerts, 'prod', { maxExamples: 500 });
@@ -104,7 +114,10 @@ describe('summarizeForNotification', () => {
   });
 
   it('cuts a message that exceeds its byte budget and says so', () => {
-    const notification = summarizeForNotification(someAlerts(50, 'viewDoc', `[error] ${'y'.repeat(1000)}`), undefined, { maxExamples: 50, maxMessageBytes: 2000 });
+    const notification = summarizeForNotification(someAlerts(50, 'viewDoc', `[error] ${'y'.repeat(1000)}`), undefined, {
+      maxExamples: 50,
+      maxMessageBytes: 2000,
+    });
     expect(Buffer.byteLength(notification?.message ?? '')).toBeLessThanOrEqual(2000);
     expect(notification?.message.endsWith('… (truncated)')).toBe(true);
   });

@@ -28,7 +28,14 @@ export const aSeq = (n: number): string => `${SEQ_PREFIX}${String(n).padStart(6,
 /** A Kinesis record whose data is `payload` as JSON + "\n" (a string payload is sent as raw text). */
 export function aKinesisRecord(payload: unknown, n = 1, arrivalSeconds = 1716781237.123): KinesisRecordLike {
   const text = typeof payload === 'string' ? payload : `${JSON.stringify(payload)}\n`;
-  return { kinesis: { data: Buffer.from(text, 'utf8').toString('base64'), sequenceNumber: aSeq(n), partitionKey: 'user-1', approximateArrivalTimestamp: arrivalSeconds } };
+  return {
+    kinesis: {
+      data: Buffer.from(text, 'utf8').toString('base64'),
+      sequenceNumber: aSeq(n),
+      partitionKey: 'user-1',
+      approximateArrivalTimestamp: arrivalSeconds,
+    },
+  };
 }
 
 /** A Kinesis record with raw bytes as data. */
@@ -55,9 +62,11 @@ export const sequenced = (events: readonly StreamEvent[], from = 1): { event: St
 
 /** `count` events with errorMsg `[warn] …` for `action`, ids `<prefix>0…`. */
 export const someWarnings = (count: number, action: string, prefix = `${action}-w`): StreamEvent[] =>
-  Array.from({ length: count }, (_, i) => aStreamEvent({ eventId: `${prefix}${i}`, action, userId: `user-${i % 4}`, errorMsg: `[warn] slow response (${200 + i} ms)` }));
+  Array.from({ length: count }, (_, i) =>
+    aStreamEvent({ eventId: `${prefix}${i}`, action, userId: `user-${i % 4}`, errorMsg: `[warn] slow response (${200 + i} ms)` }),
+  );
 
-/** Seed 003's recharge notification. `start`/`notified` are 17-digit wall-clock times. */
+/** The recharge scenario's recharge notification. `start`/`notified` are 17-digit wall-clock times. */
 export function aRechargeNotify(options: {
   readonly eventId: string;
   readonly success?: boolean;

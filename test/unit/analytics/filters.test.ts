@@ -23,12 +23,22 @@ describe('fieldValue', () => {
   });
 
   it('labels strings as is, numbers and booleans as text, null and missing as nothing', () => {
-    expect([labelOf('x'), labelOf(12), labelOf(true), labelOf(null), labelOf(undefined)]).toEqual(['x', '12', 'true', undefined, undefined]);
+    expect([labelOf('x'), labelOf(12), labelOf(true), labelOf(null), labelOf(undefined)]).toEqual([
+      'x',
+      '12',
+      'true',
+      undefined,
+      undefined,
+    ]);
   });
 });
 
 describe('filters', () => {
-  const event = aStreamEvent({ action: 'reChargeNotifyReq', errorMsg: 'upstream [WARN] slow', props: { bussinessRst: '2003', gender: 1, vip: false, note: null } });
+  const event = aStreamEvent({
+    action: 'reChargeNotifyReq',
+    errorMsg: 'upstream [WARN] slow',
+    props: { bussinessRst: '2003', gender: 1, vip: false, note: null },
+  });
 
   it.each<[string, Filter, boolean]>([
     ['equals a string', { field: 'action', equals: 'reChargeNotifyReq' }, true],
@@ -44,12 +54,64 @@ describe('filters', () => {
     ['containsAny misses other cases', { field: 'errorMsg', containsAny: ['[warn]'] }, false],
     ['containsAny never matches a number', { field: 'props.gender', containsAny: ['1'] }, false],
     ['every operator must hold', { field: 'props.bussinessRst', notEquals: '0000', in: ['0000', '1001'] }, false],
-    ['all', { all: [{ field: 'action', equals: 'reChargeNotifyReq' }, { field: 'props.bussinessRst', notEquals: '0000' }] }, true],
-    ['all with one false', { all: [{ field: 'action', equals: 'reChargeNotifyReq' }, { field: 'props.bussinessRst', equals: '0000' }] }, false],
-    ['any', { any: [{ field: 'action', equals: 'x' }, { field: 'props.gender', in: [0, 1] }] }, true],
-    ['any with none true', { any: [{ field: 'action', equals: 'x' }, { field: 'props.gender', in: [2] }] }, false],
+    [
+      'all',
+      {
+        all: [
+          { field: 'action', equals: 'reChargeNotifyReq' },
+          { field: 'props.bussinessRst', notEquals: '0000' },
+        ],
+      },
+      true,
+    ],
+    [
+      'all with one false',
+      {
+        all: [
+          { field: 'action', equals: 'reChargeNotifyReq' },
+          { field: 'props.bussinessRst', equals: '0000' },
+        ],
+      },
+      false,
+    ],
+    [
+      'any',
+      {
+        any: [
+          { field: 'action', equals: 'x' },
+          { field: 'props.gender', in: [0, 1] },
+        ],
+      },
+      true,
+    ],
+    [
+      'any with none true',
+      {
+        any: [
+          { field: 'action', equals: 'x' },
+          { field: 'props.gender', in: [2] },
+        ],
+      },
+      false,
+    ],
     ['not of a missing field is true', { not: { field: 'props.missing', equals: '0000' } }, true],
-    ['nested not/any/all', { all: [{ not: { any: [{ field: 'action', equals: 'x' }, { field: 'action', equals: 'y' }] } }, { field: 'props.vip', in: [false] }] }, true],
+    [
+      'nested not/any/all',
+      {
+        all: [
+          {
+            not: {
+              any: [
+                { field: 'action', equals: 'x' },
+                { field: 'action', equals: 'y' },
+              ],
+            },
+          },
+          { field: 'props.vip', in: [false] },
+        ],
+      },
+      true,
+    ],
   ])('%s', (_, filter, expected) => {
     expect(matchesFilter(event, filter)).toBe(expected);
   });
@@ -83,7 +145,7 @@ describe('values', () => {
     expect(numberOf(value)).toBe(expected);
   });
 
-  it('computes seed 003 duration: receiveNotifyTime − the 17-digit prefix of requestId', () => {
+  it('computes recharge scenario duration: receiveNotifyTime − the 17-digit prefix of requestId', () => {
     // prepare: requested 11:40:36.263, notified 11:40:38.100 (local time)
     const event = aRechargeNotify({ eventId: 'r1', start: '20240527114036263', notified: '20240527114038100' });
 

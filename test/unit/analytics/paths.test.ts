@@ -18,7 +18,7 @@ const TZ = 'Asia/Shanghai';
 const CONFIG: PathsConfig = { timeZone: TZ, sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 10_000 };
 const MIN = 60_000;
 
-/** The seed 000 sample document, as written in the seed (ct in Shanghai wall-clock time, out of order at the end). */
+/** The path-analysis sample document, as the path-analysis system writes it (ct in Shanghai wall-clock time, out of order at the end). */
 const SEED_DOCUMENT = {
   uvi: 'user493',
   el: [
@@ -60,10 +60,14 @@ function applyAll(batches: readonly (readonly StreamEvent[])[], config: PathsCon
       paths.set(key, { ...d, delta: (paths.get(key)?.delta ?? 0) + d.delta });
     }
   }
-  return { state, edges: [...edges.values()].filter((d) => d.delta !== 0).sort(byEdge), paths: [...paths.values()].filter((d) => d.delta !== 0).sort(byPath) };
+  return {
+    state,
+    edges: [...edges.values()].filter((d) => d.delta !== 0).sort(byEdge),
+    paths: [...paths.values()].filter((d) => d.delta !== 0).sort(byPath),
+  };
 }
 
-describe('applyEvents: the seed 000 sample', () => {
+describe('applyEvents: the path-analysis sample', () => {
   it('orders the document by ct, ties in arrival order, and gives exactly the step-indexed edges that order implies', () => {
     // prepare: /services and the second /about tie at 11:44:36.263; /services arrived first
     const events = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');
@@ -162,7 +166,12 @@ describe('applyEvents: corrections and sessions', () => {
 
   it('splits a user without sessionId into sessions at 30 minutes of inactivity (event time)', () => {
     // prepare
-    const events = [aPageView('1', '/a', T0), aPageView('2', '/b', plusMs(T0, 10 * MIN)), aPageView('3', '/c', plusMs(T0, 41 * MIN)), aPageView('4', '/d', plusMs(T0, 50 * MIN))];
+    const events = [
+      aPageView('1', '/a', T0),
+      aPageView('2', '/b', plusMs(T0, 10 * MIN)),
+      aPageView('3', '/c', plusMs(T0, 41 * MIN)),
+      aPageView('4', '/d', plusMs(T0, 50 * MIN)),
+    ];
 
     // act
     const result = applyEvents(emptySessionState(), events, 0, CONFIG);
@@ -177,14 +186,22 @@ describe('applyEvents: corrections and sessions', () => {
 
   it('does not split a session with a sessionId at event-time gaps (both events received together)', () => {
     const receivedAt = plusMs(T0, 46 * MIN);
-    const events = [aPageView('1', '/a', T0, { sessionId: 's', receivedAt }), aPageView('2', '/b', plusMs(T0, 45 * MIN), { sessionId: 's', receivedAt })];
+    const events = [
+      aPageView('1', '/a', T0, { sessionId: 's', receivedAt }),
+      aPageView('2', '/b', plusMs(T0, 45 * MIN), { sessionId: 's', receivedAt }),
+    ];
     expect(applyEvents(emptySessionState(), events, 0, CONFIG).pathDeltas.map((p) => p.fullPath)).toEqual(['/a -> /b']);
   });
 
   it('merges two open sessions of a user when a late event fills the gap between them', () => {
     // prepare: /a at 0 and /c at 40 min (received together) are two sessions; /b at 20 min arrives last
     const receivedAt = plusMs(T0, 40 * MIN + 1000);
-    const { state } = applyEvents(emptySessionState(), [aPageView('1', '/a', T0, { receivedAt }), aPageView('3', '/c', plusMs(T0, 40 * MIN), { receivedAt })], 0, CONFIG);
+    const { state } = applyEvents(
+      emptySessionState(),
+      [aPageView('1', '/a', T0, { receivedAt }), aPageView('3', '/c', plusMs(T0, 40 * MIN), { receivedAt })],
+      0,
+      CONFIG,
+    );
 
     // act
     const result = applyEvents(state, [aPageView('2', '/b', plusMs(T0, 20 * MIN), { receivedAt: plusMs(T0, 40 * MIN + 2000) })], 0, CONFIG);
@@ -199,7 +216,10 @@ describe('applyEvents: corrections and sessions', () => {
 
   it('counts a session on the day of its first event in the paths time zone', () => {
     // prepare: 23:50 and 00:10 Shanghai time
-    const events = [aPageView('1', '/late', '2024-05-27T15:50:00.000Z', { sessionId: 'n' }), aPageView('2', '/night', '2024-05-27T16:10:00.000Z', { sessionId: 'n' })];
+    const events = [
+      aPageView('1', '/late', '2024-05-27T15:50:00.000Z', { sessionId: 'n' }),
+      aPageView('2', '/night', '2024-05-27T16:10:00.000Z', { sessionId: 'n' }),
+    ];
 
     // act
     const result = applyEvents(emptySessionState(), events, 0, CONFIG);
@@ -268,7 +288,12 @@ describe('applyEvents: corrections and sessions', () => {
   });
 
   it('ignores events without a path', () => {
-    const result = applyEvents(emptySessionState(), [aPageView('1', '/a', T0), { ...aPageView('2', '/x', T0), path: undefined }], 0, CONFIG);
+    const result = applyEvents(
+      emptySessionState(),
+      [aPageView('1', '/a', T0), { ...aPageView('2', '/x', T0), path: undefined }],
+      0,
+      CONFIG,
+    );
     expect(result.stats).toMatchObject({ accepted: 1, ignored: 1 });
   });
 

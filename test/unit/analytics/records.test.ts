@@ -11,7 +11,14 @@ describe('decodeRecord', () => {
     const decoded = decodeRecord(record);
 
     // assess
-    expect(decoded).toEqual({ ok: true, event, seq: aSeq(7), arrival: 1716781237123, createdMs: Date.parse(event.createdAt), receivedMs: Date.parse(event.receivedAt) });
+    expect(decoded).toEqual({
+      ok: true,
+      event,
+      seq: aSeq(7),
+      arrival: 1716781237123,
+      createdMs: Date.parse(event.createdAt),
+      receivedMs: Date.parse(event.receivedAt),
+    });
   });
 
   it('accepts a record without the trailing newline', () => {
@@ -32,7 +39,11 @@ describe('decodeRecord', () => {
 
   it.each([
     ['text that is not JSON', aKinesisRecord('hello world'), /^not base64 JSON: /],
-    ['data that is not base64 of JSON', { kinesis: { data: '!!!not-base64!!!', sequenceNumber: aSeq(1), approximateArrivalTimestamp: 1 } }, /^not base64 JSON: /],
+    [
+      'data that is not base64 of JSON',
+      { kinesis: { data: '!!!not-base64!!!', sequenceNumber: aSeq(1), approximateArrivalTimestamp: 1 } },
+      /^not base64 JSON: /,
+    ],
     ['an empty record', aRawRecord(Buffer.alloc(0)), /^not base64 JSON: empty record$/],
     ['bytes that are not UTF-8', aRawRecord(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), /^not base64 JSON: not valid UTF-8$/],
     ['a JSON array', aKinesisRecord([aStreamEvent()]), /^not an event: must be a JSON object, got an array$/],
@@ -124,7 +135,11 @@ describe('decodeRecord', () => {
 
   it('decodes a batch in order, poison records in place', () => {
     // prepare
-    const records = [aKinesisRecord(aStreamEvent({ eventId: 'a' }), 1), aKinesisRecord('oops', 2), aKinesisRecord(aStreamEvent({ eventId: 'c' }), 3)];
+    const records = [
+      aKinesisRecord(aStreamEvent({ eventId: 'a' }), 1),
+      aKinesisRecord('oops', 2),
+      aKinesisRecord(aStreamEvent({ eventId: 'c' }), 3),
+    ];
 
     // act
     const decoded = decodeRecords(records);
@@ -141,7 +156,9 @@ describe('decodeRecord', () => {
 describe('sequence numbers', () => {
   it('compares by length first, then digit by digit', () => {
     expect(compareSeq('9', '10')).toBeLessThan(0);
-    expect(compareSeq('49590338271490256608559692538361571095921575989136588898', '49590338271490256608559692538361571095921575989136588899')).toBeLessThan(0);
+    expect(
+      compareSeq('49590338271490256608559692538361571095921575989136588898', '49590338271490256608559692538361571095921575989136588899'),
+    ).toBeLessThan(0);
     expect(compareSeq('100', '99')).toBeGreaterThan(0);
     expect(compareSeq(aSeq(5), aSeq(5))).toBe(0);
   });

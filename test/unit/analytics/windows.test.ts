@@ -25,10 +25,12 @@ function partialsOf(records: readonly DecodedRecord[], shardId: string) {
 
 /** The partials of one (rule, group) keyed by shard attribute, as the lead's item holds them. */
 function attributesFor(partials: readonly ReturnType<typeof partialsOf>[number][], ruleId: string, group: string): Record<string, number> {
-  return Object.fromEntries(partials.filter((p) => p.ruleId === ruleId && p.group === group).map((p) => [`shard_${p.shardId}_${p.segment}`, p.count]));
+  return Object.fromEntries(
+    partials.filter((p) => p.ruleId === ruleId && p.group === group).map((p) => [`shard_${p.shardId}_${p.segment}`, p.count]),
+  );
 }
 
-describe('warnings per action in one window (seed 001)', () => {
+describe('warnings per action in one window (alerts scenario)', () => {
   it.each([
     [9, false],
     [10, true],
@@ -46,7 +48,12 @@ describe('warnings per action in one window (seed 001)', () => {
 
   it('counts per action, and only events that pass the filter', () => {
     // prepare
-    const events = [...someWarnings(3, 'viewDoc'), ...someWarnings(2, 'login'), aStreamEvent({ eventId: 'x', action: 'viewDoc', errorMsg: '[error] no warning' }), aStreamEvent({ eventId: 'y' })];
+    const events = [
+      ...someWarnings(3, 'viewDoc'),
+      ...someWarnings(2, 'login'),
+      aStreamEvent({ eventId: 'x', action: 'viewDoc', errorMsg: '[error] no warning' }),
+      aStreamEvent({ eventId: 'y' }),
+    ];
 
     // act
     const state = foldWindow(emptyWindowState(), decodedAll(events), RULES);
@@ -80,7 +87,10 @@ describe('warnings per action in one window (seed 001)', () => {
 
     // act
     const once = foldWindow(emptyWindowState(), records, RULES);
-    const inSteps = [records.slice(0, 3), records.slice(3, 8), records.slice(8)].reduce((state, batch) => foldWindow(state, batch, RULES), emptyWindowState());
+    const inSteps = [records.slice(0, 3), records.slice(3, 8), records.slice(8)].reduce(
+      (state, batch) => foldWindow(state, batch, RULES),
+      emptyWindowState(),
+    );
 
     // assess
     expect(inSteps).toEqual(once);
@@ -147,7 +157,10 @@ describe('merging a window across shards', () => {
     const secondRun = foldWindow(emptyWindowState(), decodedAll(someWarnings(4, 'viewDoc', 'r2-'), 100), RULES);
 
     // act
-    const partials = [...windowPartials(firstRun, WINDOW.start, WINDOW.end, 's0', RULES), ...windowPartials(secondRun, WINDOW.start, WINDOW.end, 's0', RULES)];
+    const partials = [
+      ...windowPartials(firstRun, WINDOW.start, WINDOW.end, 's0', RULES),
+      ...windowPartials(secondRun, WINDOW.start, WINDOW.end, 's0', RULES),
+    ];
     const attributes = attributesFor(partials, WARNINGS.id, 'viewDoc');
 
     // assess
@@ -177,7 +190,11 @@ describe('merging a window across shards', () => {
 describe('window state size', () => {
   it('switches the largest groups to count-only when the state would outgrow its budget, and says so', () => {
     // prepare: 400 warnings with 60-character ids ≈ 25 KB of ids, budget 8 KB
-    const events = [...someWarnings(300, 'viewDoc', `${'v'.repeat(56)}-`), ...someWarnings(100, 'login', `${'l'.repeat(56)}-`), ...someWarnings(5, 'search')];
+    const events = [
+      ...someWarnings(300, 'viewDoc', `${'v'.repeat(56)}-`),
+      ...someWarnings(100, 'login', `${'l'.repeat(56)}-`),
+      ...someWarnings(5, 'search'),
+    ];
 
     // act
     const state = foldWindow(emptyWindowState(), decodedAll(events), RULES, { maxStateBytes: 8000 });
@@ -206,7 +223,11 @@ describe('window state size', () => {
 
   it('keeps counting an approximate group without dedup in later invokes', () => {
     // prepare
-    const state: WindowState = { v: 1, segment: aSeq(1), rules: { [WARNINGS.id]: { viewDoc: { count: 50, eventIds: [], approximate: true } } } };
+    const state: WindowState = {
+      v: 1,
+      segment: aSeq(1),
+      rules: { [WARNINGS.id]: { viewDoc: { count: 50, eventIds: [], approximate: true } } },
+    };
 
     // act
     const next = foldWindow(state, decodedAll(someWarnings(2, 'viewDoc'), 2), RULES);

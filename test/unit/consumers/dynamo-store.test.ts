@@ -3,7 +3,9 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore } from '../../../lambdas/consumers/dynamo-store';
+import type { ResultsStore } from '../../../lambdas/consumers/store';
+import { MemoryResultsStore } from './memory-store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import {
   aBatch,
@@ -23,7 +25,6 @@ import {
 } from './factories';
 import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
 
-
 /** One table per scenario, so that no scenario sees another's counters. */
 const TABLES = ['semantics', 'redelivery', 'recount', 'conflict', 'windows'] as const;
 
@@ -32,10 +33,22 @@ function someRecordsOfEverything(): KinesisStreamRecord[] {
   return [
     ...someRecords([
       aPageView('pv-1', '/home', '2024-05-27T03:40:00.000Z', { userId: 'u1', sessionId: 's1' }),
-      aStreamEvent({ eventId: 'err-1', action: 'pay', userId: 'u3', createdAt: '2024-05-27T03:40:10.000Z', errorMsg: '[error] gateway timeout' }),
+      aStreamEvent({
+        eventId: 'err-1',
+        action: 'pay',
+        userId: 'u3',
+        createdAt: '2024-05-27T03:40:10.000Z',
+        errorMsg: '[error] gateway timeout',
+      }),
       aPageView('pv-2', '/services', '2024-05-27T03:40:20.000Z', { userId: 'u1', sessionId: 's1' }),
       aRechargeNotify({ eventId: 'rc-1', fee: 50 }),
-      aRechargeNotify({ eventId: 'rc-2', fee: 0.1, start: '20240527114037000', notified: '20240527114039500', createdAt: '2024-05-27T03:40:40.000Z' }),
+      aRechargeNotify({
+        eventId: 'rc-2',
+        fee: 0.1,
+        start: '20240527114037000',
+        notified: '20240527114039500',
+        createdAt: '2024-05-27T03:40:40.000Z',
+      }),
       aPageView('pv-3', '/blog', '2024-05-27T03:40:30.000Z', { userId: 'u2' }),
       aStreamEvent({ eventId: 'err-2', action: 'login', userId: 'u4', createdAt: '2024-05-27T03:41:15.000Z', errorMsg: '[PANIC] crash' }),
       aPageView('pv-4', '/contact', '2024-05-27T03:41:10.000Z', { userId: 'u1', sessionId: 's1' }),
@@ -43,7 +56,13 @@ function someRecordsOfEverything(): KinesisStreamRecord[] {
       aPageView('pv-5', '/about', '2024-05-27T03:41:40.000Z', { userId: 'u2' }),
     ]),
     aRecord('{"not":"an event"}', 11),
-    ...someRecords([aPageView('pv-6', '/faq', '2024-05-27T03:41:50.000Z', { userId: 'u2' }), aPageView('pv-7', '/blog', '2024-05-27T03:41:55.000Z', { userId: 'u3' })], 12),
+    ...someRecords(
+      [
+        aPageView('pv-6', '/faq', '2024-05-27T03:41:50.000Z', { userId: 'u2' }),
+        aPageView('pv-7', '/blog', '2024-05-27T03:41:55.000Z', { userId: 'u3' }),
+      ],
+      12,
+    ),
   ];
 }
 
@@ -90,7 +109,13 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
     expect(after).toEqual((await onMemory([batch.Records])).dump().map(readable));
     expect(deps.notifier.published).toHaveLength(1);
     const byDay = await tables.doc().send(
-      new QueryCommand({ TableName: 'redelivery', IndexName: 'byTime', KeyConditionExpression: 'gpk = :d', ExpressionAttributeValues: { ':d': KEYS.alertsByDay('2024-05-27') }, ScanIndexForward: false }),
+      new QueryCommand({
+        TableName: 'redelivery',
+        IndexName: 'byTime',
+        KeyConditionExpression: 'gpk = :d',
+        ExpressionAttributeValues: { ':d': KEYS.alertsByDay('2024-05-27') },
+        ScanIndexForward: false,
+      }),
     );
     expect(byDay.Items?.map((item) => item.id)).toEqual(['err-2', 'err-1']);
   });
@@ -138,10 +163,22 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
     const handle = createWindowsHandler(deps);
     const window = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
     const states = await Promise.all(
-      ([
-        [SHARD, 6],
-        [OTHER_SHARD, 4],
-      ] as const).map(async ([shardId, count]) => [shardId, (await handle(aWindowEvent({ records: someRecords(someWarnings(count, 'viewDoc', `${shardId}-`), 1, { shardId }), shardId, window }))).state] as const),
+      (
+        [
+          [SHARD, 6],
+          [OTHER_SHARD, 4],
+        ] as const
+      ).map(
+        async ([shardId, count]) =>
+          [
+            shardId,
+            (
+              await handle(
+                aWindowEvent({ records: someRecords(someWarnings(count, 'viewDoc', `${shardId}-`), 1, { shardId }), shardId, window }),
+              )
+            ).state,
+          ] as const,
+      ),
     );
 
     // act

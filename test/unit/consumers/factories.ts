@@ -5,12 +5,12 @@ import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
-import type { ConsumerLogger } from '../../../lambdas/consumers/common';
+import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
-import { FakeNotifier } from '../../../lambdas/consumers/notify';
+import { FakeNotifier } from './fake-notifier';
+import { MemoryResultsStore } from './memory-store';
 import type { RealtimeDeps } from '../../../lambdas/consumers/realtime';
 import {
-  MemoryResultsStore,
   type AttrValue,
   type Item,
   type ItemKey,
@@ -27,7 +27,7 @@ import { aSeq } from '../analytics/factories';
 
 export { aPageView, aRechargeNotify, aSeq, aStreamEvent, plusMs, someWarnings } from '../analytics/factories';
 
-/** The stage's time zone in these tests (seed 000's site is in China). */
+/** The stage's time zone in these tests (the path-analysis sample's site is in China). */
 export const TIME_ZONE = 'Asia/Shanghai';
 export const SHARD = 'shardId-000000000000';
 export const OTHER_SHARD = 'shardId-000000000001';
@@ -50,7 +50,7 @@ export function aConsumerConfig(overrides: Partial<ConsumerConfig> = {}): Consum
 }
 
 /** A logger that keeps what it is told, for assertions, and prints nothing. */
-export function aLogger(): ConsumerLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+export function aLogger(): AppLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   return {
     lines,
@@ -133,7 +133,7 @@ export function aWindowEvent(options: {
   };
 }
 
-/** The `page_view` events ingest writes for seed-000 path documents posted at `receivedAt` (expanded, validated and normalised by ingest's own code). */
+/** The `page_view` events ingest writes for path-analysis path documents posted at `receivedAt` (expanded, validated and normalised by ingest's own code). */
 export function pathDocumentEvents(documents: readonly unknown[], receivedAt: Date): StreamEvent[] {
   const items = pathItems(documents, TIME_ZONE, undefined);
   const checked = checkEvents(
@@ -149,7 +149,10 @@ export function pathDocumentEvents(documents: readonly unknown[], receivedAt: Da
  * `count` events of the producer's `web` scenario (seed, pinned start time, `rate` per second),
  * as ingest writes them: validated, normalised, `receivedAt` 200 ms after the event time.
  */
-export function webEvents(count: number, options: { readonly seed?: number; readonly start?: string; readonly rate?: number } = {}): StreamEvent[] {
+export function webEvents(
+  count: number,
+  options: { readonly seed?: number; readonly start?: string; readonly rate?: number } = {},
+): StreamEvent[] {
   const stream = createEventStream({
     scenario: webScenario,
     seed: options.seed ?? 7,

@@ -1,10 +1,21 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { OTHER_LABEL } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore } from '../../../lambdas/consumers/dynamo-store';
+import { itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import { useResultsTables } from '../../support/dynamodb-local';
-import { aBatch, aPageView, aRechargeNotify, aStreamEvent, aWindowEvent, resultsOf, someDeps, someRecords, someWarnings } from './factories';
+import {
+  aBatch,
+  aPageView,
+  aRechargeNotify,
+  aStreamEvent,
+  aWindowEvent,
+  resultsOf,
+  someDeps,
+  someRecords,
+  someWarnings,
+} from './factories';
 
 /**
  * Events that the v1 schema accepts but that the consumers once could not store: values too long
@@ -64,12 +75,20 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
 
   it.each([
     ['action', 'an action of 256 emoji', aStreamEvent({ eventId: 'long-action', action: repeat('😀', 256), userId: 'u-long' })],
-    ['province', 'a props.province of 1,024 x', aStreamEvent({ eventId: 'long-province', userId: 'u-long', props: { province: repeat('x', 1024) } })],
+    [
+      'province',
+      'a props.province of 1,024 x',
+      aStreamEvent({ eventId: 'long-province', userId: 'u-long', props: { province: repeat('x', 1024) } }),
+    ],
   ] as const)('realtime (%s): %s is counted, nothing fails, and unrelated events are counted', async (table, _what, hostile) => {
     // prepare
     const deps = depsOn(table);
     const handle = createHandler(deps);
-    const records = someRecords([aStreamEvent({ eventId: 'before', action: 'viewDoc' }), hostile, aStreamEvent({ eventId: 'after', action: 'viewDoc' })]);
+    const records = someRecords([
+      aStreamEvent({ eventId: 'before', action: 'viewDoc' }),
+      hostile,
+      aStreamEvent({ eventId: 'after', action: 'viewDoc' }),
+    ]);
 
     // act
     const response = await handle(aBatch(records));
@@ -94,10 +113,14 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
     const start = Date.parse('2024-05-27T03:40:00.000Z');
     const pageViews = Array.from({ length: 800 }, (_, s) =>
       Array.from({ length: 3 }, (_, step) =>
-        aPageView(`pv-${s}-${step}`, randomPath(s * 3 + step, 1000), new Date(start + s * 50 + step * 10).toISOString(), { userId: `u-${s}`, sessionId: `s-${s}` }),
+        aPageView(`pv-${s}-${step}`, randomPath(s * 3 + step, 1000), new Date(start + s * 50 + step * 10).toISOString(), {
+          userId: `u-${s}`,
+          sessionId: `s-${s}`,
+        }),
       ),
     ).flat();
-    const unrelated = (i: number) => aStreamEvent({ eventId: `click-${i}`, action: 'click', createdAt: new Date(start + i * 100).toISOString() });
+    const unrelated = (i: number) =>
+      aStreamEvent({ eventId: `click-${i}`, action: 'click', createdAt: new Date(start + i * 100).toISOString() });
     const batches: KinesisStreamRecord[][] = [];
     for (let b = 0; b < 8; b++) {
       batches.push(someRecords([...pageViews.slice(b * 300, (b + 1) * 300), unrelated(b)], 1 + b * 301));

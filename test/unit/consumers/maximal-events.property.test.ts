@@ -1,9 +1,10 @@
 import { createHash } from 'crypto';
 import { RECHARGE_ACTION, type AnalyticsConfig } from '../../../lambdas/analytics/config';
-import { dimValue } from '../../../lambdas/analytics/metrics';
+import { dimValue } from '../../../lambdas/analytics/kpis';
 import { MAX_GROUP_BYTES } from '../../../lambdas/analytics/windows';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { DynamoResultsStore, itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
+import { DynamoResultsStore } from '../../../lambdas/consumers/dynamo-store';
+import { itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
@@ -65,7 +66,8 @@ function text(next: Random, length: number, head = ''): string {
   while (used < length) {
     const b = next.byte();
     const emoji = EMOJI[b % EMOJI.length] as string;
-    const part = b < 77 && emoji.length <= length - used ? emoji : b < 154 ? (CJK[b % CJK.length] as string) : (ASCII[b % ASCII.length] as string);
+    const part =
+      b < 77 && emoji.length <= length - used ? emoji : b < 154 ? (CJK[b % CJK.length] as string) : (ASCII[b % ASCII.length] as string);
     parts.push(part);
     used += part.length;
   }
@@ -73,7 +75,8 @@ function text(next: Random, length: number, head = ''): string {
 }
 
 /** A pool of `n` distinct maximal values (a prefix makes them distinct). */
-const pool = (next: Random, n: number, length: number, tag: string): string[] => Array.from({ length: n }, (_, i) => text(next, length, `${tag}${i}:`));
+const pool = (next: Random, n: number, length: number, tag: string): string[] =>
+  Array.from({ length: n }, (_, i) => text(next, length, `${tag}${i}:`));
 
 const pick = <T>(next: Random, values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
 
@@ -105,16 +108,23 @@ function maximalEvents(seed: number, count: number): StreamEvent[] {
       input = {
         ...base,
         action: RECHARGE_ACTION,
-        props: { bussinessRst: next() < 0.8 ? '2003' : '0000', provinceCode: pick(next, provinces), chargefee: Math.round(next() * 1e6) / 100, requestId: text(next, 1024) },
+        props: {
+          bussinessRst: next() < 0.8 ? '2003' : '0000',
+          provinceCode: pick(next, provinces),
+          chargefee: Math.round(next() * 1e6) / 100,
+          requestId: text(next, 1024),
+        },
       };
     } else {
       // 100 props, keys of 128 and string values of 1,024 units, among them the dimensions.
       const props: Record<string, PropValue> = { province: pick(next, provinces), machineId: pick(next, machines) };
-      while (Object.keys(props).length < EVENT_LIMITS.propsKeys) props[text(next, EVENT_LIMITS.propKeyLength, `k${Object.keys(props).length}`)] = text(next, EVENT_LIMITS.propStringLength);
+      while (Object.keys(props).length < EVENT_LIMITS.propsKeys)
+        props[text(next, EVENT_LIMITS.propKeyLength, `k${Object.keys(props).length}`)] = text(next, EVENT_LIMITS.propStringLength);
       input = { ...base, action: pick(next, actions), props };
     }
     const [checked] = checkEvents([{ input }], TIME_ZONE);
-    if (checked === undefined || !checked.check.ok) throw new Error(`generated an invalid event (seed ${seed}, #${i}): ${JSON.stringify(checked?.check)}`);
+    if (checked === undefined || !checked.check.ok)
+      throw new Error(`generated an invalid event (seed ${seed}, #${i}): ${JSON.stringify(checked?.check)}`);
     events.push(toStreamEvent(checked.check.event, new Date(createdMs + 200)));
   }
   return events;
@@ -122,7 +132,9 @@ function maximalEvents(seed: number, count: number): StreamEvent[] {
 
 /** The label of a field of an event as the analyses read it, or undefined when missing or null. */
 function labelOf(event: StreamEvent, field: string): string | undefined {
-  const value = field.startsWith('props.') ? event.props?.[field.slice('props.'.length)] : (event as unknown as Record<string, unknown>)[field];
+  const value = field.startsWith('props.')
+    ? event.props?.[field.slice('props.'.length)]
+    : (event as unknown as Record<string, unknown>)[field];
   return value === undefined || value === null ? undefined : String(value);
 }
 
@@ -138,95 +150,116 @@ const isFailedRecharge = (e: StreamEvent) => e.action === RECHARGE_ACTION && e.p
 describe('property: maximal valid events through both consumers on DynamoDB Local', () => {
   const tables = useResultsTables(SEEDS.map((seed) => `seed-${seed}`));
 
-  it.each(SEEDS)('seed %i: no failed batch, nothing quarantined, counts equal the truth with overflow counted', async (seed) => {
-    // prepare
-    const base = aConsumerConfig();
-    const analytics: AnalyticsConfig = {
-      ...base.analytics,
-      windowRules: base.analytics.windowRules.map((rule) => ({ ...rule, maxGroups: MAX_GROUPS })),
-      metrics: { ...base.analytics.metrics, dimensions: [...DIMENSIONS] },
-      paths: { ...base.analytics.paths, maxLedgerEntries: MAX_LEDGER_ENTRIES, maxSliceBytes: MAX_SLICE_BYTES },
-    };
-    const table = `seed-${seed}`;
-    // The real clock: DynamoDB Local deletes items whose TTL (`expiresAt`, from the consumer's clock) has passed.
-    const deps = { ...someDeps<ResultsStore>({ store: new DynamoResultsStore(tables.doc(), table), config: { ...base, tableName: table, analytics } }), now: () => new Date() };
-    const realtime = createHandler(deps);
-    const windows = createWindowsHandler(deps);
-    const events = maximalEvents(seed, EVENTS_PER_SEED);
-    const records = someRecords(events);
+  it.each(SEEDS)(
+    'seed %i: no failed batch, nothing quarantined, counts equal the truth with overflow counted',
+    async (seed) => {
+      // prepare
+      const base = aConsumerConfig();
+      const analytics: AnalyticsConfig = {
+        ...base.analytics,
+        windowRules: base.analytics.windowRules.map((rule) => ({ ...rule, maxGroups: MAX_GROUPS })),
+        metrics: { ...base.analytics.metrics, dimensions: [...DIMENSIONS] },
+        paths: { ...base.analytics.paths, maxLedgerEntries: MAX_LEDGER_ENTRIES, maxSliceBytes: MAX_SLICE_BYTES },
+      };
+      const table = `seed-${seed}`;
+      // The real clock: DynamoDB Local deletes items whose TTL (`expiresAt`, from the consumer's clock) has passed.
+      const deps = {
+        ...someDeps<ResultsStore>({ store: new DynamoResultsStore(tables.doc(), table), config: { ...base, tableName: table, analytics } }),
+        now: () => new Date(),
+      };
+      const realtime = createHandler(deps);
+      const windows = createWindowsHandler(deps);
+      const events = maximalEvents(seed, EVENTS_PER_SEED);
+      const records = someRecords(events);
 
-    // act
-    let state: unknown = {};
-    for (let i = 0; i < records.length; i += BATCH) {
-      const batch = records.slice(i, i + BATCH);
-      expect((await realtime(aBatch(batch))).batchItemFailures).toEqual([]);
-      const folded = await windows(aWindowEvent({ records: batch, state }));
-      expect(folded.batchItemFailures).toEqual([]);
-      state = folded.state;
-    }
-    const final = await windows(aWindowEvent({ state, final: true }));
-
-    // assess
-    expect(final.batchItemFailures).toEqual([]);
-    const items = await tables.scan(table);
-    for (const item of items) {
-      expect(Buffer.byteLength(String(item.pk))).toBeLessThanOrEqual(2048);
-      expect(Buffer.byteLength(String(item.sk))).toBeLessThanOrEqual(1024);
-      expect(itemBytes(item)).toBeLessThanOrEqual(400 * 1024);
-    }
-    const results = resultsOf(items);
-    expect(results.quarantined).toEqual([]);
-
-    // Per-minute counters: the total, and each dimension by (bounded) value.
-    const counters = (metric: string, fields: string) => {
-      const out = new Map<string, number>();
-      for (const item of items) {
-        if (!String(item.pk).startsWith(`M#${metric}#${fields}#`)) continue;
-        out.set(String(item.dims), (out.get(String(item.dims)) ?? 0) + Number(item.count));
+      // act
+      let state: unknown = {};
+      for (let i = 0; i < records.length; i += BATCH) {
+        const batch = records.slice(i, i + BATCH);
+        expect((await realtime(aBatch(batch))).batchItemFailures).toEqual([]);
+        const folded = await windows(aWindowEvent({ records: batch, state }));
+        expect(folded.batchItemFailures).toEqual([]);
+        state = folded.state;
       }
-      return out;
-    };
-    expect(counters('events', '').get('')).toBe(events.length);
-    for (const field of DIMENSIONS) {
-      const truth = tally(events.flatMap((e) => (labelOf(e, field) === undefined ? [] : [`${field}=${dimValue(labelOf(e, field) as string)}`])));
-      expect(counters('events', field)).toEqual(truth);
-    }
-    const failed = events.filter(isFailedRecharge);
-    expect(counters('recharge.failures', 'props.provinceCode')).toEqual(tally(failed.map((e) => `props.provinceCode=${dimValue(labelOf(e, 'props.provinceCode') as string)}`)));
+      const final = await windows(aWindowEvent({ state, final: true }));
 
-    // Every SNS message fits SNS's limits (256 KB, subject under 100 characters).
-    for (const note of deps.notifier.published) {
-      expect(Buffer.byteLength(note.message)).toBeLessThanOrEqual(256 * 1024);
-      expect(note.subject.length).toBeLessThan(100);
-    }
+      // assess
+      expect(final.batchItemFailures).toEqual([]);
+      const items = await tables.scan(table);
+      for (const item of items) {
+        expect(Buffer.byteLength(String(item.pk))).toBeLessThanOrEqual(2048);
+        expect(Buffer.byteLength(String(item.sk))).toBeLessThanOrEqual(1024);
+        expect(itemBytes(item)).toBeLessThanOrEqual(400 * 1024);
+      }
+      const results = resultsOf(items);
+      expect(results.quarantined).toEqual([]);
 
-    // Error alerts: one per event with an error pattern.
-    expect(Object.keys(results.alerts).filter((pk) => pk.startsWith('ALERT#error#'))).toHaveLength(events.filter((e) => e.errorMsg?.startsWith('[error]') === true).length);
-
-    // Windows: per rule, the partials (the kept groups and (other)) add up to the matching events;
-    // exactly the kept groups at or over the threshold alert, (other) never does.
-    for (const [ruleId, matches, field] of [
-      ['warnings-per-action', isWarning, 'action'],
-      ['recharge-failures-per-province', isFailedRecharge, 'props.provinceCode'],
-    ] as const) {
-      const groups = events.filter(matches).map((e) => boundText(labelOf(e, field) as string, MAX_GROUP_BYTES));
-      const kept = [...new Set(groups)].slice(0, MAX_GROUPS);
-      const truth = tally(groups.map((g) => (kept.includes(g) ? g : OTHER_LABEL)));
-      const partials = new Map(
-        items
-          .filter((item) => String(item.pk).startsWith(`WINDOW#${ruleId}#`))
-          .map((item) => [String(item.group), Object.entries(item).reduce((sum, [name, v]) => sum + (name.startsWith('shard_') ? Number(v) : 0), 0)] as const),
+      // Per-minute counters: the total, and each dimension by (bounded) value.
+      const counters = (metric: string, fields: string) => {
+        const out = new Map<string, number>();
+        for (const item of items) {
+          if (!String(item.pk).startsWith(`M#${metric}#${fields}#`)) continue;
+          out.set(String(item.dims), (out.get(String(item.dims)) ?? 0) + Number(item.count));
+        }
+        return out;
+      };
+      expect(counters('events', '').get('')).toBe(events.length);
+      for (const field of DIMENSIONS) {
+        const truth = tally(
+          events.flatMap((e) => (labelOf(e, field) === undefined ? [] : [`${field}=${dimValue(labelOf(e, field) as string)}`])),
+        );
+        expect(counters('events', field)).toEqual(truth);
+      }
+      const failed = events.filter(isFailedRecharge);
+      expect(counters('recharge.failures', 'props.provinceCode')).toEqual(
+        tally(failed.map((e) => `props.provinceCode=${dimValue(labelOf(e, 'props.provinceCode') as string)}`)),
       );
-      expect(partials).toEqual(truth);
-      expect(truth.get(OTHER_LABEL)).toBeGreaterThan(0);
-      const alerted = items.filter((item) => String(item.pk).startsWith(`ALERT#window#${ruleId}#`)).map((item) => String(item.action));
-      expect(alerted.sort()).toEqual(kept.filter((g) => (truth.get(g) ?? 0) >= 10).sort());
-    }
 
-    // Paths: every page view is in a counted session (its edges + 1 for its full path) or an overflow event.
-    const ledger = results.ledgers['2024-05-27'];
-    const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
-    expect(sum(ledger?.edges) + sum(ledger?.paths) + (ledger?.overflowEvents ?? 0)).toBe(events.filter((e) => e.path !== undefined).length);
-    expect((ledger?.paths[OTHER_LABEL] ?? 0) + (ledger?.overflowEvents ?? 0)).toBeGreaterThan(0);
-  }, 120_000);
+      // Every SNS message fits SNS's limits (256 KB, subject under 100 characters).
+      for (const note of deps.notifier.published) {
+        expect(Buffer.byteLength(note.message)).toBeLessThanOrEqual(256 * 1024);
+        expect(note.subject.length).toBeLessThan(100);
+      }
+
+      // Error alerts: one per event with an error pattern.
+      expect(Object.keys(results.alerts).filter((pk) => pk.startsWith('ALERT#error#'))).toHaveLength(
+        events.filter((e) => e.errorMsg?.startsWith('[error]') === true).length,
+      );
+
+      // Windows: per rule, the partials (the kept groups and (other)) add up to the matching events;
+      // exactly the kept groups at or over the threshold alert, (other) never does.
+      for (const [ruleId, matches, field] of [
+        ['warnings-per-action', isWarning, 'action'],
+        ['recharge-failures-per-province', isFailedRecharge, 'props.provinceCode'],
+      ] as const) {
+        const groups = events.filter(matches).map((e) => boundText(labelOf(e, field) as string, MAX_GROUP_BYTES));
+        const kept = [...new Set(groups)].slice(0, MAX_GROUPS);
+        const truth = tally(groups.map((g) => (kept.includes(g) ? g : OTHER_LABEL)));
+        const partials = new Map(
+          items
+            .filter((item) => String(item.pk).startsWith(`WINDOW#${ruleId}#`))
+            .map(
+              (item) =>
+                [
+                  String(item.group),
+                  Object.entries(item).reduce((sum, [name, v]) => sum + (name.startsWith('shard_') ? Number(v) : 0), 0),
+                ] as const,
+            ),
+        );
+        expect(partials).toEqual(truth);
+        expect(truth.get(OTHER_LABEL)).toBeGreaterThan(0);
+        const alerted = items.filter((item) => String(item.pk).startsWith(`ALERT#window#${ruleId}#`)).map((item) => String(item.action));
+        expect(alerted.sort()).toEqual(kept.filter((g) => (truth.get(g) ?? 0) >= 10).sort());
+      }
+
+      // Paths: every page view is in a counted session (its edges + 1 for its full path) or an overflow event.
+      const ledger = results.ledgers['2024-05-27'];
+      const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+      expect(sum(ledger?.edges) + sum(ledger?.paths) + (ledger?.overflowEvents ?? 0)).toBe(
+        events.filter((e) => e.path !== undefined).length,
+      );
+      expect((ledger?.paths[OTHER_LABEL] ?? 0) + (ledger?.overflowEvents ?? 0)).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });

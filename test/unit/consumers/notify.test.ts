@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FakeNotifier, SnsNotifier } from '../../../lambdas/consumers/notify';
+import { SnsNotifier } from '../../../lambdas/consumers/notify';
+import { FakeNotifier } from './fake-notifier';
 
 const snsMock = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:alerts';

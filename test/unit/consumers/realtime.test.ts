@@ -3,7 +3,8 @@ import { padSeq } from '../../../lambdas/analytics/records';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
+import type { ResultsStore } from '../../../lambdas/consumers/store';
+import { MemoryResultsStore } from './memory-store';
 import { SEED_DOCUMENT } from '../ingest/factories';
 import {
   aBatch,
@@ -32,19 +33,50 @@ function mixedEvents(): StreamEvent[] {
   return [
     aPageView('pv-1', '/home', '2024-05-27T03:40:00.000Z', { userId: 'u1', sessionId: 's1' }),
     aPageView('pv-2', '/blog', '2024-05-27T03:40:05.000Z', { userId: 'u2' }),
-    aStreamEvent({ eventId: 'err-1', action: 'pay', userId: 'u3', createdAt: '2024-05-27T03:40:10.000Z', errorMsg: '[error] gateway timeout' }),
+    aStreamEvent({
+      eventId: 'err-1',
+      action: 'pay',
+      userId: 'u3',
+      createdAt: '2024-05-27T03:40:10.000Z',
+      errorMsg: '[error] gateway timeout',
+    }),
     aRechargeNotify({ eventId: 'rc-1', fee: 50, start: '20240527114036263', notified: '20240527114038100' }),
     aPageView('pv-3', '/services', '2024-05-27T03:40:20.000Z', { userId: 'u1', sessionId: 's1' }),
     aRechargeNotify({ eventId: 'rc-2', success: false, provinceCode: '571' }),
     aPageView('pv-4', '/about', '2024-05-27T03:40:30.000Z', { userId: 'u2' }),
     ...someWarnings(1, 'viewDoc'),
-    aRechargeNotify({ eventId: 'rc-3', fee: 30.5, start: '20240527114037000', notified: '20240527114039500', createdAt: '2024-05-27T03:40:40.000Z' }),
+    aRechargeNotify({
+      eventId: 'rc-3',
+      fee: 30.5,
+      start: '20240527114037000',
+      notified: '20240527114039500',
+      createdAt: '2024-05-27T03:40:40.000Z',
+    }),
     aPageView('pv-5', '/contact', '2024-05-27T03:41:10.000Z', { userId: 'u1', sessionId: 's1' }),
-    aStreamEvent({ eventId: 'err-2', action: 'login', userId: 'u4', createdAt: '2024-05-27T03:41:15.000Z', errorMsg: '[PANIC] crash in auth' }),
+    aStreamEvent({
+      eventId: 'err-2',
+      action: 'login',
+      userId: 'u4',
+      createdAt: '2024-05-27T03:41:15.000Z',
+      errorMsg: '[PANIC] crash in auth',
+    }),
     aPageView('pv-6', '/home', '2024-05-27T03:41:20.000Z', { userId: 'u3' }),
-    aStreamEvent({ eventId: 'click-1', action: 'click', userId: 'u1', sessionId: 's1', createdAt: '2024-05-27T03:41:25.000Z', props: { element: 'cta' } }),
+    aStreamEvent({
+      eventId: 'click-1',
+      action: 'click',
+      userId: 'u1',
+      sessionId: 's1',
+      createdAt: '2024-05-27T03:41:25.000Z',
+      props: { element: 'cta' },
+    }),
     aPageView('pv-7', '/faq', '2024-05-27T03:41:30.000Z', { userId: 'u2' }),
-    aStreamEvent({ eventId: 'late-1', action: 'page_view', userId: 'u5', createdAt: '2024-05-27T03:35:00.000Z', receivedAt: '2024-05-27T03:41:36.000Z' }),
+    aStreamEvent({
+      eventId: 'late-1',
+      action: 'page_view',
+      userId: 'u5',
+      createdAt: '2024-05-27T03:35:00.000Z',
+      receivedAt: '2024-05-27T03:41:36.000Z',
+    }),
     aPageView('pv-8', '/blog', '2024-05-27T03:41:40.000Z', { userId: 'u3' }),
   ];
 }
@@ -102,7 +134,10 @@ describe('realtime consumer: exactly once on an at-least-once stream', () => {
     ['before the paths transaction', (s: FaultyStore) => s.failOn(isTransaction, { when: 'before' })],
     ['after the paths transaction committed (its answer lost)', (s: FaultyStore) => s.failOn(isTransaction, { when: 'after' })],
     ['in the middle of the metric writes', (s: FaultyStore) => s.failOn(isMetricUpdate, { when: 'before', skip: 2 })],
-    ['before the SNS publish is marked (notified update)', (s: FaultyStore) => s.failOn((c) => c.kind === 'write' && c.op.kind === 'update' && 'notified' in (c.op.update.set ?? {}))],
+    [
+      'before the SNS publish is marked (notified update)',
+      (s: FaultyStore) => s.failOn((c) => c.kind === 'write' && c.op.kind === 'update' && 'notified' in (c.op.update.set ?? {})),
+    ],
   ])('a failure %s, then a retry of the same batch: the same content as one clean delivery', async (_when, inject) => {
     // prepare
     const records = mixedRecords();
@@ -175,7 +210,7 @@ describe('realtime consumer: exactly once on an at-least-once stream', () => {
     expect(deps.notifier.published[0]?.message).toContain('event=err-1');
   });
 
-  it('while SNS is down, still writes the batch\'s metrics and paths (each analysis runs even when another fails)', async () => {
+  it("while SNS is down, still writes the batch's metrics and paths (each analysis runs even when another fails)", async () => {
     // prepare: a reference run with SNS up, and a run whose publishes keep failing
     const records = mixedRecords();
     const reference = resultsOf((await cleanRun([records])).dump());
@@ -200,7 +235,11 @@ describe('realtime consumer: poison records', () => {
     const deps = someDeps();
     const handle = createHandler(deps);
     const poison = aRecord('{"eventId":"x"', 3, { partitionKey: 'pk-9', arrivalMs: Date.parse('2024-05-27T03:40:41.500Z') });
-    const records = [...someRecords([aPageView('a', '/home', '2024-05-27T03:40:00.000Z'), aPageView('b', '/blog', '2024-05-27T03:40:01.000Z')]), poison, aRecord(aPageView('c', '/faq', '2024-05-27T03:40:02.000Z'), 4)];
+    const records = [
+      ...someRecords([aPageView('a', '/home', '2024-05-27T03:40:00.000Z'), aPageView('b', '/blog', '2024-05-27T03:40:01.000Z')]),
+      poison,
+      aRecord(aPageView('c', '/faq', '2024-05-27T03:40:02.000Z'), 4),
+    ];
 
     // act
     const response = await handle(aBatch(records));
@@ -288,7 +327,13 @@ describe('realtime consumer: error alerts', () => {
     // prepare
     const deps = someDeps();
     const handle = createHandler(deps);
-    const error = aStreamEvent({ eventId: 'err-9', action: 'pay', userId: 'u1', errorMsg: '[error] card declined', createdAt: '2024-05-27T03:40:00.000Z' });
+    const error = aStreamEvent({
+      eventId: 'err-9',
+      action: 'pay',
+      userId: 'u1',
+      errorMsg: '[error] card declined',
+      createdAt: '2024-05-27T03:40:00.000Z',
+    });
     const home = aPageView('pv-a', '/home', '2024-05-27T03:40:01.000Z', { userId: 'u1', sessionId: 's1' });
     const cart = aPageView('pv-b', '/cart', '2024-05-27T03:40:02.000Z', { userId: 'u1', sessionId: 's1' });
 
@@ -323,7 +368,9 @@ describe('realtime consumer: error alerts', () => {
     });
     await deps.store.write({ kind: 'put', item: alert('mine', SHARD) });
     await deps.store.write({ kind: 'put', item: alert('theirs', 'shardId-000000000009') });
-    const events = ['mine', 'theirs'].map((eventId) => aStreamEvent({ eventId, action: 'pay', errorMsg: '[error] x', createdAt: '2024-05-27T03:40:00.000Z' }));
+    const events = ['mine', 'theirs'].map((eventId) =>
+      aStreamEvent({ eventId, action: 'pay', errorMsg: '[error] x', createdAt: '2024-05-27T03:40:00.000Z' }),
+    );
 
     // act
     await createHandler(deps)(aBatch(someRecords(events)));
@@ -352,7 +399,10 @@ describe('realtime consumer: metrics', () => {
     expect(metrics['M#events#action#2024-05-27 | 2024-05-27T11:35#action=page_view']).toEqual({ count: 1, late: 1 });
     expect(metrics['M#recharge.amount##2024-05-27 | 2024-05-27T11:40#']).toEqual({ count: 2, late: 0, sum: 80.5 });
     expect(metrics['M#recharge.duration##2024-05-27 | 2024-05-27T11:40#']).toEqual({ count: 2, late: 0, sum: 4337, min: 1837, max: 2500 });
-    expect(metrics['M#recharge.failures#props.provinceCode#2024-05-27 | 2024-05-27T11:40#props.provinceCode=571']).toEqual({ count: 1, late: 0 });
+    expect(metrics['M#recharge.failures#props.provinceCode#2024-05-27 | 2024-05-27T11:40#props.provinceCode=571']).toEqual({
+      count: 1,
+      late: 0,
+    });
     expect(await deps.store.get(KEYS.metricsCursor(SHARD))).toMatchObject({ newestEventTimeMs: Date.parse('2024-05-27T03:41:40.000Z') });
   });
 
@@ -397,7 +447,7 @@ describe('realtime consumer: metrics', () => {
 });
 
 describe('realtime consumer: paths', () => {
-  it("the seed-000 sample document gives the Sankey edges its order implies, and posting it twice gives the same weights", async () => {
+  it('the path-analysis sample document gives the Sankey edges its order implies, and posting it twice gives the same weights', async () => {
     // prepare
     const deps = someDeps();
     const handle = createHandler(deps);
@@ -425,7 +475,10 @@ describe('realtime consumer: paths', () => {
     const { handle, memory, store } = faultyConsumer();
     const bumpCursor = async (inner: ResultsStore) => {
       const cursor = await inner.get(KEYS.pathsCursor(SHARD));
-      await inner.write({ kind: 'put', item: { ...KEYS.pathsCursor(SHARD), appliedThrough: cursor?.appliedThrough ?? padSeq('0'), v: Number(cursor?.v ?? 0) + 1 } });
+      await inner.write({
+        kind: 'put',
+        item: { ...KEYS.pathsCursor(SHARD), appliedThrough: cursor?.appliedThrough ?? padSeq('0'), v: Number(cursor?.v ?? 0) + 1 },
+      });
     };
     const records = mixedRecords();
     store.interfere(isTransaction, bumpCursor, 1);
@@ -449,7 +502,10 @@ describe('realtime consumer: paths', () => {
     const days = Array.from({ length: 60 }, (_, d) => new Date(Date.parse('2024-04-01T03:00:00.000Z') + d * 86_400_000).toISOString());
     const events = days.flatMap((t, d) => [
       aPageView(`a${d}`, '/home', t, { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
-      aPageView(`b${d}`, `/p${d}`, new Date(Date.parse(t) + 1000).toISOString(), { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
+      aPageView(`b${d}`, `/p${d}`, new Date(Date.parse(t) + 1000).toISOString(), {
+        userId: `v${d}`,
+        receivedAt: '2024-05-27T03:40:00.000Z',
+      }),
     ]);
     const records = someRecords(events);
     const reference = someDeps({ config });
@@ -464,12 +520,15 @@ describe('realtime consumer: paths', () => {
     expect(results.quarantined).toEqual([]);
     expect(results.ledgers).toEqual(resultsOf(reference.store.dump()).ledgers);
     expect(Object.keys(results.ledgers)).toHaveLength(60);
-    expect(deps.logger.lines.some((line) => line.message === 'batch refused for its content; isolating the records that cause it')).toBe(true);
+    expect(deps.logger.lines.some((line) => line.message === 'batch refused for its content; isolating the records that cause it')).toBe(
+      true,
+    );
   });
 
   it('quarantines, with the reason, a valid record whose write DynamoDB refuses, counts every other record exactly, and still retries on a dependency failure', async () => {
     // prepare
-    const refused = (call: StoreCall) => call.kind === 'write' && pkOf(call.op).startsWith('M#events#action#') && JSON.stringify(call.op).includes('action=refused');
+    const refused = (call: StoreCall) =>
+      call.kind === 'write' && pkOf(call.op).startsWith('M#events#action#') && JSON.stringify(call.op).includes('action=refused');
     const validation = Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException' });
     const store = new FaultyStore(new MemoryResultsStore());
     store.interfere(refused, async () => Promise.reject(validation), 1_000);
@@ -491,7 +550,12 @@ describe('realtime consumer: paths', () => {
     expect(response.batchItemFailures).toEqual([]);
     const items = (store.inner as MemoryResultsStore).dump();
     const quarantined = items.filter((item) => String(item.pk).startsWith('QUARANTINE#'));
-    expect(quarantined).toEqual([expect.objectContaining({ sequenceNumber: aSeq(4), reason: expect.stringContaining('ValidationException: One or more parameter values were invalid') })]);
+    expect(quarantined).toEqual([
+      expect.objectContaining({
+        sequenceNumber: aSeq(4),
+        reason: expect.stringContaining('ValidationException: One or more parameter values were invalid'),
+      }),
+    ]);
     const counted = resultsOf(items).metrics;
     const expected = resultsOf(reference.store.dump()).metrics;
     for (const action of ['viewDoc', 'click']) {

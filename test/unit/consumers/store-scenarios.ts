@@ -34,8 +34,14 @@ export const STORE_SCENARIOS: readonly StoreScenario[] = [
   {
     name: 'put once: the second put fails and hands back the old item only when asked (ALL_OLD)',
     run: async (store, pk) => {
-      const first = await store.write({ kind: 'put', item: { pk, sk: 'A', n: 1, notified: false }, condition: cond.notExists('pk') }, { returnOldOnConditionFailure: true });
-      const second = await store.write({ kind: 'put', item: { pk, sk: 'A', n: 2 }, condition: cond.notExists('pk') }, { returnOldOnConditionFailure: true });
+      const first = await store.write(
+        { kind: 'put', item: { pk, sk: 'A', n: 1, notified: false }, condition: cond.notExists('pk') },
+        { returnOldOnConditionFailure: true },
+      );
+      const second = await store.write(
+        { kind: 'put', item: { pk, sk: 'A', n: 2 }, condition: cond.notExists('pk') },
+        { returnOldOnConditionFailure: true },
+      );
       const silent = await store.write({ kind: 'put', item: { pk, sk: 'A', n: 3 }, condition: cond.notExists('pk') });
       return { first: brief(first), second: brief(second), silent: brief(silent), stored: await store.get({ pk, sk: 'A' }) };
     },
@@ -50,8 +56,14 @@ export const STORE_SCENARIOS: readonly StoreScenario[] = [
     name: 'update creates the item; ADD starts from 0 and adds in decimal; if_not_exists keeps the first value; ALL_OLD/ALL_NEW',
     run: async (store, pk) => {
       const key = { pk, sk: 'M' };
-      const a = await store.write({ kind: 'update', key, update: { add: { count: 2, sum: 0.1 }, setIfNotExists: { first: 'x' } } }, { returnValues: 'ALL_OLD' });
-      const b = await store.write({ kind: 'update', key, update: { add: { count: 3, sum: 0.2 }, setIfNotExists: { first: 'y' } } }, { returnValues: 'ALL_NEW' });
+      const a = await store.write(
+        { kind: 'update', key, update: { add: { count: 2, sum: 0.1 }, setIfNotExists: { first: 'x' } } },
+        { returnValues: 'ALL_OLD' },
+      );
+      const b = await store.write(
+        { kind: 'update', key, update: { add: { count: 3, sum: 0.2 }, setIfNotExists: { first: 'y' } } },
+        { returnValues: 'ALL_NEW' },
+      );
       return { a: brief(a), b: brief(b) };
     },
     expected: {
@@ -65,9 +77,20 @@ export const STORE_SCENARIOS: readonly StoreScenario[] = [
       const key = { pk, sk: 'W' };
       const guard = (first: string) => cond.or(cond.notExists('wm_s'), cond.compare('wm_s', '<', first));
       const bare = await store.write({ kind: 'update', key, update: { set: { x: 1 } }, condition: cond.compare('wm_s', '<', WM_1) });
-      const initial = await store.write({ kind: 'update', key, update: { add: { count: 1 }, set: { wm_s: WM_1 } }, condition: guard(WM_1) });
-      const replay = await store.write({ kind: 'update', key, update: { add: { count: 1 }, set: { wm_s: WM_1 } }, condition: guard(WM_1) }, { returnOldOnConditionFailure: true });
-      const later = await store.write({ kind: 'update', key, update: { add: { count: 1 }, set: { wm_s: WM_2 } }, condition: guard(WM_2) }, { returnValues: 'ALL_NEW' });
+      const initial = await store.write({
+        kind: 'update',
+        key,
+        update: { add: { count: 1 }, set: { wm_s: WM_1 } },
+        condition: guard(WM_1),
+      });
+      const replay = await store.write(
+        { kind: 'update', key, update: { add: { count: 1 }, set: { wm_s: WM_1 } }, condition: guard(WM_1) },
+        { returnOldOnConditionFailure: true },
+      );
+      const later = await store.write(
+        { kind: 'update', key, update: { add: { count: 1 }, set: { wm_s: WM_2 } }, condition: guard(WM_2) },
+        { returnValues: 'ALL_NEW' },
+      );
       const asRead = await store.write({ kind: 'update', key, update: { add: { count: 1 } }, condition: cond.compare('wm_s', '=', WM_1) });
       const wrongType = await store.write({ kind: 'update', key, update: { add: { count: 1 } }, condition: cond.compare('wm_s', '<', 5) });
       return { bare: bare.ok, initial: initial.ok, replay: brief(replay), later: brief(later), asRead: asRead.ok, wrongType: wrongType.ok };
@@ -85,7 +108,13 @@ export const STORE_SCENARIOS: readonly StoreScenario[] = [
     name: 'min/max only move outward; REMOVE drops an attribute',
     run: async (store, pk) => {
       const key = { pk, sk: 'X' };
-      const lower = (v: number) => store.write({ kind: 'update', key, update: { set: { min: v } }, condition: cond.or(cond.notExists('min'), cond.compare('min', '>', v)) });
+      const lower = (v: number) =>
+        store.write({
+          kind: 'update',
+          key,
+          update: { set: { min: v } },
+          condition: cond.or(cond.notExists('min'), cond.compare('min', '>', v)),
+        });
       const outcomes = [(await lower(5)).ok, (await lower(7)).ok, (await lower(3)).ok, (await lower(3)).ok];
       await store.write({ kind: 'update', key, update: { set: { tmp: 'x' } } });
       await store.write({ kind: 'update', key, update: { remove: ['tmp'] } });
@@ -107,7 +136,11 @@ export const STORE_SCENARIOS: readonly StoreScenario[] = [
         { kind: 'put', item: { pk, sk: 'C', v: 2 }, condition: cond.compare('v', '=', 1) },
         { kind: 'update', key: { pk, sk: 'U' }, update: { add: { n: 1 } }, condition: cond.notExists('pk') },
       ]);
-      const items = await store.batchGet([{ pk, sk: 'N' }, { pk, sk: 'C' }, { pk, sk: 'missing' }]);
+      const items = await store.batchGet([
+        { pk, sk: 'N' },
+        { pk, sk: 'C' },
+        { pk, sk: 'missing' },
+      ]);
       const n = items.get(`${pk}\u0000N`)?.d;
       return {
         failed,
@@ -149,7 +182,9 @@ export const STORE_SCENARIOS: readonly StoreScenario[] = [
             { kind: 'update', key: { pk, sk: 'S' }, update: { add: { s: 1 } } },
           ]),
         ),
-        orderOnBoolean: await rejection(store.write({ kind: 'update', key: { pk, sk: 'S' }, update: { set: { b: true } }, condition: cond.compare('b', '<', true) })),
+        orderOnBoolean: await rejection(
+          store.write({ kind: 'update', key: { pk, sk: 'S' }, update: { set: { b: true } }, condition: cond.compare('b', '<', true) }),
+        ),
         left: (await store.query(pk)).map((item) => item.sk),
         setKey: await rejection(store.write({ kind: 'update', key: { pk, sk: 'S' }, update: { set: { sk: 'other' } } })),
       };

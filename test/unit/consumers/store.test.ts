@@ -1,4 +1,5 @@
-import { cond, decimalAdd, MemoryResultsStore, type WriteOp } from '../../../lambdas/consumers/store';
+import { cond, type WriteOp } from '../../../lambdas/consumers/store';
+import { decimalAdd, MemoryResultsStore } from './memory-store';
 import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
 
 describe('MemoryResultsStore: DynamoDB semantics (the same scenarios run on DynamoDB Local)', () => {
@@ -53,7 +54,11 @@ describe('MemoryResultsStore: limits and counts', () => {
     ]);
 
     // assess
-    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'fulfilled'))).toEqual(['ValidationException', 'ValidationException', 'ValidationException']);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'fulfilled'))).toEqual([
+      'ValidationException',
+      'ValidationException',
+      'ValidationException',
+    ]);
     expect(store.dump()).toEqual([]);
   });
 

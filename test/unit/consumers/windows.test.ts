@@ -3,14 +3,35 @@ import { KEYS, OTHER_LABEL } from '../../../lambdas/shared/results-table';
 import { windowCountsOf } from '../../../lambdas/consumers/items';
 import type { WindowAlert, WindowState } from '../../../lambdas/analytics/windows';
 import { createHandler, summarizeWindowAlerts, type WindowsHandler } from '../../../lambdas/consumers/windows';
-import { MemoryResultsStore, type ResultsStore } from '../../../lambdas/consumers/store';
-import { aConsumerConfig, aRecord, aSeq, aStreamEvent, aWindowEvent, FaultyStore, NOW, OTHER_SHARD, pkOf, resultsOf, SHARD, someDeps, someRecords, someWarnings } from './factories';
+import type { ResultsStore } from '../../../lambdas/consumers/store';
+import { MemoryResultsStore } from './memory-store';
+import {
+  aConsumerConfig,
+  aRecord,
+  aSeq,
+  aStreamEvent,
+  aWindowEvent,
+  FaultyStore,
+  NOW,
+  OTHER_SHARD,
+  pkOf,
+  resultsOf,
+  SHARD,
+  someDeps,
+  someRecords,
+  someWarnings,
+} from './factories';
 
 const WINDOW = { start: '2024-05-27T03:40:00Z', end: '2024-05-27T03:41:00Z' };
 const ALERT_KEY = KEYS.windowAlert('warnings-per-action', 'viewDoc', '2024-05-27T03:40:00.000Z');
 
 /** Runs one shard's window: a non-final invoke per batch, then the final invoke; returns the final response. */
-async function runWindow(handle: WindowsHandler, shardId: string, batches: readonly (readonly KinesisStreamRecord[])[], options: { finalTimes?: number } = {}) {
+async function runWindow(
+  handle: WindowsHandler,
+  shardId: string,
+  batches: readonly (readonly KinesisStreamRecord[])[],
+  options: { finalTimes?: number } = {},
+) {
   let state: unknown = {};
   for (const records of batches) {
     const response = await handle(aWindowEvent({ records, state, shardId, window: WINDOW }));
@@ -23,9 +44,10 @@ async function runWindow(handle: WindowsHandler, shardId: string, batches: reado
 }
 
 /** `count` viewDoc warnings of one shard, ids prefixed by the shard's number. */
-const warnings = (count: number, shardId: string, from = 1) => someRecords(someWarnings(count, 'viewDoc', `${shardId.slice(-1)}-w`), from, { shardId });
+const warnings = (count: number, shardId: string, from = 1) =>
+  someRecords(someWarnings(count, 'viewDoc', `${shardId.slice(-1)}-w`), from, { shardId });
 
-describe('windows consumer: threshold per action in a tumbling window (seed 001)', () => {
+describe('windows consumer: threshold per action in a tumbling window (alerts scenario)', () => {
   it.each([
     [9, 0],
     [10, 1],
@@ -73,7 +95,9 @@ describe('windows consumer: threshold per action in a tumbling window (seed 001)
     expect(deps.notifier.published).toEqual([
       {
         subject: '[dev] 1 window alert: warnings-per-action viewDoc 12/10',
-        message: expect.stringContaining('2024-05-27T03:40:00.000Z .. 2024-05-27T03:41:00.000Z warnings-per-action action=viewDoc: 12 >= 10'),
+        message: expect.stringContaining(
+          '2024-05-27T03:40:00.000Z .. 2024-05-27T03:41:00.000Z warnings-per-action action=viewDoc: 12 >= 10',
+        ),
       },
     ]);
   });
@@ -234,7 +258,9 @@ describe('windows consumer: bounds', () => {
     // assess
     const items = memory.dump();
     expect(Object.keys((state as WindowState).rules['warnings-per-action'] ?? {}).sort()).toEqual(['(other)', 'a', 'b']);
-    const partial = items.find((item) => item.pk === KEYS.windowPartials('warnings-per-action', OTHER_LABEL, '2024-05-27T03:40:00.000Z').pk);
+    const partial = items.find(
+      (item) => item.pk === KEYS.windowPartials('warnings-per-action', OTHER_LABEL, '2024-05-27T03:40:00.000Z').pk,
+    );
     expect(partial).toEqual(expect.objectContaining({ group: OTHER_LABEL }));
     expect(windowCountsOf(partial).counts).toEqual({ [`shard_${SHARD}_${aSeq(1)}`]: 12 });
     expect(items.filter((item) => String(item.pk).startsWith('ALERT#')).map((item) => item.action)).toEqual(['a', 'b']);
@@ -248,8 +274,14 @@ describe('windows consumer: bounds', () => {
     const deps = someDeps<ResultsStore>({ store });
     const handle = createHandler(deps);
     const validation = Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
-    store.interfere((c) => c.kind === 'write' && pkOf(c.op).startsWith('WINDOW#warnings-per-action#refused#'), async () => Promise.reject(validation), 10);
-    const state = (await handle(aWindowEvent({ records: someRecords([...someWarnings(10, 'viewDoc'), ...someWarnings(10, 'refused')]), window: WINDOW }))).state;
+    store.interfere(
+      (c) => c.kind === 'write' && pkOf(c.op).startsWith('WINDOW#warnings-per-action#refused#'),
+      async () => Promise.reject(validation),
+      10,
+    );
+    const state = (
+      await handle(aWindowEvent({ records: someRecords([...someWarnings(10, 'viewDoc'), ...someWarnings(10, 'refused')]), window: WINDOW }))
+    ).state;
 
     // act
     const response = await handle(aWindowEvent({ state, final: true, window: WINDOW }));
@@ -298,7 +330,7 @@ describe('summarizeWindowAlerts', () => {
     expect(summarizeWindowAlerts([], 'prod')).toBeUndefined();
   });
 
-  it('keeps the message under SNS\'s 256 KB for 2,000 alerts of groups at their 256-byte bound, marking the cut', () => {
+  it("keeps the message under SNS's 256 KB for 2,000 alerts of groups at their 256-byte bound, marking the cut", () => {
     // prepare
     const alerts = Array.from({ length: 2000 }, (_, i) => aWindowAlert(`${i}`.padEnd(64, '😀')));
 

@@ -50,8 +50,14 @@ describe('activeUsersLines', () => {
     const days = dayRange('2024-05-30', '2024-06-03');
     const lines = activeUsersLines(
       days,
-      [{ day: '2024-05-30', users: 5 }, { day: '2024-06-03', users: 2 }],
-      [{ week: '2024-05-27', users: 9 }, { week: '2024-06-03', users: 2 }],
+      [
+        { day: '2024-05-30', users: 5 },
+        { day: '2024-06-03', users: 2 },
+      ],
+      [
+        { week: '2024-05-27', users: 9 },
+        { week: '2024-06-03', users: 2 },
+      ],
       [{ month: '2024-05', users: 20 }],
     );
     expect(lines.map((l) => [l.key, l.data])).toEqual([
@@ -99,7 +105,8 @@ describe('retentionGrid', () => {
     expect(grid.cohorts).toEqual(['2024-05-01', '2024-05-02']);
     expect(grid.cohortUsers).toEqual([4, 3]);
     expect(grid.offsets).toEqual([1, 2, 3, 4, 5, 6, 7, 14, 30]);
-    const cell = (cohort: number, offset: number): number | null | undefined => grid.cells.find(([x, y]) => y === cohort && grid.offsets[x] === offset)?.[2];
+    const cell = (cohort: number, offset: number): number | null | undefined =>
+      grid.cells.find(([x, y]) => y === cohort && grid.offsets[x] === offset)?.[2];
     expect(cell(0, 1)).toBe(50);
     expect(cell(0, 2)).toBe(25);
     expect(cell(0, 3)).toBeNull(); // 2024-05-04 is after the last day
@@ -112,9 +119,33 @@ describe('retentionGrid', () => {
 describe('salesTable', () => {
   it('sums per machine and commodity over the days with the names, largest amount first', () => {
     const rows: ReportRow[] = [
-      { day: '2024-05-27', machine_id: '12', commodity_id: '1000001', commodity_name: 'Mineral water 550ml', orders: 3, quantity: 4, amount: 8 },
-      { day: '2024-05-28', machine_id: '12', commodity_id: '1000001', commodity_name: 'Mineral water 550ml', orders: 1, quantity: 1, amount: 2 },
-      { day: '2024-05-27', machine_id: '1', commodity_id: '1000010', commodity_name: 'Energy drink 250ml', orders: 1, quantity: 2, amount: 16 },
+      {
+        day: '2024-05-27',
+        machine_id: '12',
+        commodity_id: '1000001',
+        commodity_name: 'Mineral water 550ml',
+        orders: 3,
+        quantity: 4,
+        amount: 8,
+      },
+      {
+        day: '2024-05-28',
+        machine_id: '12',
+        commodity_id: '1000001',
+        commodity_name: 'Mineral water 550ml',
+        orders: 1,
+        quantity: 1,
+        amount: 2,
+      },
+      {
+        day: '2024-05-27',
+        machine_id: '1',
+        commodity_id: '1000010',
+        commodity_name: 'Energy drink 250ml',
+        orders: 1,
+        quantity: 2,
+        amount: 16,
+      },
       { day: '2024-05-27', machine_id: '2', commodity_id: '77', commodity_name: null, orders: 1, quantity: 1, amount: '10.000000' },
       { day: '2024-05-27', machine_id: '1', commodity_id: '77', commodity_name: null, orders: 1, quantity: 1, amount: 10 },
     ];

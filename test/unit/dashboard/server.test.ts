@@ -43,7 +43,11 @@ async function startUpstream(seen: SeenRequest[]): Promise<{ server: http.Server
         res.end('{"message":"Forbidden"}');
         return;
       }
-      res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json', 'x-amzn-requestid': 'r-2', 'x-custom': 'kept' });
+      res.writeHead(req.method === 'POST' ? 201 : 200, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': 'r-2',
+        'x-custom': 'kept',
+      });
       res.end(JSON.stringify({ echoed: req.url }));
     });
   });
@@ -121,14 +125,22 @@ describe('local dashboard server', () => {
     expect(answer.headers['x-frame-options']).toBe('DENY');
   });
 
-  it.each(['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%2fsecret.txt', '/sub/..%2f..%2fsecret.txt', '/..%5csecret.txt', '/../dist-evil.txt', '/..%2fdist-evil.txt', '/%00index.html', '/%E0%A4%A'])(
-    'does not serve anything outside the dist directory: %s',
-    async (p) => {
-      const answer = await raw(dashboard.port, 'GET', p);
-      expect([400, 404]).toContain(answer.status);
-      expect(answer.body).not.toMatch(/secret/);
-    },
-  );
+  it.each([
+    '/../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/..%2fsecret.txt',
+    '/%2e%2e%2fsecret.txt',
+    '/sub/..%2f..%2fsecret.txt',
+    '/..%5csecret.txt',
+    '/../dist-evil.txt',
+    '/..%2fdist-evil.txt',
+    '/%00index.html',
+    '/%E0%A4%A',
+  ])('does not serve anything outside the dist directory: %s', async (p) => {
+    const answer = await raw(dashboard.port, 'GET', p);
+    expect([400, 404]).toContain(answer.status);
+    expect(answer.body).not.toMatch(/secret/);
+  });
 
   it('refuses methods other than GET and HEAD on static files', async () => {
     const answer = await raw(dashboard.port, 'POST', '/index.html', { 'content-type': 'text/plain' }, 'x');
@@ -138,7 +150,10 @@ describe('local dashboard server', () => {
 
   it('proxies /v1/* to the API stage with the query string and the x-api-key header, streaming the answer back', async () => {
     // act
-    const answer = await raw(dashboard.port, 'GET', '/v1/metrics?name=events&dim=props.province&from=2024-05-27T11%3A00', { 'x-api-key': 'k-123', accept: 'application/json' });
+    const answer = await raw(dashboard.port, 'GET', '/v1/metrics?name=events&dim=props.province&from=2024-05-27T11%3A00', {
+      'x-api-key': 'k-123',
+      accept: 'application/json',
+    });
 
     // assess: what reached the upstream
     expect(seen).toHaveLength(1);
@@ -156,7 +171,7 @@ describe('local dashboard server', () => {
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it('passes the API\'s 403 through when the key is wrong or missing', async () => {
+  it("passes the API's 403 through when the key is wrong or missing", async () => {
     const answer = await raw(dashboard.port, 'GET', '/v1/alerts');
     expect(answer.status).toBe(403);
     expect(JSON.parse(answer.body)).toEqual({ message: 'Forbidden' });
@@ -165,7 +180,13 @@ describe('local dashboard server', () => {
 
   it('forwards the method and the body', async () => {
     const body = JSON.stringify({ events: [{ eventId: 'e1' }] });
-    const answer = await raw(dashboard.port, 'POST', '/v1/events', { 'x-api-key': 'k-123', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, body);
+    const answer = await raw(
+      dashboard.port,
+      'POST',
+      '/v1/events',
+      { 'x-api-key': 'k-123', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      body,
+    );
     expect(answer.status).toBe(201);
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/dev/v1/events', body });
     expect(seen[0].headers['content-type']).toBe('application/json');

@@ -133,7 +133,13 @@ describe('Sankey shaping', () => {
   });
 
   it('gives an empty chart for no edges', () => {
-    expect(toSankey([], { topN: 10, minWeight: 1, maxDepth: 5 })).toEqual({ nodes: [], links: [], totalEdges: 0, hiddenEdges: 0, entrySessions: 0 });
+    expect(toSankey([], { topN: 10, minWeight: 1, maxDepth: 5 })).toEqual({
+      nodes: [],
+      links: [],
+      totalEdges: 0,
+      hiddenEdges: 0,
+      entrySessions: 0,
+    });
   });
 });
 
@@ -147,7 +153,12 @@ describe('time helpers', () => {
   });
 
   it('builds a minute axis, both ends included, across midnight', () => {
-    expect(minuteAxis('2024-05-27T23:58', '2024-05-28T00:01')).toEqual(['2024-05-27T23:58', '2024-05-27T23:59', '2024-05-28T00:00', '2024-05-28T00:01']);
+    expect(minuteAxis('2024-05-27T23:58', '2024-05-28T00:01')).toEqual([
+      '2024-05-27T23:58',
+      '2024-05-27T23:59',
+      '2024-05-28T00:00',
+      '2024-05-28T00:01',
+    ]);
     expect(minuteAxis('2024-05-27T12:00', '2024-05-27T11:00')).toEqual([]);
     expect(minuteAxis('x', '2024-05-27T11:00')).toEqual([]);
     expect(minuteAxis('2024-05-27T00:00', '2024-05-27T10:00', 3)).toEqual(['2024-05-27T09:58', '2024-05-27T09:59', '2024-05-27T10:00']);
@@ -159,21 +170,35 @@ describe('trend shaping', () => {
   const axis = minuteAxis('2024-05-27T11:00', '2024-05-27T11:04');
 
   it('aligns buckets on the minute axis with gaps as null', () => {
-    const answer = metrics('events', [{ buckets: [bucket('2024-05-27T11:01', 120), bucket('2024-05-27T11:03', 80), bucket('2024-05-27T13:00', 5)] }]);
+    const answer = metrics('events', [
+      { buckets: [bucket('2024-05-27T11:01', 120), bucket('2024-05-27T11:03', 80), bucket('2024-05-27T13:00', 5)] },
+    ]);
     expect(alignSeries(axis, answer.series, 'count')).toEqual([null, 120, null, 80, null]);
   });
 
   it('sums several series per minute and reads sums for measures', () => {
-    const answer = metrics('recharge.amount', [
-      { value: 'a', buckets: [bucket('2024-05-27T11:00', 2, { sum: 30 })] },
-      { value: 'b', buckets: [bucket('2024-05-27T11:00', 1, { sum: 50 }), bucket('2024-05-27T11:02', 1, { sum: 10 })] },
-    ], 'x');
+    const answer = metrics(
+      'recharge.amount',
+      [
+        { value: 'a', buckets: [bucket('2024-05-27T11:00', 2, { sum: 30 })] },
+        { value: 'b', buckets: [bucket('2024-05-27T11:00', 1, { sum: 50 }), bucket('2024-05-27T11:02', 1, { sum: 10 })] },
+      ],
+      'x',
+    );
     expect(alignSeries(axis, answer.series, 'sum')).toEqual([80, null, 10, null, null]);
     expect(alignSeries(axis, answer.series, 'count')).toEqual([3, null, 1, null, null]);
   });
 
   it('turns success-rate fractions into percentages', () => {
-    const series = [{ dims: '', buckets: [{ minute: '2024-05-27T11:00', rate: 0.9567 }, { minute: '2024-05-27T11:01', rate: null }] satisfies RateBucket[] }];
+    const series = [
+      {
+        dims: '',
+        buckets: [
+          { minute: '2024-05-27T11:00', rate: 0.9567 },
+          { minute: '2024-05-27T11:01', rate: null },
+        ] satisfies RateBucket[],
+      },
+    ];
     expect(alignSeries(axis, series, 'rate')).toEqual([95.67, null, null, null, null]);
   });
 
@@ -202,7 +227,13 @@ describe('trend shaping', () => {
         events: metrics('events', [{ buckets: [bucket('2024-05-27T11:00', 100)] }]),
         recharge: metrics('recharge', [{ buckets: [bucket('2024-05-27T11:00', 10)] }]),
         rechargeAmount: metrics('recharge.amount', [{ buckets: [bucket('2024-05-27T11:00', 9, { sum: 450 })] }]),
-        successRate: { name: 'recharge.successRate', timeZone: TZ, from: '', to: '', series: [{ dims: '', buckets: [{ minute: '2024-05-27T11:00', rate: 0.9 }] }] },
+        successRate: {
+          name: 'recharge.successRate',
+          timeZone: TZ,
+          from: '',
+          to: '',
+          series: [{ dims: '', buckets: [{ minute: '2024-05-27T11:00', rate: 0.9 }] }],
+        },
       },
       alerts: [errorAlert('e1', '2024-05-27T03:00:30.000Z')],
     });
@@ -240,29 +271,63 @@ describe('distribution shaping', () => {
   };
 
   it('sums each value over the range and sorts provinces by value, largest first', () => {
-    const answer = metrics('events', [
-      { value: '浙江', buckets: [bucket('2024-05-27T11:00', 5), bucket('2024-05-27T11:01', 7)] },
-      { value: '广东', buckets: [bucket('2024-05-27T11:00', 30)] },
-      { value: '西藏', buckets: [bucket('2024-05-27T11:00', 0)] },
-      { value: '北京', buckets: [bucket('2024-05-27T11:02', 12)] },
-    ], 'props.province');
-    expect(distribution(answer, spec('province'))).toEqual([['广东', 30], ['北京', 12], ['浙江', 12]]);
+    const answer = metrics(
+      'events',
+      [
+        { value: '浙江', buckets: [bucket('2024-05-27T11:00', 5), bucket('2024-05-27T11:01', 7)] },
+        { value: '广东', buckets: [bucket('2024-05-27T11:00', 30)] },
+        { value: '西藏', buckets: [bucket('2024-05-27T11:00', 0)] },
+        { value: '北京', buckets: [bucket('2024-05-27T11:02', 12)] },
+      ],
+      'props.province',
+    );
+    expect(distribution(answer, spec('province'))).toEqual([
+      ['广东', 30],
+      ['北京', 12],
+      ['浙江', 12],
+    ]);
   });
 
-  it('labels age ranges and genders (seed 004 codes) in code order', () => {
-    const ages = metrics('events', [
-      { value: '7', buckets: [bucket('2024-05-27T11:00', 3)] },
-      { value: '10', buckets: [bucket('2024-05-27T11:00', 1)] },
-      { value: '0', buckets: [bucket('2024-05-27T11:00', 4)] },
-      { value: '2', buckets: [bucket('2024-05-27T11:00', 9)] },
-    ], 'props.ageRange');
-    expect(distribution(ages, spec('ageRange'))).toEqual([['unknown', 4], ['20–24', 9], ['≥50', 3], ['10', 1]]);
-    const genders = metrics('events', [{ value: '1', buckets: [bucket('2024-05-27T11:00', 3)] }, { value: '0', buckets: [bucket('2024-05-27T11:00', 5)] }], 'props.gender');
-    expect(distribution(genders, spec('gender'))).toEqual([['female', 5], ['male', 3]]);
+  it('labels age ranges and genders (Taobao scenario codes) in code order', () => {
+    const ages = metrics(
+      'events',
+      [
+        { value: '7', buckets: [bucket('2024-05-27T11:00', 3)] },
+        { value: '10', buckets: [bucket('2024-05-27T11:00', 1)] },
+        { value: '0', buckets: [bucket('2024-05-27T11:00', 4)] },
+        { value: '2', buckets: [bucket('2024-05-27T11:00', 9)] },
+      ],
+      'props.ageRange',
+    );
+    expect(distribution(ages, spec('ageRange'))).toEqual([
+      ['unknown', 4],
+      ['20–24', 9],
+      ['≥50', 3],
+      ['10', 1],
+    ]);
+    const genders = metrics(
+      'events',
+      [
+        { value: '1', buckets: [bucket('2024-05-27T11:00', 3)] },
+        { value: '0', buckets: [bucket('2024-05-27T11:00', 5)] },
+      ],
+      'props.gender',
+    );
+    expect(distribution(genders, spec('gender'))).toEqual([
+      ['female', 5],
+      ['male', 3],
+    ]);
   });
 
   it('reads the value from dims when the answer has no value field', () => {
-    const answer: MetricsAnswer = { name: 'events', timeZone: TZ, from: '', to: '', dim: 'action', series: [{ dims: 'action=click', buckets: [bucket('2024-05-27T11:00', 2)] }] };
+    const answer: MetricsAnswer = {
+      name: 'events',
+      timeZone: TZ,
+      from: '',
+      to: '',
+      dim: 'action',
+      series: [{ dims: 'action=click', buckets: [bucket('2024-05-27T11:00', 2)] }],
+    };
     expect(distribution(answer, spec('action'))).toEqual([['click', 2]]);
   });
 
@@ -278,7 +343,14 @@ describe('alerts feed shaping', () => {
       [
         errorAlert('e-123', '2024-05-27T03:41:10.000Z'),
         windowAlert('w1', '2024-05-27T03:42:00.512Z'),
-        windowAlert('w2', '2024-05-27T03:40:00.100Z', { groupBy: 'props.provinceCode', action: '11', count: 30, threshold: 20, windowStart: '2024-05-27T03:35:00Z', windowEnd: '2024-05-27T03:40:00Z' }),
+        windowAlert('w2', '2024-05-27T03:40:00.100Z', {
+          groupBy: 'props.provinceCode',
+          action: '11',
+          count: 30,
+          threshold: 20,
+          windowStart: '2024-05-27T03:35:00Z',
+          windowEnd: '2024-05-27T03:40:00Z',
+        }),
       ],
       TZ,
     );
@@ -290,7 +362,9 @@ describe('alerts feed shaping', () => {
   });
 
   it('writes sub-minute windows in seconds', () => {
-    expect(windowAlertText({ count: 3, threshold: 2, windowStart: '2024-05-27T03:41:00Z', windowEnd: '2024-05-27T03:41:30Z' })).toBe('3 / 2 in 30 s window');
+    expect(windowAlertText({ count: 3, threshold: 2, windowStart: '2024-05-27T03:41:00Z', windowEnd: '2024-05-27T03:41:30Z' })).toBe(
+      '3 / 2 in 30 s window',
+    );
   });
 
   it('drops duplicates (the same alert on two pages) and keeps at most the limit', () => {
@@ -304,14 +378,22 @@ describe('alerts feed shaping', () => {
 describe('incremental refresh', () => {
   it('replaces the refetched minutes, keeps older ones, and drops those that left the range', () => {
     // prepare: the cache of 11:00..11:05 and a refetch of 11:04 onwards (11:04 grew, 11:06 is new, a new series appeared)
-    const cached = metrics('events', [
-      { value: 'click', buckets: [bucket('2024-05-27T11:00', 1), bucket('2024-05-27T11:03', 3), bucket('2024-05-27T11:04', 4)] },
-      { value: 'buy', buckets: [bucket('2024-05-27T11:01', 9)] },
-    ], 'action');
-    const fresh = metrics('events', [
-      { value: 'click', buckets: [bucket('2024-05-27T11:04', 6), bucket('2024-05-27T11:06', 2)] },
-      { value: 'cart', buckets: [bucket('2024-05-27T11:05', 5)] },
-    ], 'action');
+    const cached = metrics(
+      'events',
+      [
+        { value: 'click', buckets: [bucket('2024-05-27T11:00', 1), bucket('2024-05-27T11:03', 3), bucket('2024-05-27T11:04', 4)] },
+        { value: 'buy', buckets: [bucket('2024-05-27T11:01', 9)] },
+      ],
+      'action',
+    );
+    const fresh = metrics(
+      'events',
+      [
+        { value: 'click', buckets: [bucket('2024-05-27T11:04', 6), bucket('2024-05-27T11:06', 2)] },
+        { value: 'cart', buckets: [bucket('2024-05-27T11:05', 5)] },
+      ],
+      'action',
+    );
 
     // act: the range now starts at 11:01
     const merged = mergeMetrics(cached, fresh, '2024-05-27T11:04', '2024-05-27T11:01');
@@ -324,11 +406,17 @@ describe('incremental refresh', () => {
 
   it('takes a first load as it is (within the range)', () => {
     const fresh = metrics('events', [{ buckets: [bucket('2024-05-27T10:59', 1), bucket('2024-05-27T11:00', 2)] }]);
-    expect(mergeMetrics(undefined, fresh, '2024-05-27T11:00', '2024-05-27T11:00').series).toEqual([{ dims: '', buckets: [bucket('2024-05-27T11:00', 2)] }]);
+    expect(mergeMetrics(undefined, fresh, '2024-05-27T11:00', '2024-05-27T11:00').series).toEqual([
+      { dims: '', buckets: [bucket('2024-05-27T11:00', 2)] },
+    ]);
   });
 
   it('merges alerts: older cached ones kept, refetched ones replaced, none twice, out-of-range dropped, newest first', () => {
-    const cached = [errorAlert('e1', '2024-05-27T03:00:00Z'), errorAlert('e2', '2024-05-27T03:08:00Z'), errorAlert('e0', '2024-05-27T02:00:00Z')];
+    const cached = [
+      errorAlert('e1', '2024-05-27T03:00:00Z'),
+      errorAlert('e2', '2024-05-27T03:08:00Z'),
+      errorAlert('e0', '2024-05-27T02:00:00Z'),
+    ];
     const fresh = [errorAlert('e2', '2024-05-27T03:08:00Z', { errorMsg: '[error] updated' }), errorAlert('e3', '2024-05-27T03:09:00Z')];
     const merged = mergeAlerts(cached, fresh, '2024-05-27T03:05:00Z', '2024-05-27T02:30:00Z');
     expect(merged.map((a) => a.id)).toEqual(['e3', 'e2', 'e1']);
@@ -338,7 +426,11 @@ describe('incremental refresh', () => {
 
 describe('pieLegendLabels', () => {
   it('gives every slice its full name and share, so two names with one prefix stay apart', () => {
-    const labels = pieLegendLabels([['search', 30], ['sendPayReq', 10], ['page_view', 60]]);
+    const labels = pieLegendLabels([
+      ['search', 30],
+      ['sendPayReq', 10],
+      ['page_view', 60],
+    ]);
     expect([...labels.values()]).toEqual(['search  30.0%', 'sendPayReq  10.0%', 'page_view  60.0%']);
   });
 
@@ -350,13 +442,35 @@ describe('pieLegendLabels', () => {
 
 describe('foldSmallSlices', () => {
   it('keeps the largest slices and sums the rest into one "other" slice', () => {
-    const rows: Array<[string, number]> = [['a', 50], ['b', 20], ['c', 10], ['d', 5], ['e', 3]];
-    expect(foldSmallSlices(rows, 2)).toEqual([['a', 50], ['b', 20], ['other', 18]]);
+    const rows: Array<[string, number]> = [
+      ['a', 50],
+      ['b', 20],
+      ['c', 10],
+      ['d', 5],
+      ['e', 3],
+    ];
+    expect(foldSmallSlices(rows, 2)).toEqual([
+      ['a', 50],
+      ['b', 20],
+      ['other', 18],
+    ]);
   });
 
   it('folds nothing when at most one slice would go into "other"', () => {
-    expect(foldSmallSlices([['a', 5], ['b', 4], ['c', 1]], 2)).toEqual([['a', 5], ['b', 4], ['c', 1]]);
+    expect(
+      foldSmallSlices(
+        [
+          ['a', 5],
+          ['b', 4],
+          ['c', 1],
+        ],
+        2,
+      ),
+    ).toEqual([
+      ['a', 5],
+      ['b', 4],
+      ['c', 1],
+    ]);
     expect(foldSmallSlices([], 7)).toEqual([]);
   });
 });
-

@@ -15,7 +15,12 @@ const ARN = 'arn:aws:secretsmanager:ap-east-1:111122223333:secret:pseudonym-key-
 
 describe('loadConfig', () => {
   it('reads the construct’s environment', () => {
-    expect(loadConfig(anEnv())).toEqual({ streamName: 'uba-dev-events', timeZone: 'Asia/Shanghai', maxEventsPerRequest: 500, maxBodyBytes: 1048576 });
+    expect(loadConfig(anEnv())).toEqual({
+      streamName: 'uba-dev-events',
+      timeZone: 'Asia/Shanghai',
+      maxEventsPerRequest: 500,
+      maxBodyBytes: 1048576,
+    });
   });
 
   it('reads pseudonymization settings, trimming the prop list', () => {
@@ -27,7 +32,9 @@ describe('loadConfig', () => {
   });
 
   it('accepts an absent PSEUDONYMIZED_PROPS', () => {
-    expect(loadConfig(anEnv({ PSEUDONYMIZE: 'true', PSEUDONYM_SECRET_ARN: ARN, PSEUDONYMIZED_PROPS: undefined })).pseudonymization?.props.size).toBe(0);
+    expect(
+      loadConfig(anEnv({ PSEUDONYMIZE: 'true', PSEUDONYM_SECRET_ARN: ARN, PSEUDONYMIZED_PROPS: undefined })).pseudonymization?.props.size,
+    ).toBe(0);
   });
 
   it.each([
@@ -41,7 +48,11 @@ describe('loadConfig', () => {
     ['MAX_EVENTS_PER_REQUEST a fraction', { MAX_EVENTS_PER_REQUEST: '2.5' }, 'MAX_EVENTS_PER_REQUEST: must be a whole number'],
     ['MAX_BODY_BYTES missing', { MAX_BODY_BYTES: undefined }, 'MAX_BODY_BYTES: is required'],
     ['MAX_BODY_BYTES words', { MAX_BODY_BYTES: '1MB' }, 'MAX_BODY_BYTES: must be a whole number'],
-    ['MAX_BODY_BYTES over the Lambda payload limit', { MAX_BODY_BYTES: String(7 * 1024 * 1024) }, 'MAX_BODY_BYTES: must be at most 6291456'],
+    [
+      'MAX_BODY_BYTES over the Lambda payload limit',
+      { MAX_BODY_BYTES: String(7 * 1024 * 1024) },
+      'MAX_BODY_BYTES: must be at most 6291456',
+    ],
     ['PSEUDONYMIZE missing', { PSEUDONYMIZE: undefined }, 'PSEUDONYMIZE: must be "true" or "false"'],
     ['PSEUDONYMIZE yes', { PSEUDONYMIZE: 'yes' }, 'PSEUDONYMIZE: must be "true" or "false"'],
     ['PSEUDONYM_SECRET_ARN missing while on', { PSEUDONYMIZE: 'true' }, 'PSEUDONYM_SECRET_ARN: is required when PSEUDONYMIZE is "true"'],
@@ -50,6 +61,8 @@ describe('loadConfig', () => {
   });
 
   it('names every bad variable at once', () => {
-    expect(() => loadConfig({})).toThrow(/STREAM_NAME: is required; TIME_ZONE: is required; MAX_EVENTS_PER_REQUEST: is required; MAX_BODY_BYTES: is required/);
+    expect(() => loadConfig({})).toThrow(
+      /STREAM_NAME: is required; TIME_ZONE: is required; MAX_EVENTS_PER_REQUEST: is required; MAX_BODY_BYTES: is required/,
+    );
   });
 });

@@ -2,7 +2,8 @@ import type { PutRecordsCommandInput, PutRecordsOutput, PutRecordsResultEntry } 
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { IngestConfig } from '../../../lambdas/ingest/config';
-import type { IngestDeps, IngestLogger } from '../../../lambdas/ingest/handler';
+import type { IngestDeps } from '../../../lambdas/ingest/handler';
+import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 
 /** A valid v1 event as a producer posts it; override any field (set one to `undefined` to drop it). */
@@ -34,7 +35,7 @@ export function aStreamEvent(overrides: Partial<StreamEvent> = {}): StreamEvent 
   };
 }
 
-/** The path document of seed 000, verbatim: `ct` out of order (the 5th is before the 4th), two elements tie at 11:44:36.263222. */
+/** The path document of the path-analysis sample, verbatim: `ct` out of order (the 5th is before the 4th), two elements tie at 11:44:36.263222. */
 export const SEED_DOCUMENT = {
   uvi: 'user493',
   el: [
@@ -46,8 +47,9 @@ export const SEED_DOCUMENT = {
   ],
 } as const;
 
-/** A deep, mutable copy of the seed document, for tests that break it. */
-export const aPathDocument = (): { uvi: unknown; el: unknown } & Record<string, unknown> => JSON.parse(JSON.stringify(SEED_DOCUMENT)) as { uvi: unknown; el: unknown };
+/** A deep, mutable copy of the path-analysis sample document, for tests that break it. */
+export const aPathDocument = (): { uvi: unknown; el: unknown } & Record<string, unknown> =>
+  JSON.parse(JSON.stringify(SEED_DOCUMENT)) as { uvi: unknown; el: unknown };
 
 /** The ingest configuration of a test stage. */
 export function aConfig(overrides: Partial<IngestConfig> = {}): IngestConfig {
@@ -74,7 +76,9 @@ export function anApiEvent(body: unknown, overrides: Partial<APIGatewayProxyEven
 }
 
 /** A logger that keeps what it was told, so tests can check what is (not) logged. */
-export function aRecordingLogger(): IngestLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+export function aRecordingLogger(): AppLogger & {
+  readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[];
+} {
   const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   const at = (level: string) => (message: string, attributes: Record<string, unknown>) => void lines.push({ level, message, attributes });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
@@ -96,7 +100,9 @@ export function aFakeClock(start = '2024-05-27T03:41:00.000Z') {
 }
 
 /** Handler dependencies with fakes: a fixed clock that sleeps instantly, no jitter, a recording logger. */
-export function someDeps(overrides: Partial<Omit<IngestDeps, 'logger'>> = {}): IngestDeps & { readonly clock: ReturnType<typeof aFakeClock>; readonly logger: ReturnType<typeof aRecordingLogger> } {
+export function someDeps(
+  overrides: Partial<Omit<IngestDeps, 'logger'>> = {},
+): IngestDeps & { readonly clock: ReturnType<typeof aFakeClock>; readonly logger: ReturnType<typeof aRecordingLogger> } {
   const clock = aFakeClock();
   const logger = aRecordingLogger();
   return {
@@ -118,7 +124,11 @@ export function recordsOf(input: PutRecordsCommandInput): StreamEvent[] {
 }
 
 /** A PutRecords answer that takes every record except those at `failedPositions` (which get `errorCode`). */
-export function putRecordsAnswer(input: PutRecordsCommandInput, failedPositions: readonly number[] = [], errorCode = 'ProvisionedThroughputExceededException'): PutRecordsOutput {
+export function putRecordsAnswer(
+  input: PutRecordsCommandInput,
+  failedPositions: readonly number[] = [],
+  errorCode = 'ProvisionedThroughputExceededException',
+): PutRecordsOutput {
   const records: PutRecordsResultEntry[] = (input.Records ?? []).map((_, position) =>
     failedPositions.includes(position)
       ? { ErrorCode: errorCode, ErrorMessage: 'Rate exceeded for shard shardId-000000000000' }

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, type IngestHandler } from '../../../lambdas/ingest/handler';
 import { pathEventId } from '../../../lambdas/ingest/paths';
 import { pseudonym } from '../../../lambdas/ingest/pseudonymize';
-import type { IngestResponse } from '../../../lambdas/ingest/results';
+import type { IngestResponse } from '../../../lambdas/shared/ingest-api';
 import { aConfig, anApiEvent, anEvent, aPathDocument, putRecordsAnswer, recordsOf, SEED_DOCUMENT, someDeps, someEvents } from './factories';
 
 const kinesisMock = mockClient(KinesisClient);
@@ -61,7 +61,14 @@ describe('POST /v1/events: accepted', () => {
     const [call] = kinesisMock.commandCalls(PutRecordsCommand);
     expect(call?.args[0].input.Records?.[0]?.PartitionKey).toBe('user-1');
     expect(written()).toEqual([
-      { eventId: 'e1', action: 'page_view', userId: 'user-1', createdAt: '2024-05-27T17:30:00.000Z', receivedAt: '2024-05-27T03:41:00.000Z', props: { amount: 9.5 } },
+      {
+        eventId: 'e1',
+        action: 'page_view',
+        userId: 'user-1',
+        createdAt: '2024-05-27T17:30:00.000Z',
+        receivedAt: '2024-05-27T03:41:00.000Z',
+        props: { amount: 9.5 },
+      },
     ]);
   });
 
@@ -152,7 +159,12 @@ describe('POST /v1/events: partly accepted (207)', () => {
 
     // assess
     expect(response.statusCode).toBe(207);
-    expect(bodyOf(response).results[1]).toMatchObject({ index: 1, eventId: 'x', status: 'rejected', error: { field: 'eventId', reason: 'duplicate eventId in this request' } });
+    expect(bodyOf(response).results[1]).toMatchObject({
+      index: 1,
+      eventId: 'x',
+      status: 'rejected',
+      error: { field: 'eventId', reason: 'duplicate eventId in this request' },
+    });
     expect(written()).toHaveLength(1);
   });
 
@@ -165,7 +177,12 @@ describe('POST /v1/events: partly accepted (207)', () => {
     const response = await handle(anApiEvent({ events: [anEvent({ eventId: 'ok' }), anEvent({ eventId: 12 })] }));
 
     // assess
-    expect(bodyOf(response).results[1]).toMatchObject({ index: 1, eventId: null, status: 'rejected', error: { field: 'eventId', reason: 'must be a string' } });
+    expect(bodyOf(response).results[1]).toMatchObject({
+      index: 1,
+      eventId: null,
+      status: 'rejected',
+      error: { field: 'eventId', reason: 'must be a string' },
+    });
   });
 
   it('reports events the stream keeps refusing as rejected and retryable, never accepted', async () => {
@@ -188,7 +205,10 @@ describe('POST /v1/events: partly accepted (207)', () => {
       { index: 2, eventId: 'e2', status: 'accepted' },
     ]);
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(5);
-    expect(deps.logger.lines.at(-1)).toMatchObject({ level: 'warn', attributes: { errorCodes: { ProvisionedThroughputExceededException: 1 } } });
+    expect(deps.logger.lines.at(-1)).toMatchObject({
+      level: 'warn',
+      attributes: { errorCodes: { ProvisionedThroughputExceededException: 1 } },
+    });
   });
 
   it('accepts events that fail once and are taken on retry', async () => {
@@ -242,7 +262,11 @@ describe('POST /v1/events: refused', () => {
 
     // assess
     expect(response.statusCode).toBe(400);
-    expect(bodyOf(response)).toEqual({ error: 'events: at most 500 events per request, got 501', field: 'events', reason: 'at most 500 events per request, got 501' });
+    expect(bodyOf(response)).toEqual({
+      error: 'events: at most 500 events per request, got 501',
+      field: 'events',
+      reason: 'at most 500 events per request, got 501',
+    });
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
@@ -261,7 +285,7 @@ describe('POST /v1/events: refused', () => {
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
-  it('refuses a createdAt outside 2000-01-01Z .. receipt + 1 day, measured by the handler\'s clock', async () => {
+  it("refuses a createdAt outside 2000-01-01Z .. receipt + 1 day, measured by the handler's clock", async () => {
     // prepare: the clock reads 2024-05-27T03:41:00Z
     streamTakesAll();
     const { handle } = aHandler();
@@ -395,7 +419,7 @@ describe('routes', () => {
 describe('POST /v1/paths', () => {
   const pathsEvent = (body: unknown) => anApiEvent(body, { resource: '/v1/paths', path: '/v1/paths' });
 
-  it('expands the seed document into page_view events, one result per element', async () => {
+  it('expands the path-analysis sample document into page_view events, one result per element', async () => {
     // prepare
     streamTakesAll();
     const { handle } = aHandler();
@@ -434,7 +458,13 @@ describe('POST /v1/paths', () => {
     // prepare
     streamTakesAll();
     const { handle } = aHandler();
-    const invalid = { uvi: 'user7', el: [{ path: '/a', ct: '2024-05-27T10:00:00' }, { path: '/b', ct: 'later' }] };
+    const invalid = {
+      uvi: 'user7',
+      el: [
+        { path: '/a', ct: '2024-05-27T10:00:00' },
+        { path: '/b', ct: 'later' },
+      ],
+    };
 
     // act
     const response = await handle(pathsEvent({ documents: [invalid, SEED_DOCUMENT] }));
@@ -443,7 +473,11 @@ describe('POST /v1/paths', () => {
     expect(response.statusCode).toBe(207);
     const body = bodyOf(response);
     expect([body.accepted, body.rejected]).toEqual([5, 2]);
-    expect(body.results.slice(0, 2).map(({ index, document, element, status, error }) => ({ index, document, element, status, field: error?.field }))).toEqual([
+    expect(
+      body.results
+        .slice(0, 2)
+        .map(({ index, document, element, status, error }) => ({ index, document, element, status, field: error?.field })),
+    ).toEqual([
       { index: 0, document: 0, element: 0, status: 'rejected', field: 'el[1].ct' },
       { index: 1, document: 0, element: 1, status: 'rejected', field: 'el[1].ct' },
     ]);
@@ -454,7 +488,13 @@ describe('POST /v1/paths', () => {
     // prepare
     streamTakesAll();
     const { handle } = aHandler();
-    const future = { uvi: 'user8', el: [{ path: '/a', ct: '2024-05-27T10:00:00' }, { path: '/b', ct: '9999-12-31T23:59:59-18:00' }] };
+    const future = {
+      uvi: 'user8',
+      el: [
+        { path: '/a', ct: '2024-05-27T10:00:00' },
+        { path: '/b', ct: '9999-12-31T23:59:59-18:00' },
+      ],
+    };
 
     // act
     const response = await handle(pathsEvent(future));
@@ -478,7 +518,11 @@ describe('POST /v1/paths', () => {
 
     // assess
     expect(response.statusCode).toBe(207);
-    expect(bodyOf(response).results.slice(5).every((result) => result.error?.reason === 'duplicate eventId in this request')).toBe(true);
+    expect(
+      bodyOf(response)
+        .results.slice(5)
+        .every((result) => result.error?.reason === 'duplicate eventId in this request'),
+    ).toBe(true);
     expect(written()).toHaveLength(5);
   });
 
@@ -498,7 +542,12 @@ describe('POST /v1/paths', () => {
 describe('pseudonymization', () => {
   const KEY = Buffer.from('a-test-key-of-32-bytes-0123456789');
   const pseudonymizing = () =>
-    aHandler({ config: aConfig({ pseudonymization: { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:key', props: new Set(['phone']) } }), pseudonymKey: async () => KEY });
+    aHandler({
+      config: aConfig({
+        pseudonymization: { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:key', props: new Set(['phone']) },
+      }),
+      pseudonymKey: async () => KEY,
+    });
 
   it('writes pseudonyms for userId and the listed props, and partitions by the pseudonym', async () => {
     // prepare
@@ -553,14 +602,30 @@ describe('logging', () => {
     const { handle, deps } = aHandler();
 
     // act
-    await handle(anApiEvent({ events: [anEvent({ eventId: 'secret-id', userId: 'bob@example.com', errorMsg: 'card 4111' }), anEvent({ eventId: 'x', action: '' })] }));
+    await handle(
+      anApiEvent({
+        events: [
+          anEvent({ eventId: 'secret-id', userId: 'bob@example.com', errorMsg: 'card 4111' }),
+          anEvent({ eventId: 'x', action: '' }),
+        ],
+      }),
+    );
 
     // assess
     expect(deps.logger.lines).toEqual([
       {
         level: 'info',
         message: 'request handled',
-        attributes: expect.objectContaining({ requestId: 'req-1', route: 'events', status: 207, events: 2, accepted: 1, invalid: 1, streamFailures: 0, putRecordsCalls: 1 }),
+        attributes: expect.objectContaining({
+          requestId: 'req-1',
+          route: 'events',
+          status: 207,
+          events: 2,
+          accepted: 1,
+          invalid: 1,
+          streamFailures: 0,
+          putRecordsCalls: 1,
+        }),
       },
     ]);
     expect(JSON.stringify(deps.logger.lines)).not.toMatch(/secret-id|bob@example\.com|4111/);
@@ -579,6 +644,7 @@ describe('the Lambda entry point', () => {
     delete process.env.STREAM_NAME;
     let entry: typeof import('../../../lambdas/ingest/handler') | undefined;
     jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.isolateModules loads synchronously
       entry = require('../../../lambdas/ingest/handler') as typeof import('../../../lambdas/ingest/handler');
     });
     const handler = entry?.handler;
@@ -588,7 +654,13 @@ describe('the Lambda entry point', () => {
     await expect(handler(anApiEvent(anEvent()))).rejects.toThrow(/invalid ingest configuration: STREAM_NAME: is required/);
 
     // act + assess: configured (an unknown route needs no AWS)
-    Object.assign(process.env, { STREAM_NAME: 'events', TIME_ZONE: 'Asia/Shanghai', MAX_EVENTS_PER_REQUEST: '500', MAX_BODY_BYTES: '1048576', PSEUDONYMIZE: 'false' });
+    Object.assign(process.env, {
+      STREAM_NAME: 'events',
+      TIME_ZONE: 'Asia/Shanghai',
+      MAX_EVENTS_PER_REQUEST: '500',
+      MAX_BODY_BYTES: '1048576',
+      PSEUDONYMIZE: 'false',
+    });
     const response = await handler(anApiEvent(anEvent(), { resource: '/v1/other', path: '/v1/other' }));
     expect(response.statusCode).toBe(404);
   });

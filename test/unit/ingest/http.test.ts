@@ -1,9 +1,19 @@
 import { readJsonBody, routeOf, statusOf } from '../../../lambdas/ingest/http';
-import type { EventResult } from '../../../lambdas/ingest/results';
+import type { EventResult } from '../../../lambdas/shared/ingest-api';
 
 const accepted = (index: number): EventResult => ({ index, eventId: `e${index}`, status: 'accepted' });
-const invalidResult = (index: number): EventResult => ({ index, eventId: `e${index}`, status: 'rejected', error: { field: 'userId', reason: 'is required', retryable: false } });
-const streamFailed = (index: number): EventResult => ({ index, eventId: `e${index}`, status: 'rejected', error: { field: '', reason: 'stream unavailable: InternalFailure', retryable: true } });
+const invalidResult = (index: number): EventResult => ({
+  index,
+  eventId: `e${index}`,
+  status: 'rejected',
+  error: { field: 'userId', reason: 'is required', retryable: false },
+});
+const streamFailed = (index: number): EventResult => ({
+  index,
+  eventId: `e${index}`,
+  status: 'rejected',
+  error: { field: '', reason: 'stream unavailable: InternalFailure', retryable: true },
+});
 
 describe('statusOf', () => {
   it.each([

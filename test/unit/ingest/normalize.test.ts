@@ -17,7 +17,7 @@ describe('normalizeCreatedAt', () => {
   });
 
   it.each([
-    ['microseconds (the seed 000 form), truncated to milliseconds', '2024-05-27T11:40:36.263222', '2024-05-27T03:40:36.263Z'],
+    ['microseconds (the path-analysis sample form), truncated to milliseconds', '2024-05-27T11:40:36.263222', '2024-05-27T03:40:36.263Z'],
     ['a space instead of T', '2024-05-27 11:40:36', '2024-05-27T03:40:36.000Z'],
     ['a space and a fraction', '2024-05-27 11:40:36.5', '2024-05-27T03:40:36.500Z'],
     ['no seconds', '2024-05-27T11:40', '2024-05-27T03:40:00.000Z'],
@@ -63,7 +63,9 @@ describe('normalizeCreatedAt', () => {
   });
 
   it('ignores the zone when the time has an offset', () => {
-    expect(normalizeCreatedAt('2024-01-15T12:00:00Z', 'America/New_York')).toEqual(normalizeCreatedAt('2024-01-15T12:00:00Z', 'Asia/Shanghai'));
+    expect(normalizeCreatedAt('2024-01-15T12:00:00Z', 'America/New_York')).toEqual(
+      normalizeCreatedAt('2024-01-15T12:00:00Z', 'Asia/Shanghai'),
+    );
   });
 
   it.each([

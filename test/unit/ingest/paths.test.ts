@@ -1,4 +1,11 @@
-import { documentSize, expandPathDocument, extractPathDocuments, PAGE_VIEW, pathEventId, pathSessionId } from '../../../lambdas/ingest/paths';
+import {
+  documentSize,
+  expandPathDocument,
+  extractPathDocuments,
+  PAGE_VIEW,
+  pathEventId,
+  pathSessionId,
+} from '../../../lambdas/ingest/paths';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import { aPathDocument, SEED_DOCUMENT } from './factories';
 
@@ -12,7 +19,7 @@ function eventsOf(document: unknown, options: { timeZone: string; idKey?: Uint8A
   });
 }
 
-describe('expandPathDocument: the seed 000 sample', () => {
+describe('expandPathDocument: the path-analysis sample', () => {
   it('expands every element into a minimal page_view event, in the order posted', () => {
     // act
     const events = eventsOf(SEED_DOCUMENT);
@@ -25,7 +32,8 @@ describe('expandPathDocument: the seed 000 sample', () => {
       [PAGE_VIEW, 'user493', '/blog', '2024-05-27T11:52:36.263222'],
       [PAGE_VIEW, 'user493', '/about', '2024-05-27T11:44:36.263222'],
     ]);
-    for (const event of events) expect(Object.keys(event).sort()).toEqual(['action', 'createdAt', 'eventId', 'path', 'sessionId', 'userId']);
+    for (const event of events)
+      expect(Object.keys(event).sort()).toEqual(['action', 'createdAt', 'eventId', 'path', 'sessionId', 'userId']);
   });
 
   it('keeps an out-of-order ct where it was posted (ordering by ct is the consumers’ job)', () => {
@@ -65,7 +73,9 @@ describe('expandPathDocument: the seed 000 sample', () => {
     const sessionId = pathSessionId('user493', '2024-05-27T11:40:36.263222');
     expect(new Set(events.map((event) => event.sessionId))).toEqual(new Set([sessionId]));
     expect(sessionId).toMatch(/^s_[0-9a-f]{32}$/);
-    expect(events.map((event) => event.eventId)).toEqual([0, 1, 2, 3, 4].map((i) => pathEventId('user493', '2024-05-27T11:40:36.263222', i)));
+    expect(events.map((event) => event.eventId)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => pathEventId('user493', '2024-05-27T11:40:36.263222', i)),
+    );
     expect(events[0]?.eventId).toMatch(/^pv_[0-9a-f]{32}$/);
   });
 
@@ -88,7 +98,13 @@ describe('expandPathDocument: the seed 000 sample', () => {
 describe('expandPathDocument: identity', () => {
   it('takes the first ct as posted, not the earliest', () => {
     // prepare: the earliest ct is the last element
-    const document = { uvi: 'u1', el: [{ path: '/b', ct: '2024-05-27T12:00:00' }, { path: '/a', ct: '2024-05-27T11:00:00' }] };
+    const document = {
+      uvi: 'u1',
+      el: [
+        { path: '/b', ct: '2024-05-27T12:00:00' },
+        { path: '/a', ct: '2024-05-27T11:00:00' },
+      ],
+    };
 
     // act
     const events = eventsOf(document);
@@ -131,7 +147,7 @@ describe('expandPathDocument: identity', () => {
 });
 
 describe('expandPathDocument: invalid documents are refused whole', () => {
-  /** Breaks a copy of the seed document. */
+  /** Breaks a copy of the path-analysis sample document. */
   const broken = (change: (document: Record<string, unknown> & { el: unknown[] }) => void) => {
     const document = aPathDocument() as Record<string, unknown> & { el: unknown[] };
     change(document);
@@ -143,10 +159,20 @@ describe('expandPathDocument: invalid documents are refused whole', () => {
     ['uvi empty', broken((d) => (d.uvi = '')), 'uvi', 'must not be empty'],
     ['uvi over 64 characters', broken((d) => (d.uvi = 'u'.repeat(65))), 'uvi', 'must be at most 64 characters'],
     ['uvi a number', broken((d) => (d.uvi = 493)), 'uvi', 'must be a string'],
-    ['el[3].ct not a time', broken((d) => ((d.el[3] as Record<string, unknown>).ct = '27/05/2024 11:52')), 'el[3].ct', 'must be an ISO 8601 date and time'],
+    [
+      'el[3].ct not a time',
+      broken((d) => ((d.el[3] as Record<string, unknown>).ct = '27/05/2024 11:52')),
+      'el[3].ct',
+      'must be an ISO 8601 date and time',
+    ],
     ['el[3].ct missing', broken((d) => delete (d.el[3] as Record<string, unknown>).ct), 'el[3].ct', 'is required'],
     ['el[2].path empty', broken((d) => ((d.el[2] as Record<string, unknown>).path = '')), 'el[2].path', 'must not be empty'],
-    ['el[2].path over 1024 characters', broken((d) => ((d.el[2] as Record<string, unknown>).path = `/${'p'.repeat(1024)}`)), 'el[2].path', 'must be at most 1024 characters'],
+    [
+      'el[2].path over 1024 characters',
+      broken((d) => ((d.el[2] as Record<string, unknown>).path = `/${'p'.repeat(1024)}`)),
+      'el[2].path',
+      'must be at most 1024 characters',
+    ],
     ['an unknown key in an element', broken((d) => ((d.el[1] as Record<string, unknown>).title = 'About')), 'el[1].title', 'unknown field'],
     ['an unknown key in the document', broken((d) => (d.ua = 'Mozilla')), 'ua', 'unknown field'],
     ['an element that is no object', broken((d) => (d.el[4] = '/about')), 'el[4]', 'must be an object'],
@@ -206,7 +232,10 @@ describe('extractPathDocuments', () => {
   });
 
   it('takes a list of documents', () => {
-    expect(extractPathDocuments({ documents: [SEED_DOCUMENT, SEED_DOCUMENT] }, 500)).toEqual({ ok: true, documents: [SEED_DOCUMENT, SEED_DOCUMENT] });
+    expect(extractPathDocuments({ documents: [SEED_DOCUMENT, SEED_DOCUMENT] }, 500)).toEqual({
+      ok: true,
+      documents: [SEED_DOCUMENT, SEED_DOCUMENT],
+    });
   });
 
   it('counts elements, not documents, against the limit', () => {
@@ -215,7 +244,10 @@ describe('extractPathDocuments', () => {
       ok: false,
       error: { field: 'documents', reason: 'at most 10 path elements per request, got 15' },
     });
-    expect(extractPathDocuments(SEED_DOCUMENT, 4)).toEqual({ ok: false, error: { field: 'el', reason: 'at most 4 path elements per request, got 5' } });
+    expect(extractPathDocuments(SEED_DOCUMENT, 4)).toEqual({
+      ok: false,
+      error: { field: 'el', reason: 'at most 4 path elements per request, got 5' },
+    });
   });
 
   it('counts a document without elements as one', () => {

@@ -108,7 +108,9 @@ describe('parsePseudonymKey', () => {
   });
 
   it('refuses a JSON object without a key field, without echoing the secret', () => {
-    expect(() => parsePseudonymKey('{"hmac":"0123456789abcdef0123"}')).toThrow('pseudonym secret is a JSON object without a string "key" field');
+    expect(() => parsePseudonymKey('{"hmac":"0123456789abcdef0123"}')).toThrow(
+      'pseudonym secret is a JSON object without a string "key" field',
+    );
   });
 
   it('refuses a key shorter than 16 bytes, without echoing it', () => {

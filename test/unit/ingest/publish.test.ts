@@ -6,7 +6,14 @@ import {
   type PutRecordsCommandInput,
 } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
-import { chunkIndices, encodeRecord, KINESIS_LIMITS, publishEvents, recordBytes, type PublishOptions } from '../../../lambdas/ingest/publish';
+import {
+  chunkIndices,
+  encodeRecord,
+  KINESIS_LIMITS,
+  publishEvents,
+  recordBytes,
+  type PublishOptions,
+} from '../../../lambdas/ingest/publish';
 import { aFakeClock, aStreamEvent, putRecordsAnswer, recordsOf } from './factories';
 
 const kinesisMock = mockClient(KinesisClient);

@@ -19,7 +19,10 @@ describe('checkEvent: a valid event', () => {
     const check = checkEvent(input, TZ);
 
     // assess
-    expect(check).toEqual({ ok: true, event: { eventId: 'e1', action: 'page_view', userId: 'user-1', createdAt: '2024-05-27T03:40:36.263Z' } });
+    expect(check).toEqual({
+      ok: true,
+      event: { eventId: 'e1', action: 'page_view', userId: 'user-1', createdAt: '2024-05-27T03:40:36.263Z' },
+    });
   });
 
   it('accepts every optional field at its limit', () => {
@@ -77,11 +80,17 @@ describe('checkEvent: required fields', () => {
 
   it.each(limits)('%s at its limit of %i characters is accepted, one more is not', (field, max) => {
     expect(checkEvent(anEvent({ [field]: 'a'.repeat(max) }), TZ).ok).toBe(true);
-    expect(errorsOf(anEvent({ [field]: 'a'.repeat(max + 1) }))).toEqual([{ field, reason: `must be at most ${max} characters`, retryable: false }]);
+    expect(errorsOf(anEvent({ [field]: 'a'.repeat(max + 1) }))).toEqual([
+      { field, reason: `must be at most ${max} characters`, retryable: false },
+    ]);
   });
 
   it('rejects a userId of 65 characters with the documented reason', () => {
-    expect(errorsOf(anEvent({ userId: 'u'.repeat(65) }))[0]).toEqual({ field: 'userId', reason: 'must be at most 64 characters', retryable: false });
+    expect(errorsOf(anEvent({ userId: 'u'.repeat(65) }))[0]).toEqual({
+      field: 'userId',
+      reason: 'must be at most 64 characters',
+      retryable: false,
+    });
   });
 
   it('rejects a createdAt longer than 64 characters before parsing it', () => {
@@ -108,7 +117,9 @@ describe('checkEvent: optional fields', () => {
     ['errorMsg', 1024],
   ] as const)('%s longer than %i characters → rejected', (field, max) => {
     expect(checkEvent(anEvent({ [field]: 'a'.repeat(max) }), TZ).ok).toBe(true);
-    expect(errorsOf(anEvent({ [field]: 'a'.repeat(max + 1) }))).toEqual([{ field, reason: `must be at most ${max} characters`, retryable: false }]);
+    expect(errorsOf(anEvent({ [field]: 'a'.repeat(max + 1) }))).toEqual([
+      { field, reason: `must be at most ${max} characters`, retryable: false },
+    ]);
   });
 
   it.each(['sessionId', 'objectId', 'bizId', 'path'])('%s empty → "must not be empty"', (field) => {
@@ -136,7 +147,9 @@ describe('checkEvent: props', () => {
 
   it('rejects a "__proto__" key, which JSON.parse keeps but a record copy would silently drop', () => {
     // prepare
-    const input = JSON.parse('{"eventId":"e1","action":"a","userId":"u","createdAt":"2024-05-27T11:00:00Z","props":{"__proto__":{"polluted":1},"ok":1}}') as unknown;
+    const input = JSON.parse(
+      '{"eventId":"e1","action":"a","userId":"u","createdAt":"2024-05-27T11:00:00Z","props":{"__proto__":{"polluted":1},"ok":1}}',
+    ) as unknown;
 
     // act
     const errors = errorsOf(input);

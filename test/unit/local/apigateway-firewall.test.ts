@@ -56,7 +56,18 @@ describe('integerAbove (the Content-Length rule)', () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return seed;
     };
-    const numbers = [0, 1, limit - 1, limit, limit + 1, limit + 10, limit * 10, limit * 10 + 9, 10 ** String(limit).length, 10 ** String(limit).length - 1];
+    const numbers = [
+      0,
+      1,
+      limit - 1,
+      limit,
+      limit + 1,
+      limit + 10,
+      limit * 10,
+      limit * 10 + 9,
+      10 ** String(limit).length,
+      10 ** String(limit).length - 1,
+    ];
     for (let i = 0; i < 300; i += 1) numbers.push(random() % (limit * 3 + 20));
 
     // act + assess
@@ -79,7 +90,9 @@ describe('the stand-in of the body-size web ACL', () => {
 
   it('blocks a Content-Length over the limit with 413 and the JSON error naming body and the limit', () => {
     // act
-    const verdicts = [String(LIMIT + 1), String(7 * MiB), String(10 * MiB), `000${LIMIT + 1}`].map((length) => evaluateWebAcl(acl, request('POST', length)));
+    const verdicts = [String(LIMIT + 1), String(7 * MiB), String(10 * MiB), `000${LIMIT + 1}`].map((length) =>
+      evaluateWebAcl(acl, request('POST', length)),
+    );
 
     // assess
     for (const verdict of verdicts) {
@@ -115,7 +128,15 @@ describe('the stand-in of the body-size web ACL', () => {
     // prepare
     const properties = {
       DefaultAction: { Allow: {} },
-      Rules: [{ Name: 'Geo', Priority: 0, Action: { Block: {} }, Statement: { GeoMatchStatement: { CountryCodes: ['XX'] } }, VisibilityConfig: {} }],
+      Rules: [
+        {
+          Name: 'Geo',
+          Priority: 0,
+          Action: { Block: {} },
+          Statement: { GeoMatchStatement: { CountryCodes: ['XX'] } },
+          VisibilityConfig: {},
+        },
+      ],
     };
 
     // act + assess
@@ -140,11 +161,15 @@ describe('the stand-in of the body-size web ACL', () => {
 function post(url: string, size: number, headers: Record<string, string>, chunked = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const body = Buffer.alloc(size, 0x20);
-    const req = http.request(url, { method: 'POST', headers: { ...headers, ...(chunked ? {} : { 'content-length': String(size) }) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { ...headers, ...(chunked ? {} : { 'content-length': String(size) }) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     if (chunked) {
       req.write(body.subarray(0, Math.floor(size / 2)));
@@ -186,7 +211,11 @@ describe('the local REST API with and without the web ACL', () => {
 
       // assess
       expect(answers.map((a) => a.status)).toEqual([413, 413, 413, 411]);
-      expect(JSON.parse(answers[0]?.body ?? '{}')).toEqual({ error: `body: must be at most ${LIMIT} bytes`, field: 'body', reason: `must be at most ${LIMIT} bytes` });
+      expect(JSON.parse(answers[0]?.body ?? '{}')).toEqual({
+        error: `body: must be at most ${LIMIT} bytes`,
+        field: 'body',
+        reason: `must be at most ${LIMIT} bytes`,
+      });
       expect(JSON.parse(answers[3]?.body ?? '{}')).toMatchObject({ field: 'content-length' });
       expect(invoked).toHaveLength(0);
     } finally {

@@ -1,13 +1,32 @@
 import * as http from 'http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { isPortOpen } from '../../../local/services';
-import { ApiRoute, fromProxyResult, isBinaryMediaType, matchRoute, MAX_PAYLOAD_BYTES, TokenBucket, toProxyEvent } from '../../../local/apigateway/proxy';
+import {
+  ApiRoute,
+  fromProxyResult,
+  isBinaryMediaType,
+  matchRoute,
+  MAX_PAYLOAD_BYTES,
+  TokenBucket,
+  toProxyEvent,
+} from '../../../local/apigateway/proxy';
 import { DRAIN_RETRY_AFTER_S, IntegrationOutcome, LocalRestApiOptions, startRestApi } from '../../../local/apigateway/server';
 
-const route = (resourcePath: string, httpMethod = 'POST', apiKeyRequired = true): ApiRoute => ({ resourcePath, httpMethod, apiKeyRequired, functionName: `fn${resourcePath}` });
+const route = (resourcePath: string, httpMethod = 'POST', apiKeyRequired = true): ApiRoute => ({
+  resourcePath,
+  httpMethod,
+  apiKeyRequired,
+  functionName: `fn${resourcePath}`,
+});
 
 describe('matchRoute', () => {
-  const routes = [route('/v1/events'), route('/v1/paths'), route('/v1/items/{id}', 'GET'), route('/v1/items/latest', 'GET'), route('/files/{proxy+}', 'ANY')];
+  const routes = [
+    route('/v1/events'),
+    route('/v1/paths'),
+    route('/v1/items/{id}', 'GET'),
+    route('/v1/items/latest', 'GET'),
+    route('/files/{proxy+}', 'ANY'),
+  ];
 
   it('matches literal resources and methods', () => {
     expect(matchRoute(routes, 'POST', '/v1/events')?.route.resourcePath).toBe('/v1/events');
@@ -29,15 +48,23 @@ describe('matchRoute', () => {
 
 describe('fromProxyResult', () => {
   it('maps status, headers and body, decoding base64 bodies', () => {
-    const r = fromProxyResult({ statusCode: 207, headers: { 'Content-Type': 'application/json' }, body: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true });
+    const r = fromProxyResult({
+      statusCode: 207,
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from('{"a":1}').toString('base64'),
+      isBase64Encoded: true,
+    });
     expect(r.statusCode).toBe(207);
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.body.toString()).toBe('{"a":1}');
   });
 
-  it.each([[undefined], [null], ['text'], [{ body: 'x' }], [{ statusCode: '200' }], [{ statusCode: 200, body: {} }]])('answers 502 for a malformed result %j', (result) => {
-    expect(fromProxyResult(result).statusCode).toBe(502);
-  });
+  it.each([[undefined], [null], ['text'], [{ body: 'x' }], [{ statusCode: '200' }], [{ statusCode: 200, body: {} }]])(
+    'answers 502 for a malformed result %j',
+    (result) => {
+      expect(fromProxyResult(result).statusCode).toBe(502);
+    },
+  );
 });
 
 describe('binary media types', () => {
@@ -66,9 +93,16 @@ describe('binary media types', () => {
   });
 
   it('passes base64 only the types the API declares, wildcards included, parameters ignored', () => {
-    expect(aRequest('image/png', ['image/*'])).toMatchObject({ isBase64Encoded: true, body: Buffer.from([0x7b, 0x7d, 0xff]).toString('base64') });
+    expect(aRequest('image/png', ['image/*'])).toMatchObject({
+      isBase64Encoded: true,
+      body: Buffer.from([0x7b, 0x7d, 0xff]).toString('base64'),
+    });
     expect(aRequest('application/json', ['image/*']).isBase64Encoded).toBe(false);
-    expect([isBinaryMediaType('Application/Octet-Stream; x=1', ['application/octet-stream']), isBinaryMediaType('text/plain', ['*/*']), isBinaryMediaType('', ['*/*'])]).toEqual([true, true, false]);
+    expect([
+      isBinaryMediaType('Application/Octet-Stream; x=1', ['application/octet-stream']),
+      isBinaryMediaType('text/plain', ['*/*']),
+      isBinaryMediaType('', ['*/*']),
+    ]).toEqual([true, true, false]);
   });
 });
 
@@ -141,12 +175,21 @@ describe('local REST API', () => {
   it('answers 502 when the function fails, and 413 above 10 MB', async () => {
     outcome = { ok: false, timedOut: false, message: 'boom' };
     expect((await fetch(`${base}/v1/public`)).status).toBe(502);
-    const big = await fetch(`${base}/v1/events`, { method: 'POST', body: Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), headers: { 'x-api-key': 'secret-key' } });
+    const big = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      body: Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20),
+      headers: { 'x-api-key': 'secret-key' },
+    });
     expect(big.status).toBe(413);
   });
 
   it('throttles a key at its usage plan (burst 2, then 429)', async () => {
-    const post = () => fetch(`${base}/v1/events`, { method: 'POST', body: '{"events":[]}', headers: { 'x-api-key': 'secret-key', 'content-type': 'application/json' } });
+    const post = () =>
+      fetch(`${base}/v1/events`, {
+        method: 'POST',
+        body: '{"events":[]}',
+        headers: { 'x-api-key': 'secret-key', 'content-type': 'application/json' },
+      });
     const statuses = [(await post()).status, (await post()).status, (await post()).status];
     expect(statuses).toEqual([200, 200, 429]);
     expect(seen[0].requestContext.identity.apiKeyId).toBe('key1');

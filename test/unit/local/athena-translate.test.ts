@@ -25,9 +25,17 @@ describe('Trino on DuckDB', () => {
 
   it('from_iso8601_timestamp reads an ISO instant; AT TIME ZONE then a date cast gives the local day', async () => {
     // Trino: date(from_iso8601_timestamp('2024-05-27T15:59:59.900Z') AT TIME ZONE 'Asia/Shanghai') = 2024-05-27 (23:59:59.9 local)
-    expect(await one("SELECT CAST(CAST(from_iso8601_timestamp('2024-05-27T15:59:59.900Z') AT TIME ZONE 'Asia/Shanghai' AS date) AS varchar)")).toBe('2024-05-27');
-    expect(await one("SELECT CAST(CAST(from_iso8601_timestamp('2024-05-27T16:00:00.000Z') AT TIME ZONE 'Asia/Shanghai' AS date) AS varchar)")).toBe('2024-05-28');
-    expect(await one("SELECT date_diff('millisecond', from_iso8601_timestamp('2024-05-27T15:59:59.900Z'), from_iso8601_timestamp('2024-05-27T16:00:00.000Z'))")).toBe('100');
+    expect(
+      await one("SELECT CAST(CAST(from_iso8601_timestamp('2024-05-27T15:59:59.900Z') AT TIME ZONE 'Asia/Shanghai' AS date) AS varchar)"),
+    ).toBe('2024-05-27');
+    expect(
+      await one("SELECT CAST(CAST(from_iso8601_timestamp('2024-05-27T16:00:00.000Z') AT TIME ZONE 'Asia/Shanghai' AS date) AS varchar)"),
+    ).toBe('2024-05-28');
+    expect(
+      await one(
+        "SELECT date_diff('millisecond', from_iso8601_timestamp('2024-05-27T15:59:59.900Z'), from_iso8601_timestamp('2024-05-27T16:00:00.000Z'))",
+      ),
+    ).toBe('100');
   });
 
   it('json_extract_scalar gives scalars as text, null for objects and missing fields', async () => {
@@ -48,7 +56,9 @@ describe('Trino on DuckDB', () => {
   });
 
   it('array_join joins an ordered array_agg', async () => {
-    expect(await one("SELECT array_join(array_agg(p ORDER BY s), ' -> ') FROM (VALUES (2, '/b'), (1, '/a'), (3, '/c')) AS t (s, p)")).toBe('/a -> /b -> /c');
+    expect(await one("SELECT array_join(array_agg(p ORDER BY s), ' -> ') FROM (VALUES (2, '/b'), (1, '/a'), (3, '/c')) AS t (s, p)")).toBe(
+      '/a -> /b -> /c',
+    );
   });
 
   it('date_trunc(week) cast to date is the Monday in both', async () => {
@@ -56,14 +66,18 @@ describe('Trino on DuckDB', () => {
   });
 
   it('a wall-clock text with a zone name casts to a timestamp with time zone', async () => {
-    expect(await one("SELECT date_diff('millisecond', TRY_CAST('2024-05-27 10:30:00.123 Asia/Shanghai' AS timestamp with time zone), TRY_CAST('2024-05-27 10:30:01.000 Asia/Shanghai' AS timestamp with time zone))")).toBe('877');
+    expect(
+      await one(
+        "SELECT date_diff('millisecond', TRY_CAST('2024-05-27 10:30:00.123 Asia/Shanghai' AS timestamp with time zone), TRY_CAST('2024-05-27 10:30:01.000 Asia/Shanghai' AS timestamp with time zone))",
+      ),
+    ).toBe('877');
     expect(await one("SELECT TRY_CAST('2024-13-27 10:30:00.123 Asia/Shanghai' AS timestamp with time zone)")).toBeNull();
   });
 });
 
 describe('ExecutionParameters', () => {
   it('replaces each ? in order, outside literals and comments', () => {
-    const sql = "-- why? because\nSELECT '?' AS q, \"a?\" , ? , /* ? */ ?";
+    const sql = '-- why? because\nSELECT \'?\' AS q, "a?" , ? , /* ? */ ?';
     expect(substituteParameters(sql, ["'x'", "'y'"])).toBe("-- why? because\nSELECT '?' AS q, \"a?\" , 'x' , /* ? */ 'y'");
   });
   it('rejects a count that does not match, as Athena does', () => {
@@ -74,8 +88,15 @@ describe('ExecutionParameters', () => {
 
 describe('UNLOAD', () => {
   it('reads the query, the target and the partition columns', () => {
-    const u = parseUnload("UNLOAD (\nSELECT a, ')' AS b, event_day FROM (SELECT 1)\n) TO 's3://lake/curated/staging/x/' WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['event_day'])");
-    expect(u).toEqual({ select: "\nSELECT a, ')' AS b, event_day FROM (SELECT 1)\n", target: 's3://lake/curated/staging/x/', format: 'PARQUET', partitionedBy: ['event_day'] });
+    const u = parseUnload(
+      "UNLOAD (\nSELECT a, ')' AS b, event_day FROM (SELECT 1)\n) TO 's3://lake/curated/staging/x/' WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['event_day'])",
+    );
+    expect(u).toEqual({
+      select: "\nSELECT a, ')' AS b, event_day FROM (SELECT 1)\n",
+      target: 's3://lake/curated/staging/x/',
+      format: 'PARQUET',
+      partitionedBy: ['event_day'],
+    });
     expect(parseUnload('SELECT 1')).toBeUndefined();
   });
   it('rejects formats the stand-in does not write', () => {
@@ -107,8 +128,12 @@ describe('partition projection', () => {
 describe('the local scheduler', () => {
   it('fires a cron at 00:30 in the schedule zone', () => {
     // 2024-05-28T16:29Z is 00:29 on the 29th in Shanghai.
-    expect(nextFireTime('cron(30 0 * * ? *)', 'Asia/Shanghai', new Date('2024-05-28T16:29:00Z')).toISOString()).toBe('2024-05-28T16:30:00.000Z');
-    expect(nextFireTime('cron(30 0 * * ? *)', 'Asia/Shanghai', new Date('2024-05-28T16:30:00Z')).toISOString()).toBe('2024-05-29T16:30:00.000Z');
+    expect(nextFireTime('cron(30 0 * * ? *)', 'Asia/Shanghai', new Date('2024-05-28T16:29:00Z')).toISOString()).toBe(
+      '2024-05-28T16:30:00.000Z',
+    );
+    expect(nextFireTime('cron(30 0 * * ? *)', 'Asia/Shanghai', new Date('2024-05-28T16:30:00Z')).toISOString()).toBe(
+      '2024-05-29T16:30:00.000Z',
+    );
     expect(nextFireTime('rate(5 minutes)', 'UTC', new Date('2024-05-28T00:00:00Z')).toISOString()).toBe('2024-05-28T00:05:00.000Z');
   });
   it('refuses what it cannot evaluate', () => {

@@ -290,7 +290,15 @@ describe('retry decisions', () => {
     expect(bisect(5)).toEqual([3, 2]);
     const s = settings({ BisectBatchOnFunctionError: true, MaximumRetryAttempts: 0 });
     const d = decide(recordAttempt(fresh(5), failed), failure, s);
-    expect(d).toMatchObject({ kind: 'retry', commit: 0, backoff: false, next: [{ size: 3, retries: 0 }, { size: 2, retries: 0 }] });
+    expect(d).toMatchObject({
+      kind: 'retry',
+      commit: 0,
+      backoff: false,
+      next: [
+        { size: 3, retries: 0 },
+        { size: 2, retries: 0 },
+      ],
+    });
     const single = decide(recordAttempt(fresh(1), failed), failure, s);
     expect(single).toMatchObject({ kind: 'discard', discard: { size: 1 } });
   });

@@ -5,12 +5,7 @@
 import kinesalite from 'kinesalite';
 import type { Server } from 'http';
 import type { AddressInfo } from 'net';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { createLocalKinesisClient } from '../../../local/esm';
 import type { EsmTiming, KinesisInvokeEvent, KinesisTumblingWindowEvent, StreamInvokeResult } from '../../../local/esm';
@@ -105,9 +100,10 @@ export interface Call {
 }
 
 /** A fake function: records every call and answers with `behaviour` (thrown errors become function errors). */
-export function fakeFunction(
-  behaviour: (event: KinesisInvokeEvent, callIndex: number) => unknown | Promise<unknown>,
-): { calls: Call[]; invoke: (event: KinesisInvokeEvent) => Promise<StreamInvokeResult> } {
+export function fakeFunction(behaviour: (event: KinesisInvokeEvent, callIndex: number) => unknown | Promise<unknown>): {
+  calls: Call[];
+  invoke: (event: KinesisInvokeEvent) => Promise<StreamInvokeResult>;
+} {
   const calls: Call[] = [];
   return {
     calls,

@@ -6,12 +6,7 @@
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  FileCheckpointStore,
-  KinesisEventSourceMapping,
-  MemoryFailureDestination,
-  jsonLinesDestinationFor,
-} from '../../../local/esm';
+import { FileCheckpointStore, KinesisEventSourceMapping, MemoryFailureDestination, jsonLinesDestinationFor } from '../../../local/esm';
 import type { KinesisEventSourceMappingOptions, KinesisOnFailureRecord } from '../../../local/esm';
 import { LocalFunction } from '../../../local/lambda';
 import { FAST_TIMING, decode, fakeFunction, sleep, startKinesalite, waitFor } from './esm-harness';
@@ -296,7 +291,13 @@ test('restart with the file checkpoint store resumes after the last checkpoint: 
     await sleep(300);
     return null;
   });
-  const a = mapping({ id: 'persisted-mapping', streamName: name, properties: props, invoke: first.invoke, checkpoints: new FileCheckpointStore(dir) });
+  const a = mapping({
+    id: 'persisted-mapping',
+    streamName: name,
+    properties: props,
+    invoke: first.invoke,
+    checkpoints: new FileCheckpointStore(dir),
+  });
   await a.start();
   const seqs = await kinesis.put(name, items(10));
   await waitFor(() => first.calls.length === 1);
@@ -308,7 +309,13 @@ test('restart with the file checkpoint store resumes after the last checkpoint: 
 
   const later = await kinesis.put(name, items(5, 10));
   const second = fakeFunction(() => null);
-  const b = mapping({ id: 'persisted-mapping', streamName: name, properties: props, invoke: second.invoke, checkpoints: new FileCheckpointStore(dir) });
+  const b = mapping({
+    id: 'persisted-mapping',
+    streamName: name,
+    properties: props,
+    invoke: second.invoke,
+    checkpoints: new FileCheckpointStore(dir),
+  });
   await b.start();
   await waitFor(() => second.calls.flatMap((c) => c.seqs).length === 10);
   await sleep(300);
@@ -341,7 +348,12 @@ test('one poller per shard: every shard is read, in order, never two invocations
   await waitFor(() => fn.calls.flatMap((c) => c.seqs).length === 40);
   expect(overlap).toBe(false);
   expect(mixed).toBe(false);
-  expect(m.status().map((s) => s.shardId).sort()).toEqual(['shardId-000000000000', 'shardId-000000000001']);
+  expect(
+    m
+      .status()
+      .map((s) => s.shardId)
+      .sort(),
+  ).toEqual(['shardId-000000000000', 'shardId-000000000001']);
   const byShard = new Map<string, bigint[]>();
   for (const call of fn.calls) {
     for (const r of call.event.Records) {

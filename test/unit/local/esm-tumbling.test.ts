@@ -198,7 +198,13 @@ test('window state in progress survives a restart with the file checkpoint store
   };
   const props = { StartingPosition: 'TRIM_HORIZON', TumblingWindowInSeconds: W / 1000 } as const;
   const before = fakeFunction(behaviour);
-  const a = mapping({ id: 'windowed', streamName: name, properties: props, invoke: before.invoke, checkpoints: new FileCheckpointStore(dir) });
+  const a = mapping({
+    id: 'windowed',
+    streamName: name,
+    properties: props,
+    invoke: before.invoke,
+    checkpoints: new FileCheckpointStore(dir),
+  });
   await a.start();
   const w = await alignToWindow(W, 50);
   await kinesis.put(name, items(2));
@@ -207,7 +213,13 @@ test('window state in progress survives a restart with the file checkpoint store
   expect(Date.now()).toBeLessThan(w + W);
 
   const after = fakeFunction(behaviour);
-  const b = mapping({ id: 'windowed', streamName: name, properties: props, invoke: after.invoke, checkpoints: new FileCheckpointStore(dir) });
+  const b = mapping({
+    id: 'windowed',
+    streamName: name,
+    properties: props,
+    invoke: after.invoke,
+    checkpoints: new FileCheckpointStore(dir),
+  });
   await b.start();
   const late = await kinesis.put(name, items(1, 2));
   await waitFor(() => after.calls.some((c) => windowEvent(c).isFinalInvokeForWindow), 8000, 'final invoke after restart');

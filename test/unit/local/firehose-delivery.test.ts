@@ -23,7 +23,15 @@ import {
   startDeliveryStreams,
 } from '../../../local/firehose';
 import { TemplateResolver } from '../../../local/template';
-import { RunningKinesis, RunningS3, ensureStream, kinesisStreamsFromTemplate, s3BucketsFromTemplate, startKinesis, startS3 } from '../../../local/services';
+import {
+  RunningKinesis,
+  RunningS3,
+  ensureStream,
+  kinesisStreamsFromTemplate,
+  s3BucketsFromTemplate,
+  startKinesis,
+  startS3,
+} from '../../../local/services';
 
 const BUCKET = 'uba-dev-lake-raw';
 let kinesis: RunningKinesis;
@@ -74,7 +82,11 @@ function spec(stream: string, overrides: Partial<DeliveryStreamSpec> = {}): Deli
   };
 }
 
-function collector(): { delivered: DeliveredObject[]; next: (n?: number) => Promise<DeliveredObject[]>; onDelivered: (d: DeliveredObject) => void } {
+function collector(): {
+  delivered: DeliveredObject[];
+  next: (n?: number) => Promise<DeliveredObject[]>;
+  onDelivered: (d: DeliveredObject) => void;
+} {
   const delivered: DeliveredObject[] = [];
   const waiters: Array<{ n: number; resolve: (d: DeliveredObject[]) => void }> = [];
   return {
@@ -127,7 +139,9 @@ describe('Firehose stand-in', () => {
     expect(first.bytes).toBe(3 * 400 * 1024);
     const body = await getObject(first.key);
     expect(body.equals(Buffer.concat([chunk('a'), chunk('b'), chunk('c')]))).toBe(true);
-    expect(first.key).toMatch(new RegExp(`^${stream}/dt=\\d{4}-\\d{2}-\\d{2}/lake-${stream}-1-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}$`));
+    expect(first.key).toMatch(
+      new RegExp(`^${stream}/dt=\\d{4}-\\d{2}-\\d{2}/lake-${stream}-1-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}$`),
+    );
     expect(f.stats().bufferedRecords).toBe(1);
     const last = await f.flush();
     expect(last?.records).toBe(1);
@@ -144,7 +158,10 @@ describe('Firehose stand-in', () => {
     });
     const events = Array.from({ length: 20 }, (_, i) => ({ eventId: `e${i}`, action: 'click', userId: `u${i % 7}` }));
     const started = Date.now();
-    await put(stream, events.map((e) => `${JSON.stringify(e)}\n`));
+    await put(
+      stream,
+      events.map((e) => `${JSON.stringify(e)}\n`),
+    );
     const delivered = await c.next(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     // both shards' records were buffered before the interval passed, so one object holds them all
@@ -155,7 +172,10 @@ describe('Firehose stand-in', () => {
     const day = formatJavaDate('yyyy-MM-dd', delivered[0].oldestArrival, 'Asia/Shanghai');
     const stamp = formatJavaDate('yyyy-MM-dd-HH-mm-ss', delivered[0].oldestArrival, 'Asia/Shanghai');
     expect(key.startsWith(`${stream}/dt=${day}/lake-${stream}-1-${stamp}-`)).toBe(true);
-    const lines = gunzipSync(await getObject(key)).toString('utf8').split('\n').filter((l) => l.length > 0);
+    const lines = gunzipSync(await getObject(key))
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
     const parsed = lines.map((l) => JSON.parse(l) as { eventId: string });
     expect(parsed.map((p) => p.eventId).sort()).toEqual(events.map((e) => e.eventId).sort());
     const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${stream}/` }));
@@ -259,7 +279,10 @@ describe('Firehose stand-in', () => {
     const c = collector();
     const f = await start({ spec: spec(stream), pollIntervalMs: 60_000, getRecordsLimit: 5, onDelivered: c.onDelivered });
     await new Promise((r) => setTimeout(r, 100)); // the first poll found the stream empty; the next is a minute away
-    await put(stream, Array.from({ length: 23 }, (_, i) => `late-${i}\n`));
+    await put(
+      stream,
+      Array.from({ length: 23 }, (_, i) => `late-${i}\n`),
+    );
 
     // Act
     await stopIt(f);
@@ -272,10 +295,20 @@ describe('Firehose stand-in', () => {
 
   it('refuses a configuration Firehose would reject', () => {
     expect(
-      () => new FirehoseDeliveryStream({ spec: spec('s', { errorOutputPrefix: undefined }), kinesis: kinesis.client, writer: s3ObjectWriter(s3.client) }),
+      () =>
+        new FirehoseDeliveryStream({
+          spec: spec('s', { errorOutputPrefix: undefined }),
+          kinesis: kinesis.client,
+          writer: s3ObjectWriter(s3.client),
+        }),
     ).toThrow(FirehosePrefixError);
     expect(
-      () => new FirehoseDeliveryStream({ spec: spec('s', { customTimeZone: 'Nowhere/City' }), kinesis: kinesis.client, writer: s3ObjectWriter(s3.client) }),
+      () =>
+        new FirehoseDeliveryStream({
+          spec: spec('s', { customTimeZone: 'Nowhere/City' }),
+          kinesis: kinesis.client,
+          writer: s3ObjectWriter(s3.client),
+        }),
     ).toThrow(/unknown time zone/);
   });
 
@@ -296,7 +329,10 @@ describe('Firehose stand-in', () => {
               Type: 'AWS::KinesisFirehose::DeliveryStream',
               Properties: {
                 DeliveryStreamType: 'KinesisStreamAsSource',
-                KinesisStreamSourceConfiguration: { KinesisStreamARN: { 'Fn::GetAtt': ['Events', 'Arn'] }, RoleARN: 'arn:aws:iam::000000000000:role/x' },
+                KinesisStreamSourceConfiguration: {
+                  KinesisStreamARN: { 'Fn::GetAtt': ['Events', 'Arn'] },
+                  RoleARN: 'arn:aws:iam::000000000000:role/x',
+                },
                 ExtendedS3DestinationConfiguration: {
                   BucketARN: { 'Fn::GetAtt': ['Raw', 'Arn'] },
                   Prefix: 'raw/dt=!{timestamp:yyyy-MM-dd}/',
@@ -323,7 +359,13 @@ describe('Firehose stand-in', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-fh-'));
     try {
       const delivered: DeliveredObject[] = [];
-      const running = await startDeliveryStreams({ specs, kinesis: kinesis.client, s3: s3b.client, persistDir: dir, onDelivered: (d) => delivered.push(d) });
+      const running = await startDeliveryStreams({
+        specs,
+        kinesis: kinesis.client,
+        s3: s3b.client,
+        persistDir: dir,
+        onDelivered: (d) => delivered.push(d),
+      });
       await put(streamSpec.name, ['{"a":1}\n', '{"a":2}\n']);
       for (let i = 0; i < 60 && running.streams[0].stats().bufferedRecords < 2; i++) await new Promise((r) => setTimeout(r, 50));
       await running.stop();

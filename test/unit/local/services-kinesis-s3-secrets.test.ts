@@ -78,7 +78,11 @@ describe('port check', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       await expect(assertPortFree(port, 'Kinesis (kinesalite)')).rejects.toThrow(PortInUseError);
-      await expect(assertPortFree(port, 'Kinesis (kinesalite)')).rejects.toThrow(new RegExp(`Kinesis \\(kinesalite\\) needs port ${port} on 127\\.0\\.0\\.1.*It is pid ${process.pid}: .*not a service of this project: not safe to stop from here; choose another port`));
+      await expect(assertPortFree(port, 'Kinesis (kinesalite)')).rejects.toThrow(
+        new RegExp(
+          `Kinesis \\(kinesalite\\) needs port ${port} on 127\\.0\\.0\\.1.*It is pid ${process.pid}: .*not a service of this project: not safe to stop from here; choose another port`,
+        ),
+      );
       await expect(startKinesis({ port })).rejects.toThrow(PortInUseError);
     } finally {
       await new Promise((r) => blocker.close(r));
@@ -112,7 +116,9 @@ describe('Kinesis on kinesalite', () => {
     expect(k2.warnings).toEqual([]);
     let found = false;
     for (const shard of (await k2.client.send(new ListShardsCommand({ StreamName: name }))).Shards ?? []) {
-      const it = await k2.client.send(new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }));
+      const it = await k2.client.send(
+        new GetShardIteratorCommand({ StreamName: name, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
       const got = await k2.client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }));
       if ((got.Records ?? []).some((r) => Buffer.from(r.Data ?? []).toString() === 'hello')) found = true;
     }
@@ -171,8 +177,12 @@ describe('Secrets Manager stand-in', () => {
     expect(p).toMatch(/[A-Z]/);
     expect(p).toMatch(/[0-9]/);
     expect(generatePassword()).toHaveLength(32);
-    expect(generatePassword({ PasswordLength: 8, ExcludeLowercase: true, ExcludeUppercase: true, ExcludePunctuation: true })).toMatch(/^[0-9]{8}$/);
-    const json = JSON.parse(generateSecretString({ SecretStringTemplate: '{"u":"x"}', GenerateStringKey: 'p', PasswordLength: 12 })) as Record<string, string>;
+    expect(generatePassword({ PasswordLength: 8, ExcludeLowercase: true, ExcludeUppercase: true, ExcludePunctuation: true })).toMatch(
+      /^[0-9]{8}$/,
+    );
+    const json = JSON.parse(
+      generateSecretString({ SecretStringTemplate: '{"u":"x"}', GenerateStringKey: 'p', PasswordLength: 12 }),
+    ) as Record<string, string>;
     expect(json.u).toBe('x');
     expect(json.p).toHaveLength(12);
     expect(() => generatePassword({ PasswordLength: 2 })).toThrow(/too short/);

@@ -26,15 +26,23 @@ describe('SNS stand-in', () => {
   it('takes a Publish from the real SDK client and keeps the message where it can be read', async () => {
     const out = await client.send(new PublishCommand({ TopicArn: TOPIC, Subject: '3 new alerts', Message: 'hello' }));
     expect(out.MessageId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(sns.messages).toEqual([expect.objectContaining({ topicArn: TOPIC, subject: '3 new alerts', message: 'hello', messageId: out.MessageId })]);
+    expect(sns.messages).toEqual([
+      expect.objectContaining({ topicArn: TOPIC, subject: '3 new alerts', message: 'hello', messageId: out.MessageId }),
+    ]);
     const lines = fs.readFileSync(path.join(dir, 'uba-dev-alerts-Topic-ABC.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0])).toMatchObject({ message: 'hello' });
   });
 
   it('refuses an unknown topic, an empty message and a subject over 100 characters, as SNS does', async () => {
-    await expect(client.send(new PublishCommand({ TopicArn: `${TOPIC}-nope`, Message: 'x' }))).rejects.toMatchObject({ name: 'NotFoundException' });
-    await expect(client.send(new PublishCommand({ TopicArn: TOPIC, Message: '' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
-    await expect(client.send(new PublishCommand({ TopicArn: TOPIC, Message: 'x', Subject: 's'.repeat(101) }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client.send(new PublishCommand({ TopicArn: `${TOPIC}-nope`, Message: 'x' }))).rejects.toMatchObject({
+      name: 'NotFoundException',
+    });
+    await expect(client.send(new PublishCommand({ TopicArn: TOPIC, Message: '' }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
+    await expect(client.send(new PublishCommand({ TopicArn: TOPIC, Message: 'x', Subject: 's'.repeat(101) }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
     expect(sns.messages).toHaveLength(1);
   });
 

@@ -55,7 +55,10 @@ describe('handleStopSignals', () => {
     h.send('SIGINT', 30);
     h.send('SIGINT', 30);
     expect(h.calls).toEqual(['stop SIGINT']);
-    expect(h.notes).toEqual([expect.stringContaining('taken as the same stop request'), expect.stringContaining('taken as the same stop request')]);
+    expect(h.notes).toEqual([
+      expect.stringContaining('taken as the same stop request'),
+      expect.stringContaining('taken as the same stop request'),
+    ]);
     h.send('SIGINT', 1_000);
     expect(h.calls).toEqual(['stop SIGINT']);
     h.send('SIGINT', 1_000);

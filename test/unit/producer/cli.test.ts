@@ -34,12 +34,48 @@ describe('produce CLI arguments', () => {
 
   it('reads every option', () => {
     const o = parseArgs([
-      '--scenario', 'recharge', '--rate', '200', '--count', '5000', '--batch', '500',
-      '--endpoint', 'http://127.0.0.1:8787', '--api-key', 'k', '--seed', '42',
-      '--start-time', '2024-05-27T11:40:00', '--time-zone', 'Asia/Shanghai', '--truth', 'out/truth.json',
-      '--invalid-ratio', '0.05', '--concurrency', '8', '--max-retries', '3', '--quiet',
+      '--scenario',
+      'recharge',
+      '--rate',
+      '200',
+      '--count',
+      '5000',
+      '--batch',
+      '500',
+      '--endpoint',
+      'http://127.0.0.1:8787',
+      '--api-key',
+      'k',
+      '--seed',
+      '42',
+      '--start-time',
+      '2024-05-27T11:40:00',
+      '--time-zone',
+      'Asia/Shanghai',
+      '--truth',
+      'out/truth.json',
+      '--invalid-ratio',
+      '0.05',
+      '--concurrency',
+      '8',
+      '--max-retries',
+      '3',
+      '--quiet',
     ]);
-    expect(o).toMatchObject({ scenario: 'recharge', rate: 200, count: 5000, batch: 500, endpoint: 'http://127.0.0.1:8787', apiKey: 'k', seed: 42, truth: 'out/truth.json', invalidRatio: 0.05, concurrency: 8, maxRetries: 3, quiet: true });
+    expect(o).toMatchObject({
+      scenario: 'recharge',
+      rate: 200,
+      count: 5000,
+      batch: 500,
+      endpoint: 'http://127.0.0.1:8787',
+      apiKey: 'k',
+      seed: 42,
+      truth: 'out/truth.json',
+      invalidRatio: 0.05,
+      concurrency: 8,
+      maxRetries: 3,
+      quiet: true,
+    });
     expect(o.durationS).toBeUndefined();
     // an offset-less --start-time is read in --time-zone
     expect(o.startTimeMs).toBe(Date.parse('2024-05-27T03:40:00Z'));
@@ -51,7 +87,9 @@ describe('produce CLI arguments', () => {
   });
 
   it('rejects an unknown scenario, listing the valid ones', () => {
-    expect(usageError(['--scenario', 'shop'])).toContain('unknown scenario "shop"; valid scenarios: web, taobao, recharge, vending, alerts');
+    expect(usageError(['--scenario', 'shop'])).toContain(
+      'unknown scenario "shop"; valid scenarios: web, taobao, recharge, vending, alerts',
+    );
     expect(usageError([])).toContain("required option '--scenario <name>' not specified");
   });
 
@@ -82,10 +120,14 @@ describe('produce CLI arguments', () => {
 
   it('exits with code 2 and the message on stderr when run', () => {
     const root = path.resolve(__dirname, '../../..');
-    const result = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/produce.ts', '--scenario', 'nope'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/produce.ts', '--scenario', 'nope'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('valid scenarios: web, taobao, recharge, vending, alerts');
   });

@@ -18,7 +18,12 @@ describe('resolveTarget', () => {
 
   it('uses --endpoint and --api-key first', async () => {
     await writeFile(file, JSON.stringify({ api: 'http://127.0.0.1:8787', apiKey: 'local' }));
-    const t = await resolveTarget({ endpoint: 'https://api.example.com/prod/', apiKey: 'k', endpointsFile: file, describeStackOutputs: noStack });
+    const t = await resolveTarget({
+      endpoint: 'https://api.example.com/prod/',
+      apiKey: 'k',
+      endpointsFile: file,
+      describeStackOutputs: noStack,
+    });
     expect(t).toMatchObject({ url: 'https://api.example.com/prod/v1/events', apiKey: 'k' });
   });
 
@@ -29,7 +34,9 @@ describe('resolveTarget', () => {
   });
 
   it('says how to start the local runtime when nothing is found', async () => {
-    await expect(resolveTarget({ endpointsFile: file })).rejects.toThrow(/start the local runtime with npm start, or pass --endpoint and --api-key/);
+    await expect(resolveTarget({ endpointsFile: file })).rejects.toThrow(
+      /start the local runtime with npm start, or pass --endpoint and --api-key/,
+    );
   });
 
   it('rejects a malformed endpoints file clearly', async () => {

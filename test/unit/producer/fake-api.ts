@@ -5,6 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventInputSchema } from '../../../lambdas/shared/event';
+import type { EventResult as ApiResult } from '../../../lambdas/shared/ingest-api';
 import { parseEventTime } from '../../../scripts/producer/time';
 
 export interface ReceivedRequest {
@@ -13,12 +14,7 @@ export interface ReceivedRequest {
   readonly events: readonly Record<string, unknown>[];
 }
 
-export interface ApiResult {
-  index: number;
-  eventId: string;
-  status: 'accepted' | 'rejected';
-  error?: { field: string; reason: string; retryable: boolean };
-}
+export type { EventResult as ApiResult } from '../../../lambdas/shared/ingest-api';
 
 export type Reply = { readonly status: number; readonly body: unknown } | 'destroy';
 export type Handler = (request: ReceivedRequest) => Reply;
@@ -37,7 +33,7 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      let events: Record<string, unknown>[] = [];
+      let events: Record<string, unknown>[];
       try {
         const body = JSON.parse(raw) as { events?: Record<string, unknown>[] };
         events = body.events ?? [];
@@ -77,7 +73,8 @@ export function validate(event: Record<string, unknown>): { field: string; reaso
     const field = issue?.code === 'unrecognized_keys' ? issue.keys.join(',') : (issue?.path.join('.') ?? 'event');
     return { field: field || 'event', reason: issue?.code === 'unrecognized_keys' ? 'unknown field' : (issue?.message ?? 'invalid') };
   }
-  if (parseEventTime(parsed.data.createdAt, 'Asia/Shanghai') === undefined) return { field: 'createdAt', reason: 'must be an ISO 8601 time' };
+  if (parseEventTime(parsed.data.createdAt, 'Asia/Shanghai') === undefined)
+    return { field: 'createdAt', reason: 'must be an ISO 8601 time' };
   return undefined;
 }
 
@@ -94,9 +91,11 @@ export function answer(results: ApiResult[]): Reply {
  * A validating API whose `transient(eventId, timesSeen)` may turn a valid event into a retryable
  * rejection (e.g. a throttled PutRecords entry); it records every accepted eventId.
  */
-export function validatingHandler(
-  transient: (eventId: string, timesSeen: number) => boolean = () => false,
-): { handler: Handler; accepted: string[]; seen: Map<string, number> } {
+export function validatingHandler(transient: (eventId: string, timesSeen: number) => boolean = () => false): {
+  handler: Handler;
+  accepted: string[];
+  seen: Map<string, number>;
+} {
   const accepted: string[] = [];
   const seen = new Map<string, number>();
   const handler: Handler = (request) => {

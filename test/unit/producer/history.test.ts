@@ -11,7 +11,15 @@ const ZONE = 'Asia/Shanghai';
 const END = Date.parse('2024-05-27T06:00:00.000Z');
 
 function history(scenario: string, count: number, days: number, seed = 7): ProducedEvent[] {
-  const stream = createEventStream({ scenario: getScenario(scenario), seed, rate: 100, timeZone: ZONE, invalidRatio: 0, count, history: { days, endMs: END } });
+  const stream = createEventStream({
+    scenario: getScenario(scenario),
+    seed,
+    rate: 100,
+    timeZone: ZONE,
+    invalidRatio: 0,
+    count,
+    history: { days, endMs: END },
+  });
   const out: ProducedEvent[] = [];
   for (let e = stream.next(0); e !== undefined; e = stream.next(0)) out.push(e);
   return out;
@@ -20,7 +28,11 @@ function history(scenario: string, count: number, days: number, seed = 7): Produ
 describe('history timeline', () => {
   it('starts at local midnight days − 1 before the end, ends at the end, and orders events in time', () => {
     const timeline = historyTimeline(3, END, ZONE, 1000);
-    expect(timeline.dayStarts.map((ms) => new Date(ms).toISOString())).toEqual(['2024-05-24T16:00:00.000Z', '2024-05-25T16:00:00.000Z', '2024-05-26T16:00:00.000Z']);
+    expect(timeline.dayStarts.map((ms) => new Date(ms).toISOString())).toEqual([
+      '2024-05-24T16:00:00.000Z',
+      '2024-05-25T16:00:00.000Z',
+      '2024-05-26T16:00:00.000Z',
+    ]);
     const times = Array.from({ length: 1000 }, (_, i) => timeline.timeOf(i));
     expect(times[0]).toBeGreaterThanOrEqual(timeline.startMs);
     expect(times[999]).toBeLessThan(END);
@@ -115,6 +127,15 @@ describe('a taobao history', () => {
   });
 
   it('needs a count', () => {
-    expect(() => createEventStream({ scenario: getScenario('taobao'), seed: 1, rate: 1, timeZone: ZONE, invalidRatio: 0, history: { days: 2, endMs: END } })).toThrow(/count/);
+    expect(() =>
+      createEventStream({
+        scenario: getScenario('taobao'),
+        seed: 1,
+        rate: 1,
+        timeZone: ZONE,
+        invalidRatio: 0,
+        history: { days: 2, endMs: END },
+      }),
+    ).toThrow(/count/);
   });
 });

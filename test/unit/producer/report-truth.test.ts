@@ -1,7 +1,14 @@
 import type { EventInput } from '../../../lambdas/shared/event';
 import { REPORT_COLUMNS, REPORT_NAMES, RETENTION_OFFSETS } from '../../../lambdas/shared/reports';
 import { parseCommodityCsv } from '../../../scripts/producer/commodities';
-import { computeReportTruth, funnelReach, isoWeekMonday, ratio4, roundedMean, type ReportTruthOptions } from '../../../scripts/producer/report-truth';
+import {
+  computeReportTruth,
+  funnelReach,
+  isoWeekMonday,
+  ratio4,
+  roundedMean,
+  type ReportTruthOptions,
+} from '../../../scripts/producer/report-truth';
 
 const ZONE = 'Asia/Shanghai';
 let nextId = 0;
@@ -25,7 +32,10 @@ const local = (day: string, time: string): string => new Date(Date.parse(`${day}
 
 describe('report truth: shape', () => {
   it('answers every report with its contract columns, rows keyed by exactly those columns', () => {
-    const truth = truthOf([ev({ action: 'click' }), ev({ action: 'order', props: { machineId: 1, commodityId: '1000001', quantity: 1, amount: 2 } })]);
+    const truth = truthOf([
+      ev({ action: 'click' }),
+      ev({ action: 'order', props: { machineId: 1, commodityId: '1000001', quantity: 1, amount: 2 } }),
+    ]);
     expect(Object.keys(truth)).toEqual([...REPORT_NAMES]);
     for (const name of REPORT_NAMES) {
       expect(truth[name]).toMatchObject({ report: name, from: '2024-05-27', to: '2024-05-27', columns: [...REPORT_COLUMNS[name]] });
@@ -88,7 +98,8 @@ describe('report truth: dau, wau, mau', () => {
 });
 
 describe('report truth: funnel', () => {
-  const at = (user: string, action: string, time: string, day = '2024-05-27'): EventInput => ev({ userId: user, action, createdAt: local(day, time) });
+  const at = (user: string, action: string, time: string, day = '2024-05-27'): EventInput =>
+    ev({ userId: user, action, createdAt: local(day, time) });
 
   it('counts users reaching each step in order within the day, with conversion from step 1', () => {
     const events = [
@@ -115,7 +126,11 @@ describe('report truth: funnel', () => {
   });
 
   it('rounds conversion to 4 decimals and covers every configured funnel', () => {
-    const events = ['a', 'b', 'c'].flatMap((user, i) => [at(user, 'click', '10:00:00.000'), ...(i < 2 ? [at(user, 'cart', '10:00:01.000')] : []), ...(i < 1 ? [at(user, 'search', '10:00:02.000')] : [])]);
+    const events = ['a', 'b', 'c'].flatMap((user, i) => [
+      at(user, 'click', '10:00:00.000'),
+      ...(i < 2 ? [at(user, 'cart', '10:00:01.000')] : []),
+      ...(i < 1 ? [at(user, 'search', '10:00:02.000')] : []),
+    ]);
     const truth = truthOf(events, { funnels: { purchase: ['click', 'cart'], browse: ['click', 'search'] } });
     expect(truth.funnel.rows).toEqual([
       { day: '2024-05-27', funnel: 'browse', step: 1, action: 'click', users: 3, conversion: 1 },
@@ -127,9 +142,34 @@ describe('report truth: funnel', () => {
 
   it('lets one event serve one step only, even when a funnel repeats an action', () => {
     expect(funnelReach([{ ms: 1, action: 'click' }], ['click', 'click'])).toBe(1);
-    expect(funnelReach([{ ms: 1, action: 'click' }, { ms: 1, action: 'click' }], ['click', 'click'])).toBe(2);
-    expect(funnelReach([{ ms: 2, action: 'buy' }, { ms: 1, action: 'cart' }, { ms: 1, action: 'click' }], ['click', 'cart', 'buy'])).toBe(3);
-    expect(funnelReach([{ ms: 1, action: 'cart' }, { ms: 2, action: 'click' }], ['click', 'cart'])).toBe(1);
+    expect(
+      funnelReach(
+        [
+          { ms: 1, action: 'click' },
+          { ms: 1, action: 'click' },
+        ],
+        ['click', 'click'],
+      ),
+    ).toBe(2);
+    expect(
+      funnelReach(
+        [
+          { ms: 2, action: 'buy' },
+          { ms: 1, action: 'cart' },
+          { ms: 1, action: 'click' },
+        ],
+        ['click', 'cart', 'buy'],
+      ),
+    ).toBe(3);
+    expect(
+      funnelReach(
+        [
+          { ms: 1, action: 'cart' },
+          { ms: 2, action: 'click' },
+        ],
+        ['click', 'cart'],
+      ),
+    ).toBe(1);
   });
 });
 
@@ -153,11 +193,19 @@ describe('report truth: retention', () => {
 });
 
 describe('report truth: sales-daily', () => {
-  const commodities = parseCommodityCsv('commodityId,commodityName,category,unitPrice\n1000001,Water,drinks,2\n1000002,"Cola, can",drinks,3\n');
+  const commodities = parseCommodityCsv(
+    'commodityId,commodityName,category,unitPrice\n1000001,Water,drinks,2\n1000002,"Cola, can",drinks,3\n',
+  );
 
   it('sums orders, quantity and amount per day, machine and commodity, with the dimension name', () => {
-    const sale = (machineId: number, commodityId: string, quantity: number, amount: number, time = '10:00:00.000', day = '2024-05-27'): EventInput =>
-      ev({ action: 'order', createdAt: local(day, time), props: { machineId, commodityId, quantity, amount } });
+    const sale = (
+      machineId: number,
+      commodityId: string,
+      quantity: number,
+      amount: number,
+      time = '10:00:00.000',
+      day = '2024-05-27',
+    ): EventInput => ev({ action: 'order', createdAt: local(day, time), props: { machineId, commodityId, quantity, amount } });
     const events = [
       sale(1, '1000001', 1, 2),
       sale(1, '1000001', 2, 4, '23:59:59.900'),
@@ -181,7 +229,13 @@ describe('report truth: recharge-daily', () => {
     ev({
       action: 'reChargeNotifyReq',
       createdAt: local('2024-05-27', '12:00:00.000'),
-      props: { provinceCode, bussinessRst: rst, chargefee: fee, requestId: `${start}123456789012345`, ...(end === undefined ? {} : { receiveNotifyTime: end }) },
+      props: {
+        provinceCode,
+        bussinessRst: rst,
+        chargefee: fee,
+        requestId: `${start}123456789012345`,
+        ...(end === undefined ? {} : { receiveNotifyTime: end }),
+      },
     });
 
   it('counts notifications and successes, sums fees and durations of successes, rounds the mean half away from zero', () => {
@@ -194,8 +248,28 @@ describe('report truth: recharge-daily', () => {
       ev({ action: 'sendRechargeReq', props: { provinceCode: '100', bussinessRst: '0000', chargefee: 50 } }), // another step: not counted
     ];
     expect(truthOf(events)['recharge-daily'].rows).toEqual([
-      { day: '2024-05-27', province_code: '100', notifications: 3, successes: 2, amount: 70, success_rate: 0.6667, avg_duration_ms: 1501, min_duration_ms: 1001, max_duration_ms: 2000 },
-      { day: '2024-05-27', province_code: '200', notifications: 2, successes: 1, amount: 30, success_rate: 0.5, avg_duration_ms: null, min_duration_ms: null, max_duration_ms: null },
+      {
+        day: '2024-05-27',
+        province_code: '100',
+        notifications: 3,
+        successes: 2,
+        amount: 70,
+        success_rate: 0.6667,
+        avg_duration_ms: 1501,
+        min_duration_ms: 1001,
+        max_duration_ms: 2000,
+      },
+      {
+        day: '2024-05-27',
+        province_code: '200',
+        notifications: 2,
+        successes: 1,
+        amount: 30,
+        success_rate: 0.5,
+        avg_duration_ms: null,
+        min_duration_ms: null,
+        max_duration_ms: null,
+      },
     ]);
   });
 

@@ -32,8 +32,22 @@ describe('runProducer end to end against a fake API', () => {
     const truthFile = path.join(dir, 'truth.json');
     const out = buffer();
     const options = parseArgs([
-      '--scenario', 'web', '--count', '400', '--rate', '4000', '--batch', '50', '--seed', '42',
-      '--start-time', '2024-05-27T03:40:00Z', '--invalid-ratio', '0.1', '--truth', truthFile,
+      '--scenario',
+      'web',
+      '--count',
+      '400',
+      '--rate',
+      '4000',
+      '--batch',
+      '50',
+      '--seed',
+      '42',
+      '--start-time',
+      '2024-05-27T03:40:00Z',
+      '--invalid-ratio',
+      '0.1',
+      '--truth',
+      truthFile,
     ]);
 
     // act
@@ -46,9 +60,21 @@ describe('runProducer end to end against a fake API', () => {
     if (report === undefined) throw new Error('no report');
     expect(report.accepted + report.rejected).toBe(400);
     expect(report.accepted).toBe(fake.accepted.length);
-    const truth = JSON.parse(await readFile(truthFile, 'utf8')) as { meta: Record<string, unknown>; total: number; byAction: Record<string, number>; paths: { sessions: number } };
+    const truth = JSON.parse(await readFile(truthFile, 'utf8')) as {
+      meta: Record<string, unknown>;
+      total: number;
+      byAction: Record<string, number>;
+      paths: { sessions: number };
+    };
     expect(truth.total).toBe(fake.accepted.length);
-    expect(truth.meta).toMatchObject({ scenario: 'web', seed: 42, sent: 400, accepted: report.accepted, rejected: report.rejected, startTime: '2024-05-27T03:40:00.000Z' });
+    expect(truth.meta).toMatchObject({
+      scenario: 'web',
+      seed: 42,
+      sent: 400,
+      accepted: report.accepted,
+      rejected: report.rejected,
+      startTime: '2024-05-27T03:40:00.000Z',
+    });
     expect(truth.meta.expectedInvalid).toBe(report.rejected);
     expect(Object.values(truth.byAction).reduce((a, b) => a + b, 0)).toBe(truth.total);
     expect(truth.paths.sessions).toBeGreaterThan(0);
@@ -69,7 +95,24 @@ describe('runProducer end to end against a fake API', () => {
     const fake = validatingHandler((id, times) => id.endsWith('7') && times === 1);
     api = await startFakeApi(fake.handler);
     const truthFile = path.join(dir, 'truth.json');
-    const options = parseArgs(['--scenario', 'taobao', '--count', '600', '--rate', '5000', '--days', '7', '--seed', '5', '--endpoint', api.url, '--api-key', 'k', '--truth', truthFile]);
+    const options = parseArgs([
+      '--scenario',
+      'taobao',
+      '--count',
+      '600',
+      '--rate',
+      '5000',
+      '--days',
+      '7',
+      '--seed',
+      '5',
+      '--endpoint',
+      api.url,
+      '--api-key',
+      'k',
+      '--truth',
+      truthFile,
+    ]);
     const seen: string[] = [];
 
     // act
@@ -84,14 +127,29 @@ describe('runProducer end to end against a fake API', () => {
     const created = api.requests.flatMap((r) => r.events).map((e) => Date.parse(String(e.createdAt)));
     expect(Math.max(...created)).toBeLessThanOrEqual(before);
     expect(truth.reports.dau.rows).toHaveLength(7);
-    expect(truth.reports['taobao-daily'].rows.filter((r) => r.dimension === 'action').reduce((n, r) => n + (r.events as number), 0)).toBe(600);
+    expect(truth.reports['taobao-daily'].rows.filter((r) => r.dimension === 'action').reduce((n, r) => n + (r.events as number), 0)).toBe(
+      600,
+    );
     expect(truth.reports.dau.from).toBe(localDate(before - 6 * 86_400_000, 'Asia/Shanghai'));
     expect(truth.reports.dau.to).toBe(localDate(before, 'Asia/Shanghai'));
   });
 
   it('exits with 1 when events could not be delivered', async () => {
     api = await startFakeApi(() => ({ status: 500, body: { message: 'Internal server error' } }));
-    const options = parseArgs(['--scenario', 'vending', '--count', '20', '--rate', '1000', '--endpoint', api.url, '--api-key', 'k', '--max-retries', '1']);
+    const options = parseArgs([
+      '--scenario',
+      'vending',
+      '--count',
+      '20',
+      '--rate',
+      '1000',
+      '--endpoint',
+      api.url,
+      '--api-key',
+      'k',
+      '--max-retries',
+      '1',
+    ]);
     const out = buffer();
     const result = await runProducer(options, { stdout: out });
     expect(result.exitCode).toBe(1);

@@ -47,7 +47,7 @@ describe.each(SCENARIO_NAMES)('scenario %s', (name) => {
 describe('web', () => {
   const events = generate('web', 1, 5000, 20);
 
-  it('walks the seed-000 pages in sessions, with strictly increasing times per session', () => {
+  it('walks the path-analysis pages in sessions, with strictly increasing times per session', () => {
     const views = events.filter((e) => e.action === 'page_view');
     expect(views.length).toBeGreaterThan(3500);
     expect(events.filter((e) => e.action === 'click').length).toBeGreaterThan(300);
@@ -64,16 +64,18 @@ describe('web', () => {
 
   it('has a Markov shape: from /home mostly /blog or /services', () => {
     const bySession = new Map<string, string[]>();
-    for (const e of events.filter((x) => x.path !== undefined)) bySession.set(e.sessionId as string, [...(bySession.get(e.sessionId as string) ?? []), e.path as string]);
+    for (const e of events.filter((x) => x.path !== undefined))
+      bySession.set(e.sessionId as string, [...(bySession.get(e.sessionId as string) ?? []), e.path as string]);
     const fromHome: string[] = [];
-    for (const pages of bySession.values()) pages.forEach((p, i) => p === '/home' && i + 1 < pages.length && fromHome.push(pages[i + 1] as string));
+    for (const pages of bySession.values())
+      pages.forEach((p, i) => p === '/home' && i + 1 < pages.length && fromHome.push(pages[i + 1] as string));
     const counts = countBy(fromHome, (p) => p);
     expect(((counts['/blog'] ?? 0) + (counts['/services'] ?? 0)) / fromHome.length).toBeGreaterThan(0.6);
   });
 });
 
 describe('taobao', () => {
-  it('maps action codes 0..3 to click, cart, buy, favourite and keeps seed-004 fields in range', () => {
+  it('maps action codes 0..3 to click, cart, buy, favourite and keeps Taobao fields in range', () => {
     const events = generate('taobao', 3, 3000);
     for (const e of events) {
       const p = e.props ?? {};
@@ -82,12 +84,20 @@ describe('taobao', () => {
       expect(p.ageRange as number).toBeGreaterThanOrEqual(0);
       expect(p.ageRange as number).toBeLessThanOrEqual(7);
       expect([0, 1, 2]).toContain(p.gender);
-      expect(p).toMatchObject({ itemId: expect.any(String), catId: expect.any(String), merchantId: expect.any(String), brandId: expect.any(String), province: expect.any(String), month: 5, day: 27 });
+      expect(p).toMatchObject({
+        itemId: expect.any(String),
+        catId: expect.any(String),
+        merchantId: expect.any(String),
+        brandId: expect.any(String),
+        province: expect.any(String),
+        month: 5,
+        day: 27,
+      });
     }
     expect(Object.keys(countBy(events, (e) => e.action)).sort()).toEqual([...TAOBAO_ACTIONS].sort());
   });
 
-  it('keeps a shopper\'s age range, gender and province the same across events', () => {
+  it("keeps a shopper's age range, gender and province the same across events", () => {
     const seen = new Map<string, string>();
     for (const e of generate('taobao', 5, 5000)) {
       const p = e.props ?? {};
@@ -136,14 +146,19 @@ describe('recharge', () => {
 
 describe('vending', () => {
   it('sells the commodities of dim/commodity.csv at its prices', () => {
-    expect(VENDING_COMMODITIES.map((c) => [c.commodityId, c.commodityName, c.price])).toEqual(loadCommodities().map((c) => [c.commodityId, c.commodityName, c.unitPrice]));
+    expect(VENDING_COMMODITIES.map((c) => [c.commodityId, c.commodityName, c.price])).toEqual(
+      loadCommodities().map((c) => [c.commodityId, c.commodityName, c.unitPrice]),
+    );
     expect(VENDING_COMMODITIES.map((c) => c.weight)).toEqual([100, 90, 80, 70, 60, 50, 40, 30, 20, 10]);
   });
 
   it('draws commodities in proportion to the locust weights 100..10', () => {
     const rng = new Rng(2024);
     const draws = 110_000;
-    const counts = countBy(Array.from({ length: draws }, () => drawCommodity(rng).commodityId), (id) => id);
+    const counts = countBy(
+      Array.from({ length: draws }, () => drawCommodity(rng).commodityId),
+      (id) => id,
+    );
     const totalWeight = VENDING_COMMODITIES.reduce((s, c) => s + c.weight, 0);
     for (const c of VENDING_COMMODITIES) {
       const expected = (draws * c.weight) / totalWeight;
@@ -165,7 +180,7 @@ describe('vending', () => {
 });
 
 describe('alerts', () => {
-  it('emits seed-001 error markers and, per minute, warning bursts above and below the threshold', () => {
+  it('emits alerts error markers and, per minute, warning bursts above and below the threshold', () => {
     const rate = 10;
     const events = generate('alerts', 21, 3 * 60 * rate, rate);
     const errors = events.filter((e) => ERROR_MARKERS.some((m) => e.errorMsg?.includes(m)));

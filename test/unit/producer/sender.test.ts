@@ -10,7 +10,12 @@ function source(opts: { count?: number; durationMs?: number; invalidEvery?: numb
       if (opts.count !== undefined && seq >= opts.count) return undefined;
       if (opts.durationMs !== undefined && now - started >= opts.durationMs) return undefined;
       const broken = opts.invalidEvery !== undefined && seq % opts.invalidEvery === opts.invalidEvery - 1;
-      const body: Record<string, unknown> = { eventId: `e-${seq}`, action: 'page_view', userId: `u-${seq % 7}`, createdAt: new Date(now).toISOString() };
+      const body: Record<string, unknown> = {
+        eventId: `e-${seq}`,
+        action: 'page_view',
+        userId: `u-${seq % 7}`,
+        createdAt: new Date(now).toISOString(),
+      };
       if (broken) delete body.userId;
       const event: OutgoingEvent = { seq, body };
       seq += 1;
@@ -59,9 +64,7 @@ describe('sender', () => {
     expect(new Set(fake.accepted).size).toBe(200);
     expect(fake.accepted).toHaveLength(200);
     const sentTwice = [...fake.seen.entries()].filter(([, n]) => n > 1).map(([id]) => id);
-    expect(sentTwice.sort()).toEqual(
-      Array.from({ length: 50 }, (_, i) => `e-${i * 4}`).sort(),
-    );
+    expect(sentTwice.sort()).toEqual(Array.from({ length: 50 }, (_, i) => `e-${i * 4}`).sort());
     expect([...fake.seen.values()].every((n) => n <= 2)).toBe(true);
     expect(outcomes.size).toBe(200);
     expect(api.requests.every((r) => r.apiKey === 'k-test' && r.events.length <= 25)).toBe(true);
@@ -114,7 +117,13 @@ describe('sender', () => {
       if (calls === 1) return { status: 503, body: { message: 'Service Unavailable' } };
       return answer(req.events.map((e, index) => ({ index, eventId: String(e.eventId), status: 'accepted' as const })));
     });
-    const report = await sendEvents(source({ count: 10 }), { url: `${api.url}/v1/events`, apiKey: 'k', batchSize: 10, rate: 1000, retryBaseMs: 2 });
+    const report = await sendEvents(source({ count: 10 }), {
+      url: `${api.url}/v1/events`,
+      apiKey: 'k',
+      batchSize: 10,
+      rate: 1000,
+      retryBaseMs: 2,
+    });
     expect(report).toMatchObject({ accepted: 10, failed: 0, resent: 10, requests: 2 });
   });
 
@@ -139,9 +148,7 @@ describe('sender', () => {
 
   it('matches results by eventId when the index does not fit', async () => {
     api = await startFakeApi((req) =>
-      answer(
-        [...req.events].reverse().map((e) => ({ index: 999, eventId: String(e.eventId), status: 'accepted' as const })),
-      ),
+      answer([...req.events].reverse().map((e) => ({ index: 999, eventId: String(e.eventId), status: 'accepted' as const }))),
     );
     const report = await sendEvents(source({ count: 5 }), { url: `${api.url}/v1/events`, apiKey: 'k', batchSize: 5, rate: 1000 });
     expect(report).toMatchObject({ accepted: 5, failed: 0, resent: 0 });

@@ -93,15 +93,48 @@ describe('truth: counts', () => {
   });
 });
 
-describe('truth: recharge (seed 003)', () => {
+describe('truth: recharge (recharge scenario)', () => {
   const notify = (props: Record<string, string | number>, createdAt = '2024-05-27T03:40:02.500Z'): EventInput =>
     ev({ action: 'reChargeNotifyReq', createdAt, props });
 
   it('computes count, successes, amount and durations from the requestId prefix to receiveNotifyTime', () => {
     const events = [
-      at(0, notify({ requestId: '20240527114000000123456789012345', receiveNotifyTime: '20240527114002500', bussinessRst: '0000', chargefee: 50, provinceCode: '571' })),
-      at(1, notify({ requestId: '20240527114100000999', receiveNotifyTime: '20240527114101000', bussinessRst: '0000', chargefee: 20, provinceCode: '200' }, '2024-05-27T03:41:01.000Z')),
-      at(2, notify({ requestId: '20240527114100000111', receiveNotifyTime: '20240527114107000', bussinessRst: '2003', chargefee: 100, provinceCode: '571' }, '2024-05-27T03:41:07.000Z')),
+      at(
+        0,
+        notify({
+          requestId: '20240527114000000123456789012345',
+          receiveNotifyTime: '20240527114002500',
+          bussinessRst: '0000',
+          chargefee: 50,
+          provinceCode: '571',
+        }),
+      ),
+      at(
+        1,
+        notify(
+          {
+            requestId: '20240527114100000999',
+            receiveNotifyTime: '20240527114101000',
+            bussinessRst: '0000',
+            chargefee: 20,
+            provinceCode: '200',
+          },
+          '2024-05-27T03:41:01.000Z',
+        ),
+      ),
+      at(
+        2,
+        notify(
+          {
+            requestId: '20240527114100000111',
+            receiveNotifyTime: '20240527114107000',
+            bussinessRst: '2003',
+            chargefee: 100,
+            provinceCode: '571',
+          },
+          '2024-05-27T03:41:07.000Z',
+        ),
+      ),
       // earlier steps of the flow do not count
       at(3, ev({ action: 'sendRechargeReq', props: { requestId: '20240527114000000123', bussinessRst: '0000', chargefee: 50 } })),
     ];
@@ -126,13 +159,15 @@ describe('truth: recharge (seed 003)', () => {
 
   it('reads the 17-digit times in the given zone (a DST change shows it)', () => {
     // 01:59:59 and 03:00:01 on 2024-03-10 are 2 s apart in New York (clocks jump 02:00 -> 03:00)
-    const events = [at(0, notify({ requestId: '20240310015959000', receiveNotifyTime: '20240310030001000', bussinessRst: '0000', chargefee: 10 }))];
+    const events = [
+      at(0, notify({ requestId: '20240310015959000', receiveNotifyTime: '20240310030001000', bussinessRst: '0000', chargefee: 10 })),
+    ];
     expect(computeTruth(events, { timeZone: 'America/New_York' }).recharge?.durationMs.max).toBe(2000);
     expect(computeTruth(events, { timeZone: 'UTC' }).recharge?.durationMs.max).toBe(3_602_000);
   });
 });
 
-describe('truth: sales (seed 002)', () => {
+describe('truth: sales (vending scenario)', () => {
   it('sums count and amount per machine and commodity, and per local day', () => {
     const order = (machineId: number, commodityId: string, amount: number, createdAt: string): EventInput =>
       ev({ action: 'order', createdAt, props: { machineId, commodityId, amount } });
@@ -153,16 +188,18 @@ describe('truth: sales (seed 002)', () => {
   });
 });
 
-describe('truth: alerts (seed 001)', () => {
+describe('truth: alerts (alerts scenario)', () => {
   it('lists every error event and flags (action, minute) windows with at least 10 warnings', () => {
     const builder = new TruthBuilder();
     let seq = 0;
     const add = (e: EventInput): void => builder.add(e, seq++);
     add(ev({ eventId: 'err-1', action: 'viewDoc', errorMsg: '[error] boom' }));
     add(ev({ eventId: 'err-2', action: 'editDoc', errorMsg: 'oops [PANIC] nil pointer', createdAt: '2024-05-27T03:40:01.000Z' }));
-    add(ev({ eventId: 'not-err', action: 'editDoc', errorMsg: '[Error] mixed case is not a seed-001 marker' }));
-    for (let i = 0; i < 10; i++) add(ev({ action: 'login', errorMsg: `[warn] slow ${i}`, createdAt: `2024-05-27T03:40:${String(10 + i)}.000Z` }));
-    for (let i = 0; i < 9; i++) add(ev({ action: 'search', errorMsg: '[warn] slow', createdAt: `2024-05-27T03:40:${String(10 + i)}.000Z` }));
+    add(ev({ eventId: 'not-err', action: 'editDoc', errorMsg: '[Error] mixed case is not an error marker' }));
+    for (let i = 0; i < 10; i++)
+      add(ev({ action: 'login', errorMsg: `[warn] slow ${i}`, createdAt: `2024-05-27T03:40:${String(10 + i)}.000Z` }));
+    for (let i = 0; i < 9; i++)
+      add(ev({ action: 'search', errorMsg: '[warn] slow', createdAt: `2024-05-27T03:40:${String(10 + i)}.000Z` }));
     add(ev({ action: 'login', errorMsg: '[WARN] next minute', createdAt: '2024-05-27T03:41:00.000Z' }));
 
     const { alerts } = builder.build();

@@ -32,14 +32,14 @@ function parseCsv(text: string): string[][] {
 }
 
 describe('pathsToCsv', () => {
-  it('writes the rows of seed 000 for its two example paths', () => {
-    // prepare: the seed's example, two sessions each
+  it('writes the rows of the path-analysis sample for its two example paths', () => {
+    // prepare: the path-analysis system's example, two sessions each
     const paths = [path('/contact -> /services -> /faq -> /contact', 2), path('/contact -> /faq -> /faq', 2)];
 
     // act
     const csv = pathsToCsv(paths, { lineEnding: '\n' });
 
-    // assess: the seed's header and rows (ties in weight are ordered by full path)
+    // assess: the path-analysis system's header and rows (ties in weight are ordered by full path)
     expect(csv).toBe(
       [
         'source,target,weight,full_path',
@@ -51,7 +51,7 @@ describe('pathsToCsv', () => {
         '',
       ].join('\n'),
     );
-    // every row the seed shows is there
+    // every row the path-analysis system shows is there
     for (const seedRow of [
       '/contact (1),/services (2),2,/contact -> /services -> /faq -> /contact',
       '/services (2),/faq (3),2,/contact -> /services -> /faq -> /contact',
@@ -105,7 +105,7 @@ describe('pathsToCsv', () => {
     expect(['/home', 'home=1', 'a-b', '中文', "'quoted"].map(csvField)).toEqual(['/home', 'home=1', 'a-b', '中文', "'quoted"]);
   });
 
-  it('neutralizes injected page names in every text column of a path\'s rows', () => {
+  it("neutralizes injected page names in every text column of a path's rows", () => {
     // prepare: a session whose first page is a formula
     const paths = [{ steps: ['=HYPERLINK("http://evil")', '@SUM(1)', '/ok'], count: 2 }];
 
@@ -114,15 +114,20 @@ describe('pathsToCsv', () => {
 
     // assess: a CSV reader gets each cell back with the quote in front, numbers stay numbers
     expect(records.slice(1)).toEqual([
-      ['\'=HYPERLINK("http://evil") (1)', '\'@SUM(1) (2)', '2', '\'=HYPERLINK("http://evil") -> @SUM(1) -> /ok'],
-      ['\'@SUM(1) (2)', '/ok (3)', '2', '\'=HYPERLINK("http://evil") -> @SUM(1) -> /ok'],
+      ['\'=HYPERLINK("http://evil") (1)', "'@SUM(1) (2)", '2', '\'=HYPERLINK("http://evil") -> @SUM(1) -> /ok'],
+      ["'@SUM(1) (2)", '/ok (3)', '2', '\'=HYPERLINK("http://evil") -> @SUM(1) -> /ok'],
     ]);
     expect(records.flat().every((cell) => !/^[=+\-@\t\r]/.test(cell))).toBe(true);
   });
 
-  it('sorts by weight, heaviest first, then by full path, keeping each path\'s edges in step order', () => {
+  it("sorts by weight, heaviest first, then by full path, keeping each path's edges in step order", () => {
     const rows = pathsToRows([path('/b -> /c', 1), path('/z -> /y -> /x', 5), path('/a -> /c', 1)]);
-    expect(rows.map((r) => `${r.source}>${r.target}:${r.weight}`)).toEqual(['/z (1)>/y (2):5', '/y (2)>/x (3):5', '/a (1)>/c (2):1', '/b (1)>/c (2):1']);
+    expect(rows.map((r) => `${r.source}>${r.target}:${r.weight}`)).toEqual([
+      '/z (1)>/y (2):5',
+      '/y (2)>/x (3):5',
+      '/a (1)>/c (2):1',
+      '/b (1)>/c (2):1',
+    ]);
   });
 
   it('writes no row for a single-step path, and only the header for no paths', () => {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { QueryDeps, QueryLogger } from '../../../lambdas/query/handler';
+import type { QueryDeps } from '../../../lambdas/query/handler';
 import type { ReportExports } from '../../../lambdas/query/reports';
 import { metricCatalog, type AlertsCursor, type ParamContext } from '../../../lambdas/query/params';
 import type { AlertsPage, AlertsPageRequest, MetricCountersRequest, QueryReads, StoredItem } from '../../../lambdas/query/reads';
@@ -18,7 +18,9 @@ const FAR_FUTURE = 1_900_000_000;
 export const aContext = (now: Date = NOW): ParamContext => ({ now, timeZone: ZONE, catalog: metricCatalog(ZONE) });
 
 /** An error alert item as the alerts consumer stores it (keys, GSI keys, TTL and `notified` included). */
-export function anErrorAlertItem(overrides: { eventId?: string; createdAt?: string; action?: string; userId?: string; errorMsg?: string } = {}): Record<string, unknown> {
+export function anErrorAlertItem(
+  overrides: { eventId?: string; createdAt?: string; action?: string; userId?: string; errorMsg?: string } = {},
+): Record<string, unknown> {
   const eventId = overrides.eventId ?? 'e-123';
   const createdAt = overrides.createdAt ?? '2024-05-27T03:41:10.000Z';
   return {
@@ -39,7 +41,16 @@ export function anErrorAlertItem(overrides: { eventId?: string; createdAt?: stri
 
 /** A window alert item as the window consumer stores it. */
 export function aWindowAlertItem(
-  overrides: { ruleId?: string; group?: string; groupBy?: string; windowStart?: string; windowEnd?: string; createdAt?: string; count?: number; threshold?: number } = {},
+  overrides: {
+    ruleId?: string;
+    group?: string;
+    groupBy?: string;
+    windowStart?: string;
+    windowEnd?: string;
+    createdAt?: string;
+    count?: number;
+    threshold?: number;
+  } = {},
 ): Record<string, unknown> {
   const ruleId = overrides.ruleId ?? 'warnings-per-action';
   const group = overrides.group ?? 'viewDoc';
@@ -65,7 +76,12 @@ export function aWindowAlertItem(
 }
 
 /** A metric counter item (`dims` decides the partition's dim fields). */
-export function aCounterItem(metric: string, minute: string, dims: string, values: { count: number; late?: number; sum?: number; min?: number; max?: number }): Record<string, unknown> {
+export function aCounterItem(
+  metric: string,
+  minute: string,
+  dims: string,
+  values: { count: number; late?: number; sum?: number; min?: number; max?: number },
+): Record<string, unknown> {
   return {
     ...KEYS.metric(metric, dimFieldsOf(dims), minute.slice(0, 10), minute, dims),
     count: values.count,
@@ -79,7 +95,13 @@ export function aCounterItem(metric: string, minute: string, dims: string, value
 }
 
 /** A path ledger chunk item of one shard: edges given as `[source, target, weight]`. */
-export function aLedgerItem(day: string, shardId: string, chunk: number, edges: readonly [string, string, number][], paths: Readonly<Record<string, number>>): Record<string, unknown> {
+export function aLedgerItem(
+  day: string,
+  shardId: string,
+  chunk: number,
+  edges: readonly [string, string, number][],
+  paths: Readonly<Record<string, number>>,
+): Record<string, unknown> {
   const ledger: PathLedger = { edges: Object.fromEntries(edges.map(([s, t, w]) => [`${s}\u0000${t}`, w])), paths: { ...paths } };
   return { ...KEYS.pathChunk(day, shardId, chunk), d: packJson(ledger), v: 3 };
 }
@@ -130,7 +152,10 @@ export class InMemoryReads implements QueryReads {
     const cursor: AlertsCursor | undefined = request.cursor;
     let start = 0;
     if (cursor !== undefined) {
-      start = cursor.key === undefined ? matching.findIndex((m) => m.day === cursor.day) : matching.findIndex((m) => m.item.pk === cursor.key?.pk) + 1;
+      start =
+        cursor.key === undefined
+          ? matching.findIndex((m) => m.day === cursor.day)
+          : matching.findIndex((m) => m.item.pk === cursor.key?.pk) + 1;
       if (start < 0) start = matching.length;
     }
     const taken = matching.slice(start, start + request.limit);
@@ -138,7 +163,14 @@ export class InMemoryReads implements QueryReads {
     const more = start + request.limit < matching.length;
     return {
       items: taken.map((m) => m.item),
-      ...(more && last !== undefined ? { cursor: { day: last.day, key: { pk: str(last.item, 'pk'), sk: str(last.item, 'sk'), gpk: str(last.item, 'gpk'), gsk: str(last.item, 'gsk') } } } : {}),
+      ...(more && last !== undefined
+        ? {
+            cursor: {
+              day: last.day,
+              key: { pk: str(last.item, 'pk'), sk: str(last.item, 'sk'), gpk: str(last.item, 'gpk'), gsk: str(last.item, 'gsk') },
+            },
+          }
+        : {}),
     };
   }
 
@@ -157,7 +189,9 @@ export class InMemoryReads implements QueryReads {
 }
 
 /** A logger that remembers what it was told. */
-export function aLogger(): QueryLogger & { readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] } {
+export function aLogger(): QueryDeps['logger'] & {
+  readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[];
+} {
   const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
   return {
     lines,
@@ -167,7 +201,12 @@ export function aLogger(): QueryLogger & { readonly lines: { level: string; mess
 }
 
 /** Handler dependencies over `reads`, at the fixed clock in Asia/Shanghai. */
-export const someDeps = (reads: QueryReads, logger: QueryLogger = aLogger(), now: Date = NOW, exports: ReportExports = inMemoryExports()): QueryDeps => ({
+export const someDeps = (
+  reads: QueryReads,
+  logger: QueryDeps['logger'] = aLogger(),
+  now: Date = NOW,
+  exports: ReportExports = inMemoryExports(),
+): QueryDeps => ({
   config: { tableName: 'results', timeZone: ZONE, stage: 'test', lakeBucket: 'lake' },
   reads,
   exports,

@@ -6,7 +6,11 @@ import { aCounterItem, aLedgerItem, aLogger, anApiEvent, anErrorAlertItem, aWind
 const bodyOf = (response: APIGatewayProxyResult): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
 
 /** A handler over an in-memory table holding `items`, at 2024-05-27T03:41:00Z in Asia/Shanghai. */
-function aHandler(items: Record<string, unknown>[] = []): { handle: QueryHandler; reads: InMemoryReads; logger: ReturnType<typeof aLogger> } {
+function aHandler(items: Record<string, unknown>[] = []): {
+  handle: QueryHandler;
+  reads: InMemoryReads;
+  logger: ReturnType<typeof aLogger>;
+} {
   const reads = new InMemoryReads(items);
   const logger = aLogger();
   return { handle: createHandler(someDeps(reads, logger)), reads, logger };
@@ -62,7 +66,11 @@ describe('GET /v1/alerts', () => {
     expect(response.headers).toEqual({ 'content-type': 'application/json', 'cache-control': 'no-store' });
     const body = bodyOf(response);
     expect(body).toMatchObject({ timeZone: 'Asia/Shanghai', since: '2024-05-26T00:00:00.000Z', until: '2024-05-27T04:00:00.000Z' });
-    expect((body.alerts as { id: string }[]).map((a) => a.id)).toEqual(['warnings-per-action|viewDoc|2024-05-27T03:41:00.000Z', 'e-2', 'e-1']);
+    expect((body.alerts as { id: string }[]).map((a) => a.id)).toEqual([
+      'warnings-per-action|viewDoc|2024-05-27T03:41:00.000Z',
+      'e-2',
+      'e-1',
+    ]);
     expect(body.nextToken).toBeUndefined();
   });
 
@@ -103,7 +111,11 @@ describe('GET /v1/alerts', () => {
 
     // assess
     expect(response.statusCode).toBe(400);
-    expect(bodyOf(response)).toEqual({ error: 'limit: must be an integer from 1 to 1000', field: 'limit', reason: 'must be an integer from 1 to 1000' });
+    expect(bodyOf(response)).toEqual({
+      error: 'limit: must be an integer from 1 to 1000',
+      field: 'limit',
+      reason: 'must be an integer from 1 to 1000',
+    });
     expect(reads.calls).toEqual([]);
   });
 
@@ -119,7 +131,16 @@ describe('GET /v1/alerts', () => {
     expect(response.statusCode).toBe(500);
     expect(bodyOf(response)).toMatchObject({ field: '', reason: 'internal error (request req-1)' });
     expect(logger.lines).toEqual([
-      { level: 'error', message: 'request failed', attributes: { requestId: 'req-1', route: 'alerts', errorName: 'ProvisionedThroughputExceededException', errorMessage: 'Rate exceeded' } },
+      {
+        level: 'error',
+        message: 'request failed',
+        attributes: {
+          requestId: 'req-1',
+          route: 'alerts',
+          errorName: 'ProvisionedThroughputExceededException',
+          errorMessage: 'Rate exceeded',
+        },
+      },
     ]);
   });
 });
@@ -136,7 +157,9 @@ describe('GET /v1/metrics', () => {
     ]);
 
     // act
-    const response = await handle(anApiEvent('/v1/metrics', { name: 'events', dim: 'action', from: '2024-05-26T23:30', to: '2024-05-27T00:00' }));
+    const response = await handle(
+      anApiEvent('/v1/metrics', { name: 'events', dim: 'action', from: '2024-05-26T23:30', to: '2024-05-27T00:00' }),
+    );
 
     // assess
     expect(response.statusCode).toBe(200);
@@ -163,7 +186,10 @@ describe('GET /v1/metrics', () => {
 
   it('answers the success rate per minute', async () => {
     // prepare
-    const { handle } = aHandler([aCounterItem('recharge', '2024-05-27T11:40', '', { count: 4 }), aCounterItem('recharge.success', '2024-05-27T11:40', '', { count: 3 })]);
+    const { handle } = aHandler([
+      aCounterItem('recharge', '2024-05-27T11:40', '', { count: 4 }),
+      aCounterItem('recharge.success', '2024-05-27T11:40', '', { count: 3 }),
+    ]);
 
     // act
     const body = bodyOf(await handle(anApiEvent('/v1/metrics', { name: 'recharge.successRate' })));
@@ -187,7 +213,10 @@ describe('GET /v1/metrics', () => {
 
     // assess
     expect(response.statusCode).toBe(400);
-    expect(bodyOf(response)).toMatchObject({ field: 'name', error: expect.stringMatching(/^name: must be one of events, recharge, .*recharge\.successRate$/) as unknown });
+    expect(bodyOf(response)).toMatchObject({
+      field: 'name',
+      error: expect.stringMatching(/^name: must be one of events, recharge, .*recharge\.successRate$/) as unknown,
+    });
   });
 
   it('answers 500 naming the item in the log when a counter is unreadable', async () => {
@@ -199,14 +228,36 @@ describe('GET /v1/metrics', () => {
 
     // assess
     expect(response.statusCode).toBe(500);
-    expect(logger.lines[0]?.attributes).toMatchObject({ errorName: 'UnreadableItemError', pk: 'M#events##2024-05-27', sk: '2024-05-27T11:40#' });
+    expect(logger.lines[0]?.attributes).toMatchObject({
+      errorName: 'UnreadableItemError',
+      pk: 'M#events##2024-05-27',
+      sk: '2024-05-27T11:40#',
+    });
   });
 });
 
 describe('GET /v1/paths and /v1/paths.csv', () => {
   const ledgers = [
-    aLedgerItem('2024-05-27', 'shardId-000000000000', 0, [['/blog (1)', '/about (2)', 2], ['/about (2)', '/services (3)', 2]], { '/blog -> /about -> /services': 2 }),
-    aLedgerItem('2024-05-27', 'shardId-000000000001', 2, [['/blog (1)', '/about (2)', 1], ['/contact, us (1)', '/faq (2)', 1]], { '/blog -> /about': 1, '/contact, us -> /faq': 1 }),
+    aLedgerItem(
+      '2024-05-27',
+      'shardId-000000000000',
+      0,
+      [
+        ['/blog (1)', '/about (2)', 2],
+        ['/about (2)', '/services (3)', 2],
+      ],
+      { '/blog -> /about -> /services': 2 },
+    ),
+    aLedgerItem(
+      '2024-05-27',
+      'shardId-000000000001',
+      2,
+      [
+        ['/blog (1)', '/about (2)', 1],
+        ['/contact, us (1)', '/faq (2)', 1],
+      ],
+      { '/blog -> /about': 1, '/contact, us -> /faq': 1 },
+    ),
   ];
 
   it('answers the merged edges and paths of the day as JSON', async () => {

@@ -29,7 +29,12 @@ describe('GET /v1/alerts parameters', () => {
     const query = valueOf(parseAlertsParams({}, aContext()));
 
     // assess
-    expect(query).toEqual({ since: '2024-05-26T03:41:00.000Z', until: '2024-05-27T03:41:00.000Z', days: ['2024-05-27', '2024-05-26'], limit: 100 });
+    expect(query).toEqual({
+      since: '2024-05-26T03:41:00.000Z',
+      until: '2024-05-27T03:41:00.000Z',
+      days: ['2024-05-27', '2024-05-26'],
+      limit: 100,
+    });
   });
 
   it('reads times with an offset or Z and turns them into UTC', () => {
@@ -140,7 +145,9 @@ describe('GET /v1/alerts parameters', () => {
     // prepare
     const outside = encodeNextToken({ day: '2024-05-01' });
     const otherDay = encodeNextToken({ day: '2024-05-26', key: { pk: 'p', sk: 's', gpk: KEYS.alertsByDay('2024-05-27'), gsk: 'g' } });
-    const extraKey = Buffer.from(JSON.stringify({ d: '2024-05-26', k: { pk: 'p', sk: 's', gpk: KEYS.alertsByDay('2024-05-26'), gsk: 'g', x: 'y' } })).toString('base64url');
+    const extraKey = Buffer.from(
+      JSON.stringify({ d: '2024-05-26', k: { pk: 'p', sk: 's', gpk: KEYS.alertsByDay('2024-05-26'), gsk: 'g', x: 'y' } }),
+    ).toString('base64url');
 
     // act
     const results = [outside, otherDay, extraKey].map((nextToken) => parseAlertsParams({ nextToken }, aContext()));
@@ -275,7 +282,16 @@ describe('GET /v1/metrics parameters', () => {
     const backwards = errorOf(parseMetricsParams({ name: 'events', from: '2024-05-27T12:00', to: '2024-05-27T11:59' }, aContext()));
 
     // assess
-    expect(seven.days).toEqual(['2024-05-20', '2024-05-21', '2024-05-22', '2024-05-23', '2024-05-24', '2024-05-25', '2024-05-26', '2024-05-27']);
+    expect(seven.days).toEqual([
+      '2024-05-20',
+      '2024-05-21',
+      '2024-05-22',
+      '2024-05-23',
+      '2024-05-24',
+      '2024-05-25',
+      '2024-05-26',
+      '2024-05-27',
+    ]);
     expect(tooLong).toEqual({ field: 'to', reason: 'must be at most 7 days after from' });
     expect(backwards).toEqual({ field: 'to', reason: 'must not be before from' });
   });
@@ -308,14 +324,22 @@ describe('GET /v1/metrics parameters', () => {
     const query = valueOf(parseMetricsParams({ name: 'events', dim: 'props.province' }, aContext()));
 
     // assess
-    expect(query).toMatchObject({ dim: 'props.province', sources: [{ metric: 'events', dimFields: 'props.province' }], groupFields: ['props.province'] });
+    expect(query).toMatchObject({
+      dim: 'props.province',
+      sources: [{ metric: 'events', dimFields: 'props.province' }],
+      groupFields: ['props.province'],
+    });
   });
 
   it.each([
     ['events', 'props.color', /must be one of action, props\.province, .*props\.commodityId for events/],
     ['recharge', 'action', /recharge has no dimensions/],
     ['recharge.successRate', 'action', /has no dimensions/],
-    ['vending.sales', 'action', /must be one of props\.machineId, props\.commodityId or several of them joined with & \(e\.g\. props\.machineId&props\.commodityId\)/],
+    [
+      'vending.sales',
+      'action',
+      /must be one of props\.machineId, props\.commodityId or several of them joined with & \(e\.g\. props\.machineId&props\.commodityId\)/,
+    ],
     ['vending.sales', 'props.machineId&props.machineId', /must be one of/],
   ])('refuses %s with dim=%s', (name, dim, reason) => {
     // act
@@ -335,7 +359,11 @@ describe('GET /v1/metrics parameters', () => {
     // assess
     const stored = [{ metric: 'vending.sales', dimFields: 'props.machineId&props.commodityId' }];
     expect(machine).toMatchObject({ dim: 'props.machineId', sources: stored, groupFields: ['props.machineId'] });
-    expect(both).toMatchObject({ dim: 'props.machineId&props.commodityId', sources: stored, groupFields: ['props.machineId', 'props.commodityId'] });
+    expect(both).toMatchObject({
+      dim: 'props.machineId&props.commodityId',
+      sources: stored,
+      groupFields: ['props.machineId', 'props.commodityId'],
+    });
     expect(total).toMatchObject({ sources: [{ metric: 'recharge.failures', dimFields: 'props.provinceCode' }], groupFields: [] });
     expect(total.dim).toBeUndefined();
   });

@@ -55,9 +55,13 @@ describe('reads against DynamoDB Local, through the handler', () => {
     const first = bodyOf(await handle(anApiEvent('/v1/alerts', { ...range, limit: '3' })));
     const second = bodyOf(await handle(anApiEvent('/v1/alerts', { ...range, limit: '3', nextToken: String(first.nextToken) })));
     const errorsFirst = bodyOf(await handle(anApiEvent('/v1/alerts', { ...range, kind: 'error', limit: '1' })));
-    const errorsNext = bodyOf(await handle(anApiEvent('/v1/alerts', { ...range, kind: 'error', limit: '1', nextToken: String(errorsFirst.nextToken) })));
+    const errorsNext = bodyOf(
+      await handle(anApiEvent('/v1/alerts', { ...range, kind: 'error', limit: '1', nextToken: String(errorsFirst.nextToken) })),
+    );
     // e-2 and e-1 come in one filtered Query page: the page is cut after e-2 and goes on from its key
-    const errorsLast = bodyOf(await handle(anApiEvent('/v1/alerts', { ...range, kind: 'error', limit: '1', nextToken: String(errorsNext.nextToken) })));
+    const errorsLast = bodyOf(
+      await handle(anApiEvent('/v1/alerts', { ...range, kind: 'error', limit: '1', nextToken: String(errorsNext.nextToken) })),
+    );
 
     // assess
     expect(idsOf(first)).toEqual(['warnings-per-action|viewDoc|2024-05-27T03:41:00.000Z', 'e-3', 'e-2']);
@@ -91,10 +95,14 @@ describe('reads against DynamoDB Local, through the handler', () => {
       key('2024-05-26T10:00:00.000Z#error#e-1', 'ALERT#error#e-1', ''),
       key(`2024-05-26T10:00:00.000Z#${'x'.repeat(1100)}`),
     ].map((k) => encodeNextToken({ day, key: k }));
-    const wrongTypes = Buffer.from(JSON.stringify({ d: day, k: { pk: 1, sk: 'A', gpk: KEYS.alertsByDay(day), gsk: 'g' } })).toString('base64url');
+    const wrongTypes = Buffer.from(JSON.stringify({ d: day, k: { pk: 1, sk: 'A', gpk: KEYS.alertsByDay(day), gsk: 'g' } })).toString(
+      'base64url',
+    );
 
     // act
-    const answers = await Promise.all([...crafted, wrongTypes].map((nextToken) => handle(anApiEvent('/v1/alerts', { ...range, nextToken }))));
+    const answers = await Promise.all(
+      [...crafted, wrongTypes].map((nextToken) => handle(anApiEvent('/v1/alerts', { ...range, nextToken }))),
+    );
 
     // assess
     expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 400));
@@ -118,8 +126,14 @@ describe('reads against DynamoDB Local, through the handler', () => {
 
   it('reads metric counters across local midnight, and a grouped measure per machine', async () => {
     // act
-    const events = bodyOf(await handle(anApiEvent('/v1/metrics', { name: 'events', dim: 'action', from: '2024-05-26T23:00', to: '2024-05-27T00:00' })));
-    const sales = bodyOf(await handle(anApiEvent('/v1/metrics', { name: 'vending.sales', dim: 'props.machineId', from: '2024-05-26T23:00', to: '2024-05-27T00:30' })));
+    const events = bodyOf(
+      await handle(anApiEvent('/v1/metrics', { name: 'events', dim: 'action', from: '2024-05-26T23:00', to: '2024-05-27T00:00' })),
+    );
+    const sales = bodyOf(
+      await handle(
+        anApiEvent('/v1/metrics', { name: 'vending.sales', dim: 'props.machineId', from: '2024-05-26T23:00', to: '2024-05-27T00:30' }),
+      ),
+    );
 
     // assess
     expect(events.series).toEqual([
@@ -132,7 +146,9 @@ describe('reads against DynamoDB Local, through the handler', () => {
         ],
       },
     ]);
-    expect(sales.series).toEqual([{ dims: 'props.machineId=12', value: '12', buckets: [{ minute: '2024-05-27T00:00', count: 3, late: 0, sum: 10, avg: 10 / 3 }] }]);
+    expect(sales.series).toEqual([
+      { dims: 'props.machineId=12', value: '12', buckets: [{ minute: '2024-05-27T00:00', count: 3, late: 0, sum: 10, avg: 10 / 3 }] },
+    ]);
   });
 
   it('merges the path ledgers of two shards for JSON and CSV', async () => {
@@ -141,7 +157,10 @@ describe('reads against DynamoDB Local, through the handler', () => {
     const csv = await handle(anApiEvent('/v1/paths.csv', { date: '2024-05-27' }));
 
     // assess
-    expect(json).toMatchObject({ edges: [{ source: '/blog (1)', target: '/about (2)', weight: 3 }], paths: [{ fullPath: '/blog -> /about', count: 3 }] });
+    expect(json).toMatchObject({
+      edges: [{ source: '/blog (1)', target: '/about (2)', weight: 3 }],
+      paths: [{ fullPath: '/blog -> /about', count: 3 }],
+    });
     expect(csv.body).toBe('source,target,weight,full_path\r\n/blog (1),/about (2),3,/blog -> /about\r\n');
   });
 });

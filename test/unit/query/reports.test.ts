@@ -5,31 +5,54 @@ import { aLogger, inMemoryExports, InMemoryReads, someDeps } from './factories';
 
 const NOW = new Date('2024-05-28T04:00:00Z'); // 12:00 on the 28th in Asia/Shanghai
 
-const answer = (report: ReportAnswer['report'], from: string, to: string, rows: ReportAnswer['rows']): string => JSON.stringify({ report, from, to, columns: [], rows });
+const answer = (report: ReportAnswer['report'], from: string, to: string, rows: ReportAnswer['rows']): string =>
+  JSON.stringify({ report, from, to, columns: [], rows });
 
-const request = (resource: string, path: string, query: Record<string, string> = {}, name?: string) => ({
-  httpMethod: 'GET',
-  resource,
-  path,
-  queryStringParameters: query,
-  multiValueQueryStringParameters: null,
-  pathParameters: name === undefined ? null : { name },
-  requestContext: { requestId: 'r1' },
-}) as unknown as Parameters<ReturnType<typeof createHandler>>[0];
+const request = (resource: string, path: string, query: Record<string, string> = {}, name?: string) =>
+  ({
+    httpMethod: 'GET',
+    resource,
+    path,
+    queryStringParameters: query,
+    multiValueQueryStringParameters: null,
+    pathParameters: name === undefined ? null : { name },
+    requestContext: { requestId: 'r1' },
+  }) as unknown as Parameters<ReturnType<typeof createHandler>>[0];
 
 describe('report request parameters', () => {
   it('defaults to the 30 days up to today in the stage zone', () => {
-    expect(parseReportRequest('dau', {}, NOW, 'Asia/Shanghai')).toEqual({ ok: true, value: { name: 'dau', from: '2024-04-29', to: '2024-05-28', format: 'json' } });
+    expect(parseReportRequest('dau', {}, NOW, 'Asia/Shanghai')).toEqual({
+      ok: true,
+      value: { name: 'dau', from: '2024-04-29', to: '2024-05-28', format: 'json' },
+    });
   });
 
   it('names the bad parameter', () => {
     expect(parseReportRequest('nope', {}, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'name' } });
-    expect(parseReportRequest('dau', { from: '2024-02-30' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'from', reason: 'must be a day written YYYY-MM-DD' } });
-    expect(parseReportRequest('dau', { from: '2024-05-02', to: '2024-05-01' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'from', reason: 'must not be after to' } });
-    expect(parseReportRequest('dau', { from: '2020-01-01', to: '2024-05-01' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'to' } });
-    expect(parseReportRequest('dau', { format: 'xml' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'format', reason: 'must be json or csv' } });
-    expect(parseReportRequest('dau', { form: '2024-05-01' }, NOW, 'UTC')).toMatchObject({ ok: false, error: { field: 'form', reason: 'is not a parameter of this route (from, to, format)' } });
-    expect(parseReportRequest('dau', { from: '', format: '' }, NOW, 'UTC')).toMatchObject({ ok: true, value: { from: '2024-04-29', format: 'json' } });
+    expect(parseReportRequest('dau', { from: '2024-02-30' }, NOW, 'UTC')).toMatchObject({
+      ok: false,
+      error: { field: 'from', reason: 'must be a day written YYYY-MM-DD' },
+    });
+    expect(parseReportRequest('dau', { from: '2024-05-02', to: '2024-05-01' }, NOW, 'UTC')).toMatchObject({
+      ok: false,
+      error: { field: 'from', reason: 'must not be after to' },
+    });
+    expect(parseReportRequest('dau', { from: '2020-01-01', to: '2024-05-01' }, NOW, 'UTC')).toMatchObject({
+      ok: false,
+      error: { field: 'to' },
+    });
+    expect(parseReportRequest('dau', { format: 'xml' }, NOW, 'UTC')).toMatchObject({
+      ok: false,
+      error: { field: 'format', reason: 'must be json or csv' },
+    });
+    expect(parseReportRequest('dau', { form: '2024-05-01' }, NOW, 'UTC')).toMatchObject({
+      ok: false,
+      error: { field: 'form', reason: 'is not a parameter of this route (from, to, format)' },
+    });
+    expect(parseReportRequest('dau', { from: '', format: '' }, NOW, 'UTC')).toMatchObject({
+      ok: true,
+      value: { from: '2024-04-29', format: 'json' },
+    });
   });
 
   it('selects the weeks and months that overlap the range', () => {
@@ -71,7 +94,9 @@ describe('GET /v1/reports', () => {
         { day: '2024-05-27', users: 5 },
       ],
     });
-    const csv = await handle(request('/v1/reports/{name}', '/v1/reports/dau', { from: '2024-05-27', to: '2024-05-27', format: 'csv' }, 'dau'));
+    const csv = await handle(
+      request('/v1/reports/{name}', '/v1/reports/dau', { from: '2024-05-27', to: '2024-05-27', format: 'csv' }, 'dau'),
+    );
     expect(csv.headers?.['content-disposition']).toBe('attachment; filename="dau-2024-05-27-2024-05-27.csv"');
     expect(csv.body).toBe('day,users\r\n2024-05-27,5\r\n');
   });

@@ -38,10 +38,36 @@ describe('alertViews', () => {
         count: 12,
         threshold: 10,
       },
-      { kind: 'error', id: 'e-123', eventId: 'e-123', action: 'pay', userId: 'u1', createdAt: '2024-05-27T03:41:10.000Z', errorMsg: '[error] gateway timeout' },
-      { kind: 'error', id: 'e-099', eventId: 'e-099', action: 'pay', userId: 'u1', createdAt: '2024-05-26T23:00:00.000Z', errorMsg: '[error] gateway timeout' },
+      {
+        kind: 'error',
+        id: 'e-123',
+        eventId: 'e-123',
+        action: 'pay',
+        userId: 'u1',
+        createdAt: '2024-05-27T03:41:10.000Z',
+        errorMsg: '[error] gateway timeout',
+      },
+      {
+        kind: 'error',
+        id: 'e-099',
+        eventId: 'e-099',
+        action: 'pay',
+        userId: 'u1',
+        createdAt: '2024-05-26T23:00:00.000Z',
+        errorMsg: '[error] gateway timeout',
+      },
     ]);
-    expect(Object.keys(alerts[0] ?? {})).toEqual(['kind', 'id', 'ruleId', 'action', 'createdAt', 'windowStart', 'windowEnd', 'count', 'threshold']);
+    expect(Object.keys(alerts[0] ?? {})).toEqual([
+      'kind',
+      'id',
+      'ruleId',
+      'action',
+      'createdAt',
+      'windowStart',
+      'windowEnd',
+      'count',
+      'threshold',
+    ]);
   });
 
   it('names the grouping field of a rule that groups by something other than action', () => {
@@ -52,7 +78,12 @@ describe('alertViews', () => {
     const [alert] = alertViews([item]);
 
     // assess
-    expect(alert).toMatchObject({ kind: 'window', action: '100', groupBy: 'props.provinceCode', id: 'recharge-failures-per-province|100|2024-05-27T03:41:00.000Z' });
+    expect(alert).toMatchObject({
+      kind: 'window',
+      action: '100',
+      groupBy: 'props.provinceCode',
+      id: 'recharge-failures-per-province|100|2024-05-27T03:41:00.000Z',
+    });
   });
 
   it('throws naming the item when an alert lacks a field', () => {
@@ -121,7 +152,9 @@ describe('metricSeries', () => {
     const series = metricSeries(items, []);
 
     // assess
-    expect(series).toEqual([{ dims: '', buckets: [{ minute: '2024-05-27T11:40', count: 4, late: 0, sum: 1000, min: 100, max: 400, avg: 250 }] }]);
+    expect(series).toEqual([
+      { dims: '', buckets: [{ minute: '2024-05-27T11:40', count: 4, late: 0, sum: 1000, min: 100, max: 400, avg: 250 }] },
+    ]);
   });
 
   it('always gives the series without dimensions, empty when nothing was counted', () => {
@@ -167,7 +200,10 @@ describe('metricSeries', () => {
         ],
       },
     ]);
-    expect(both[0]).toMatchObject({ dims: 'props.machineId=12&props.commodityId=1000001', values: { 'props.machineId': '12', 'props.commodityId': '1000001' } });
+    expect(both[0]).toMatchObject({
+      dims: 'props.machineId=12&props.commodityId=1000001',
+      values: { 'props.machineId': '12', 'props.commodityId': '1000001' },
+    });
     expect(both).toHaveLength(3);
   });
 
@@ -217,7 +253,10 @@ describe('successRateSeries', () => {
       aCounterItem('recharge', '2024-05-27T11:40', '', { count: 10 }),
       aCounterItem('recharge', '2024-05-27T11:42', '', { count: 0 }),
     ];
-    const successes = [aCounterItem('recharge.success', '2024-05-27T11:40', '', { count: 9 }), aCounterItem('recharge.success', '2024-05-27T11:43', '', { count: 1 })];
+    const successes = [
+      aCounterItem('recharge.success', '2024-05-27T11:40', '', { count: 9 }),
+      aCounterItem('recharge.success', '2024-05-27T11:43', '', { count: 1 }),
+    ];
 
     // act
     const series = successRateSeries(recharges, successes);
@@ -269,7 +308,16 @@ describe('path ledgers', () => {
     // prepare
     const ledger = mergeLedgers([
       ...twoShards(),
-      aLedgerItem(day, 'shardId-000000000002', 0, [['/x (1)', '/y (2)', 2], ['/c (1)', '/d (2)', 2]], {}),
+      aLedgerItem(
+        day,
+        'shardId-000000000002',
+        0,
+        [
+          ['/x (1)', '/y (2)', 2],
+          ['/c (1)', '/d (2)', 2],
+        ],
+        {},
+      ),
     ]);
 
     // act
@@ -300,7 +348,7 @@ describe('path ledgers', () => {
     ]);
   });
 
-  it('writes the seed-000 CSV of the merged full paths', () => {
+  it('writes the path-analysis CSV of the merged full paths', () => {
     // act
     const csv = ledgerCsv(mergeLedgers(twoShards()));
 

@@ -1,6 +1,13 @@
 import { bucketEnd, bucketStart, callsFor, checkFunnels, contiguousRuns, planReports } from '../../../lambdas/reports/plan';
 import { arrivalDaysOf, JobInputError } from '../../../lambdas/reports/job';
-import { declaredParameters, executionParameters, QueryParameterError, renderQuerySql, sqlLiteral, unloadStatement } from '../../../lambdas/reports/queries';
+import {
+  declaredParameters,
+  executionParameters,
+  QueryParameterError,
+  renderQuerySql,
+  sqlLiteral,
+  unloadStatement,
+} from '../../../lambdas/reports/queries';
 import { cellOf, exportsOfRun, reportCsv, reportRows, ReportShapeError } from '../../../lambdas/reports/exports';
 import { QUERY_NAMES } from '../../../lambdas/reports/queries';
 import { readQuerySql } from '../../../lambdas/reports/sql-files';
@@ -16,7 +23,10 @@ describe('buckets and runs', () => {
   });
 
   it('groups consecutive buckets', () => {
-    expect(contiguousRuns('day', ['2024-05-03', '2024-05-01', '2024-05-02', '2024-05-05', '2024-05-02'])).toEqual([['2024-05-01', '2024-05-02', '2024-05-03'], ['2024-05-05']]);
+    expect(contiguousRuns('day', ['2024-05-03', '2024-05-01', '2024-05-02', '2024-05-05', '2024-05-02'])).toEqual([
+      ['2024-05-01', '2024-05-02', '2024-05-03'],
+      ['2024-05-05'],
+    ]);
     expect(contiguousRuns('week', ['2024-05-27', '2024-06-03', '2024-06-17'])).toEqual([['2024-05-27', '2024-06-03'], ['2024-06-17']]);
   });
 });
@@ -26,13 +36,22 @@ describe('planReports', () => {
   const of = (report: string) => plan.filter((r) => r.report === report);
 
   it('recomputes the changed days of the day reports in one query per run', () => {
-    expect(of('dau')).toEqual([{ report: 'dau', bucket: 'day', buckets: ['2024-05-31', '2024-06-01'], calls: [{ query: 'dau', values: { from: '2024-05-31', to: '2024-06-01' } }] }]);
+    expect(of('dau')).toEqual([
+      {
+        report: 'dau',
+        bucket: 'day',
+        buckets: ['2024-05-31', '2024-06-01'],
+        calls: [{ query: 'dau', values: { from: '2024-05-31', to: '2024-06-01' } }],
+      },
+    ]);
     expect(of('funnel')[0].calls).toEqual([{ query: 'funnel', values: { from: '2024-05-31', to: '2024-06-01' } }]);
   });
 
   it('recomputes the weeks and months that hold them', () => {
     expect(of('wau').map((r) => [r.buckets, r.calls[0].values])).toEqual([[['2024-05-27'], { from: '2024-05-27', to: '2024-06-02' }]]);
-    expect(of('mau').map((r) => [r.buckets, r.calls[0].values])).toEqual([[['2024-05-01', '2024-06-01'], { from: '2024-05-01', to: '2024-06-30' }]]);
+    expect(of('mau').map((r) => [r.buckets, r.calls[0].values])).toEqual([
+      [['2024-05-01', '2024-06-01'], { from: '2024-05-01', to: '2024-06-30' }],
+    ]);
   });
 
   it('recomputes retention for held cohort days from 30 days before to the last day held', () => {
@@ -41,7 +60,14 @@ describe('planReports', () => {
 
   it('recomputes the Sankey of the neighbouring days that hold events', () => {
     expect(of('sankey-daily')).toEqual([
-      { report: 'sankey-daily', bucket: 'day', buckets: ['2024-05-30', '2024-05-31', '2024-06-01'], calls: [{ query: 'sankey-daily', values: { load_from: '2024-05-29', load_to: '2024-06-02', from: '2024-05-30', to: '2024-06-01' } }] },
+      {
+        report: 'sankey-daily',
+        bucket: 'day',
+        buckets: ['2024-05-30', '2024-05-31', '2024-06-01'],
+        calls: [
+          { query: 'sankey-daily', values: { load_from: '2024-05-29', load_to: '2024-06-02', from: '2024-05-30', to: '2024-06-01' } },
+        ],
+      },
     ]);
   });
 
@@ -103,13 +129,17 @@ describe('query parameters', () => {
 
   it('places parameters only in WHERE clauses, as Athena requires', () => {
     for (const name of QUERY_NAMES) {
-      const lines = readQuerySql(name).split('\n').filter((l) => !l.trim().startsWith('--') && l.includes('?'));
+      const lines = readQuerySql(name)
+        .split('\n')
+        .filter((l) => !l.trim().startsWith('--') && l.includes('?'));
       for (const line of lines) expect(`${name}: ${line}`).toMatch(/(WHERE|AND|BETWEEN) .*\?/);
     }
   });
 
   it('wraps a SELECT in UNLOAD', () => {
-    expect(unloadStatement('SELECT 1', 's3://b/p/', 'event_day')).toBe(`UNLOAD (\nSELECT 1\n) TO 's3://b/p/' WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['event_day'])`);
+    expect(unloadStatement('SELECT 1', 's3://b/p/', 'event_day')).toBe(
+      `UNLOAD (\nSELECT 1\n) TO 's3://b/p/' WITH (format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY['event_day'])`,
+    );
     expect(sqlLiteral("it's")).toBe("'it''s'");
   });
 });
@@ -138,7 +168,13 @@ describe('exports', () => {
       ['2024-05-01', 'day,users\r\n'],
       ['2024-05-02', 'day,users\r\n2024-05-02,4\r\n'],
     ]);
-    expect(JSON.parse(files[1].json)).toEqual({ report: 'dau', from: '2024-05-02', to: '2024-05-02', columns: ['day', 'users'], rows: [{ day: '2024-05-02', users: 4 }] });
+    expect(JSON.parse(files[1].json)).toEqual({
+      report: 'dau',
+      from: '2024-05-02',
+      to: '2024-05-02',
+      columns: ['day', 'users'],
+      rows: [{ day: '2024-05-02', users: 4 }],
+    });
     expect(() => exportsOfRun(run, [{ day: '2024-05-03', users: 1 }])).toThrow(ReportShapeError);
   });
 });

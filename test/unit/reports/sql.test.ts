@@ -29,9 +29,27 @@ const day1 = [
   ev('u2', 'cart', '2024-05-27T03:02:00.000Z'),
   ev('u3', 'cart', '2024-05-27T04:00:00.000Z'),
   ev('u3', 'click', '2024-05-27T04:05:00.000Z'),
-  ev('u5', 'reChargeNotifyReq', '2024-05-27T02:30:01.000Z', { props: { provinceCode: '100', bussinessRst: '0000', chargefee: 50, requestId: '20240527103000123xyz', receiveNotifyTime: '20240527103001000' } }),
-  ev('u5', 'reChargeNotifyReq', '2024-05-27T02:31:00.000Z', { props: { provinceCode: '100', bussinessRst: '0001', chargefee: 30, requestId: '20240527103059000abc', receiveNotifyTime: '20240527103100000' } }),
-  ev('u5', 'reChargeNotifyReq', '2024-05-27T02:32:00.000Z', { props: { provinceCode: '100', bussinessRst: '0000', chargefee: '20.5', requestId: 'abc', receiveNotifyTime: '20240527103200000' } }),
+  ev('u5', 'reChargeNotifyReq', '2024-05-27T02:30:01.000Z', {
+    props: {
+      provinceCode: '100',
+      bussinessRst: '0000',
+      chargefee: 50,
+      requestId: '20240527103000123xyz',
+      receiveNotifyTime: '20240527103001000',
+    },
+  }),
+  ev('u5', 'reChargeNotifyReq', '2024-05-27T02:31:00.000Z', {
+    props: {
+      provinceCode: '100',
+      bussinessRst: '0001',
+      chargefee: 30,
+      requestId: '20240527103059000abc',
+      receiveNotifyTime: '20240527103100000',
+    },
+  }),
+  ev('u5', 'reChargeNotifyReq', '2024-05-27T02:32:00.000Z', {
+    props: { provinceCode: '100', bussinessRst: '0000', chargefee: '20.5', requestId: 'abc', receiveNotifyTime: '20240527103200000' },
+  }),
   ev('u6', 'order', '2024-05-27T05:00:00.000Z', { props: { machineId: 'M1', commodityId: '1000001', quantity: 2, amount: 4 } }),
   ev('u6', 'order', '2024-05-27T05:01:00.000Z', { props: { machineId: 'M1', commodityId: 1000001, quantity: 1, amount: 2 } }),
   ev('u6', 'order', '2024-05-27T05:02:00.000Z', { props: { machineId: 'M1', commodityId: '999', quantity: 1, amount: 9.5 } }),
@@ -84,7 +102,11 @@ describe('report SQL on DuckDB through the local Athena', () => {
       newId: () => `run${++ids}`,
     };
     await lake.s3.client.send(
-      new PutObjectCommand({ Bucket: TEST_BUCKET, Key: 'dim/commodity/commodity.csv', Body: fs.readFileSync(path.join(__dirname, '../../../dim/commodity.csv')) }),
+      new PutObjectCommand({
+        Bucket: TEST_BUCKET,
+        Key: 'dim/commodity/commodity.csv',
+        Body: fs.readFileSync(path.join(__dirname, '../../../dim/commodity.csv')),
+      }),
     );
     await lake.putRaw('raw/dt=2024-05-27/hour=10/a.json.gz', day1);
     await lake.putRaw('raw/dt=2024-05-27/hour=11/b.json.gz', [resentSameDay]);
@@ -102,7 +124,10 @@ describe('report SQL on DuckDB through the local Athena', () => {
     expect(second.eventDays).toEqual(['2024-05-27', '2024-05-28']);
     expect(await curatedDays(deps)).toEqual(['2024-05-27', '2024-05-28']);
     // 22 events of the 27th plus the late click, each once; one event on the 28th.
-    const count = await lake.engine.execute('SELECT event_day, count(*) AS n, count(DISTINCT event_id) AS ids FROM events GROUP BY event_day ORDER BY event_day', 'uba_test_lake');
+    const count = await lake.engine.execute(
+      'SELECT event_day, count(*) AS n, count(DISTINCT event_id) AS ids FROM events GROUP BY event_day ORDER BY event_day',
+      'uba_test_lake',
+    );
     expect(count.rows).toEqual([
       ['2024-05-27', '23', '23'],
       ['2024-05-28', '1', '1'],
@@ -113,7 +138,11 @@ describe('report SQL on DuckDB through the local Athena', () => {
     // u1 u2 u3 u4 (the late click) u5 u6 w1 w2 w3 = 9 on the 27th... plus none twice.
     expect(rows(await json('dau', '2024-05-27'))).toEqual([{ day: '2024-05-27', users: 9 }]);
     expect(rows(await json('dau', '2024-05-28'))).toEqual([{ day: '2024-05-28', users: 1 }]);
-    expect(await json('wau', '2024-05-27')).toMatchObject({ from: '2024-05-27', to: '2024-06-02', rows: [{ week: '2024-05-27', users: 9 }] });
+    expect(await json('wau', '2024-05-27')).toMatchObject({
+      from: '2024-05-27',
+      to: '2024-06-02',
+      rows: [{ week: '2024-05-27', users: 9 }],
+    });
     expect(await json('mau', '2024-05-01')).toMatchObject({ from: '2024-05-01', to: '2024-05-31', rows: [{ month: '2024-05', users: 9 }] });
   });
 
@@ -143,7 +172,15 @@ describe('report SQL on DuckDB through the local Athena', () => {
 
   it('sales-daily names commodities from the dimension, null when unknown', async () => {
     expect(rows(await json('sales-daily', '2024-05-27'))).toEqual([
-      { day: '2024-05-27', machine_id: 'M1', commodity_id: '1000001', commodity_name: 'Mineral water 550ml', orders: 2, quantity: 3, amount: 6 },
+      {
+        day: '2024-05-27',
+        machine_id: 'M1',
+        commodity_id: '1000001',
+        commodity_name: 'Mineral water 550ml',
+        orders: 2,
+        quantity: 3,
+        amount: 6,
+      },
       { day: '2024-05-27', machine_id: 'M1', commodity_id: '999', commodity_name: null, orders: 1, quantity: 1, amount: 9.5 },
     ]);
   });
@@ -151,7 +188,17 @@ describe('report SQL on DuckDB through the local Athena', () => {
   it('recharge-daily: successes, amount of successes, durations of readable successes', async () => {
     // 3 notifications, 2 successes (50 + "20.5"), one duration: 10:30:01.000 - 10:30:00.123 = 877 ms.
     expect(rows(await json('recharge-daily', '2024-05-27'))).toEqual([
-      { day: '2024-05-27', province_code: '100', notifications: 3, successes: 2, amount: 70.5, success_rate: 0.6667, avg_duration_ms: 877, min_duration_ms: 877, max_duration_ms: 877 },
+      {
+        day: '2024-05-27',
+        province_code: '100',
+        notifications: 3,
+        successes: 2,
+        amount: 70.5,
+        success_rate: 0.6667,
+        avg_duration_ms: 877,
+        min_duration_ms: 877,
+        max_duration_ms: 877,
+      },
     ]);
   });
 

@@ -4,7 +4,7 @@
  * `styles.css` and `index.html`. `config.json` is not part of the build: it is written at deploy
  * time (CDK) or served by the local dashboard server.
  *
- * Run directly (`npx tsx scripts/build-dashboard.ts [outDir]`) it builds into dashboard/dist and
+ * Run directly (`npx tsx dashboard/build.ts [outDir]`) it builds into dashboard/dist and
  * prints the bundle size.
  */
 import * as fs from 'fs';
@@ -13,9 +13,9 @@ import * as zlib from 'zlib';
 import { build, buildSync, type BuildOptions } from 'esbuild';
 
 /** The dashboard's sources. */
-export const DASHBOARD_SRC = path.join(__dirname, '..', 'dashboard', 'src');
+export const DASHBOARD_SRC = path.join(__dirname, 'src');
 /** Where the build goes unless told otherwise (gitignored). */
-export const DASHBOARD_DIST = path.join(__dirname, '..', 'dashboard', 'dist');
+export const DASHBOARD_DIST = path.join(__dirname, 'dist');
 
 /** Files copied as they are next to the bundle. */
 const STATIC_FILES = ['index.html', 'styles.css'] as const;
@@ -94,7 +94,9 @@ if (require.main === module) {
   const started = Date.now();
   buildDashboard(outDir).then(
     (result) => {
-      console.log(`dashboard built into ${path.relative(process.cwd(), outDir) || '.'} in ${Date.now() - started} ms\n${formatBuild(result)}`);
+      console.log(
+        `dashboard built into ${path.relative(process.cwd(), outDir) || '.'} in ${Date.now() - started} ms\n${formatBuild(result)}`,
+      );
     },
     (error: unknown) => {
       console.error(`dashboard build failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -11,16 +11,16 @@ import * as path from 'path';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { defaultAnalyticsConfig } from '../../lambdas/analytics/config';
 import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
-import { aggregateMetrics } from '../../lambdas/analytics/metrics';
+import { aggregateMetrics } from '../../lambdas/analytics/kpis';
 import { applyEvents, emptySessionState } from '../../lambdas/analytics/paths';
 import { decodeRecord, type DecodedEvent } from '../../lambdas/analytics/records';
 import { emptyWindowState, foldWindow } from '../../lambdas/analytics/windows';
 import { createHandler as createRealtime } from '../../lambdas/consumers/realtime';
 import { createHandler as createWindows } from '../../lambdas/consumers/windows';
 import type { StreamEvent } from '../../lambdas/shared/event';
-import { aBatch, aWindowEvent, someDeps, someRecords } from '../../test/unit/consumers/factories';
-import { getScenario } from '../producer/scenarios';
-import { createEventStream } from '../producer/source';
+import { aBatch, aWindowEvent, someDeps, someRecords } from '../unit/consumers/factories';
+import { getScenario } from '../../scripts/producer/scenarios';
+import { createEventStream } from '../../scripts/producer/source';
 
 const ZONE = 'Asia/Shanghai';
 const CONFIG = defaultAnalyticsConfig(ZONE);
@@ -30,7 +30,15 @@ const ROUNDS = 7;
 
 /** `count` events of a scenario as ingest would have written them (createdAt normalised to UTC, receivedAt added). */
 function scenarioEvents(name: string, count: number, seed: number): StreamEvent[] {
-  const stream = createEventStream({ scenario: getScenario(name), seed, rate: 20, timeZone: ZONE, invalidRatio: 0, startTimeMs: Date.parse('2024-05-27T03:40:00.000Z'), count });
+  const stream = createEventStream({
+    scenario: getScenario(name),
+    seed,
+    rate: 20,
+    timeZone: ZONE,
+    invalidRatio: 0,
+    startTimeMs: Date.parse('2024-05-27T03:40:00.000Z'),
+    count,
+  });
   const out: StreamEvent[] = [];
   for (let e = stream.next(0); e; e = stream.next(0)) {
     const createdAt = new Date(Date.parse(e.input.createdAt)).toISOString();
@@ -57,13 +65,20 @@ const decodeAll = (records: readonly KinesisStreamRecord[]): DecodedEvent[] => {
 };
 
 let sink: unknown;
-const batches = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / BATCH) }, (_, i) => items.slice(i * BATCH, (i + 1) * BATCH));
+const batches = <T>(items: readonly T[]): T[][] =>
+  Array.from({ length: Math.ceil(items.length / BATCH) }, (_, i) => items.slice(i * BATCH, (i + 1) * BATCH));
 
 const cases: Record<string, () => Promise<unknown> | unknown> = {
   'decode floor (base64 + JSON.parse)': () => {
     for (const r of RECORDS) sink = JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
   },
-  'error alerts (pure)': () => batches(RECORDS).map((b) => findErrorAlerts(decodeAll(b).map((d) => d.event), CONFIG.errorPatterns)),
+  'error alerts (pure)': () =>
+    batches(RECORDS).map((b) =>
+      findErrorAlerts(
+        decodeAll(b).map((d) => d.event),
+        CONFIG.errorPatterns,
+      ),
+    ),
   'windows (pure)': () => batches(RECORDS).reduce((state, b) => foldWindow(state, decodeAll(b), CONFIG.windowRules), emptyWindowState()),
   'metrics (pure)': () => batches(RECORDS).map((b) => aggregateMetrics(decodeAll(b), CONFIG.metrics, undefined)),
   'paths (pure)': () => batches(RECORDS).reduce((state, b) => applyEvents(state, decodeAll(b), 0, CONFIG.paths).state, emptySessionState()),
@@ -90,7 +105,11 @@ async function main(): Promise<void> {
     }
   }
   const floor = best['decode floor (base64 + JSON.parse)'];
-  const rows = Object.entries(best).map(([name, ms]) => ({ name, eventsPerSecond: Math.round((RECORDS.length / ms) * 1000), ofFloor: Number((floor / ms).toFixed(2)) }));
+  const rows = Object.entries(best).map(([name, ms]) => ({
+    name,
+    eventsPerSecond: Math.round((RECORDS.length / ms) * 1000),
+    ofFloor: Number((floor / ms).toFixed(2)),
+  }));
 
   // Writes per 1,000 events of the web scenario, batches of 1,000.
   const deps = someDeps();
@@ -103,12 +122,28 @@ async function main(): Promise<void> {
   }
   const writesPer1000 = perBatch.reduce((a, b) => a + b, 0) / (WEB_RECORDS.length / 1000);
 
-  console.log(`${RECORDS.length} mixed events (web, alerts, recharge, taobao, vending), batches of ${BATCH}, best of ${ROUNDS} rounds, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
-  for (const r of rows) console.log(`${r.name.padEnd(38)} ${String(r.eventsPerSecond).padStart(10)} events/s   ${r.ofFloor.toFixed(2)} × decode floor`);
-  console.log(`web scenario: ${writesPer1000.toFixed(1)} DynamoDB items written per 1,000 events (per batch of 1,000: ${perBatch.join(', ')})`);
-  const result = { at: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, events: RECORDS.length, batch: BATCH, rows, webWritesPer1000: writesPer1000, webWritesPerBatch: perBatch };
+  console.log(
+    `${RECORDS.length} mixed events (web, alerts, recharge, taobao, vending), batches of ${BATCH}, best of ${ROUNDS} rounds, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  );
+  for (const r of rows)
+    console.log(`${r.name.padEnd(38)} ${String(r.eventsPerSecond).padStart(10)} events/s   ${r.ofFloor.toFixed(2)} × decode floor`);
+  console.log(
+    `web scenario: ${writesPer1000.toFixed(1)} DynamoDB items written per 1,000 events (per batch of 1,000: ${perBatch.join(', ')})`,
+  );
+  const result = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    events: RECORDS.length,
+    batch: BATCH,
+    rows,
+    webWritesPer1000: writesPer1000,
+    webWritesPerBatch: perBatch,
+  };
   console.log(JSON.stringify(result));
-  if (process.argv.includes('--write')) fs.writeFileSync(path.join(__dirname, '..', '..', 'docs', 'benchmarks.json'), `${JSON.stringify(result, null, 2)}\n`);
+  if (process.argv.includes('--write'))
+    fs.writeFileSync(path.join(__dirname, '..', '..', 'docs', 'benchmarks.json'), `${JSON.stringify(result, null, 2)}\n`);
   void sink;
 }
 

@@ -14,8 +14,8 @@ import { executionParameters } from '../../lambdas/reports/queries';
 import { readAllQuerySql } from '../../lambdas/reports/sql-files';
 import { DEFAULT_FUNNELS, REPORT_NAMES } from '../../lambdas/shared/reports';
 import { listObjectFiles } from '../../local/athena';
-import { mulberry32 } from '../producer/rng';
-import { startLocalLake, TEST_BUCKET, TEST_DATABASE, TEST_WORKGROUP } from '../../test/support/local-athena';
+import { mulberry32 } from '../../scripts/producer/rng';
+import { startLocalLake, TEST_BUCKET, TEST_DATABASE, TEST_WORKGROUP } from '../support/local-athena';
 
 const DATABASE = TEST_DATABASE;
 const BUCKET = TEST_BUCKET;
@@ -38,17 +38,53 @@ function* events(count: number): Generator<{ hour: number; event: Record<string,
     const created = r() < 0.97 ? arrival - Math.floor(r() * 60_000) : arrival - Math.floor(r() * 7 * 86_400_000);
     const user = `u${Math.floor(r() * 50_000)}`;
     const kind = r();
-    const base = { eventId: `b${i}`, userId: user, createdAt: new Date(created).toISOString(), receivedAt: new Date(arrival).toISOString() };
+    const base = {
+      eventId: `b${i}`,
+      userId: user,
+      createdAt: new Date(created).toISOString(),
+      receivedAt: new Date(arrival).toISOString(),
+    };
     let event: Record<string, unknown>;
     if (kind < 0.5) {
-      event = { ...base, action: pick(['click', 'click', 'click', 'cart', 'fav', 'buy']), objectId: `i${Math.floor(r() * 5000)}`, props: { ageRange: pick(['18-24', '25-29', '30-34', '35-39']), gender: pick(['F', 'M']), province: pick(['Zhejiang', 'Beijing', 'Guangdong', 'Sichuan']) } };
+      event = {
+        ...base,
+        action: pick(['click', 'click', 'click', 'cart', 'fav', 'buy']),
+        objectId: `i${Math.floor(r() * 5000)}`,
+        props: {
+          ageRange: pick(['18-24', '25-29', '30-34', '35-39']),
+          gender: pick(['F', 'M']),
+          province: pick(['Zhejiang', 'Beijing', 'Guangdong', 'Sichuan']),
+        },
+      };
     } else if (kind < 0.8) {
       event = { ...base, action: 'page_view', sessionId: `s${user}-${Math.floor(created / 1_800_000)}`, path: pick(pages) };
     } else if (kind < 0.9) {
-      event = { ...base, action: 'order', props: { machineId: `M${Math.floor(r() * 200)}`, commodityId: String(1000001 + Math.floor(r() * 10)), quantity: 1 + Math.floor(r() * 3), amount: Math.round(r() * 2000) / 100 } };
+      event = {
+        ...base,
+        action: 'order',
+        props: {
+          machineId: `M${Math.floor(r() * 200)}`,
+          commodityId: String(1000001 + Math.floor(r() * 10)),
+          quantity: 1 + Math.floor(r() * 3),
+          amount: Math.round(r() * 2000) / 100,
+        },
+      };
     } else {
-      const local = new Date(created + 8 * 3_600_000).toISOString().replace(/[-:T.Z]/g, '').slice(0, 17);
-      event = { ...base, action: 'reChargeNotifyReq', props: { provinceCode: String(100 + Math.floor(r() * 30)), bussinessRst: r() < 0.9 ? '0000' : '0001', chargefee: pick([10, 20, 50, 100]), requestId: `${local}${i}`, receiveNotifyTime: local } };
+      const local = new Date(created + 8 * 3_600_000)
+        .toISOString()
+        .replace(/[-:T.Z]/g, '')
+        .slice(0, 17);
+      event = {
+        ...base,
+        action: 'reChargeNotifyReq',
+        props: {
+          provinceCode: String(100 + Math.floor(r() * 30)),
+          bussinessRst: r() < 0.9 ? '0000' : '0001',
+          chargefee: pick([10, 20, 50, 100]),
+          requestId: `${local}${i}`,
+          receiveNotifyTime: local,
+        },
+      };
     }
     yield { hour: Math.floor((arrival - dayStart) / 3_600_000), event };
   }
@@ -70,7 +106,13 @@ async function main(count: number): Promise<void> {
     }
     for (const [hour, lines] of byHour) {
       const hh = String(hour).padStart(2, '0');
-      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `raw/dt=${ARRIVAL}/hour=${hh}/bench-${hh}.json.gz`, Body: gzipSync(`${lines.join('\n')}\n`) }));
+      await s3.client.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `raw/dt=${ARRIVAL}/hour=${hh}/bench-${hh}.json.gz`,
+          Body: gzipSync(`${lines.join('\n')}\n`),
+        }),
+      );
     }
     byHour.clear();
     const rawBytes = listObjectFiles(s3.directory, BUCKET, 'raw/').reduce((n, f) => n + f.bytes, 0);
@@ -96,7 +138,12 @@ async function main(count: number): Promise<void> {
       let bytes = 0;
       for (const call of callsFor(name, ARRIVAL, ARRIVAL)) {
         const started = await client.send(
-          new StartQueryExecutionCommand({ QueryString: sql[call.query], QueryExecutionContext: { Database: DATABASE }, WorkGroup: WORKGROUP, ExecutionParameters: executionParameters(call.query, sql[call.query], call.values) }),
+          new StartQueryExecutionCommand({
+            QueryString: sql[call.query],
+            QueryExecutionContext: { Database: DATABASE },
+            WorkGroup: WORKGROUP,
+            ExecutionParameters: executionParameters(call.query, sql[call.query], call.values),
+          }),
         );
         for (;;) {
           const out = await client.send(new GetQueryExecutionCommand({ QueryExecutionId: started.QueryExecutionId }));
@@ -112,7 +159,9 @@ async function main(count: number): Promise<void> {
       return bytes;
     };
 
-    process.stdout.write(`events ${count.toLocaleString('en')} arriving on ${ARRIVAL} (${eventDays.length} event days); raw gzip JSON ${mb(rawBytes)}, curated Parquet ${mb(curatedBytes)}\n`);
+    process.stdout.write(
+      `events ${count.toLocaleString('en')} arriving on ${ARRIVAL} (${eventDays.length} event days); raw gzip JSON ${mb(rawBytes)}, curated Parquet ${mb(curatedBytes)}\n`,
+    );
     process.stdout.write(`compact one arrival day: ${(compactMs / 1000).toFixed(1)} s\n`);
     process.stdout.write(`run all reports (${files} export files): ${(reportsMs / 1000).toFixed(1)} s\n\n`);
     process.stdout.write('| report | Parquet read | raw JSON read | ratio |\n|---|---:|---:|---:|\n');
@@ -126,11 +175,17 @@ async function main(count: number): Promise<void> {
 }
 
 const program = new Command('bench:reports')
-  .option('--events <n>', 'events in the arrival day', (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1000 || n > 10_000_000) throw new InvalidArgumentError('must be a whole number from 1,000 to 10,000,000');
-    return n;
-  }, 1_000_000)
+  .option(
+    '--events <n>',
+    'events in the arrival day',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1000 || n > 10_000_000)
+        throw new InvalidArgumentError('must be a whole number from 1,000 to 10,000,000');
+      return n;
+    },
+    1_000_000,
+  )
   .parse();
 main((program.opts() as { events: number }).events).catch((error: unknown) => {
   process.stderr.write(`bench:reports failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -7,11 +7,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import { STAGE_NAMES } from '../lib/config/stage-config';
-import { runProducer } from '../scripts/producer/run';
-import { DEFAULT_TIME_ZONE } from '../scripts/producer/time';
-import { LocalRuntime, LocalRuntimeError } from './runtime';
-import { PortInUseError } from './services';
-import { handleStopSignals } from '../scripts/stop-signals';
+import { runProducer } from './producer/run';
+import { DEFAULT_TIME_ZONE } from './producer/time';
+import { LocalRuntime, LocalRuntimeError } from '../local/runtime';
+import { PortInUseError } from '../local/services';
+import { handleStopSignals } from './stop-signals';
 
 /** Longest orderly stop; then the rest is killed (a supervisor such as docker kills after 10 s). */
 const STOP_DEADLINE_MS = 9_500;
@@ -28,7 +28,8 @@ interface StartOptions {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65529) throw new InvalidArgumentError('must be a port number from 1 to 65529 (the next six ports are used too)');
+  if (!Number.isInteger(n) || n < 1 || n > 65529)
+    throw new InvalidArgumentError('must be a port number from 1 to 65529 (the next six ports are used too)');
   return n;
 }
 
@@ -42,7 +43,12 @@ function parseOptions(argv: readonly string[]): StartOptions {
   const program = new Command('npm start --')
     .description('Run the whole pipeline of one stage locally: no AWS account needed.')
     .option('--stage <name>', `stage to run (${STAGE_NAMES.join(', ')})`, 'dev')
-    .option('--port <port>', 'port of the API; kinesis, dynamodb, s3, secrets manager, sns and the dashboard take the next six', parsePort, 8787)
+    .option(
+      '--port <port>',
+      'port of the API; kinesis, dynamodb, s3, secrets manager, sns and the dashboard take the next six',
+      parsePort,
+      8787,
+    )
     .option('--no-demo', 'do not drive demo traffic')
     .option('--demo-rate <events/s>', 'events per second of demo traffic', parseRate, 20)
     .option('--persist <dir>', 'keep data and consumer checkpoints in DIR across restarts')
@@ -50,15 +56,34 @@ function parseOptions(argv: readonly string[]): StartOptions {
     .option('--local-dir <dir>', 'where endpoints.json, logs and the run data of a start without --persist go', '.local')
     .showHelpAfterError();
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ stage: string; port: number; demo: boolean; persist?: string; demoRate: number; cdkOut: string; localDir: string }>();
-  if (!(STAGE_NAMES as readonly string[]).includes(o.stage)) program.error(`error: unknown stage "${o.stage}"; valid stages: ${STAGE_NAMES.join(', ')}`);
+  const o = program.opts<{
+    stage: string;
+    port: number;
+    demo: boolean;
+    persist?: string;
+    demoRate: number;
+    cdkOut: string;
+    localDir: string;
+  }>();
+  if (!(STAGE_NAMES as readonly string[]).includes(o.stage))
+    program.error(`error: unknown stage "${o.stage}"; valid stages: ${STAGE_NAMES.join(', ')}`);
   return { stage: o.stage, port: o.port, demo: o.demo, persist: o.persist, demoRate: o.demoRate, cdkOut: o.cdkOut, localDir: o.localDir };
 }
 
 /** Drives four demo scenarios (web paths, alert bursts, recharges, Taobao) until `signal` aborts. */
 async function driveDemo(rate: number, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const quietOut = { write: () => true, isTTY: false };
-  const base = { rate, batch: 50, timeZone: DEFAULT_TIME_ZONE, invalidRatio: 0, concurrency: 2, maxRetries: 5, quiet: true, dryRun: false, durationS: 365 * 24 * 3600 };
+  const base = {
+    rate,
+    batch: 50,
+    timeZone: DEFAULT_TIME_ZONE,
+    invalidRatio: 0,
+    concurrency: 2,
+    maxRetries: 5,
+    quiet: true,
+    dryRun: false,
+    durationS: 365 * 24 * 3600,
+  };
   // Something for every chart: paths (web), alerts, recharge KPIs, Taobao distributions.
   const half = Math.max(1, Math.round(rate / 2));
   const runs = [
@@ -112,7 +137,9 @@ async function main(): Promise<number> {
   }
   const e = runtime.endpoints;
   log('');
-  log(`local pipeline of stage ${options.stage} is up in ${((Date.now() - started) / 1000).toFixed(1)} s${options.persist ? `, data kept in ${options.persist}` : ''}`);
+  log(
+    `local pipeline of stage ${options.stage} is up in ${((Date.now() - started) / 1000).toFixed(1)} s${options.persist ? `, data kept in ${options.persist}` : ''}`,
+  );
   log(`  dashboard  ${e.dashboard}/`);
   log(`  API        ${e.api}   (POST /v1/events, POST /v1/paths; header x-api-key: ${e.apiKey})`);
   log(`  Kinesis    ${e.kinesis}`);
@@ -130,7 +157,10 @@ async function main(): Promise<number> {
 
   const stopDemo = new AbortController();
   const demo = options.demo && !signals.requested ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
-  if (options.demo) log(`demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} each of alert, recharge and taobao events/s (--no-demo to turn off)`);
+  if (options.demo)
+    log(
+      `demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} each of alert, recharge and taobao events/s (--no-demo to turn off)`,
+    );
   log('Ctrl-C stops everything.');
   const running = runtime;
   const status = setInterval(() => {
@@ -147,7 +177,9 @@ async function main(): Promise<number> {
   const stopping = Date.now();
   // A supervisor (docker, systemd) kills after 10 s: past the deadline, kill what is left and say so.
   const deadline = setTimeout(() => {
-    process.stderr.write(`npm start: the stop is taking longer than ${STOP_DEADLINE_MS / 1000} s; killing what is left (work in flight is lost)\n`);
+    process.stderr.write(
+      `npm start: the stop is taking longer than ${STOP_DEADLINE_MS / 1000} s; killing what is left (work in flight is lost)\n`,
+    );
     running.kill();
     process.exit(1);
   }, STOP_DEADLINE_MS);
@@ -163,7 +195,9 @@ async function main(): Promise<number> {
     return 1;
   }
   const s = running.stats();
-  log(`lake: ${s.lakeRecords} events in ${s.lakeObjects} objects, ${s.lakeBuffered} buffered; stop took ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
+  log(
+    `lake: ${s.lakeRecords} events in ${s.lakeObjects} objects, ${s.lakeBuffered} buffered; stop took ${((Date.now() - stopping) / 1000).toFixed(1)} s`,
+  );
   log('stopped; nothing left listening.');
   return 0;
 }

@@ -1,12 +1,13 @@
+import { z } from 'zod';
+import type { FieldIssue } from './issues';
+
 /**
  * Why one event was not accepted. `field` is the path of the offending value (`userId`,
  * `props.amount`, `el[3].ct`, an unknown key's name), `""` when the problem is not one field's
  * (the event is not an object, or the stream refused it). `retryable` is true when sending the
  * same event again later may succeed (the stream failed), false when the event must be fixed.
  */
-export interface FieldError {
-  readonly field: string;
-  readonly reason: string;
+export interface FieldError extends FieldIssue {
   readonly retryable: boolean;
 }
 
@@ -37,3 +38,30 @@ export interface IngestResponse {
   readonly rejected: number;
   readonly results: readonly EventResult[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same contract as a runtime check, for clients that read the answer (the producer). The
+// assertions below make the type check fail when the schema and the types above drift apart.
+
+const fieldErrorSchema = z.object({ field: z.string(), reason: z.string(), retryable: z.boolean() });
+
+const eventResultSchema = z.object({
+  index: z.number().int().nonnegative(),
+  eventId: z.string().nullable(),
+  status: z.enum(['accepted', 'rejected']),
+  error: fieldErrorSchema.optional(),
+  errors: z.array(fieldErrorSchema).readonly().optional(),
+  document: z.number().int().nonnegative().optional(),
+  element: z.number().int().nonnegative().optional(),
+});
+
+/** Checks a `POST /v1/events` or `POST /v1/paths` answer body against {@link IngestResponse}. */
+export const ingestResponseSchema = z.object({
+  accepted: z.number().int().nonnegative(),
+  rejected: z.number().int().nonnegative(),
+  results: z.array(eventResultSchema).readonly(),
+});
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesTypes: Same<z.output<typeof ingestResponseSchema>, IngestResponse> = true;
+void schemaMatchesTypes;

@@ -13,7 +13,7 @@ import {
   seqFilter,
   type MetricCounter,
   type MetricDelta,
-} from '../../../lambdas/analytics/metrics';
+} from '../../../lambdas/analytics/kpis';
 import { compareSeq } from '../../../lambdas/analytics/records';
 import type { StreamEvent } from '../../../lambdas/shared/event';
 import { aRechargeNotify, aSeq, aStreamEvent, plusMs, sequenced } from './factories';
@@ -52,7 +52,12 @@ describe('aggregateMetrics: event counters', () => {
   it('gives one delta per distinct key, not per event: totals and each dimension per minute bucket', () => {
     // prepare: 6 events in two Shanghai minutes across midnight
     const events = [
-      aStreamEvent({ eventId: 'a', action: 'page_view', createdAt: '2024-05-27T15:59:10.000Z', props: { province: 'Zhejiang', gender: 1 } }),
+      aStreamEvent({
+        eventId: 'a',
+        action: 'page_view',
+        createdAt: '2024-05-27T15:59:10.000Z',
+        props: { province: 'Zhejiang', gender: 1 },
+      }),
       aStreamEvent({ eventId: 'b', action: 'page_view', createdAt: '2024-05-27T15:59:20.000Z', props: { province: 'Zhejiang' } }),
       aStreamEvent({ eventId: 'c', action: 'click', createdAt: '2024-05-27T15:59:30.000Z', props: { province: '广东' } }),
       aStreamEvent({ eventId: 'd', action: 'page_view', createdAt: '2024-05-27T16:00:05.000Z' }),
@@ -75,7 +80,11 @@ describe('aggregateMetrics: event counters', () => {
       'events|2024-05-28T00:00|action=page_view': { count: 3, late: 0 },
       'events|2024-05-28T00:00|props.gender=1': { count: 1, late: 0 },
     });
-    expect(deltas.get('events|2024-05-28T00:00|props.gender=1')).toMatchObject({ metric: 'events', bucket: '2024-05-28T00:00', dims: 'props.gender=1' });
+    expect(deltas.get('events|2024-05-28T00:00|props.gender=1')).toMatchObject({
+      metric: 'events',
+      bucket: '2024-05-28T00:00',
+      dims: 'props.gender=1',
+    });
   });
 
   it('escapes & = % in dimension values so keys split back exactly', () => {
@@ -91,12 +100,15 @@ describe('aggregateMetrics: event counters', () => {
   });
 });
 
-describe('aggregateMetrics: lateness (seed 004: flagged and counted, not dropped)', () => {
+describe('aggregateMetrics: lateness (Taobao scenario: flagged and counted, not dropped)', () => {
   const T0 = '2024-05-27T03:40:00.000Z';
 
   it('counts a late event in its own bucket and as late there; newest time comes from earlier batches', () => {
     // prepare: newest seen so far 03:40:00; one event 6 min behind, one 4 min behind
-    const events = [aStreamEvent({ eventId: 'late', createdAt: plusMs(T0, -6 * 60_000) }), aStreamEvent({ eventId: 'ok', createdAt: plusMs(T0, -4 * 60_000) })];
+    const events = [
+      aStreamEvent({ eventId: 'late', createdAt: plusMs(T0, -6 * 60_000) }),
+      aStreamEvent({ eventId: 'ok', createdAt: plusMs(T0, -4 * 60_000) }),
+    ];
 
     // act
     const batch = aggregateMetrics(sequenced(events), ACTIONS_ONLY, Date.parse(T0));
@@ -149,7 +161,9 @@ describe('aggregateMetrics: lateness (seed 004: flagged and counted, not dropped
 
   it('gives the same deltas whether a batch comes whole or split (newest time carried between batches)', () => {
     // prepare
-    const events = Array.from({ length: 40 }, (_, i) => aStreamEvent({ eventId: `e${i}`, action: i % 3 === 0 ? 'click' : 'page_view', createdAt: plusMs(T0, ((i * 7919) % 40) * 20_000) }));
+    const events = Array.from({ length: 40 }, (_, i) =>
+      aStreamEvent({ eventId: `e${i}`, action: i % 3 === 0 ? 'click' : 'page_view', createdAt: plusMs(T0, ((i * 7919) % 40) * 20_000) }),
+    );
     const records = sequenced(events);
 
     // act
@@ -165,7 +179,7 @@ describe('aggregateMetrics: lateness (seed 004: flagged and counted, not dropped
   });
 });
 
-describe('aggregateMetrics: recharge KPIs (seed 003)', () => {
+describe('aggregateMetrics: recharge KPIs (recharge scenario)', () => {
   it('counts notifications, successes, the amount of successes, durations and failures per province', () => {
     // prepare: three notifications in one minute, one failed
     const events = [
@@ -189,7 +203,12 @@ describe('aggregateMetrics: recharge KPIs (seed 003)', () => {
 
   it('derives the success rate and the average duration at read time', () => {
     // prepare
-    const events = [aRechargeNotify({ eventId: 'r1' }), aRechargeNotify({ eventId: 'r2' }), aRechargeNotify({ eventId: 'r3' }), aRechargeNotify({ eventId: 'r4', success: false })];
+    const events = [
+      aRechargeNotify({ eventId: 'r1' }),
+      aRechargeNotify({ eventId: 'r2' }),
+      aRechargeNotify({ eventId: 'r3' }),
+      aRechargeNotify({ eventId: 'r4', success: false }),
+    ];
     const deltas = aggregateMetrics(sequenced(events), SHANGHAI, undefined).deltas;
 
     // act
@@ -208,11 +227,17 @@ describe('aggregateMetrics: recharge KPIs (seed 003)', () => {
     expect(counters['recharge.duration|2024-05-27T11:40|']).toBeUndefined();
   });
 
-  it('sums vending sales per machine and commodity (seed 002)', () => {
+  it('sums vending sales per machine and commodity (vending scenario)', () => {
     // prepare
     const order = (eventId: string, machineId: number, commodityId: string, amount: number): StreamEvent =>
       aStreamEvent({ eventId, action: 'order', props: { machineId, commodityId, amount } });
-    const events = [order('o1', 12, '1000001', 2), order('o2', 12, '1000001', 4), order('o3', 12, '1000003', 3.5), order('o4', 1, '1000001', 0.1), order('o5', 1, '1000001', 0.2)];
+    const events = [
+      order('o1', 12, '1000001', 2),
+      order('o2', 12, '1000001', 4),
+      order('o3', 12, '1000003', 3.5),
+      order('o4', 1, '1000001', 0.1),
+      order('o5', 1, '1000001', 0.2),
+    ];
 
     // act
     const counters = countersOf(aggregateMetrics(sequenced(events), SHANGHAI, undefined).deltas);
@@ -271,7 +296,14 @@ describe('exactly-once support', () => {
 describe('keys', () => {
   it('round-trips key ids and dims', () => {
     // prepare
-    const key = { metric: 'vending.sales', bucket: '2024-05-27T11:40', dims: encodeDims([['props.machineId', '12'], ['props.note', 'a|b&c']]) };
+    const key = {
+      metric: 'vending.sales',
+      bucket: '2024-05-27T11:40',
+      dims: encodeDims([
+        ['props.machineId', '12'],
+        ['props.note', 'a|b&c'],
+      ]),
+    };
 
     // act
     const back = parseMetricKeyId(metricKeyId(key));

@@ -1,8 +1,8 @@
 import type { StreamEvent } from '../shared/event';
 import { boundText } from '../shared/results-table';
-import { EVENTS_METRIC, MAX_DIMENSION_FIELDS_BYTES, type FieldRef, type Measure, type MetricsConfig } from './config';
+import { EVENTS_METRIC, type FieldRef, type Measure, type MetricsConfig } from './config';
 import { compileFilter, compileLabelRef, compileValue, type LabelAccessor, type NumericValue, type Predicate } from './filters';
-import { compareSeq, type DecodedEvent } from './records';
+import { compareSeq } from './records';
 import { localMinute, parseIsoUtc } from './time';
 
 /**
@@ -89,11 +89,12 @@ export function parseMetricKeyId(id: string): MetricKey {
 const SPECIAL = /[%&=]/;
 
 /** A dimension value with `%`, `&` and `=` percent-encoded (everything else, Chinese included, as is). */
-const escapeValue = (value: string): string => (SPECIAL.test(value) ? value.replace(/%/g, '%25').replace(/&/g, '%26').replace(/=/g, '%3D') : value);
+const escapeValue = (value: string): string =>
+  SPECIAL.test(value) ? value.replace(/%/g, '%25').replace(/&/g, '%26').replace(/=/g, '%3D') : value;
 
 /**
  * Bytes of one dimension value in a counter's sort key (`<minute>#<field>=<value>&…`), escaped.
- * With at most 4 fields whose names total at most {@link MAX_DIMENSION_FIELDS_BYTES} (checked by
+ * With at most 4 fields whose names total at most `MAX_DIMENSION_FIELDS_BYTES` (checked by
  * the config), the sort key stays under DynamoDB's 1024 bytes.
  */
 export const MAX_DIMENSION_VALUE_BYTES = 120;
@@ -105,7 +106,8 @@ const escapedCost = (c: string): number => (c === '%' || c === '&' || c === '=' 
 export const dimValue = (value: string): string => escapeValue(boundText(value, MAX_DIMENSION_VALUE_BYTES, escapedCost));
 
 /** `field=value&field=value`, values escaped (and bounded, see {@link dimValue}) so the string splits back unambiguously. Never fails. */
-export const encodeDims = (pairs: readonly (readonly [FieldRef, string])[]): string => pairs.map(([field, value]) => `${field}=${dimValue(value)}`).join('&');
+export const encodeDims = (pairs: readonly (readonly [FieldRef, string])[]): string =>
+  pairs.map(([field, value]) => `${field}=${dimValue(value)}`).join('&');
 
 /** The field/value pairs of a dims string (`''` gives none). Never throws (a malformed escape stays as written). */
 export function parseDims(dims: string): [string, string][] {
@@ -113,7 +115,7 @@ export function parseDims(dims: string): [string, string][] {
   return dims.split('&').map((pair): [string, string] => {
     const at = pair.indexOf('=');
     const raw = at < 0 ? '' : pair.slice(at + 1);
-    let value = raw;
+    let value: string;
     try {
       value = decodeURIComponent(raw);
     } catch {
@@ -272,7 +274,17 @@ export function aggregateMetrics(
   let current: BucketCounters | undefined;
 
   const create = (metric: string, bucket: string, dims: string, aggregates: Aggregates): Acc => {
-    const acc: Acc = { metric, bucket, dims, count: 0, late: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, aggregates };
+    const acc: Acc = {
+      metric,
+      bucket,
+      dims,
+      count: 0,
+      late: 0,
+      sum: 0,
+      min: Number.POSITIVE_INFINITY,
+      max: Number.NEGATIVE_INFINITY,
+      aggregates,
+    };
     accumulators.push(acc);
     return acc;
   };
@@ -417,7 +429,8 @@ export function seqFilter<T extends { readonly seq: string }>(records: readonly 
 }
 
 /** Average of a counter with a sum (sum / count), or undefined without one. Never throws. */
-export const average = (counter: MetricCounter): number | undefined => (counter.sum === undefined || counter.count === 0 ? undefined : counter.sum / counter.count);
+export const average = (counter: MetricCounter): number | undefined =>
+  counter.sum === undefined || counter.count === 0 ? undefined : counter.sum / counter.count;
 
 /** A success rate from two counters (`recharge.success` over `recharge`), or undefined when there are none. Never throws. */
 export const ratio = (part: MetricCounter | undefined, whole: MetricCounter | undefined): number | undefined =>

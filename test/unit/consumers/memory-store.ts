@@ -1,0 +1,311 @@
+import {
+  attributeType as typeOf,
+  BATCH_GET_LIMIT,
+  checkUpdate,
+  itemBytes,
+  keyId,
+  keyOf,
+  MAX_ITEM_BYTES,
+  MAX_TRANSACT_BYTES,
+  MAX_TRANSACT_ITEMS,
+  opKey,
+  validation,
+  type AttrValue,
+  type Condition,
+  type Item,
+  type ItemKey,
+  type ResultsStore,
+  type TransactOutcome,
+  type UpdateActions,
+  type WireType,
+  type WriteOp,
+  type WriteOptions,
+  type WriteOutcome,
+} from '../../../lambdas/consumers/store';
+
+/**
+ * A test double of the results table: {@link MemoryResultsStore} runs the consumers' write
+ * model in memory with DynamoDB's semantics and counts what a batch writes. The contract test
+ * (`dynamo-store.test.ts`) runs the same scenarios against it and DynamoDB Local.
+ */
+
+/** Deep equality of two values of the same DynamoDB type. */
+function sameValue(a: AttrValue, b: AttrValue): boolean {
+  const ta = typeOf(a);
+  if (ta !== typeOf(b)) return false;
+  switch (ta) {
+    case 'B':
+      return Buffer.compare(Buffer.from(a as Uint8Array), Buffer.from(b as Uint8Array)) === 0;
+    case 'L': {
+      const x = a as readonly AttrValue[];
+      const y = b as readonly AttrValue[];
+      return x.length === y.length && x.every((e, i) => sameValue(e, y[i] as AttrValue));
+    }
+    case 'M': {
+      const x = a as Record<string, AttrValue>;
+      const y = b as Record<string, AttrValue>;
+      const keys = Object.keys(x);
+      return keys.length === Object.keys(y).length && keys.every((k) => k in y && sameValue(x[k] as AttrValue, y[k] as AttrValue));
+    }
+    default:
+      return a === b;
+  }
+}
+
+/** Order of two values of type S (UTF-8 bytes), N or B (bytes), as DynamoDB compares them. */
+function order(a: AttrValue, b: AttrValue, type: WireType): number {
+  if (type === 'N') return (a as number) - (b as number);
+  const x = type === 'S' ? Buffer.from(a as string, 'utf8') : Buffer.from(a as Uint8Array);
+  const y = type === 'S' ? Buffer.from(b as string, 'utf8') : Buffer.from(b as Uint8Array);
+  return Buffer.compare(x, y);
+}
+
+/** Evaluates a condition on an item (undefined: no item) as DynamoDB does. Throws ValidationException for an ordering on a type without order. */
+export function evaluateCondition(condition: Condition, item: Item | undefined): boolean {
+  switch (condition.kind) {
+    case 'notExists':
+      return item === undefined || !(condition.attr in item);
+    case 'exists':
+      return item !== undefined && condition.attr in item;
+    case 'compare': {
+      const type = typeOf(condition.value);
+      if (condition.op !== '=' && type !== 'S' && type !== 'N' && type !== 'B') {
+        throw validation(
+          `Invalid ConditionExpression: Incorrect operand type for operator or function; operator: ${condition.op}, operand type: ${type}`,
+        );
+      }
+      const stored = item?.[condition.attr];
+      if (stored === undefined || typeOf(stored) !== type) return false;
+      if (condition.op === '=') return sameValue(stored, condition.value);
+      const c = order(stored, condition.value, type);
+      return condition.op === '<' ? c < 0 : condition.op === '<=' ? c <= 0 : condition.op === '>' ? c > 0 : c >= 0;
+    }
+    case 'and':
+    case 'or': {
+      if (condition.of.length === 0) throw validation(`Invalid ConditionExpression: empty ${condition.kind}`);
+      // Evaluate every operand, so a malformed one fails whatever the others say (DynamoDB validates first).
+      const results = condition.of.map((c) => evaluateCondition(c, item));
+      return condition.kind === 'and' ? results.every(Boolean) : results.some(Boolean);
+    }
+  }
+}
+
+/** `a + b` in decimal, as DynamoDB's ADD computes it (0.1 + 0.2 = 0.3); falls back to float addition for exponent forms. */
+export function decimalAdd(a: number, b: number): number {
+  const x = String(a);
+  const y = String(b);
+  if (x.includes('e') || y.includes('e')) return a + b;
+  const scale = Math.max(x.split('.')[1]?.length ?? 0, y.split('.')[1]?.length ?? 0);
+  const toScaled = (s: string): bigint => {
+    const negative = s.startsWith('-');
+    const [whole = '0', fraction = ''] = (negative ? s.slice(1) : s).split('.');
+    const n = BigInt(whole + fraction.padEnd(scale, '0'));
+    return negative ? -n : n;
+  };
+  const sum = toScaled(x) + toScaled(y);
+  const negative = sum < 0n;
+  const digits = (negative ? -sum : sum).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  return Number(`${negative ? '-' : ''}${text}`);
+}
+
+/** A deep copy with bytes as plain Uint8Array (what the document client hands back). */
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** The item after an update of `old` (undefined: none yet) at `key`. Throws ValidationException as DynamoDB would. */
+export function applyUpdate(old: Item | undefined, key: ItemKey, update: UpdateActions): Item {
+  checkUpdate(update);
+  const next: Record<string, AttrValue> = { ...(old === undefined ? {} : copy(old)), pk: key.pk, sk: key.sk };
+  for (const [attr, v] of Object.entries(update.set ?? {})) {
+    typeOf(v);
+    next[attr] = copy(v);
+  }
+  for (const [attr, v] of Object.entries(update.setIfNotExists ?? {})) {
+    typeOf(v);
+    if (old === undefined || !(attr in old)) next[attr] = copy(v);
+  }
+  for (const [attr, n] of Object.entries(update.add ?? {})) {
+    if (typeOf(n) !== 'N') throw validation('Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD');
+    const current = next[attr];
+    if (current === undefined) next[attr] = n;
+    else if (typeof current === 'number') next[attr] = decimalAdd(current, n);
+    else throw validation('An operand in the update expression has an incorrect data type');
+  }
+  for (const attr of update.remove ?? []) delete next[attr];
+  return next;
+}
+
+/** The item a put writes, checked: it has its key, every value is storable, it fits 400 KB. Throws ValidationException. */
+function checkedItem(item: Item): Item {
+  keyOf(item);
+  if (itemBytes(item) > MAX_ITEM_BYTES) throw validation('Item size has exceeded the maximum allowed size');
+  return copy(item);
+}
+
+/** Counters of what a {@link MemoryResultsStore} was asked to do (a failed conditional write still costs a write, as on DynamoDB). */
+export interface StoreStats {
+  gets: number;
+  batchGets: number;
+  keysRead: number;
+  queries: number;
+  /** Single PutItem calls. */
+  puts: number;
+  /** Single UpdateItem calls. */
+  updates: number;
+  /** Single writes whose condition failed. */
+  conditionFailures: number;
+  /** TransactWriteItems calls. */
+  transactions: number;
+  /** Items in those calls (each costs two writes on DynamoDB). */
+  transactionalItems: number;
+  /** Transactions DynamoDB would have cancelled. */
+  cancelledTransactions: number;
+}
+
+const noStats = (): StoreStats => ({
+  gets: 0,
+  batchGets: 0,
+  keysRead: 0,
+  queries: 0,
+  puts: 0,
+  updates: 0,
+  conditionFailures: 0,
+  transactions: 0,
+  transactionalItems: 0,
+  cancelledTransactions: 0,
+});
+
+/**
+ * A {@link ResultsStore} in memory with DynamoDB's semantics: conditions (missing attribute or
+ * other type → false), SET / `if_not_exists` / ADD (decimal) / REMOVE, ReturnValues and
+ * ReturnValuesOnConditionCheckFailure, all-or-nothing transactions with per-item reasons, the
+ * item, transaction and batch limits. It counts requests in {@link MemoryResultsStore.stats}.
+ */
+export class MemoryResultsStore implements ResultsStore {
+  private readonly items = new Map<string, Item>();
+  private counters: StoreStats = noStats();
+
+  /** A copy of the counters so far. */
+  get stats(): StoreStats {
+    return { ...this.counters };
+  }
+
+  /** Items written by single writes and transactions: what a batch costs in write requests per item. */
+  get itemsWritten(): number {
+    return this.counters.puts + this.counters.updates + this.counters.transactionalItems;
+  }
+
+  /** Zeroes the counters. */
+  resetStats(): void {
+    this.counters = noStats();
+  }
+
+  /** Every item, sorted by pk then sk (copies). */
+  dump(): Item[] {
+    return [...this.items.values()]
+      .map(copy)
+      .sort((a, b) => order(String(a.pk), String(b.pk), 'S') || order(String(a.sk), String(b.sk), 'S'));
+  }
+
+  /** GetItem. */
+  async get(key: ItemKey): Promise<Item | undefined> {
+    this.counters.gets += 1;
+    const item = this.items.get(keyId(key));
+    return item === undefined ? undefined : copy(item);
+  }
+
+  /** BatchGetItem; duplicate keys are refused as DynamoDB refuses them. */
+  async batchGet(keys: readonly ItemKey[]): Promise<Map<string, Item>> {
+    const ids = keys.map(keyId);
+    if (new Set(ids).size !== ids.length) throw validation('Provided list of item keys contains duplicates');
+    this.counters.batchGets += Math.ceil(keys.length / BATCH_GET_LIMIT);
+    this.counters.keysRead += keys.length;
+    const found = new Map<string, Item>();
+    for (const id of ids) {
+      const item = this.items.get(id);
+      if (item !== undefined) found.set(id, copy(item));
+    }
+    return found;
+  }
+
+  /** Query of one partition, in sort-key (UTF-8) order. */
+  async query(pk: string): Promise<Item[]> {
+    this.counters.queries += 1;
+    return [...this.items.values()]
+      .filter((item) => item.pk === pk)
+      .map(copy)
+      .sort((a, b) => order(String(a.sk), String(b.sk), 'S'));
+  }
+
+  /** PutItem / UpdateItem with DynamoDB's semantics: the request is validated, then the condition checked, then the write applied. */
+  async write(op: WriteOp, options: WriteOptions = {}): Promise<WriteOutcome> {
+    if (op.kind === 'put') this.counters.puts += 1;
+    else this.counters.updates += 1;
+    if (op.kind === 'put' && options.returnValues === 'ALL_NEW') throw validation('ReturnValues ALL_NEW is not valid for PutItem');
+    const id = this.validated(op);
+    const old = this.items.get(id);
+    if (op.condition !== undefined && !evaluateCondition(op.condition, old)) {
+      this.counters.conditionFailures += 1;
+      return { ok: false, old: options.returnOldOnConditionFailure === true && old !== undefined ? copy(old) : undefined };
+    }
+    const next = this.nextItem(op, old);
+    this.items.set(id, next);
+    const returned = options.returnValues === 'ALL_NEW' ? next : options.returnValues === 'ALL_OLD' ? old : undefined;
+    return { ok: true, attributes: returned === undefined ? undefined : copy(returned) };
+  }
+
+  /** TransactWriteItems with DynamoDB's semantics: validated first, every condition checked, then all applied or none. */
+  async transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome> {
+    this.counters.transactions += 1;
+    this.counters.transactionalItems += ops.length;
+    if (ops.length === 0 || ops.length > MAX_TRANSACT_ITEMS) {
+      throw validation(`Member must have length less than or equal to ${MAX_TRANSACT_ITEMS} and at least 1: ${ops.length} items`);
+    }
+    const ids = ops.map((op) => this.validated(op));
+    if (new Set(ids).size !== ids.length) throw validation('Transaction request cannot include multiple operations on one item');
+    const nexts: Item[] = [];
+    const reasons: string[] = [];
+    let bytes = 0;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as WriteOp;
+      const old = this.items.get(ids[i] as string);
+      if (op.condition !== undefined && !evaluateCondition(op.condition, old)) {
+        reasons.push('ConditionalCheckFailed');
+        nexts.push(old ?? {});
+        continue;
+      }
+      // An update that cannot apply to the stored item (ADD to a string, too large) rejects the whole request, as DynamoDB Local does.
+      const next = this.nextItem(op, old);
+      bytes += itemBytes(next);
+      nexts.push(next);
+      reasons.push('None');
+    }
+    if (bytes > MAX_TRANSACT_BYTES) throw validation('Transaction size has exceeded the maximum allowed size of 4 MB');
+    if (reasons.some((reason) => reason !== 'None')) {
+      this.counters.cancelledTransactions += 1;
+      return { ok: false, reasons };
+    }
+    nexts.forEach((next, i) => this.items.set(ids[i] as string, next));
+    return { ok: true };
+  }
+
+  /** Checks what DynamoDB checks before reading the item (key, values, update clauses, size of a put); returns the item's {@link keyId}. Throws ValidationException. */
+  private validated(op: WriteOp): string {
+    if (op.kind === 'put') {
+      checkedItem(op.item);
+    } else {
+      checkUpdate(op.update);
+      for (const v of [...Object.values(op.update.set ?? {}), ...Object.values(op.update.setIfNotExists ?? {})]) typeOf(v);
+    }
+    if (op.condition !== undefined) evaluateCondition(op.condition, undefined);
+    return keyId(opKey(op));
+  }
+
+  /** The item `op` would leave, checked against the limits. Throws ValidationException. */
+  private nextItem(op: WriteOp, old: Item | undefined): Item {
+    if (op.kind === 'put') return checkedItem(op.item);
+    const next = applyUpdate(old, op.key, op.update);
+    if (itemBytes(next) > MAX_ITEM_BYTES) throw validation('Item size to update has exceeded the maximum allowed size');
+    return next;
+  }
+}
