@@ -2,6 +2,7 @@ import type { AppLogger } from '../shared/logger';
 import type { ConsumerConfig } from './config';
 import type { Notifier } from './notify';
 import type { ResultsStore } from './store';
+export { mapLimit } from '../shared/concurrency';
 
 /** What a consumer's logic needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
 export interface ConsumerDeps {
@@ -27,31 +28,6 @@ export function shardIdOf(eventID: string | undefined): string {
   return eventID.slice(0, at);
 }
 
-/**
- * Runs `fn` over `items` with at most `limit` calls in flight and returns the results in order.
- * When a call rejects, no new call starts, the ones in flight are awaited (nothing is left
- * running after the caller's failure), and the first rejection is rethrown.
- */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { readonly error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const index = next;
-      next += 1;
-      try {
-        results[index] = await fn(items[index] as T, index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure.error;
-  return results;
-}
-
 /** An ISO window bound (`2020-12-09T07:04:00Z` as Lambda writes it) in one canonical form with milliseconds. Throws RangeError for a value that is not a time. */
 export function canonicalTime(value: string): string {
   const ms = Date.parse(value);
@@ -63,15 +39,25 @@ export function canonicalTime(value: string): string {
 export const PATHS_TOO_LARGE = 'PathsTransactionTooLargeError';
 
 /**
- * True when DynamoDB refused a request for what it holds (`ValidationException`: a key, a value or
- * an item beyond a limit) or the paths transaction cannot fit its limits: a retry would fail the
- * same way. Every other failure (throttling, a service or network error, a concurrent writer) is a
- * dependency's, which a retry can fix. An AggregateError is a record fault only when all of its
- * errors are. Never throws.
+ * What DynamoDB says in a `ValidationException` that refuses a request for the size of what it
+ * holds: a key over 2048/1024 bytes, an item over 400 KB, a number out of range ("Size of hashkey
+ * has exceeded…", "Hash primary key values must be under 2048 bytes", "Item size has exceeded the
+ * maximum allowed size", "Number overflow…").
+ */
+const SIZE_REFUSAL = /size|bytes|exceed|overflow|underflow/i;
+
+/**
+ * True when DynamoDB refused a request for the size of what it holds (a `ValidationException`
+ * about a key, a value or an item beyond a limit) or the paths transaction cannot fit its limits:
+ * a retry would fail the same way. Every other failure is a dependency's, which a retry can fix
+ * (throttling, a service or network error, a concurrent writer), or a fault of ours that must not
+ * be blamed on the records (any other `ValidationException`, e.g. a malformed expression). An
+ * AggregateError is a record fault only when all of its errors are. Never throws.
  */
 export function isRecordFault(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRecordFault);
-  return error instanceof Error && (error.name === 'ValidationException' || error.name === PATHS_TOO_LARGE);
+  if (!(error instanceof Error)) return false;
+  return error.name === PATHS_TOO_LARGE || (error.name === 'ValidationException' && SIZE_REFUSAL.test(error.message));
 }
 
 /** An error's name and message (for logs and quarantine reasons). Never throws. */
