@@ -1,11 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { lambdaEntry } from '../shared/entry';
+import { lambdaS3Client } from '../shared/s3-client';
 import { errorResponse, jsonResponse, routeOf } from '../shared/http';
 import type { AppLogger } from '../shared/logger';
 import type { AlertsAnswer, MetricBucket, MetricsAnswer, PathsAnswer, RateBucket } from '../shared/read-api';
+import type { ReportAnswer } from '../shared/reports';
 import { loadConfig, type QueryConfig } from './config';
 import {
   encodeNextToken,
@@ -18,13 +19,14 @@ import {
   type ParseResult,
   type QueryStrings,
 } from './params';
-import { createDynamoReads, type QueryReads } from './reads';
+import { createDynamoReads, TooManyCountersError, type QueryReads } from './reads';
 import {
   answerCsv,
   createS3Exports,
   listReports,
   parseReportRequest,
   readReport,
+  ReportTooLargeError,
   UnreadableExportError,
   type ReportExports,
 } from './reports';
@@ -119,9 +121,14 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const parsed = parseMetricsParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const q = parsed.value;
-        const itemsOf = await Promise.all(
-          q.sources.map((source) => reads.metricCounters({ ...source, days: q.days, from: q.from, to: q.to })),
-        );
+        let itemsOf: Awaited<ReturnType<QueryReads['metricCounters']>>[];
+        try {
+          itemsOf = await Promise.all(q.sources.map((source) => reads.metricCounters({ ...source, days: q.days, from: q.from, to: q.to })));
+        } catch (error) {
+          if (!(error instanceof TooManyCountersError)) throw error;
+          const reason = `the range holds more than ${error.limit} counters${q.dim !== undefined ? ' of this dim' : ''}: ask for a shorter range`;
+          return errorResponse(400, { field: 'from', reason });
+        }
         const series =
           q.kind === 'ratio' ? successRateSeries(itemsOf[0] ?? [], itemsOf[1] ?? []) : metricSeries(itemsOf[0] ?? [], q.groupFields);
         return jsonResponse(200, {
@@ -159,7 +166,16 @@ export function createHandler(deps: QueryDeps): QueryHandler {
       case 'report': {
         const parsed = parseReportRequest(pathName, query, ctx.now, timeZone);
         if (!parsed.ok) return errorResponse(parsed.error.field === 'name' ? 404 : 400, parsed.error);
-        const answer = await readReport(deps.exports, parsed.value);
+        let answer: ReportAnswer;
+        try {
+          answer = await readReport(deps.exports, parsed.value);
+        } catch (error) {
+          if (!(error instanceof ReportTooLargeError)) throw error;
+          return errorResponse(400, {
+            field: 'to',
+            reason: `the range holds more than ${error.limitBytes} bytes of ${error.report} rows: ask for fewer days`,
+          });
+        }
         return parsed.value.format === 'csv'
           ? csvResponse(`${answer.report}-${answer.from}-${answer.to}.csv`, answerCsv(answer))
           : jsonResponse(200, answer);
@@ -207,13 +223,7 @@ export function createHandler(deps: QueryDeps): QueryHandler {
 
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` (set by the local runtime). */
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-/** `AWS_ENDPOINT_URL_S3` points at the local S3 stand-in, which needs path-style addressing. */
-const s3Client = new S3Client({
-  forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
-  // Checksums only where S3 requires them: identical on AWS, and uploads stay plain (no aws-chunked framing) for the S3 stand-in.
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const s3Client = lambdaS3Client();
 
 /** The Lambda entry point (`GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`, `/v1/reports`, `/v1/reports/{name}`); throws only when the configuration is invalid. */
 export const handler = lambdaEntry<APIGatewayProxyEvent, APIGatewayProxyResult>((logger) => {

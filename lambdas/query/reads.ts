@@ -51,6 +51,20 @@ export interface QueryReads {
 export interface DynamoReadsOptions {
   /** Most Query calls one page of alerts may make before it hands back a `nextToken`. @default 40 */
   readonly maxAlertQueries?: number;
+  /**
+   * Most metric counters one `metricCounters` call may read (every distinct dimension value of
+   * every minute in range is one): a range with more is refused with TooManyCountersError rather
+   * than read into memory. @default 50000
+   */
+  readonly maxCounters?: number;
+}
+
+/** Thrown when a metric range holds more counters than one answer may read: the caller narrows `from`..`to` or drops `dim`. */
+export class TooManyCountersError extends Error {
+  constructor(readonly limit: number) {
+    super(`the range holds more than ${limit} counters`);
+    this.name = 'TooManyCountersError';
+  }
 }
 
 /** Past the last possible sort-key suffix of a minute or instant. */
@@ -94,14 +108,19 @@ function stringKey(key: Record<string, unknown> | undefined): Record<string, str
  */
 export function createDynamoReads(client: DynamoDBDocumentClient, tableName: string, options: DynamoReadsOptions = {}): QueryReads {
   const maxAlertQueries = options.maxAlertQueries ?? 40;
+  const maxCounters = options.maxCounters ?? 50_000;
 
-  /** Every item of a query, page after page. */
-  const queryAll = async (input: QueryCommandInput): Promise<StoredItem[]> => {
+  /** Every item of a query, page after page; with a `budget`, rejects with TooManyCountersError once the items read pass it. */
+  const queryAll = async (input: QueryCommandInput, budget?: { left: number; readonly limit: number }): Promise<StoredItem[]> => {
     const items: StoredItem[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await client.send(new QueryCommand({ ...input, ...(start !== undefined ? { ExclusiveStartKey: start } : {}) }));
       items.push(...(page.Items ?? []));
+      if (budget !== undefined) {
+        budget.left -= page.Items?.length ?? 0;
+        if (budget.left < 0) throw new TooManyCountersError(budget.limit);
+      }
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return items;
@@ -158,27 +177,31 @@ export function createDynamoReads(client: DynamoDBDocumentClient, tableName: str
     },
 
     async metricCounters(request) {
+      const budget = { left: maxCounters, limit: maxCounters };
       const perDay = await Promise.all(
         request.days.map((day) =>
-          queryAll({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeNames: {
-              '#pk': 'pk',
-              '#sk': 'sk',
-              '#count': 'count',
-              '#late': 'late',
-              '#sum': 'sum',
-              '#min': 'min',
-              '#max': 'max',
+          queryAll(
+            {
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+              ExpressionAttributeNames: {
+                '#pk': 'pk',
+                '#sk': 'sk',
+                '#count': 'count',
+                '#late': 'late',
+                '#sum': 'sum',
+                '#min': 'min',
+                '#max': 'max',
+              },
+              ExpressionAttributeValues: {
+                ':pk': KEYS.metricDay(request.metric, request.dimFields, day),
+                ':from': request.from,
+                ':to': request.to + HIGH,
+              },
+              ProjectionExpression: '#pk, #sk, #count, #late, #sum, #min, #max',
             },
-            ExpressionAttributeValues: {
-              ':pk': KEYS.metricDay(request.metric, request.dimFields, day),
-              ':from': request.from,
-              ':to': request.to + HIGH,
-            },
-            ProjectionExpression: '#pk, #sk, #count, #late, #sum, #min, #max',
-          }),
+            budget,
+          ),
         ),
       );
       return perDay.flat();

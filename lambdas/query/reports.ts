@@ -15,11 +15,16 @@ import {
   type ReportName,
   type ReportRow,
 } from '../shared/reports';
+import { mapLimit } from '../shared/concurrency';
 import type { FieldIssue } from '../shared/issues';
 import type { ParseResult, QueryStrings } from './params';
 
-/** Most days one report request may span, and the default span. */
-export const REPORT_LIMITS = { maxDays: 366, defaultDays: 30 } as const;
+/**
+ * Most days one report request may span, the default span, the most export bytes one answer may
+ * gather (Lambda answers at most 6 MB, so the rows of a wide range are refused, not cut), and the
+ * exports read at once.
+ */
+export const REPORT_LIMITS = { maxDays: 366, defaultDays: 30, maxAnswerBytes: 4_000_000, readConcurrency: 8 } as const;
 
 /** The daily exports in the lake bucket (`exports/<report>/dt=<day>/<report>.json`); tests pass a fake. */
 export interface ReportExports {
@@ -78,6 +83,17 @@ export class UnreadableExportError extends Error {
   }
 }
 
+/** Thrown when the exports of a range hold more than {@link REPORT_LIMITS}.maxAnswerBytes: the caller asks for fewer days. */
+export class ReportTooLargeError extends Error {
+  constructor(
+    readonly report: ReportName,
+    readonly limitBytes: number,
+  ) {
+    super(`report ${report}: the range holds more than ${limitBytes} bytes of rows`);
+    this.name = 'ReportTooLargeError';
+  }
+}
+
 /** The answer of `GET /v1/reports`: each report with the bucket days it has exports for, ascending. Rejects with the store's error. */
 export async function listReports(exports: ReportExports): Promise<ReportListAnswer> {
   const days = new Map<ReportName, Set<string>>(REPORT_NAMES.map((n) => [n, new Set()]));
@@ -90,17 +106,30 @@ export async function listReports(exports: ReportExports): Promise<ReportListAns
 
 /**
  * One report over a range: the rows of each bucket's JSON export that overlaps it, in bucket
- * order (buckets without an export contribute nothing). Rejects with UnreadableExportError for an
- * export that is not this report's answer, or with the store's error.
+ * order (buckets without an export contribute nothing), read a few at a time. Rejects with
+ * ReportTooLargeError when the exports hold more than `maxAnswerBytes`, with UnreadableExportError
+ * for an export that is not this report's answer, or with the store's error.
  */
-export async function readReport(exports: ReportExports, request: Pick<ReportRequest, 'name' | 'from' | 'to'>): Promise<ReportAnswer> {
+export async function readReport(
+  exports: ReportExports,
+  request: Pick<ReportRequest, 'name' | 'from' | 'to'>,
+  limits: { readonly maxAnswerBytes: number; readonly readConcurrency: number } = REPORT_LIMITS,
+): Promise<ReportAnswer> {
   const { name, from, to } = request;
   const present = new Set((await exports.listKeys(`${EXPORTS_PREFIX}${name}/`)).filter((k) => k.endsWith('.json')));
-  const rows: ReportRow[] = [];
-  for (const day of bucketsInRange(name, from, to)) {
-    const key = exportKey(name, day, 'json');
-    if (!present.has(key)) continue;
+  const keys = bucketsInRange(name, from, to)
+    .map((day) => exportKey(name, day, 'json'))
+    .filter((key) => present.has(key));
+  let bytes = 0;
+  const texts = await mapLimit(keys, limits.readConcurrency, async (key) => {
     const text = await exports.read(key);
+    bytes += text === undefined ? 0 : Buffer.byteLength(text);
+    if (bytes > limits.maxAnswerBytes) throw new ReportTooLargeError(name, limits.maxAnswerBytes);
+    return text;
+  });
+  const rows: ReportRow[] = [];
+  for (const [i, key] of keys.entries()) {
+    const text = texts[i];
     if (text === undefined) continue;
     let answer: unknown;
     try {

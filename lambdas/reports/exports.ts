@@ -43,11 +43,14 @@ export function reportRows(report: ReportName, result: ResultTable): ReportRow[]
   });
 }
 
+/** One CSV cell: empty for null, a number as written (a negative one is not a formula), text quoted and neutralized by {@link csvField}. */
+const reportCell = (value: ReportRow[string] | undefined): string =>
+  value === null || value === undefined ? '' : typeof value === 'number' ? String(value) : csvField(value);
+
 /** The CSV of a report: header, then one line per row (nulls empty), RFC 4180 quoting, CRLF. Never fails. */
 export function reportCsv(columns: readonly string[], rows: readonly ReportRow[]): string {
   const lines = [columns.map(csvField).join(',')];
-  for (const row of rows)
-    lines.push(columns.map((c) => (row[c] === null || row[c] === undefined ? '' : csvField(String(row[c])))).join(','));
+  for (const row of rows) lines.push(columns.map((c) => reportCell(row[c])).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 

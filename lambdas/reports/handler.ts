@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { S3Client } from '@aws-sdk/client-s3';
 import { lambdaEntry } from '../shared/entry';
+import { lambdaS3Client } from '../shared/s3-client';
 import { AthenaQueryRunner } from './athena';
 import { loadReportsConfig } from './config';
 import { arrivalDaysOf, runDailyJob, type JobSummary } from './job';
@@ -12,12 +12,7 @@ import { S3LakeStore } from './store';
 
 /** Endpoints come from the SDK's own `AWS_ENDPOINT_URL_ATHENA` / `_S3` (set by the local runtime). */
 const athena = new AthenaClient({});
-const s3 = new S3Client({
-  forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
-  // Checksums only where S3 requires them: identical on AWS, and uploads stay plain (no aws-chunked framing) for the S3 stand-in.
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const s3 = lambdaS3Client();
 
 /**
  * The daily reports job (EventBridge Scheduler at 00:30, or on demand): input `{}` (yesterday),

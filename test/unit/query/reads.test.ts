@@ -151,6 +151,21 @@ describe('reads against DynamoDB Local, through the handler', () => {
     ]);
   });
 
+  it('refuses a metric range with more counters than one answer may read: 400 naming from, not a Lambda out of memory', async () => {
+    // prepare: the same reads with room for one counter (the range below holds two)
+    const small = createHandler(someDeps(createDynamoReads(doc, TABLE, { maxCounters: 1 }), aLogger()));
+    const range = { name: 'events', dim: 'action', from: '2024-05-26T23:00', to: '2024-05-27T00:00' };
+
+    // act
+    const refused = await small(anApiEvent('/v1/metrics', range));
+    const served = await handle(anApiEvent('/v1/metrics', range));
+
+    // assess
+    expect(refused.statusCode).toBe(400);
+    expect(bodyOf(refused)).toMatchObject({ field: 'from' });
+    expect(served.statusCode).toBe(200);
+  });
+
   it('merges the path ledgers of two shards for JSON and CSV', async () => {
     // act
     const json = bodyOf(await handle(anApiEvent('/v1/paths', { date: '2024-05-27' })));

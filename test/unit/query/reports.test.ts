@@ -1,5 +1,5 @@
 import { createHandler } from '../../../lambdas/query/handler';
-import { bucketsInRange, parseReportRequest } from '../../../lambdas/query/reports';
+import { bucketsInRange, parseReportRequest, readReport, REPORT_LIMITS, ReportTooLargeError } from '../../../lambdas/query/reports';
 import { exportKey, REPORT_NAMES, type ReportAnswer } from '../../../lambdas/shared/reports';
 import { aLogger, inMemoryExports, InMemoryReads, someDeps } from './factories';
 
@@ -113,5 +113,41 @@ describe('GET /v1/reports', () => {
     const bad = await handle(request('/v1/reports/{name}', '/v1/reports/dau', { to: 'yesterday' }, 'dau'));
     expect(bad.statusCode).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ field: 'to' });
+  });
+});
+
+describe('a report range too large for one answer', () => {
+  const exports = inMemoryExports({
+    [exportKey('dau', '2024-05-26', 'json')]: answer('dau', '2024-05-26', '2024-05-26', [{ day: '2024-05-26', users: 3 }]),
+    [exportKey('dau', '2024-05-27', 'json')]: answer('dau', '2024-05-27', '2024-05-27', [{ day: '2024-05-27', users: 5 }]),
+  });
+
+  it('is refused with ReportTooLargeError once the exports read pass the byte limit', async () => {
+    const oneExport = Buffer.byteLength(answer('dau', '2024-05-26', '2024-05-26', [{ day: '2024-05-26', users: 3 }]));
+    const request = { name: 'dau' as const, from: '2024-05-26', to: '2024-05-27' };
+    await expect(readReport(exports, request, { maxAnswerBytes: oneExport + 1, readConcurrency: 1 })).rejects.toBeInstanceOf(
+      ReportTooLargeError,
+    );
+    await expect(readReport(exports, request, { maxAnswerBytes: 2 * oneExport + 10, readConcurrency: 2 })).resolves.toMatchObject({
+      rows: [
+        { day: '2024-05-26', users: 3 },
+        { day: '2024-05-27', users: 5 },
+      ],
+    });
+  });
+
+  it('answers 400 naming `to` on the route', async () => {
+    const big = inMemoryExports(
+      Object.fromEntries(
+        ['2024-05-26', '2024-05-27'].map((day) => [
+          exportKey('dau', day, 'json'),
+          answer('dau', day, day, [{ day, users: 'x'.repeat(REPORT_LIMITS.maxAnswerBytes / 2 + 1) }]),
+        ]),
+      ),
+    );
+    const handle = createHandler(someDeps(new InMemoryReads([]), aLogger(), NOW, big));
+    const res = await handle(request('/v1/reports/{name}', '/v1/reports/dau', { from: '2024-05-26', to: '2024-05-27' }, 'dau'));
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ field: 'to' });
   });
 });

@@ -161,6 +161,12 @@ describe('exports', () => {
     expect(reportCsv(['a', 'b'], [{ a: 'x,"y"', b: null }])).toBe('a,b\r\n"x,""y""",\r\n');
   });
 
+  it('writes negative numbers as numbers and neutralizes text that starts like a formula', () => {
+    expect(reportCsv(['value', 'min_duration_ms'], [{ value: '=HYPERLINK("x")', min_duration_ms: -5 }])).toBe(
+      'value,min_duration_ms\r\n"\'=HYPERLINK(""x"")",-5\r\n',
+    );
+  });
+
   it('writes every bucket of a run, with no rows where none fall', () => {
     const run = { report: 'dau' as const, bucket: 'day' as const, buckets: ['2024-05-01', '2024-05-02'], calls: [] };
     const files = exportsOfRun(run, [{ day: '2024-05-02', users: 4 }]);
