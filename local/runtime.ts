@@ -108,7 +108,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the others take the next six (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7). 0 picks free ports. */
+  /** API port; the others take the next seven (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;

@@ -28,8 +28,8 @@ interface StartOptions {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65529)
-    throw new InvalidArgumentError('must be a port number from 1 to 65529 (the next six ports are used too)');
+  if (!Number.isInteger(n) || n < 1 || n > 65528)
+    throw new InvalidArgumentError('must be a port number from 1 to 65528 (the next seven ports are used too)');
   return n;
 }
 
@@ -45,7 +45,7 @@ function parseOptions(argv: readonly string[]): StartOptions {
     .option('--stage <name>', `stage to run (${STAGE_NAMES.join(', ')})`, 'dev')
     .option(
       '--port <port>',
-      'port of the API; kinesis, dynamodb, s3, secrets manager, sns and the dashboard take the next six',
+      'port of the API; kinesis, dynamodb, s3, secrets manager, sns, the dashboard and athena take the next seven',
       parsePort,
       8787,
     )

@@ -21,7 +21,7 @@ export class ConfigError extends Error {
     subject: string,
     readonly issues: readonly FieldIssue[],
   ) {
-    super(`invalid ${subject}: ${issues.map((issue) => `${issue.field}: ${issue.reason}`).join('; ')}`);
+    super(`invalid ${subject}: ${issues.map(issueText).join('; ')}`);
     this.name = 'ConfigError';
   }
 }
