@@ -244,8 +244,12 @@ export function scansOfProfile(profile: unknown): ScanInfo[] {
  * of the templates as a view (JSON, Parquet or CSV, Hive partitions, partition projection), the
  * Trino functions DuckDB lacks as macros, and UNLOAD written to S3. One statement at a time.
  */
+/** Most Parquet files whose column sizes the engine remembers for its bytes-scanned figure. */
+const PARQUET_SIZE_CACHE_FILES = 10_000;
+
 export class DuckDbAthena {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Column chunk sizes per Parquet file (`file|bytes`), at most {@link PARQUET_SIZE_CACHE_FILES} files, oldest forgotten first. */
   private readonly parquetColumnBytes = new Map<string, Map<string, number>>();
 
   private constructor(
@@ -412,6 +416,11 @@ export class DuckDbAthena {
       );
       for (const [name, bytes] of reader.getRowsJson()) perColumn.set(String(name).toLowerCase(), Number(bytes));
       this.parquetColumnBytes.set(`${f.file}|${f.bytes}`, perColumn);
+      // Forget the oldest files' sizes past the bound: a long-running runtime reads new objects every day.
+      for (const key of this.parquetColumnBytes.keys()) {
+        if (this.parquetColumnBytes.size <= PARQUET_SIZE_CACHE_FILES) break;
+        this.parquetColumnBytes.delete(key);
+      }
     }
     const wanted = columns.map((c) => c.toLowerCase()).filter((c) => perColumn.has(c));
     if (wanted.length === 0) return [...perColumn.values()].reduce((a, b) => a + b, 0);

@@ -131,11 +131,27 @@ describe('schedule', () => {
 
 describe('least privilege', () => {
   const sorted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).sort();
+  type PolicyResource = { Properties: { Roles?: unknown[]; PolicyDocument: { Statement: Json[] } } };
+  /** Every statement of every policy attached to the job's role (found through its JobPolicy), so a grant added anywhere shows. */
   const jobStatements = () => {
-    const policies = reports.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('JobPolicy') } });
-    return Object.values(policies).flatMap(
-      (p) => (p as { Properties: { PolicyDocument: { Statement: Json[] } } }).Properties.PolicyDocument.Statement,
+    const jobPolicies = Object.values(
+      reports.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('JobPolicy') } }),
+    ) as PolicyResource[];
+    const roles = new Set(jobPolicies.flatMap((p) => (p.Properties.Roles ?? []).map((r) => JSON.stringify(r))));
+    expect(roles.size).toBe(1);
+    const attached = (Object.values(reports.findResources('AWS::IAM::Policy')) as PolicyResource[]).filter((p) =>
+      (p.Properties.Roles ?? []).some((r) => roles.has(JSON.stringify(r))),
     );
+    const allRoles = reports.findResources('AWS::IAM::Role');
+    const roleIds = Object.keys(allRoles).filter((id) => roles.has(JSON.stringify({ Ref: id })));
+    expect(roleIds).toHaveLength(1);
+    const roleResource = allRoles[roleIds[0] ?? ''] as
+      { Properties: { Policies?: Array<{ PolicyDocument: { Statement: Json[] } }>; ManagedPolicyArns?: unknown[] } } | undefined;
+    expect(roleResource?.Properties.ManagedPolicyArns ?? []).toEqual([]);
+    return [
+      ...attached.flatMap((p) => p.Properties.PolicyDocument.Statement),
+      ...(roleResource?.Properties.Policies ?? []).flatMap((p) => p.PolicyDocument.Statement),
+    ];
   };
 
   it('lets the job read raw/, dim/ and curated/ only', () => {
