@@ -64,6 +64,8 @@ export interface StageConfig {
     readonly iteratorAgeAlarm: Duration;
     /** Where alarms and alerts are e-mailed (SNS subscriptions); none when empty. */
     readonly notifyEmails: readonly string[];
+    /** DynamoDB deletion protection on the results table: a DeleteTable call (or stack update deleting it) fails. */
+    readonly resultsDeletionProtection: boolean;
   };
   readonly lake: {
     /** Firehose buffering: whichever of size and interval is reached first flushes. */
@@ -75,6 +77,11 @@ export interface StageConfig {
     readonly glacierAfter?: Duration;
     /** Delete raw objects after this long; undefined keeps them. */
     readonly expireAfter?: Duration;
+    /**
+     * Keep earlier versions of overwritten or deleted lake objects (S3 versioning), each deleted
+     * this long after it stopped being current; undefined leaves the bucket unversioned.
+     */
+    readonly noncurrentVersionsExpireAfter?: Duration;
   };
   readonly reports: {
     /** Funnels of the `funnel` report: name → ordered actions (1..6 distinct actions). */
@@ -123,6 +130,7 @@ const STAGES: Record<StageName, StageConfig> = {
       quarantineRetentionDays: 14,
       dashboardRefreshSeconds: 5,
       notifyEmails: [],
+      resultsDeletionProtection: false,
     },
     lake: {
       bufferSize: 1,
@@ -160,6 +168,7 @@ const STAGES: Record<StageName, StageConfig> = {
       quarantineRetentionDays: 14,
       dashboardRefreshSeconds: 5,
       notifyEmails: [],
+      resultsDeletionProtection: false,
     },
     lake: {
       bufferSize: 64,
@@ -197,12 +206,14 @@ const STAGES: Record<StageName, StageConfig> = {
       quarantineRetentionDays: 14,
       dashboardRefreshSeconds: 5,
       notifyEmails: [],
+      resultsDeletionProtection: true,
     },
     lake: {
       bufferSize: 128,
       bufferInterval: Duration.seconds(300),
       infrequentAccessAfter: Duration.days(30),
       glacierAfter: Duration.days(180),
+      noncurrentVersionsExpireAfter: Duration.days(30),
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },
   },

@@ -8,6 +8,9 @@ import { Construct } from 'constructs';
 import { AppFunction } from './app-function';
 import { BodySizeFirewall } from './body-size-firewall';
 
+/** The REST API's TLS security policy: TLS 1.3 and TLS 1.2 are accepted, TLS 1.0 and 1.1 refused. */
+export const API_SECURITY_POLICY = 'SecurityPolicy_TLS13_1_2_2021_06';
+
 export interface IngestApiProps {
   /** Accepted events are written here. */
   readonly stream: kinesis.IStream;
@@ -99,6 +102,14 @@ export class IngestApi extends Construct {
       },
       defaultMethodOptions: { apiKeyRequired: true },
     });
+
+    // TLS 1.2 or 1.3 only (a regional API's default endpoint otherwise also accepts TLS 1.0).
+    // An enhanced policy needs an endpoint access mode: STRICT also rejects requests whose SNI
+    // names another host. The CloudFront origin of the dashboard connects with the API's own
+    // execute-api host name, so it passes. The L2 RestApi has no prop for either yet.
+    const cfnApi = this.api.node.defaultChild as apigw.CfnRestApi;
+    cfnApi.securityPolicy = API_SECURITY_POLICY;
+    cfnApi.endpointAccessMode = 'STRICT';
 
     this.apiKey = this.api.addApiKey('ApiKey', { description: 'Producer key for the ingest API' });
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {

@@ -37,6 +37,11 @@ export interface RawEventLakeProps {
   readonly infrequentAccessAfter?: Duration;
   readonly glacierAfter?: Duration;
   readonly expireAfter?: Duration;
+  /**
+   * Turns on S3 versioning: an overwritten or deleted object keeps its earlier version, which is
+   * deleted this long after it stopped being current. @default - unversioned
+   */
+  readonly noncurrentVersionsExpireAfter?: Duration;
   /** DESTROY also empties the buckets on stack deletion. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** Retention of the Firehose error log group. @default - one month */
@@ -45,7 +50,7 @@ export interface RawEventLakeProps {
 
 /**
  * The raw-event data lake: an encrypted, private, TLS-only bucket (with its own access-log
- * bucket) and a Firehose delivery stream that archives every record of the event stream as
+ * bucket; versioned when `noncurrentVersionsExpireAfter` is given) and a Firehose delivery stream that archives every record of the event stream as
  * gzip JSON lines, partitioned by day and hour.
  */
 export class RawEventLake extends Construct {
@@ -79,9 +84,19 @@ export class RawEventLake extends Construct {
       ...common,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'lake/',
+      versioned: props.noncurrentVersionsExpireAfter !== undefined,
       lifecycleRules: [
         { id: 'raw-tiering', prefix: 'raw/', transitions, expiration: props.expireAfter },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...(props.noncurrentVersionsExpireAfter
+          ? [
+              {
+                id: 'expire-noncurrent-versions',
+                noncurrentVersionExpiration: props.noncurrentVersionsExpireAfter,
+                expiredObjectDeleteMarker: true,
+              },
+            ]
+          : []),
       ],
     });
 

@@ -7,13 +7,15 @@ import { ALERTS_BY_TIME_INDEX } from '../../lambdas/shared/results-table';
 export interface ResultsTableProps {
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection: DeleteTable fails until it is turned off. @default false */
+  readonly deletionProtection?: boolean;
 }
 
 /**
  * The DynamoDB table of every real-time result (alerts, per-minute metrics, window partials,
  * path ledgers and session state, quarantined records; keys in lambdas/shared/results-table.ts):
- * on-demand, encrypted, point-in-time recovery, TTL on `expiresAt`, and a `byTime` index for
- * listing alerts.
+ * on-demand, encrypted, point-in-time recovery, TTL on `expiresAt`, a `byTime` index for
+ * listing alerts, and deletion protection where the stage asks for it.
  */
 export class ResultsTable extends Construct {
   public readonly table: dynamodb.Table;
@@ -28,6 +30,7 @@ export class ResultsTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? false,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: ALERTS_BY_TIME_INDEX,

@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -34,7 +35,10 @@ export class AnalyticsStack extends Stack {
     const { config } = props;
     const a = config.analytics;
 
-    this.results = new ResultsTable(this, 'Results', { removalPolicy: config.removalPolicy });
+    this.results = new ResultsTable(this, 'Results', {
+      removalPolicy: config.removalPolicy,
+      deletionProtection: a.resultsDeletionProtection,
+    });
 
     this.alertsTopic = new sns.Topic(this, 'Alerts', {
       displayName: `uba ${config.stage} alerts`,
@@ -42,6 +46,27 @@ export class AnalyticsStack extends Stack {
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
     this.alarmTopic = new sns.Topic(this, 'Alarms', { displayName: `uba ${config.stage} operations alarms`, enforceSSL: true });
+    // The topic's own policy replaces SNS's default one, so CloudWatch needs an explicit grant:
+    // only alarms of this account and region (this stack's and the reports stack's) may publish.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': this.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': this.account },
+        },
+      }),
+    );
     Validations.of(this.alarmTopic).acknowledge({
       id: 'AwsSolutions-SNS2',
       reason:

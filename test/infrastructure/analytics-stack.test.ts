@@ -28,6 +28,14 @@ describe('results table', () => {
     synthStage('prod').analytics.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     synthStage('dev').analytics.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
   });
+
+  it.each(['dev', 'uat', 'prod'] as const)('%s: has deletion protection exactly where the stage config asks (prod)', (stage) => {
+    const expected = stageConfig(stage).analytics.resultsDeletionProtection;
+    expect(expected).toBe(stage === 'prod');
+    synthStage(stage).analytics.hasResourceProperties('AWS::DynamoDB::Table', {
+      DeletionProtectionEnabled: expected,
+    });
+  });
 });
 
 describe('stream consumers', () => {
@@ -127,6 +135,36 @@ describe('stream consumers', () => {
     ) as Resource[];
     expect(JSON.stringify(alerts[0].Properties.KmsMasterKeyId)).toContain('alias/aws/sns');
     analytics.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+  });
+
+  it('lets CloudWatch alarms of this account and region, and no other, publish to the alarm topic', () => {
+    // prepare
+    const { analytics } = synthStage('dev');
+    const [alarmTopicId] = Object.keys(
+      analytics.findResources('AWS::SNS::Topic', { Properties: { DisplayName: 'uba dev operations alarms' } }),
+    );
+    expect(alarmTopicId).toBeDefined();
+    const policies = Object.values(
+      analytics.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: alarmTopicId }] } }),
+    ) as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }[];
+    expect(policies).toHaveLength(1);
+
+    // assess: one Allow, for the CloudWatch service principal, scoped to this account's alarms
+    const allows = policies[0].Properties.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    expect(allows[0]).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: alarmTopicId },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      },
+    });
+    const sourceArn = JSON.stringify((allows[0].Condition as Record<string, Record<string, unknown>>).ArnLike['aws:SourceArn']);
+    expect(sourceArn).toContain(':cloudwatch:');
+    expect(sourceArn).toContain('{"Ref":"AWS::Region"}');
+    expect(sourceArn).toContain('{"Ref":"AWS::AccountId"}');
+    expect(sourceArn).toContain(':alarm:*');
   });
 });
 

@@ -10,6 +10,16 @@ function methodFor(template: ReturnType<typeof synthStage>['api'], pathPart: str
 }
 
 describe('ingest API', () => {
+  it.each(['dev', 'uat', 'prod'] as const)('%s: accepts TLS 1.2 or newer only, on its own host name (strict endpoint access)', (stage) => {
+    const { api } = synthStage(stage);
+    api.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    api.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      SecurityPolicy: 'SecurityPolicy_TLS13_1_2_2021_06',
+      EndpointAccessMode: 'STRICT',
+    });
+  });
+
   it.each(['events', 'paths'])('routes POST /v1/%s to the ingest Lambda as a proxy, behind the API key', (part) => {
     const { api: ingest } = synthStage('dev');
     const methods = Object.values(methodFor(ingest, part));

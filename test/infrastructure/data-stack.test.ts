@@ -87,6 +87,34 @@ describe('raw-event lake', () => {
     });
   });
 
+  it.each(['dev', 'uat', 'prod'] as const)(
+    '%s: is versioned, with noncurrent versions expiring, exactly where the stage config asks (prod)',
+    (stage) => {
+      const after = stageConfig(stage).lake.noncurrentVersionsExpireAfter;
+      expect(after !== undefined).toBe(stage === 'prod');
+      const { data } = synthStage(stage);
+      if (after) {
+        data.hasResourceProperties('AWS::S3::Bucket', {
+          ...lakeBucket,
+          VersioningConfiguration: { Status: 'Enabled' },
+          LifecycleConfiguration: {
+            Rules: Match.arrayWith([
+              Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: after.toDays() }, ExpiredObjectDeleteMarker: true }),
+            ]),
+          },
+        });
+      } else {
+        data.hasResourceProperties('AWS::S3::Bucket', {
+          ...lakeBucket,
+          VersioningConfiguration: Match.absent(),
+          LifecycleConfiguration: {
+            Rules: Match.not(Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: Match.anyValue() })])),
+          },
+        });
+      }
+    },
+  );
+
   it('is emptied and deleted with a dev stack, but retained in prod', () => {
     const dev = synthStage('dev').data;
     dev.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
