@@ -30,7 +30,12 @@ import { lambdaFunctions, loadCloudAssembly, TemplateResolver } from '../local/t
 import { describeStackOutputsWithSdk } from './producer/endpoints';
 
 const ROOT = path.join(__dirname, '..');
-const ENDPOINTS_FILE = path.join(ROOT, '.local', 'endpoints.json');
+
+/** Where a local `npm start` keeps its files: the same `--local-dir` and `--cdk-out` it was started with. */
+interface LocalPlaces {
+  readonly localDir: string;
+  readonly cdkOut: string;
+}
 
 /** A problem the user can fix; printed without a stack trace. */
 class ReportCliError extends Error {}
@@ -41,12 +46,13 @@ const day = (value: string): string => {
 };
 
 /** The running local runtime's endpoints; throws ReportCliError when it is not running. */
-function localEndpoints(): LocalEndpoints {
-  if (!fs.existsSync(ENDPOINTS_FILE))
+function localEndpoints(places: Pick<LocalPlaces, 'localDir'>): LocalEndpoints {
+  const endpointsFile = path.join(path.resolve(ROOT, places.localDir), 'endpoints.json');
+  if (!fs.existsSync(endpointsFile))
     throw new ReportCliError(
-      `${path.relative(process.cwd(), ENDPOINTS_FILE)} not found: start the local runtime (npm start), or pass --stage NAME for a deployed stage`,
+      `${path.relative(process.cwd(), endpointsFile)} not found: start the local runtime (npm start), or pass --stage NAME for a deployed stage`,
     );
-  const endpoints = JSON.parse(fs.readFileSync(ENDPOINTS_FILE, 'utf8')) as LocalEndpoints;
+  const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as LocalEndpoints;
   if (typeof endpoints.athena !== 'string')
     throw new ReportCliError('the local runtime has no Athena endpoint: restart it (npm start) with this version');
   return endpoints;
@@ -93,7 +99,7 @@ function queryRunner(
   };
 }
 
-interface RunOptions {
+interface RunOptions extends LocalPlaces {
   readonly date?: string;
   readonly from?: string;
   readonly to?: string;
@@ -109,12 +115,12 @@ async function runJob(options: RunOptions): Promise<void> {
         ? { from: options.from, to: options.to }
         : undefined;
   if (options.stage === undefined) {
-    const endpoints = localEndpoints();
+    const endpoints = localEndpoints(options);
     const config = stageConfig(endpoints.stage);
     // Locally the default is today so far: the events just produced arrived today.
     const today = DateTime.now().setZone(config.timeZone).toISODate() ?? '';
     const { reports } = await stackOutputs(endpoints.stage, endpoints);
-    const resolver = TemplateResolver.fromAssembly(loadCloudAssembly(path.join(ROOT, 'cdk.out')), { region: LOCAL_REGION });
+    const resolver = TemplateResolver.fromAssembly(loadCloudAssembly(path.resolve(ROOT, options.cdkOut)), { region: LOCAL_REGION });
     const spec = lambdaFunctions(resolver).find((f) => f.functionName === reports.ReportsJobName);
     if (!spec?.assetDir || !spec.handler)
       throw new ReportCliError(
@@ -164,7 +170,7 @@ async function runJob(options: RunOptions): Promise<void> {
   }
 }
 
-interface ShowOptions {
+interface ShowOptions extends Pick<LocalPlaces, 'localDir'> {
   readonly from?: string;
   readonly to?: string;
   readonly format: 'json' | 'csv';
@@ -174,7 +180,7 @@ interface ShowOptions {
 /** `report <name>`: one report computed now by its SQL, printed as JSON or CSV. */
 async function showReport(name: string, options: ShowOptions): Promise<void> {
   if (!isReportName(name)) throw new ReportCliError(`unknown report ${name}; one of: ${REPORT_NAMES.join(', ')}, or run`);
-  const local = options.stage === undefined ? localEndpoints() : undefined;
+  const local = options.stage === undefined ? localEndpoints(options) : undefined;
   const stage = options.stage ?? local?.stage ?? 'dev';
   const config = stageConfig(stage);
   const today = DateTime.now().setZone(config.timeZone).toISODate() ?? '';
@@ -208,6 +214,8 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--from <day>', 'first arrival day', day)
     .option('--to <day>', 'last arrival day', day)
     .addOption(stageOption)
+    .option('--local-dir <dir>', "npm start's --local-dir (where its endpoints.json is)", '.local')
+    .option('--cdk-out <dir>', "npm start's --cdk-out (the assembly it runs)", 'cdk.out')
     .action(async (opts: RunOptions) => runJob(opts));
   for (const name of REPORT_NAMES) {
     program
@@ -217,6 +225,7 @@ async function main(argv: readonly string[]): Promise<number> {
       .option('--to <day>', 'last day (default: today in the stage time zone)', day)
       .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv']).default('json'))
       .addOption(new Option('--stage <name>', stageOption.description))
+      .option('--local-dir <dir>', "npm start's --local-dir (where its endpoints.json is)", '.local')
       .action(async (opts: ShowOptions) => showReport(name, opts));
   }
   try {

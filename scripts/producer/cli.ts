@@ -32,6 +32,12 @@ export interface ProduceOptions {
 
 /** Default run length when neither --count nor --duration is given. */
 export const DEFAULT_DURATION_S = 60;
+/**
+ * Default rate of a `--days` run (events/s): with full batches, 5 requests/s, well inside the dev
+ * stage's 50 requests/s throttle, so 50,000 events of history take about 20 s.
+ */
+export const HISTORY_RATE = 2500;
+
 /** Largest batch the API takes (docs/ingest-api.md). */
 export const MAX_BATCH = 500;
 
@@ -122,7 +128,10 @@ export function buildCommand(): Command {
     )
     .option('--start-time <iso>', 'pin event times: event i is at start + i/rate s (default: wall clock)')
     .addOption(
-      new Option('--days <n>', `spread the events over n days ending today, with returning users (1..${MAX_HISTORY_DAYS}; needs --count)`)
+      new Option(
+        '--days <n>',
+        `spread the events over n days ending today, with returning users (1..${MAX_HISTORY_DAYS}; needs --count; default rate ${HISTORY_RATE}/s in batches of ${MAX_BATCH})`,
+      )
         .argParser((v: string) => integer(v, `an integer from 1 to ${MAX_HISTORY_DAYS}`, 1, MAX_HISTORY_DAYS))
         .conflicts(['startTime', 'duration']),
     )
@@ -195,11 +204,16 @@ export function parseArgs(argv: readonly string[]): ProduceOptions {
   }
   if (o.days !== undefined && o.count === undefined) throw new CliExit("error: option '--days <n>' needs --count <n>", 2);
   const durationS = o.count === undefined ? (o.duration ?? DEFAULT_DURATION_S) : undefined;
+  // History is made of past events: nothing is gained by trickling it at the live default, so
+  // --days sends full batches at HISTORY_RATE unless --rate / --batch say otherwise.
+  const history = o.days !== undefined;
+  const rate = history && command.getOptionValueSource('rate') === 'default' ? HISTORY_RATE : o.rate;
+  const batch = history && command.getOptionValueSource('batch') === 'default' ? MAX_BATCH : o.batch;
   return {
     scenario: o.scenario,
-    rate: o.rate,
+    rate,
     ...(o.count !== undefined ? { count: o.count } : { durationS }),
-    batch: o.batch,
+    batch,
     endpoint: o.endpoint,
     apiKey: o.apiKey,
     stage: o.stage,

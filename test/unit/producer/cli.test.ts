@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { CliExit, DEFAULT_DURATION_S, parseArgs } from '../../../scripts/producer/cli';
+import { CliExit, DEFAULT_DURATION_S, HISTORY_RATE, parseArgs } from '../../../scripts/producer/cli';
 
 /** The CliExit message of a failing parse (fails the test if the parse succeeds). */
 function usageError(argv: string[]): string {
@@ -84,6 +84,15 @@ describe('produce CLI arguments', () => {
   it('reads --days with --count', () => {
     expect(parseArgs(['--scenario', 'taobao', '--days', '30', '--count', '50000'])).toMatchObject({ days: 30, count: 50000 });
     expect(parseArgs(['--scenario', 'taobao']).days).toBeUndefined();
+  });
+
+  it('sends history in full batches at the history rate unless --rate or --batch are given', () => {
+    expect(parseArgs(['--scenario', 'taobao', '--days', '30', '--count', '50000'])).toMatchObject({ rate: HISTORY_RATE, batch: 500 });
+    expect(parseArgs(['--scenario', 'taobao', '--days', '30', '--count', '50', '--rate', '7', '--batch', '20'])).toMatchObject({
+      rate: 7,
+      batch: 20,
+    });
+    expect(parseArgs(['--scenario', 'taobao', '--count', '50'])).toMatchObject({ rate: 10, batch: 100 });
   });
 
   it('rejects an unknown scenario, listing the valid ones', () => {
