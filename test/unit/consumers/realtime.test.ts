@@ -529,7 +529,10 @@ describe('realtime consumer: paths', () => {
     // prepare
     const refused = (call: StoreCall) =>
       call.kind === 'write' && pkOf(call.op).startsWith('M#events#action#') && JSON.stringify(call.op).includes('action=refused');
-    const validation = Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException' });
+    const validation = Object.assign(
+      new Error('One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of 2048 bytes'),
+      { name: 'ValidationException' },
+    );
     const store = new FaultyStore(new MemoryResultsStore());
     store.interfere(refused, async () => Promise.reject(validation), 1_000);
     const deps = someDeps<ResultsStore>({ store });
