@@ -44,7 +44,7 @@ export const PATHS_TOO_LARGE = 'PathsTransactionTooLargeError';
  * has exceeded…", "Hash primary key values must be under 2048 bytes", "Item size has exceeded the
  * maximum allowed size", "Number overflow…").
  */
-const SIZE_REFUSAL = /size|bytes|exceed|overflow|underflow/i;
+const SIZE_REFUSAL = /size|bytes|exceed|larger than|overflow|underflow/i;
 
 /**
  * True when DynamoDB refused a request for the size of what it holds (a `ValidationException`
