@@ -9,10 +9,9 @@ import * as path from 'path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DateTime } from 'luxon';
-import { findFreePort } from '../../local/services';
 import type { LocalRuntime } from '../../local/runtime';
 import type { TruthFile } from '../../scripts/producer/run';
-import { allAlerts, metric, pathsOf, produce, startRuntime, total, totalsByValue, waitForConsumers } from './harness';
+import { allAlerts, metric, pathsOf, produce, startRuntime, total, totalsByValue, waitForConsumers, freePortBase } from './harness';
 
 const ZONE = 'Asia/Shanghai';
 
@@ -116,7 +115,7 @@ describe('exactly-once results under failures', () => {
 
   it('neither loses nor repeats anything across a stop and start under load with --persist', async () => {
     const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-restart-'));
-    const port = await findFreePort();
+    const port = await freePortBase();
     const options = { port, persistDir: path.join(localDir, 'data'), localDir };
     let { runtime } = await startRuntime(options);
     try {

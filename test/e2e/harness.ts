@@ -6,10 +6,32 @@ import { gunzipSync } from 'zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EventInput } from '../../lambdas/shared/event';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
+import { assertPortFree } from '../../local/services';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const STAGE = 'dev';
+
+/** Ports one runtime takes: the API's and the next seven (kinesis … athena). */
+export const RUNTIME_PORTS = 8;
+
+/**
+ * {@link RUNTIME_PORTS} consecutive free ports on loopback, below Linux's ephemeral range (32768 and up):
+ * the rounds reuse them for minutes while other suites bind port 0, which the kernel serves from
+ * that range, so a base inside it could be taken between two rounds.
+ */
+export async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - RUNTIME_PORTS));
+    try {
+      for (let i = 0; i < RUNTIME_PORTS; i++) await assertPortFree(base + i, 'probe');
+      return base;
+    } catch {
+      // taken; try another
+    }
+  }
+  throw new Error(`no ${RUNTIME_PORTS} consecutive free ports found`);
+}
 
 /** Starts the dev stage on free ports, quiet, in a temporary local directory. */
 export async function startRuntime(extra: Partial<LocalRuntimeOptions> = {}): Promise<{ runtime: LocalRuntime; localDir: string }> {

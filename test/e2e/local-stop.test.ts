@@ -13,14 +13,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
-import { assertPortFree, findJava, findPortHolder, isPortOpen, parentPidFromStat } from '../../local/services';
+import { findJava, findPortHolder, isPortOpen, parentPidFromStat } from '../../local/services';
 import { defaultLauncherCache, dynamoDbLocalArgs, ensureLauncher, findDynamoDbLocalJar } from '../../local/services/dynamodb-launcher';
 import type { TruthFile } from '../../scripts/producer/run';
+import { freePortBase, RUNTIME_PORTS as SERVICES } from './harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 const STAGE = 'dev';
 const ROUNDS = 20;
-const SERVICES = 7;
 const LOAD_MS = 2_000;
 const STOP_BUDGET_MS = 10_000;
 const STOPPED_LINE = 'stopped; nothing left listening.';
@@ -95,20 +95,6 @@ class Group {
       // already gone
     }
   }
-}
-
-/** Seven consecutive free ports on loopback. */
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    try {
-      for (let i = 0; i < SERVICES; i++) await assertPortFree(base + i, 'probe');
-      return base;
-    } catch {
-      // taken; try another
-    }
-  }
-  throw new Error('no seven consecutive free ports found');
 }
 
 async function openPorts(base: number): Promise<number[]> {
