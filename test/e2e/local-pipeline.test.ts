@@ -9,15 +9,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { DateTime } from 'luxon';
 import { stageConfig } from '../../lib/config/stage-config';
-import { LocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { isPortOpen } from '../../local/services';
 import { INVALID_KINDS } from '../../scripts/producer/invalid';
 import { getScenario } from '../../scripts/producer/scenarios';
 import { createEventStream, type ProducedEvent } from '../../scripts/producer/source';
-import { readLake } from './harness';
+import { readLake, STAGE, startRuntime } from './harness';
 
-const ROOT = path.join(__dirname, '..', '..');
-const STAGE = 'dev';
 const PER_SCENARIO = 700;
 const SCENARIOS = ['web', 'taobao', 'recharge', 'vending', 'alerts'];
 
@@ -47,18 +45,10 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 
 describe('local pipeline (dev stage)', () => {
   let runtime: LocalRuntime;
-  const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-'));
+  let localDir = '';
 
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({
-      root: ROOT,
-      stage: STAGE,
-      port: 0,
-      assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`),
-      localDir,
-      log: () => undefined,
-      functionLog: () => undefined,
-    });
+    ({ runtime, localDir } = await startRuntime());
   }, 180_000);
 
   afterAll(async () => {
@@ -169,17 +159,7 @@ describe('local pipeline (dev stage)', () => {
 describe('local pipeline with --persist, across a stop and a start', () => {
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-persist-'));
   const persistDir = path.join(localDir, 'data');
-  const start = () =>
-    LocalRuntime.start({
-      root: ROOT,
-      stage: STAGE,
-      port: 0,
-      persistDir,
-      assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`),
-      localDir,
-      log: () => undefined,
-      functionLog: () => undefined,
-    });
+  const start = async (): Promise<LocalRuntime> => (await startRuntime({ persistDir, localDir })).runtime;
   afterAll(() => fs.rmSync(localDir, { recursive: true, force: true }));
 
   async function sendWeb(runtime: LocalRuntime, seed: number, count: number): Promise<string[]> {
