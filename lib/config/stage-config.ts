@@ -191,7 +191,7 @@ const STAGES: Record<StageName, StageConfig> = {
       maxBodyBytes: 1024 * 1024,
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
-      memorySize: 1024,
+      memorySize: 512,
     },
     analytics: {
       warningThreshold: 10,
@@ -204,7 +204,7 @@ const STAGES: Record<StageName, StageConfig> = {
       resultRetentionDays: 400,
       iteratorAgeAlarm: Duration.minutes(5),
       quarantineRetentionDays: 14,
-      dashboardRefreshSeconds: 5,
+      dashboardRefreshSeconds: 15,
       notifyEmails: [],
       resultsDeletionProtection: true,
     },
