@@ -167,7 +167,7 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
   const logBytes = new Map<string, number>();
   const logged = (writer: string, bytes: number) => logBytes.set(writer, (logBytes.get(writer) ?? 0) + bytes);
   const platformLog = fig('lambda.platformLogBytesPerInvocation');
-  let wru = 0;
+  let wru = 0; // DynamoDB request units, added by the functions that use the results table
   let rru = 0;
 
   // ---------------------------------------------------------------- API (API Gateway, WAF, data out)
@@ -184,8 +184,13 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
     );
   if (ingestOnHttp) {
     const bodyBytes = k * workload.eventBytes;
-    const units = requests * Math.max(1, Math.ceil(bodyBytes / (512 * KIB)));
-    add('api', 'HTTP API requests (ingest)', fmt(units, 'requests'), inputs.tieredUsd('apigateway.http.requests', units, 1e6));
+    const units = requests * Math.max(1, Math.ceil(bodyBytes / (512 * KIB))) + (restApis.length === 0 ? readRequests : 0);
+    add(
+      'api',
+      'HTTP API requests (ingest, in 512 KB units)',
+      fmt(units, 'requests'),
+      inputs.tieredUsd('apigateway.http.requests', units, 1e6),
+    );
   }
   const responseBytes = requests * (fig('ingest.responseBytesPerRequest') + k * fig('ingest.responseBytesPerEvent'));
   add('api', 'ingest answers out to the internet', gb(responseBytes), (responseBytes / GIB) * inputs.usd('dataTransfer.internetOut'));
@@ -402,12 +407,15 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
   }
 
   // ---------------------------------------------------------------- DynamoDB
-  for (const t of deployment.tables) {
+  // The consumers and the read API use one table: the results table.
+  const results = deployment.tables[0];
+  if (deployment.tables.length > 1)
+    notes.push(`${deployment.tables.length} tables: the request units are priced once, on the results table`);
+  if (results !== undefined) {
+    const t = results;
     if (t.billing !== 'PAY_PER_REQUEST') notes.push('a provisioned table is priced at on-demand rates (the app has none)');
     add('dynamodb', 'write request units', fmt(wru, 'WRU'), (wru / 1e6) * inputs.usd('dynamodb.onDemand.wru'));
     add('dynamodb', 'read request units', fmt(rru, 'RRU'), (rru / 1e6) * inputs.usd('dynamodb.onDemand.rru'));
-    wru = 0;
-    rru = 0;
     const retention = deployment.resultRetentionDays ?? STORAGE_HORIZON_DAYS;
     const stored = fig('results.storedBytesPerMinute') * (E > 0 ? 1 : 0) * 1440 * Math.min(retention, STORAGE_HORIZON_DAYS);
     add(

@@ -247,7 +247,7 @@ export function runsPerMonth(expression: string): number {
 }
 
 /** The `config.json` a bucket deployment puts next to the dashboard, read from its staged asset. */
-function dashboardRefreshSeconds(stacks: readonly StackTemplate[], resolver: TemplateResolver): number | undefined {
+function dashboardRefreshSeconds(resolver: TemplateResolver): number | undefined {
   for (const rec of resolver.resourcesOfType('Custom::CDKBucketDeployment')) {
     const keys = rec.properties.SourceObjectKeys;
     if (!Array.isArray(keys)) continue;
@@ -259,7 +259,6 @@ function dashboardRefreshSeconds(stacks: readonly StackTemplate[], resolver: Tem
       if (typeof config.refreshSeconds === 'number') return config.refreshSeconds;
     }
   }
-  void stacks;
   return undefined;
 }
 
@@ -482,6 +481,6 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
     queues: of('AWS::SQS::Queue').length,
     kmsKeys: of('AWS::KMS::Key').length,
     resultRetentionDays: retention.length === 0 ? undefined : Math.max(...retention),
-    dashboardRefreshSeconds: dashboardRefreshSeconds(stacks, resolver),
+    dashboardRefreshSeconds: dashboardRefreshSeconds(resolver),
   };
 }
