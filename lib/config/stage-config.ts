@@ -39,6 +39,11 @@ export interface StageConfig {
     /** Names of `props` fields pseudonymized along with `userId`. */
     readonly pseudonymizedProps: readonly string[];
     readonly memorySize: number;
+    /**
+     * Per-method CloudWatch metrics of the API stage (7 per method, billed as custom metrics); the
+     * API's own metrics (count, 4XX, 5XX, latency per API and stage) are published either way.
+     */
+    readonly detailedMetrics: boolean;
   };
   readonly analytics: {
     /** Warnings per action per window that raise a window alert (10 by default). */
@@ -116,6 +121,7 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: false,
       pseudonymizedProps: [],
       memorySize: 512,
+      detailedMetrics: true,
     },
     analytics: {
       warningThreshold: 10,
@@ -154,6 +160,7 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
+      detailedMetrics: true,
     },
     analytics: {
       warningThreshold: 10,
@@ -192,6 +199,7 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 512,
+      detailedMetrics: false,
     },
     analytics: {
       warningThreshold: 10,
