@@ -82,6 +82,8 @@ export interface StageConfig {
     readonly glacierAfter?: Duration;
     /** Delete raw objects after this long; undefined keeps them. */
     readonly expireAfter?: Duration;
+    /** Move the curated Parquet of the daily reports to Infrequent Access after this long; undefined keeps it in Standard. */
+    readonly curatedInfrequentAccessAfter?: Duration;
     /**
      * Keep earlier versions of overwritten or deleted lake objects (S3 versioning), each deleted
      * this long after it stopped being current; undefined leaves the bucket unversioned.
@@ -221,6 +223,7 @@ const STAGES: Record<StageName, StageConfig> = {
       bufferInterval: Duration.seconds(300),
       infrequentAccessAfter: Duration.days(30),
       glacierAfter: Duration.days(180),
+      curatedInfrequentAccessAfter: Duration.days(30),
       noncurrentVersionsExpireAfter: Duration.days(30),
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },

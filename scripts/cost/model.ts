@@ -4,7 +4,7 @@
  * with every line item it adds up. No I/O; the same inputs always give the same bill.
  */
 import type { Inputs } from './inputs';
-import type { Deployment, FunctionFacts, MappingFacts } from './template';
+import type { Deployment, FunctionFacts, Lifecycle, MappingFacts } from './template';
 
 /** The components of the bill, in the order they are printed. */
 export const COMPONENTS = [
@@ -317,6 +317,23 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
     }
   }
 
+  /** Storage of `bytesPerDay` kept under `life` (Standard, then IA, then Glacier IR, until expiry), in the 12th month. */
+  const storage = (what: string, bytesPerDay: number, life: Lifecycle) => {
+    const horizon = Math.min(STORAGE_HORIZON_DAYS, life.expireAfterDays ?? STORAGE_HORIZON_DAYS);
+    const iaFrom = Math.min(horizon, life.standardIaAfterDays ?? horizon);
+    const glacierFrom = Math.min(horizon, life.glacierIrAfterDays ?? horizon);
+    const classes: Array<[string, number, string]> = [
+      ['Standard', iaFrom, 's3.standard.storage'],
+      ['Standard-IA', Math.max(0, glacierFrom - iaFrom), 's3.standardIa.storage'],
+      ['Glacier Instant Retrieval', Math.max(0, horizon - glacierFrom), 's3.glacierIr.storage'],
+    ];
+    for (const [cls, days, price] of classes) {
+      if (days > 0 || cls === 'Standard')
+        add('s3', `${what}, ${cls} (${days} days)`, `${gb(bytesPerDay * days)}-month`, ((bytesPerDay * days) / GIB) * inputs.usd(price));
+    }
+    return { iaDays: classes[1][1], glacierDays: classes[2][1] };
+  };
+
   // ---------------------------------------------------------------- Firehose and the lake
   const lakeRaw = events * recordBytes;
   const compressed = deployment.firehoses.some((f) => f.compression === 'GZIP');
@@ -346,33 +363,7 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
       fmt(objects, 'PUTs'),
       (objects / 1000) * inputs.usd('s3.put'),
     );
-    const life = deployment.lakeLifecycle;
-    const horizon = Math.min(STORAGE_HORIZON_DAYS, life.expireAfterDays ?? STORAGE_HORIZON_DAYS);
-    const iaFrom = Math.min(horizon, life.standardIaAfterDays ?? horizon);
-    const glacierFrom = Math.min(horizon, life.glacierIrAfterDays ?? horizon);
-    const standardDays = iaFrom;
-    const iaDays = Math.max(0, glacierFrom - iaFrom);
-    const glacierDays = Math.max(0, horizon - glacierFrom);
-    add(
-      's3',
-      `lake, Standard (${standardDays} days of raw gzip JSON)`,
-      `${gb(lakeBytesPerDay * standardDays)}-month`,
-      ((lakeBytesPerDay * standardDays) / GIB) * inputs.usd('s3.standard.storage'),
-    );
-    if (iaDays > 0)
-      add(
-        's3',
-        `lake, Standard-IA (${iaDays} days)`,
-        `${gb(lakeBytesPerDay * iaDays)}-month`,
-        ((lakeBytesPerDay * iaDays) / GIB) * inputs.usd('s3.standardIa.storage'),
-      );
-    if (glacierDays > 0)
-      add(
-        's3',
-        `lake, Glacier Instant Retrieval (${glacierDays} days)`,
-        `${gb(lakeBytesPerDay * glacierDays)}-month`,
-        ((lakeBytesPerDay * glacierDays) / GIB) * inputs.usd('s3.glacierIr.storage'),
-      );
+    const { iaDays, glacierDays } = storage('lake (raw gzip JSON)', lakeBytesPerDay, deployment.lakeLifecycle);
     // In steady state, each month's objects move once to each later class.
     const perThousand = (iaDays > 0 ? inputs.usd('s3.transitionIa') : 0) + (glacierDays > 0 ? inputs.usd('s3.transitionGlacierIr') : 0);
     if (perThousand > 0) add('s3', 'lifecycle transitions', fmt(objects, 'objects'), (objects / 1000) * perThousand);
@@ -380,13 +371,7 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
 
   // ---------------------------------------------------------------- the daily reports
   if (deployment.athenaWorkgroups > 0 && lakeBytesPerDay > 0) {
-    const curated = lakeBytesPerDay * fig('lake.parquetPerLakeByte') * STORAGE_HORIZON_DAYS;
-    add(
-      's3',
-      `curated Parquet (${STORAGE_HORIZON_DAYS} days)`,
-      `${gb(curated)}-month`,
-      (curated / GIB) * inputs.usd('s3.standard.storage'),
-    );
+    storage('curated Parquet', lakeBytesPerDay * fig('lake.parquetPerLakeByte'), deployment.curatedLifecycle);
     const runs = deployment.schedules.reduce((n, s) => n + s.runsPerMonth, 0);
     const minimum = 10 * 1000 * 1000;
     const reportNames = Object.keys(inputs.measured.figures)

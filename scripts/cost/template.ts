@@ -189,8 +189,10 @@ export interface Deployment {
   readonly stream?: StreamFacts;
   readonly firehoses: readonly FirehoseFacts[];
   readonly tables: ReadonlyArray<{ readonly billing: 'PAY_PER_REQUEST' | 'PROVISIONED'; readonly pitr: boolean; readonly indexes: number }>;
-  /** Lifecycle of the lake (the bucket Firehose delivers to). */
+  /** Lifecycle of the lake's raw objects (`raw/` of the bucket Firehose delivers to). */
   readonly lakeLifecycle: Lifecycle;
+  /** Lifecycle of the curated Parquet the daily reports write (`curated/` of the same bucket). */
+  readonly curatedLifecycle: Lifecycle;
   readonly logGroups: readonly LogGroupFacts[];
   readonly distributions: number;
   readonly athenaWorkgroups: number;
@@ -401,22 +403,24 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
     };
   }
 
-  // The lake: the bucket Firehose delivers to, and the lifecycle rule of its raw objects.
+  // The lake: the bucket Firehose delivers to, and the lifecycle rules of its raw and curated objects.
   const lakeId = firehoses[0]?.bucket;
   const lake = lakeId === undefined ? undefined : of('AWS::S3::Bucket').find((b) => b.logicalId === lakeId);
   const rules = Array.isArray(obj(lake?.properties.LifecycleConfiguration).Rules)
     ? (obj(lake?.properties.LifecycleConfiguration).Rules as JsonValue[]).map(obj)
     : [];
-  const rawRule = rules.find((r) => Array.isArray(r.Transitions) || r.ExpirationInDays !== undefined) ?? {};
-  const transitions = Array.isArray(rawRule.Transitions) ? rawRule.Transitions.map(obj) : [];
-  const transitionDays = (cls: string) => {
-    const t = transitions.find((x) => x.StorageClass === cls);
-    return t === undefined ? undefined : num(t.TransitionInDays, 0);
-  };
-  const lakeLifecycle: Lifecycle = {
-    standardIaAfterDays: transitionDays('STANDARD_IA'),
-    glacierIrAfterDays: transitionDays('GLACIER_IR'),
-    expireAfterDays: rawRule.ExpirationInDays === undefined ? undefined : num(rawRule.ExpirationInDays, 0),
+  const lifecycleOf = (prefix: string): Lifecycle => {
+    const rule = rules.find((r) => r.Prefix === prefix) ?? {};
+    const transitions = Array.isArray(rule.Transitions) ? rule.Transitions.map(obj) : [];
+    const transitionDays = (cls: string) => {
+      const t = transitions.find((x) => x.StorageClass === cls);
+      return t === undefined ? undefined : num(t.TransitionInDays, 0);
+    };
+    return {
+      standardIaAfterDays: transitionDays('STANDARD_IA'),
+      glacierIrAfterDays: transitionDays('GLACIER_IR'),
+      expireAfterDays: rule.ExpirationInDays === undefined ? undefined : num(rule.ExpirationInDays, 0),
+    };
   };
 
   // Log groups and who writes to them.
@@ -464,7 +468,8 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
       pitr: obj(t.properties.PointInTimeRecoverySpecification).PointInTimeRecoveryEnabled === true,
       indexes: Array.isArray(t.properties.GlobalSecondaryIndexes) ? t.properties.GlobalSecondaryIndexes.length : 0,
     })),
-    lakeLifecycle,
+    lakeLifecycle: lifecycleOf('raw/'),
+    curatedLifecycle: lifecycleOf('curated/'),
     logGroups,
     distributions: of('AWS::CloudFront::Distribution').length,
     athenaWorkgroups: of('AWS::Athena::WorkGroup').length,
