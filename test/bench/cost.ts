@@ -91,7 +91,6 @@ async function measureIngest(inputs: Record<string, unknown>[]) {
     deps.logger.lines.length = 0;
     let responseBytes = 0;
     for (const r of requests) responseBytes += Buffer.byteLength((await handle(r)).body);
-    const lines = deps.logger.lines.length;
     const bytes = logBytes(deps.logger.lines);
     const ms = await timeBest(async () => {
       for (const r of requests) await handle(r);
@@ -99,7 +98,7 @@ async function measureIngest(inputs: Record<string, unknown>[]) {
     perSize[k] = {
       ms: ms / requests.length,
       responseBytes: responseBytes / requests.length,
-      logBytes: bytes / (lines === 0 ? 1 : requests.length),
+      logBytes: bytes / requests.length,
     };
   }
   // Every input once more, in requests of 100, to read the records as written.
