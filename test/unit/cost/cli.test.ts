@@ -12,12 +12,16 @@ describe('npm run cost: command line', () => {
 
   it('takes one built-in workload, a stage and JSON output', () => {
     const options = parseCostArgs(['--stage', 'dev', '--workload', 'gap-100', '--format', 'json']);
-    expect(options).toEqual({ stage: 'dev', format: 'json', workloads: [WORKLOADS[3]] });
+    expect(options).toEqual({ stage: 'dev', format: 'json', workloads: [WORKLOADS[3]], levers: false });
   });
 
   it('builds a workload from --rps, --events-per-request and --event-bytes', () => {
     const [w] = parseCostArgs(['--rps', '50', '--events-per-request', '20', '--event-bytes', '400']).workloads;
     expect(w).toMatchObject({ requestsPerSecond: 50, eventsPerRequest: 20, eventBytes: 400 });
+  });
+
+  it('prices the levers instead when asked', () => {
+    expect(parseCostArgs(['--levers']).levers).toBe(true);
   });
 
   it.each([

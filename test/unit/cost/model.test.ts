@@ -1,6 +1,7 @@
 import { COMPONENTS, estimate, batching, shardsFor, type Workload } from '../../../scripts/cost/model';
 import { readDeployment, runsPerMonth, UnpricedResourceError } from '../../../scripts/cost/template';
 import { CostInputError } from '../../../scripts/cost/inputs';
+import { shardsNeeded } from '../../../scripts/cost/levers';
 import { FIXTURE_TEMPLATE, fixtureInputs, fixtureStacks } from './fixture';
 
 /** 10 requests/s of 10 events of 400 B: 100 events/s, each a 500 B stream record with the fixture's 100 B overhead. */
@@ -141,5 +142,17 @@ describe('reading templates', () => {
     expect(runsPerMonth('cron(30 0 * * ? *)')).toBeCloseTo(730 / 24, 9);
     expect(runsPerMonth('rate(1 hour)')).toBeCloseTo(730, 9);
     expect(runsPerMonth('rate(5 minutes)')).toBeCloseTo(730 * 12, 9);
+  });
+});
+
+describe('sizing a provisioned stream for a lever', () => {
+  it('takes the largest of records/s, bytes in and shared bytes out per shard, with 20 % headroom', () => {
+    const w = (requestsPerSecond: number, eventBytes: number): Workload => ({ ...WORKLOAD, requestsPerSecond, eventBytes });
+    // 100 events/s of 500 B: far below one shard.
+    expect(shardsNeeded(w(10, 400), fixtureInputs())).toBe(1);
+    // 1,000 records/s: one shard's limit exactly, so two with headroom.
+    expect(shardsNeeded(w(100, 400), fixtureInputs())).toBe(2);
+    // 1,000 events/s of 2,100 B (2,000 + 100): 2.0 MiB/s in, 3 readers × 2.0 / 2 MiB/s out = 3.0 shards → 4.
+    expect(shardsNeeded(w(100, 2000), fixtureInputs())).toBe(4);
   });
 });
