@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     ...extra,
   });
   const today =
-    'the consumers as built today (paths as per-shard session state); the real-time issue replaces them, and its bench:realtime refreshes these figures';
+    'the consumers as measured on the date given (paths as per-shard session state rewritten every batch); rerun the bench when the consumers change';
   const consumer = (name: 'realtime' | 'windows', f: ConsumerFigures): Record<string, MeasuredFigure> => ({
     [`${name}.cpuMsPerBatch`]: fig(
       f.cpu.fixed,
