@@ -243,7 +243,7 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
     wru += invocations * fig(`${m.service}.wruPerBatch`) + events * fig(`${m.service}.wruPerEvent`);
     rru += invocations * fig(`${m.service}.rruPerBatch`) + events * fig(`${m.service}.rruPerEvent`);
     const design = inputs.measured.figures[`${m.service}.wruPerBatch`]?.design;
-    if (design !== undefined && !notes.some((n) => n.includes(design))) notes.push(`consumer figures measure ${design}`);
+    if (design !== undefined && !notes.some((n) => n.includes(design))) notes.push(`consumer figures: ${design}`);
   }
 
   // ---------------------------------------------------------------- Kinesis
