@@ -231,11 +231,11 @@ function dataGrants(data: DataStack, config: StageConfig): PersonGrant[] {
   ];
   if (config.stream.capacity.mode === 'PROVISIONED') {
     grants.push({
-      roles: ['operator'],
+      roles: ['admin', 'operator'],
       actions: ['kinesis:UpdateShardCount'],
       resources: ['*'],
       wildcardReason:
-        'kinesis:UpdateShardCount has no resource-level permission in IAM (Resource must be "*"); operators change the shard count of the provisioned stream.',
+        'kinesis:UpdateShardCount has no resource-level permission in IAM (Resource must be "*"); admins and operators change the shard count of the provisioned stream.',
     });
   }
   if (data.pseudonymKey) {
