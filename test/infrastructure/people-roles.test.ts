@@ -75,6 +75,10 @@ function resources({ stacks: s, iam }: Stage) {
     glueDatabase: `arn:aws:glue:${REGION}:${ACCOUNT}:database/${database}`,
     glueCurated: glueTable('events'),
     glueRaw: glueTable('raw_events'),
+    deliveryStream: iam.attr(s.data.lake.deliveryStream),
+    restApi: `arn:aws:apigateway:${REGION}::/restapis/${iam.ref(s.api.ingest.api)}`,
+    distribution: `arn:aws:cloudfront::${ACCOUNT}:distribution/${iam.ref(s.dashboard.dashboard.distribution)}`,
+    dashboardObject: `${iam.attr(s.dashboard.dashboard.bucket)}/index.html`,
   };
 }
 type ResourceKey = keyof ReturnType<typeof resources>;
@@ -101,6 +105,10 @@ const TABLE: readonly Row[] = [
   ['admin', 'cloudwatch:SetAlarmState', 'alarm', true],
   ['admin', 'athena:StartQueryExecution', 'workGroup', true],
   ['admin', 'glue:UpdateTable', 'glueRaw', true],
+  ['admin', 'firehose:UpdateDestination', 'deliveryStream', true],
+  ['admin', 'apigateway:PATCH', 'restApi', true],
+  ['admin', 'cloudfront:CreateInvalidation', 'distribution', true],
+  ['admin', 's3:PutObject', 'dashboardObject', true],
 
   // operator: alarms, logs, metrics; redrive, replay, reshard; no deletion, no secrets
   ['operator', 'cloudwatch:DescribeAlarms', 'alarm', true],
@@ -130,6 +138,9 @@ const TABLE: readonly Row[] = [
   ['operator', 'lambda:UpdateFunctionCode', 'realtimeFunction', false],
   ['operator', 'cloudwatch:DeleteAlarms', 'alarm', false],
   ['operator', 'athena:StartQueryExecution', 'workGroup', false],
+  ['operator', 'firehose:UpdateDestination', 'deliveryStream', false],
+  ['operator', 'apigateway:PATCH', 'restApi', false],
+  ['operator', 's3:PutObject', 'dashboardObject', false],
 
   // developer: functions in dev and uat; logs and the results table everywhere; prod read-only
   ['developer', 'lambda:UpdateFunctionCode', 'realtimeFunction', notInProd],
