@@ -53,6 +53,7 @@ export class PeopleStack extends Stack {
             'cloudwatch:GetMetricStatistics',
             'cloudwatch:ListMetrics',
             'cloudwatch:DescribeAlarmsForMetric',
+            'cloudwatch:ListDashboards',
             'logs:DescribeLogGroups',
             'logs:DescribeQueries',
             'logs:StopQuery',
@@ -112,16 +113,21 @@ function allOf<T>(scope: IConstruct, type: abstract new (...args: never[]) => T)
 }
 
 /**
- * What every stack grants, found in its construct tree: functions, log groups, alarms, queues
- * (the dead-letter queues), topics, buckets and event-source mappings. Admin gets every action
- * on each; operator and developer see functions, logs and alarms; operator also redrives the
- * queues and reads the topics; developer changes functions where `developerDeploys`.
+ * What every stack grants, found in its construct tree: functions, log groups, alarms and
+ * CloudWatch dashboards, queues (the dead-letter queues), topics, buckets and event-source
+ * mappings. Admin gets every action on each; operator and developer see functions, logs, alarms
+ * and dashboards; operator also redrives the queues and reads the topics; developer changes
+ * functions where `developerDeploys`.
  */
-function operationsGrants(stack: Stack, config: StageConfig): PersonGrant[] {
+export function operationsGrants(stack: Stack, config: StageConfig): PersonGrant[] {
   const grants: PersonGrant[] = [];
   const functions = allOf(stack, AppFunction).map((f) => f.function.functionArn);
   const logGroups = allOf(stack, logs.LogGroup).map((g) => g.logGroupArn);
   const alarms = allOf(stack, cloudwatch.Alarm).map((a) => a.alarmArn);
+  // From the name CloudFormation returns: `Dashboard.dashboardArn` names no dashboard when the name is generated.
+  const dashboards = allOf(stack, cloudwatch.CfnDashboard).map((d) =>
+    stack.formatArn({ service: 'cloudwatch', region: '', resource: 'dashboard', resourceName: d.ref }),
+  );
   const queues = allOf(stack, sqs.Queue).map((q) => q.queueArn);
   const topics = allOf(stack, sns.Topic).map((t) => t.topicArn);
   const buckets = allOf(stack, s3.Bucket);
@@ -148,8 +154,18 @@ function operationsGrants(stack: Stack, config: StageConfig): PersonGrant[] {
     grants.push({ roles: ['admin'], actions: ['logs:*'], resources: logGroups, wildcardReason: ALL_OF('CloudWatch Logs') });
     grants.push({ roles: ['operator', 'developer'], actions: LOG_READ, resources: logGroups });
   }
+  if (alarms.length + dashboards.length > 0) {
+    grants.push({
+      roles: ['admin'],
+      actions: ['cloudwatch:*'],
+      resources: [...alarms, ...dashboards],
+      wildcardReason: ALL_OF('CloudWatch alarm and dashboard'),
+    });
+  }
+  if (dashboards.length > 0) {
+    grants.push({ roles: ['operator', 'developer'], actions: ['cloudwatch:GetDashboard'], resources: dashboards });
+  }
   if (alarms.length > 0) {
-    grants.push({ roles: ['admin'], actions: ['cloudwatch:*'], resources: alarms, wildcardReason: ALL_OF('CloudWatch alarm') });
     grants.push({
       roles: ['operator', 'developer'],
       actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],

@@ -1,4 +1,8 @@
+import { Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { addStage, StageStacks } from '../../lib/analytics-app';
+import { PeopleAccess } from '../../lib/constructs/people-access';
+import { operationsGrants, PeopleStack } from '../../lib/stacks/people-stack';
 import { PERSON_ROLES, type PersonRole } from '../../lib/constructs/people-roles';
 import { STAGE_NAMES, stageConfig, type StageName } from '../../lib/config/stage-config';
 import { ACCOUNT, REGION, StageIam } from '../support/iam-simulation';
@@ -18,7 +22,7 @@ function synthesize(stage: StageName): Stage {
   const app = testApp();
   const stacks = addStage(app, stageConfig(stage), builtDashboard());
   const assembly = app.synth();
-  return { stacks, iam: new StageIam(stacks, assembly.directory) };
+  return { stacks, iam: new StageIam(stacks.people.people.roles, assembly.directory) };
 }
 
 const stages = new Map<StageName, Stage | Error>();
@@ -270,5 +274,32 @@ describe.each(STAGE_NAMES)('people roles in %s (IAM policy evaluation)', (name) 
     await expect(iam.decideAssume(role, alice, mfa)).resolves.toBe('Allowed');
     await expect(iam.decideAssume(role, alice, noMfa)).resolves.toBe(stageConfig(name).people.requireMfa ? 'ImplicitlyDenied' : 'Allowed');
     await expect(iam.decideAssume(role, 'arn:aws:iam::444455556666:user/mallory', mfa)).resolves.toBe('ImplicitlyDenied');
+  });
+});
+
+describe('people roles on resources a stack adds later', () => {
+  it('lets operators and developers read a CloudWatch dashboard of the stage, and admins change it', async () => {
+    const app = testApp();
+    const config = stageConfig('dev');
+    const people = new PeopleStack(app, 'uba-dev-people', { config });
+    const monitoring = new Stack(app, 'uba-dev-monitoring');
+    const dashboard = new cloudwatch.Dashboard(monitoring, 'Dashboard');
+    new PeopleAccess(monitoring, 'PeopleAccess', { roles: people.people.roles, grants: operationsGrants(monitoring, config) });
+    const iam = new StageIam(people.people.roles, app.synth().directory);
+    const arn = `arn:aws:cloudwatch::${ACCOUNT}:dashboard/${iam.ref(dashboard)}`;
+
+    const decisions = await Promise.all(
+      (
+        [
+          ['operator', 'cloudwatch:GetDashboard'],
+          ['developer', 'cloudwatch:GetDashboard'],
+          ['analyst', 'cloudwatch:GetDashboard'],
+          ['operator', 'cloudwatch:DeleteDashboards'],
+          ['admin', 'cloudwatch:PutDashboard'],
+        ] as const
+      ).map(([role, action]) => iam.decide(role, action, arn)),
+    );
+
+    expect(decisions).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'Allowed']);
   });
 });

@@ -1,8 +1,8 @@
 import { CfnElement, Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import { runSimulation, type Simulation, type SimulationIdentityPolicy } from '@cloud-copilot/iam-simulate';
 import { loadCloudAssembly, TemplateResolver, type JsonValue, isJsonObject } from '../../local/template';
-import type { StageStacks } from '../../lib/analytics-app';
 import { PERSON_ROLES, type PersonRole } from '../../lib/constructs/people-roles';
 
 /** The account and region the templates are resolved in. */
@@ -37,17 +37,14 @@ export class StageIam {
   private readonly roleArns = new Map<PersonRole, string>();
   private readonly resourcePolicies = new Map<string, Policy>();
 
-  constructor(
-    private readonly stacks: StageStacks,
-    assemblyDir: string,
-  ) {
+  /** `roles`: the people roles of the app synthesized into `assemblyDir`. */
+  constructor(roles: Readonly<Record<PersonRole, iam.IRole>>, assemblyDir: string) {
     const assembly = loadCloudAssembly(assemblyDir);
     this.resolver = new TemplateResolver(assembly.stacks, { accountId: ACCOUNT, region: REGION });
     const r = this.resolver;
     const roleByName = new Map<string, PersonRole>();
     for (const role of PERSON_ROLES) {
-      const cfn = this.stacks.people.people.roles[role];
-      const [stackName, logicalId] = this.locate(cfn);
+      const [stackName, logicalId] = this.locate(roles[role]);
       roleByName.set(r.ref(stackName, logicalId), role);
       this.roleArns.set(role, String(r.getAtt(stackName, logicalId, 'Arn')));
       const props = r.resolveProperties(r.resource(stackName, logicalId));
