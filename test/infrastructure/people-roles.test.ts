@@ -6,7 +6,7 @@ import { operationsGrants, PeopleStack } from '../../lib/stacks/people-stack';
 import { PERSON_ROLES, type PersonRole } from '../../lib/constructs/people-roles';
 import { STAGE_NAMES, stageConfig, type StageName } from '../../lib/config/stage-config';
 import { ACCOUNT, REGION, StageIam } from '../support/iam-simulation';
-import { builtDashboard, testApp } from './stage-app';
+import { builtDashboard, synthWithGate, testApp } from './stage-app';
 
 // The people roles' policies, evaluated by a real IAM policy evaluator (@cloud-copilot/iam-simulate)
 // against the synthesized templates of every stage, resolved to the names and ARNs CloudFormation
@@ -301,5 +301,28 @@ describe('people roles on resources a stack adds later', () => {
     );
 
     expect(decisions).toEqual(['Allowed', 'Allowed', 'ImplicitlyDenied', 'ImplicitlyDenied', 'Allowed']);
+  });
+});
+
+describe('people access and the compliance gate', () => {
+  const withGrant = (wildcardReason?: string) =>
+    synthWithGate((app) => {
+      const people = new PeopleStack(app, 'uba-dev-people', { config: stageConfig('dev') });
+      const other = new Stack(app, 'uba-dev-other');
+      new PeopleAccess(other, 'PeopleAccess', {
+        roles: people.people.roles,
+        grants: [{ roles: ['analyst'], actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/exports/*'], wildcardReason }],
+      });
+    });
+
+  it('fails synth on a wildcard given without a reason', () => {
+    const { findings } = withGrant();
+    expect(findings).toEqual(['AwsSolutions-IAM5[Resource::arn:aws:s3:::bucket/exports/*] at uba-dev-other/PeopleAccess/Analyst/Resource']);
+  });
+
+  it('acknowledges a wildcard given with its reason', () => {
+    const { error, findings } = withGrant('Analysts read the exports, named at run time.');
+    expect(findings).toEqual([]);
+    expect(error).toBeUndefined();
   });
 });
