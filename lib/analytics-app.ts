@@ -4,6 +4,7 @@ import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
 import { DataStack } from './stacks/data-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
 import { ReportsStack } from './stacks/reports-stack';
 
 /** The stacks of one stage, as synthesized into the app. */
@@ -13,10 +14,11 @@ export interface StageStacks {
   readonly api: ApiStack;
   readonly dashboard: DashboardStack;
   readonly reports: ReportsStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /**
- * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`), all
+ * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`, `uba-dev-monitoring`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
@@ -33,7 +35,7 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     results: analytics.results,
     pseudonymKey: data.pseudonymKey,
   });
-  const reports = new ReportsStack(app, `${config.prefix}-reports`, { ...stack('reports'), config, alarmTopic: analytics.alarmTopic });
+  const reports = new ReportsStack(app, `${config.prefix}-reports`, { ...stack('reports'), config });
   // Both import the lake bucket by its export name (see importLakeBucket).
   api.addStackDependency(data);
   reports.addStackDependency(data);
@@ -43,6 +45,28 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     api: api.ingest.api,
     distDir: dashboardDist,
   });
+  // Reads names of the others' resources for its dashboard and alarms; nothing depends on it.
+  const monitoring = new MonitoringStack(app, `${config.prefix}-monitoring`, {
+    ...stack('monitoring'),
+    config,
+    alarmTopic: analytics.alarmTopic,
+    alertsTopic: analytics.alertsTopic,
+    api: api.ingest.api,
+    apiAccessLogs: api.ingest.accessLogs,
+    ingestFunction: api.ingest.appFunction.function,
+    queryFunction: api.query.appFunction.function,
+    stream: data.events.stream,
+    deliveryStreamName: data.lake.deliveryStream.ref,
+    consumers: [analytics.realtime, analytics.windows].map((consumer) => ({
+      service: consumer.serviceName,
+      function: consumer.appFunction.function,
+      eventSourceMappingId: consumer.eventSource.eventSourceMappingId,
+      deadLetterQueue: consumer.deadLetterQueue,
+    })),
+    resultsTable: analytics.results.table,
+    reportsJob: reports.reports.job.function,
+    reportsScheduleDeadLetters: reports.reports.deadLetterQueue,
+  });
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, analytics, api, dashboard, reports };
+  return { data, analytics, api, dashboard, reports, monitoring };
 }
