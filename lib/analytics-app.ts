@@ -1,5 +1,6 @@
-import { App, Tags } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import type { StageConfig } from './config/stage-config';
+import { giveHelperFunctionsLogGroups } from './helper-logs';
 import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
@@ -67,6 +68,13 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     reportsJob: reports.reports.job.function,
     reportsScheduleDeadLetters: reports.reports.deadLetterQueue,
   });
+  // Every stack of the stage, including any added above this line: CDK's helper functions log
+  // into log groups of the stack, with the stage's retention, deleted by `cdk destroy` (dev, uat).
+  for (const child of app.node.children) {
+    if (Stack.isStack(child) && child.stackName.startsWith(`${config.prefix}-`)) {
+      giveHelperFunctionsLogGroups(child, { retention: config.logRetention, removalPolicy: config.removalPolicy });
+    }
+  }
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   return { data, analytics, api, dashboard, reports, monitoring };
 }

@@ -219,6 +219,7 @@ export class OperationsMonitoring extends Construct {
         lambdaFunction: props.ingestFunction,
         alarmFriendlyName: 'Ingest',
         humanReadableName: 'Ingest Lambda',
+        isIterator: false,
         addFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.ingestErrors,
@@ -238,7 +239,12 @@ export class OperationsMonitoring extends Construct {
           },
         },
       })
-      .monitorLambdaFunction({ lambdaFunction: props.queryFunction, alarmFriendlyName: 'Query', humanReadableName: 'Read API Lambda' });
+      .monitorLambdaFunction({
+        lambdaFunction: props.queryFunction,
+        alarmFriendlyName: 'Query',
+        humanReadableName: 'Read API Lambda',
+        isIterator: false,
+      });
 
     // ---- Stream
     facade.monitorKinesisDataStream({
@@ -427,6 +433,7 @@ export class OperationsMonitoring extends Construct {
         lambdaFunction: props.reportsJob,
         alarmFriendlyName: 'ReportsJob',
         humanReadableName: 'Daily reports job',
+        isIterator: false,
         addFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.reportRunsFailed,
