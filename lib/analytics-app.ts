@@ -1,6 +1,6 @@
 import { App, Stack, Tags } from 'aws-cdk-lib';
 import type { StageConfig } from './config/stage-config';
-import { giveHelperFunctionsLogGroups } from './helper-logs';
+import { applyDestroyRules } from './destroy';
 import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
@@ -69,10 +69,10 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     reportsScheduleDeadLetters: reports.reports.deadLetterQueue,
   });
   // Every stack of the stage, including any added above this line: CDK's helper functions log
-  // into log groups of the stack, with the stage's retention, deleted by `cdk destroy` (dev, uat).
+  // into log groups of the stack with the stage's retention; retained buckets keep their policies.
   for (const child of app.node.children) {
     if (Stack.isStack(child) && child.stackName.startsWith(`${config.prefix}-`)) {
-      giveHelperFunctionsLogGroups(child, { retention: config.logRetention, removalPolicy: config.removalPolicy });
+      applyDestroyRules(child, { retention: config.logRetention, removalPolicy: config.removalPolicy });
     }
   }
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);

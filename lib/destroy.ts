@@ -1,6 +1,17 @@
-import { CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+
+/**
+ * What `cdk destroy` does to a stack of the stage, decided in one place (see docs/deploy.md):
+ * CDK's helper functions get log groups of the stack ({@link giveHelperFunctionsLogGroups}) and
+ * retained buckets keep their policies ({@link retainPoliciesOfRetainedBuckets}).
+ */
+export function applyDestroyRules(stack: Stack, props: HelperLogsProps): void {
+  giveHelperFunctionsLogGroups(stack, props);
+  retainPoliciesOfRetainedBuckets(stack);
+}
 
 export interface HelperLogsProps {
   readonly retention: logs.RetentionDays;
@@ -38,4 +49,22 @@ export function giveHelperFunctionsLogGroups(stack: Stack, props: HelperLogsProp
 function hasLogGroup(stack: Stack, config: lambda.CfnFunction['loggingConfig']): boolean {
   const resolved: unknown = stack.resolve(config);
   return typeof resolved === 'object' && resolved !== null && 'logGroup' in resolved && resolved.logGroup !== undefined;
+}
+
+/**
+ * Gives the policy of every bucket of `stack` that CloudFormation retains the same fate: by
+ * default a stack deletion keeps the bucket but deletes its `AWS::S3::BucketPolicy`, which leaves
+ * the kept data without its TLS-only (and other) statements. Returns the policies it changed.
+ */
+export function retainPoliciesOfRetainedBuckets(stack: Stack): s3.CfnBucketPolicy[] {
+  const changed: s3.CfnBucketPolicy[] = [];
+  for (const child of stack.node.findAll()) {
+    if (!(child instanceof s3.Bucket) || !child.policy) continue;
+    const bucket = child.node.defaultChild;
+    if (!(bucket instanceof s3.CfnBucket) || bucket.cfnOptions.deletionPolicy !== CfnDeletionPolicy.RETAIN) continue;
+    child.policy.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const policy = child.policy.node.defaultChild;
+    if (policy instanceof s3.CfnBucketPolicy) changed.push(policy);
+  }
+  return changed;
 }
