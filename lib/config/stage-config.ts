@@ -340,6 +340,31 @@ const STAGES: Record<StageName, StageConfig> = {
   },
 };
 
+/**
+ * Checks the alarm thresholds of a stage; throws naming the field and the reason. The lake's
+ * freshness alarm must allow for the Firehose buffer interval, or it fires on every flush.
+ */
+export function checkAlarmThresholds(m: AlarmThresholds, lakeBufferInterval: Duration): void {
+  const fail = (field: keyof AlarmThresholds, reason: string) => {
+    throw new Error(`monitoring.${field}: ${reason}`);
+  };
+  if (!Number.isInteger(m.evaluationPeriods) || m.evaluationPeriods < 1) fail('evaluationPeriods', 'must be a whole number ≥ 1');
+  if (!Number.isInteger(m.datapointsToAlarm) || m.datapointsToAlarm < 1 || m.datapointsToAlarm > m.evaluationPeriods) {
+    fail('datapointsToAlarm', `must be a whole number from 1 to evaluationPeriods (${m.evaluationPeriods})`);
+  }
+  if (m.period.toSeconds() < 60 || m.period.toSeconds() % 60 !== 0)
+    fail('period', 'must be a whole number of minutes (CloudWatch alarm periods)');
+  if (m.firehoseFreshness.toSeconds() <= lakeBufferInterval.toSeconds()) {
+    fail('firehoseFreshness', `must be longer than the lake's buffer interval (${lakeBufferInterval.toSeconds()} s)`);
+  }
+  if (!(m.firehoseDeliverySuccessBelow > 0 && m.firehoseDeliverySuccessBelow <= 1))
+    fail('firehoseDeliverySuccessBelow', 'must be in (0, 1]');
+  if (!(m.api4xxErrorPercent >= 0 && m.api4xxErrorPercent < 100)) fail('api4xxErrorPercent', 'must be a percentage from 0 to below 100');
+  for (const [field, value] of Object.entries(m)) {
+    if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) fail(field as keyof AlarmThresholds, 'must be a number ≥ 0');
+  }
+}
+
 /** Thrown when `-c stage=…` names no known stage. */
 export class UnknownStageError extends Error {
   constructor(name: string) {
@@ -355,6 +380,11 @@ export function stageConfig(name: string | undefined): StageConfig {
   const config = STAGES[stage as StageName];
   if (config.ingest.maxEventsPerRequest < 1 || config.ingest.maxEventsPerRequest > 500) {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
+  }
+  try {
+    checkAlarmThresholds(config.monitoring, config.lake.bufferInterval);
+  } catch (error) {
+    throw new Error(`stage ${stage}: ${(error as Error).message}`, { cause: error });
   }
   try {
     checkFunnels(config.reports.funnels);

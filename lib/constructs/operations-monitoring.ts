@@ -168,7 +168,10 @@ export class OperationsMonitoring extends Construct {
         add5XXFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.api5xxErrors,
-            ...onAny('api-5xx', `The API answered 5XX to ${over(t.api5xxErrors)} requests in a period: a Lambda behind it failed or timed out.`),
+            ...onAny(
+              'api-5xx',
+              `The API answered 5XX to ${over(t.api5xxErrors)} requests in a period: a Lambda behind it failed or timed out.`,
+            ),
           },
         },
         add4XXErrorRateAlarm: {
@@ -223,13 +226,19 @@ export class OperationsMonitoring extends Construct {
         addFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.ingestErrors,
-            ...onAny('ingest-errors', `The ingest Lambda failed ${over(t.ingestErrors)} times in a period; producers got 5XX for those requests.`),
+            ...onAny(
+              'ingest-errors',
+              `The ingest Lambda failed ${over(t.ingestErrors)} times in a period; producers got 5XX for those requests.`,
+            ),
           },
         },
         addThrottlesCountAlarm: {
           Critical: {
             maxErrorCount: t.ingestThrottles,
-            ...onAny('ingest-throttles', 'Lambda throttled the ingest function (account or reserved concurrency reached); producers got 5XX.'),
+            ...onAny(
+              'ingest-throttles',
+              'Lambda throttled the ingest function (account or reserved concurrency reached); producers got 5XX.',
+            ),
           },
         },
         addLatencyP99Alarm: {
@@ -314,9 +323,16 @@ export class OperationsMonitoring extends Construct {
                 metrics.createMetricMath(
                   'records / IF(invocations > 0, invocations, 1)',
                   {
-                    records: metrics.createMetric('InvokedEventCount', MetricStatistic.SUM, 'records', {
-                      EventSourceMappingUUID: consumer.eventSourceMappingId,
-                    }, undefined, 'AWS/Lambda'),
+                    records: metrics.createMetric(
+                      'InvokedEventCount',
+                      MetricStatistic.SUM,
+                      'records',
+                      {
+                        EventSourceMappingUUID: consumer.eventSourceMappingId,
+                      },
+                      undefined,
+                      'AWS/Lambda',
+                    ),
                     invocations: consumer.function.metricInvocations({ statistic: cloudwatch.Stats.SUM, period: t.period }),
                   },
                   'records per invocation',
@@ -326,7 +342,14 @@ export class OperationsMonitoring extends Construct {
             {
               title: 'Records polled and given up on',
               metrics: ['PolledEventCount', 'InvokedEventCount', 'OnFailureDestinationDeliveredEventCount'].map((metricName) =>
-                metrics.createMetric(metricName, MetricStatistic.SUM, metricName, { EventSourceMappingUUID: consumer.eventSourceMappingId }, undefined, 'AWS/Lambda'),
+                metrics.createMetric(
+                  metricName,
+                  MetricStatistic.SUM,
+                  metricName,
+                  { EventSourceMappingUUID: consumer.eventSourceMappingId },
+                  undefined,
+                  'AWS/Lambda',
+                ),
               ),
             },
           ],
@@ -421,7 +444,10 @@ export class OperationsMonitoring extends Construct {
         addMessageNotificationsFailedAlarm: {
           Critical: {
             maxNotificationsFailedCount: t.snsFailedNotifications,
-            ...onAny('sns-delivery-failures', `The ${name} topic could not deliver messages to a subscriber (unconfirmed or bouncing e-mail, failing endpoint).`),
+            ...onAny(
+              'sns-delivery-failures',
+              `The ${name} topic could not deliver messages to a subscriber (unconfirmed or bouncing e-mail, failing endpoint).`,
+            ),
           },
         },
       });
@@ -448,7 +474,10 @@ export class OperationsMonitoring extends Construct {
         addQueueMaxSizeAlarm: {
           Critical: {
             maxMessageCount: 0,
-            ...onAny('reports-job-failed', 'The daily schedule could not invoke the reports job (its event is in the dead-letter queue): the run never started.'),
+            ...onAny(
+              'reports-job-failed',
+              'The daily schedule could not invoke the reports job (its event is in the dead-letter queue): the run never started.',
+            ),
           },
         },
       })
@@ -467,7 +496,10 @@ export class OperationsMonitoring extends Construct {
                   Critical: {
                     threshold: t.reportRunsFailed,
                     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    ...onAny('reports-job-failed', 'A run of the daily reports job reported a failure (ReportRunsFailed): some report of the day was not written.'),
+                    ...onAny(
+                      'reports-job-failed',
+                      'A run of the daily reports job reported a failure (ReportRunsFailed): some report of the day was not written.',
+                    ),
                   },
                 },
               },
@@ -495,7 +527,10 @@ export class OperationsMonitoring extends Construct {
       alarmFriendlyName: 'Business',
       humanReadableName: `Business metrics (${namespace})`,
       metricGroups: [
-        { title: 'Events accepted and rejected (ingest)', metrics: [business('EventsAccepted', 'ingest'), business('EventsRejected', 'ingest')] },
+        {
+          title: 'Events accepted and rejected (ingest)',
+          metrics: [business('EventsAccepted', 'ingest'), business('EventsRejected', 'ingest')],
+        },
         {
           title: 'Rejected events by field',
           metrics: [
@@ -535,7 +570,10 @@ export class OperationsMonitoring extends Construct {
         { title: 'Late events', metrics: consumerServices.map((service) => business('LateEvents', service)) },
         {
           title: 'Alerts raised and windows fired',
-          metrics: [...consumerServices.map((service) => business('AlertsRaised', service)), ...consumerServices.map((s) => business('WindowsFired', s))],
+          metrics: [
+            ...consumerServices.map((service) => business('AlertsRaised', service)),
+            ...consumerServices.map((s) => business('WindowsFired', s)),
+          ],
         },
         { title: 'Conditional retries', metrics: consumerServices.map((service) => business('ConditionalRetries', service)) },
       ],

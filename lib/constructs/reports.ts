@@ -356,6 +356,5 @@ export class Reports extends Construct {
       },
     });
     this.schedule.node.addDependency(schedulerRole);
-
   }
 }

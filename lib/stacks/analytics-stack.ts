@@ -126,6 +126,9 @@ export class AnalyticsStack extends Stack {
       value: this.alertsTopic.topicArn,
       description: 'SNS topic: one message per batch of new alerts',
     });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'SNS topic of the operators: every alarm of the stage (uba-<stage>-monitoring)' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topicArn,
+      description: 'SNS topic of the operators: every alarm of the stage (uba-<stage>-monitoring)',
+    });
   }
 }

@@ -57,7 +57,8 @@ export class MonitoringStack extends Stack {
     });
     new CfnOutput(this, 'OperationsDashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.monitoring.dashboard.dashboardName}`,
-      description: 'The CloudWatch dashboard of the stage (API, ingest, stream, consumers, lake, results, topics, reports, business metrics)',
+      description:
+        'The CloudWatch dashboard of the stage (API, ingest, stream, consumers, lake, results, topics, reports, business metrics)',
     });
     new CfnOutput(this, 'OperationsDashboardName', {
       value: this.monitoring.dashboard.dashboardName,

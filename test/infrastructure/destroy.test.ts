@@ -77,7 +77,9 @@ describe('dashboard log bucket: a destroy that always finishes', () => {
     const siteBucket = onlyId(all, 'AWS::S3::Bucket', 'DashboardSite');
     const distribution = onlyId(all, 'AWS::CloudFront::Distribution', 'Dashboard');
     const emptier = Object.keys(all).find(
-      (id) => all[id].Type === 'Custom::S3AutoDeleteObjects' && JSON.stringify(all[id].Properties?.BucketName) === JSON.stringify({ Ref: logBucket }),
+      (id) =>
+        all[id].Type === 'Custom::S3AutoDeleteObjects' &&
+        JSON.stringify(all[id].Properties?.BucketName) === JSON.stringify({ Ref: logBucket }),
     );
     if (!emptier) throw new Error('the log bucket has no auto-delete custom resource');
     // The distribution writes its logs into this bucket…
@@ -152,7 +154,13 @@ describe.each(STAGE_NAMES)('log groups (%s): nothing left behind without retenti
         const logGroupRef = (r.Properties?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
         expect({ part, id, logGroup: typeof logGroupRef }).toEqual({ part, id, logGroup: 'string' });
         const logGroup = all[logGroupRef as string];
-        expect({ part, id, type: logGroup.Type, retention: logGroup.Properties?.RetentionInDays, deletion: logGroup.DeletionPolicy }).toEqual({
+        expect({
+          part,
+          id,
+          type: logGroup.Type,
+          retention: logGroup.Properties?.RetentionInDays,
+          deletion: logGroup.DeletionPolicy,
+        }).toEqual({
           part,
           id,
           type: 'AWS::Logs::LogGroup',

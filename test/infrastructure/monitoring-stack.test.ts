@@ -15,7 +15,9 @@ interface AlarmProps {
   Namespace?: string;
   MetricName?: string;
   Dimensions?: Array<{ Name: string; Value: Json }>;
-  Metrics?: Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: Json }> } } }>;
+  Metrics?: Array<{
+    MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: Json }> } };
+  }>;
 }
 interface MetricRef {
   readonly namespace: string;
@@ -40,9 +42,18 @@ function alarms(stage: StageName): AlarmProps[] {
 /** The metrics an alarm watches: its own, or those of its metric-math expression. */
 function metricsOf(alarm: AlarmProps): MetricRef[] {
   const dims = (d?: Array<{ Name: string; Value: Json }>) => Object.fromEntries((d ?? []).map((x) => [x.Name, JSON.stringify(x.Value)]));
-  if (alarm.MetricName && alarm.Namespace) return [{ namespace: alarm.Namespace, name: alarm.MetricName, dimensions: dims(alarm.Dimensions) }];
+  if (alarm.MetricName && alarm.Namespace)
+    return [{ namespace: alarm.Namespace, name: alarm.MetricName, dimensions: dims(alarm.Dimensions) }];
   return (alarm.Metrics ?? []).flatMap((m) =>
-    m.MetricStat ? [{ namespace: m.MetricStat.Metric.Namespace, name: m.MetricStat.Metric.MetricName, dimensions: dims(m.MetricStat.Metric.Dimensions) }] : [],
+    m.MetricStat
+      ? [
+          {
+            namespace: m.MetricStat.Metric.Namespace,
+            name: m.MetricStat.Metric.MetricName,
+            dimensions: dims(m.MetricStat.Metric.Dimensions),
+          },
+        ]
+      : [],
   );
 }
 
@@ -153,7 +164,9 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
   it('sends every alarm and its recovery to the alarm topic of the analytics stack', () => {
     const all = alarms(stage);
     expect(all.length).toBeGreaterThanOrEqual(29);
-    const alarmTopic = { 'Fn::ImportValue': expect.stringMatching(new RegExp(`^${config.prefix}-analytics:ExportsOutputRefAlarms[0-9A-F]+$`)) };
+    const alarmTopic = {
+      'Fn::ImportValue': expect.stringMatching(new RegExp(`^${config.prefix}-analytics:ExportsOutputRefAlarms[0-9A-F]+$`)),
+    };
     for (const alarm of all) {
       expect(alarm.ActionsEnabled).toBe(true);
       expect(alarm.AlarmActions).toEqual([alarmTopic]);
@@ -189,7 +202,9 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
   it('counts requests refused with 429 from the API access log', () => {
     monitoring(stage).hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.status = "429" }',
-      MetricTransformations: [{ MetricNamespace: businessMetricsNamespace(stage), MetricName: 'ApiThrottledRequests', MetricValue: '1', Unit: 'Count' }],
+      MetricTransformations: [
+        { MetricNamespace: businessMetricsNamespace(stage), MetricName: 'ApiThrottledRequests', MetricValue: '1', Unit: 'Count' },
+      ],
     });
   });
 
