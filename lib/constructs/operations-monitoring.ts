@@ -62,19 +62,10 @@ export interface MonitoredConsumer {
   readonly deadLetterQueue: sqs.IQueue;
 }
 
-export interface OperationsMonitoringProps {
-  /** The stage name, e.g. `dev`: names the business-metrics namespace. */
-  readonly stage: string;
-  /** Prefix of the dashboard and of every alarm name, e.g. `uba-dev`. */
-  readonly namePrefix: string;
-  readonly thresholds: AlarmThresholds;
-  /** Alarm when a consumer falls this far behind the stream. */
-  readonly iteratorAgeThreshold: Duration;
-  /** Every alarm notifies this topic when it fires and when it recovers. */
-  readonly alarmTopic: sns.ITopic;
-  /** The REST API and the name of its stage. */
+/** The resources of a stage that the dashboard shows and the alarms watch. */
+export interface MonitoredResources {
+  /** The REST API (ingest and read routes). */
   readonly api: apigw.IRestApi;
-  readonly apiStageName: string;
   /** The API's access log group (JSON lines with `status`): requests refused with 429 are counted from it. */
   readonly apiAccessLogs: logs.ILogGroup;
   readonly ingestFunction: lambda.IFunction;
@@ -85,11 +76,24 @@ export interface OperationsMonitoringProps {
   readonly deliveryStreamName: string;
   readonly consumers: readonly MonitoredConsumer[];
   readonly resultsTable: dynamodb.ITable;
-  /** Topics whose failed deliveries alarm (the alerts topic and the alarm topic itself). */
+  /** Topics whose failed deliveries alarm, by a name for the dashboard (the alerts topic and the alarm topic itself). */
   readonly topics: Readonly<Record<string, sns.ITopic>>;
   readonly reportsJob: lambda.IFunction;
   /** Dead-letter queue of the daily schedule: a message there is a run that never started. */
   readonly reportsScheduleDeadLetters: sqs.IQueue;
+}
+
+export interface OperationsMonitoringProps {
+  /** The stage name, e.g. `dev`: names the business-metrics namespace and is the API's stage name. */
+  readonly stage: string;
+  /** Prefix of the dashboard and of every alarm name, e.g. `uba-dev`. */
+  readonly namePrefix: string;
+  readonly thresholds: AlarmThresholds;
+  /** Alarm when a consumer falls this far behind the stream. */
+  readonly iteratorAgeThreshold: Duration;
+  /** Every alarm notifies this topic when it fires and when it recovers. */
+  readonly alarmTopic: sns.ITopic;
+  readonly resources: MonitoredResources;
 }
 
 /**
@@ -107,6 +111,7 @@ export class OperationsMonitoring extends Construct {
   constructor(scope: Construct, id: string, props: OperationsMonitoringProps) {
     super(scope, id);
     const t = props.thresholds;
+    const r = props.resources;
     const namespace = businessMetricsNamespace(props.stage);
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: props.namePrefix,
@@ -150,7 +155,7 @@ export class OperationsMonitoring extends Construct {
 
     // ---- API
     this.apiThrottledMetric = new logs.MetricFilter(this, 'ApiThrottled', {
-      logGroup: props.apiAccessLogs,
+      logGroup: r.apiAccessLogs,
       filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
       metricNamespace: namespace,
       metricName: 'ApiThrottledRequests',
@@ -160,8 +165,8 @@ export class OperationsMonitoring extends Construct {
     facade
       .addLargeHeader(`User-behaviour analytics (${props.stage})`)
       .monitorApiGateway({
-        api: props.api,
-        apiStage: props.apiStageName,
+        api: r.api,
+        apiStage: props.stage,
         alarmFriendlyName: 'Api',
         humanReadableName: 'API (ingest and read routes)',
         latencyTypesToRender: [LatencyType.P50, LatencyType.P99],
@@ -219,7 +224,7 @@ export class OperationsMonitoring extends Construct {
     // ---- Ingest and read Lambdas
     facade
       .monitorLambdaFunction({
-        lambdaFunction: props.ingestFunction,
+        lambdaFunction: r.ingestFunction,
         alarmFriendlyName: 'Ingest',
         humanReadableName: 'Ingest Lambda',
         isIterator: false,
@@ -249,7 +254,7 @@ export class OperationsMonitoring extends Construct {
         },
       })
       .monitorLambdaFunction({
-        lambdaFunction: props.queryFunction,
+        lambdaFunction: r.queryFunction,
         alarmFriendlyName: 'Query',
         humanReadableName: 'Read API Lambda',
         isIterator: false,
@@ -257,7 +262,7 @@ export class OperationsMonitoring extends Construct {
 
     // ---- Stream
     facade.monitorKinesisDataStream({
-      streamName: props.stream.streamName,
+      streamName: r.stream.streamName,
       alarmFriendlyName: 'Stream',
       humanReadableName: 'Event stream (Kinesis)',
       addPutRecordsThrottledAlarm: {
@@ -272,7 +277,7 @@ export class OperationsMonitoring extends Construct {
     });
 
     // ---- Consumers
-    for (const consumer of props.consumers) {
+    for (const consumer of r.consumers) {
       const name = consumer.service.charAt(0).toUpperCase() + consumer.service.slice(1);
       facade
         .monitorLambdaFunction({
@@ -358,9 +363,9 @@ export class OperationsMonitoring extends Construct {
 
     // ---- Lake delivery (Firehose)
     const firehose = (metricName: string, statistic: MetricStatistic, label: string) =>
-      metrics.createMetric(metricName, statistic, label, { DeliveryStreamName: props.deliveryStreamName }, undefined, 'AWS/Firehose');
+      metrics.createMetric(metricName, statistic, label, { DeliveryStreamName: r.deliveryStreamName }, undefined, 'AWS/Firehose');
     facade.monitorKinesisFirehose({
-      deliveryStreamName: props.deliveryStreamName,
+      deliveryStreamName: r.deliveryStreamName,
       alarmFriendlyName: 'Lake',
       humanReadableName: 'Lake delivery (Firehose)',
     });
@@ -412,7 +417,7 @@ export class OperationsMonitoring extends Construct {
 
     // ---- Results table
     facade.monitorDynamoTable({
-      table: props.resultsTable,
+      table: r.resultsTable,
       alarmFriendlyName: 'Results',
       humanReadableName: 'Results table (DynamoDB)',
       addReadThrottledEventsCountAlarm: {
@@ -436,7 +441,7 @@ export class OperationsMonitoring extends Construct {
     });
 
     // ---- Topics
-    for (const [name, topic] of Object.entries(props.topics)) {
+    for (const [name, topic] of Object.entries(r.topics)) {
       facade.monitorSnsTopic({
         topic,
         alarmFriendlyName: `${name}Topic`,
@@ -456,7 +461,7 @@ export class OperationsMonitoring extends Construct {
     // ---- Daily reports job
     facade
       .monitorLambdaFunction({
-        lambdaFunction: props.reportsJob,
+        lambdaFunction: r.reportsJob,
         alarmFriendlyName: 'ReportsJob',
         humanReadableName: 'Daily reports job',
         isIterator: false,
@@ -468,7 +473,7 @@ export class OperationsMonitoring extends Construct {
         },
       })
       .monitorSqsQueue({
-        queue: props.reportsScheduleDeadLetters,
+        queue: r.reportsScheduleDeadLetters,
         alarmFriendlyName: 'ReportsSchedule',
         humanReadableName: 'Daily reports schedule, dead-letter queue',
         addQueueMaxSizeAlarm: {
@@ -515,7 +520,7 @@ export class OperationsMonitoring extends Construct {
       });
 
     // ---- Business metrics
-    const consumerServices = props.consumers.map((c) => c.service);
+    const consumerServices = r.consumers.map((c) => c.service);
     const withAlarm = (metricName: string, service: string, anchor: RunbookAnchor, threshold: number, meaning: string): CustomMetric => ({
       metric: business(metricName, service),
       alarmFriendlyName: `${metricName}-${service}`,
