@@ -181,7 +181,8 @@ export class OperationsMonitoring extends Construct {
         },
         add4XXErrorRateAlarm: {
           Critical: {
-            maxErrorRate: t.api4xxErrorPercent,
+            // The rate is the Average of 4XXError: the share of requests, from 0 to 1.
+            maxErrorRate: t.api4xxErrorPercent / 100,
             ...sustained(
               'api-4xx',
               `More than ${t.api4xxErrorPercent}% of API requests were refused with 4XX: producers send invalid events, a wrong key, or are throttled.`,

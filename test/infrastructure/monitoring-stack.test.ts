@@ -194,6 +194,8 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
     for (const a of byName('LakeFreshness')) expect(a.Threshold).toBe(config.monitoring.firehoseFreshness.toSeconds());
     for (const a of byName('Api-Fault-Count')) expect(a.Threshold).toBe(config.monitoring.api5xxErrors);
     for (const a of byName('Api-Latency-P99')) expect(a.Threshold).toBe(config.monitoring.apiLatencyP99.toMilliseconds());
+    // The 4XX rate is the Average of 4XXError, a share from 0 to 1.
+    for (const a of byName('Api-Error-Rate')) expect(a.Threshold).toBeCloseTo(config.monitoring.api4xxErrorPercent / 100, 10);
     for (const a of byName('ApiThrottled')) expect(a.Threshold).toBe(config.monitoring.apiThrottledRequests);
     for (const a of byName('Fault-Count').filter((x) => /-(Realtime|Windows)-/.test(x.AlarmName)))
       expect(a.Threshold).toBe(config.monitoring.consumerErrors);
