@@ -1,4 +1,4 @@
-import { CfnDeletionPolicy, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,11 +6,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 /**
  * What `cdk destroy` does to a stack of the stage, decided in one place (see docs/deploy.md):
  * CDK's helper functions get log groups of the stack ({@link giveHelperFunctionsLogGroups}) and
- * retained buckets keep their policies ({@link retainPoliciesOfRetainedBuckets}).
+ * bucket policies go with their buckets, never before them ({@link retainBucketPolicies}).
  */
 export function applyDestroyRules(stack: Stack, props: HelperLogsProps): void {
   giveHelperFunctionsLogGroups(stack, props);
-  retainPoliciesOfRetainedBuckets(stack);
+  retainBucketPolicies(stack);
 }
 
 export interface HelperLogsProps {
@@ -52,16 +52,18 @@ function hasLogGroup(stack: Stack, config: lambda.CfnFunction['loggingConfig']):
 }
 
 /**
- * Gives the policy of every bucket of `stack` that CloudFormation retains the same fate: by
- * default a stack deletion keeps the bucket but deletes its `AWS::S3::BucketPolicy`, which leaves
- * the kept data without its TLS-only (and other) statements. Returns the policies it changed.
+ * Retains (in CloudFormation's sense) the policy of every bucket of `stack`, so CloudFormation
+ * never deletes a bucket policy: S3 deletes it with its bucket. By default a stack deletion
+ * deletes each `AWS::S3::BucketPolicy`, which (1) leaves a bucket the stage retains without its
+ * TLS-only statements, and (2) on a bucket the stage deletes, lifts the deny on new objects that
+ * CDK's auto-delete function adds after emptying it, so a late writer (Firehose flushing its
+ * buffer, S3 or CloudFront log delivery) can put an object before the bucket is deleted, and
+ * the deletion fails with BucketNotEmpty. Returns the policies it changed.
  */
-export function retainPoliciesOfRetainedBuckets(stack: Stack): s3.CfnBucketPolicy[] {
+export function retainBucketPolicies(stack: Stack): s3.CfnBucketPolicy[] {
   const changed: s3.CfnBucketPolicy[] = [];
   for (const child of stack.node.findAll()) {
     if (!(child instanceof s3.Bucket) || !child.policy) continue;
-    const bucket = child.node.defaultChild;
-    if (!(bucket instanceof s3.CfnBucket) || bucket.cfnOptions.deletionPolicy !== CfnDeletionPolicy.RETAIN) continue;
     child.policy.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const policy = child.policy.node.defaultChild;
     if (policy instanceof s3.CfnBucketPolicy) changed.push(policy);

@@ -93,7 +93,7 @@ describe('dashboard log bucket: a destroy that always finishes', () => {
   });
 
   it.each(['dev', 'prod'] as const)(
-    '%s: the bucket policy is never deleted by CloudFormation, so the deny the emptying adds stays until S3 deletes the bucket',
+    '%s: its policy is never deleted by CloudFormation, so the deny the emptying adds stays until S3 deletes the bucket',
     (stage) => {
       const all = resources(stageTemplates(stage).dashboard);
       const logBucket = onlyId(all, 'AWS::S3::Bucket', 'DashboardLogs');
@@ -106,33 +106,32 @@ describe('dashboard log bucket: a destroy that always finishes', () => {
       expect(JSON.stringify(policies[0].Properties)).toContain('"aws:SecureTransport":"false"');
     },
   );
-
-  it('dev: every other bucket policy is deleted with its stack (their buckets have no late writer)', () => {
-    for (const [part, template] of Object.entries(stageTemplates('dev'))) {
-      const all = resources(template);
-      for (const [id, r] of Object.entries(all)) {
-        if (r.Type !== 'AWS::S3::BucketPolicy' || id.startsWith('DashboardLogs')) continue;
-        expect({ part, id, deletion: r.DeletionPolicy }).toEqual({ part, id, deletion: undefined });
-      }
-    }
-  });
 });
 
-describe('retained buckets keep their policies (prod)', () => {
-  it('every bucket prod retains keeps its TLS-only policy after cdk destroy', () => {
+describe.each(STAGE_NAMES)('bucket policies (%s): deleted by S3 with their buckets, never before them', (stage) => {
+  const retain = stageConfig(stage).removalPolicy === RemovalPolicy.RETAIN;
+
+  it(`every bucket ${retain ? 'is kept with its TLS-only policy' : 'keeps its policy, and the deny its emptying adds, until it is deleted'}`, () => {
     let buckets = 0;
-    for (const [part, template] of Object.entries(stageTemplates('prod'))) {
+    for (const [part, template] of Object.entries(stageTemplates(stage))) {
       const all = resources(template);
       for (const [id, r] of Object.entries(all)) {
         if (r.Type !== 'AWS::S3::Bucket') continue;
         buckets += 1;
-        expect({ part, id, deletion: r.DeletionPolicy }).toEqual({ part, id, deletion: 'Retain' });
+        expect({ part, id, deletion: r.DeletionPolicy }).toEqual({ part, id, deletion: retain ? 'Retain' : 'Delete' });
         const policies = Object.values(all).filter(
           (p) => p.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: id }),
         );
         expect(policies).toHaveLength(1);
         expect({ part, id, policy: policies[0].DeletionPolicy }).toEqual({ part, id, policy: 'Retain' });
         expect(JSON.stringify(policies[0].Properties)).toContain('"aws:SecureTransport":"false"');
+        if (!retain) {
+          // Emptied on deletion by CDK's auto-delete custom resource, which adds the deny.
+          const emptiers = Object.values(all).filter(
+            (c) => c.Type === 'Custom::S3AutoDeleteObjects' && JSON.stringify(c.Properties?.BucketName) === JSON.stringify({ Ref: id }),
+          );
+          expect({ part, id, emptiers: emptiers.length }).toEqual({ part, id, emptiers: 1 });
+        }
       }
     }
     // The lake and its access logs, the Athena results, the dashboard site and its logs.
