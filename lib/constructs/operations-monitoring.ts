@@ -12,7 +12,9 @@ import {
   type CustomAlarmThreshold,
   type CustomMetric,
   LatencyType,
+  type MetricFactory,
   MetricStatistic,
+  type MetricWithAlarmSupport,
   MonitoringFacade,
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
@@ -96,6 +98,9 @@ export interface OperationsMonitoringProps {
   readonly resources: MonitoredResources;
 }
 
+/** "one or more" for a threshold of 0, "more than N" otherwise (the alarms fire above their threshold). */
+const over = (n: number): string => (n === 0 ? 'one or more' : `more than ${n}`);
+
 /**
  * The operations view of a stage, built with cdk-monitoring-constructs: one CloudWatch dashboard
  * (API, ingest Lambda, stream, each consumer, lake delivery, results table, topics, daily reports
@@ -107,12 +112,16 @@ export class OperationsMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Requests the API refused with 429, counted from its access log. */
   public readonly apiThrottledMetric: cloudwatch.Metric;
+  private readonly stage: string;
+  private readonly thresholds: AlarmThresholds;
+  private readonly namespace: string;
+  private readonly metrics: MetricFactory;
 
   constructor(scope: Construct, id: string, props: OperationsMonitoringProps) {
     super(scope, id);
-    const t = props.thresholds;
-    const r = props.resources;
-    const namespace = businessMetricsNamespace(props.stage);
+    this.stage = props.stage;
+    this.thresholds = props.thresholds;
+    this.namespace = businessMetricsNamespace(props.stage);
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: props.namePrefix,
       createDashboard: true,
@@ -121,7 +130,7 @@ export class OperationsMonitoring extends Construct {
       detailDashboardRange: Duration.hours(6),
     });
     this.facade = new MonitoringFacade(this, 'Facade', {
-      metricFactoryDefaults: { period: t.period },
+      metricFactoryDefaults: { period: props.thresholds.period },
       alarmFactoryDefaults: {
         alarmNamePrefix: props.namePrefix,
         actionsEnabled: true,
@@ -131,49 +140,66 @@ export class OperationsMonitoring extends Construct {
       },
       dashboardFactory: dashboards,
     });
-    const facade = this.facade;
-    const metrics = facade.createMetricFactory();
+    this.metrics = this.facade.createMetricFactory();
 
-    /** An alarm that fires on one period above the threshold (a count of failures). */
-    const onAny = (anchor: RunbookAnchor, meaning: string): CustomAlarmThreshold => ({
+    const r = props.resources;
+    this.facade.addLargeHeader(`User-behaviour analytics (${props.stage})`);
+    this.apiThrottledMetric = this.monitorApi(r);
+    this.monitorFunctions(r);
+    this.monitorStream(r);
+    this.monitorConsumers(r, props.iteratorAgeThreshold);
+    this.monitorLake(r);
+    this.monitorResults(r);
+    this.monitorTopics(r);
+    this.monitorReports(r);
+    this.monitorBusiness(r);
+
+    const dashboard = dashboards.createdDashboard();
+    if (!dashboard) throw new Error('OperationsMonitoring: the dashboard factory created no dashboard');
+    this.dashboard = dashboard;
+  }
+
+  /** Alarm settings for a count of failures: fires on one period above the threshold. */
+  private onAny(anchor: RunbookAnchor, meaning: string): CustomAlarmThreshold {
+    return { alarmDescriptionOverride: meaning, runbookLink: runbookLink(anchor), datapointsToAlarm: 1, evaluationPeriods: 1 };
+  }
+
+  /** Alarm settings for a sustained breach: `datapointsToAlarm` of the last `evaluationPeriods` periods. */
+  private sustained(anchor: RunbookAnchor, meaning: string): CustomAlarmThreshold {
+    return {
       alarmDescriptionOverride: meaning,
       runbookLink: runbookLink(anchor),
-      datapointsToAlarm: 1,
-      evaluationPeriods: 1,
-    });
-    /** An alarm that fires on a sustained breach (`datapointsToAlarm` of `evaluationPeriods`). */
-    const sustained = (anchor: RunbookAnchor, meaning: string): CustomAlarmThreshold => ({
-      alarmDescriptionOverride: meaning,
-      runbookLink: runbookLink(anchor),
-      datapointsToAlarm: t.datapointsToAlarm,
-      evaluationPeriods: t.evaluationPeriods,
-    });
-    /** "one or more" for a threshold of 0, "more than N" otherwise (the alarms fire above their threshold). */
-    const over = (n: number) => (n === 0 ? 'one or more' : `more than ${n}`);
-    const business = (metricName: string, service: string, statistic = MetricStatistic.SUM) =>
-      metrics.createMetric(metricName, statistic, `${metricName} (${service})`, { service }, undefined, namespace);
+      datapointsToAlarm: this.thresholds.datapointsToAlarm,
+      evaluationPeriods: this.thresholds.evaluationPeriods,
+    };
+  }
 
-    // ---- API
-    this.apiThrottledMetric = new logs.MetricFilter(this, 'ApiThrottled', {
+  /** A business metric of one service, summed per period. */
+  private business(metricName: string, service: string): MetricWithAlarmSupport {
+    return this.metrics.createMetric(metricName, MetricStatistic.SUM, `${metricName} (${service})`, { service }, undefined, this.namespace);
+  }
+  /** The API: requests, 4XX/5XX, latency, and requests refused with 429 (counted from its access log; returned). */
+  private monitorApi(r: MonitoredResources): cloudwatch.Metric {
+    const t = this.thresholds;
+    const throttled = new logs.MetricFilter(this, 'ApiThrottled', {
       logGroup: r.apiAccessLogs,
       filterPattern: logs.FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: namespace,
+      metricNamespace: this.namespace,
       metricName: 'ApiThrottledRequests',
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     }).metric({ statistic: cloudwatch.Stats.SUM, period: t.period });
-    facade
-      .addLargeHeader(`User-behaviour analytics (${props.stage})`)
+    this.facade
       .monitorApiGateway({
         api: r.api,
-        apiStage: props.stage,
+        apiStage: this.stage,
         alarmFriendlyName: 'Api',
         humanReadableName: 'API (ingest and read routes)',
         latencyTypesToRender: [LatencyType.P50, LatencyType.P99],
         add5XXFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.api5xxErrors,
-            ...onAny(
+            ...this.onAny(
               'api-5xx',
               `The API answered 5XX to ${over(t.api5xxErrors)} requests in a period: a Lambda behind it failed or timed out.`,
             ),
@@ -183,7 +209,7 @@ export class OperationsMonitoring extends Construct {
           Critical: {
             // The rate is the Average of 4XXError: the share of requests, from 0 to 1.
             maxErrorRate: t.api4xxErrorPercent / 100,
-            ...sustained(
+            ...this.sustained(
               'api-4xx',
               `More than ${t.api4xxErrorPercent}% of API requests were refused with 4XX: producers send invalid events, a wrong key, or are throttled.`,
             ),
@@ -192,7 +218,7 @@ export class OperationsMonitoring extends Construct {
         addLatencyP99Alarm: {
           Critical: {
             maxLatency: t.apiLatencyP99,
-            ...sustained('api-latency', `The API's p99 latency stayed above ${t.apiLatencyP99.toMilliseconds()} ms.`),
+            ...this.sustained('api-latency', `The API's p99 latency stayed above ${t.apiLatencyP99.toMilliseconds()} ms.`),
           },
         },
       })
@@ -204,13 +230,13 @@ export class OperationsMonitoring extends Construct {
             title: 'Requests refused with 429',
             metrics: [
               {
-                metric: this.apiThrottledMetric,
+                metric: throttled,
                 alarmFriendlyName: 'ApiThrottled',
                 addAlarm: {
                   Critical: {
                     threshold: t.apiThrottledRequests,
                     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    ...onAny(
+                    ...this.onAny(
                       'api-throttles',
                       `The API refused ${over(t.apiThrottledRequests)} requests with 429 in a period: producers exceed the usage plan's rate or burst.`,
                     ),
@@ -221,9 +247,13 @@ export class OperationsMonitoring extends Construct {
           },
         ],
       });
+    return throttled;
+  }
 
-    // ---- Ingest and read Lambdas
-    facade
+  /** The ingest Lambda (with alarms) and the read API Lambda (graphed). */
+  private monitorFunctions(r: MonitoredResources): void {
+    const t = this.thresholds;
+    this.facade
       .monitorLambdaFunction({
         lambdaFunction: r.ingestFunction,
         alarmFriendlyName: 'Ingest',
@@ -232,7 +262,7 @@ export class OperationsMonitoring extends Construct {
         addFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.ingestErrors,
-            ...onAny(
+            ...this.onAny(
               'ingest-errors',
               `The ingest Lambda failed ${over(t.ingestErrors)} times in a period; producers got 5XX for those requests.`,
             ),
@@ -241,7 +271,7 @@ export class OperationsMonitoring extends Construct {
         addThrottlesCountAlarm: {
           Critical: {
             maxErrorCount: t.ingestThrottles,
-            ...onAny(
+            ...this.onAny(
               'ingest-throttles',
               'Lambda throttled the ingest function (account or reserved concurrency reached); producers got 5XX.',
             ),
@@ -250,7 +280,10 @@ export class OperationsMonitoring extends Construct {
         addLatencyP99Alarm: {
           Critical: {
             maxLatency: t.ingestDurationP99,
-            ...sustained('ingest-duration', `The ingest Lambda's p99 duration stayed above ${t.ingestDurationP99.toMilliseconds()} ms.`),
+            ...this.sustained(
+              'ingest-duration',
+              `The ingest Lambda's p99 duration stayed above ${t.ingestDurationP99.toMilliseconds()} ms.`,
+            ),
           },
         },
       })
@@ -260,27 +293,33 @@ export class OperationsMonitoring extends Construct {
         humanReadableName: 'Read API Lambda',
         isIterator: false,
       });
+  }
 
-    // ---- Stream
-    facade.monitorKinesisDataStream({
+  /** The event stream: incoming records and bytes, write throttling. */
+  private monitorStream(r: MonitoredResources): void {
+    const t = this.thresholds;
+    this.facade.monitorKinesisDataStream({
       streamName: r.stream.streamName,
       alarmFriendlyName: 'Stream',
       humanReadableName: 'Event stream (Kinesis)',
       addPutRecordsThrottledAlarm: {
         Critical: {
           maxRecordsThrottledThreshold: t.streamWriteThrottledRecords,
-          ...onAny(
+          ...this.onAny(
             'stream-write-throttles',
             'The stream refused records for lack of write capacity (ProvisionedThroughputExceeded); ingest retries them, then answers 5XX.',
           ),
         },
       },
     });
+  }
 
-    // ---- Consumers
+  /** Each consumer: errors, duration, iterator age, batch size, dead letters. */
+  private monitorConsumers(r: MonitoredResources, iteratorAgeThreshold: Duration): void {
+    const t = this.thresholds;
     for (const consumer of r.consumers) {
       const name = consumer.service.charAt(0).toUpperCase() + consumer.service.slice(1);
-      facade
+      this.facade
         .monitorLambdaFunction({
           lambdaFunction: consumer.function,
           alarmFriendlyName: name,
@@ -289,7 +328,7 @@ export class OperationsMonitoring extends Construct {
           addFaultCountAlarm: {
             Critical: {
               maxErrorCount: t.consumerErrors,
-              ...onAny(
+              ...this.onAny(
                 'consumer-errors',
                 `The ${consumer.service} consumer failed ${over(t.consumerErrors)} times in a period; its batches are retried (bisected) and the shard waits.`,
               ),
@@ -297,10 +336,10 @@ export class OperationsMonitoring extends Construct {
           },
           addMaxIteratorAgeAlarm: {
             Critical: {
-              maxAgeInMillis: props.iteratorAgeThreshold.toMilliseconds(),
-              ...sustained(
+              maxAgeInMillis: iteratorAgeThreshold.toMilliseconds(),
+              ...this.sustained(
                 'consumer-iterator-age',
-                `The ${consumer.service} consumer is more than ${props.iteratorAgeThreshold.toSeconds()} s behind the stream: results and alerts are late.`,
+                `The ${consumer.service} consumer is more than ${iteratorAgeThreshold.toSeconds()} s behind the stream: results and alerts are late.`,
               ),
             },
           },
@@ -312,7 +351,7 @@ export class OperationsMonitoring extends Construct {
           addQueueMaxSizeAlarm: {
             Critical: {
               maxMessageCount: t.consumerDeadLetters,
-              ...onAny(
+              ...this.onAny(
                 'consumer-dlq',
                 `The ${consumer.service} consumer gave up on batches (retries or record age exhausted); their descriptions wait in its dead-letter queue to be redriven.`,
               ),
@@ -326,10 +365,10 @@ export class OperationsMonitoring extends Construct {
             {
               title: 'Records per invocation',
               metrics: [
-                metrics.createMetricMath(
+                this.metrics.createMetricMath(
                   'records / IF(invocations > 0, invocations, 1)',
                   {
-                    records: metrics.createMetric(
+                    records: this.metrics.createMetric(
                       'InvokedEventCount',
                       MetricStatistic.SUM,
                       'records',
@@ -348,7 +387,7 @@ export class OperationsMonitoring extends Construct {
             {
               title: 'Records polled and given up on',
               metrics: ['PolledEventCount', 'InvokedEventCount', 'OnFailureDestinationDeliveredEventCount'].map((metricName) =>
-                metrics.createMetric(
+                this.metrics.createMetric(
                   metricName,
                   MetricStatistic.SUM,
                   metricName,
@@ -361,16 +400,19 @@ export class OperationsMonitoring extends Construct {
           ],
         });
     }
+  }
 
-    // ---- Lake delivery (Firehose)
+  /** Lake delivery (Firehose): records and bytes in, freshness, success, bytes delivered. */
+  private monitorLake(r: MonitoredResources): void {
+    const t = this.thresholds;
     const firehose = (metricName: string, statistic: MetricStatistic, label: string) =>
-      metrics.createMetric(metricName, statistic, label, { DeliveryStreamName: r.deliveryStreamName }, undefined, 'AWS/Firehose');
-    facade.monitorKinesisFirehose({
+      this.metrics.createMetric(metricName, statistic, label, { DeliveryStreamName: r.deliveryStreamName }, undefined, 'AWS/Firehose');
+    this.facade.monitorKinesisFirehose({
       deliveryStreamName: r.deliveryStreamName,
       alarmFriendlyName: 'Lake',
       humanReadableName: 'Lake delivery (Firehose)',
     });
-    facade.monitorCustom({
+    this.facade.monitorCustom({
       alarmFriendlyName: 'LakeDelivery',
       humanReadableName: 'Lake delivery to S3',
       metricGroups: [
@@ -384,7 +426,7 @@ export class OperationsMonitoring extends Construct {
                 Critical: {
                   threshold: t.firehoseFreshness.toSeconds(),
                   comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                  ...sustained(
+                  ...this.sustained(
                     'firehose-freshness',
                     `Firehose holds records older than ${t.firehoseFreshness.toSeconds()} s: the lake is behind the stream (delivery failing or the stream read throttled).`,
                   ),
@@ -403,7 +445,7 @@ export class OperationsMonitoring extends Construct {
                 Critical: {
                   threshold: t.firehoseDeliverySuccessBelow,
                   comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                  ...sustained(
+                  ...this.sustained(
                     'firehose-delivery',
                     'Firehose deliveries to the lake bucket are failing (permissions, bucket policy or encryption); it retries for 24 hours, then writes to errors/.',
                   ),
@@ -415,42 +457,51 @@ export class OperationsMonitoring extends Construct {
         },
       ],
     });
+  }
 
-    // ---- Results table
-    facade.monitorDynamoTable({
+  /** The results table: capacity, throttles, system errors. */
+  private monitorResults(r: MonitoredResources): void {
+    const t = this.thresholds;
+    this.facade.monitorDynamoTable({
       table: r.resultsTable,
       alarmFriendlyName: 'Results',
       humanReadableName: 'Results table (DynamoDB)',
       addReadThrottledEventsCountAlarm: {
         Critical: {
           maxThrottledEventsThreshold: t.dynamodbThrottledRequests,
-          ...onAny('dynamodb-throttles', 'DynamoDB throttled reads of the results table; the read API answers 5XX or slowly.'),
+          ...this.onAny('dynamodb-throttles', 'DynamoDB throttled reads of the results table; the read API answers 5XX or slowly.'),
         },
       },
       addWriteThrottledEventsCountAlarm: {
         Critical: {
           maxThrottledEventsThreshold: t.dynamodbThrottledRequests,
-          ...onAny('dynamodb-throttles', 'DynamoDB throttled writes to the results table; consumers retry their batches and fall behind.'),
+          ...this.onAny(
+            'dynamodb-throttles',
+            'DynamoDB throttled writes to the results table; consumers retry their batches and fall behind.',
+          ),
         },
       },
       addSystemErrorCountAlarm: {
         Critical: {
           maxErrorCount: t.dynamodbSystemErrors,
-          ...onAny('dynamodb-system-errors', 'DynamoDB answered requests on the results table with internal errors (HTTP 500).'),
+          ...this.onAny('dynamodb-system-errors', 'DynamoDB answered requests on the results table with internal errors (HTTP 500).'),
         },
       },
     });
+  }
 
-    // ---- Topics
+  /** The topics: failed deliveries. */
+  private monitorTopics(r: MonitoredResources): void {
+    const t = this.thresholds;
     for (const [name, topic] of Object.entries(r.topics)) {
-      facade.monitorSnsTopic({
+      this.facade.monitorSnsTopic({
         topic,
         alarmFriendlyName: `${name}Topic`,
         humanReadableName: `SNS topic: ${name}`,
         addMessageNotificationsFailedAlarm: {
           Critical: {
             maxNotificationsFailedCount: t.snsFailedNotifications,
-            ...onAny(
+            ...this.onAny(
               'sns-delivery-failures',
               `The ${name} topic could not deliver messages to a subscriber (unconfirmed or bouncing e-mail, failing endpoint).`,
             ),
@@ -458,9 +509,12 @@ export class OperationsMonitoring extends Construct {
         },
       });
     }
+  }
 
-    // ---- Daily reports job
-    facade
+  /** The daily reports job: its Lambda, its runs, its schedule and dead letters. */
+  private monitorReports(r: MonitoredResources): void {
+    const t = this.thresholds;
+    this.facade
       .monitorLambdaFunction({
         lambdaFunction: r.reportsJob,
         alarmFriendlyName: 'ReportsJob',
@@ -469,7 +523,10 @@ export class OperationsMonitoring extends Construct {
         addFaultCountAlarm: {
           Critical: {
             maxErrorCount: t.reportRunsFailed,
-            ...onAny('reports-job-failed', "The daily reports job's Lambda failed: yesterday's reports are missing until it is rerun."),
+            ...this.onAny(
+              'reports-job-failed',
+              "The daily reports job's Lambda failed: yesterday's reports are missing until it is rerun.",
+            ),
           },
         },
       })
@@ -480,7 +537,7 @@ export class OperationsMonitoring extends Construct {
         addQueueMaxSizeAlarm: {
           Critical: {
             maxMessageCount: 0,
-            ...onAny(
+            ...this.onAny(
               'reports-job-failed',
               'The daily schedule could not invoke the reports job (its event is in the dead-letter queue): the run never started.',
             ),
@@ -494,15 +551,15 @@ export class OperationsMonitoring extends Construct {
           {
             title: 'Runs',
             metrics: [
-              business('ReportRunsSucceeded', 'reports'),
+              this.business('ReportRunsSucceeded', 'reports'),
               {
-                metric: business('ReportRunsFailed', 'reports'),
+                metric: this.business('ReportRunsFailed', 'reports'),
                 alarmFriendlyName: 'ReportRunsFailed',
                 addAlarm: {
                   Critical: {
                     threshold: t.reportRunsFailed,
                     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    ...onAny(
+                    ...this.onAny(
                       'reports-job-failed',
                       'A run of the daily reports job reported a failure (ReportRunsFailed): some report of the day was not written.',
                     ),
@@ -514,34 +571,44 @@ export class OperationsMonitoring extends Construct {
           {
             title: 'Schedule (EventBridge Scheduler, default group)',
             metrics: ['InvocationAttemptCount', 'TargetErrorCount', 'InvocationsSentToDeadLetterCount'].map((metricName) =>
-              metrics.createMetric(metricName, MetricStatistic.SUM, metricName, { ScheduleGroup: 'default' }, undefined, 'AWS/Scheduler'),
+              this.metrics.createMetric(
+                metricName,
+                MetricStatistic.SUM,
+                metricName,
+                { ScheduleGroup: 'default' },
+                undefined,
+                'AWS/Scheduler',
+              ),
             ),
           },
         ],
       });
+  }
 
-    // ---- Business metrics
+  /** The business metrics the Lambdas write (Powertools Metrics, EMF). */
+  private monitorBusiness(r: MonitoredResources): void {
+    const t = this.thresholds;
     const consumerServices = r.consumers.map((c) => c.service);
     const withAlarm = (metricName: string, service: string, anchor: RunbookAnchor, threshold: number, meaning: string): CustomMetric => ({
-      metric: business(metricName, service),
+      metric: this.business(metricName, service),
       alarmFriendlyName: `${metricName}-${service}`,
       addAlarm: {
-        Critical: { threshold, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...onAny(anchor, meaning) },
+        Critical: { threshold, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...this.onAny(anchor, meaning) },
       },
     });
-    facade.addLargeHeader('Business metrics').monitorCustom({
+    this.facade.addLargeHeader('Business metrics').monitorCustom({
       alarmFriendlyName: 'Business',
-      humanReadableName: `Business metrics (${namespace})`,
+      humanReadableName: `Business metrics (${this.namespace})`,
       metricGroups: [
         {
           title: 'Events accepted and rejected (ingest)',
-          metrics: [business('EventsAccepted', 'ingest'), business('EventsRejected', 'ingest')],
+          metrics: [this.business('EventsAccepted', 'ingest'), this.business('EventsRejected', 'ingest')],
         },
         {
           title: 'Rejected events by field',
           metrics: [
             {
-              namespace,
+              namespace: this.namespace,
               searchQuery: 'EventsRejectedByField',
               dimensionsMap: { service: 'ingest', field: undefined as unknown as string },
               statistic: MetricStatistic.SUM,
@@ -573,20 +640,16 @@ export class OperationsMonitoring extends Construct {
             ),
           ),
         },
-        { title: 'Late events', metrics: consumerServices.map((service) => business('LateEvents', service)) },
+        { title: 'Late events', metrics: consumerServices.map((service) => this.business('LateEvents', service)) },
         {
           title: 'Alerts raised and windows fired',
           metrics: [
-            ...consumerServices.map((service) => business('AlertsRaised', service)),
-            ...consumerServices.map((s) => business('WindowsFired', s)),
+            ...consumerServices.map((service) => this.business('AlertsRaised', service)),
+            ...consumerServices.map((s) => this.business('WindowsFired', s)),
           ],
         },
-        { title: 'Conditional retries', metrics: consumerServices.map((service) => business('ConditionalRetries', service)) },
+        { title: 'Conditional retries', metrics: consumerServices.map((service) => this.business('ConditionalRetries', service)) },
       ],
     });
-
-    const dashboard = dashboards.createdDashboard();
-    if (!dashboard) throw new Error('OperationsMonitoring: the dashboard factory created no dashboard');
-    this.dashboard = dashboard;
   }
 }
