@@ -417,6 +417,15 @@ export class OperationsMonitoring extends Construct {
       humanReadableName: 'Lake delivery to S3',
       metricGroups: [
         {
+          // A stream source has its own read metrics (IncomingRecords/Bytes count Direct PUT).
+          title: 'Read from the event stream',
+          metrics: [
+            firehose('DataReadFromKinesisStream.Records', MetricStatistic.SUM, 'records read'),
+            firehose('DataReadFromKinesisStream.Bytes', MetricStatistic.SUM, 'bytes read'),
+            firehose('ThrottledGetRecords', MetricStatistic.SUM, 'GetRecords throttled'),
+          ],
+        },
+        {
           title: 'Freshness (age of the oldest undelivered record)',
           metrics: [
             {

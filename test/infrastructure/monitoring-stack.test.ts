@@ -87,6 +87,9 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
       'InvokedEventCount',
       'ApproximateNumberOfMessagesVisible',
       // lake
+      'DataReadFromKinesisStream.Records',
+      'DataReadFromKinesisStream.Bytes',
+      'ThrottledGetRecords',
       'DeliveryToS3.DataFreshness',
       'DeliveryToS3.Success',
       'DeliveryToS3.Bytes',
