@@ -1,7 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Template } from 'aws-cdk-lib/assertions';
 import { stageConfig, STAGE_NAMES, type StageName } from '../../lib/config/stage-config';
-import { synthStage } from './stage-app';
+import { giveHelperFunctionsLogGroups } from '../../lib/destroy';
+import { synthStage, testApp } from './stage-app';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 interface CfnResourceJson {
@@ -186,5 +190,32 @@ describe.each(STAGE_NAMES)('log groups (%s): nothing left behind without retenti
     const apiStage = onlyId(all, 'AWS::ApiGateway::Stage', 'Ingest');
     expect(all[apiStage].Properties?.MethodSettings).toEqual([expect.objectContaining({ LoggingLevel: 'ERROR' })]);
     expect(dependsOn(all, apiStage, logGroup)).toBe(true);
+  });
+});
+
+describe('giveHelperFunctionsLogGroups', () => {
+  it('gives a log group only to functions that name none, and leaves the others where they log', () => {
+    const stack = new Stack(testApp(), 'HelperLogs');
+    const own = new logs.LogGroup(stack, 'OwnLogs');
+    new lambda.Function(stack, 'Own', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+      logGroup: own,
+    });
+    // A bucket emptied on deletion brings CDK's auto-delete provider, a plain CfnResource function.
+    new s3.Bucket(stack, 'Bucket', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+
+    const made = giveHelperFunctionsLogGroups(stack, { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
+
+    expect(made).toHaveLength(1);
+    const all = resources(Template.fromStack(stack));
+    const logGroupOf = (idPrefix: string) => {
+      const id = onlyId(all, 'AWS::Lambda::Function', idPrefix);
+      return (all[id].Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    };
+    expect(logGroupOf('Own')).toBe(stack.getLogicalId(own.node.defaultChild as logs.CfnLogGroup));
+    expect(logGroupOf('CustomS3AutoDeleteObjects')).toBe(stack.getLogicalId(made[0].node.defaultChild as logs.CfnLogGroup));
+    expect(all[logGroupOf('CustomS3AutoDeleteObjects')].Properties?.RetentionInDays).toBe(7);
   });
 });
