@@ -1,9 +1,11 @@
-import { App, Tags } from 'aws-cdk-lib';
+import { App, Stack, Tags } from 'aws-cdk-lib';
 import type { StageConfig } from './config/stage-config';
+import { applyDestroyRules } from './destroy';
 import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
 import { DataStack } from './stacks/data-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
 import { grantPeopleAccess, PeopleStack } from './stacks/people-stack';
 import { ReportsStack } from './stacks/reports-stack';
 
@@ -15,10 +17,11 @@ export interface StageStacks {
   readonly dashboard: DashboardStack;
   readonly reports: ReportsStack;
   readonly people: PeopleStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /**
- * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`, `uba-dev-people`), all
+ * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`, `uba-dev-people`, `uba-dev-monitoring`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
@@ -35,7 +38,7 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     results: analytics.results,
     pseudonymKey: data.pseudonymKey,
   });
-  const reports = new ReportsStack(app, `${config.prefix}-reports`, { ...stack('reports'), config, alarmTopic: analytics.alarmTopic });
+  const reports = new ReportsStack(app, `${config.prefix}-reports`, { ...stack('reports'), config });
   // Both import the lake bucket by its export name (see importLakeBucket).
   api.addStackDependency(data);
   reports.addStackDependency(data);
@@ -47,7 +50,38 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
   });
   // The roles first; each stack then attaches what they may do on its own resources.
   const people = new PeopleStack(app, `${config.prefix}-people`, { ...stack('people'), config });
-  grantPeopleAccess(people.people.roles, { data, analytics, api, reports, dashboard }, config);
+  // Reads names of the others' resources for its dashboard and alarms; nothing depends on it.
+  const monitoring = new MonitoringStack(app, `${config.prefix}-monitoring`, {
+    ...stack('monitoring'),
+    config,
+    alarmTopic: analytics.alarmTopic,
+    resources: {
+      api: api.ingest.api,
+      apiAccessLogs: api.ingest.accessLogs,
+      ingestFunction: api.ingest.appFunction.function,
+      queryFunction: api.query.appFunction.function,
+      stream: data.events.stream,
+      deliveryStreamName: data.lake.deliveryStream.ref,
+      consumers: [analytics.realtime, analytics.windows].map((consumer) => ({
+        service: consumer.serviceName,
+        function: consumer.appFunction.function,
+        eventSourceMappingId: consumer.eventSource.eventSourceMappingId,
+        deadLetterQueue: consumer.deadLetterQueue,
+      })),
+      resultsTable: analytics.results.table,
+      topics: { Alerts: analytics.alertsTopic, Alarms: analytics.alarmTopic },
+      reportsJob: reports.reports.job.function,
+      reportsScheduleDeadLetters: reports.reports.deadLetterQueue,
+    },
+  });
+  grantPeopleAccess(people.people.roles, { data, analytics, api, reports, dashboard, operationsOnly: [monitoring] }, config);
+  // Every stack of the stage, including any added above this line: CDK's helper functions log
+  // into log groups of the stack with the stage's retention; retained buckets keep their policies.
+  for (const child of app.node.children) {
+    if (Stack.isStack(child) && child.stackName.startsWith(`${config.prefix}-`)) {
+      applyDestroyRules(child, { retention: config.logRetention, removalPolicy: config.removalPolicy });
+    }
+  }
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, analytics, api, dashboard, reports, people };
+  return { data, analytics, api, dashboard, reports, people, monitoring };
 }

@@ -90,6 +90,55 @@ export interface StageConfig {
      */
     readonly noncurrentVersionsExpireAfter?: Duration;
   };
+  /**
+   * Alarm thresholds of the operations dashboard (`uba-<stage>-monitoring`). Each alarm fires when
+   * its metric is above the threshold (below, for `firehoseDeliverySuccessBelow`). Counts of
+   * failures are per `period` (0 means "any") and fire on one period; the sustained signals
+   * (latency, 4XX share, iterator age, lake freshness and delivery success) fire when
+   * `datapointsToAlarm` of the last `evaluationPeriods` periods breach. The consumers'
+   * iterator-age threshold is `analytics.iteratorAgeAlarm`.
+   */
+  readonly monitoring: {
+    readonly period: Duration;
+    readonly evaluationPeriods: number;
+    readonly datapointsToAlarm: number;
+    /** API 5XX responses per period. */
+    readonly api5xxErrors: number;
+    /** Percentage of API requests answered 4XX in a period (bad events, missing key, throttled). */
+    readonly api4xxErrorPercent: number;
+    /** p99 latency of the API (ingest and read routes together). */
+    readonly apiLatencyP99: Duration;
+    /** Requests refused with 429 (usage-plan or stage throttling) per period. */
+    readonly apiThrottledRequests: number;
+    /** Failed invocations of the ingest Lambda per period. */
+    readonly ingestErrors: number;
+    /** Throttled invocations of the ingest Lambda per period. */
+    readonly ingestThrottles: number;
+    /** p99 duration of the ingest Lambda. */
+    readonly ingestDurationP99: Duration;
+    /** Records refused by the stream for lack of write capacity, per period. */
+    readonly streamWriteThrottledRecords: number;
+    /** Failed invocations of a stream consumer per period (each failure is retried, bisected). */
+    readonly consumerErrors: number;
+    /** Messages waiting in a consumer's dead-letter queue. */
+    readonly consumerDeadLetters: number;
+    /** Age of the oldest record Firehose has not yet delivered to the lake (above its buffer interval). */
+    readonly firehoseFreshness: Duration;
+    /** Alarm when the share of successful lake deliveries in a period falls below this (0..1). */
+    readonly firehoseDeliverySuccessBelow: number;
+    /** Throttled requests to the results table per period (read and write together). */
+    readonly dynamodbThrottledRequests: number;
+    /** DynamoDB-side errors (HTTP 500) on the results table per period. */
+    readonly dynamodbSystemErrors: number;
+    /** Failed deliveries of a topic (e-mail, HTTPS) per period. */
+    readonly snsFailedNotifications: number;
+    /** Failed runs of the daily reports job (function errors, `ReportRunsFailed`, undelivered schedule). */
+    readonly reportRunsFailed: number;
+    /** Poison records quarantined by a consumer per period (`PoisonRecords`). */
+    readonly poisonRecords: number;
+    /** Records a consumer or ingest could not write (`StreamFailures`) per period. */
+    readonly streamFailures: number;
+  };
   readonly reports: {
     /** Funnels of the `funnel` report: name → ordered actions (1..6 distinct actions). */
     readonly funnels: Readonly<Record<string, readonly string[]>>;
@@ -110,6 +159,9 @@ export interface StageConfig {
     readonly developerDeploys: boolean;
   };
 }
+
+/** The alarm thresholds of a stage (see `StageConfig.monitoring`). */
+export type AlarmThresholds = StageConfig['monitoring'];
 
 const PROJECT = 'uba';
 
@@ -155,6 +207,29 @@ const STAGES: Record<StageName, StageConfig> = {
       infrequentAccessAfter: Duration.days(30),
       expireAfter: Duration.days(90),
     },
+    monitoring: {
+      period: Duration.minutes(5),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      api5xxErrors: 0,
+      api4xxErrorPercent: 25,
+      apiLatencyP99: Duration.seconds(5),
+      apiThrottledRequests: 50,
+      ingestErrors: 0,
+      ingestThrottles: 0,
+      ingestDurationP99: Duration.seconds(10),
+      streamWriteThrottledRecords: 0,
+      consumerErrors: 0,
+      consumerDeadLetters: 0,
+      firehoseFreshness: Duration.minutes(5),
+      firehoseDeliverySuccessBelow: 1,
+      dynamodbThrottledRequests: 0,
+      dynamodbSystemErrors: 0,
+      snsFailedNotifications: 0,
+      reportRunsFailed: 0,
+      poisonRecords: 0,
+      streamFailures: 0,
+    },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 1024 ** 3, historyDays: 400, resultsExpireAfter: Duration.days(7) },
     people: { requireMfa: false, maxSessionDuration: Duration.hours(4), developerDeploys: true },
   },
@@ -194,6 +269,29 @@ const STAGES: Record<StageName, StageConfig> = {
       bufferInterval: Duration.seconds(300),
       infrequentAccessAfter: Duration.days(30),
       expireAfter: Duration.days(180),
+    },
+    monitoring: {
+      period: Duration.minutes(5),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      api5xxErrors: 0,
+      api4xxErrorPercent: 25,
+      apiLatencyP99: Duration.seconds(5),
+      apiThrottledRequests: 50,
+      ingestErrors: 0,
+      ingestThrottles: 0,
+      ingestDurationP99: Duration.seconds(10),
+      streamWriteThrottledRecords: 0,
+      consumerErrors: 0,
+      consumerDeadLetters: 0,
+      firehoseFreshness: Duration.minutes(15),
+      firehoseDeliverySuccessBelow: 1,
+      dynamodbThrottledRequests: 0,
+      dynamodbSystemErrors: 0,
+      snsFailedNotifications: 0,
+      reportRunsFailed: 0,
+      poisonRecords: 0,
+      streamFailures: 0,
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 10 * 1024 ** 3, historyDays: 400, resultsExpireAfter: Duration.days(7) },
     people: { requireMfa: false, maxSessionDuration: Duration.hours(4), developerDeploys: true },
@@ -237,10 +335,58 @@ const STAGES: Record<StageName, StageConfig> = {
       curatedInfrequentAccessAfter: Duration.days(30),
       noncurrentVersionsExpireAfter: Duration.days(30),
     },
+    monitoring: {
+      period: Duration.minutes(5),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      api5xxErrors: 5,
+      api4xxErrorPercent: 10,
+      apiLatencyP99: Duration.seconds(3),
+      apiThrottledRequests: 100,
+      ingestErrors: 5,
+      ingestThrottles: 0,
+      ingestDurationP99: Duration.seconds(5),
+      streamWriteThrottledRecords: 0,
+      consumerErrors: 3,
+      consumerDeadLetters: 0,
+      firehoseFreshness: Duration.minutes(15),
+      firehoseDeliverySuccessBelow: 1,
+      dynamodbThrottledRequests: 0,
+      dynamodbSystemErrors: 0,
+      snsFailedNotifications: 0,
+      reportRunsFailed: 0,
+      poisonRecords: 0,
+      streamFailures: 0,
+    },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },
     people: { requireMfa: true, maxSessionDuration: Duration.hours(1), developerDeploys: false },
   },
 };
+
+/**
+ * Checks the alarm thresholds of a stage; throws naming the field and the reason. The lake's
+ * freshness alarm must allow for the Firehose buffer interval, or it fires on every flush.
+ */
+export function checkAlarmThresholds(m: AlarmThresholds, lakeBufferInterval: Duration): void {
+  const fail = (field: keyof AlarmThresholds, reason: string) => {
+    throw new Error(`monitoring.${field}: ${reason}`);
+  };
+  if (!Number.isInteger(m.evaluationPeriods) || m.evaluationPeriods < 1) fail('evaluationPeriods', 'must be a whole number ≥ 1');
+  if (!Number.isInteger(m.datapointsToAlarm) || m.datapointsToAlarm < 1 || m.datapointsToAlarm > m.evaluationPeriods) {
+    fail('datapointsToAlarm', `must be a whole number from 1 to evaluationPeriods (${m.evaluationPeriods})`);
+  }
+  if (m.period.toSeconds() < 60 || m.period.toSeconds() % 60 !== 0)
+    fail('period', 'must be a whole number of minutes (CloudWatch alarm periods)');
+  if (m.firehoseFreshness.toSeconds() <= lakeBufferInterval.toSeconds()) {
+    fail('firehoseFreshness', `must be longer than the lake's buffer interval (${lakeBufferInterval.toSeconds()} s)`);
+  }
+  if (!(m.firehoseDeliverySuccessBelow > 0 && m.firehoseDeliverySuccessBelow <= 1))
+    fail('firehoseDeliverySuccessBelow', 'must be in (0, 1]');
+  if (!(m.api4xxErrorPercent >= 0 && m.api4xxErrorPercent < 100)) fail('api4xxErrorPercent', 'must be a percentage from 0 to below 100');
+  for (const [field, value] of Object.entries(m)) {
+    if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) fail(field as keyof AlarmThresholds, 'must be a number ≥ 0');
+  }
+}
 
 /** Thrown when `-c stage=…` names no known stage. */
 export class UnknownStageError extends Error {
@@ -257,6 +403,11 @@ export function stageConfig(name: string | undefined): StageConfig {
   const config = STAGES[stage as StageName];
   if (config.ingest.maxEventsPerRequest < 1 || config.ingest.maxEventsPerRequest > 500) {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
+  }
+  try {
+    checkAlarmThresholds(config.monitoring, config.lake.bufferInterval);
+  } catch (error) {
+    throw new Error(`stage ${stage}: ${(error as Error).message}`, { cause: error });
   }
   try {
     checkFunnels(config.reports.funnels);

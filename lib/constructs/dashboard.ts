@@ -166,6 +166,7 @@ export class Dashboard extends Construct {
       },
     });
     this.url = `https://${this.distribution.distributionDomainName}`;
+    if (!props.logBucket && destroy) this.closeLogBucketOnDelete();
 
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR4',
@@ -204,5 +205,23 @@ export class Dashboard extends Construct {
       this.bucket,
       'The deployment replaces and prunes every object of the site bucket (the page, its bundle and config.json), so it writes to the whole bucket.',
     );
+  }
+
+  /**
+   * Makes the deletion of the log bucket made here always finish. CloudFront (through an ACL
+   * grant) and S3 server access logging deliver log files late, up to hours after the request.
+   * The bucket's auto-delete handler empties it and adds a deny on `s3:PutObject` to its policy;
+   * if CloudFormation then deleted the bucket policy, the deny would go with it, a late log file
+   * could land before the bucket is deleted, and the delete would fail with BucketNotEmpty. So:
+   * the bucket policy is retained (the deny stays until S3 deletes the policy with the bucket),
+   * and the handler empties the bucket only after the distribution and the site bucket, the two
+   * writers, are deleted.
+   */
+  private closeLogBucketOnDelete(): void {
+    if (!(this.logBucket instanceof s3.Bucket)) return;
+    this.logBucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const autoDelete = this.logBucket.node.tryFindChild('AutoDeleteObjectsCustomResource');
+    if (!autoDelete) throw new Error('Dashboard: the log bucket has no auto-delete custom resource to order');
+    autoDelete.node.addDependency(this.distribution, this.bucket);
   }
 }

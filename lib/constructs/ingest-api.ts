@@ -51,6 +51,10 @@ export class IngestApi extends Construct {
   public readonly v1: apigw.IResource;
   /** The web ACL that refuses oversized bodies before any Lambda is invoked. */
   public readonly firewall: BodySizeFirewall;
+  /** The stage's access log (one JSON line per request, with `status`). */
+  public readonly accessLogs: logs.LogGroup;
+  /** The stage's execution log (errors), under the name API Gateway writes to, with the stage's retention. */
+  public readonly executionLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
@@ -86,6 +90,7 @@ export class IngestApi extends Construct {
     }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+    this.accessLogs = accessLogs;
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'User-behaviour analytics: event ingest',
       endpointTypes: [apigw.EndpointType.REGIONAL],
@@ -109,6 +114,15 @@ export class IngestApi extends Construct {
     // An enhanced policy needs an endpoint access mode: STRICT also rejects requests whose SNI
     // names another host. The CloudFront origin of the dashboard connects with the API's own
     // execute-api host name, so it passes. The L2 RestApi has no prop for either yet.
+    // API Gateway writes execution logs (loggingLevel ERROR) to a log group it creates on first use,
+    // with no retention and outside the stack: create it here first, under the name it uses.
+    this.executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stageName}`,
+      retention: logRetention,
+      removalPolicy,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogs);
+
     const cfnApi = this.api.node.defaultChild as apigw.CfnRestApi;
     cfnApi.securityPolicy = API_SECURITY_POLICY;
     cfnApi.endpointAccessMode = 'STRICT';

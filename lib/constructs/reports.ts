@@ -2,15 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CURATED_PREFIX, STAGING_PREFIX } from '../../lambdas/reports/job';
@@ -42,8 +39,6 @@ export interface ReportsProps {
   readonly historyDays: number;
   /** Query results are deleted after this long. */
   readonly resultsExpireAfter: Duration;
-  /** Failures of the job alarm here. */
-  readonly alarmTopic: sns.ITopic;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -57,7 +52,7 @@ const STRING = (name: string): glue.CfnTable.ColumnProperty => ({ name, type: 's
  * `dt`/`hour`), the curated table (Parquet by event day) and the commodity dimension (deployed from
  * `dim/commodity.csv`); an Athena workgroup (configuration enforced, SSE-S3 results with a
  * lifecycle, a bytes-scanned cutoff) with one named query per SQL file; the daily job's Lambda,
- * scheduled at 00:30 in the stage zone, with least privilege; and alarms on its failures.
+ * scheduled at 00:30 in the stage zone, with least privilege, and the schedule's dead-letter queue.
  */
 export class Reports extends Construct {
   public readonly database: glue.CfnDatabase;
@@ -323,7 +318,7 @@ export class Reports extends Construct {
     // The function's role is complete before the schedule can invoke it.
     this.job.function.node.addDependency(jobPolicy);
 
-    // ---- The schedule, its dead-letter queue and the alarms
+    // ---- The schedule and its dead-letter queue (alarms: OperationsMonitoring, in the monitoring stack)
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -361,26 +356,5 @@ export class Reports extends Construct {
       },
     });
     this.schedule.node.addDependency(schedulerRole);
-
-    const alarmAction = new actions.SnsAction(props.alarmTopic);
-    const alarmOnAny = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
-      new cloudwatch.Alarm(this, alarmId, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(alarmAction);
-    alarmOnAny(
-      'JobFailed',
-      'The daily reports job failed (see its log group); rerun it with npm run report -- run --date <arrival day> --stage <stage>',
-      this.job.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-    );
-    alarmOnAny(
-      'ScheduleUndelivered',
-      'The daily schedule could not invoke the reports job (message in its dead-letter queue)',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-    );
   }
 }

@@ -1,11 +1,8 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AppFunction } from './app-function';
@@ -26,10 +23,6 @@ export interface StreamConsumerProps {
   readonly maxRecordAge?: Duration;
   /** Tumbling window for stateful aggregation; the handler must return `state`. @default - none */
   readonly tumblingWindow?: Duration;
-  /** Alarm when the consumer is this far behind the stream. @default Duration.minutes(2) */
-  readonly iteratorAgeAlarm?: Duration;
-  /** Alarm actions go here. @default - alarms without actions */
-  readonly alarmTopic?: sns.ITopic;
   /** @default 512 */
   readonly memorySize?: number;
   /** @default Duration.seconds(60) */
@@ -43,16 +36,19 @@ export interface StreamConsumerProps {
 /**
  * A Lambda consumer of the event stream with the delivery settings every consumer needs:
  * `ReportBatchItemFailures`, bisect on error, bounded retries and record age, an encrypted SQS
- * on-failure destination, and alarms on iterator age, function errors and dead-letter depth.
+ * on-failure destination, and the mapping's event-count metrics. Its alarms (iterator age,
+ * errors, dead-letter depth) are in the stage's monitoring stack (`OperationsMonitoring`).
  */
 export class StreamConsumer extends Construct {
+  /** The consumer's service name (its logs' and business metrics' `service`). */
+  public readonly serviceName: string;
   public readonly appFunction: AppFunction;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly eventSource: KinesisEventSource;
-  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
+    this.serviceName = props.serviceName;
     this.appFunction = new AppFunction(this, 'Handler', {
       entry: props.entry,
       serviceName: props.serviceName,
@@ -86,44 +82,9 @@ export class StreamConsumer extends Construct {
       parallelizationFactor: 1,
       tumblingWindow: props.tumblingWindow,
       onFailure: new SqsDlq(this.deadLetterQueue),
+      // Records polled, invoked and dead-lettered per mapping: the dashboard's batch size.
+      metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT] },
     });
     this.appFunction.function.addEventSource(this.eventSource);
-
-    const fn = this.appFunction.function;
-    const period = Duration.minutes(1);
-    this.alarms = [
-      new cloudwatch.Alarm(this, 'IteratorAge', {
-        alarmDescription: `${props.serviceName}: falling behind the event stream`,
-        metric: fn.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period }),
-        threshold: (props.iteratorAgeAlarm ?? Duration.minutes(2)).toMilliseconds(),
-        evaluationPeriods: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'Errors', {
-        alarmDescription: `${props.serviceName}: invocations failing (batches are being retried)`,
-        metric: fn.metricErrors({ period }),
-        threshold: 0,
-        evaluationPeriods: 5,
-        datapointsToAlarm: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'DeadLetterDepth', {
-        alarmDescription: `${props.serviceName}: batches given up on, waiting in the dead-letter queue`,
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period }),
-        threshold: 0,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    if (props.alarmTopic) {
-      const action = new cwActions.SnsAction(props.alarmTopic);
-      for (const alarm of this.alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
   }
 }

@@ -99,8 +99,6 @@ export class AnalyticsStack extends Stack {
       maxBatchingWindow: a.maxBatchingWindow,
       retryAttempts: a.retryAttempts,
       maxRecordAge: a.maxRecordAge,
-      iteratorAgeAlarm: a.iteratorAgeAlarm,
-      alarmTopic: this.alarmTopic,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     };
@@ -128,6 +126,9 @@ export class AnalyticsStack extends Stack {
       value: this.alertsTopic.topicArn,
       description: 'SNS topic: one message per batch of new alerts',
     });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'SNS topic of the operators: consumer alarms' });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topicArn,
+      description: 'SNS topic of the operators: every alarm of the stage (uba-<stage>-monitoring)',
+    });
   }
 }

@@ -92,6 +92,8 @@ export interface PeopleAccessTargets {
   readonly api: ApiStack;
   readonly reports: ReportsStack;
   readonly dashboard: DashboardStack;
+  /** Stacks with no data of their own (the monitoring stack): only the operations grants (alarms, dashboards, logs). */
+  readonly operationsOnly?: readonly Stack[];
 }
 
 const RESULTS_READ = ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
@@ -387,4 +389,5 @@ export function grantPeopleAccess(roles: Readonly<Record<PersonRole, iam.IRole>>
   add(stacks.api, apiGrants(stacks.api));
   add(stacks.reports, reportsGrants(stacks.reports));
   add(stacks.dashboard, dashboardGrants(stacks.dashboard));
+  for (const stack of stacks.operationsOnly ?? []) add(stack, []);
 }

@@ -1,5 +1,4 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config/stage-config';
 import { Reports } from '../constructs/reports';
@@ -7,7 +6,6 @@ import { importLakeBucket } from './data-stack';
 
 export interface ReportsStackProps extends StackProps {
   readonly config: StageConfig;
-  readonly alarmTopic: sns.ITopic;
 }
 
 /** The offline half of a stage: the lake's catalog, Athena, and the scheduled daily reports job. */
@@ -25,7 +23,6 @@ export class ReportsStack extends Stack {
       bytesScannedCutoff: config.reports.bytesScannedCutoff,
       historyDays: config.reports.historyDays,
       resultsExpireAfter: config.reports.resultsExpireAfter,
-      alarmTopic: props.alarmTopic,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

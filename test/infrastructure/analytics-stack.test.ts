@@ -77,23 +77,6 @@ describe('stream consumers', () => {
     for (const p of policies) expect(JSON.stringify(p.Properties)).toContain('"aws:SecureTransport":"false"');
   });
 
-  it('alarms on iterator age, errors and dead-letter depth of each consumer, to the operators topic', () => {
-    const { analytics } = synthStage('prod');
-    const alarms = Object.values(analytics.findResources('AWS::CloudWatch::Alarm')) as Resource[];
-    expect(alarms.map((x) => x.Properties.MetricName).sort()).toEqual([
-      'ApproximateNumberOfMessagesVisible',
-      'ApproximateNumberOfMessagesVisible',
-      'Errors',
-      'Errors',
-      'IteratorAge',
-      'IteratorAge',
-    ]);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
-    const iteratorAge = alarms.filter((x) => x.Properties.MetricName === 'IteratorAge');
-    for (const alarm of iteratorAge)
-      expect(alarm.Properties.Threshold).toBe(stageConfig('prod').analytics.iteratorAgeAlarm.toMilliseconds());
-  });
-
   it('hands the consumers an analysis config that parses, with the stage thresholds and time zone', () => {
     const { analytics } = synthStage('prod');
     const fns = Object.values(

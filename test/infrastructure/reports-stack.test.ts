@@ -120,13 +120,6 @@ describe('schedule', () => {
       Target: Match.objectLike({ Input: '{}', DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: Match.anyValue() }),
     });
   });
-
-  it('alarms the operators when the job fails or the schedule cannot invoke it', () => {
-    const alarms = Object.values(reports.findResources('AWS::CloudWatch::Alarm')).map((r) => (r as { Properties: Json }).Properties);
-    expect(alarms.map((a) => a.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors']);
-    for (const a of alarms)
-      expect(JSON.stringify(a.AlarmActions)).toMatch(/^\[\{"Fn::ImportValue":"uba-dev-analytics:ExportsOutputRefAlarms[0-9A-F]+"\}\]$/);
-  });
 });
 
 describe('least privilege', () => {

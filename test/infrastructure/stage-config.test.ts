@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { STAGE_NAMES, stageConfig, UnknownStageError } from '../../lib/config/stage-config';
+import { Duration } from 'aws-cdk-lib';
+import { checkAlarmThresholds, STAGE_NAMES, stageConfig, UnknownStageError } from '../../lib/config/stage-config';
 
 describe('stage config', () => {
   it('defaults to dev', () => {
@@ -21,5 +22,32 @@ describe('stage config', () => {
   it('destroys dev data but retains prod data', () => {
     expect(stageConfig('dev').removalPolicy).toBe(RemovalPolicy.DESTROY);
     expect(stageConfig('prod').removalPolicy).toBe(RemovalPolicy.RETAIN);
+  });
+});
+
+describe('alarm thresholds', () => {
+  const dev = stageConfig('dev');
+  const check = (change: Partial<typeof dev.monitoring>) => () =>
+    checkAlarmThresholds({ ...dev.monitoring, ...change }, dev.lake.bufferInterval);
+
+  it.each(STAGE_NAMES)('%s: its thresholds pass the check, with lake freshness above its buffer interval', (name) => {
+    const config = stageConfig(name);
+    expect(() => checkAlarmThresholds(config.monitoring, config.lake.bufferInterval)).not.toThrow();
+    expect(config.monitoring.firehoseFreshness.toSeconds()).toBeGreaterThan(config.lake.bufferInterval.toSeconds());
+  });
+
+  it('names the field and the reason of a bad threshold', () => {
+    expect(check({ firehoseFreshness: Duration.seconds(60) })).toThrow(
+      "monitoring.firehoseFreshness: must be longer than the lake's buffer interval (60 s)",
+    );
+    expect(check({ datapointsToAlarm: 4, evaluationPeriods: 3 })).toThrow(
+      'monitoring.datapointsToAlarm: must be a whole number from 1 to evaluationPeriods (3)',
+    );
+    expect(check({ evaluationPeriods: 0 })).toThrow('monitoring.evaluationPeriods');
+    expect(check({ period: Duration.seconds(90) })).toThrow('monitoring.period: must be a whole number of minutes');
+    expect(check({ firehoseDeliverySuccessBelow: 1.5 })).toThrow('monitoring.firehoseDeliverySuccessBelow: must be in (0, 1]');
+    expect(check({ api4xxErrorPercent: 100 })).toThrow('monitoring.api4xxErrorPercent');
+    expect(check({ consumerErrors: -1 })).toThrow('monitoring.consumerErrors: must be a number ≥ 0');
+    expect(check({ poisonRecords: Number.NaN })).toThrow('monitoring.poisonRecords: must be a number ≥ 0');
   });
 });
