@@ -8,6 +8,13 @@ import { STAGE_NAMES, stageConfig, type StageName } from '../../lib/config/stage
 import { ACCOUNT, REGION, StageIam } from '../support/iam-simulation';
 import { builtDashboard, synthWithGate, testApp } from './stage-app';
 
+/** One alarm of the stage (they all live in the monitoring stack). */
+function firstAlarm(stack: Stack): cloudwatch.Alarm {
+  const alarm = stack.node.findAll().find((c): c is cloudwatch.Alarm => c instanceof cloudwatch.Alarm);
+  if (!alarm) throw new Error(`${stack.stackName} has no alarm`);
+  return alarm;
+}
+
 // The people roles' policies, evaluated by a real IAM policy evaluator (@cloud-copilot/iam-simulate)
 // against the synthesized templates of every stage, resolved to the names and ARNs CloudFormation
 // would give them: identity policies attached to each role, plus the resource's own policy
@@ -70,7 +77,7 @@ function resources({ stacks: s, iam }: Stage) {
     reportsJob: iam.attr(s.reports.reports.job.function),
     realtimeLogGroup: iam.attr(s.analytics.realtime.appFunction.logGroup),
     realtimeLogStream: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${realtimeLogs}:log-stream:2026/11/29/[$LATEST]0a1b`,
-    alarm: iam.attr(s.analytics.realtime.alarms[0]),
+    alarm: iam.attr(firstAlarm(s.monitoring)),
     alarmTopic: iam.ref(s.analytics.alarmTopic),
     alertsTopic: iam.ref(s.analytics.alertsTopic),
     secret: s.data.pseudonymKey ? iam.ref(s.data.pseudonymKey) : undefined,
