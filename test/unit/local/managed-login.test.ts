@@ -246,24 +246,20 @@ describe('managed login (local Cognito hosted UI)', () => {
   it('refreshes tokens for the client they were issued to', async () => {
     const { code } = await signIn();
     const tokens = JSON.parse((await redeem({ code })).body) as { refresh_token: string };
-    const refreshed = await request(
-      port,
-      'POST',
-      '/oauth2/token',
-      FORM,
-      form({ grant_type: 'refresh_token', client_id: CLIENT, refresh_token: tokens.refresh_token }),
-    );
+    const refresh = (clientId: string): Promise<Answer> =>
+      request(
+        port,
+        'POST',
+        '/oauth2/token',
+        FORM,
+        form({ grant_type: 'refresh_token', client_id: clientId, refresh_token: tokens.refresh_token }),
+      );
+    const refreshed = await refresh(CLIENT);
     expect(refreshed.status).toBe(200);
     const body = JSON.parse(refreshed.body) as Record<string, unknown>;
     expect(body).toEqual({ id_token: 'id-user-ana-refreshed', access_token: 'access-refreshed', expires_in: 3600, token_type: 'Bearer' });
 
-    const stolen = await request(
-      port,
-      'POST',
-      '/oauth2/token',
-      FORM,
-      form({ grant_type: 'refresh_token', client_id: OTHER, refresh_token: tokens.refresh_token }),
-    );
+    const stolen = await refresh(OTHER);
     expect(JSON.parse(stolen.body)).toMatchObject({ error: 'invalid_grant' });
   });
 
