@@ -39,6 +39,20 @@ export interface StageConfig {
     /** Names of `props` fields pseudonymized along with `userId`. */
     readonly pseudonymizedProps: readonly string[];
     readonly memorySize: number;
+    /**
+     * The producers of the stage: one API key each on the usage plan, named `<prefix>-<producer>`.
+     * 1..20 names of lower-case letters, digits and dashes (1..32 characters).
+     */
+    readonly producers: readonly string[];
+  };
+  /** People: the Cognito user pool of the stage. */
+  readonly identity: {
+    /** `REQUIRED`: every sign-in asks for a TOTP code; `OPTIONAL`: users may set one up. */
+    readonly mfa: 'REQUIRED' | 'OPTIONAL';
+    /** Lifetime of ID and access tokens (5 minutes .. 1 day). */
+    readonly tokenValidity: Duration;
+    /** Lifetime of refresh tokens (60 minutes .. 10 years). */
+    readonly refreshTokenValidity: Duration;
   };
   readonly analytics: {
     /** Warnings per action per window that raise a window alert (10 by default). */
@@ -116,7 +130,9 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: false,
       pseudonymizedProps: [],
       memorySize: 512,
+      producers: ['demo'],
     },
+    identity: { mfa: 'OPTIONAL', tokenValidity: Duration.minutes(60), refreshTokenValidity: Duration.days(1) },
     analytics: {
       warningThreshold: 10,
       rechargeFailureThreshold: 10,
@@ -154,7 +170,9 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
+      producers: ['web', 'vending'],
     },
+    identity: { mfa: 'OPTIONAL', tokenValidity: Duration.minutes(60), refreshTokenValidity: Duration.days(1) },
     analytics: {
       warningThreshold: 10,
       rechargeFailureThreshold: 10,
@@ -192,7 +210,9 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
+      producers: ['web', 'vending', 'recharge'],
     },
+    identity: { mfa: 'REQUIRED', tokenValidity: Duration.minutes(15), refreshTokenValidity: Duration.hours(12) },
     analytics: {
       warningThreshold: 10,
       rechargeFailureThreshold: 10,
@@ -227,6 +247,17 @@ export class UnknownStageError extends Error {
   }
 }
 
+/** Producer names become API key names: 1..20 distinct names of `[a-z0-9-]`, 1..32 characters each. */
+function checkProducers(stage: string, producers: readonly string[]): void {
+  if (producers.length < 1 || producers.length > 20) throw new Error(`stage ${stage}: ingest.producers must list 1..20 producers`);
+  for (const name of producers) {
+    if (!/^[a-z0-9-]{1,32}$/.test(name)) {
+      throw new Error(`stage ${stage}: ingest.producers: "${name}" must be 1..32 lower-case letters, digits or dashes`);
+    }
+  }
+  if (new Set(producers).size !== producers.length) throw new Error(`stage ${stage}: ingest.producers: names must be distinct`);
+}
+
 /** Returns the config of the named stage (default `dev`); throws UnknownStageError for any other name. */
 export function stageConfig(name: string | undefined): StageConfig {
   const stage = name ?? 'dev';
@@ -235,6 +266,7 @@ export function stageConfig(name: string | undefined): StageConfig {
   if (config.ingest.maxEventsPerRequest < 1 || config.ingest.maxEventsPerRequest > 500) {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
   }
+  checkProducers(stage, config.ingest.producers);
   try {
     checkFunnels(config.reports.funnels);
   } catch (error) {
