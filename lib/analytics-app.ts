@@ -46,6 +46,8 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     config,
     api: api.ingest.api,
     distDir: dashboardDist,
+    userPool: identity.userPool,
+    loginDomainUrl: identity.loginDomainUrl,
   });
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
   return { data, identity, analytics, api, dashboard, reports };

@@ -75,7 +75,11 @@ export function parseConfig(raw: unknown): DashboardConfig {
 /** `value` when it is a string, else `fallback`. */
 const textOr = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
 
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+/**
+ * fetch as the client calls it. `cache` is spelled out: it is a browser fetch option that Node's
+ * `RequestInit` type lacks, and this file is also type-checked under Node for its unit tests.
+ */
+type Fetch = (input: string, init?: RequestInit & { readonly cache?: 'no-store' }) => Promise<Response>;
 
 /** The browser's fetch, called unbound-safe. */
 const browserFetch: Fetch = (input, init) => fetch(input, init);

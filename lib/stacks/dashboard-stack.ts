@@ -27,7 +27,12 @@ export class DashboardStack extends Stack {
     this.dashboard = new Dashboard(this, 'Dashboard', {
       api: props.api,
       distDir: props.distDir,
-      signIn: { userPool: props.userPool, loginDomainUrl: props.loginDomainUrl },
+      signIn: {
+        userPool: props.userPool,
+        loginDomainUrl: props.loginDomainUrl,
+        tokenValidity: config.identity.tokenValidity,
+        refreshTokenValidity: config.identity.refreshTokenValidity,
+      },
       config: {
         title: `User behaviour (${config.stage})`,
         timeZone: config.timeZone,
