@@ -448,7 +448,14 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     client
       .reportCsv(name, from, to)
       .then((blob) => saveBlob(blob, `${name}-${deps.config.stage || 'stage'}-${from}${from === to ? '' : `_${to}`}.csv`))
-      .catch((error: unknown) => deps.onError(asApiError(error)))
+      .catch((error: unknown) => {
+        const e = asApiError(error);
+        // A report the role may not read: said on the panel the button belongs to.
+        const status = button.closest('.panel')?.querySelector('.panel-status');
+        if (e.kind === 'forbidden' && status instanceof HTMLParagraphElement)
+          setStatus(status, `Could not download ${name}: ${e.message}.`, 'error');
+        deps.onError(e);
+      })
       .finally(() => {
         button.disabled = false;
       });
