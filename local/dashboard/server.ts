@@ -58,7 +58,7 @@ export interface DashboardServerOptions {
   readonly host?: string;
   /** The built dashboard (dashboard/build.ts). */
   readonly distDir: string;
-  /** Served as `/config.json` (apiBase, title, stage, timeZone, refreshSeconds, and locally apiKey). */
+  /** Served as `/config.json` (apiBase, title, stage, timeZone, refreshSeconds). */
   readonly config: Readonly<Record<string, string | number | boolean>>;
   /** The API stage the `/v1/*` requests go to, e.g. `http://127.0.0.1:8787/dev`. */
   readonly apiBase: string;
