@@ -85,7 +85,8 @@ export class UserIdentity extends Construct {
       userPoolClientName: `${props.namePrefix}-cli`,
       generateSecret: false,
       authFlows: { userPassword: true },
-      oAuth: { flows: { authorizationCodeGrant: false, implicitCodeGrant: false, clientCredentials: false } },
+      // Signs in through the API (InitiateAuth), never through the managed-login pages.
+      disableOAuth: true,
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       idTokenValidity: props.tokenValidity,
       accessTokenValidity: props.tokenValidity,
