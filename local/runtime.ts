@@ -7,6 +7,7 @@ import { applyBucketDeployment, bucketDeploymentsFromTemplate } from './deployme
 import { schedulesFromTemplate, startSchedules, type RunningSchedules } from './scheduler';
 import { LocalRestApi, startRestApi } from './apigateway/server';
 import { cognitoTokenCheck } from './apigateway/cognito-authorizer';
+import { managedLoginHandler } from './cognito/managed-login';
 import { ensureDemoUsers, startCognito, userPoolsFromTemplate, type DemoUser, type RunningCognito } from './cognito';
 import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, jsonLinesDestinationFor } from './esm';
 import type { KinesisEventSourceMappingProperties, StreamInvokeFn } from './esm/types';
@@ -39,6 +40,7 @@ import {
   type RunningSecretsManager,
 } from './services';
 import { stageConfig } from '../lib/config/stage-config';
+import { DASHBOARD_SCOPES } from '../lib/constructs/dashboard';
 import { buildDashboard } from '../dashboard/build';
 import { startDashboardServer } from './dashboard/server';
 import { ensureSynth } from './synth';
@@ -535,11 +537,13 @@ export class LocalRuntime {
       const pool = cognito.pools.get(userPools[0].userPoolId);
       if (!pool) throw new LocalRuntimeError('the local user pool did not start');
       const users = ensureDemoUsers(pool, path.join(dataDir, 'demo-users.json'));
-      // Mount point of the managed-login pages (the dashboard's sign-in, local/cognito/managed-login.ts):
-      //   cognito.mount(managedLoginHandler(cognito.loginBackend));
+      // The managed-login pages (the dashboard's sign-in) on the stand-in's port, as on the pool's domain.
+      if (!cognito.loginBackend) throw new LocalRuntimeError('the local user pool has no managed-login backend');
+      cognito.mount(managedLoginHandler(cognito.loginBackend));
       const cliClient = pool.spec.clients.find((c) => c.explicitAuthFlows.includes('ALLOW_USER_PASSWORD_AUTH'));
       if (!cliClient) throw new LocalRuntimeError('the user pool has no app client with USER_PASSWORD_AUTH (the cli client)');
       const dashboardClient = pool.spec.clients.find((c) => c.allowedOAuthFlows.includes('code'));
+      if (!dashboardClient) throw new LocalRuntimeError('the user pool has no app client with the code flow (the dashboard client)');
 
       // The API, with local producer keys that stay the same across restarts with --persist.
       const models = restApiModels(resolver);
@@ -602,7 +606,9 @@ export class LocalRuntime {
           stage: options.stage,
           timeZone: stage.timeZone,
           refreshSeconds: stage.analytics.dashboardRefreshSeconds,
+          auth: { domain: cognito.endpoint, clientId: dashboardClient.clientId, scopes: DASHBOARD_SCOPES.map((s) => s.scopeName) },
         },
+        signInOrigin: cognito.endpoint,
       });
       stopList.push({ name: 'dashboard', stop: () => dashboard.stop() });
       // The templates' callback URLs name the deployed dashboard; locally it is served here.
@@ -625,7 +631,7 @@ export class LocalRuntime {
           region: LOCAL_REGION,
           userPoolId: pool.spec.userPoolId,
           issuer: pool.issuer,
-          clients: { cli: cliClient.clientId, ...(dashboardClient ? { dashboard: dashboardClient.clientId } : {}) },
+          clients: { cli: cliClient.clientId, dashboard: dashboardClient.clientId },
           managedLogin: cognito.endpoint,
         },
         users,

@@ -5,16 +5,9 @@ import { exportSigningKey, generateSigningKey, importSigningKey, publicJwk, type
 import type { UserPoolSpec } from './template';
 import { CognitoError, LocalUserPool, type UserPoolState } from './user-pool';
 
-/** The backend of the managed-login pages (`local/cognito/managed-login.ts` takes it). */
-export interface ManagedLoginBackend {
-  authenticate(email: string, password: string): Promise<{ ok: true; username: string } | { ok: false; reason: string }>;
-  issueTokens(
-    username: string,
-    clientId: string,
-  ): Promise<{ idToken: string; accessToken: string; refreshToken: string; expiresIn: number }>;
-  refresh(refreshToken: string, clientId: string): Promise<{ idToken: string; accessToken: string; expiresIn: number } | undefined>;
-  client(clientId: string): { readonly callbackUrls: readonly string[]; readonly logoutUrls: readonly string[] } | undefined;
-}
+import type { ManagedLoginBackend } from './managed-login';
+
+export type { ManagedLoginBackend };
 
 /** Serves paths beyond the API and the JWKS (the managed-login pages); resolves false for a path it does not serve. */
 export type ExtraHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
