@@ -554,6 +554,12 @@ async function start(): Promise<void> {
   ui.title.textContent = session.config.title;
   ui.stage.textContent = session.config.stage;
   ui.stage.hidden = session.config.stage === '';
+  const signIn = new SignIn(session.config.auth, session.config.stage, showIdentity, (error) =>
+    showBanner(new ApiError('unauthorized', error.message)),
+  );
+  session.signIn = signIn;
+  // Coming back from the managed login: the address the sign-in started from is put back first.
+  const landing = signIn.takeCallback();
   const params = new URLSearchParams(location.search);
   const today = localDate(Date.now(), session.config.timeZone);
   const date = params.get('date') ?? '';
@@ -575,12 +581,8 @@ async function start(): Promise<void> {
       if (e.kind === 'unauthorized') void session.signIn?.refreshNow();
     },
   });
-  const signIn = new SignIn(session.config.auth, session.config.stage, showIdentity, (error) =>
-    showBanner(new ApiError('unauthorized', error.message)),
-  );
-  session.signIn = signIn;
   try {
-    const result = await signIn.start();
+    const result = await signIn.start(landing);
     if (result === 'signed-out') askToSignIn('You are signed out.');
   } catch (error) {
     askToSignIn(`${error instanceof Error ? error.message : String(error)}. Sign in again.`);

@@ -21,6 +21,7 @@ import {
   withoutCallbackParams,
   type AuthConfig,
   type Identity,
+  type Callback,
   type PendingSignIn,
   type TokenSet,
 } from './auth';
@@ -31,6 +32,12 @@ const TIMEOUT_MS = 15_000;
 
 /** How the page ends up after {@link SignIn.start}. */
 export type StartResult = 'signed-in' | 'redirecting' | 'signed-out';
+
+/** A callback taken from the address by {@link SignIn.takeCallback}, with the sign-in this tab started. */
+export interface Landing {
+  readonly callback: Callback;
+  readonly pending: PendingSignIn | undefined;
+}
 
 /** The signed-in user of this tab, and the sign-in and sign-out redirects. */
 export class SignIn {
@@ -68,15 +75,29 @@ export class SignIn {
   }
 
   /**
-   * Finishes a sign-in coming back from the managed login, or resumes the tab's session with its
-   * refresh token, or (unless the user signed out) starts a sign-in. Rejects with a SignInError when
-   * the callback is not this tab's (state differs) or the managed login answered an error.
+   * Takes the managed login's answer (`code` or `error`, and `state`) out of the address and puts
+   * back the address the sign-in started from (`?date=…#reports`), so the page reads its controls
+   * from it. Synchronous: call it before reading the address.
    */
-  async start(): Promise<StartResult> {
+  takeCallback(): Landing {
     const callback = parseCallback(location.search);
+    if (callback.kind === 'none') return { callback, pending: undefined };
+    const pending = this.takePending();
+    const restored =
+      pending && pending.state === callback.state ? pending.returnTo : `${withoutCallbackParams(location.search)}${location.hash}`;
+    history.replaceState(null, '', `${location.pathname}${restored}`);
+    return { callback, pending };
+  }
+
+  /**
+   * Finishes a sign-in coming back from the managed login (`landing`, from {@link takeCallback}), or
+   * resumes the tab's session with its refresh token, or (unless the user signed out) starts a
+   * sign-in. Rejects with a SignInError when the callback is not this tab's (state differs) or the
+   * managed login answered an error.
+   */
+  async start(landing: Landing): Promise<StartResult> {
+    const { callback, pending } = landing;
     if (callback.kind !== 'none') {
-      const pending = this.takePending();
-      history.replaceState(null, '', `${location.pathname}${withoutCallbackParams(location.search)}${location.hash}`);
       if (!pending || pending.state !== callback.state) {
         throw new SignInError('the sign-in answer does not belong to a sign-in started in this tab (state differs)');
       }
@@ -87,7 +108,6 @@ export class SignIn {
         );
       }
       const tokens = await this.tokenRequest(codeExchangeBody(this.auth, callback.code, this.redirectUri, pending.verifier));
-      history.replaceState(null, '', `${location.pathname}${pending.returnTo}`);
       this.use(tokens);
       return 'signed-in';
     }
