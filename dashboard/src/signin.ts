@@ -28,6 +28,8 @@ import {
 
 /** Retry a refresh that could not reach the sign-in service after this long. */
 const RETRY_MS = 30_000;
+/** A 401 within this long of getting a token does not refresh again (no refresh loop when the API refuses fresh tokens). */
+const MIN_REFRESH_INTERVAL_MS = 30_000;
 const TIMEOUT_MS = 15_000;
 
 /** How the page ends up after {@link SignIn.start}. */
@@ -45,6 +47,8 @@ export class SignIn {
   private current: Identity | undefined;
   private timer: number | undefined;
   private refreshing: Promise<void> | undefined;
+  /** When the current tokens were received (epoch ms). */
+  private receivedAt = 0;
   private readonly keys: { pending: string; refresh: string; signedOut: string };
 
   constructor(
@@ -146,10 +150,17 @@ export class SignIn {
   }
 
   /**
-   * Gets a new ID token now (after the API answered 401); when the refresh token is refused, signs
-   * in again. Concurrent calls share one refresh.
+   * Gets a new ID token now, after the API answered 401 (unless the tokens are fresh: then the
+   * API refuses them for another reason, and refreshing again would loop); when the refresh token is
+   * refused, signs in again.
    */
   refreshNow(): Promise<void> {
+    if (this.current && Date.now() - this.receivedAt < MIN_REFRESH_INTERVAL_MS) return Promise.resolve();
+    return this.refreshOnce();
+  }
+
+  /** One refresh at a time: concurrent calls share it. */
+  private refreshOnce(): Promise<void> {
     this.refreshing ??= this.refresh()
       .catch((error: unknown) => this.refreshFailed(error))
       .finally(() => {
@@ -174,7 +185,7 @@ export class SignIn {
     }
     // The sign-in service could not be reached: try again while the token lasts.
     window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => void this.refreshNow(), RETRY_MS);
+    this.timer = window.setTimeout(() => void this.refreshOnce(), RETRY_MS);
   }
 
   /** POSTs a form to the token endpoint; rejects with a SignInError (with the OAuth error when there is one). */
@@ -206,9 +217,10 @@ export class SignIn {
     const identity = identityOf(tokens.idToken);
     this.idToken = tokens.idToken;
     this.current = identity;
+    this.receivedAt = Date.now();
     if (tokens.refreshToken) sessionStorage.setItem(this.keys.refresh, tokens.refreshToken);
     window.clearTimeout(this.timer);
-    this.timer = window.setTimeout(() => void this.refreshNow(), refreshDelayMs(identity.iat, identity.exp, Date.now()));
+    this.timer = window.setTimeout(() => void this.refreshOnce(), refreshDelayMs(identity.iat, identity.exp, Date.now()));
     this.onChange(identity);
   }
 
