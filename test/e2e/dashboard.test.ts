@@ -184,6 +184,32 @@ describe('dashboard in a browser', () => {
     expect(problems).toEqual([]);
   }, 240_000);
 
+  it('tells an operator in the Sankey panel that their role may not read paths, still shows the rest, and resumes after a reload', async () => {
+    // Act: an operator's session (operators read alerts and metrics, not paths or reports).
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+    await openSignedIn(runtime, page, '/?date=2024-05-27', 'operator');
+
+    // Assess: the role is shown, the Sankey panel says why it is empty, the alerts feed is drawn, the banner stays away.
+    await expect(page.locator('#user-role').textContent()).resolves.toBe('operator');
+    const status = page.locator('#sankey-status[data-kind=error]');
+    await status.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await status.textContent()).toMatch(/^Not available to your role \(403\): role operator may not read \/v1\/paths\.$/);
+    await page.locator('#alerts li').first().waitFor({ state: 'attached', timeout: 30_000 });
+    await expect(page.locator('#banner').isHidden()).resolves.toBe(true);
+
+    // A reload in the same tab resumes with the refresh token (refresh_token grant), without the sign-in pages.
+    const visited: string[] = [];
+    page.on('framenavigated', (frame) => visited.push(frame.url()));
+    await page.reload();
+    await page.locator('#user:not([hidden])').waitFor({ state: 'attached', timeout: 30_000 });
+    await expect(page.locator('#user-role').textContent()).resolves.toBe('operator');
+    expect(visited.filter((u) => new URL(u).origin !== new URL(runtime.endpoints.dashboard).origin)).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('shows every daily report in the Reports view, with data and readable labels', async () => {
     // Prepare: a week of taobao, vending and recharge history and a web run of today, through the daily job.
     const runs = [
