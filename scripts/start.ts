@@ -142,7 +142,8 @@ async function main(): Promise<number> {
   );
   log(`  dashboard  ${e.dashboard}/`);
   log(`  API        ${e.api}`);
-  for (const [producer, key] of Object.entries(e.apiKeys)) log(`    ingest (POST /v1/events, /v1/paths) as producer ${producer}: header x-api-key: ${key}`);
+  for (const [producer, key] of Object.entries(e.apiKeys))
+    log(`    ingest (POST /v1/events, /v1/paths) as producer ${producer}: header x-api-key: ${key}`);
   log(`    read (GET /v1/alerts, /v1/metrics, …): header Authorization: <ID token>, e.g. $(npm run -s token -- --role analyst)`);
   log(`  Cognito    ${e.cognito.endpoint}   (user pool ${e.cognito.userPoolId}; npm run users -- list)`);
   log('  demo users (sign in on the dashboard, or npm run -s token -- --role ROLE):');
