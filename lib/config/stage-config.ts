@@ -248,7 +248,7 @@ export class UnknownStageError extends Error {
 }
 
 /** Producer names become API key names: 1..20 distinct names of `[a-z0-9-]`, 1..32 characters each. */
-function checkProducers(stage: string, producers: readonly string[]): void {
+export function checkProducers(stage: string, producers: readonly string[]): void {
   if (producers.length < 1 || producers.length > 20) throw new Error(`stage ${stage}: ingest.producers must list 1..20 producers`);
   for (const name of producers) {
     if (!/^[a-z0-9-]{1,32}$/.test(name)) {
