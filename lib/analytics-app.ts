@@ -5,6 +5,7 @@ import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
 import { DataStack } from './stacks/data-stack';
+import { IdentityStack } from './stacks/identity-stack';
 import { MonitoringStack } from './stacks/monitoring-stack';
 import { grantPeopleAccess, PeopleStack } from './stacks/people-stack';
 import { ReportsStack } from './stacks/reports-stack';
@@ -12,6 +13,7 @@ import { ReportsStack } from './stacks/reports-stack';
 /** The stacks of one stage, as synthesized into the app. */
 export interface StageStacks {
   readonly data: DataStack;
+  readonly identity: IdentityStack;
   readonly analytics: AnalyticsStack;
   readonly api: ApiStack;
   readonly dashboard: DashboardStack;
@@ -21,7 +23,7 @@ export interface StageStacks {
 }
 
 /**
- * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`, `uba-dev-people`, `uba-dev-monitoring`), all
+ * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-identity`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`, `uba-dev-people`, `uba-dev-monitoring`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
@@ -30,6 +32,7 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     description: `User-behaviour analytics (${config.stage}): ${part}`,
   });
   const data = new DataStack(app, `${config.prefix}-data`, { ...stack('data'), config });
+  const identity = new IdentityStack(app, `${config.prefix}-identity`, { ...stack('identity'), config });
   const analytics = new AnalyticsStack(app, `${config.prefix}-analytics`, { ...stack('analytics'), config, stream: data.events.stream });
   const api = new ApiStack(app, `${config.prefix}-api`, {
     ...stack('api'),
@@ -37,6 +40,7 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     stream: data.events.stream,
     results: analytics.results,
     pseudonymKey: data.pseudonymKey,
+    userPool: identity.userPool,
   });
   const reports = new ReportsStack(app, `${config.prefix}-reports`, { ...stack('reports'), config });
   // Both import the lake bucket by its export name (see importLakeBucket).
@@ -47,6 +51,8 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     config,
     api: api.ingest.api,
     distDir: dashboardDist,
+    userPool: identity.userPool,
+    loginDomainUrl: identity.loginDomainUrl,
   });
   // The roles first; each stack then attaches what they may do on its own resources.
   const people = new PeopleStack(app, `${config.prefix}-people`, { ...stack('people'), config });
@@ -83,5 +89,5 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     }
   }
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, analytics, api, dashboard, reports, people, monitoring };
+  return { data, identity, analytics, api, dashboard, reports, people, monitoring };
 }

@@ -6,6 +6,9 @@ import { athenaCatalogFromTemplate, AthenaService, DuckDbAthena, startAthena } f
 import { applyBucketDeployment, bucketDeploymentsFromTemplate } from './deployments';
 import { schedulesFromTemplate, startSchedules, type RunningSchedules } from './scheduler';
 import { LocalRestApi, startRestApi } from './apigateway/server';
+import { cognitoTokenCheck } from './apigateway/cognito-authorizer';
+import { managedLoginHandler } from './cognito/managed-login';
+import { ensureDemoUsers, startCognito, userPoolsFromTemplate, type DemoUser, type RunningCognito } from './cognito';
 import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, jsonLinesDestinationFor } from './esm';
 import type { KinesisEventSourceMappingProperties, StreamInvokeFn } from './esm/types';
 import { deliveryStreamsFromTemplate, startDeliveryStreams, type RunningDeliveryStreams } from './firehose';
@@ -37,6 +40,7 @@ import {
   type RunningSecretsManager,
 } from './services';
 import { stageConfig } from '../lib/config/stage-config';
+import { DASHBOARD_SCOPES } from '../lib/constructs/dashboard';
 import { buildDashboard } from '../dashboard/build';
 import { startDashboardServer } from './dashboard/server';
 import { ensureSynth } from './synth';
@@ -68,6 +72,11 @@ export const SUPPORTED_TYPES = [
   'AWS::ApiGateway::ApiKey',
   'AWS::ApiGateway::UsagePlan',
   'AWS::ApiGateway::UsagePlanKey',
+  'AWS::ApiGateway::Authorizer',
+  'AWS::Cognito::UserPool',
+  'AWS::Cognito::UserPoolGroup',
+  'AWS::Cognito::UserPoolClient',
+  'AWS::Cognito::UserPoolDomain',
   'AWS::WAFv2::WebACL',
   'AWS::WAFv2::WebACLAssociation',
   'AWS::SNS::Topic',
@@ -86,7 +95,14 @@ export interface LocalEndpoints {
   readonly api: string;
   /** The dashboard, with `/v1/*` routed to the API as the CloudFront distribution does. */
   readonly dashboard: string;
+  /** The first producer's API key (ingest only); every producer's in `apiKeys`. */
   readonly apiKey: string;
+  /** Each producer's API key value, by producer (the key's name without the stage prefix). */
+  readonly apiKeys: Readonly<Record<string, string>>;
+  /** The Cognito stand-in: people sign in here and read the API with the ID token. */
+  readonly cognito: LocalCognitoEndpoints;
+  /** One demo user per role (local only: never use these passwords anywhere else). */
+  readonly users: readonly DemoUser[];
   readonly kinesis: string;
   readonly dynamodb: string;
   readonly s3: string;
@@ -104,11 +120,25 @@ export interface LocalEndpoints {
   readonly failureDestinations: string;
 }
 
+/** Where the local user pool answers, as `.local/endpoints.json` lists it. */
+export interface LocalCognitoEndpoints {
+  /** The cognito-idp API (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`). */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly userPoolId: string;
+  /** The tokens' `iss` (`<endpoint>/<userPoolId>`). */
+  readonly issuer: string;
+  /** App client ids: `cli` (USER_PASSWORD_AUTH) and, when the templates declare it, `dashboard` (code flow). */
+  readonly clients: { readonly cli: string; readonly dashboard?: string };
+  /** Base URL of the managed-login pages (`/oauth2/authorize`, `/oauth2/token`, `/logout`). */
+  readonly managedLogin: string;
+}
+
 export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the others take the next seven (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7). 0 picks free ports. */
+  /** API port; the others take the next eight (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7, cognito +8). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -132,7 +162,7 @@ export interface LocalRuntimeOptions {
   readonly wrapStreamInvoke?: (functionName: string, invoke: StreamInvokeFn) => StreamInvokeFn;
 }
 
-const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena'] as const;
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena', 'cognito'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /** Something the runtime started: how to stop it in order, and how to kill it at once if it is a process. */
@@ -494,24 +524,56 @@ export class LocalRuntime {
       });
       stopList.push({ name: 'firehose', stop: () => delivery.stop() });
 
-      // The API, with a local key that stays the same across restarts with --persist.
-      const keyFile = path.join(dataDir, 'api-key.json');
-      const apiKey = fs.existsSync(keyFile)
-        ? (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { value: string }).value
-        : `local-${randomBytes(16).toString('hex')}`;
-      fs.writeFileSync(keyFile, JSON.stringify({ value: apiKey }));
-      const counters = { requests: 0, accepted: 0, rejected: 0 };
+      // People: the Cognito stand-in with the templates' user pool, groups and app clients, and one demo user per role.
+      const userPools = userPoolsFromTemplate(resolver);
+      if (userPools.length !== 1)
+        throw new LocalRuntimeError(`expected one Cognito user pool in stage ${options.stage}, found ${userPools.length}`);
+      const cognito: RunningCognito = await startCognito({
+        port: ports.cognito,
+        pools: userPools,
+        stateFile: path.join(dataDir, 'cognito.json'),
+      });
+      stopList.push({ name: 'cognito', stop: () => cognito.stop() });
+      const pool = cognito.pools.get(userPools[0].userPoolId);
+      if (!pool) throw new LocalRuntimeError('the local user pool did not start');
+      const users = ensureDemoUsers(pool, path.join(dataDir, 'demo-users.json'));
+      // The managed-login pages (the dashboard's sign-in) on the stand-in's port, as on the pool's domain.
+      if (!cognito.loginBackend) throw new LocalRuntimeError('the local user pool has no managed-login backend');
+      cognito.mount(managedLoginHandler(cognito.loginBackend));
+      const cliClient = pool.spec.clients.find((c) => c.explicitAuthFlows.includes('ALLOW_USER_PASSWORD_AUTH'));
+      if (!cliClient) throw new LocalRuntimeError('the user pool has no app client with USER_PASSWORD_AUTH (the cli client)');
+      const dashboardClient = pool.spec.clients.find((c) => c.allowedOAuthFlows.includes('code'));
+      if (!dashboardClient) throw new LocalRuntimeError('the user pool has no app client with the code flow (the dashboard client)');
+
+      // The API, with local producer keys that stay the same across restarts with --persist.
       const models = restApiModels(resolver);
       if (models.length !== 1) throw new LocalRuntimeError(`expected one REST API in stage ${options.stage}, found ${models.length}`);
       const model = models[0];
       for (const s of model.skipped) log(`api: ${s}`);
+      const keyFile = path.join(dataDir, 'api-keys.json');
+      const savedKeys = fs.existsSync(keyFile) ? (JSON.parse(fs.readFileSync(keyFile, 'utf8')) as Record<string, string>) : {};
+      const keyValues: Record<string, string> = {};
+      for (const key of model.keys) keyValues[key.name] = savedKeys[key.name] ?? `local-${randomBytes(16).toString('hex')}`;
+      fs.writeFileSync(keyFile, JSON.stringify(keyValues));
+      if (model.keys.length === 0) throw new LocalRuntimeError(`stage ${options.stage} declares no producer API key`);
+      const producerName = (keyName: string) => (keyName.startsWith(stackPrefix) ? keyName.slice(stackPrefix.length) : keyName);
+      const apiKeys = Object.fromEntries(model.keys.map((k) => [producerName(k.name), keyValues[k.name]]));
+      const apiKey = keyValues[model.keys[0].name];
+      const counters = { requests: 0, accepted: 0, rejected: 0 };
       const api: LocalRestApi = await startRestApi(
         {
           restApiId: model.restApiId,
           stageName: model.stageName,
           accountId: resolver.accountId,
           routes: model.routes,
-          apiKeys: model.keys.map((k) => ({ id: k.id, value: apiKey, throttle: k.throttle })),
+          apiKeys: model.keys.map((k) => ({ id: k.id, value: keyValues[k.name], throttle: k.throttle })),
+          checkToken: cognitoTokenCheck(
+            [...cognito.pools.values()].map((p) => ({
+              arn: p.spec.arn,
+              issuer: p.issuer,
+              clientIds: p.spec.clients.map((c) => c.clientId),
+            })),
+          ),
           stageThrottle: model.stageThrottle,
           binaryMediaTypes: model.binaryMediaTypes,
           ...(model.firewall !== undefined ? { firewall: model.firewall } : {}),
@@ -544,10 +606,13 @@ export class LocalRuntime {
           stage: options.stage,
           timeZone: stage.timeZone,
           refreshSeconds: stage.analytics.dashboardRefreshSeconds,
-          apiKey,
+          auth: { domain: cognito.endpoint, clientId: dashboardClient.clientId, scopes: DASHBOARD_SCOPES.map((s) => s.scopeName) },
         },
+        signInOrigin: cognito.endpoint,
       });
       stopList.push({ name: 'dashboard', stop: () => dashboard.stop() });
+      // The templates' callback URLs name the deployed dashboard; locally it is served here.
+      pool.allowLocalRedirect(`${dashboard.url}/`);
 
       const outputs: Record<string, Record<string, string>> = {};
       for (const stackName of resolver.stackNames()) {
@@ -560,6 +625,16 @@ export class LocalRuntime {
         api: api.url,
         dashboard: dashboard.url,
         apiKey,
+        apiKeys,
+        cognito: {
+          endpoint: cognito.endpoint,
+          region: LOCAL_REGION,
+          userPoolId: pool.spec.userPoolId,
+          issuer: pool.issuer,
+          clients: { cli: cliClient.clientId, dashboard: dashboardClient.clientId },
+          managedLogin: cognito.endpoint,
+        },
+        users,
         kinesis: kinesis.endpoint,
         dynamodb: dynamodb.endpoint,
         s3: s3.endpoint,
@@ -585,6 +660,7 @@ export class LocalRuntime {
         secretsmanager: secrets.port,
         sns: sns.port,
         athena: athena.port,
+        cognito: cognito.port,
       };
       return new LocalRuntime({
         endpoints,

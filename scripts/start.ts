@@ -141,7 +141,13 @@ async function main(): Promise<number> {
     `local pipeline of stage ${options.stage} is up in ${((Date.now() - started) / 1000).toFixed(1)} s${options.persist ? `, data kept in ${options.persist}` : ''}`,
   );
   log(`  dashboard  ${e.dashboard}/`);
-  log(`  API        ${e.api}   (POST /v1/events, POST /v1/paths; header x-api-key: ${e.apiKey})`);
+  log(`  API        ${e.api}`);
+  for (const [producer, key] of Object.entries(e.apiKeys))
+    log(`    ingest (POST /v1/events, /v1/paths) as producer ${producer}: header x-api-key: ${key}`);
+  log(`    read (GET /v1/alerts, /v1/metrics, …): header Authorization: <ID token>, e.g. $(npm run -s token -- --role analyst)`);
+  log(`  Cognito    ${e.cognito.endpoint}   (user pool ${e.cognito.userPoolId}; npm run users -- list)`);
+  log('  demo users (sign in on the dashboard, or npm run -s token -- --role ROLE):');
+  for (const user of e.users) log(`    ${user.role.padEnd(9)} ${user.email.padEnd(22)} password ${user.password}`);
   log(`  Kinesis    ${e.kinesis}`);
   log(`  DynamoDB   ${e.dynamodb}`);
   log(`  S3         ${e.s3}   (credentials S3RVER / S3RVER)`);

@@ -1,7 +1,7 @@
 /**
  * The dashboard's client of the read API (docs/read-api.md): relative URLs under the base from
- * config.json, the `x-api-key` header, typed answers, and every failure classified so the page
- * can say what went wrong.
+ * config.json, the signed-in user's ID token as the `Authorization` header, typed answers, and
+ * every failure classified so the page can say what went wrong.
  */
 import {
   isReportName,
@@ -11,6 +11,7 @@ import {
   type ReportName,
   type ReportRow,
 } from '../../lambdas/shared/reports';
+import { parseAuthConfig, type AuthConfig } from './auth';
 import type { Alert, AlertsAnswer, AnyBucket, MetricsAnswer, PathsAnswer } from './shape';
 
 /** `config.json`, written at deploy time (AWS) or by the local dashboard server. */
@@ -22,12 +23,15 @@ export interface DashboardConfig {
   /** IANA zone of the stage: minute buckets and Sankey days are in it. */
   readonly timeZone: string;
   readonly refreshSeconds: number;
-  /** Only in the locally generated config (the local runtime's throwaway key); absent on AWS. */
-  readonly apiKey?: string;
+  /** Where people sign in (Cognito managed login). */
+  readonly auth: AuthConfig;
 }
 
-/** What went wrong with a call, as the page tells it. */
-export type ApiErrorKind = 'unreachable' | 'forbidden' | 'not-found' | 'bad-request' | 'server';
+/**
+ * What went wrong with a call, as the page tells it: `unauthorized` is a missing, expired or
+ * refused token (401: sign in again); `forbidden` is a role the route does not allow (403).
+ */
+export type ApiErrorKind = 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'bad-request' | 'server';
 
 /** A failed call of the read API. */
 export class ApiError extends Error {
@@ -58,22 +62,24 @@ export function parseConfig(raw: unknown): DashboardConfig {
   };
   const refresh = raw.refreshSeconds === undefined ? 5 : Number(raw.refreshSeconds);
   if (!Number.isFinite(refresh) || refresh < 1) throw new Error('config.json: "refreshSeconds" must be a number ≥ 1');
-  const apiKey = raw.apiKey;
-  if (apiKey !== undefined && typeof apiKey !== 'string') throw new Error('config.json: "apiKey" must be a string');
   return {
     apiBase: str('apiBase', '/v1').replace(/\/+$/, ''),
     title: str('title', 'User-behaviour analytics'),
     stage: str('stage', ''),
     timeZone: str('timeZone', 'UTC'),
     refreshSeconds: refresh,
-    ...(apiKey ? { apiKey } : {}),
+    auth: parseAuthConfig(raw.auth),
   };
 }
 
 /** `value` when it is a string, else `fallback`. */
 const textOr = (value: unknown, fallback: string): string => (typeof value === 'string' ? value : fallback);
 
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+/**
+ * fetch as the client calls it. `cache` is spelled out: it is a browser fetch option that Node's
+ * `RequestInit` type lacks, and this file is also type-checked under Node for its unit tests.
+ */
+type Fetch = (input: string, init?: RequestInit & { readonly cache?: 'no-store' }) => Promise<Response>;
 
 /** The browser's fetch, called unbound-safe. */
 const browserFetch: Fetch = (input, init) => fetch(input, init);
@@ -105,19 +111,22 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 /**
- * The error of a non-2xx answer. 403 is a bad or missing key, except API Gateway's "Missing
- * Authentication Token", which is what it answers for a route that does not exist. A 502/503/504
- * without API Gateway's request id came from the proxy in front (CloudFront, or the local
- * server) because the API did not answer.
+ * The error of a non-2xx answer. 401 is the authorizer refusing the token (missing, expired,
+ * forged). 403 is the role not allowed on the route (the API names the role and the route), except
+ * API Gateway's "Missing Authentication Token", which is what it answers for a route that does
+ * not exist. A 502/503/504 without API Gateway's request id came from the proxy in front
+ * (CloudFront, or the local server) because the API did not answer.
  */
 export async function errorOf(response: Response): Promise<ApiError> {
   const status = response.status;
   const body = await readJson(response);
   const message = isRecord(body) && typeof body.message === 'string' ? body.message : undefined;
-  if (status === 401 || status === 403) {
+  if (status === 401) return new ApiError('unauthorized', `not signed in, or the session expired${message ? ` (${message})` : ''}`, status);
+  if (status === 403) {
     if (message === 'Missing Authentication Token')
       return new ApiError('not-found', 'the read API has no such route (is it deployed?)', status);
-    return new ApiError('forbidden', 'bad or missing API key', status);
+    const reason = isRecord(body) && typeof body.reason === 'string' && body.reason !== '' ? body.reason : message;
+    return new ApiError('forbidden', reason ? reason.slice(0, 300) : 'your role may not read this', status);
   }
   if (status === 404) return new ApiError('not-found', 'the read API has no such route (is it deployed?)', status);
   if (status === 400) {
@@ -164,11 +173,12 @@ export interface AlertPages {
 
 const TIMEOUT_MS = 15_000;
 
-/** A client of the read API under one base URL with one API key. */
+/** A client of the read API under one base URL, sending the signed-in user's current ID token. */
 export class ReadApi {
   constructor(
     private readonly base: string,
-    private readonly apiKey: string | undefined,
+    /** The current ID token (it changes on every refresh), or undefined while signed out. */
+    private readonly idToken: () => string | undefined,
     private readonly fetchImpl: Fetch = browserFetch,
   ) {}
 
@@ -182,7 +192,8 @@ export class ReadApi {
   /** GETs a path; resolves with the 2xx response or rejects with a classified ApiError. */
   private async get(path: string, params: Readonly<Record<string, string | number | undefined>>, accept: string): Promise<Response> {
     const headers: Record<string, string> = { accept };
-    if (this.apiKey) headers['x-api-key'] = this.apiKey;
+    const token = this.idToken();
+    if (token) headers.authorization = token;
     let response: Response;
     try {
       response = await this.fetchImpl(this.url(path, params), { headers, cache: 'no-store', signal: AbortSignal.timeout(TIMEOUT_MS) });
@@ -301,7 +312,7 @@ export class ReadApi {
     return response.blob();
   }
 
-  /** A day's Sankey CSV (the path-analysis system's format) as a Blob, fetched with the key header. */
+  /** A day's Sankey CSV (the path-analysis system's format) as a Blob, fetched with the token. */
   async pathsCsv(date: string): Promise<Blob> {
     const response = await this.get('/paths.csv', { date }, 'text/csv');
     return response.blob();

@@ -34,7 +34,7 @@ export function saveBlob(blob: Blob, name: string): void {
   window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** The elements of the header, the key form and the live view (index.html); the Reports view looks up its own. */
+/** The elements of the header, the sign-in panel and the live view (index.html); the Reports view looks up its own. */
 export const ui = {
   title: byId('title', HTMLHeadingElement),
   stage: byId('stage', HTMLSpanElement),
@@ -47,14 +47,13 @@ export const ui = {
   minWeight: byId('min-weight', HTMLInputElement),
   maxDepth: byId('max-depth', HTMLInputElement),
   downloadCsv: byId('download-csv', HTMLButtonElement),
-  changeKey: byId('change-key', HTMLButtonElement),
-  keyPanel: byId('key-panel', HTMLElement),
-  keyForm: byId('key-form', HTMLFormElement),
-  keyReason: byId('key-reason', HTMLParagraphElement),
-  keyInput: byId('key-input', HTMLInputElement),
-  keyRemember: byId('key-remember', HTMLInputElement),
-  keyForget: byId('key-forget', HTMLButtonElement),
-  keyCancel: byId('key-cancel', HTMLButtonElement),
+  user: byId('user', HTMLDivElement),
+  userEmail: byId('user-email', HTMLSpanElement),
+  userRole: byId('user-role', HTMLSpanElement),
+  signOut: byId('sign-out', HTMLButtonElement),
+  signInPanel: byId('signin-panel', HTMLElement),
+  signInReason: byId('signin-reason', HTMLParagraphElement),
+  signIn: byId('sign-in', HTMLButtonElement),
   sankey: byId('sankey', HTMLDivElement),
   sankeyMeta: byId('sankey-meta', HTMLSpanElement),
   sankeyStatus: byId('sankey-status', HTMLParagraphElement),

@@ -1,5 +1,5 @@
 /**
- * The dashboard page: loads config.json, asks for the API key when the config has none, polls the
+ * The dashboard page: loads config.json, signs the user in (signin.ts), polls the
  * read API every few seconds and draws the Sankey, the per-minute trends, the distributions and
  * the alerts feed; the Reports view (reports-view.ts) shows the daily reports behind its tab. All
  * text from the API goes into the page as text (never as HTML), and the charts' tooltips are drawn
@@ -7,8 +7,10 @@
  */
 import { allCharts, renderAlerts, renderDistributions, renderSankey, renderTrends } from './charts';
 import { saveBlob, setStatus, ui } from './dom';
-import { ApiError, loadConfig, parseConfig, ReadApi, type AlertPages, type ApiErrorKind, type DashboardConfig } from './api';
+import { ApiError, loadConfig, ReadApi, type AlertPages, type ApiErrorKind, type DashboardConfig } from './api';
+import type { Identity } from './auth';
 import { mountViews, type Views } from './reports-view';
+import { SignIn } from './signin';
 import {
   alertRows,
   buildTrends,
@@ -37,7 +39,6 @@ const ERROR_PAGES_FULL = 10;
 const ERROR_PAGES_RECENT = 3;
 const FEED_SIZE = 50;
 const FEED_HOURS = 24;
-const KEY_STORAGE = 'uba-dashboard:apiKey';
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -70,9 +71,11 @@ interface Cache {
 
 /** The page's mutable state, all in one place. */
 interface Session {
-  /** `config.json` (defaults until it is loaded). */
+  /** `config.json` (defaults until it is loaded: nothing reads the API or signs in before). */
   config: DashboardConfig;
-  /** The client with the current key; undefined while no key is known (no polling then). */
+  /** The sign-in of this tab, once config.json is loaded. */
+  signIn: SignIn | undefined;
+  /** The client of the signed-in user; undefined while signed out (no polling then). */
   api: ReadApi | undefined;
   /** The next scheduled refresh. */
   timer: number | undefined;
@@ -88,7 +91,15 @@ interface Session {
 }
 
 const session: Session = {
-  config: parseConfig({}),
+  config: {
+    apiBase: '/v1',
+    title: 'User-behaviour analytics',
+    stage: '',
+    timeZone: 'UTC',
+    refreshSeconds: 5,
+    auth: { domain: '', clientId: '', scopes: [] },
+  },
+  signIn: undefined,
   api: undefined,
   timer: undefined,
   running: false,
@@ -99,18 +110,6 @@ const session: Session = {
 };
 const cache: Cache = { rangeMinutes: 0, loadedAt: 0, complete: new Set(), metrics: new Map(), errors: [], errorsLoaded: false };
 const controls: Controls = { date: '', dateIsToday: true, rangeMinutes: 60, topN: 40, minWeight: 1, maxDepth: 6 };
-
-function storedKey(): string | undefined {
-  const key = `${KEY_STORAGE}:${session.config.stage}`;
-  return localStorage.getItem(key) ?? sessionStorage.getItem(key) ?? undefined;
-}
-
-function storeKey(value: string | undefined, remember: boolean): void {
-  const key = `${KEY_STORAGE}:${session.config.stage}`;
-  localStorage.removeItem(key);
-  sessionStorage.removeItem(key);
-  if (value) (remember ? localStorage : sessionStorage).setItem(key, value);
-}
 
 function resetCache(): void {
   cache.loadedAt = 0;
@@ -126,7 +125,7 @@ function resetCache(): void {
 // Refresh
 // ---------------------------------------------------------------------------------------------
 
-const SEVERITY: readonly ApiErrorKind[] = ['forbidden', 'not-found', 'unreachable', 'bad-request', 'server'];
+const SEVERITY: readonly ApiErrorKind[] = ['unauthorized', 'forbidden', 'not-found', 'unreachable', 'bad-request', 'server'];
 
 function asApiError(reason: unknown): ApiError {
   return reason instanceof ApiError ? reason : new ApiError('server', reason instanceof Error ? reason.message : String(reason));
@@ -141,14 +140,18 @@ function panelError(errors: readonly ApiError[]): string {
   const e = worst(errors);
   if (!e) return '';
   const stale =
-    session.lastSuccess === undefined ? '' : ` Showing data from ${localDateTime(session.lastSuccess, session.config.timeZone).slice(11)}.`;
+    session.lastSuccess === undefined || e.kind === 'forbidden'
+      ? ''
+      : ` Showing data from ${localDateTime(session.lastSuccess, session.config.timeZone).slice(11)}.`;
   return `${describe(e)}${stale}`;
 }
 
 function describe(e: ApiError): string {
   switch (e.kind) {
+    case 'unauthorized':
+      return 'Not signed in, or the session expired (401): signing in again.';
     case 'forbidden':
-      return 'Bad or missing API key (403).';
+      return `Not available to your role (403): ${e.message}.`;
     case 'not-found':
       return `Read API not found: ${e.message}.`;
     case 'unreachable':
@@ -164,7 +167,7 @@ function showBanner(e: ApiError | undefined): void {
   ui.banner.hidden = e === undefined;
   ui.banner.textContent = e ? describe(e) : '';
   ui.banner.dataset.kind = e?.kind ?? '';
-  ui.connection.dataset.state = e === undefined ? 'ok' : e.kind === 'unreachable' || e.kind === 'forbidden' ? 'down' : 'degraded';
+  ui.connection.dataset.state = e === undefined ? 'ok' : e.kind === 'unreachable' || e.kind === 'unauthorized' ? 'down' : 'degraded';
 }
 
 function pathsKey(): string {
@@ -355,8 +358,11 @@ function renderPanels(w: RefreshWindow, f: Fetched, errors: PanelErrors): void {
   else setStatus(ui.alertsStatus, panelError(errors.feed), 'error');
 }
 
-/** The banner and "last updated" line; on a 403 with the key in use, stops polling and asks for a key. */
-function reportStatus(all: readonly ApiError[], client: ReadApi): void {
+/**
+ * The banner and "last updated" line. A 403 (the role may not read a route) is said in its panel
+ * only: it is how the role is, not a failure. A 401 gets a new token (or a new sign-in).
+ */
+function reportStatus(all: readonly ApiError[]): void {
   const banner = worst(all);
   showBanner(banner);
   ui.lastUpdated.textContent =
@@ -364,10 +370,7 @@ function reportStatus(all: readonly ApiError[], client: ReadApi): void {
       ? 'not updated yet'
       : `last updated ${localDateTime(session.lastSuccess, session.config.timeZone).slice(11)}${all.length > 0 ? ' (stale)' : ''}`;
   ui.lastUpdated.dataset.stale = String(all.length > 0);
-  if (banner?.kind === 'forbidden' && session.api === client) {
-    session.api = undefined; // no more polling until a key is given
-    askForKey('The API answered 403: bad or missing API key. Enter the API key of this stage.');
-  }
+  if (banner?.kind === 'unauthorized') void session.signIn?.refreshNow();
 }
 
 /** One refresh of every panel; failures are shown per panel and in the banner, never thrown. */
@@ -379,10 +382,10 @@ async function refresh(): Promise<void> {
   const w = refreshWindow(now);
   const fetched = await fetchPanels(client, w);
   const errors = cacheResults(fetched, w);
-  const all = [...errors.trends, ...errors.distributions, ...errors.feed, ...errors.paths];
+  const all = [...errors.trends, ...errors.distributions, ...errors.feed, ...errors.paths].filter((e) => e.kind !== 'forbidden');
   if (all.length === 0) session.lastSuccess = now;
   renderPanels(w, fetched, errors);
-  reportStatus(all, client);
+  reportStatus(all);
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiError };
@@ -424,46 +427,48 @@ function stop(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// API key
+// Sign-in
 // ---------------------------------------------------------------------------------------------
 
-function askForKey(reason: string): void {
-  ui.keyReason.textContent = reason;
-  ui.keyInput.value = '';
-  ui.keyPanel.hidden = false;
-  ui.keyCancel.hidden = session.api === undefined;
-  ui.keyInput.focus();
-}
-
-function useKey(key: string | undefined): void {
-  session.api = new ReadApi(session.config.apiBase, key);
+/** Shows who is signed in; starts polling as them, or stops when signed out. */
+function showIdentity(identity: Identity | undefined): void {
+  ui.user.hidden = identity === undefined;
+  ui.userEmail.textContent = identity?.email ?? '';
+  ui.userRole.textContent = identity ? (identity.role ?? 'no role') : '';
+  ui.userRole.title = identity ? `groups: ${identity.groups.join(', ') || 'none'}` : '';
+  ui.user.dataset.role = identity?.role ?? '';
+  if (identity === undefined) {
+    stop();
+    session.api = undefined;
+    return;
+  }
+  ui.signInPanel.hidden = true;
+  if (session.api) return; // a refreshed token: the client reads the current token on every call
+  const signIn = session.signIn;
+  session.api = new ReadApi(session.config.apiBase, () => signIn?.token());
   resetCache();
   session.lastSuccess = undefined;
-  ui.keyPanel.hidden = true;
   schedule();
   session.views?.refresh();
 }
 
-ui.keyForm.addEventListener('submit', (event) => {
-  event.preventDefault();
-  const key = ui.keyInput.value.trim();
-  if (!key) return;
-  storeKey(key, ui.keyRemember.checked);
-  useKey(key);
+function askToSignIn(reason: string): void {
+  ui.signInReason.textContent = reason;
+  ui.signInPanel.hidden = false;
+  ui.signIn.focus();
+}
+
+ui.signIn.addEventListener('click', () => {
+  ui.signIn.disabled = true;
+  session.signIn?.beginSignIn().catch((error: unknown) => {
+    ui.signIn.disabled = false;
+    askToSignIn(`Could not start the sign-in: ${error instanceof Error ? error.message : String(error)}.`);
+  });
 });
-ui.keyForget.addEventListener('click', () => {
-  storeKey(undefined, false);
-  stop();
-  session.api = undefined;
-  if (session.config.apiKey) useKey(session.config.apiKey);
-  else askForKey('Key forgotten. Enter the API key of this stage to continue.');
+ui.signOut.addEventListener('click', () => {
+  ui.signOut.disabled = true;
+  session.signIn?.signOut();
 });
-ui.keyCancel.addEventListener('click', () => {
-  ui.keyPanel.hidden = true;
-});
-ui.changeKey.addEventListener('click', () =>
-  askForKey('Enter another API key. It is kept in this browser only and sent as the x-api-key header.'),
-);
 
 // ---------------------------------------------------------------------------------------------
 // Controls
@@ -519,7 +524,7 @@ ui.downloadCsv.addEventListener('click', () => {
     .catch((error: unknown) => {
       const e = asApiError(error);
       showBanner(e);
-      if (e.kind === 'forbidden') askForKey('The API answered 403 to the CSV download: bad or missing API key.');
+      if (e.kind === 'unauthorized') void session.signIn?.refreshNow();
     })
     .finally(() => {
       ui.downloadCsv.disabled = false;
@@ -549,6 +554,12 @@ async function start(): Promise<void> {
   ui.title.textContent = session.config.title;
   ui.stage.textContent = session.config.stage;
   ui.stage.hidden = session.config.stage === '';
+  const signIn = new SignIn(session.config.auth, session.config.stage, showIdentity, (error) =>
+    showBanner(new ApiError('unauthorized', error.message)),
+  );
+  session.signIn = signIn;
+  // Coming back from the managed login: the address the sign-in started from is put back first.
+  const landing = signIn.takeCallback();
   const params = new URLSearchParams(location.search);
   const today = localDate(Date.now(), session.config.timeZone);
   const date = params.get('date') ?? '';
@@ -564,13 +575,18 @@ async function start(): Promise<void> {
     config: session.config,
     api: () => session.api,
     onError: (e) => {
+      // A report the role may not read says so in its panel.
+      if (e.kind === 'forbidden') return;
       showBanner(e);
-      if (e.kind === 'forbidden') askForKey('The API answered 403 to a report: bad or missing API key.');
+      if (e.kind === 'unauthorized') void session.signIn?.refreshNow();
     },
   });
-  const key = storedKey() ?? session.config.apiKey;
-  if (key) useKey(key);
-  else askForKey('This dashboard reads the analytics API, which needs an API key. Enter the API key of this stage.');
+  try {
+    const result = await signIn.start(landing);
+    if (result === 'signed-out') askToSignIn('You are signed out.');
+  } catch (error) {
+    askToSignIn(`${error instanceof Error ? error.message : String(error)}. Sign in again.`);
+  }
 }
 
 void start();

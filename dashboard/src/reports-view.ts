@@ -76,9 +76,9 @@ const valueAxis = (name: string): Option['yAxis'] => ({
 /** What the view needs from the page. */
 export interface ReportsViewDeps {
   readonly config: DashboardConfig;
-  /** The API client with the current key, or undefined while there is none. */
+  /** The API client of the signed-in user, or undefined while signed out. */
   readonly api: () => ReadApi | undefined;
-  /** A failure the page should show in its banner (403 asks for a key there). */
+  /** A failure of a report (also shown on its panel): the page decides what the banner says, and signs in again on a 401. */
   readonly onError: (error: ApiError) => void;
 }
 
@@ -448,7 +448,14 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
     client
       .reportCsv(name, from, to)
       .then((blob) => saveBlob(blob, `${name}-${deps.config.stage || 'stage'}-${from}${from === to ? '' : `_${to}`}.csv`))
-      .catch((error: unknown) => deps.onError(asApiError(error)))
+      .catch((error: unknown) => {
+        const e = asApiError(error);
+        // A report the role may not read: said on the panel the button belongs to.
+        const status = button.closest('.panel')?.querySelector('.panel-status');
+        if (e.kind === 'forbidden' && status instanceof HTMLParagraphElement)
+          setStatus(status, `Could not download ${name}: ${e.message}.`, 'error');
+        deps.onError(e);
+      })
       .finally(() => {
         button.disabled = false;
       });
@@ -494,7 +501,7 @@ export function mountReportsView(deps: ReportsViewDeps): ReportsView {
 
 /** The page's two views and how to reach them: `#reports` shows the Reports view, anything else the live one. */
 export interface Views {
-  /** Reloads the Reports view when it is shown (e.g. after a new API key). */
+  /** Reloads the Reports view when it is shown (e.g. after signing in). */
   refresh(): void;
 }
 

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { grantFor, maskAlert, rolesFromGroupsClaim, type Grant, type ReadRoute } from '../shared/access';
 import { lambdaEntry } from '../shared/entry';
 import { lambdaS3Client } from '../shared/s3-client';
 import { errorResponse, jsonResponse, routeOf } from '../shared/http';
@@ -47,14 +48,19 @@ export type QueryHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 
 type Route = 'alerts' | 'metrics' | 'paths' | 'paths.csv' | 'reports' | 'report';
 
-const ROUTES: Readonly<Record<string, Route>> = {
-  '/v1/alerts': 'alerts',
-  '/v1/metrics': 'metrics',
-  '/v1/paths': 'paths',
-  '/v1/paths.csv': 'paths.csv',
-  '/v1/reports': 'reports',
-  '/v1/reports/{name}': 'report',
+/** The API Gateway resource of each route (the access table's key). */
+const RESOURCES: Readonly<Record<Route, ReadRoute>> = {
+  alerts: '/v1/alerts',
+  metrics: '/v1/metrics',
+  paths: '/v1/paths',
+  'paths.csv': '/v1/paths.csv',
+  reports: '/v1/reports',
+  report: '/v1/reports/{name}',
 };
+
+const ROUTES: Readonly<Record<string, Route>> = Object.fromEntries(
+  Object.entries(RESOURCES).map(([route, resource]) => [resource, route as Route]),
+);
 
 /** The single-valued parameters, or the first one given more than once (as a 400). */
 function queryOf(
@@ -88,9 +94,10 @@ export function createHandler(deps: QueryDeps): QueryHandler {
   const catalog = metricCatalog(config.timeZone);
   const timeZone = config.timeZone;
 
-  /** The answer of a routed, parsed request. */
+  /** The answer of a routed, parsed request the caller's `grant` allows. */
   const answer = async (
     route: Route,
+    grant: Exclude<Grant, 'deny'>,
     query: QueryStrings,
     ctx: ParamContext,
     pathName: string | undefined,
@@ -108,7 +115,8 @@ export function createHandler(deps: QueryDeps): QueryHandler {
           ...(q.kind !== undefined ? { kind: q.kind } : {}),
           ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         });
-        const alerts = alertViews(page.items);
+        const views = alertViews(page.items);
+        const alerts = grant === 'masked' ? views.map((alert) => (alert.kind === 'error' ? maskAlert(alert) : alert)) : views;
         return jsonResponse(200, {
           timeZone,
           since: q.since,
@@ -189,12 +197,23 @@ export function createHandler(deps: QueryDeps): QueryHandler {
     const routed = routeOf(event, ROUTES, 'GET');
     if (!routed.ok) return routed.response;
     const route = routed.route;
+    // The authorizer has checked the ID token; the groups in it decide what this route gives.
+    const resource = RESOURCES[route];
+    const roles = rolesFromGroupsClaim(event.requestContext?.authorizer?.claims?.['cognito:groups']);
+    const grant = grantFor(resource, roles);
+    if (grant === 'deny') {
+      logger.info('request refused', { requestId, route, roles, status: 403 });
+      return errorResponse(403, {
+        field: '',
+        reason: `${roles.length === 0 ? 'no role (the token names none of the groups admin, operator, developer, analyst)' : `role ${roles.join(', ')}`} may not read ${resource}`,
+      });
+    }
     const query = queryOf(event);
     if (!query.ok) return errorResponse(400, query.error);
 
     let response: APIGatewayProxyResult;
     try {
-      response = await answer(route, query.value, { now: startedAt, timeZone, catalog }, event.pathParameters?.name ?? undefined);
+      response = await answer(route, grant, query.value, { now: startedAt, timeZone, catalog }, event.pathParameters?.name ?? undefined);
     } catch (error) {
       const cause =
         error instanceof UnreadableItemError

@@ -15,9 +15,11 @@ export interface ErrorAlert {
   readonly id: string;
   readonly eventId: string;
   readonly action: string;
-  readonly userId: string;
+  /** Absent in the masked view (analysts, docs/security.md). */
+  readonly userId?: string;
   readonly createdAt: string;
-  readonly errorMsg: string;
+  /** Absent in the masked view (analysts, docs/security.md). */
+  readonly errorMsg?: string;
 }
 
 /** A threshold alert over a time window (e.g. ≥ 10 warnings per action in 60 s). */

@@ -44,6 +44,20 @@ export interface StageConfig {
      * API's own metrics (count, 4XX, 5XX, latency per API and stage) are published either way.
      */
     readonly detailedMetrics: boolean;
+    /**
+     * The producers of the stage: one API key each on the usage plan, named `<prefix>-<producer>`.
+     * 1..20 names of lower-case letters, digits and dashes (1..32 characters).
+     */
+    readonly producers: readonly string[];
+  };
+  /** People: the Cognito user pool of the stage. */
+  readonly identity: {
+    /** `REQUIRED`: every sign-in asks for a TOTP code; `OPTIONAL`: users may set one up. */
+    readonly mfa: 'REQUIRED' | 'OPTIONAL';
+    /** Lifetime of ID and access tokens (5 minutes .. 1 day). */
+    readonly tokenValidity: Duration;
+    /** Lifetime of refresh tokens (60 minutes .. 10 years). */
+    readonly refreshTokenValidity: Duration;
   };
   readonly analytics: {
     /** Warnings per action per window that raise a window alert (10 by default). */
@@ -185,7 +199,9 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymizedProps: [],
       memorySize: 512,
       detailedMetrics: true,
+      producers: ['demo'],
     },
+    identity: { mfa: 'OPTIONAL', tokenValidity: Duration.minutes(60), refreshTokenValidity: Duration.days(1) },
     analytics: {
       warningThreshold: 10,
       rechargeFailureThreshold: 10,
@@ -248,7 +264,9 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
       detailedMetrics: true,
+      producers: ['web', 'vending'],
     },
+    identity: { mfa: 'OPTIONAL', tokenValidity: Duration.minutes(60), refreshTokenValidity: Duration.days(1) },
     analytics: {
       warningThreshold: 10,
       rechargeFailureThreshold: 10,
@@ -311,7 +329,9 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 512,
       detailedMetrics: false,
+      producers: ['web', 'vending', 'recharge'],
     },
+    identity: { mfa: 'REQUIRED', tokenValidity: Duration.minutes(15), refreshTokenValidity: Duration.hours(12) },
     analytics: {
       warningThreshold: 10,
       rechargeFailureThreshold: 10,
@@ -396,6 +416,17 @@ export class UnknownStageError extends Error {
   }
 }
 
+/** Producer names become API key names: 1..20 distinct names of `[a-z0-9-]`, 1..32 characters each. */
+export function checkProducers(stage: string, producers: readonly string[]): void {
+  if (producers.length < 1 || producers.length > 20) throw new Error(`stage ${stage}: ingest.producers must list 1..20 producers`);
+  for (const name of producers) {
+    if (!/^[a-z0-9-]{1,32}$/.test(name)) {
+      throw new Error(`stage ${stage}: ingest.producers: "${name}" must be 1..32 lower-case letters, digits or dashes`);
+    }
+  }
+  if (new Set(producers).size !== producers.length) throw new Error(`stage ${stage}: ingest.producers: names must be distinct`);
+}
+
 /** Returns the config of the named stage (default `dev`); throws UnknownStageError for any other name. */
 export function stageConfig(name: string | undefined): StageConfig {
   const stage = name ?? 'dev';
@@ -404,6 +435,7 @@ export function stageConfig(name: string | undefined): StageConfig {
   if (config.ingest.maxEventsPerRequest < 1 || config.ingest.maxEventsPerRequest > 500) {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
   }
+  checkProducers(stage, config.ingest.producers);
   try {
     checkAlarmThresholds(config.monitoring, config.lake.bufferInterval);
   } catch (error) {

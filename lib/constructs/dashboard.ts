@@ -1,27 +1,62 @@
-import { DASHBOARD_CSP } from '../../dashboard/csp';
+import { dashboardCsp } from '../../dashboard/csp';
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { acknowledgeBucketDeploymentFindings } from '../nag';
 
-export { DASHBOARD_CSP };
+export { dashboardCsp };
 
 /** Path pattern of the read API on the distribution. */
 export const API_PATH_PATTERN = '/v1/*';
+
+/** The OAuth scopes the dashboard asks for: who the user is, nothing else. */
+export const DASHBOARD_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE] as const;
+
+/** How people sign in to the dashboard: a Cognito user pool and its managed login domain. */
+export interface DashboardSignInProps {
+  /** The user pool whose users (in its groups) read the API. */
+  readonly userPool: cognito.IUserPool;
+  /** Base URL of the pool's managed login domain, e.g. `https://uba-dev-….auth.eu-west-1.amazoncognito.com` (no trailing slash). */
+  readonly loginDomainUrl: string;
+  /** Lifetime of the ID and access tokens the dashboard gets. @default Duration.minutes(60) */
+  readonly tokenValidity?: Duration;
+  /** Lifetime of its refresh tokens. @default Duration.days(1) */
+  readonly refreshTokenValidity?: Duration;
+}
+
+/** `sign-in` part of config.json: where the page signs in. */
+export interface DashboardAuthConfig {
+  /** The managed login domain's base URL. */
+  readonly domain: string;
+  /** The dashboard's app client (public: no secret). */
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+}
+
+/** What config.json holds: no secret, every visitor can read it. */
+export interface DashboardConfigJson {
+  readonly apiBase: string;
+  readonly stage: string;
+  readonly auth: DashboardAuthConfig;
+  readonly [setting: string]: string | number | DashboardAuthConfig;
+}
 
 export interface DashboardProps {
   /** The REST API whose `/v1/*` routes the page calls on the same origin (stage from its deployment stage). */
   readonly api: apigw.RestApi;
   /** The built dashboard (dashboard/build.ts): index.html, app.js, styles.css. */
   readonly distDir: string;
+  /** The user pool people sign in with; the dashboard's app client is made here. */
+  readonly signIn: DashboardSignInProps;
   /**
-   * Written as `config.json` next to the page, over the defaults `{ apiBase: '/v1', stage }`:
-   * title, timeZone, refreshSeconds. Nothing secret: every visitor can read it.
+   * Written as `config.json` next to the page, over the defaults `{ apiBase: '/v1', stage }` and
+   * the sign-in settings (`auth`): title, timeZone, refreshSeconds. Nothing secret: every visitor can read it.
    */
   readonly config: Readonly<Record<string, string | number>>;
   /** DESTROY also empties the buckets on stack deletion. @default RemovalPolicy.RETAIN */
@@ -46,21 +81,25 @@ export interface DashboardProps {
 /**
  * The dashboard on AWS: a private, encrypted, TLS-only S3 bucket served only through a
  * CloudFront distribution (origin access control, HTTPS only, security response headers), with
- * the read API on the same origin under `/v1/*` (no caching; query strings and `x-api-key`
- * forwarded), standard access logs, and a deployment of the built page plus its `config.json`
- * (which never contains an API key) that invalidates the distribution.
+ * the read API on the same origin under `/v1/*` (no caching; query strings and the
+ * `Authorization` header forwarded), standard access logs, the dashboard's Cognito app client
+ * (authorization code flow with PKCE, callback and sign-out URL = the distribution's address), and
+ * a deployment of the built page plus its `config.json` (the sign-in settings, never a key) that
+ * invalidates the distribution.
  */
 export class Dashboard extends Construct {
   public readonly bucket: s3.Bucket;
   public readonly logBucket: s3.IBucket;
   public readonly distribution: cloudfront.Distribution;
   public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
-  public readonly apiOriginRequestPolicy: cloudfront.OriginRequestPolicy;
+  public readonly apiOriginRequestPolicy: cloudfront.IOriginRequestPolicy;
   public readonly deployment: s3deploy.BucketDeployment;
+  /** The dashboard's app client in the user pool. */
+  public readonly appClient: cognito.UserPoolClient;
   /** `https://<distribution domain>`: the dashboard's address. */
   public readonly url: string;
   /** What `config.json` holds. */
-  public readonly config: Readonly<Record<string, string | number>>;
+  public readonly config: DashboardConfigJson;
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
@@ -112,7 +151,7 @@ export class Dashboard extends Construct {
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Dashboard: CSP self only, HSTS, nosniff, frame DENY, referrer policy',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: DASHBOARD_CSP, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: dashboardCsp(props.signIn.loginDomainUrl), override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
@@ -120,13 +159,10 @@ export class Dashboard extends Construct {
       },
     });
 
-    // The read API: API Gateway wants its own Host, so only the key header and the query go through.
-    this.apiOriginRequestPolicy = new cloudfront.OriginRequestPolicy(this, 'ApiOriginRequest', {
-      comment: 'Dashboard to read API: query strings and x-api-key',
-      headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList('x-api-key'),
-      queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
-      cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
-    });
+    // The read API: API Gateway wants its own Host. The Authorization header (the ID token) cannot
+    // be in an origin request policy of our own (CloudFront refuses it); with caching disabled the
+    // managed AllViewerExceptHostHeader policy forwards it, with the query strings.
+    this.apiOriginRequestPolicy = cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER;
     const apiOrigin = new origins.HttpOrigin(
       `${props.api.restApiId}.execute-api.${Stack.of(props.api).region}.${Stack.of(props.api).urlSuffix}`,
       {
@@ -176,17 +212,48 @@ export class Dashboard extends Construct {
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR1',
       reason:
-        'The dashboard is read by the team wherever it works; reads need the API key, so a country allow-list adds nothing a deployment could not add for its own policy.',
+        "The dashboard is read by the team wherever it works; every read needs a signed-in user's token, so a country allow-list adds nothing a deployment could not add for its own policy.",
     });
     if (!props.webAclArn) {
       Validations.of(this.distribution).acknowledge({
         id: 'AwsSolutions-CFR2',
         reason:
-          'Static files are public by design and every API read needs the API key and is throttled by the usage plan; a WAF web ACL (webAclArn) is attached per deployment, not part of the base cost.',
+          "Static files are public by design and every API read needs a signed-in user's token and is throttled by the API stage; a WAF web ACL (webAclArn) is attached per deployment, not part of the base cost.",
       });
     }
 
-    this.config = { apiBase: '/v1', stage: stageName, ...props.config };
+    // Sign-in: a public client (no secret, the page cannot keep one) with the code flow and PKCE only,
+    // calling back to the distribution's own address.
+    const siteUrl = `${this.url}/`;
+    this.appClient = new cognito.UserPoolClient(this, 'AppClient', {
+      userPool: props.signIn.userPool,
+      generateSecret: false,
+      // Managed login signs users in; the client itself allows no password or SRP flow, only refreshing.
+      authFlows: { userSrp: false, userPassword: false, custom: false },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [...DASHBOARD_SCOPES],
+        callbackUrls: [siteUrl],
+        logoutUrls: [siteUrl],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      idTokenValidity: props.signIn.tokenValidity ?? Duration.minutes(60),
+      accessTokenValidity: props.signIn.tokenValidity ?? Duration.minutes(60),
+      refreshTokenValidity: props.signIn.refreshTokenValidity ?? Duration.days(1),
+    });
+
+    this.config = {
+      apiBase: '/v1',
+      stage: stageName,
+      ...props.config,
+      auth: {
+        domain: props.signIn.loginDomainUrl,
+        clientId: this.appClient.userPoolClientId,
+        scopes: DASHBOARD_SCOPES.map((s) => s.scopeName),
+      },
+    };
     const deploymentLogs = new logs.LogGroup(this, 'DeploymentLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy,

@@ -18,6 +18,10 @@ export interface IngestApiProps {
   readonly stageName: string;
   /** IANA zone for event times without an offset. */
   readonly timeZone: string;
+  /** One API key per producer (named `<keyNamePrefix>-<producer>`), all on the usage plan. */
+  readonly producers: readonly string[];
+  /** Prefix of the keys' names, e.g. `uba-dev`. */
+  readonly keyNamePrefix: string;
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
   readonly maxEventsPerRequest: number;
@@ -37,14 +41,15 @@ export interface IngestApiProps {
 }
 
 /**
- * The ingest API: a REST API with `POST /v1/events` and `POST /v1/paths` behind an API key and
- * a usage plan with the stage's throttling, access-logged, guarded by a web ACL that refuses
+ * The ingest API: a REST API with `POST /v1/events` and `POST /v1/paths` behind the producers'
+ * API keys (one each) and a usage plan with the stage's throttling, access-logged, guarded by a web ACL that refuses
  * bodies over `maxBodyBytes` (413) before any Lambda runs, proxying to the ingest Lambda which
  * validates, normalises, pseudonymizes and writes to the stream.
  */
 export class IngestApi extends Construct {
   public readonly api: apigw.RestApi;
-  public readonly apiKey: apigw.IApiKey;
+  /** The producers' API keys, by producer name. */
+  public readonly apiKeys: Readonly<Record<string, apigw.IApiKey>>;
   public readonly usagePlan: apigw.UsagePlan;
   public readonly appFunction: AppFunction;
   /** `/v1` resource, for further routes (the read API) to hang under. */
@@ -127,12 +132,20 @@ export class IngestApi extends Construct {
     cfnApi.securityPolicy = API_SECURITY_POLICY;
     cfnApi.endpointAccessMode = 'STRICT';
 
-    this.apiKey = this.api.addApiKey('ApiKey', { description: 'Producer key for the ingest API' });
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       description: 'Throttling of producers',
       throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
     });
-    this.usagePlan.addApiKey(this.apiKey);
+    const apiKeys: Record<string, apigw.IApiKey> = {};
+    for (const producer of props.producers) {
+      const key = this.api.addApiKey(`ProducerKey-${producer}`, {
+        apiKeyName: `${props.keyNamePrefix}-${producer}`,
+        description: `Ingest key of the producer ${producer} (POST /v1/events, /v1/paths only)`,
+      });
+      this.usagePlan.addApiKey(key);
+      apiKeys[producer] = key;
+    }
+    this.apiKeys = apiKeys;
     this.usagePlan.addApiStage({ stage: this.api.deploymentStage });
 
     const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });

@@ -1,5 +1,6 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -13,6 +14,10 @@ export interface QueryApiProps {
   /** The `/v1` resource of the REST API the read routes hang under. */
   readonly v1: apigw.IResource;
   readonly results: ResultsTable;
+  /** The people's user pool: every read route takes an ID token it issued (API Gateway's Cognito authorizer). */
+  readonly userPool: cognito.IUserPool;
+  /** How long API Gateway caches a token's verdict. @default Duration.minutes(5) */
+  readonly authorizerCacheTtl?: Duration;
   /** The lake bucket: the report routes read its `exports/` (never Athena). */
   readonly lake: s3.IBucket;
   /** IANA zone of minute buckets and days. */
@@ -26,8 +31,9 @@ export interface QueryApiProps {
 
 /**
  * The read API: `GET /v1/alerts`, `/v1/metrics`, `/v1/paths`, `/v1/paths.csv`, `/v1/reports` and
- * `/v1/reports/{name}` behind the API key, served by the query Lambda (read-only on the results
- * table and on the lake's `exports/`).
+ * `/v1/reports/{name}` behind a Cognito user pools authorizer (an ID token in `Authorization`;
+ * no API key), served by the query Lambda (read-only on the results table and on the lake's
+ * `exports/`), which decides per route from the token's groups (lambdas/shared/access.ts).
  */
 export class QueryApi extends Construct {
   public readonly appFunction: AppFunction;
@@ -64,20 +70,17 @@ export class QueryApi extends Construct {
       reason: 'The report routes read the daily exports, one object per report and day under exports/<report>/dt=<day>/.',
     });
 
+    const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+      identitySource: apigw.IdentitySource.header('Authorization'),
+      resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
+    });
     const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
     const resource = (part: string) => props.v1.getResource(part) ?? props.v1.addResource(part);
     const reports = resource('reports');
-    const methods = [...['alerts', 'metrics', 'paths', 'paths.csv'].map(resource), reports, reports.addResource('{name}')].map((r) =>
-      r.addMethod('GET', integration, { apiKeyRequired: true }),
-    );
-    for (const method of methods) {
-      for (const ruleId of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
-        Validations.of(method).acknowledge({
-          id: ruleId,
-          reason:
-            'Read callers (the dashboard, scripts) authenticate with the API key of the usage plan (apiKeyRequired), which also throttles them.',
-        });
-      }
+    for (const r of [...['alerts', 'metrics', 'paths', 'paths.csv'].map(resource), reports, reports.addResource('{name}')]) {
+      // The API's default asks for an API key: read routes take people's tokens instead, never a producer key.
+      r.addMethod('GET', integration, { apiKeyRequired: false, authorizer, authorizationType: apigw.AuthorizationType.COGNITO });
     }
   }
 }

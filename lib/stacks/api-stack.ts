@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -13,9 +14,14 @@ export interface ApiStackProps extends StackProps {
   readonly stream: kinesis.IStream;
   readonly results: ResultsTable;
   readonly pseudonymKey?: secretsmanager.ISecret;
+  /** The people's user pool (identity stack): the read routes' Cognito authorizer. */
+  readonly userPool: cognito.IUserPool;
 }
 
-/** The stateless front door of a stage: one REST API for ingest (POST) and reading results (GET). */
+/**
+ * The stateless front door of a stage: one REST API for ingest (POST, producers' API keys) and
+ * reading results (GET, people's ID tokens).
+ */
 export class ApiStack extends Stack {
   public readonly ingest: IngestApi;
   public readonly query: QueryApi;
@@ -26,6 +32,8 @@ export class ApiStack extends Stack {
     this.ingest = new IngestApi(this, 'Ingest', {
       stream: props.stream,
       stageName: config.stage,
+      producers: config.ingest.producers,
+      keyNamePrefix: config.prefix,
       timeZone: config.timeZone,
       throttleRateLimit: config.ingest.throttleRateLimit,
       throttleBurstLimit: config.ingest.throttleBurstLimit,
@@ -42,6 +50,7 @@ export class ApiStack extends Stack {
     this.query = new QueryApi(this, 'Query', {
       v1: this.ingest.v1,
       results: props.results,
+      userPool: props.userPool,
       lake: importLakeBucket(this, 'Lake', config.prefix),
       timeZone: config.timeZone,
       stage: config.stage,
@@ -54,9 +63,14 @@ export class ApiStack extends Stack {
       description:
         'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv, v1/reports, v1/reports/{name})',
     });
+    const [first] = config.ingest.producers;
     new CfnOutput(this, 'ApiKeyId', {
-      value: this.ingest.apiKey.keyId,
-      description: 'Id of the producer API key; its value: aws apigateway get-api-key --include-value --api-key <id>',
+      value: this.ingest.apiKeys[first].keyId,
+      description: `Id of the API key of the first producer (${first}); its value: aws apigateway get-api-key --include-value --api-key <id>`,
+    });
+    new CfnOutput(this, 'ApiKeyIds', {
+      value: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(this.ingest.apiKeys).map(([name, key]) => [name, key.keyId]))),
+      description: 'Ids of the producers\' API keys, as JSON {"<producer>": "<key id>"}',
     });
   }
 }

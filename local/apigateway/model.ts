@@ -1,7 +1,7 @@
 import { parseFunctionName, type ResourceRecord, type TemplateResolver } from '../template';
 import { isJsonObject, type JsonValue } from '../template/types';
 import { webAclForStage, type WebAclModel } from './firewall';
-import type { ApiRoute } from './proxy';
+import type { ApiRoute, CognitoAuthorizerModel } from './proxy';
 
 /** A REST API stage as the templates declare it, ready for the local stand-in. */
 export interface RestApiModel {
@@ -14,6 +14,8 @@ export interface RestApiModel {
   readonly keys: ReadonlyArray<{
     readonly logicalId: string;
     readonly id: string;
+    /** The key's `Name` (its logical id when it has none). */
+    readonly name: string;
     readonly throttle?: { rateLimit: number; burstLimit: number };
   }>;
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
@@ -73,6 +75,19 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
       return `${parent === '/' ? '' : parent}/${node.part}`;
     };
 
+    const authorizers = new Map<string, CognitoAuthorizerModel>();
+    for (const a of resolver.resourcesOfType('AWS::ApiGateway::Authorizer').filter(belongs)) {
+      if (a.properties.Type !== 'COGNITO_USER_POOLS') continue;
+      const id = resolver.ref(a.stackName, a.logicalId);
+      const arns = Array.isArray(a.properties.ProviderARNs)
+        ? a.properties.ProviderARNs.map((v, i) => str(resolver, a, v, 'ProviderARNs', String(i)) ?? '')
+        : [];
+      const source = str(resolver, a, a.properties.IdentitySource, 'IdentitySource') ?? 'method.request.header.Authorization';
+      const header = /^method\.request\.header\.(.+)$/.exec(source)?.[1];
+      if (!header) throw new Error(`${a.stackName}: authorizer ${a.logicalId}: identity source ${source} is not a request header`);
+      authorizers.set(id, { id, providerArns: arns.filter((arn) => arn !== ''), header: header.toLowerCase() });
+    }
+
     const routes: ApiRoute[] = [];
     const skipped: string[] = [];
     for (const m of resolver.resourcesOfType('AWS::ApiGateway::Method').filter(belongs)) {
@@ -86,10 +101,23 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
         skipped.push(`${httpMethod} ${resourcePath}: integration ${type} is not served locally (only Lambda proxy integrations are)`);
         continue;
       }
+      const authorizationType = String(m.properties.AuthorizationType ?? 'NONE');
+      let authorizer: CognitoAuthorizerModel | undefined;
+      if (authorizationType === 'COGNITO_USER_POOLS') {
+        const authorizerId = str(resolver, m, m.properties.AuthorizerId, 'AuthorizerId') ?? '';
+        authorizer = authorizers.get(authorizerId);
+        if (!authorizer) throw new Error(`${m.stackName}: method ${m.logicalId} names an unknown Cognito authorizer ${authorizerId}`);
+      } else if (authorizationType !== 'NONE') {
+        skipped.push(
+          `${httpMethod} ${resourcePath}: authorization ${authorizationType} is not served locally (NONE and COGNITO_USER_POOLS are)`,
+        );
+        continue;
+      }
       routes.push({
         resourcePath,
         httpMethod,
         apiKeyRequired: m.properties.ApiKeyRequired === true || m.properties.ApiKeyRequired === 'true',
+        ...(authorizer ? { authorizer } : {}),
         functionName,
       });
     }
@@ -124,6 +152,7 @@ export function restApiModels(resolver: TemplateResolver): RestApiModel[] {
         keys.push({
           logicalId: keyRec.logicalId,
           id: keyId,
+          name: str(resolver, keyRec, keyRec.properties.Name, 'Name') ?? keyRec.logicalId,
           throttle: rate !== undefined && burst !== undefined ? { rateLimit: rate, burstLimit: burst } : undefined,
         });
       }

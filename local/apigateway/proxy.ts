@@ -8,8 +8,19 @@ export interface ApiRoute {
   /** `GET`, `POST`, …, or `ANY`. */
   readonly httpMethod: string;
   readonly apiKeyRequired: boolean;
+  /** The method's Cognito user pools authorizer (`AuthorizationType: COGNITO_USER_POOLS`). @default - none */
+  readonly authorizer?: CognitoAuthorizerModel;
   /** Name of the Lambda function the integration invokes. */
   readonly functionName: string;
+}
+
+/** An `AWS::ApiGateway::Authorizer` of type `COGNITO_USER_POOLS`. */
+export interface CognitoAuthorizerModel {
+  readonly id: string;
+  /** ARNs of the user pools whose tokens it accepts. */
+  readonly providerArns: readonly string[];
+  /** Request header the token is read from (`method.request.header.Authorization` → `authorization`), lower case. */
+  readonly header: string;
 }
 
 /** A route matched to a request, with the values of its `{param}` segments. */
@@ -22,6 +33,10 @@ export interface RouteMatch {
 export const GATEWAY_RESPONSES = {
   missingAuthenticationToken: { statusCode: 403, message: 'Missing Authentication Token' },
   forbidden: { statusCode: 403, message: 'Forbidden' },
+  /** A Cognito authorizer found no token, or one that is not valid. */
+  unauthorized: { statusCode: 401, message: 'Unauthorized' },
+  /** A Cognito authorizer found a token past its `exp`. */
+  tokenExpired: { statusCode: 401, message: 'The incoming token has expired' },
   tooLarge: { statusCode: 413, message: 'Request Too Long' },
   throttled: { statusCode: 429, message: 'Too Many Requests' },
   integrationFailure: { statusCode: 502, message: 'Internal server error' },
@@ -97,6 +112,8 @@ export interface IncomingRequest {
   readonly sourceIp: string;
   readonly apiKey?: string;
   readonly apiKeyId?: string;
+  /** The verified token's claims as the Cognito authorizer passes them on (every value a string). */
+  readonly claims?: Readonly<Record<string, string>>;
   readonly now: Date;
   /** The API's `binaryMediaTypes` (a `*` matches anything, e.g. `image/*`). @default none: every body is text */
   readonly binaryMediaTypes?: readonly string[];
@@ -154,7 +171,7 @@ export function toProxyEvent(req: IncomingRequest, match: RouteMatch): APIGatewa
     requestContext: {
       accountId: req.accountId,
       apiId: req.restApiId,
-      authorizer: null,
+      authorizer: req.claims ? { claims: { ...req.claims } } : null,
       protocol: 'HTTP/1.1',
       httpMethod: req.method,
       path: `/${req.stageName}${req.path}`,

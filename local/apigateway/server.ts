@@ -6,6 +6,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { evaluateWebAcl, type WebAclModel } from './firewall';
 import {
   ApiRoute,
+  CognitoAuthorizerModel,
   fromProxyResult,
   GATEWAY_RESPONSES,
   gatewayResponse,
@@ -21,6 +22,16 @@ import {
 export type IntegrationOutcome =
   { readonly ok: true; readonly payload: unknown } | { readonly ok: false; readonly timedOut: boolean; readonly message: string };
 
+/**
+ * What a Cognito user pools authorizer decided about a token: its claims (every value a string,
+ * as API Gateway passes them), or why it was refused (`expired` gives API Gateway's own message).
+ */
+export type AuthorizerVerdict =
+  { readonly ok: true; readonly claims: Readonly<Record<string, string>> } | { readonly ok: false; readonly reason: 'invalid' | 'expired' };
+
+/** Checks a token for a Cognito authorizer (see local/apigateway/cognito-authorizer.ts). */
+export type CognitoTokenCheck = (authorizer: CognitoAuthorizerModel, token: string) => Promise<AuthorizerVerdict>;
+
 /** An API key the stand-in accepts, with the usage-plan throttle that applies to it. */
 export interface LocalApiKey {
   readonly id: string;
@@ -35,6 +46,8 @@ export interface LocalRestApiOptions {
   readonly accountId: string;
   readonly routes: readonly ApiRoute[];
   readonly apiKeys: readonly LocalApiKey[];
+  /** Checks the tokens of routes with a Cognito authorizer; such a route without it answers 500. @default - none */
+  readonly checkToken?: CognitoTokenCheck;
   /** Stage-level default throttle (all callers together). */
   readonly stageThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** The API's binary media types (request bodies of these types are passed base64-encoded). @default - none */
@@ -74,6 +87,12 @@ export function drainingResponse(): OutgoingResponse {
   return { ...refused, headers: { ...refused.headers, 'retry-after': String(DRAIN_RETRY_AFTER_S), connection: 'close' } };
 }
 
+/** The first value of header `name` (lower case) among raw header pairs. */
+function headerValue(rawHeaders: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) return rawHeaders[i + 1];
+  return undefined;
+}
+
 function header(req: http.IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -108,6 +127,24 @@ export async function handleRequest(
   if (!match)
     return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);
 
+  // As API Gateway: the authorizer (401) before the API key (403).
+  let claims: Readonly<Record<string, string>> | undefined;
+  const authorizer = match.route.authorizer;
+  if (authorizer) {
+    const token = headerValue(req.rawHeaders, authorizer.header)?.trim() ?? '';
+    if (token === '') return gatewayResponse(GATEWAY_RESPONSES.unauthorized.statusCode, GATEWAY_RESPONSES.unauthorized.message);
+    if (!options.checkToken) {
+      options.log?.(`${req.method} ${path}: no Cognito stand-in to check the token with`);
+      return gatewayResponse(GATEWAY_RESPONSES.invokeRejected.statusCode, GATEWAY_RESPONSES.invokeRejected.message);
+    }
+    const verdict = await options.checkToken(authorizer, token.replace(/^Bearer\s+/i, ''));
+    if (!verdict.ok) {
+      const refusal = verdict.reason === 'expired' ? GATEWAY_RESPONSES.tokenExpired : GATEWAY_RESPONSES.unauthorized;
+      return gatewayResponse(refusal.statusCode, refusal.message);
+    }
+    claims = verdict.claims;
+  }
+
   let key: LocalApiKey | undefined;
   if (match.route.apiKeyRequired) {
     key = options.apiKeys.find((k) => k.value === req.apiKey);
@@ -137,6 +174,7 @@ export async function handleRequest(
       sourceIp: req.sourceIp,
       apiKey: key?.value,
       apiKeyId: key?.id,
+      ...(claims ? { claims } : {}),
       now: new Date(),
       ...(options.binaryMediaTypes !== undefined ? { binaryMediaTypes: options.binaryMediaTypes } : {}),
     },

@@ -1,4 +1,4 @@
-import { DASHBOARD_CSP } from '../../dashboard/csp';
+import { dashboardCsp } from '../../dashboard/csp';
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -10,15 +10,23 @@ import * as path from 'path';
  * security headers of the distribution's response-headers policy on every answer.
  */
 
-export { DASHBOARD_CSP };
+export { dashboardCsp };
 
-/** The headers CloudFront's response-headers policy adds (HSTS is left out: it means nothing over plain HTTP on loopback). */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': DASHBOARD_CSP,
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-};
+/**
+ * The headers CloudFront's response-headers policy adds, with the CSP allowing the sign-in origin
+ * (HSTS is left out: it means nothing over plain HTTP on loopback).
+ */
+export function securityHeaders(signInOrigin: string): Readonly<Record<string, string>> {
+  return {
+    'content-security-policy': dashboardCsp(signInOrigin),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+  };
+}
+
+/** A value of config.json. */
+export type ConfigValue = string | number | boolean | readonly ConfigValue[] | { readonly [key: string]: ConfigValue };
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -58,8 +66,10 @@ export interface DashboardServerOptions {
   readonly host?: string;
   /** The built dashboard (dashboard/build.ts). */
   readonly distDir: string;
-  /** Served as `/config.json` (apiBase, title, stage, timeZone, refreshSeconds, and locally apiKey). */
-  readonly config: Readonly<Record<string, string | number | boolean>>;
+  /** Served as `/config.json` (apiBase, title, stage, timeZone, refreshSeconds, auth: { domain, clientId, scopes }). */
+  readonly config: Readonly<Record<string, ConfigValue>>;
+  /** Origin of the managed login (the Cognito stand-in), allowed in the CSP's `connect-src` for its token endpoint. */
+  readonly signInOrigin: string;
   /** The API stage the `/v1/*` requests go to, e.g. `http://127.0.0.1:8787/dev`. */
   readonly apiBase: string;
   /** Path prefix that is proxied. @default '/v1' */
@@ -99,16 +109,29 @@ export function resolveStatic(distDir: string, pathname: string): string | undef
   }
 }
 
-function send(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer, head: boolean): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+  head: boolean,
+  security: Readonly<Record<string, string>>,
+): void {
   const buffer = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { ...headers, ...SECURITY_HEADERS, 'content-length': String(buffer.length) });
+  res.writeHead(status, { ...headers, ...security, 'content-length': String(buffer.length) });
   res.end(head ? undefined : buffer);
 }
 
-function serveStatic(options: DashboardServerOptions, req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
+function serveStatic(
+  options: DashboardServerOptions,
+  security: Readonly<Record<string, string>>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  pathname: string,
+): void {
   const head = req.method === 'HEAD';
   if (req.method !== 'GET' && !head) {
-    send(res, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' }, 'Method Not Allowed\n', head);
+    send(res, 405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' }, 'Method Not Allowed\n', head, security);
     return;
   }
   if (pathname === '/config.json') {
@@ -118,21 +141,28 @@ function serveStatic(options: DashboardServerOptions, req: http.IncomingMessage,
       { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
       JSON.stringify(options.config),
       head,
+      security,
     );
     return;
   }
   const file = resolveStatic(options.distDir, pathname);
   if (!file) {
-    send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'Not Found\n', head);
+    send(res, 404, { 'content-type': 'text/plain; charset=utf-8' }, 'Not Found\n', head, security);
     return;
   }
   fs.readFile(file, (error, content) => {
-    if (error) send(res, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'Internal Server Error\n', head);
-    else send(res, 200, { 'content-type': contentTypeOf(file), 'cache-control': 'no-cache' }, content, head);
+    if (error) send(res, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'Internal Server Error\n', head, security);
+    else send(res, 200, { 'content-type': contentTypeOf(file), 'cache-control': 'no-cache' }, content, head, security);
   });
 }
 
-function proxy(options: DashboardServerOptions, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+function proxy(
+  options: DashboardServerOptions,
+  security: Readonly<Record<string, string>>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+): void {
   const base = new URL(options.apiBase);
   const target = new URL(`${base.pathname.replace(/\/+$/, '')}${url.pathname}${url.search}`, base);
   const headers: http.OutgoingHttpHeaders = {};
@@ -148,14 +178,14 @@ function proxy(options: DashboardServerOptions, req: http.IncomingMessage, res: 
       res.destroy();
       return;
     }
-    send(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ message }), req.method === 'HEAD');
+    send(res, status, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify({ message }), req.method === 'HEAD', security);
   };
   const upstream = http.request(target, { method: req.method, headers, timeout: options.upstreamTimeoutMs ?? 30_000 }, (answer) => {
     const out: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
     }
-    res.writeHead(answer.statusCode ?? 502, { ...out, ...SECURITY_HEADERS });
+    res.writeHead(answer.statusCode ?? 502, { ...out, ...security });
     answer.pipe(res);
     answer.on('error', () => res.destroy());
   });
@@ -171,24 +201,25 @@ function proxy(options: DashboardServerOptions, req: http.IncomingMessage, res: 
 /**
  * Serves the built dashboard on loopback the way its CloudFront distribution does: static files
  * with security headers, `/config.json` from `config`, `/v1/*` proxied to `apiBase` (method,
- * headers incl. `x-api-key`, query, body; the answer streamed back). Other paths are 404.
+ * headers incl. `Authorization`, query, body; the answer streamed back). Other paths are 404.
  * Rejects if the port is taken.
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const host = options.host ?? '127.0.0.1';
   const prefix = (options.proxyPrefix ?? '/v1').replace(/\/+$/, '');
   new URL(options.apiBase); // throws on a malformed base, before listening
+  const security = securityHeaders(options.signInOrigin);
   const server = http.createServer((req, res) => {
     let url: URL;
     try {
       // The WHATWG parser removes dot segments (also %2e%2e), so `/v1/../x` is `/x` here.
       url = new URL(req.url ?? '/', 'http://dashboard.local');
     } catch {
-      send(res, 400, { 'content-type': 'text/plain; charset=utf-8' }, 'Bad Request\n', req.method === 'HEAD');
+      send(res, 400, { 'content-type': 'text/plain; charset=utf-8' }, 'Bad Request\n', req.method === 'HEAD', security);
       return;
     }
-    if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) proxy(options, req, res, url);
-    else serveStatic(options, req, res, url.pathname);
+    if (url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) proxy(options, security, req, res, url);
+    else serveStatic(options, security, req, res, url.pathname);
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

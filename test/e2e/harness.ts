@@ -7,13 +7,15 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import type { EventInput } from '../../lambdas/shared/event';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
 import { assertPortFree } from '../../local/services';
+import type { Role } from '../../lambdas/shared/access';
+import { localIdToken } from '../../scripts/auth/sign-in';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const STAGE = 'dev';
 
-/** Ports one runtime takes: the API's and the next seven (kinesis … athena). */
-export const RUNTIME_PORTS = 8;
+/** Ports one runtime takes: the API's and the next eight (kinesis … athena, cognito). */
+export const RUNTIME_PORTS = 9;
 
 /**
  * {@link RUNTIME_PORTS} consecutive free ports on loopback, below Linux's ephemeral range (32768 and up):
@@ -167,11 +169,30 @@ export async function readLake(s3: S3Client, bucket: string): Promise<Array<{ ke
   return objects;
 }
 
-/** GET on the read API with the runtime's key; rejects on a non-200 answer. */
-export async function getJson<T>(runtime: LocalRuntime, route: string, params: Record<string, string | number> = {}): Promise<T> {
+const tokens = new WeakMap<LocalRuntime, Map<Role, { token: string; until: number }>>();
+
+/** An ID token of the runtime's demo user of `role` (signed in once, reused until a minute before it expires). */
+export async function tokenFor(runtime: LocalRuntime, role: Role = 'admin'): Promise<string> {
+  let byRole = tokens.get(runtime);
+  if (!byRole) tokens.set(runtime, (byRole = new Map()));
+  const cached = byRole.get(role);
+  if (cached && cached.until > Date.now()) return cached.token;
+  const token = await localIdToken(runtime.endpoints, role);
+  const exp = Number(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')).exp);
+  byRole.set(role, { token, until: exp * 1000 - 60_000 });
+  return token;
+}
+
+/** GET on the read API as the demo user of `role` (ID token); rejects on a non-200 answer. */
+export async function getJson<T>(
+  runtime: LocalRuntime,
+  route: string,
+  params: Record<string, string | number> = {},
+  role: Role = 'admin',
+): Promise<T> {
   const url = new URL(`${runtime.endpoints.api}${route}`);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
-  const res = await fetch(url, { headers: { 'x-api-key': runtime.endpoints.apiKey } });
+  const res = await fetch(url, { headers: { authorization: await tokenFor(runtime, role) } });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET ${url.pathname}${url.search}: ${res.status} ${text}`);
   return JSON.parse(text) as T;

@@ -152,14 +152,31 @@ describe('stream consumers', () => {
 });
 
 describe('read API', () => {
-  it.each(['alerts', 'metrics', 'paths', 'paths.csv'])('serves GET /v1/%s from the query Lambda behind the API key', (part) => {
+  it.each(['alerts', 'metrics', 'paths', 'paths.csv', 'reports'])(
+    'serves GET /v1/%s from the query Lambda behind the Cognito authorizer, never an API key',
+    (part) => {
+      const { api } = synthStage('dev');
+      const [resourceId] = Object.keys(api.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: part } }));
+      const methods = Object.values(
+        api.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: resourceId }, HttpMethod: 'GET' } }),
+      ) as Resource[];
+      expect(methods).toHaveLength(1);
+      expect(methods[0].Properties).toMatchObject({
+        ApiKeyRequired: false,
+        AuthorizationType: 'COGNITO_USER_POOLS',
+        AuthorizerId: { Ref: expect.stringMatching(/^QueryAuthorizer/) as unknown },
+        Integration: { Type: 'AWS_PROXY' },
+      });
+    },
+  );
+
+  it("checks ID tokens of the stage's user pool from the Authorization header", () => {
     const { api } = synthStage('dev');
-    const [resourceId] = Object.keys(api.findResources('AWS::ApiGateway::Resource', { Properties: { PathPart: part } }));
-    const methods = Object.values(
-      api.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: resourceId }, HttpMethod: 'GET' } }),
-    ) as Resource[];
-    expect(methods).toHaveLength(1);
-    expect(methods[0].Properties).toMatchObject({ ApiKeyRequired: true, Integration: { Type: 'AWS_PROXY' } });
+    api.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      IdentitySource: 'method.request.header.Authorization',
+      ProviderARNs: [{ 'Fn::ImportValue': Match.stringLikeRegexp('uba-dev-identity:.*UserPool') }],
+    });
   });
 
   it('gives the query Lambda read-only access to the table and its alerts index', () => {

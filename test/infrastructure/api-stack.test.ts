@@ -151,10 +151,19 @@ describe('ingest API', () => {
     expect(secretRead?.Resource).toEqual({ 'Fn::ImportValue': expect.any(String) });
   });
 
-  it('exposes the API URL and key id as stable outputs', () => {
+  it('gives each producer of the stage its own named key on the usage plan', () => {
+    const { api } = synthStage('prod');
+    const producers = stageConfig('prod').ingest.producers;
+    api.resourceCountIs('AWS::ApiGateway::ApiKey', producers.length);
+    api.resourceCountIs('AWS::ApiGateway::UsagePlanKey', producers.length);
+    for (const producer of producers) api.hasResourceProperties('AWS::ApiGateway::ApiKey', { Name: `uba-prod-${producer}`, Enabled: true });
+  });
+
+  it('exposes the API URL and key ids as stable outputs', () => {
     const { api: ingest } = synthStage('dev');
     ingest.hasOutput('ApiUrl', { Description: Match.stringLikeRegexp('Base URL') });
-    ingest.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ApiKey') } });
+    ingest.hasOutput('ApiKeyId', { Value: { Ref: Match.stringLikeRegexp('ProducerKeydemo') } });
+    ingest.hasOutput('ApiKeyIds', Match.anyValue());
     synthStage('dev').data.hasOutput('StreamName', Match.anyValue());
     synthStage('dev').data.hasOutput('LakeBucketName', Match.anyValue());
   });

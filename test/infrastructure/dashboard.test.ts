@@ -4,13 +4,28 @@ import * as path from 'path';
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
-import { API_PATH_PATTERN, Dashboard, DASHBOARD_CSP } from '../../lib/constructs/dashboard';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { API_PATH_PATTERN, Dashboard, dashboardCsp, type DashboardSignInProps } from '../../lib/constructs/dashboard';
 import { buildDashboard } from '../../dashboard/build';
 import { synthWithGate, testApp } from './stage-app';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-/** A stack with a minimal REST API (one GET method, MOCK integration, stage `dev`) and the dashboard. */
+const LOGIN_DOMAIN = 'https://uba-test.auth.eu-west-1.amazoncognito.com';
+
+/** A user pool as the identity stack makes it (only what the dashboard's app client needs). */
+function signInProps(stack: Stack): DashboardSignInProps {
+  const userPool = new cognito.UserPool(stack, 'Users', { selfSignUpEnabled: false, removalPolicy: RemovalPolicy.DESTROY });
+  for (const id of ['AwsSolutions-COG1', 'AwsSolutions-COG2', 'AwsSolutions-COG3', 'AwsSolutions-COG8']) {
+    Validations.of(userPool).acknowledge({
+      id,
+      reason: 'Test fixture: the pool only gives the dashboard an app client; the identity stack owns the real one.',
+    });
+  }
+  return { userPool, loginDomainUrl: LOGIN_DOMAIN };
+}
+
+/** A stack with a minimal REST API (one GET method, MOCK integration, stage `dev`), a user pool and the dashboard. */
 function dashboardStack(
   app: App,
   distDir: string,
@@ -45,6 +60,7 @@ function dashboardStack(
   const dashboard = new Dashboard(stack, 'Dashboard', {
     api,
     distDir,
+    signIn: signInProps(stack),
     config: { title: 'User-behaviour analytics', timeZone: 'Asia/Shanghai', refreshSeconds: 5 },
     removalPolicy,
   });
@@ -150,17 +166,19 @@ describe('Dashboard construct', () => {
     const policy = only(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
     const headers = policy.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(headers).toEqual({
-      ContentSecurityPolicy: { ContentSecurityPolicy: DASHBOARD_CSP, Override: true },
+      ContentSecurityPolicy: { ContentSecurityPolicy: dashboardCsp(LOGIN_DOMAIN), Override: true },
       StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, IncludeSubdomains: true, Override: true },
       ContentTypeOptions: { Override: true },
       FrameOptions: { FrameOption: 'DENY', Override: true },
       ReferrerPolicy: { ReferrerPolicy: 'strict-origin-when-cross-origin', Override: true },
     });
-    expect(DASHBOARD_CSP).toMatch(/^default-src 'self';/);
-    expect(DASHBOARD_CSP).toMatch(/connect-src 'self'/);
+    const csp = dashboardCsp(LOGIN_DOMAIN);
+    expect(csp).toMatch(/^default-src 'self';/);
+    // The page calls its own origin and the sign-in domain's token endpoint, nothing else.
+    expect(csp).toMatch(/connect-src 'self' https:\/\/uba-test\.auth\.eu-west-1\.amazoncognito\.com;/);
   });
 
-  it('sends /v1/* to the API stage uncached, forwarding query strings and x-api-key but not Host', () => {
+  it('sends /v1/* to the API stage uncached, forwarding query strings and Authorization (all viewer headers) but not Host', () => {
     const config = only(template.findResources('AWS::CloudFront::Distribution')).Properties.DistributionConfig;
     const behavior = config.CacheBehaviors[0];
     const origin = (config.Origins as Array<Record<string, Json>>).find((o) => o.Id === behavior.TargetOriginId);
@@ -172,16 +190,30 @@ describe('Dashboard construct', () => {
     expect(behavior.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // Managed-CachingDisabled
     expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
 
-    const requestPolicyId = Object.keys(template.findResources('AWS::CloudFront::OriginRequestPolicy'))[0];
-    expect(behavior.OriginRequestPolicyId).toEqual({ Ref: requestPolicyId });
-    template.hasResourceProperties('AWS::CloudFront::OriginRequestPolicy', {
-      OriginRequestPolicyConfig: {
-        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['x-api-key'] },
-        QueryStringsConfig: { QueryStringBehavior: 'all' },
-        CookiesConfig: { CookieBehavior: 'none' },
-      },
+    // Managed-AllViewerExceptHostHeader: CloudFront refuses Authorization in a policy of our own; with
+    // caching disabled this managed policy forwards it (and every other viewer header but Host).
+    expect(behavior.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac');
+    expect(template.findResources('AWS::CloudFront::OriginRequestPolicy')).toEqual({});
+  });
+
+  it('gives the dashboard a public app client: code flow with PKCE only, its scopes, the distribution as callback and sign-out URL', () => {
+    const client = only(template.findResources('AWS::Cognito::UserPoolClient')).Properties;
+    const distributionId = Object.keys(template.findResources('AWS::CloudFront::Distribution'))[0];
+    const siteUrl = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId, 'DomainName'] }, '/']] };
+    expect(client).toMatchObject({
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      SupportedIdentityProviders: ['COGNITO'],
+      PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
+      CallbackURLs: [siteUrl],
+      LogoutURLs: [siteUrl],
     });
-    expect(JSON.stringify(template.findResources('AWS::CloudFront::OriginRequestPolicy')).toLowerCase()).not.toContain('"host"');
+    // No localhost in a deployed stage: the local runtime registers its own address with its stand-in.
+    expect(JSON.stringify(client)).not.toMatch(/localhost|127\.0\.0\.1/);
   });
 
   it('deploys the build and a config.json without any API key, then invalidates the distribution', () => {
@@ -200,13 +232,20 @@ describe('Dashboard construct', () => {
       const staged = fs.readdirSync(outdir).filter((d) => d.startsWith('asset.'));
       const configs = staged.map((d) => path.join(outdir, d, 'config.json')).filter((f) => fs.existsSync(f));
       expect(configs).toHaveLength(1);
-      expect(JSON.parse(fs.readFileSync(configs[0], 'utf8'))).toEqual({
+      // The app client's id is known at deploy time: the staged file has a marker the deployment fills in.
+      const stagedConfig = JSON.parse(fs.readFileSync(configs[0], 'utf8')) as Record<string, Json>;
+      expect(stagedConfig).toMatchObject({
         apiBase: '/v1',
         stage: 'dev',
         title: 'User-behaviour analytics',
         timeZone: 'Asia/Shanghai',
         refreshSeconds: 5,
+        auth: { domain: LOGIN_DOMAIN, clientId: expect.any(String), scopes: ['openid', 'email', 'profile'] },
       });
+      expect(Object.keys(stagedConfig).sort()).toEqual(['apiBase', 'auth', 'refreshSeconds', 'stage', 'timeZone', 'title']);
+      const clientLogicalId = Object.keys(Template.fromStack(stack).findResources('AWS::Cognito::UserPoolClient'))[0];
+      const marker = (stagedConfig.auth as Record<string, Json>).clientId as string;
+      expect(deployment.Properties.SourceMarkers[1]).toEqual({ [marker]: { Ref: clientLogicalId } });
       const site = staged.map((d) => path.join(outdir, d)).find((d) => fs.existsSync(path.join(d, 'index.html')));
       expect(site && fs.readdirSync(site).sort()).toEqual(expect.arrayContaining(['app.js', 'index.html', 'styles.css']));
       expect(site && fs.existsSync(path.join(site, 'config.json'))).toBe(false);
@@ -224,6 +263,7 @@ describe('Dashboard construct', () => {
       title: 'User-behaviour analytics',
       timeZone: 'Asia/Shanghai',
       refreshSeconds: 5,
+      auth: { domain: LOGIN_DOMAIN, clientId: dashboard.appClient.userPoolClientId, scopes: ['openid', 'email', 'profile'] },
     });
     expect(dashboard.url).toMatch(/^https:\/\//);
   });
@@ -233,7 +273,9 @@ describe('Dashboard construct', () => {
     const stack = new Stack(app, 'Leaky');
     const api = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false });
     api.root.addMethod('GET', new apigw.MockIntegration());
-    expect(() => new Dashboard(stack, 'Dashboard', { api, distDir, config: { apiKey: 'secret' } })).toThrow(/apiKey/);
+    expect(() => new Dashboard(stack, 'Dashboard', { api, distDir, signIn: signInProps(stack), config: { apiKey: 'secret' } })).toThrow(
+      /apiKey/,
+    );
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
-import { checkAlarmThresholds, STAGE_NAMES, stageConfig, UnknownStageError } from '../../lib/config/stage-config';
+import { checkAlarmThresholds, checkProducers, STAGE_NAMES, stageConfig, UnknownStageError } from '../../lib/config/stage-config';
 
 describe('stage config', () => {
   it('defaults to dev', () => {
@@ -22,6 +22,19 @@ describe('stage config', () => {
   it('destroys dev data but retains prod data', () => {
     expect(stageConfig('dev').removalPolicy).toBe(RemovalPolicy.DESTROY);
     expect(stageConfig('prod').removalPolicy).toBe(RemovalPolicy.RETAIN);
+  });
+
+  it('requires MFA in prod only, and shorter tokens there', () => {
+    expect(stageConfig('prod').identity.mfa).toBe('REQUIRED');
+    expect(stageConfig('dev').identity.mfa).toBe('OPTIONAL');
+    expect(stageConfig('prod').identity.tokenValidity.toMinutes()).toBeLessThan(stageConfig('dev').identity.tokenValidity.toMinutes());
+  });
+
+  it('takes 1..20 distinct producer names usable as key names, naming the bad one', () => {
+    expect(() => checkProducers('x', ['web', 'vending-2'])).not.toThrow();
+    expect(() => checkProducers('x', [])).toThrow('stage x: ingest.producers must list 1..20 producers');
+    expect(() => checkProducers('x', ['Web'])).toThrow('"Web" must be 1..32 lower-case letters, digits or dashes');
+    expect(() => checkProducers('x', ['web', 'web'])).toThrow('names must be distinct');
   });
 });
 

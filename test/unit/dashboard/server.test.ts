@@ -3,7 +3,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { contentTypeOf, DASHBOARD_CSP, resolveStatic, startDashboardServer, type DashboardServer } from '../../../local/dashboard/server';
+import { contentTypeOf, dashboardCsp, resolveStatic, startDashboardServer, type DashboardServer } from '../../../local/dashboard/server';
 
 interface SeenRequest {
   method: string;
@@ -38,9 +38,9 @@ async function startUpstream(seen: SeenRequest[]): Promise<{ server: http.Server
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      if (req.headers['x-api-key'] !== 'k-123') {
-        res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-requestid': 'r-1' });
-        res.end('{"message":"Forbidden"}');
+      if (req.headers.authorization !== 'id-token-1') {
+        res.writeHead(401, { 'content-type': 'application/json', 'x-amzn-requestid': 'r-1' });
+        res.end('{"message":"Unauthorized"}');
         return;
       }
       res.writeHead(req.method === 'POST' ? 201 : 200, {
@@ -61,7 +61,15 @@ describe('local dashboard server', () => {
   let dashboard: DashboardServer;
   let upstream: { server: http.Server; port: number };
   const seen: SeenRequest[] = [];
-  const config = { apiBase: '/v1', title: 'Test board', stage: 'dev', timeZone: 'Asia/Shanghai', refreshSeconds: 5, apiKey: 'k-123' };
+  const signInOrigin = 'http://127.0.0.1:23008';
+  const config = {
+    apiBase: '/v1',
+    title: 'Test board',
+    stage: 'dev',
+    timeZone: 'Asia/Shanghai',
+    refreshSeconds: 5,
+    auth: { domain: signInOrigin, clientId: 'client-1', scopes: ['openid', 'email', 'profile'] },
+  };
 
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-dash-'));
@@ -73,7 +81,13 @@ describe('local dashboard server', () => {
     fs.writeFileSync(path.join(root, 'secret.txt'), 'top secret');
     fs.writeFileSync(path.join(root, 'dist-evil.txt'), 'sibling secret');
     upstream = await startUpstream(seen);
-    dashboard = await startDashboardServer({ port: 0, distDir: dist, config, apiBase: `http://127.0.0.1:${upstream.port}/dev` });
+    dashboard = await startDashboardServer({
+      port: 0,
+      distDir: dist,
+      config,
+      signInOrigin,
+      apiBase: `http://127.0.0.1:${upstream.port}/dev`,
+    });
   });
 
   afterAll(async () => {
@@ -92,13 +106,16 @@ describe('local dashboard server', () => {
     expect(answer.body).toContain('<title>board</title>');
     expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(answer.headers).toMatchObject({
-      'content-security-policy': DASHBOARD_CSP,
+      'content-security-policy': dashboardCsp(signInOrigin),
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
       'referrer-policy': 'strict-origin-when-cross-origin',
     });
-    expect(DASHBOARD_CSP).toMatch(/default-src 'self'/);
-    expect(DASHBOARD_CSP).not.toMatch(/unsafe-inline|unsafe-eval/);
+    const csp = answer.headers['content-security-policy'] ?? '';
+    expect(csp).toMatch(/default-src 'self'/);
+    // The page may call the sign-in domain's token endpoint, and nothing else off its origin.
+    expect(csp).toMatch(/connect-src 'self' http:\/\/127\.0\.0\.1:23008;/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
   });
 
   it('serves the bundle and the stylesheet with their content types, and HEAD without a body', async () => {
@@ -148,10 +165,10 @@ describe('local dashboard server', () => {
     expect(answer.headers.allow).toBe('GET, HEAD');
   });
 
-  it('proxies /v1/* to the API stage with the query string and the x-api-key header, streaming the answer back', async () => {
+  it('proxies /v1/* to the API stage with the query string and the Authorization header, streaming the answer back', async () => {
     // act
     const answer = await raw(dashboard.port, 'GET', '/v1/metrics?name=events&dim=props.province&from=2024-05-27T11%3A00', {
-      'x-api-key': 'k-123',
+      authorization: 'id-token-1',
       accept: 'application/json',
     });
 
@@ -159,7 +176,7 @@ describe('local dashboard server', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0].method).toBe('GET');
     expect(seen[0].url).toBe('/dev/v1/metrics?name=events&dim=props.province&from=2024-05-27T11%3A00');
-    expect(seen[0].headers['x-api-key']).toBe('k-123');
+    expect(seen[0].headers.authorization).toBe('id-token-1');
     expect(seen[0].headers.accept).toBe('application/json');
     expect(seen[0].headers.host).toBe(`127.0.0.1:${upstream.port}`);
     expect(seen[0].headers['x-forwarded-for']).toBe('127.0.0.1');
@@ -171,11 +188,11 @@ describe('local dashboard server', () => {
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it("passes the API's 403 through when the key is wrong or missing", async () => {
+  it("passes the API's 401 through when the token is missing", async () => {
     const answer = await raw(dashboard.port, 'GET', '/v1/alerts');
-    expect(answer.status).toBe(403);
-    expect(JSON.parse(answer.body)).toEqual({ message: 'Forbidden' });
-    expect(seen[0].headers['x-api-key']).toBeUndefined();
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body)).toEqual({ message: 'Unauthorized' });
+    expect(seen[0].headers.authorization).toBeUndefined();
   });
 
   it('forwards the method and the body', async () => {
@@ -184,7 +201,7 @@ describe('local dashboard server', () => {
       dashboard.port,
       'POST',
       '/v1/events',
-      { 'x-api-key': 'k-123', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      { authorization: 'id-token-1', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       body,
     );
     expect(answer.status).toBe(201);
@@ -193,7 +210,7 @@ describe('local dashboard server', () => {
   });
 
   it('keeps dot segments from escaping the proxied prefix', async () => {
-    const answer = await raw(dashboard.port, 'GET', '/v1/../secret.txt', { 'x-api-key': 'k-123' });
+    const answer = await raw(dashboard.port, 'GET', '/v1/../secret.txt', { authorization: 'id-token-1' });
     expect(answer.status).toBe(404);
     expect(seen).toHaveLength(0);
   });
@@ -204,10 +221,16 @@ describe('local dashboard server', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const deadPort = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const lonely = await startDashboardServer({ port: 0, distDir: dist, config, apiBase: `http://127.0.0.1:${deadPort}/dev` });
+    const lonely = await startDashboardServer({
+      port: 0,
+      distDir: dist,
+      config,
+      signInOrigin,
+      apiBase: `http://127.0.0.1:${deadPort}/dev`,
+    });
     try {
       // act
-      const answer = await raw(lonely.port, 'GET', '/v1/alerts', { 'x-api-key': 'k-123' });
+      const answer = await raw(lonely.port, 'GET', '/v1/alerts', { authorization: 'id-token-1' });
 
       // assess
       expect(answer.status).toBe(502);

@@ -123,8 +123,17 @@ describe('local REST API', () => {
     restApiId: 'api1',
     stageName: 'dev',
     accountId: '000000000000',
-    routes: [route('/v1/events'), route('/v1/public', 'GET', false)],
+    routes: [
+      route('/v1/events'),
+      route('/v1/public', 'GET', false),
+      { ...route('/v1/private', 'GET', false), authorizer: { id: 'auth1', providerArns: ['arn:pool'], header: 'authorization' } },
+    ],
     apiKeys: [{ id: 'key1', value: 'secret-key', throttle: { rateLimit: 1, burstLimit: 2 } }],
+    // A stand-in for the pool's check: 'good' is valid, 'old' expired, anything else invalid.
+    checkToken: async (_authorizer, token) =>
+      token === 'good'
+        ? { ok: true, claims: { sub: 'u1', 'cognito:groups': 'analyst,admin', token_use: 'id' } }
+        : { ok: false, reason: token === 'old' ? 'expired' : 'invalid' },
     invoke: async (_name, event) => {
       seen.push(event);
       return outcome;
@@ -151,6 +160,24 @@ describe('local REST API', () => {
     expect(unknown.status).toBe(403);
     expect(await unknown.json()).toEqual({ message: 'Missing Authentication Token' });
     expect(seen).toHaveLength(0);
+  });
+
+  it('runs the Cognito authorizer: 401 without a token or with a refused one, the claims in the event otherwise', async () => {
+    const get = async (headers: Record<string, string>) => {
+      const res = await fetch(`${base}/v1/private`, { headers });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await get({})).toEqual({ status: 401, body: { message: 'Unauthorized' } });
+    expect(await get({ 'x-api-key': 'secret-key' })).toEqual({ status: 401, body: { message: 'Unauthorized' } });
+    expect(await get({ authorization: 'forged' })).toEqual({ status: 401, body: { message: 'Unauthorized' } });
+    expect(await get({ authorization: 'old' })).toEqual({ status: 401, body: { message: 'The incoming token has expired' } });
+    expect(seen).toHaveLength(0);
+    expect((await get({ authorization: 'Bearer good' })).status).toBe(200);
+    expect((await get({ Authorization: 'good' })).status).toBe(200);
+    expect(seen.map((e) => e.requestContext.authorizer)).toEqual([
+      { claims: { sub: 'u1', 'cognito:groups': 'analyst,admin', token_use: 'id' } },
+      { claims: { sub: 'u1', 'cognito:groups': 'analyst,admin', token_use: 'id' } },
+    ]);
   });
 
   it('passes a proxy event with path, query, headers and body, and returns what the function answers', async () => {

@@ -106,8 +106,17 @@ export function aLedgerItem(
   return { ...KEYS.pathChunk(day, shardId, chunk), d: packJson(ledger), v: 3 };
 }
 
-/** A REST API proxy event (payload 1.0) for `resource` with query parameters. */
-export function anApiEvent(resource: string, query: Record<string, string> = {}, method = 'GET'): APIGatewayProxyEvent {
+/**
+ * A REST API proxy event (payload 1.0) for `resource` with query parameters, from a caller whose
+ * ID token's `cognito:groups` API Gateway's Cognito authorizer passed on as `groups` (a string, as
+ * it passes every claim; null: a token in no group).
+ */
+export function anApiEvent(
+  resource: string,
+  query: Record<string, string> = {},
+  method = 'GET',
+  groups: string | null = 'admin',
+): APIGatewayProxyEvent {
   const hasQuery = Object.keys(query).length > 0;
   return {
     resource,
@@ -121,7 +130,10 @@ export function anApiEvent(resource: string, query: Record<string, string> = {},
     stageVariables: null,
     body: null,
     isBase64Encoded: false,
-    requestContext: { requestId: 'req-1' } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: 'req-1',
+      authorizer: { claims: { sub: 'user-1', token_use: 'id', ...(groups !== null ? { 'cognito:groups': groups } : {}) } },
+    } as unknown as APIGatewayProxyEvent['requestContext'],
   };
 }
 

@@ -335,3 +335,53 @@ describe('GET /v1/paths and /v1/paths.csv', () => {
     expect(bodyOf(response)).toEqual({ error: 'date: must be a date YYYY-MM-DD', field: 'date', reason: 'must be a date YYYY-MM-DD' });
   });
 });
+
+describe('roles (the cognito:groups claim)', () => {
+  const range = { since: '2024-05-26T00:00:00Z', until: '2024-05-27T04:00:00Z' };
+  const items = [anErrorAlertItem({ eventId: 'e-1', userId: 'u-42', errorMsg: '[error] card 4111 declined' }), aWindowAlertItem()];
+
+  it('gives an analyst alerts without userId and errorMsg, and window alerts unchanged', async () => {
+    // prepare
+    const { handle } = aHandler(items);
+
+    // act
+    const masked = bodyOf(await handle(anApiEvent('/v1/alerts', range, 'GET', 'analyst'))).alerts as Record<string, unknown>[];
+    const full = bodyOf(await handle(anApiEvent('/v1/alerts', range, 'GET', 'operator'))).alerts as Record<string, unknown>[];
+
+    // assess
+    const maskedError = masked.find((a) => a.kind === 'error');
+    expect(maskedError).toMatchObject({ id: 'e-1', eventId: 'e-1', action: 'pay' });
+    expect(maskedError).not.toHaveProperty('userId');
+    expect(maskedError).not.toHaveProperty('errorMsg');
+    expect(full.find((a) => a.kind === 'error')).toMatchObject({ userId: 'u-42', errorMsg: '[error] card 4111 declined' });
+    expect(masked.find((a) => a.kind === 'window')).toEqual(full.find((a) => a.kind === 'window'));
+  });
+
+  it('answers 403 naming the role and route, without reading, when the table denies it', async () => {
+    // prepare
+    const { handle, reads } = aHandler(items);
+
+    // act
+    const response = await handle(anApiEvent('/v1/paths', { date: '2024-05-27' }, 'GET', 'operator'));
+
+    // assess
+    expect(response.statusCode).toBe(403);
+    expect(bodyOf(response).reason).toBe('role operator may not read /v1/paths');
+    expect(reads.calls).toEqual([]);
+  });
+
+  it('answers 403 to a token in no known group, and takes the widest grant of several groups', async () => {
+    // prepare
+    const { handle } = aHandler(items);
+
+    // act
+    const none = await handle(anApiEvent('/v1/metrics', {}, 'GET', null));
+    const stranger = await handle(anApiEvent('/v1/metrics', {}, 'GET', 'guests'));
+    const both = bodyOf(await handle(anApiEvent('/v1/alerts', range, 'GET', 'analyst,developer'))).alerts as Record<string, unknown>[];
+
+    // assess
+    expect(none.statusCode).toBe(403);
+    expect(stranger.statusCode).toBe(403);
+    expect(both.find((a) => a.kind === 'error')).toHaveProperty('errorMsg');
+  });
+});
