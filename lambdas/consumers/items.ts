@@ -1,3 +1,4 @@
+import type { EdgeDelta } from '../analytics/edges';
 import type { ErrorAlert } from '../analytics/error-alerts';
 import type { MetricDelta, MetricKey } from '../analytics/kpis';
 import { padSeq } from '../analytics/records';
@@ -199,19 +200,56 @@ export interface SeqRange {
  * after a conflict (`expectedWatermark`), that the watermark is still the one read. Never fails.
  */
 export function metricAddOp(delta: MetricDelta, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp {
-  const wm = watermarkAttr(shardId);
   const add: Record<string, number> = { count: delta.count, late: delta.late };
   if (delta.sum !== undefined) add.sum = delta.sum;
+  return watermarkedAdd(metricItemKey(delta), add, { metric: delta.metric, dims: delta.dims, minute: delta.bucket }, shardId, range, {
+    expiresAt,
+    expectedWatermark,
+  });
+}
+
+/**
+ * The update that adds `add` to a counter item once per shard and batch: ADD the numbers, SET the
+ * shard's watermark to the batch's last sequence number, `expiresAt` and the plain fields `set`,
+ * on the condition that the item holds nothing of this batch yet (`wm < first`), or for a recount,
+ * that the watermark is still `expectedWatermark`. Never fails.
+ */
+function watermarkedAdd(
+  key: ItemKey,
+  add: Record<string, number>,
+  set: Record<string, AttrValue>,
+  shardId: string,
+  range: SeqRange,
+  options: { readonly expiresAt: number; readonly expectedWatermark: string | undefined },
+): WriteOp {
+  const wm = watermarkAttr(shardId);
   return {
     kind: 'update',
-    key: metricItemKey(delta),
-    update: { add, set: { [wm]: range.last, expiresAt, metric: delta.metric, dims: delta.dims, minute: delta.bucket } },
+    key,
+    update: { add, set: { [wm]: range.last, expiresAt: options.expiresAt, ...set } },
     condition:
-      expectedWatermark === undefined
+      options.expectedWatermark === undefined
         ? cond.or(cond.notExists(wm), cond.compare(wm, '<', range.first))
-        : cond.compare(wm, '=', expectedWatermark),
+        : cond.compare(wm, '=', options.expectedWatermark),
   };
 }
+
+/** The item key of an edge counter. Never fails. */
+export const edgeItemKey = (delta: EdgeDelta): ItemKey => KEYS.pathEdge(delta.day, delta.step, delta.source, delta.target);
+
+/**
+ * The update that adds a batch's count to an edge counter once, with the same watermark condition
+ * as a metric counter ({@link metricAddOp}). Never fails.
+ */
+export const edgeAddOp = (delta: EdgeDelta, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp =>
+  watermarkedAdd(
+    edgeItemKey(delta),
+    { count: delta.count },
+    { source: delta.source, target: delta.target, step: delta.step },
+    shardId,
+    range,
+    { expiresAt, expectedWatermark },
+  );
 
 /**
  * The updates that lower `min` / raise `max` of a counter to the delta's, each conditioned so

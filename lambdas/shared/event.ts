@@ -44,8 +44,7 @@ export const eventInputSchema = z
       .max(EVENT_LIMITS.pathLength, `must be at most ${EVENT_LIMITS.pathLength} characters`)
       .optional(),
     step: z
-      .number({ error: 'must be an integer from 1 (the position of this page view in its session)' })
-      .int('must be an integer')
+      .int()
       .min(1, 'must be at least 1 (the first page view of a session)')
       .max(EVENT_LIMITS.maxStep, `must be at most ${EVENT_LIMITS.maxStep}`)
       .optional(),

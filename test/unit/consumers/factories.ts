@@ -4,7 +4,7 @@ import { pathItems, toPublishable } from '../../../lambdas/ingest/batch';
 import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import type { StreamEvent } from '../../../lambdas/shared/event';
-import { EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
+import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
 import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
 import { FakeNotifier } from './fake-notifier';
@@ -296,6 +296,10 @@ export function resultsOf(items: readonly Item[]): {
       for (const [k, n] of Object.entries(chunk.edges)) ledger.edges[k] = (ledger.edges[k] ?? 0) + n;
       for (const [k, n] of Object.entries(chunk.paths)) ledger.paths[k] = (ledger.paths[k] ?? 0) + n;
       if (chunk.overflowEvents !== undefined) ledger.overflowEvents = (ledger.overflowEvents ?? 0) + chunk.overflowEvents;
+    } else if (pk.startsWith('PATHS#') && String(item.sk).startsWith(EDGE_COUNTER_PREFIX)) {
+      const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {}, paths: {} });
+      const edge = `${String(item.source)}${EDGE_SEPARATOR}${String(item.target)}`;
+      ledger.edges[edge] = (ledger.edges[edge] ?? 0) + Number(item.count);
     } else if (pk.startsWith('ALERT#')) {
       alerts[pk] = item.notified;
     } else if (pk.startsWith('QUARANTINE#')) {
