@@ -1,4 +1,4 @@
-import type { EdgeDelta } from '../analytics/edges';
+import type { EdgeCounter } from '../analytics/edges';
 import type { ErrorAlert } from '../analytics/error-alerts';
 import type { MetricDelta, MetricKey } from '../analytics/kpis';
 import { padSeq } from '../analytics/records';
@@ -234,18 +234,23 @@ function watermarkedAdd(
   };
 }
 
-/** The item key of an edge counter. Never fails. */
-export const edgeItemKey = (delta: EdgeDelta): ItemKey => KEYS.pathEdge(delta.day, delta.step, delta.source, delta.target);
+/** The item key of an edge counter: the shard's packed item of (day, step), or the edge's own item. Never fails. */
+export const edgeItemKey = (counter: EdgeCounter, shardId: string): ItemKey =>
+  counter.single === undefined
+    ? KEYS.pathEdgePack(counter.day, counter.step, shardId)
+    : KEYS.pathEdge(counter.day, counter.step, counter.single.source, counter.single.target);
 
 /**
- * The update that adds a batch's count to an edge counter once, with the same watermark condition
- * as a metric counter ({@link metricAddOp}). Never fails.
+ * The update that adds a batch's counts to an edge counter item once, with the same watermark
+ * condition as a metric counter ({@link metricAddOp}). Never fails.
  */
-export const edgeAddOp = (delta: EdgeDelta, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp =>
+export const edgeAddOp = (counter: EdgeCounter, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp =>
   watermarkedAdd(
-    edgeItemKey(delta),
-    { count: delta.count },
-    { source: delta.source, target: delta.target, step: delta.step },
+    edgeItemKey(counter, shardId),
+    counter.counts,
+    counter.single === undefined
+      ? { step: counter.step }
+      : { source: counter.single.source, target: counter.single.target, step: counter.step },
     shardId,
     range,
     { expiresAt, expectedWatermark },

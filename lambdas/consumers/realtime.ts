@@ -11,7 +11,7 @@ import {
   type SessionState,
 } from '../analytics/paths';
 import { DEFAULT_PATH_BOUNDS } from '../analytics/config';
-import { aggregateEdges, carriesStep } from '../analytics/edges';
+import { carriesStep, countEdges, edgeOccurrences, PACKED_EDGE_PREFIX, packedCounterId, routeEdges } from '../analytics/edges';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, PATHS_TOO_LARGE, type ConsumerDeps, describeError, isRecordFault, mapLimit, shardIdOf } from './common';
@@ -270,7 +270,9 @@ async function addOnce<D>(
       }
       const outcome = await store.write(family.addOp(delta, padded, read), { returnValues: 'ALL_OLD' });
       if (!outcome.ok)
-        throw new Error(`${family.what} ${keyId(family.keyOf(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`);
+        throw new Error(
+          `${family.what} ${keyId(family.keyOf(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`,
+        );
       written += 1;
       stored.set(id, outcome.attributes);
     });
@@ -288,8 +290,9 @@ export interface EdgesReport {
 }
 
 /**
- * Adds the Sankey edges of a batch's step-carrying page views exactly once: one watermarked
- * counter per (day, step, source, target), no session state (see `lambdas/analytics/edges.ts`).
+ * Adds the Sankey edges of a batch's step-carrying page views exactly once: watermarked counters
+ * keyed by (day, step, source, target), packed per (day, step) into one small item of the shard's
+ * (an item of their own past its bound), no session state (see `lambdas/analytics/edges.ts`).
  * Rejects on a store error or a concurrent writer.
  */
 export async function applyEdges(
@@ -299,16 +302,25 @@ export async function applyEdges(
   range: SeqRange,
 ): Promise<EdgesReport> {
   const { config } = deps;
-  const deltas = aggregateEdges(events, config.analytics.paths);
-  if (deltas.size === 0) return { keys: 0, written: 0, covered: 0, conditionalRetries: 0 };
-  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
-  const added = await addOnce(deps, shardId, range, deltas, {
-    what: 'edge',
-    keyOf: edgeItemKey,
-    addOp: (delta, padded, expected) => edgeAddOp(delta, shardId, padded, expiresAt, expected),
-    recount: (watermarkOf) => aggregateEdges(events, config.analytics.paths, { watermarkOf }),
+  const occurrences = edgeOccurrences(events, config.analytics.paths);
+  if (occurrences.length === 0) return { keys: 0, written: 0, covered: 0, conditionalRetries: 0 };
+  // The shard's packed items of the (day, step)s touched, read consistently: which edges they hold.
+  const packedKeys = new Map<string, ItemKey>();
+  for (const { key } of occurrences) packedKeys.set(packedCounterId(key.day, key.step), KEYS.pathEdgePack(key.day, key.step, shardId));
+  const read = await deps.store.batchGet([...packedKeys.values()]);
+  const routes = routeEdges(occurrences, (day, step) => {
+    const item = read.get(keyId(KEYS.pathEdgePack(day, step, shardId)));
+    return item === undefined ? undefined : new Set(Object.keys(item).filter((name) => name.startsWith(PACKED_EDGE_PREFIX)));
   });
-  return { keys: deltas.size, written: added.written, covered: added.covered, conditionalRetries: added.conditionalRetries };
+  const counters = countEdges(occurrences, routes);
+  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
+  const added = await addOnce(deps, shardId, range, counters, {
+    what: 'edge',
+    keyOf: (counter) => edgeItemKey(counter, shardId),
+    addOp: (counter, padded, expected) => edgeAddOp(counter, shardId, padded, expiresAt, expected),
+    recount: (watermarkOf) => countEdges(occurrences, routes, watermarkOf),
+  });
+  return { keys: routes.size, written: added.written, covered: added.covered, conditionalRetries: added.conditionalRetries };
 }
 
 /** What the paths step did. */

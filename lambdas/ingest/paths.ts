@@ -115,7 +115,16 @@ export function expandPathDocument(document: unknown, position: number, options:
       document: position,
       element,
       eventId,
-      event: { eventId, action: PAGE_VIEW, userId: uvi, sessionId, path, createdAt: ct, step, ...(prevPath === undefined ? {} : { prevPath }) },
+      event: {
+        eventId,
+        action: PAGE_VIEW,
+        userId: uvi,
+        sessionId,
+        path,
+        createdAt: ct,
+        step,
+        ...(prevPath === undefined ? {} : { prevPath }),
+      },
     };
   });
 }

@@ -81,7 +81,8 @@ export function stepIssues(event: {
   readonly prevPath?: string | undefined;
 }): { readonly field: 'step' | 'prevPath'; readonly reason: string }[] {
   const issues: { readonly field: 'step' | 'prevPath'; readonly reason: string }[] = [];
-  if (event.step !== undefined && event.path === undefined) issues.push({ field: 'step', reason: 'is only allowed with path (a page view)' });
+  if (event.step !== undefined && event.path === undefined)
+    issues.push({ field: 'step', reason: 'is only allowed with path (a page view)' });
   if (event.prevPath !== undefined && event.step === undefined)
     issues.push({ field: 'prevPath', reason: 'is only allowed with step (the previous page of that step)' });
   if (event.step === 1 && event.prevPath !== undefined)

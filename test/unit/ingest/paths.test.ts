@@ -50,18 +50,30 @@ describe('expandPathDocument: the path-analysis sample', () => {
       ['/about', 4, '/services'],
     ]);
     // and every expanded event passes ingest's own validation of step and prevPath
-    expect(checkEvents(events.map((input) => ({ input })), OPTIONS.timeZone).every(({ check }) => check.ok)).toBe(true);
+    expect(
+      checkEvents(
+        events.map((input) => ({ input })),
+        OPTIONS.timeZone,
+      ).every(({ check }) => check.ok),
+    ).toBe(true);
   });
 
   it('refuses a document with more elements than the step bound, naming el', () => {
     // prepare
-    const document = { uvi: 'u1', el: Array.from({ length: 1001 }, (_, i) => ({ path: '/a', ct: `2024-05-27T11:40:${String(i % 60).padStart(2, '0')}` })) };
+    const document = {
+      uvi: 'u1',
+      el: Array.from({ length: 1001 }, (_, i) => ({ path: '/a', ct: `2024-05-27T11:40:${String(i % 60).padStart(2, '0')}` })),
+    };
 
     // act
     const expanded = expandPathDocument(document, 0, OPTIONS);
 
     // assess
-    expect(expanded[0]?.errors?.[0]).toEqual({ field: 'el', reason: 'must contain at most 1000 elements (a step is at most 1000)', retryable: false });
+    expect(expanded[0]?.errors?.[0]).toEqual({
+      field: 'el',
+      reason: 'must contain at most 1000 elements (a step is at most 1000)',
+      retryable: false,
+    });
   });
 
   it('keeps an out-of-order ct where it was posted (ordering by ct is the consumers’ job)', () => {
