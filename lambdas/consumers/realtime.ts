@@ -38,7 +38,7 @@ import {
   type Versioned,
 } from './items';
 import { storeAndNotify } from './outbox';
-import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type ItemKey, type WriteOp } from './store';
+import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, capacitySince, itemBytes, keyId, type Item, type ItemKey, type WriteOp } from './store';
 
 /**
  * The realtime consumer: one Kinesis batch of one shard, in order, at least once, turned into
@@ -665,6 +665,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     const records = event.Records ?? [];
     if (records.length === 0) return { batchItemFailures: [] };
     const startedAt = Date.now();
+    const capacityBefore = deps.store.consumed?.();
     const shardId = shardOfBatch(records);
     const decoded = admissible(decodeRecords(records), deps);
 
@@ -699,6 +700,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       isolated = outcome.quarantined;
     }
     const { alerts, metrics, edges, paths } = reports;
+    const capacity = capacitySince(capacityBefore, deps.store.consumed?.());
 
     logger.info('batch processed', {
       shardId,
@@ -721,6 +723,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       pathOverflowEvents: paths.overflowEvents,
       pathsRecomputed: paths.recomputed,
       durationMs: Date.now() - startedAt,
+      ...(capacity === undefined ? {} : { capacity }),
       ...(batchItemFailures.length > 0 ? { retryFrom: batchItemFailures[0]?.itemIdentifier } : {}),
     });
     return { batchItemFailures };
