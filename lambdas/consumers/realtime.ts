@@ -308,9 +308,14 @@ export async function applyEdges(
   const packedKeys = new Map<string, ItemKey>();
   for (const { key } of occurrences) packedKeys.set(packedCounterId(key.day, key.step), KEYS.pathEdgePack(key.day, key.step, shardId));
   const read = await deps.store.batchGet([...packedKeys.values()]);
+  const contents = new Map<string, Set<string> | undefined>();
   const routes = routeEdges(occurrences, (day, step) => {
-    const item = read.get(keyId(KEYS.pathEdgePack(day, step, shardId)));
-    return item === undefined ? undefined : new Set(Object.keys(item).filter((name) => name.startsWith(PACKED_EDGE_PREFIX)));
+    const id = packedCounterId(day, step);
+    if (!contents.has(id)) {
+      const item = read.get(keyId(KEYS.pathEdgePack(day, step, shardId)));
+      contents.set(id, item === undefined ? undefined : new Set(Object.keys(item).filter((name) => name.startsWith(PACKED_EDGE_PREFIX))));
+    }
+    return contents.get(id);
   });
   const counters = countEdges(occurrences, routes);
   const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);

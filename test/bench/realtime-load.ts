@@ -60,7 +60,8 @@ export class ConsumerProbe {
       return;
     }
     if (entry.message === 'batch processed' && typeof entry.records === 'number') this.batchSizes.push(entry.records);
-    for (const [analysis, units] of Object.entries(entry.capacity?.write ?? {})) this.writeUnits[analysis] = (this.writeUnits[analysis] ?? 0) + units;
+    for (const [analysis, units] of Object.entries(entry.capacity?.write ?? {}))
+      this.writeUnits[analysis] = (this.writeUnits[analysis] ?? 0) + units;
     this.readUnits += entry.capacity?.read ?? 0;
   };
 }
@@ -88,7 +89,10 @@ async function postDocuments(runtime: LocalRuntime, round: number, count: number
   for (let d = 0; d < count; d++) {
     const pages = Array.from({ length: 3 + ((round + d) % 4) }, (_, i) => SITE[(round * 7 + d * 3 + i * 5) % SITE.length] as string);
     const times = pages.map((_, i) => base + d * 10 + i * 1000);
-    const el = pages.map((p, i) => ({ path: p, ct: DateTime.fromMillis(times[i] as number, { zone: ZONE }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS") }));
+    const el = pages.map((p, i) => ({
+      path: p,
+      ct: DateTime.fromMillis(times[i] as number, { zone: ZONE }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS"),
+    }));
     // The last element first: ingest numbers the steps by time, not by position.
     el.unshift(el.pop() as { path: string; ct: string });
     documents.push({ uvi: `bench-visitor-${round}-${d}`, el });
@@ -264,13 +268,20 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
   const windowAlerts = (await allAlerts(runtime, 'window')).length;
   const alertsOk = JSON.stringify(alerts) === JSON.stringify(expectedAlerts) && windowAlerts === truth.alerts.firingWarnings;
   if (!alertsOk)
-    mismatches.push(`alerts: ${alerts.length} error / ${windowAlerts} window, truth ${expectedAlerts.length} / ${truth.alerts.firingWarnings}`);
+    mismatches.push(
+      `alerts: ${alerts.length} error / ${windowAlerts} window, truth ${expectedAlerts.length} / ${truth.alerts.firingWarnings}`,
+    );
   const today = DateTime.now().setZone(ZONE);
   const got = await pathsOf(runtime, [today.minus({ days: 1 }).toISODate() ?? '', today.toISODate() ?? '']);
   const expectedEdges: Record<string, number> = { ...docs.edges };
   for (const [k, v] of Object.entries(truth.paths?.edges ?? {})) expectedEdges[k] = (expectedEdges[k] ?? 0) + v;
-  const wrongEdges = [...new Set([...Object.keys(got.edges), ...Object.keys(expectedEdges)])].filter((k) => got.edges[k] !== expectedEdges[k]);
-  if (wrongEdges.length > 0) mismatches.push(`${wrongEdges.length} of ${Object.keys(expectedEdges).length} Sankey edges differ, e.g. ${wrongEdges.slice(0, 3).join('; ')}`);
+  const wrongEdges = [...new Set([...Object.keys(got.edges), ...Object.keys(expectedEdges)])].filter(
+    (k) => got.edges[k] !== expectedEdges[k],
+  );
+  if (wrongEdges.length > 0)
+    mismatches.push(
+      `${wrongEdges.length} of ${Object.keys(expectedEdges).length} Sankey edges differ, e.g. ${wrongEdges.slice(0, 3).join('; ')}`,
+    );
 
   const per1000 = (units: number): number => Number(((units * 1000) / accepted).toFixed(2));
   const wcuPer1000 = Object.fromEntries(Object.entries(probe.writeUnits).map(([k, v]) => [k, per1000(v)]));

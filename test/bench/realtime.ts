@@ -82,7 +82,11 @@ async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: nu
       for (const b of batches) sink = decodeRecords(b);
     },
     'error alerts (pure)': () => {
-      for (const b of decodedBatches) sink = findErrorAlerts(b.map((d) => d.event), config.analytics.errorPatterns);
+      for (const b of decodedBatches)
+        sink = findErrorAlerts(
+          b.map((d) => d.event),
+          config.analytics.errorPatterns,
+        );
     },
     'metrics (pure)': () => {
       for (const b of decodedBatches) sink = aggregateMetrics(b, config.analytics.metrics, undefined);
@@ -90,7 +94,10 @@ async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: nu
     'edges (pure)': () => {
       for (const b of decodedBatches) {
         const occurrences = edgeOccurrences(b, config.analytics.paths);
-        sink = countEdges(occurrences, routeEdges(occurrences, () => undefined));
+        sink = countEdges(
+          occurrences,
+          routeEdges(occurrences, () => undefined),
+        );
       }
     },
     'alerts step (memory store)': async () => {
@@ -200,13 +207,15 @@ async function main(): Promise<number> {
     .option('--rate <n>', 'web events/s of the load', (v) => Number(v), 1000)
     .option('--duration <s>', 'seconds of load', (v) => Number(v), 240)
     .option('--json <file>', 'write every figure as JSON to this file')
+    .option('--profile-only', 'only the profile (no runtime)', false)
     .parse(process.argv)
-    .opts<{ rate: number; duration: number; json?: string }>();
+    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean }>();
 
   console.log(`realtime bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
   const prof = await profile(5);
   console.log(`\n1. profile: ${prof.events} web events, batches of ${DEV_BATCH_SIZE}, best of 5 (× decode floor: higher is faster)`);
   for (const r of prof.rows) console.log(`   ${r.name.padEnd(44)} ${String(r.ms).padStart(8)} ms   ${r.ofFloor.toFixed(2)} × decode floor`);
+  if (o.profileOnly) return 0;
 
   const probe = new ConsumerProbe();
   const { runtime, localDir } = await startRuntime({ wrapStreamInvoke: probe.wrap, functionLog: probe.log });
@@ -219,12 +228,20 @@ async function main(): Promise<number> {
     console.log(
       `   lag (now − newest arrival processed): p50 ${load.lag.p50Ms} ms, p99 ${load.lag.p99Ms} ms, max ${load.lag.maxMs} ms (${load.lag.samples} samples); drained ${load.drainSeconds.toFixed(1)} s after the stop`,
     );
-    console.log(`   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records), failed ${load.batches.failed}, dead letters ${load.deadLetters}`);
+    console.log(
+      `   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records), failed ${load.batches.failed}, dead letters ${load.deadLetters}`,
+    );
     console.log(`   items in the results table: ${JSON.stringify(load.items)}`);
-    console.log(`   WCU per 1,000 events: ${JSON.stringify(load.wcuPer1000)}, total ${load.wcuPer1000Total}; RCU per 1,000 events ${load.rcuPer1000}`);
-    console.log(`   results equal the truth: ${JSON.stringify(load.checks)}${load.mismatches.length > 0 ? `\n   MISMATCHES: ${load.mismatches.join(' | ')}` : ''}`);
+    console.log(
+      `   WCU per 1,000 events: ${JSON.stringify(load.wcuPer1000)}, total ${load.wcuPer1000Total}; RCU per 1,000 events ${load.rcuPer1000}`,
+    );
+    console.log(
+      `   results equal the truth: ${JSON.stringify(load.checks)}${load.mismatches.length > 0 ? `\n   MISMATCHES: ${load.mismatches.join(' | ')}` : ''}`,
+    );
 
-    console.log(`\n3. cost over a simulated day (3 batches at every hour, dev window ${DEV_WINDOW_S} s), $${USD_PER_MILLION_WRU}/million WRU on demand`);
+    console.log(
+      `\n3. cost over a simulated day (3 batches at every hour, dev window ${DEV_WINDOW_S} s), $${USD_PER_MILLION_WRU}/million WRU on demand`,
+    );
     const client = DynamoDBDocumentClient.from(runtime.dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
     const table = runtime.endpoints.outputs['uba-dev-analytics']?.ResultsTableName ?? '';
     let dayIndex = 1;
@@ -243,7 +260,16 @@ async function main(): Promise<number> {
     await runtime.stop();
     fs.rmSync(localDir, { recursive: true, force: true });
   }
-  const result = { at: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length, profile: prof, load, cost, usdPerMillionWru: USD_PER_MILLION_WRU };
+  const result = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    profile: prof,
+    load,
+    cost,
+    usdPerMillionWru: USD_PER_MILLION_WRU,
+  };
   if (o.json !== undefined) {
     fs.mkdirSync(path.dirname(path.resolve(o.json)), { recursive: true });
     fs.writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
