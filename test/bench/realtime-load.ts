@@ -28,6 +28,8 @@ export class ConsumerProbe {
   readUnits = 0;
   /** Records per realtime batch. */
   readonly batchSizes: number[] = [];
+  /** The realtime handler's own time per batch (its `durationMs`). */
+  readonly handlerMs: number[] = [];
 
   /** The runtime's `wrapStreamInvoke`: records arrivals, failures and batch sizes. */
   wrap = (functionName: string, invoke: StreamInvokeFn): StreamInvokeFn => {
@@ -53,13 +55,14 @@ export class ConsumerProbe {
   log = (line: string): void => {
     const at = line.indexOf('{');
     if (at < 0 || !(line.includes('batch processed') || line.includes('window settled'))) return;
-    let entry: { capacity?: { write?: Record<string, number>; read?: number }; records?: number; message?: string };
+    let entry: { capacity?: { write?: Record<string, number>; read?: number }; records?: number; durationMs?: number; message?: string };
     try {
       entry = JSON.parse(line.slice(at)) as typeof entry;
     } catch {
       return;
     }
     if (entry.message === 'batch processed' && typeof entry.records === 'number') this.batchSizes.push(entry.records);
+    if (entry.message === 'batch processed' && typeof entry.durationMs === 'number') this.handlerMs.push(entry.durationMs);
     for (const [analysis, units] of Object.entries(entry.capacity?.write ?? {}))
       this.writeUnits[analysis] = (this.writeUnits[analysis] ?? 0) + units;
     this.readUnits += entry.capacity?.read ?? 0;
@@ -131,7 +134,13 @@ export interface LoadFigures {
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly samples: number };
   /** Seconds from the end of the load until the realtime consumer had processed everything (lag back to 0). */
   readonly drainSeconds: number;
-  readonly batches: { readonly count: number; readonly meanRecords: number; readonly failed: number };
+  readonly batches: {
+    readonly count: number;
+    readonly meanRecords: number;
+    readonly failed: number;
+    readonly handlerMsP50: number;
+    readonly handlerMsP99: number;
+  };
   readonly deadLetters: number;
   readonly items: Readonly<Record<string, number>>;
   readonly wcuPer1000: Readonly<Record<string, number>>;
@@ -206,7 +215,7 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
         scenario: 'web',
         rate: options.rate,
         durationS: options.durationS,
-        batch: 100,
+        batch: 250,
         concurrency: 4,
         endpoint: runtime.endpoints.api,
         apiKey: runtime.endpoints.apiKey,
@@ -230,13 +239,13 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
   const sendSeconds = (Date.now() - sendStart) / 1000;
   if (truth === undefined) throw new Error('the producer wrote no truth');
   const stoppedAt = Date.now();
-  const sentUpTo = stoppedAt - 200;
+  const sentUpTo = stoppedAt - 1000;
   // Drain: until the realtime consumer has processed records that arrived after the load stopped.
   let drainSeconds = Number.NaN;
   while (Date.now() - stoppedAt < 60_000) {
     const name = realtime();
     const processed = name === undefined ? 0 : (probe.processedArrival.get(name) ?? 0);
-    if (processed >= sentUpTo || runtime.mappings.every((m) => m.status().every((s) => s.buffered === 0 && !s.retrying))) {
+    if (processed >= sentUpTo) {
       drainSeconds = (Date.now() - stoppedAt) / 1000;
       break;
     }
@@ -296,6 +305,8 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
       count: probe.batchSizes.length,
       meanRecords: Math.round(probe.batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, probe.batchSizes.length)),
       failed: probe.failedBatches,
+      handlerMsP50: percentile(probe.handlerMs, 50),
+      handlerMsP99: percentile(probe.handlerMs, 99),
     },
     deadLetters: deadLetters(runtime),
     items: await itemsByAnalysis(runtime),

@@ -229,7 +229,7 @@ async function main(): Promise<number> {
       `   lag (now − newest arrival processed): p50 ${load.lag.p50Ms} ms, p99 ${load.lag.p99Ms} ms, max ${load.lag.maxMs} ms (${load.lag.samples} samples); drained ${load.drainSeconds.toFixed(1)} s after the stop`,
     );
     console.log(
-      `   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records), failed ${load.batches.failed}, dead letters ${load.deadLetters}`,
+      `   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records, handler p50 ${load.batches.handlerMsP50} ms / p99 ${load.batches.handlerMsP99} ms), failed ${load.batches.failed}, dead letters ${load.deadLetters}`,
     );
     console.log(`   items in the results table: ${JSON.stringify(load.items)}`);
     console.log(
