@@ -208,8 +208,9 @@ async function main(): Promise<number> {
     .option('--duration <s>', 'seconds of load', (v) => Number(v), 240)
     .option('--json <file>', 'write every figure as JSON to this file')
     .option('--profile-only', 'only the profile (no runtime)', false)
+    .option('--no-cost', 'skip the cost run over a simulated day')
     .parse(process.argv)
-    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean }>();
+    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean; cost: boolean }>();
 
   console.log(`realtime bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
   const prof = await profile(5);
@@ -245,7 +246,7 @@ async function main(): Promise<number> {
     const client = DynamoDBDocumentClient.from(runtime.dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
     const table = runtime.endpoints.outputs['uba-dev-analytics']?.ResultsTableName ?? '';
     let dayIndex = 1;
-    for (const steps of [true, false]) {
+    for (const steps of o.cost ? [true, false] : []) {
       for (const rate of [5, 25, 100, 1000]) {
         const row = await costOfDay(client, table, rate, steps, `2024-06-${String(dayIndex++).padStart(2, '0')}`);
         cost.push(row);
