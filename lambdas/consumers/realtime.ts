@@ -661,7 +661,7 @@ function shardOfBatch(records: readonly KinesisStreamRecord[]): string {
 }
 
 /**
- * Builds the realtime consumer over `deps`: decode → quarantine → alerts → metrics → paths (see
+ * Builds the realtime consumer over `deps`: decode → quarantine → alerts, metrics, edges and paths (see
  * the module comment). Returns `batchItemFailures` naming the first record whose quarantine
  * failed (the records before it are fully processed). A batch DynamoDB refuses for its content is
  * split until the records at fault are quarantined; it rejects on a dependency's failure, so
