@@ -108,6 +108,12 @@ function isStreamEventFast(v: unknown): v is StreamEvent {
       case 'path':
         if (!isText(value, 1, EVENT_LIMITS.pathLength)) return false;
         break;
+      case 'prevPath':
+        if (!isText(value, 1, EVENT_LIMITS.pathLength)) return false;
+        break;
+      case 'step':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > EVENT_LIMITS.maxStep) return false;
+        break;
       case 'errorMsg':
         if (!isText(value, 0, EVENT_LIMITS.errorMsgLength)) return false;
         break;

@@ -9,12 +9,15 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  analysisOfKey,
   BATCH_GET_LIMIT,
   checkUpdate,
   keyId,
   keyOf,
+  opKey,
   validation,
   type AttrValue,
+  type ConsumedCapacity,
   type Condition,
   type Item,
   type ItemKey,
@@ -157,6 +160,22 @@ export interface DynamoStoreOptions {
 export class DynamoResultsStore implements ResultsStore {
   private readonly batchGetAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly writeUnits: Record<string, number> = {};
+  private readUnits = 0;
+
+  /** Capacity units the table reported for this store's calls so far (`ReturnConsumedCapacity: TOTAL` on every call). */
+  consumed(): ConsumedCapacity {
+    return { write: { ...this.writeUnits }, read: this.readUnits };
+  }
+
+  private countWrite(analysis: string, capacity: { CapacityUnits?: number } | undefined): void {
+    this.writeUnits[analysis] = (this.writeUnits[analysis] ?? 0) + (capacity?.CapacityUnits ?? 0);
+  }
+
+  private countRead(capacity: { CapacityUnits?: number } | readonly { CapacityUnits?: number }[] | undefined): void {
+    const all = Array.isArray(capacity) ? capacity : capacity === undefined ? [] : [capacity];
+    for (const c of all as { CapacityUnits?: number }[]) this.readUnits += c.CapacityUnits ?? 0;
+  }
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -170,8 +189,9 @@ export class DynamoResultsStore implements ResultsStore {
   /** GetItem (consistent). Rejects on any service error. */
   async get(key: ItemKey): Promise<Item | undefined> {
     const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk }, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
     );
+    this.countRead(out.ConsumedCapacity);
     return out.Item as Item | undefined;
   }
 
@@ -185,8 +205,12 @@ export class DynamoResultsStore implements ResultsStore {
           throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
         if (attempt > 0) await this.sleep(Math.min(1000, 25 * 2 ** attempt));
         const out = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
         );
+        this.countRead(out.ConsumedCapacity);
         for (const item of out.Responses?.[this.tableName] ?? []) {
           const typed = item as Item;
           found.set(keyId(keyOf(typed)), typed);
@@ -209,9 +233,11 @@ export class DynamoResultsStore implements ResultsStore {
           ExpressionAttributeNames: { '#pk': 'pk' },
           ExpressionAttributeValues: { ':pk': pk },
           ConsistentRead: true,
+          ReturnConsumedCapacity: 'TOTAL',
           ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
+      this.countRead(out.ConsumedCapacity);
       items.push(...((out.Items ?? []) as Item[]));
       startKey = out.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -224,9 +250,11 @@ export class DynamoResultsStore implements ResultsStore {
     const condition = op.condition === undefined ? undefined : renderCondition(op.condition, parts);
     const common = {
       TableName: this.tableName,
+      ReturnConsumedCapacity: 'TOTAL' as const,
       ...(condition !== undefined ? { ConditionExpression: condition } : {}),
       ...(options.returnOldOnConditionFailure === true ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
     };
+    const analysis = analysisOfKey(opKey(op));
     try {
       if (op.kind === 'put') {
         if (options.returnValues === 'ALL_NEW') throw validation('ReturnValues ALL_NEW is not valid for PutItem');
@@ -239,6 +267,7 @@ export class DynamoResultsStore implements ResultsStore {
             ...parts.attributes(),
           }),
         );
+        this.countWrite(analysis, out.ConsumedCapacity);
         return { ok: true, attributes: out.Attributes as Item | undefined };
       }
       const expression = renderUpdate(op.update, parts);
@@ -251,9 +280,12 @@ export class DynamoResultsStore implements ResultsStore {
           ...parts.attributes(),
         }),
       );
+      this.countWrite(analysis, out.ConsumedCapacity);
       return { ok: true, attributes: out.Attributes as Item | undefined };
     } catch (error) {
       if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      // A refused conditional write is billed too (at least 1 WCU); the error does not say how much.
+      this.countWrite(analysis, { CapacityUnits: 1 });
       return { ok: false, old: itemOfError((error as { Item?: unknown }).Item) };
     }
   }
@@ -272,7 +304,9 @@ export class DynamoResultsStore implements ResultsStore {
       return { Update: { ...base, Key: { pk: op.key.pk, sk: op.key.sk }, UpdateExpression: expression, ...parts.attributes() } };
     });
     try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      const out = await this.client.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }));
+      const first = ops[0];
+      this.countWrite(first === undefined ? 'other' : analysisOfKey(opKey(first)), out.ConsumedCapacity?.[0]);
       return { ok: true };
     } catch (error) {
       if (errorName(error) !== 'TransactionCanceledException') throw error;

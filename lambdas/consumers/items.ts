@@ -1,3 +1,4 @@
+import type { EdgeCounter } from '../analytics/edges';
 import type { ErrorAlert } from '../analytics/error-alerts';
 import type { MetricDelta, MetricKey } from '../analytics/kpis';
 import { padSeq } from '../analytics/records';
@@ -199,19 +200,61 @@ export interface SeqRange {
  * after a conflict (`expectedWatermark`), that the watermark is still the one read. Never fails.
  */
 export function metricAddOp(delta: MetricDelta, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp {
-  const wm = watermarkAttr(shardId);
   const add: Record<string, number> = { count: delta.count, late: delta.late };
   if (delta.sum !== undefined) add.sum = delta.sum;
+  return watermarkedAdd(metricItemKey(delta), add, { metric: delta.metric, dims: delta.dims, minute: delta.bucket }, shardId, range, {
+    expiresAt,
+    expectedWatermark,
+  });
+}
+
+/**
+ * The update that adds `add` to a counter item once per shard and batch: ADD the numbers, SET the
+ * shard's watermark to the batch's last sequence number, `expiresAt` and the plain fields `set`,
+ * on the condition that the item holds nothing of this batch yet (`wm < first`), or for a recount,
+ * that the watermark is still `expectedWatermark`. Never fails.
+ */
+function watermarkedAdd(
+  key: ItemKey,
+  add: Record<string, number>,
+  set: Record<string, AttrValue>,
+  shardId: string,
+  range: SeqRange,
+  options: { readonly expiresAt: number; readonly expectedWatermark: string | undefined },
+): WriteOp {
+  const wm = watermarkAttr(shardId);
   return {
     kind: 'update',
-    key: metricItemKey(delta),
-    update: { add, set: { [wm]: range.last, expiresAt, metric: delta.metric, dims: delta.dims, minute: delta.bucket } },
+    key,
+    update: { add, set: { [wm]: range.last, expiresAt: options.expiresAt, ...set } },
     condition:
-      expectedWatermark === undefined
+      options.expectedWatermark === undefined
         ? cond.or(cond.notExists(wm), cond.compare(wm, '<', range.first))
-        : cond.compare(wm, '=', expectedWatermark),
+        : cond.compare(wm, '=', options.expectedWatermark),
   };
 }
+
+/** The item key of an edge counter: the shard's packed item of (day, step), or the edge's own item. Never fails. */
+export const edgeItemKey = (counter: EdgeCounter, shardId: string): ItemKey =>
+  counter.single === undefined
+    ? KEYS.pathEdgePack(counter.day, counter.step, shardId)
+    : KEYS.pathEdge(counter.day, counter.step, counter.single.source, counter.single.target);
+
+/**
+ * The update that adds a batch's counts to an edge counter item once, with the same watermark
+ * condition as a metric counter ({@link metricAddOp}). Never fails.
+ */
+export const edgeAddOp = (counter: EdgeCounter, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp =>
+  watermarkedAdd(
+    edgeItemKey(counter, shardId),
+    counter.counts,
+    counter.single === undefined
+      ? { step: counter.step }
+      : { source: counter.single.source, target: counter.single.target, step: counter.step },
+    shardId,
+    range,
+    { expiresAt, expectedWatermark },
+  );
 
 /**
  * The updates that lower `min` / raise `max` of a counter to the delta's, each conditioned so

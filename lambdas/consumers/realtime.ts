@@ -11,11 +11,14 @@ import {
   type SessionState,
 } from '../analytics/paths';
 import { DEFAULT_PATH_BOUNDS } from '../analytics/config';
+import { carriesStep, countEdges, edgeOccurrences, PACKED_EDGE_PREFIX, packedCounterId, routeEdges } from '../analytics/edges';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, PATHS_TOO_LARGE, type ConsumerDeps, describeError, isRecordFault, mapLimit, shardIdOf } from './common';
 import { MAX_TRANSACTION_ITEMS } from './config';
 import {
+  edgeAddOp,
+  edgeItemKey,
   errorAlertOf,
   errorAlertOp,
   metricAddOp,
@@ -35,7 +38,7 @@ import {
   type Versioned,
 } from './items';
 import { storeAndNotify } from './outbox';
-import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type WriteOp } from './store';
+import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, capacitySince, itemBytes, keyId, type Item, type ItemKey, type WriteOp } from './store';
 
 /**
  * The realtime consumer: one Kinesis batch of one shard, in order, at least once, turned into
@@ -45,7 +48,9 @@ import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, itemBytes, keyId, type Item, type W
  *    ones, and valid events whose measured value a counter cannot hold;
  * 2. error alerts: put once per eventId, one SNS message for the batch, then `notified`;
  * 3. per-minute metrics: per counter, ADD guarded by the shard's watermark in the item;
- * 4. paths: sessions and Sankey ledgers in one transaction with the shard's path cursor.
+ * 4. Sankey edges of step-carrying page views: counters with the same watermark guard;
+ * 5. paths of step-less page views: sessions and Sankey ledgers in one transaction with the
+ *    shard's path cursor.
  * When DynamoDB refuses a write for its content, the batch is split in order until the records at
  * fault are found, and those are quarantined too (see {@link isRecordFault}); only a dependency's
  * failure fails the batch.
@@ -171,64 +176,156 @@ export async function applyMetrics(
   range: SeqRange,
 ): Promise<MetricsReport> {
   const { config, store } = deps;
-  const limit = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const seen = newestEventTimeOf(await store.get(KEYS.metricsCursor(shardId)));
   const batch = aggregateMetrics(events, config.analytics.metrics, seen);
   const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
-  const padded: SeqRange = { first: padSeq(range.first), last: padSeq(range.last) };
-  const wm = watermarkAttr(shardId);
-
-  const stored = new Map<string, Item | undefined>();
-  const conflicts = new Map<string, string>();
-  let written = 0;
-  await mapLimit([...batch.deltas], limit, async ([id, delta]) => {
-    const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt), {
-      returnValues: 'ALL_OLD',
-      returnOldOnConditionFailure: true,
-    });
-    if (outcome.ok) {
-      written += 1;
-      stored.set(id, outcome.attributes);
-      return;
-    }
-    const read = outcome.old?.[wm];
-    if (typeof read !== 'string') throw new Error(`metric ${keyId(metricItemKey(delta))}: watermark condition failed but ${wm} is missing`);
-    conflicts.set(id, read);
-    stored.set(id, outcome.old);
+  const added = await addOnce(deps, shardId, range, batch.deltas, {
+    what: 'metric',
+    keyOf: metricItemKey,
+    addOp: (delta, padded, expected) => metricAddOp(delta, shardId, padded, expiresAt, expected),
+    // Lateness is judged over the whole batch again, so the flags match the first attempt's.
+    recount: (watermarkOf) => aggregateMetrics(events, config.analytics.metrics, seen, { watermarkOf }).deltas,
   });
 
-  let covered = 0;
-  if (conflicts.size > 0) {
-    // Lateness is judged over the whole batch again, so the flags match the first attempt's.
-    const recount = aggregateMetrics(events, config.analytics.metrics, seen, { watermarkOf: (id) => conflicts.get(id) ?? padded.last });
-    await mapLimit([...conflicts], limit, async ([id, read]) => {
-      const delta = recount.deltas.get(id);
-      if (delta === undefined) {
-        covered += 1;
-        return;
-      }
-      const outcome = await store.write(metricAddOp(delta, shardId, padded, expiresAt, read), { returnValues: 'ALL_OLD' });
-      if (!outcome.ok)
-        throw new Error(`metric ${keyId(metricItemKey(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`);
-      written += 1;
-      stored.set(id, outcome.attributes);
-    });
-  }
-
-  const extremes = [...batch.deltas].flatMap(([id, delta]) => metricExtremeOps(delta, stored.get(id)));
-  await mapLimit(extremes, limit, (op) => store.write(op));
+  const extremes = [...batch.deltas].flatMap(([id, delta]) => metricExtremeOps(delta, added.stored.get(id)));
+  await mapLimit(extremes, deps.concurrency ?? DEFAULT_CONCURRENCY, (op) => store.write(op));
 
   if (batch.newestEventTimeMs !== undefined && (seen === undefined || batch.newestEventTimeMs > seen)) {
     await store.write(metricsCursorOp(shardId, batch.newestEventTimeMs));
   }
   return {
     keys: batch.deltas.size,
-    written,
-    covered,
-    conditionalRetries: conflicts.size,
+    written: added.written,
+    covered: added.covered,
+    conditionalRetries: added.conditionalRetries,
     extremeUpdates: extremes.length,
     lateEvents: batch.lateEvents,
   };
+}
+
+/** How {@link addOnce} writes one kind of watermarked counter. */
+interface CounterFamily<D> {
+  /** For error messages: `metric`, `edge`. */
+  readonly what: string;
+  readonly keyOf: (delta: D) => ItemKey;
+  /** The guarded ADD of a delta: `wm < first`, or `wm = expected` for a recount. */
+  readonly addOp: (delta: D, padded: SeqRange, expected?: string) => WriteOp;
+  /** The batch's deltas again, counting for each key only the records above its stored watermark (`watermarkOf`). */
+  readonly recount: (watermarkOf: (keyId: string) => string | undefined) => Map<string, D>;
+}
+
+/** What {@link addOnce} did. */
+interface AddOnceReport {
+  readonly written: number;
+  readonly covered: number;
+  readonly conditionalRetries: number;
+  /** Each key's item as it was before this batch's write (for follow-up conditional writes). */
+  readonly stored: Map<string, Item | undefined>;
+}
+
+/**
+ * Adds a batch's counter deltas exactly once, the one mechanism of every counter of this consumer
+ * (per-minute metrics, Sankey edges). Per counter: ADD guarded by the shard's watermark in the
+ * item (`wm_<shard> < first`); when that fails (the counter already holds part of this range: a
+ * retry from the middle of a batch), recount that counter from the records above the stored
+ * watermark and write the difference guarded by `wm_<shard> = read`. One write per key per batch
+ * in the normal case. Rejects on a store error or a concurrent writer.
+ */
+async function addOnce<D>(
+  deps: RealtimeDeps,
+  shardId: string,
+  range: SeqRange,
+  deltas: Map<string, D>,
+  family: CounterFamily<D>,
+): Promise<AddOnceReport> {
+  const { store } = deps;
+  const limit = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const padded: SeqRange = { first: padSeq(range.first), last: padSeq(range.last) };
+  const wm = watermarkAttr(shardId);
+  const stored = new Map<string, Item | undefined>();
+  const conflicts = new Map<string, string>();
+  let written = 0;
+  await mapLimit([...deltas], limit, async ([id, delta]) => {
+    const outcome = await store.write(family.addOp(delta, padded), { returnValues: 'ALL_OLD', returnOldOnConditionFailure: true });
+    if (outcome.ok) {
+      written += 1;
+      stored.set(id, outcome.attributes);
+      return;
+    }
+    const read = outcome.old?.[wm];
+    if (typeof read !== 'string')
+      throw new Error(`${family.what} ${keyId(family.keyOf(delta))}: watermark condition failed but ${wm} is missing`);
+    conflicts.set(id, read);
+    stored.set(id, outcome.old);
+  });
+
+  let covered = 0;
+  if (conflicts.size > 0) {
+    const recount = family.recount((id) => conflicts.get(id) ?? padded.last);
+    await mapLimit([...conflicts], limit, async ([id, read]) => {
+      const delta = recount.get(id);
+      if (delta === undefined) {
+        covered += 1;
+        return;
+      }
+      const outcome = await store.write(family.addOp(delta, padded, read), { returnValues: 'ALL_OLD' });
+      if (!outcome.ok)
+        throw new Error(
+          `${family.what} ${keyId(family.keyOf(delta))}: ${wm} changed while recounting (is another consumer on this shard?)`,
+        );
+      written += 1;
+      stored.set(id, outcome.attributes);
+    });
+  }
+  return { written, covered, conditionalRetries: conflicts.size, stored };
+}
+
+/** What the edges step did. */
+export interface EdgesReport {
+  /** Distinct edge counters the batch touched. */
+  readonly keys: number;
+  readonly written: number;
+  readonly covered: number;
+  readonly conditionalRetries: number;
+}
+
+/**
+ * Adds the Sankey edges of a batch's step-carrying page views exactly once: watermarked counters
+ * keyed by (day, step, source, target), packed per (day, step) into one small item of the shard's
+ * (an item of their own past its bound), no session state (see `lambdas/analytics/edges.ts`).
+ * Rejects on a store error or a concurrent writer.
+ */
+export async function applyEdges(
+  deps: RealtimeDeps,
+  shardId: string,
+  events: readonly DecodedEvent[],
+  range: SeqRange,
+): Promise<EdgesReport> {
+  const { config } = deps;
+  const occurrences = edgeOccurrences(events, config.analytics.paths);
+  if (occurrences.length === 0) return { keys: 0, written: 0, covered: 0, conditionalRetries: 0 };
+  // The shard's packed items of the (day, step)s touched, read consistently: which edges they hold.
+  const packedKeys = new Map<string, ItemKey>();
+  for (const { key } of occurrences) packedKeys.set(packedCounterId(key.day, key.step), KEYS.pathEdgePack(key.day, key.step, shardId));
+  const read = await deps.store.batchGet([...packedKeys.values()]);
+  const contents = new Map<string, Set<string> | undefined>();
+  const routes = routeEdges(occurrences, (day, step) => {
+    const id = packedCounterId(day, step);
+    if (!contents.has(id)) {
+      const item = read.get(keyId(KEYS.pathEdgePack(day, step, shardId)));
+      contents.set(id, item === undefined ? undefined : new Set(Object.keys(item).filter((name) => name.startsWith(PACKED_EDGE_PREFIX))));
+    }
+    return contents.get(id);
+  });
+  const counters = countEdges(occurrences, routes);
+  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
+  const added = await addOnce(deps, shardId, range, counters, {
+    what: 'edge',
+    keyOf: (counter) => edgeItemKey(counter, shardId),
+    addOp: (counter, padded, expected) => edgeAddOp(counter, shardId, padded, expiresAt, expected),
+    recount: (watermarkOf) => countEdges(occurrences, routes, watermarkOf),
+  });
+  return { keys: routes.size, written: added.written, covered: added.covered, conditionalRetries: added.conditionalRetries };
 }
 
 /** What the paths step did. */
@@ -285,7 +382,8 @@ async function planPaths(
   const read = await store.batchGet([cursorKey, ...sliceKeys]);
   const cursor = pathCursorOf(read.get(keyId(cursorKey)));
   const through = cursor.value;
-  const fresh = through === undefined ? events : events.filter((e) => compareSeq(e.seq, through) > 0);
+  // Step-carrying page views count their edges without sessions (applyEdges).
+  const fresh = events.filter((e) => !carriesStep(e.event) && (through === undefined || compareSeq(e.seq, through) > 0));
   if (fresh.length === 0 || (through !== undefined && compareSeq(lastSeq, through) <= 0)) return undefined;
 
   // The processing clock: the newest receivedAt / arrival among the new records (deterministic for a redelivery).
@@ -425,11 +523,12 @@ export async function applyPaths(
 interface BatchReports {
   readonly alerts: AlertsReport;
   readonly metrics: MetricsReport;
+  readonly edges: EdgesReport;
   readonly paths: PathsReport;
 }
 
 /**
- * Runs the three analyses over `events`. Each is idempotent on its own: all three run even when one
+ * Runs the four analyses over `events`. Each is idempotent on its own: all four run even when one
  * fails (a failed SNS publish must not hold back the metrics, nor a paths limit the alerts), then
  * this rejects with the failure (an AggregateError for several), and a retry redoes only what is
  * missing.
@@ -445,13 +544,17 @@ async function analyseBatch(deps: RealtimeDeps, shardId: string, events: readonl
       return undefined;
     }
   };
-  const alerts = await attempt('alerts', () => raiseErrorAlerts(deps, shardId, events));
-  const metrics = await attempt('metrics', () => applyMetrics(deps, shardId, events, range));
-  const paths = await attempt('paths', () => applyPaths(deps, shardId, events, range.last));
+  // The four write disjoint items, so they run at the same time (a batch waits for the slowest, not the sum).
+  const [alerts, metrics, edges, paths] = await Promise.all([
+    attempt('alerts', () => raiseErrorAlerts(deps, shardId, events)),
+    attempt('metrics', () => applyMetrics(deps, shardId, events, range)),
+    attempt('edges', () => applyEdges(deps, shardId, events, range)),
+    attempt('paths', () => applyPaths(deps, shardId, events, range.last)),
+  ]);
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} analyses failed on shard ${shardId}`);
-  if (!alerts || !metrics || !paths) throw new Error('unreachable: a step returned nothing without failing');
-  return { alerts, metrics, paths };
+  if (!alerts || !metrics || !edges || !paths) throw new Error('unreachable: a step returned nothing without failing');
+  return { alerts, metrics, edges, paths };
 }
 
 /** Longest reason kept for a record quarantined because an analysis could not store it. */
@@ -475,6 +578,7 @@ async function isolateRecords(
   const total = {
     alerts: { alerts: 0, created: 0, renotified: 0 },
     metrics: { keys: 0, written: 0, covered: 0, conditionalRetries: 0, extremeUpdates: 0, lateEvents: 0 },
+    edges: { keys: 0, written: 0, covered: 0, conditionalRetries: 0 },
     paths: { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: false },
   };
   let quarantined = 0;
@@ -486,6 +590,7 @@ async function isolateRecords(
       const r = await analyseBatch(deps, shardId, part, { first: head.seq, last: tail.seq });
       for (const key of Object.keys(total.alerts) as (keyof AlertsReport)[]) total.alerts[key] += r.alerts[key];
       for (const key of Object.keys(total.metrics) as (keyof MetricsReport)[]) total.metrics[key] += r.metrics[key];
+      for (const key of Object.keys(total.edges) as (keyof EdgesReport)[]) total.edges[key] += r.edges[key];
       total.paths = {
         fresh: total.paths.fresh + r.paths.fresh,
         sliceWrites: total.paths.sliceWrites + r.paths.sliceWrites,
@@ -556,7 +661,7 @@ function shardOfBatch(records: readonly KinesisStreamRecord[]): string {
 }
 
 /**
- * Builds the realtime consumer over `deps`: decode → quarantine → alerts → metrics → paths (see
+ * Builds the realtime consumer over `deps`: decode → quarantine → alerts, metrics, edges and paths (see
  * the module comment). Returns `batchItemFailures` naming the first record whose quarantine
  * failed (the records before it are fully processed). A batch DynamoDB refuses for its content is
  * split until the records at fault are quarantined; it rejects on a dependency's failure, so
@@ -568,6 +673,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     const records = event.Records ?? [];
     if (records.length === 0) return { batchItemFailures: [] };
     const startedAt = Date.now();
+    const capacityBefore = deps.store.consumed?.();
     const shardId = shardOfBatch(records);
     const decoded = admissible(decodeRecords(records), deps);
 
@@ -601,7 +707,8 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       reports = outcome.reports;
       isolated = outcome.quarantined;
     }
-    const { alerts, metrics, paths } = reports;
+    const { alerts, metrics, edges, paths } = reports;
+    const capacity = capacitySince(capacityBefore, deps.store.consumed?.());
 
     logger.info('batch processed', {
       shardId,
@@ -616,11 +723,15 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       metricKeysCovered: metrics.covered,
       conditionalRetries: metrics.conditionalRetries,
       lateEvents: metrics.lateEvents,
+      edgeKeys: edges.keys,
+      edgeKeysWritten: edges.written,
+      edgeConditionalRetries: edges.conditionalRetries,
       pathRecords: paths.fresh,
       pathItemsWritten: paths.itemsWritten,
       pathOverflowEvents: paths.overflowEvents,
       pathsRecomputed: paths.recomputed,
       durationMs: Date.now() - startedAt,
+      ...(capacity === undefined ? {} : { capacity }),
       ...(batchItemFailures.length > 0 ? { retryFrom: batchItemFailures[0]?.itemIdentifier } : {}),
     });
     return { batchItemFailures };

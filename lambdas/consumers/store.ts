@@ -92,6 +92,45 @@ export interface ResultsStore {
   write(op: WriteOp, options?: WriteOptions): Promise<WriteOutcome>;
   /** All of `ops` or none (at most 100, one per item, 4 MB in all). Resolves `ok: false` when DynamoDB cancels it; rejects on anything else. */
   transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome>;
+  /** Capacity units consumed so far, as the table reports them (a store that cannot tell has none). */
+  consumed?(): ConsumedCapacity;
+}
+
+/**
+ * Capacity units consumed, as DynamoDB bills them (item size in KB rounded up per write, twice
+ * that in a transaction; reads per 4 KB): writes by the analysis whose item it was
+ * ({@link analysisOfKey}), reads in all.
+ */
+export interface ConsumedCapacity {
+  readonly write: Readonly<Record<string, number>>;
+  readonly read: number;
+}
+
+/**
+ * The analysis an item belongs to, for capacity accounting: `alerts`, `metrics` (counters and the
+ * metrics cursor), `edges` (edge counters of step-carrying page views), `paths` (sessions, their
+ * ledgers and cursor), `windows`, `quarantine`. Never fails.
+ */
+export function analysisOfKey(key: ItemKey): string {
+  const { pk, sk } = key;
+  if (pk.startsWith('M#') || pk.startsWith('CURSOR#metrics')) return 'metrics';
+  if (pk.startsWith('PATHS#')) return sk.startsWith('E#') ? 'edges' : 'paths';
+  if (pk.startsWith('SESSIONS#') || pk.startsWith('CURSOR#paths')) return 'paths';
+  if (pk.startsWith('ALERT#')) return 'alerts';
+  if (pk.startsWith('WINDOW#')) return 'windows';
+  if (pk.startsWith('QUARANTINE#')) return 'quarantine';
+  return 'other';
+}
+
+/** The capacity consumed between two readings of {@link ResultsStore.consumed} (analyses with none left out). Never fails. */
+export function capacitySince(before: ConsumedCapacity | undefined, after: ConsumedCapacity | undefined): ConsumedCapacity | undefined {
+  if (after === undefined) return undefined;
+  const write: Record<string, number> = {};
+  for (const [analysis, units] of Object.entries(after.write)) {
+    const spent = units - (before?.write[analysis] ?? 0);
+    if (spent > 0) write[analysis] = Number(spent.toFixed(1));
+  }
+  return { write, read: Number((after.read - (before?.read ?? 0)).toFixed(1)) };
 }
 
 /** `pk \0 sk`: a map key for an item key. Never fails. */

@@ -15,7 +15,7 @@ import { KEYS, OTHER_LABEL, expiresInDays } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, type ConsumerDeps, canonicalTime, mapLimit, shardIdOf } from './common';
 import { windowAlertOf, windowAlertOp, windowCountsOf, windowPartialOp, windowPartialQuarantineOp } from './items';
 import { describeError, isRecordFault } from './common';
-import type { WriteOutcome } from './store';
+import { capacitySince, type WriteOutcome } from './store';
 import { storeAndNotify } from './outbox';
 
 /**
@@ -190,7 +190,9 @@ export function createHandler(deps: WindowsDeps): WindowsHandler {
 
     if (Object.keys(state.rules).length === 0) return { state: {}, batchItemFailures: [] };
     const shardId = shardOfEvent(event);
+    const capacityBefore = deps.store.consumed?.();
     const report = await settleWindow(deps, shardId, state, event.window);
+    const capacity = capacitySince(capacityBefore, deps.store.consumed?.());
     logger.info('window settled', {
       shardId,
       windowStart: event.window.start,
@@ -201,6 +203,7 @@ export function createHandler(deps: WindowsDeps): WindowsHandler {
       fired: report.fired,
       alertsNew: report.created,
       alertsRenotified: report.renotified,
+      ...(capacity === undefined ? {} : { capacity }),
     });
     return { state: {}, batchItemFailures: [] };
   };

@@ -91,6 +91,8 @@ export function toStreamEvent(event: EventInput, receivedAt: Date): StreamEvent 
     ...(event.objectId !== undefined ? { objectId: event.objectId } : {}),
     ...(event.bizId !== undefined ? { bizId: event.bizId } : {}),
     ...(event.path !== undefined ? { path: event.path } : {}),
+    ...(event.step !== undefined ? { step: event.step } : {}),
+    ...(event.prevPath !== undefined ? { prevPath: event.prevPath } : {}),
     ...(event.errorMsg !== undefined ? { errorMsg: event.errorMsg } : {}),
     ...(event.props !== undefined ? { props: event.props } : {}),
   };

@@ -23,7 +23,10 @@ const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `m
 const pathDocumentSchema = z
   .object({
     uvi: text(EVENT_LIMITS.idLength),
-    el: z.array(z.object({ path: text(EVENT_LIMITS.pathLength), ct: text(64) }).strict()).min(1, 'must contain at least 1 element'),
+    el: z
+      .array(z.object({ path: text(EVENT_LIMITS.pathLength), ct: text(64) }).strict())
+      .min(1, 'must contain at least 1 element')
+      .max(EVENT_LIMITS.maxStep, `must contain at most ${EVENT_LIMITS.maxStep} elements (a step is at most ${EVENT_LIMITS.maxStep})`),
   })
   .strict();
 
@@ -69,8 +72,11 @@ export const documentSize = (document: unknown): number =>
   isPlainObject(document) && Array.isArray(document.el) && document.el.length > 0 ? document.el.length : 1;
 
 /**
- * Expands one path document into `page_view` events, one per element in the order posted (ordering
- * by `ct` is the consumers' job): `{eventId, action, userId: uvi, sessionId, path, createdAt: ct}`.
+ * Expands one path document into `page_view` events, one per element in the order posted:
+ * `{eventId, action, userId: uvi, sessionId, path, createdAt: ct, step, prevPath}`, where `step` is
+ * the element's position in the document ordered by `ct` (ties in posted order) and `prevPath` the
+ * page of the step before (absent at step 1), so the consumers count its Sankey edge without
+ * session state.
  * `uvi` and the first element's `ct` as written identify the document, so posting it again yields
  * the same ids. An invalid document (a field path such as `el[3].ct` and a reason) is refused whole:
  * every element gets its errors. Never throws.
@@ -79,10 +85,12 @@ export function expandPathDocument(document: unknown, position: number, options:
   const parsed = pathDocumentSchema.safeParse(document);
   const errors = parsed.success ? [] : toFieldErrors(parsed.error.issues, document);
 
+  const times: number[] = [];
   if (parsed.success) {
     parsed.data.el.forEach(({ ct }, element) => {
       const time = normalizeCreatedAt(ct, options.timeZone, options.now);
       if (!time.ok) errors.push(invalid(formatFieldPath(['el', element, 'ct']), time.reason));
+      else times.push(Date.parse(time.value));
     });
   }
 
@@ -99,10 +107,47 @@ export function expandPathDocument(document: unknown, position: number, options:
   const { uvi, el } = parsed.data;
   const firstCt = el[0]?.ct ?? '';
   const sessionId = pathSessionId(uvi, firstCt, options.idKey);
+  const steps = stepsOf(el, times);
   return el.map(({ path, ct }, element) => {
     const eventId = pathEventId(uvi, firstCt, element, options.idKey);
-    return { document: position, element, eventId, event: { eventId, action: PAGE_VIEW, userId: uvi, sessionId, path, createdAt: ct } };
+    const { step, prevPath } = steps[element] as Step;
+    return {
+      document: position,
+      element,
+      eventId,
+      event: {
+        eventId,
+        action: PAGE_VIEW,
+        userId: uvi,
+        sessionId,
+        path,
+        createdAt: ct,
+        step,
+        ...(prevPath === undefined ? {} : { prevPath }),
+      },
+    };
   });
+}
+
+/** The step of a page view in its document and the page before it. */
+interface Step {
+  readonly step: number;
+  readonly prevPath: string | undefined;
+}
+
+/**
+ * The step of each element (by position as posted): elements ordered by event time (`times`, ms,
+ * one per element), ties in posted order, as the consumers order a session; `prevPath` is the page
+ * of the step before. Never fails.
+ */
+function stepsOf(el: readonly { readonly path: string }[], times: readonly number[]): Step[] {
+  const order = el.map((_, i) => i).sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+  const steps: Step[] = new Array<Step>(el.length);
+  order.forEach((element, rank) => {
+    const previous = rank === 0 ? undefined : order[rank - 1];
+    steps[element] = { step: rank + 1, prevPath: previous === undefined ? undefined : (el[previous] as { path: string }).path };
+  });
+  return steps;
 }
 
 /** `uvi` and the first `ct` of a document when both are strings (so even a refused document's results carry ids). */

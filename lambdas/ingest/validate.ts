@@ -50,7 +50,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 const article = (type: string) => (/^[aeiou]/.test(type) ? 'an' : 'a');
 
 /** A zod type name as a JSON reader knows it. */
-const jsonTypeName = (expected: string) => (expected === 'record' ? 'object' : expected);
+const jsonTypeName = (expected: string) => (expected === 'record' ? 'object' : expected === 'int' ? 'integer' : expected);
 
 /**
  * Turns zod issues about `input` into field errors with short, client-facing reasons: a missing

@@ -1,7 +1,8 @@
+import { PACKED_EDGE_PREFIX } from '../analytics/edges';
 import { PATH_ARROW } from '../analytics/paths';
 import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/kpis';
 import type { Alert, AlertKind, MetricBucket, MetricSeries, PathCount, PathEdge, RateBucket } from '../shared/read-api';
-import { EDGE_SEPARATOR, KEYS, unpackJson, type PathLedger } from '../shared/results-table';
+import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, KEYS, unpackJson, type PathLedger } from '../shared/results-table';
 import { pathsToCsv } from './csv';
 import type { StoredItem } from './reads';
 
@@ -230,11 +231,29 @@ export function ledgerOf(item: StoredItem): PathLedger {
   return { edges, paths };
 }
 
-/** The ledger of a day: the chunk items of every shard, unpacked and added up. Throws {@link UnreadableItemError}. */
+/**
+ * The ledger of a day: the chunk items of every shard (edges and full paths of sessionized page
+ * views) unpacked and added up, plus the edge counters of step-carrying page views (sort key
+ * `E#…`: packed, one attribute `e|<source>\u0000<target>` per edge, or one edge's `source`, `target`,
+ * `count`). Throws {@link UnreadableItemError}.
+ */
 export function mergeLedgers(items: readonly StoredItem[]): PathLedger {
   const edges: Record<string, number> = {};
   const paths: Record<string, number> = {};
   for (const item of items) {
+    if (typeof item.sk === 'string' && item.sk.startsWith(EDGE_COUNTER_PREFIX)) {
+      if (item.source !== undefined) {
+        const key = `${text(item, 'source')}${EDGE_SEPARATOR}${text(item, 'target')}`;
+        edges[key] = (edges[key] ?? 0) + num(item, 'count');
+        continue;
+      }
+      for (const name of Object.keys(item)) {
+        if (!name.startsWith(PACKED_EDGE_PREFIX)) continue;
+        const key = name.slice(PACKED_EDGE_PREFIX.length);
+        edges[key] = (edges[key] ?? 0) + num(item, name);
+      }
+      continue;
+    }
     const ledger = ledgerOf(item);
     for (const [key, n] of Object.entries(ledger.edges)) edges[key] = (edges[key] ?? 0) + n;
     for (const [key, n] of Object.entries(ledger.paths)) paths[key] = (paths[key] ?? 0) + n;

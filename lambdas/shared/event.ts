@@ -9,6 +9,8 @@ export const EVENT_LIMITS = {
   propsKeys: 100,
   propKeyLength: 128,
   propStringLength: 1024,
+  /** Highest `step` (position of a page view in its session, from 1). */
+  maxStep: 1000,
 } as const;
 
 const boundedId = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
@@ -41,6 +43,16 @@ export const eventInputSchema = z
       .min(1, 'must not be empty')
       .max(EVENT_LIMITS.pathLength, `must be at most ${EVENT_LIMITS.pathLength} characters`)
       .optional(),
+    step: z
+      .int()
+      .min(1, 'must be at least 1 (the first page view of a session)')
+      .max(EVENT_LIMITS.maxStep, `must be at most ${EVENT_LIMITS.maxStep}`)
+      .optional(),
+    prevPath: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(EVENT_LIMITS.pathLength, `must be at most ${EVENT_LIMITS.pathLength} characters`)
+      .optional(),
     errorMsg: z.string().max(EVENT_LIMITS.errorMsgLength, `must be at most ${EVENT_LIMITS.errorMsgLength} characters`).optional(),
     props: z
       .record(
@@ -53,7 +65,32 @@ export const eventInputSchema = z
       .refine((p) => Object.keys(p).length <= EVENT_LIMITS.propsKeys, `must have at most ${EVENT_LIMITS.propsKeys} keys`)
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((event, ctx) => {
+    for (const issue of stepIssues(event)) ctx.addIssue({ code: 'custom', path: [issue.field], message: issue.reason });
+  });
+
+/**
+ * What is inconsistent between `path`, `step` and `prevPath` (empty when nothing): a step names a
+ * page view, so it needs `path`; the first page view (`step` 1) has no previous page, every later
+ * one names it in `prevPath`, and `prevPath` only comes with a `step`. Never throws.
+ */
+export function stepIssues(event: {
+  readonly path?: string | undefined;
+  readonly step?: number | undefined;
+  readonly prevPath?: string | undefined;
+}): { readonly field: 'step' | 'prevPath'; readonly reason: string }[] {
+  const issues: { readonly field: 'step' | 'prevPath'; readonly reason: string }[] = [];
+  if (event.step !== undefined && event.path === undefined)
+    issues.push({ field: 'step', reason: 'is only allowed with path (a page view)' });
+  if (event.prevPath !== undefined && event.step === undefined)
+    issues.push({ field: 'prevPath', reason: 'is only allowed with step (the previous page of that step)' });
+  if (event.step === 1 && event.prevPath !== undefined)
+    issues.push({ field: 'prevPath', reason: 'must be absent at step 1 (the first page view has no previous page)' });
+  if (event.step !== undefined && event.step > 1 && event.prevPath === undefined)
+    issues.push({ field: 'prevPath', reason: 'is required when step is above 1 (the page viewed at step - 1)' });
+  return issues;
+}
 
 export type EventInput = z.infer<typeof eventInputSchema>;
 export type PropValue = z.infer<typeof propValue>;

@@ -16,6 +16,8 @@ import { gunzipSync, gzipSync } from 'zlib';
  * | path cursor | `CURSOR#paths#<shardId>` | `C` | `appliedThrough` (padded seq), `v` |
  * | session slice | `SESSIONS#<shardId>` | `S#<slice>` | `d` = gzip JSON of the slice's SessionState, `v` |
  * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}, overflowEvents?}`, `v`; past its bounds, entries add to `(other)` |
+ * | packed edge counters | `PATHS#<local day>` | `E#<step, 4 digits>@<shardId>` | Sankey edges of step-carrying events, one attribute per edge `e|<source>\u0000<target>` = count, `step`, `wm_<shardId>`; a few KB at most |
+ * | edge counter | `PATHS#<local day>` | `E#<step, 4 digits>#<source length>#<source>#<target>` | an edge past its packed item's bound: `source`, `target`, `step`, `count`, `wm_<shardId>` |
  * | quarantined record | `QUARANTINE#<utc day>` | `<shardId>#<padded seq>` | `reason`, `data` (base64 as read), `consumer`, `partitionKey`, `arrival` |
  */
 export const KEYS = {
@@ -33,6 +35,14 @@ export const KEYS = {
   sessionSlice: (shardId: string, slice: number) => ({ pk: `SESSIONS#${shardId}`, sk: `S#${slice}` }),
   pathChunk: (localDay: string, shardId: string, chunk: number) => ({ pk: `PATHS#${localDay}`, sk: `${shardId}#${chunk}` }),
   pathDay: (localDay: string) => `PATHS#${localDay}`,
+  pathEdgePack: (localDay: string, step: number, shardId: string) => ({
+    pk: `PATHS#${localDay}`,
+    sk: `${EDGE_COUNTER_PREFIX}${String(step).padStart(4, '0')}@${shardId}`,
+  }),
+  pathEdge: (localDay: string, step: number, source: string, target: string) => ({
+    pk: `PATHS#${localDay}`,
+    sk: `${EDGE_COUNTER_PREFIX}${String(step).padStart(4, '0')}#${source.length}#${source}#${target}`,
+  }),
   quarantine: (utcDay: string, shardId: string, paddedSeq: string) => ({ pk: `QUARANTINE#${utcDay}`, sk: `${shardId}#${paddedSeq}` }),
 } as const;
 
@@ -91,6 +101,9 @@ export function dimFieldsOf(dims: string): string {
     .map((pair) => pair.slice(0, pair.indexOf('=')))
     .join('&');
 }
+
+/** Sort-key prefix of the edge counters in a `PATHS#<day>` partition (ledger chunks start with the shard id). */
+export const EDGE_COUNTER_PREFIX = 'E#';
 
 /** Path ledgers and session state are split into this many items per shard (see the stage config). */
 export const DEFAULT_PATH_CHUNKS = 4;

@@ -28,6 +28,8 @@ export interface ProduceOptions {
   readonly maxRetries: number;
   readonly quiet: boolean;
   readonly dryRun: boolean;
+  /** Page views carry `step` and `prevPath` (`--no-steps` turns it off). @default true */
+  readonly steps?: boolean;
 }
 
 /** Default run length when neither --count nor --duration is given. */
@@ -146,7 +148,8 @@ export function buildCommand(): Command {
       5,
     )
     .option('--quiet', 'no progress bar; a progress line every few seconds', false)
-    .option('--dry-run', 'print the events as JSON lines instead of sending them', false);
+    .option('--dry-run', 'print the events as JSON lines instead of sending them', false)
+    .option('--no-steps', 'page views without step and prevPath (as server-side events come), so the consumers sessionize them');
 }
 
 interface RawOptions {
@@ -169,6 +172,7 @@ interface RawOptions {
   maxRetries: number;
   quiet: boolean;
   dryRun: boolean;
+  steps: boolean;
 }
 
 /** Parses and validates user arguments (without node/script); throws CliExit on errors or help. */
@@ -228,5 +232,6 @@ export function parseArgs(argv: readonly string[]): ProduceOptions {
     maxRetries: o.maxRetries,
     quiet: o.quiet,
     dryRun: o.dryRun,
+    ...(o.steps ? {} : { steps: false }),
   };
 }

@@ -30,6 +30,8 @@ export interface StreamOptions {
    * time comes from the timeline, not the clock, and users follow the cohort model. Needs `count`.
    */
   readonly history?: { readonly days: number; readonly endMs: number };
+  /** Page views carry `step` and `prevPath` (the scenario context's `steps`). @default true */
+  readonly steps?: boolean;
 }
 
 /** PRNG sub-streams: the scenario's choices do not depend on how many events are broken. */
@@ -46,6 +48,7 @@ export function createEventStream(options: StreamOptions): EventSource<ProducedE
     rng: new Rng(deriveSeed(options.seed, SCENARIO_STREAM)),
     timeZone: options.timeZone,
     rate: options.rate,
+    ...(options.steps === undefined ? {} : { steps: options.steps }),
     ...(timeline === undefined ? {} : { audience: cohortAudience(new Rng(deriveSeed(options.seed, AUDIENCE_STREAM)), timeline) }),
   });
   const inject = createInvalidInjector(new Rng(deriveSeed(options.seed, INVALID_STREAM)), options.invalidRatio);

@@ -13,6 +13,7 @@ import { defaultAnalyticsConfig } from '../../lambdas/analytics/config';
 import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
 import { aggregateMetrics } from '../../lambdas/analytics/kpis';
 import { applyEvents, emptySessionState } from '../../lambdas/analytics/paths';
+import { carriesStep, countEdges, edgeOccurrences, routeEdges } from '../../lambdas/analytics/edges';
 import { decodeRecord, type DecodedEvent } from '../../lambdas/analytics/records';
 import { emptyWindowState, foldWindow } from '../../lambdas/analytics/windows';
 import { createHandler as createRealtime } from '../../lambdas/consumers/realtime';
@@ -81,7 +82,25 @@ const cases: Record<string, () => Promise<unknown> | unknown> = {
     ),
   'windows (pure)': () => batches(RECORDS).reduce((state, b) => foldWindow(state, decodeAll(b), CONFIG.windowRules), emptyWindowState()),
   'metrics (pure)': () => batches(RECORDS).map((b) => aggregateMetrics(decodeAll(b), CONFIG.metrics, undefined)),
-  'paths (pure)': () => batches(RECORDS).reduce((state, b) => applyEvents(state, decodeAll(b), 0, CONFIG.paths).state, emptySessionState()),
+  'edges (pure)': () =>
+    batches(RECORDS).map((b) => {
+      const occurrences = edgeOccurrences(decodeAll(b), CONFIG.paths);
+      return countEdges(
+        occurrences,
+        routeEdges(occurrences, () => undefined),
+      );
+    }),
+  'paths, step-less page views (pure)': () =>
+    batches(RECORDS).reduce(
+      (state, b) =>
+        applyEvents(
+          state,
+          decodeAll(b).filter((d) => !carriesStep(d.event)),
+          0,
+          CONFIG.paths,
+        ).state,
+      emptySessionState(),
+    ),
   'realtime handler (memory store)': async () => {
     const handle = createRealtime(someDeps());
     for (const b of batches(RECORDS)) sink = await handle(aBatch(b));

@@ -2,6 +2,7 @@
  * Exactly-once results on an at-least-once stream, on the local runtime: batches delivered three
  * times, writes failing part-way through a batch, a poison record, and a stop and restart under
  * load with --persist. Each run's results read through the API must equal the producer's truth.
+ * Web traffic runs twice in each: page views with their steps (edge counters) and without (sessions).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -53,6 +54,7 @@ describe('exactly-once results under failures', () => {
     try {
       const truths = await Promise.all([
         produce(runtime, 'web', { count: 600, rate: 300, seed: 1 }),
+        produce(runtime, 'web', { count: 400, rate: 200, seed: 11, stepless: true }),
         produce(runtime, 'alerts', { count: 600, rate: 300, seed: 2 }),
       ]);
       await waitForConsumers(runtime);
@@ -68,14 +70,18 @@ describe('exactly-once results under failures', () => {
     try {
       // The paths transaction of the first batch fails (metrics already written), and later a
       // run of metric updates fails in the middle of a batch: each is retried by the mapping.
+      // Step-less page views make the paths transaction; step-carrying ones make edge-counter updates.
       runtime.dynamodbFaults?.failNext('TransactWriteItems', 4);
-      const first = await produce(runtime, 'web', { count: 500, rate: 250, seed: 3 });
+      const first = await produce(runtime, 'web', { count: 500, rate: 250, seed: 3, stepless: true });
       await waitForConsumers(runtime);
       runtime.dynamodbFaults?.failNext('UpdateItem', 4);
       const second = await produce(runtime, 'recharge', { count: 500, rate: 250, seed: 4 });
       await waitForConsumers(runtime);
-      expect(runtime.dynamodbFaults?.injected).toEqual({ TransactWriteItems: 4, UpdateItem: 4 });
-      await expectExactly(runtime, [first, second]);
+      runtime.dynamodbFaults?.failNext('UpdateItem', 6);
+      const third = await produce(runtime, 'web', { count: 500, rate: 250, seed: 33 });
+      await waitForConsumers(runtime);
+      expect(runtime.dynamodbFaults?.injected).toEqual({ TransactWriteItems: 4, UpdateItem: 10 });
+      await expectExactly(runtime, [first, second, third]);
     } finally {
       await runtime.stop();
     }
@@ -88,9 +94,12 @@ describe('exactly-once results under failures', () => {
       await runtime.kinesis.client.send(
         new PutRecordCommand({ StreamName: stream, PartitionKey: 'u1', Data: Buffer.from('{"eventId":"x", this is not json\n') }),
       );
-      const truth = await produce(runtime, 'web', { count: 300, rate: 300, seed: 5 });
+      const truths = await Promise.all([
+        produce(runtime, 'web', { count: 300, rate: 300, seed: 5 }),
+        produce(runtime, 'web', { count: 200, rate: 200, seed: 55, stepless: true }),
+      ]);
       await waitForConsumers(runtime);
-      await expectExactly(runtime, [truth]);
+      await expectExactly(runtime, truths);
       const table = runtime.endpoints.outputs['uba-dev-analytics'].ResultsTableName;
       // The record's arrival day (UTC): today, or yesterday if the run crossed midnight.
       const days = [new Date(), new Date(Date.now() - 86_400_000)].map((d) => d.toISOString().slice(0, 10));
@@ -121,10 +130,13 @@ describe('exactly-once results under failures', () => {
     try {
       // The producer keeps sending (and retrying) while the runtime stops and starts again.
       // Retries ride over the restart; what the producer still gives up on was never accepted.
-      const producing = produce(runtime, 'web', { count: 2400, rate: 200, seed: 6, maxRetries: 8, allowUndelivered: true });
+      const producing = Promise.all([
+        produce(runtime, 'web', { count: 2400, rate: 200, seed: 6, maxRetries: 8, allowUndelivered: true }),
+        produce(runtime, 'web', { count: 1200, rate: 100, seed: 66, maxRetries: 8, allowUndelivered: true, stepless: true }),
+      ]);
       // Settled here so a failure of the stop or start below cannot leave it unhandled.
       const produced = producing.then(
-        (truth) => ({ truth }),
+        (truths) => ({ truths }),
         (error: unknown) => ({ error }),
       );
       await new Promise((r) => setTimeout(r, 4_000));
@@ -132,10 +144,11 @@ describe('exactly-once results under failures', () => {
       ({ runtime } = await startRuntime(options));
       const outcome = await produced;
       if ('error' in outcome) throw outcome.error;
-      const truth = outcome.truth;
+      const truths = outcome.truths;
       await waitForConsumers(runtime);
-      expect(truth.total).toBeGreaterThan(1000);
-      await expectExactly(runtime, [truth]);
+      expect(truths[0].total).toBeGreaterThan(1000);
+      expect(truths[1].total).toBeGreaterThan(500);
+      await expectExactly(runtime, truths);
     } finally {
       await runtime.stop();
       fs.rmSync(localDir, { recursive: true, force: true });

@@ -65,6 +65,8 @@ export async function produce(
     allowUndelivered?: boolean;
     /** `--days`: spread the events over this many past days. */
     days?: number;
+    /** Page views without step and prevPath (sessionized by the consumers). @default false */
+    stepless?: boolean;
     /** Called with every accepted event (e.g. to build one truth over several runs). */
     onAccepted?: (event: EventInput, seq: number) => void;
   },
@@ -87,6 +89,7 @@ export async function produce(
       maxRetries: options.maxRetries ?? 5,
       quiet: true,
       dryRun: false,
+      ...(options.stepless === true ? { steps: false } : {}),
     },
     { stdout: { write: () => true, isTTY: false }, ...(options.onAccepted === undefined ? {} : { onAccepted: options.onAccepted }) },
   );

@@ -12,6 +12,12 @@ export interface ScenarioContext {
   readonly rate: number;
   /** Which user of the scenario's pool acts at a given time; default: any, uniformly, from `rng` (`--days` passes the cohort model). */
   readonly audience?: Audience;
+  /**
+   * Whether page views carry their `step` in the session and the previous page (`prevPath`), as
+   * analytics SDKs send them; false sends page views without them (server-side events), which the
+   * consumers sessionize. @default true
+   */
+  readonly steps?: boolean;
 }
 
 /** A stateful stream of v1 events; `next` is called once per event with that event's clock time. */

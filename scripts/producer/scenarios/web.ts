@@ -99,9 +99,11 @@ class WebGenerator implements ScenarioGenerator {
   private readonly users: readonly string[];
   /** Open sessions; a slot is filled when first chosen, so its user is chosen at that time. */
   private readonly sessions: (Session | undefined)[];
+  private readonly steps: boolean;
 
   constructor(ctx: ScenarioContext) {
     this.rng = ctx.rng;
+    this.steps = ctx.steps ?? true;
     this.audience = audienceOf(ctx);
     this.users = Array.from({ length: USERS }, () => `user-${this.rng.hex(10)}`);
     this.sessions = Array.from({ length: webActiveSessions(ctx.rate) }, () => undefined);
@@ -151,6 +153,7 @@ class WebGenerator implements ScenarioGenerator {
       createdAt: this.tick(session, nowMs),
       sessionId: session.sessionId,
       path: page,
+      ...(this.steps ? { step: session.steps, ...(referrer === null ? {} : { prevPath: referrer }) } : {}),
       props: { device: session.device, referrer },
     };
   }
@@ -170,7 +173,7 @@ class WebGenerator implements ScenarioGenerator {
   }
 }
 
-/** Web sessions walking the path-analysis sample's pages (page views carry `path`; clicks do not). */
+/** Web sessions walking the path-analysis sample's pages (page views carry `path`, and `step` and `prevPath` unless the context says not; clicks carry none). */
 export const webScenario: Scenario = {
   name: 'web',
   description: 'web sessions walking /home /blog /about /services /contact /faq (page_view, click)',

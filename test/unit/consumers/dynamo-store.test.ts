@@ -22,11 +22,12 @@ import {
   someDeps,
   someRecords,
   someWarnings,
+  webEvents,
 } from './factories';
 import { STORE_SCENARIOS, withPlaceholder } from './store-scenarios';
 
 /** One table per scenario, so that no scenario sees another's counters. */
-const TABLES = ['semantics', 'redelivery', 'recount', 'conflict', 'windows'] as const;
+const TABLES = ['semantics', 'redelivery', 'recount', 'conflict', 'windows', 'edges'] as const;
 
 /** The realtime consumer's test batch: sessions, two error alerts, recharges with sum/min/max, a late event, a poison record. */
 function someRecordsOfEverything(): KinesisStreamRecord[] {
@@ -108,6 +109,12 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
     expect(after).toEqual(once);
     expect(after).toEqual((await onMemory([batch.Records])).dump().map(readable));
     expect(deps.notifier.published).toHaveLength(1);
+    // The adapter reports what DynamoDB billed, by analysis: each delivery wrote counters, the third only covered ones.
+    const consumed = (deps.store as DynamoResultsStore).consumed();
+    expect(consumed.write.metrics).toBeGreaterThan(0);
+    expect(consumed.write.paths).toBeGreaterThan(0);
+    expect(consumed.write.alerts).toBeGreaterThan(0);
+    expect(consumed.read).toBeGreaterThan(0);
     const byDay = await tables.doc().send(
       new QueryCommand({
         TableName: 'redelivery',
@@ -118,6 +125,23 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
       }),
     );
     expect(byDay.Items?.map((item) => item.id)).toEqual(['err-2', 'err-1']);
+  });
+
+  it('edge counters: step-carrying page views, redelivered from the middle, leave the items the memory store leaves', async () => {
+    // prepare
+    const deps = someDeps<ResultsStore>({ store: storeOn('edges') });
+    const handle = createHandler(deps);
+    const records = someRecords(webEvents(500, { seed: 5, rate: 50 }));
+
+    // act
+    await handle(aBatch(records.slice(0, 300)));
+    await handle(aBatch(records.slice(150, 500)));
+
+    // assess
+    const items = (await scan('edges')).map(readable);
+    expect(items).toEqual((await onMemory([records.slice(0, 300), records.slice(150, 500)])).dump().map(readable));
+    expect(resultsOf(await scan('edges'))).toEqual(resultsOf((await onMemory([records])).dump()));
+    expect((deps.store as DynamoResultsStore).consumed().write.edges).toBeGreaterThan(0);
   });
 
   it('conditional recount: a commit whose answer was lost, then a retry that starts later with new records, counts each record once', async () => {

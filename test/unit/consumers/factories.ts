@@ -1,10 +1,11 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { PACKED_EDGE_PREFIX } from '../../../lambdas/analytics/edges';
 import { defaultAnalyticsConfig } from '../../../lambdas/analytics/config';
 import { pathItems, toPublishable } from '../../../lambdas/ingest/batch';
 import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import type { StreamEvent } from '../../../lambdas/shared/event';
-import { EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
+import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
 import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
 import { FakeNotifier } from './fake-notifier';
@@ -146,15 +147,16 @@ export function pathDocumentEvents(documents: readonly unknown[], receivedAt: Da
 }
 
 /**
- * `count` events of the producer's `web` scenario (seed, pinned start time, `rate` per second),
- * as ingest writes them: validated, normalised, `receivedAt` 200 ms after the event time.
+ * `count` events of the producer's `web` scenario (seed, pinned start time, `rate` per second;
+ * page views with `step` and `prevPath` unless `steps` is false), as ingest writes them: validated, normalised, `receivedAt` 200 ms after the event time.
  */
 export function webEvents(
   count: number,
-  options: { readonly seed?: number; readonly start?: string; readonly rate?: number } = {},
+  options: { readonly seed?: number; readonly start?: string; readonly rate?: number; readonly steps?: boolean } = {},
 ): StreamEvent[] {
   const stream = createEventStream({
     scenario: webScenario,
+    ...(options.steps === undefined ? {} : { steps: options.steps }),
     seed: options.seed ?? 7,
     rate: options.rate ?? 10,
     timeZone: TIME_ZONE,
@@ -296,6 +298,15 @@ export function resultsOf(items: readonly Item[]): {
       for (const [k, n] of Object.entries(chunk.edges)) ledger.edges[k] = (ledger.edges[k] ?? 0) + n;
       for (const [k, n] of Object.entries(chunk.paths)) ledger.paths[k] = (ledger.paths[k] ?? 0) + n;
       if (chunk.overflowEvents !== undefined) ledger.overflowEvents = (ledger.overflowEvents ?? 0) + chunk.overflowEvents;
+    } else if (pk.startsWith('PATHS#') && String(item.sk).startsWith(EDGE_COUNTER_PREFIX)) {
+      const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {}, paths: {} });
+      const counts: [string, AttrValue][] =
+        item.source === undefined
+          ? Object.entries(item)
+              .filter(([name]) => name.startsWith(PACKED_EDGE_PREFIX))
+              .map(([name, n]) => [name.slice(PACKED_EDGE_PREFIX.length), n])
+          : [[`${String(item.source)}${EDGE_SEPARATOR}${String(item.target)}`, item.count]];
+      for (const [edge, n] of counts) ledger.edges[edge] = (ledger.edges[edge] ?? 0) + Number(n);
     } else if (pk.startsWith('ALERT#')) {
       alerts[pk] = item.notified;
     } else if (pk.startsWith('QUARANTINE#')) {

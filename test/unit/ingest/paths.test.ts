@@ -32,8 +32,48 @@ describe('expandPathDocument: the path-analysis sample', () => {
       [PAGE_VIEW, 'user493', '/blog', '2024-05-27T11:52:36.263222'],
       [PAGE_VIEW, 'user493', '/about', '2024-05-27T11:44:36.263222'],
     ]);
-    for (const event of events)
-      expect(Object.keys(event).sort()).toEqual(['action', 'createdAt', 'eventId', 'path', 'sessionId', 'userId']);
+    expect(Object.keys(events[0] ?? {}).sort()).toEqual(['action', 'createdAt', 'eventId', 'path', 'sessionId', 'step', 'userId']);
+    for (const event of events.slice(1))
+      expect(Object.keys(event).sort()).toEqual(['action', 'createdAt', 'eventId', 'path', 'prevPath', 'sessionId', 'step', 'userId']);
+  });
+
+  it('numbers the steps in ct order (ties in posted order) and names the page before each, as the Sankey sample reads', () => {
+    // act
+    const events = eventsOf(SEED_DOCUMENT);
+
+    // assess: /blog (1) → /about (2) → /services (3) → /about (4) → /blog (5)
+    expect(events.map(({ path, step, prevPath }) => [path, step, prevPath])).toEqual([
+      ['/blog', 1, undefined],
+      ['/about', 2, '/blog'],
+      ['/services', 3, '/about'],
+      ['/blog', 5, '/about'],
+      ['/about', 4, '/services'],
+    ]);
+    // and every expanded event passes ingest's own validation of step and prevPath
+    expect(
+      checkEvents(
+        events.map((input) => ({ input })),
+        OPTIONS.timeZone,
+      ).every(({ check }) => check.ok),
+    ).toBe(true);
+  });
+
+  it('refuses a document with more elements than the step bound, naming el', () => {
+    // prepare
+    const document = {
+      uvi: 'u1',
+      el: Array.from({ length: 1001 }, (_, i) => ({ path: '/a', ct: `2024-05-27T11:40:${String(i % 60).padStart(2, '0')}` })),
+    };
+
+    // act
+    const expanded = expandPathDocument(document, 0, OPTIONS);
+
+    // assess
+    expect(expanded[0]?.errors?.[0]).toEqual({
+      field: 'el',
+      reason: 'must contain at most 1000 elements (a step is at most 1000)',
+      retryable: false,
+    });
   });
 
   it('keeps an out-of-order ct where it was posted (ordering by ct is the consumers’ job)', () => {

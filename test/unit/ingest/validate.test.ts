@@ -321,3 +321,34 @@ describe('formatFieldPath and eventIdOf', () => {
     expect([eventIdOf(anEvent()), eventIdOf(anEvent({ eventId: 1 })), eventIdOf(null), eventIdOf([])]).toEqual(['e1', null, null, null]);
   });
 });
+
+describe('checkEvent: step and prevPath', () => {
+  it('accepts a first page view with step 1 and a later one with its previous page, each at its limit', () => {
+    // act
+    const first = checkEvent(anEvent({ path: '/home', step: 1 }), TZ);
+    const later = checkEvent(anEvent({ path: '/blog', step: 1000, prevPath: `/${'p'.repeat(1023)}` }), TZ);
+
+    // assess
+    expect(first.ok && first.event.step).toBe(1);
+    expect(later.ok && later.event.prevPath).toBe(`/${'p'.repeat(1023)}`);
+  });
+
+  it.each([
+    [{ path: '/a', step: 0 }, 'step', 'must be at least 1 (the first page view of a session)'],
+    [{ path: '/a', step: 1001, prevPath: '/b' }, 'step', 'must be at most 1000'],
+    [{ path: '/a', step: 2.5, prevPath: '/b' }, 'step', 'must be an integer'],
+    [{ path: '/a', step: '2', prevPath: '/b' }, 'step', 'must be a number'],
+    [{ step: 1 }, 'step', 'is only allowed with path (a page view)'],
+    [{ path: '/a', prevPath: '/b' }, 'prevPath', 'is only allowed with step (the previous page of that step)'],
+    [{ path: '/a', step: 1, prevPath: '/b' }, 'prevPath', 'must be absent at step 1 (the first page view has no previous page)'],
+    [{ path: '/a', step: 3 }, 'prevPath', 'is required when step is above 1 (the page viewed at step - 1)'],
+    [{ path: '/a', step: 2, prevPath: '' }, 'prevPath', 'must not be empty'],
+    [{ path: '/a', step: 2, prevPath: 'p'.repeat(1025) }, 'prevPath', 'must be at most 1024 characters'],
+  ])('rejects %j naming %s', (fields, field, reason) => {
+    // act
+    const errors = errorsOf(anEvent(fields));
+
+    // assess
+    expect(errors).toEqual([{ field, reason, retryable: false }]);
+  });
+});

@@ -304,6 +304,36 @@ describe('path ledgers', () => {
     });
   });
 
+  it('adds the edge counters of step-carrying page views (packed per step and shard, or one per edge) to the chunks', () => {
+    // prepare
+    const packed = {
+      ...KEYS.pathEdgePack(day, 2, 'shardId-000000000000'),
+      step: 2,
+      'e|/blog (1)\u0000/about (2)': 4,
+      'e|/home (1)\u0000/faq (2)': 1,
+      wm_shardId_000000000000: '0001',
+    };
+    const single = {
+      ...KEYS.pathEdge(day, 3, '/about (2)', '/services (3)'),
+      source: '/about (2)',
+      target: '/services (3)',
+      step: 3,
+      count: 5,
+    };
+
+    // act
+    const ledger = mergeLedgers([...twoShards(), packed, single]);
+
+    // assess
+    expect(ledger.edges).toEqual({
+      '/blog (1)\u0000/about (2)': 7,
+      '/about (2)\u0000/services (3)': 7,
+      '/a (1)\u0000/b (2)': 0,
+      '/home (1)\u0000/faq (2)': 1,
+    });
+    expect(ledger.paths).toEqual(mergeLedgers(twoShards()).paths);
+  });
+
   it('gives edges of at least minWeight, heaviest first then by name, at most limit', () => {
     // prepare
     const ledger = mergeLedgers([
