@@ -602,6 +602,12 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       isolated = outcome.quarantined;
     }
     const { alerts, metrics, paths } = reports;
+    deps.metrics?.add({
+      PoisonRecords: quarantine.poison + isolated,
+      LateEvents: metrics.lateEvents,
+      AlertsRaised: alerts.created,
+      ConditionalRetries: metrics.conditionalRetries,
+    });
 
     logger.info('batch processed', {
       shardId,

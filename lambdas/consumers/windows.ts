@@ -191,6 +191,7 @@ export function createHandler(deps: WindowsDeps): WindowsHandler {
     if (Object.keys(state.rules).length === 0) return { state: {}, batchItemFailures: [] };
     const shardId = shardOfEvent(event);
     const report = await settleWindow(deps, shardId, state, event.window);
+    deps.metrics?.add({ WindowsFired: 1, AlertsRaised: report.created });
     logger.info('window settled', {
       shardId,
       windowStart: event.window.start,

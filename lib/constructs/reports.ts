@@ -18,6 +18,7 @@ import { QUERY_NAMES } from '../../lambdas/reports/queries';
 import { readAllQuerySql } from '../../lambdas/reports/sql-files';
 import { COMMODITY_TABLE, CURATED_TABLE, RAW_TABLE } from '../../lambdas/reports/tables';
 import { EXPORTS_PREFIX } from '../../lambdas/shared/reports';
+import { metricsNamespace } from '../../lambdas/shared/metrics';
 import { acknowledgeBucketDeploymentFindings, flattenReference, wildcardFindings } from '../nag';
 import { AppFunction, PROJECT_ROOT } from './app-function';
 import { privateBucketProps } from './raw-event-lake';
@@ -44,6 +45,8 @@ export interface ReportsProps {
   readonly resultsExpireAfter: Duration;
   /** Failures of the job alarm here. */
   readonly alarmTopic: sns.ITopic;
+  /** The stage, whose business-metrics namespace the job writes its run counts to. */
+  readonly stage: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -236,6 +239,7 @@ export class Reports extends Construct {
       environment: {
         LAKE_BUCKET: bucketName,
         TIME_ZONE: props.timeZone,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(props.stage),
         GLUE_DATABASE: this.databaseName,
         WORK_GROUP: this.workGroup.ref,
         NAMED_QUERIES: stack.toJsonString(Object.fromEntries(Object.entries(named).map(([name, q]) => [name, q.ref]))),

@@ -26,6 +26,7 @@ export class ReportsStack extends Stack {
       historyDays: config.reports.historyDays,
       resultsExpireAfter: config.reports.resultsExpireAfter,
       alarmTopic: props.alarmTopic,
+      stage: config.stage,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });
