@@ -13,6 +13,7 @@ import { LocalRuntime, LocalRuntimeError } from '../local/runtime';
 import { PortInUseError } from '../local/services';
 import { handleStopSignals } from './stop-signals';
 import { BusinessTotals } from './ops/emf';
+import { writeRuntimeStatus } from './ops/runtime-status';
 import { metricsNamespace } from '../lambdas/shared/metrics';
 
 /** Longest orderly stop; then the rest is killed (a supervisor such as docker kills after 10 s). */
@@ -176,6 +177,8 @@ async function main(): Promise<number> {
   log('Ctrl-C stops everything.');
   const running = runtime;
   const status = setInterval(() => {
+    // For `npm run ops -- status`: the consumers' shard positions, as their IteratorAge metric gives them on AWS.
+    writeRuntimeStatus(running, localDir).catch((error: unknown) => log(`runtime status not written: ${(error as Error).message}`));
     const s = running.stats();
     log(
       `${new Date().toISOString().slice(11, 19)}  api: ${s.requests} requests, ${s.eventsAccepted} events accepted, ${s.eventsRejected} rejected` +

@@ -130,6 +130,20 @@ export class AnalyticsStack extends Stack {
       value: this.alertsTopic.topicArn,
       description: 'SNS topic: one message per batch of new alerts',
     });
+    // Looked up by `npm run ops` (redrive, status): each consumer's function and dead-letter queue.
+    for (const [name, consumer] of [
+      ['Realtime', this.realtime],
+      ['Windows', this.windows],
+    ] as const) {
+      new CfnOutput(this, `${name}FunctionName`, {
+        value: consumer.appFunction.function.functionName,
+        description: `The ${name.toLowerCase()} stream consumer (npm run ops -- redrive --consumer ${name.toLowerCase()})`,
+      });
+      new CfnOutput(this, `${name}DeadLetterQueueArn`, {
+        value: consumer.deadLetterQueue.queueArn,
+        description: `On-failure destination of the ${name.toLowerCase()} consumer: batches it gave up on`,
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'SNS topic of the operators: consumer alarms' });
   }
 }
