@@ -5,7 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KinesisOnFailureRecord } from '../../../local/esm/types';
-import { LocalDeadLetters, SqsDeadLetters } from '../../../scripts/ops/dead-letters';
+import { LocalDeadLetters, SqsDeadLetters, type DeadLetters } from '../../../scripts/ops/dead-letters';
 import { nextStep, reshard } from '../../../scripts/ops/reshard';
 import { awsTarget, OpsError, type OpsTarget } from '../../../scripts/ops/target';
 import { tempDir } from '../../support/temp-dirs';
@@ -142,7 +142,7 @@ describe('dead letters', () => {
     // prepare
     const file = path.join(tempDir('dlq-'), 'q.jsonl');
     fs.writeFileSync(file, `${JSON.stringify(aDeadLetter('1'))}\n${JSON.stringify(aDeadLetter('2'))}\n`);
-    const letters = new LocalDeadLetters(file);
+    const letters: DeadLetters = new LocalDeadLetters(file);
     const before = fs.readFileSync(file, 'utf8');
 
     // act
