@@ -13,6 +13,7 @@
 import * as path from 'path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { STAGE_NAMES, stageConfig } from '../lib/config/stage-config';
+import { runCommandLine } from './command-line';
 import { redrive } from './ops/redrive';
 import { replayQuarantine } from './ops/replay';
 import { reshard } from './ops/reshard';
@@ -71,7 +72,7 @@ function withTargetOptions(command: Command): Command {
     .option('--cdk-out <dir>', "npm start's --cdk-out (the assembly it runs)", 'cdk.out');
 }
 
-/** Parses the command line and runs it; resolves with the exit code. */
+/** Parses the command line and runs it; resolves with the exit code, rejects with OpsError for a problem the operator can fix. */
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('ops').description('Operate a stage: the runbook commands (docs/operations.md)').showHelpAfterError();
 
@@ -156,24 +157,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }),
   );
 
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (error) {
-    if (error instanceof OpsError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  await program.parseAsync([...argv], { from: 'user' });
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`ops failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommandLine('ops', () => main(process.argv.slice(2)), [OpsError]);

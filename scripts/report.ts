@@ -25,6 +25,7 @@ import { answerCsv } from '../lambdas/query/reports';
 import { isReportName, REPORT_COLUMNS, REPORT_NAMES, type ReportAnswer, type ReportRow } from '../lambdas/shared/reports';
 import type { LocalEndpoints } from '../local/runtime';
 import { localClientConfig } from '../local/services/clients';
+import { runCommandLine } from './command-line';
 import { localFunctionOf } from './local-functions';
 import { describeStackOutputsWithSdk } from './producer/endpoints';
 
@@ -217,24 +218,8 @@ async function main(argv: readonly string[]): Promise<number> {
       .option('--local-dir <dir>', "npm start's --local-dir (where its endpoints.json is)", '.local')
       .action(async (opts: ShowOptions) => showReport(name, opts));
   }
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return 0;
-  } catch (error) {
-    if (error instanceof ReportCliError || error instanceof JobInputError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  await program.parseAsync([...argv], { from: 'user' });
+  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`report failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommandLine('report', () => main(process.argv.slice(2)), [ReportCliError, JobInputError]);
