@@ -39,6 +39,11 @@ export interface StageConfig {
     /** Names of `props` fields pseudonymized along with `userId`. */
     readonly pseudonymizedProps: readonly string[];
     readonly memorySize: number;
+    /**
+     * Per-method CloudWatch metrics of the API stage (7 per method, billed as custom metrics); the
+     * API's own metrics (count, 4XX, 5XX, latency per API and stage) are published either way.
+     */
+    readonly detailedMetrics: boolean;
   };
   readonly analytics: {
     /** Warnings per action per window that raise a window alert (10 by default). */
@@ -77,6 +82,8 @@ export interface StageConfig {
     readonly glacierAfter?: Duration;
     /** Delete raw objects after this long; undefined keeps them. */
     readonly expireAfter?: Duration;
+    /** Move the curated Parquet of the daily reports to Infrequent Access after this long; undefined keeps it in Standard. */
+    readonly curatedInfrequentAccessAfter?: Duration;
     /**
      * Keep earlier versions of overwritten or deleted lake objects (S3 versioning), each deleted
      * this long after it stopped being current; undefined leaves the bucket unversioned.
@@ -116,6 +123,7 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: false,
       pseudonymizedProps: [],
       memorySize: 512,
+      detailedMetrics: true,
     },
     analytics: {
       warningThreshold: 10,
@@ -154,6 +162,7 @@ const STAGES: Record<StageName, StageConfig> = {
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 1024,
+      detailedMetrics: true,
     },
     analytics: {
       warningThreshold: 10,
@@ -191,7 +200,8 @@ const STAGES: Record<StageName, StageConfig> = {
       maxBodyBytes: 1024 * 1024,
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
-      memorySize: 1024,
+      memorySize: 512,
+      detailedMetrics: false,
     },
     analytics: {
       warningThreshold: 10,
@@ -204,7 +214,7 @@ const STAGES: Record<StageName, StageConfig> = {
       resultRetentionDays: 400,
       iteratorAgeAlarm: Duration.minutes(5),
       quarantineRetentionDays: 14,
-      dashboardRefreshSeconds: 5,
+      dashboardRefreshSeconds: 15,
       notifyEmails: [],
       resultsDeletionProtection: true,
     },
@@ -213,6 +223,7 @@ const STAGES: Record<StageName, StageConfig> = {
       bufferInterval: Duration.seconds(300),
       infrequentAccessAfter: Duration.days(30),
       glacierAfter: Duration.days(180),
+      curatedInfrequentAccessAfter: Duration.days(30),
       noncurrentVersionsExpireAfter: Duration.days(30),
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },

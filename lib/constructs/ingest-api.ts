@@ -29,6 +29,8 @@ export interface IngestApiProps {
   readonly pseudonymizedProps?: readonly string[];
   /** @default 512 */
   readonly memorySize?: number;
+  /** Per-method CloudWatch metrics of the stage (billed as custom metrics). @default true */
+  readonly detailedMetrics?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** Of the log groups. @default RemovalPolicy.RETAIN */
@@ -98,7 +100,7 @@ export class IngestApi extends Construct {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        metricsEnabled: true,
+        metricsEnabled: props.detailedMetrics ?? true,
         throttlingRateLimit: props.throttleRateLimit,
         throttlingBurstLimit: props.throttleBurstLimit,
       },

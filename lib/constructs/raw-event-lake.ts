@@ -38,6 +38,11 @@ export interface RawEventLakeProps {
   readonly glacierAfter?: Duration;
   readonly expireAfter?: Duration;
   /**
+   * Move the curated Parquet (`curated/`, written by the daily reports' compaction) to Infrequent
+   * Access after this long; the reports read mostly the last month. @default - kept in Standard
+   */
+  readonly curatedInfrequentAccessAfter?: Duration;
+  /**
    * Turns on S3 versioning: an overwritten or deleted object keeps its earlier version, which is
    * deleted this long after it stopped being current. @default - unversioned
    */
@@ -87,6 +92,15 @@ export class RawEventLake extends Construct {
       versioned: props.noncurrentVersionsExpireAfter !== undefined,
       lifecycleRules: [
         { id: 'raw-tiering', prefix: 'raw/', transitions, expiration: props.expireAfter },
+        ...(props.curatedInfrequentAccessAfter
+          ? [
+              {
+                id: 'curated-tiering',
+                prefix: 'curated/',
+                transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: props.curatedInfrequentAccessAfter }],
+              },
+            ]
+          : []),
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         ...(props.noncurrentVersionsExpireAfter
           ? [

@@ -34,6 +34,7 @@ export class ApiStack extends Stack {
       pseudonymKey: props.pseudonymKey,
       pseudonymizedProps: config.ingest.pseudonymizedProps,
       memorySize: config.ingest.memorySize,
+      detailedMetrics: config.ingest.detailedMetrics,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

@@ -46,6 +46,7 @@ export class DataStack extends Stack {
       infrequentAccessAfter: config.lake.infrequentAccessAfter,
       glacierAfter: config.lake.glacierAfter,
       expireAfter: config.lake.expireAfter,
+      curatedInfrequentAccessAfter: config.lake.curatedInfrequentAccessAfter,
       noncurrentVersionsExpireAfter: config.lake.noncurrentVersionsExpireAfter,
       removalPolicy: config.removalPolicy,
       logRetention: config.logRetention,
