@@ -4,6 +4,7 @@ import { AnalyticsStack } from './stacks/analytics-stack';
 import { ApiStack } from './stacks/api-stack';
 import { DashboardStack } from './stacks/dashboard-stack';
 import { DataStack } from './stacks/data-stack';
+import { grantPeopleAccess, PeopleStack } from './stacks/people-stack';
 import { ReportsStack } from './stacks/reports-stack';
 
 /** The stacks of one stage, as synthesized into the app. */
@@ -13,10 +14,11 @@ export interface StageStacks {
   readonly api: ApiStack;
   readonly dashboard: DashboardStack;
   readonly reports: ReportsStack;
+  readonly people: PeopleStack;
 }
 
 /**
- * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`), all
+ * Adds the stacks of one stage to the app (the dashboard from its built files in `dashboardDist`), named `<prefix>-<part>` (`uba-dev-data`, `uba-dev-analytics`, `uba-dev-api`, `uba-dev-reports`, `uba-dev-dashboard`, `uba-dev-people`), all
  * tagged with the stage's tags. Stacks are top-level so `cdk deploy --all` selects them.
  */
 export function addStage(app: App, config: StageConfig, dashboardDist: string): StageStacks {
@@ -43,6 +45,9 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
     api: api.ingest.api,
     distDir: dashboardDist,
   });
+  // The roles first; each stack then attaches what they may do on its own resources.
+  const people = new PeopleStack(app, `${config.prefix}-people`, { ...stack('people'), config });
+  grantPeopleAccess(people.people.roles, { data, analytics, api, reports, dashboard }, config);
   for (const [key, value] of Object.entries(config.tags)) Tags.of(app).add(key, value);
-  return { data, analytics, api, dashboard, reports };
+  return { data, analytics, api, dashboard, reports, people };
 }

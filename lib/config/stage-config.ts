@@ -100,6 +100,15 @@ export interface StageConfig {
     /** Athena query results are deleted after this long. */
     readonly resultsExpireAfter: Duration;
   };
+  /** The IAM roles people assume for the console and the CLI (admin, operator, developer, analyst). */
+  readonly people: {
+    /** Assuming a role needs a session signed in with MFA (`aws:MultiFactorAuthPresent`). */
+    readonly requireMfa: boolean;
+    /** Longest session of an assumed role (1 to 12 hours; IAM refuses anything else at synth). */
+    readonly maxSessionDuration: Duration;
+    /** The developer role may change function code and configuration; read-only otherwise. */
+    readonly developerDeploys: boolean;
+  };
 }
 
 const PROJECT = 'uba';
@@ -147,6 +156,7 @@ const STAGES: Record<StageName, StageConfig> = {
       expireAfter: Duration.days(90),
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 1024 ** 3, historyDays: 400, resultsExpireAfter: Duration.days(7) },
+    people: { requireMfa: false, maxSessionDuration: Duration.hours(4), developerDeploys: true },
   },
   uat: {
     ...base('uat'),
@@ -186,6 +196,7 @@ const STAGES: Record<StageName, StageConfig> = {
       expireAfter: Duration.days(180),
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 10 * 1024 ** 3, historyDays: 400, resultsExpireAfter: Duration.days(7) },
+    people: { requireMfa: false, maxSessionDuration: Duration.hours(4), developerDeploys: true },
   },
   prod: {
     ...base('prod'),
@@ -227,6 +238,7 @@ const STAGES: Record<StageName, StageConfig> = {
       noncurrentVersionsExpireAfter: Duration.days(30),
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },
+    people: { requireMfa: true, maxSessionDuration: Duration.hours(1), developerDeploys: false },
   },
 };
 
