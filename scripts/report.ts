@@ -23,10 +23,10 @@ import { callsFor, daysBetween, isDay } from '../lambdas/reports/plan';
 import { S3LakeStore } from '../lambdas/reports/store';
 import { answerCsv } from '../lambdas/query/reports';
 import { isReportName, REPORT_COLUMNS, REPORT_NAMES, type ReportAnswer, type ReportRow } from '../lambdas/shared/reports';
-import { LocalFunction } from '../local/lambda';
-import { functionServiceEnvironment, type LocalEndpoints } from '../local/runtime';
-import { localClientConfig, LOCAL_REGION } from '../local/services/clients';
-import { lambdaFunctions, loadCloudAssembly, TemplateResolver } from '../local/template';
+import type { LocalEndpoints } from '../local/runtime';
+import { localClientConfig } from '../local/services/clients';
+import { runCommandLine } from './command-line';
+import { localFunctionOf } from './local-functions';
 import { describeStackOutputsWithSdk } from './producer/endpoints';
 
 const ROOT = path.join(__dirname, '..');
@@ -120,23 +120,13 @@ async function runJob(options: RunOptions): Promise<void> {
     // Locally the default is today so far: the events just produced arrived today.
     const today = DateTime.now().setZone(config.timeZone).toISODate() ?? '';
     const { reports } = await stackOutputs(endpoints.stage, endpoints);
-    const resolver = TemplateResolver.fromAssembly(loadCloudAssembly(path.resolve(ROOT, options.cdkOut)), { region: LOCAL_REGION });
-    const spec = lambdaFunctions(resolver).find((f) => f.functionName === reports.ReportsJobName);
-    if (!spec?.assetDir || !spec.handler)
+    const fn = localFunctionOf(path.resolve(ROOT, options.cdkOut), reports.ReportsJobName ?? '', endpoints, (line) =>
+      process.stderr.write(`${line}\n`),
+    );
+    if (fn === undefined)
       throw new ReportCliError(
         `the reports job ${reports.ReportsJobName ?? '?'} is not in cdk.out: restart npm start so that it synthesizes this version`,
       );
-    const fn = new LocalFunction({
-      name: spec.functionName,
-      assetDir: spec.assetDir,
-      handler: spec.handler,
-      environment: { ...spec.environment, ...functionServiceEnvironment(endpoints) },
-      timeoutMs: spec.timeoutSeconds * 1000,
-      memoryMb: spec.memoryMb,
-      concurrency: 1,
-      functionArn: spec.functionArn,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
     try {
       const result = await fn.invoke(input ?? { date: today });
       if (!result.ok) throw new ReportCliError(`the reports job failed: ${result.error.errorType}: ${result.error.errorMessage}`);
@@ -228,24 +218,8 @@ async function main(argv: readonly string[]): Promise<number> {
       .option('--local-dir <dir>', "npm start's --local-dir (where its endpoints.json is)", '.local')
       .action(async (opts: ShowOptions) => showReport(name, opts));
   }
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return 0;
-  } catch (error) {
-    if (error instanceof ReportCliError || error instanceof JobInputError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  await program.parseAsync([...argv], { from: 'user' });
+  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`report failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCommandLine('report', () => main(process.argv.slice(2)), [ReportCliError, JobInputError]);

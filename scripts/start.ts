@@ -12,6 +12,9 @@ import { DEFAULT_TIME_ZONE } from './producer/time';
 import { LocalRuntime, LocalRuntimeError } from '../local/runtime';
 import { PortInUseError } from '../local/services';
 import { handleStopSignals } from './stop-signals';
+import { BusinessTotals } from './ops/emf';
+import { writeRuntimeStatus } from './ops/runtime-status';
+import { metricsNamespace } from '../lambdas/shared/metrics';
 
 /** Longest orderly stop; then the rest is killed (a supervisor such as docker kills after 10 s). */
 const STOP_DEADLINE_MS = 9_500;
@@ -117,6 +120,11 @@ async function main(): Promise<number> {
   fs.mkdirSync(logDir, { recursive: true });
   const functionLogFile = path.join(logDir, 'functions.log');
   const functionLog = fs.createWriteStream(functionLogFile, { flags: 'a' });
+  // The business metrics' EMF lines also go to their own file, and add up for the status line.
+  const metricsLogFile = path.join(logDir, 'metrics.log');
+  const metricsLog = fs.createWriteStream(metricsLogFile, { flags: 'a' });
+  const business = new BusinessTotals();
+  const namespace = metricsNamespace(options.stage);
   try {
     runtime = await LocalRuntime.start({
       root,
@@ -126,7 +134,10 @@ async function main(): Promise<number> {
       assemblyDir: path.resolve(root, options.cdkOut),
       localDir,
       log,
-      functionLog: (line) => functionLog.write(`${new Date().toISOString()} ${line}\n`),
+      functionLog: (line) => {
+        functionLog.write(`${new Date().toISOString()} ${line}\n`);
+        if (business.addLine(line, namespace)) metricsLog.write(`${line.slice(line.indexOf('{'))}\n`);
+      },
     });
   } catch (error) {
     if (error instanceof LocalRuntimeError || error instanceof PortInUseError) {
@@ -153,7 +164,9 @@ async function main(): Promise<number> {
   log(`  S3         ${e.s3}   (credentials S3RVER / S3RVER)`);
   log(`  Athena     ${e.athena}   (DuckDB over the lake; npm run report -- run | <report>)`);
   log(`  endpoints  ${path.relative(root, path.join(localDir, 'endpoints.json'))}`);
-  log(`  logs       ${path.relative(root, functionLogFile)} (Lambda output)`);
+  log(
+    `  logs       ${path.relative(root, functionLogFile)} (Lambda output), ${path.relative(root, metricsLogFile)} (business metrics, EMF)`,
+  );
   const lake = Object.values(e.outputs).find((o) => o.LakeBucketName)?.LakeBucketName;
   if (lake) log(`  lake       aws --endpoint-url ${e.s3} s3 ls --recursive s3://${lake}/raw/`);
   if (runtime.unsupported.length > 0) {
@@ -170,11 +183,14 @@ async function main(): Promise<number> {
   log('Ctrl-C stops everything.');
   const running = runtime;
   const status = setInterval(() => {
+    // For `npm run ops -- status`: the consumers' shard positions, as their IteratorAge metric gives them on AWS.
+    writeRuntimeStatus(running, localDir).catch((error: unknown) => log(`runtime status not written: ${(error as Error).message}`));
     const s = running.stats();
     log(
       `${new Date().toISOString().slice(11, 19)}  api: ${s.requests} requests, ${s.eventsAccepted} events accepted, ${s.eventsRejected} rejected` +
         `  |  lake: ${s.lakeRecords} events in ${s.lakeObjects} objects, ${s.lakeBuffered} buffered` +
-        (running.mappings.length > 0 ? `  |  consumers: ${s.consumerInvocations} invocations` : ''),
+        (running.mappings.length > 0 ? `  |  consumers: ${s.consumerInvocations} invocations` : '') +
+        `  |  metrics: ${business.summary()}`,
     );
   }, 5000);
 
@@ -195,6 +211,7 @@ async function main(): Promise<number> {
   await running.stop();
   clearTimeout(deadline);
   await new Promise<void>((resolve) => functionLog.end(resolve));
+  await new Promise<void>((resolve) => metricsLog.end(resolve));
   const still = await running.listeningPorts();
   if (still.length > 0) {
     process.stderr.write(`npm start: stopped, but still listening: ${still.map((p) => `${p.service} on ${p.port}`).join(', ')}\n`);

@@ -1,4 +1,5 @@
 import type { AppLogger } from '../shared/logger';
+import type { BusinessMetrics } from '../shared/metrics';
 import type { ConsumerConfig } from './config';
 import type { Notifier } from './notify';
 import type { ResultsStore } from './store';
@@ -11,6 +12,8 @@ export interface ConsumerDeps {
   readonly notifier: Notifier;
   readonly logger: AppLogger;
   readonly now: () => Date;
+  /** Receives the business counts of each invocation (poison records, late events, alerts raised, …). @default - not counted */
+  readonly metrics?: BusinessMetrics;
   /** Writes in flight at once. @default DEFAULT_CONCURRENCY */
   readonly concurrency?: number;
 }

@@ -709,6 +709,12 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
     }
     const { alerts, metrics, edges, paths } = reports;
     const capacity = capacitySince(capacityBefore, deps.store.consumed?.());
+    deps.metrics?.add({
+      PoisonRecords: quarantine.poison + isolated,
+      LateEvents: metrics.lateEvents,
+      AlertsRaised: alerts.created,
+      ConditionalRetries: metrics.conditionalRetries + edges.conditionalRetries,
+    });
 
     logger.info('batch processed', {
       shardId,

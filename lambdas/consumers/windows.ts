@@ -193,6 +193,7 @@ export function createHandler(deps: WindowsDeps): WindowsHandler {
     const capacityBefore = deps.store.consumed?.();
     const report = await settleWindow(deps, shardId, state, event.window);
     const capacity = capacitySince(capacityBefore, deps.store.consumed?.());
+    deps.metrics?.add({ WindowsFired: 1, AlertsRaised: report.created });
     logger.info('window settled', {
       shardId,
       windowStart: event.window.start,

@@ -2,8 +2,9 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { lambdaEntry } from '../shared/entry';
+import { meteredEntry } from '../shared/entry';
 import type { AppLogger } from '../shared/logger';
+import type { BusinessMetrics } from '../shared/metrics';
 import { assembleResults, eventItems, failureCodes, pathItems, toPublishable } from './batch';
 import { loadConfig, type IngestConfig } from './config';
 import { errorResponse, ingestResponse, readJsonBody, routeOf } from './http';
@@ -30,6 +31,8 @@ export interface IngestDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
   readonly logger: AppLogger;
+  /** Receives the business counts of each request (events accepted, rejected per field, not written to the stream). */
+  readonly metrics: BusinessMetrics;
   /** @default DEFAULT_RETRY */
   readonly retry?: RetryPolicy;
 }
@@ -127,13 +130,17 @@ export function createHandler(deps: IngestDeps): IngestHandler {
     const response = ingestResponse(results);
     const errorCodes = failureCodes(report.outcomes);
     const streamFailures = Object.values(errorCodes).reduce((sum, count) => sum + count, 0);
+    const invalid = checked.flatMap(({ check }) => (check.ok ? [] : [check.errors]));
+    const accepted = results.filter((result) => result.status === 'accepted').length;
+    deps.metrics.add({ EventsAccepted: accepted, EventsRejected: invalid.length, StreamFailures: streamFailures });
+    for (const errors of invalid) deps.metrics.addRejectedFields(errors.map((error) => error.field));
     const attributes = {
       requestId,
       route,
       status: response.statusCode,
       events: results.length,
-      accepted: results.filter((result) => result.status === 'accepted').length,
-      invalid: checked.filter(({ check }) => !check.ok).length,
+      accepted,
+      invalid: invalid.length,
       streamFailures,
       putRecordsCalls: report.calls,
       durationMs: deps.now().getTime() - startedAt,
@@ -170,7 +177,7 @@ function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /** The production dependencies, from `process.env`; throws when the configuration is invalid. */
-function defaultDeps(logger: AppLogger): IngestDeps {
+function defaultDeps(logger: AppLogger, metrics: BusinessMetrics): IngestDeps {
   const config = loadConfig(process.env);
   const secretArn = config.pseudonymization?.secretArn;
   return {
@@ -187,8 +194,11 @@ function defaultDeps(logger: AppLogger): IngestDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     logger,
+    metrics,
   };
 }
 
 /** The Lambda entry point (`POST /v1/events`, `POST /v1/paths`); throws only when the configuration is invalid. */
-export const handler = lambdaEntry<APIGatewayProxyEvent, APIGatewayProxyResult>((logger) => createHandler(defaultDeps(logger)));
+export const handler = meteredEntry<APIGatewayProxyEvent, APIGatewayProxyResult>('ingest', (logger, metrics) =>
+  createHandler(defaultDeps(logger, metrics)),
+);

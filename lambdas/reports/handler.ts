@@ -1,6 +1,6 @@
 import { randomUUID } from 'crypto';
 import { AthenaClient } from '@aws-sdk/client-athena';
-import { lambdaEntry } from '../shared/entry';
+import { meteredEntry } from '../shared/entry';
 import { lambdaS3Client } from '../shared/s3-client';
 import { AthenaQueryRunner } from './athena';
 import { loadReportsConfig } from './config';
@@ -17,9 +17,10 @@ const s3 = lambdaS3Client();
 /**
  * The daily reports job (EventBridge Scheduler at 00:30, or on demand): input `{}` (yesterday),
  * `{date}` or `{from, to}` (arrival days). Throws for a bad input or configuration and when a
- * query or S3 call fails, so the invocation fails and alarms.
+ * query or S3 call fails, so the invocation fails and alarms; every run counts once in
+ * `ReportRunsSucceeded` or `ReportRunsFailed`.
  */
-export const handler = lambdaEntry<unknown, JobSummary>((logger) => {
+export const handler = meteredEntry<unknown, JobSummary>('reports', (logger, metrics) => {
   const config = loadReportsConfig(process.env);
   const runner = new AthenaQueryRunner({
     client: athena,
@@ -29,10 +30,13 @@ export const handler = lambdaEntry<unknown, JobSummary>((logger) => {
   });
   const store = new S3LakeStore(s3, config.bucket);
   return async (event) => {
-    const days = arrivalDaysOf(event, new Date(), config.timeZone);
     try {
-      return await runDailyJob({ runner, store, config, log: logger, newId: randomUUID }, days);
+      const days = arrivalDaysOf(event, new Date(), config.timeZone);
+      const summary = await runDailyJob({ runner, store, config, log: logger, newId: randomUUID }, days);
+      metrics.add({ ReportRunsSucceeded: 1 });
+      return summary;
     } catch (error) {
+      metrics.add({ ReportRunsFailed: 1 });
       logger.error('daily reports failed', { error });
       throw error;
     }

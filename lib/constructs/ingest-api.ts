@@ -5,6 +5,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { metricsNamespace } from '../../lambdas/shared/metrics';
 import { AppFunction } from './app-function';
 import { BodySizeFirewall } from './body-size-firewall';
 
@@ -77,6 +78,7 @@ export class IngestApi extends Construct {
         TIME_ZONE: props.timeZone,
         MAX_EVENTS_PER_REQUEST: String(props.maxEventsPerRequest),
         MAX_BODY_BYTES: String(props.maxBodyBytes),
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(props.stageName),
         PSEUDONYMIZE: String(props.pseudonymKey !== undefined),
         PSEUDONYMIZED_PROPS: (props.pseudonymizedProps ?? []).join(','),
         ...(props.pseudonymKey ? { PSEUDONYM_SECRET_ARN: props.pseudonymKey.secretArn } : {}),

@@ -15,6 +15,7 @@ import { QUERY_NAMES } from '../../lambdas/reports/queries';
 import { readAllQuerySql } from '../../lambdas/reports/sql-files';
 import { COMMODITY_TABLE, CURATED_TABLE, RAW_TABLE } from '../../lambdas/reports/tables';
 import { EXPORTS_PREFIX } from '../../lambdas/shared/reports';
+import { metricsNamespace } from '../../lambdas/shared/metrics';
 import { acknowledgeBucketDeploymentFindings, flattenReference, wildcardFindings } from '../nag';
 import { AppFunction, PROJECT_ROOT } from './app-function';
 import { privateBucketProps } from './raw-event-lake';
@@ -39,6 +40,8 @@ export interface ReportsProps {
   readonly historyDays: number;
   /** Query results are deleted after this long. */
   readonly resultsExpireAfter: Duration;
+  /** The stage, whose business-metrics namespace the job writes its run counts to. */
+  readonly stage: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -231,6 +234,7 @@ export class Reports extends Construct {
       environment: {
         LAKE_BUCKET: bucketName,
         TIME_ZONE: props.timeZone,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(props.stage),
         GLUE_DATABASE: this.databaseName,
         WORK_GROUP: this.workGroup.ref,
         NAMED_QUERIES: stack.toJsonString(Object.fromEntries(Object.entries(named).map(([name, q]) => [name, q.ref]))),

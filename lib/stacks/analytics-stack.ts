@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { defaultAnalyticsConfig } from '../../lambdas/analytics/config';
+import { metricsNamespace } from '../../lambdas/shared/metrics';
 import { DEFAULT_PATH_CHUNKS, DEFAULT_SESSION_SLICES } from '../../lambdas/shared/results-table';
 import type { StageConfig } from '../config/stage-config';
 import { ResultsTable } from '../constructs/results-table';
@@ -87,6 +88,7 @@ export class AnalyticsStack extends Stack {
       ALERTS_TOPIC_ARN: this.alertsTopic.topicArn,
       ANALYTICS_CONFIG: JSON.stringify(analyticsConfig),
       STAGE: config.stage,
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config.stage),
       PATH_CHUNKS: String(DEFAULT_PATH_CHUNKS),
       SESSION_SLICES: String(DEFAULT_SESSION_SLICES),
       RESULT_RETENTION_DAYS: String(a.resultRetentionDays),
@@ -126,6 +128,20 @@ export class AnalyticsStack extends Stack {
       value: this.alertsTopic.topicArn,
       description: 'SNS topic: one message per batch of new alerts',
     });
+    // Looked up by `npm run ops` (redrive, status): each consumer's function and dead-letter queue.
+    for (const [name, consumer] of [
+      ['Realtime', this.realtime],
+      ['Windows', this.windows],
+    ] as const) {
+      new CfnOutput(this, `${name}FunctionName`, {
+        value: consumer.appFunction.function.functionName,
+        description: `The ${name.toLowerCase()} stream consumer (npm run ops -- redrive --consumer ${name.toLowerCase()})`,
+      });
+      new CfnOutput(this, `${name}DeadLetterQueueArn`, {
+        value: consumer.deadLetterQueue.queueArn,
+        description: `On-failure destination of the ${name.toLowerCase()} consumer: batches it gave up on`,
+      });
+    }
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.alarmTopic.topicArn,
       description: 'SNS topic of the operators: every alarm of the stage (uba-<stage>-monitoring)',

@@ -23,6 +23,7 @@ export class ReportsStack extends Stack {
       bytesScannedCutoff: config.reports.bytesScannedCutoff,
       historyDays: config.reports.historyDays,
       resultsExpireAfter: config.reports.resultsExpireAfter,
+      stage: config.stage,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
     });

@@ -5,6 +5,7 @@ import type { IngestConfig } from '../../../lambdas/ingest/config';
 import type { IngestDeps } from '../../../lambdas/ingest/handler';
 import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { StreamEvent } from '../../../lambdas/shared/event';
+import { MetricTally } from '../../../lambdas/shared/metrics';
 
 /** A valid v1 event as a producer posts it; override any field (set one to `undefined` to drop it). */
 export function anEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -100,12 +101,15 @@ export function aFakeClock(start = '2024-05-27T03:41:00.000Z') {
 }
 
 /** Handler dependencies with fakes: a fixed clock that sleeps instantly, no jitter, a recording logger. */
-export function someDeps(
-  overrides: Partial<Omit<IngestDeps, 'logger'>> = {},
-): IngestDeps & { readonly clock: ReturnType<typeof aFakeClock>; readonly logger: ReturnType<typeof aRecordingLogger> } {
+export function someDeps(overrides: Partial<Omit<IngestDeps, 'logger' | 'metrics'>> = {}): IngestDeps & {
+  readonly clock: ReturnType<typeof aFakeClock>;
+  readonly logger: ReturnType<typeof aRecordingLogger>;
+  readonly metrics: MetricTally;
+} {
   const clock = aFakeClock();
   const logger = aRecordingLogger();
   return {
+    metrics: new MetricTally(),
     config: aConfig(),
     kinesis: new KinesisClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     pseudonymKey: async () => Buffer.from('k'.repeat(32)),

@@ -209,6 +209,9 @@ describe('POST /v1/events: partly accepted (207)', () => {
       level: 'warn',
       attributes: { errorCodes: { ProvisionedThroughputExceededException: 1 } },
     });
+    expect([deps.metrics.count('EventsAccepted'), deps.metrics.count('EventsRejected'), deps.metrics.count('StreamFailures')]).toEqual([
+      2, 0, 1,
+    ]);
   });
 
   it('accepts events that fail once and are taken on retry', async () => {
@@ -660,8 +663,45 @@ describe('the Lambda entry point', () => {
       MAX_EVENTS_PER_REQUEST: '500',
       MAX_BODY_BYTES: '1048576',
       PSEUDONYMIZE: 'false',
+      POWERTOOLS_METRICS_NAMESPACE: 'UserBehaviorAnalytics/test',
     });
     const response = await handler(anApiEvent(anEvent(), { resource: '/v1/other', path: '/v1/other' }));
     expect(response.statusCode).toBe(404);
+  });
+});
+
+describe('business metrics', () => {
+  it('counts accepted events, rejected events once each, and every field at fault bounded to the schema', async () => {
+    // prepare
+    streamTakesAll();
+    const { handle, deps } = aHandler();
+    const events = [
+      anEvent({ eventId: 'ok-1' }),
+      anEvent({ eventId: 'bad-1', createdAt: 'yesterday', props: { [`k`]: { nested: true } } }),
+      anEvent({ eventId: 'bad-2', userId: undefined }),
+      anEvent({ eventId: 'bad-3', colour: 'red' }),
+      anEvent({ eventId: 'ok-2' }),
+    ];
+
+    // act
+    await handle(anApiEvent({ events }));
+    await handle(anApiEvent({ events: [anEvent({ eventId: 'ok-3' })] }));
+
+    // assess
+    expect(deps.metrics.count('EventsAccepted')).toBe(3);
+    expect(deps.metrics.count('EventsRejected')).toBe(3);
+    expect(deps.metrics.count('StreamFailures')).toBe(0);
+    expect(Object.fromEntries(deps.metrics.rejectedByField())).toEqual({ createdAt: 1, props: 1, userId: 1, '(other)': 1 });
+  });
+
+  it('counts nothing for a request refused as a whole', async () => {
+    // prepare
+    const { handle, deps } = aHandler();
+
+    // act
+    await handle(anApiEvent('{not json'));
+
+    // assess
+    expect(deps.metrics.count('EventsAccepted') + deps.metrics.count('EventsRejected')).toBe(0);
   });
 });
