@@ -85,7 +85,9 @@ const csvResponse = (filename: string, body: string): APIGatewayProxyResult => (
 
 /**
  * Builds the read-API handler over `deps`: routes `GET /v1/alerts|metrics|paths|paths.csv|reports|reports/{name}`,
- * parses parameters (400 naming the parameter), reads and shapes the answer. Never throws: an
+ * answers 403 when the caller's groups (`cognito:groups` of the authorizer's claims) may not read
+ * the route and masks alerts for analysts (lambdas/shared/access.ts), parses parameters (400 naming
+ * the parameter), reads and shapes the answer. Never throws: an
  * unknown route is 404, another method 405, a failed read or an unreadable item 500 (logged).
  * Throws RangeError when `deps.config.timeZone` is unknown.
  */

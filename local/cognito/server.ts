@@ -297,7 +297,8 @@ export async function startCognito(options: LocalCognitoOptions): Promise<Runnin
     authenticate: async (email, password) => {
       try {
         const user = first.authenticate(email, password);
-        if (user.status !== 'CONFIRMED') return { ok: false, reason: 'The password is temporary: set a new one with npm run users first.' };
+        if (user.status !== 'CONFIRMED')
+          return { ok: false, reason: 'The password is temporary and must be changed first (npm run token -- --new-password …).' };
         return { ok: true, username: user.username };
       } catch (error) {
         if (error instanceof CognitoError) return { ok: false, reason: error.message };

@@ -269,7 +269,7 @@ export class LocalUserPool {
 
   /** Every user, in creation order. */
   listUsers(): StoredUser[] {
-    return [...this.users.values()].sort((a, b) => a.createdAt - b.createdAt || a.username.localeCompare(b.username));
+    return [...this.users.values()];
   }
 
   /**

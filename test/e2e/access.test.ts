@@ -9,7 +9,7 @@ import { ACCESS, READ_ROUTES, ROLES, type ReadRoute } from '../../lambdas/shared
 import { decodeJwtClaims, generateSigningKey, importSigningKey, signJwt } from '../../local/cognito';
 import type { LocalRuntime } from '../../local/runtime';
 import { signIn } from '../../scripts/auth/sign-in';
-import { startRuntime, tokenFor } from './harness';
+import { allAlerts, startRuntime, tokenFor, waitForConsumers } from './harness';
 
 jest.setTimeout(240_000);
 
@@ -130,5 +130,35 @@ describe('producers and people keep to their own routes', () => {
       clients: { cli: expect.any(String) },
     });
     expect(listed.cognito.issuer).toBe(`${listed.cognito.endpoint}/${listed.cognito.userPoolId}`);
+  });
+});
+
+describe('masked alerts', () => {
+  it('gives an analyst the error alert without userId and errorMsg, an operator in full', async () => {
+    // prepare: one event the error filter matches
+    const event = {
+      eventId: 'masked-1',
+      action: 'pay',
+      userId: 'u-13800001111',
+      createdAt: new Date().toISOString(),
+      errorMsg: '[error] card 4111 declined',
+    };
+    const res = await fetch(`${runtime.endpoints.api}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': runtime.endpoints.apiKey },
+      body: JSON.stringify({ events: [event] }),
+    });
+    expect(res.status).toBe(200);
+    await waitForConsumers(runtime);
+
+    // act
+    const analyst = (await allAlerts(runtime, 'error', 'analyst')).find((a) => a.eventId === 'masked-1');
+    const operator = (await allAlerts(runtime, 'error', 'operator')).find((a) => a.eventId === 'masked-1');
+
+    // assess
+    expect(analyst).toMatchObject({ kind: 'error', eventId: 'masked-1', action: 'pay' });
+    expect(analyst).not.toHaveProperty('userId');
+    expect(analyst).not.toHaveProperty('errorMsg');
+    expect(operator).toMatchObject({ userId: 'u-13800001111', errorMsg: '[error] card 4111 declined' });
   });
 });

@@ -212,19 +212,24 @@ export interface AlertItem {
 }
 
 /** Every alert of the last day, all pages. */
-export async function allAlerts(runtime: LocalRuntime, kind?: 'error' | 'window'): Promise<AlertItem[]> {
+export async function allAlerts(runtime: LocalRuntime, kind?: 'error' | 'window', role: Role = 'admin'): Promise<AlertItem[]> {
   const since = new Date(Date.now() - 24 * 3600_000).toISOString();
   const until = new Date(Date.now() + 3600_000).toISOString();
   const out: AlertItem[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await getJson<{ alerts: AlertItem[]; nextToken?: string }>(runtime, '/v1/alerts', {
-      since,
-      until,
-      limit: 1000,
-      ...(kind ? { kind } : {}),
-      ...(nextToken ? { nextToken } : {}),
-    });
+    const page = await getJson<{ alerts: AlertItem[]; nextToken?: string }>(
+      runtime,
+      '/v1/alerts',
+      {
+        since,
+        until,
+        limit: 1000,
+        ...(kind ? { kind } : {}),
+        ...(nextToken ? { nextToken } : {}),
+      },
+      role,
+    );
     out.push(...page.alerts);
     nextToken = page.nextToken;
   } while (nextToken);

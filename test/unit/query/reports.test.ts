@@ -16,7 +16,8 @@ const request = (resource: string, path: string, query: Record<string, string> =
     queryStringParameters: query,
     multiValueQueryStringParameters: null,
     pathParameters: name === undefined ? null : { name },
-    requestContext: { requestId: 'r1' },
+    // An analyst's token, as API Gateway's Cognito authorizer passes its claims on.
+    requestContext: { requestId: 'r1', authorizer: { claims: { 'cognito:groups': 'analyst' } } },
   }) as unknown as Parameters<ReturnType<typeof createHandler>>[0];
 
 describe('report request parameters', () => {
