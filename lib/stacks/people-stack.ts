@@ -248,6 +248,8 @@ function dataGrants(data: DataStack, config: StageConfig): PersonGrant[] {
     { roles: ['operator', 'developer'], actions: ['firehose:DescribeDeliveryStream'], resources: [data.lake.deliveryStream.attrArn] },
   ];
   if (config.stream.capacity.mode === 'PROVISIONED') {
+    // `npm run ops -- reshard` splits or merges one shard at a time.
+    grants.push({ roles: ['operator'], actions: ['kinesis:SplitShard', 'kinesis:MergeShards'], resources: [stream] });
     grants.push({
       roles: ['admin', 'operator'],
       actions: ['kinesis:UpdateShardCount'],
@@ -278,6 +280,19 @@ function analyticsGrants(analytics: AnalyticsStack): PersonGrant[] {
       wildcardReason: `${ALL_OF('DynamoDB')} The table's indexes, streams and backups are named under its ARN.`,
     },
     { roles: ['operator', 'developer'], actions: RESULTS_READ, resources: [table, `${table}/index/${ALERTS_BY_TIME_INDEX}`] },
+    // `npm run ops -- replay-quarantine` marks the quarantined records it replays, and nothing else.
+    {
+      roles: ['operator'],
+      actions: ['dynamodb:UpdateItem'],
+      resources: [table],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUARANTINE#*'] } },
+    },
+    // `npm run ops -- redrive` re-invokes a consumer with the records of its dead letters.
+    {
+      roles: ['operator'],
+      actions: ['lambda:InvokeFunction'],
+      resources: [analytics.realtime.appFunction.function.functionArn, analytics.windows.appFunction.function.functionArn],
+    },
   ];
 }
 

@@ -96,7 +96,7 @@ type ResourceKey = keyof ReturnType<typeof resources>;
 
 type Expected = boolean | Readonly<Record<StageName, boolean>>;
 /** One row: `role` may (or may not) do `action` on `on`, over TLS, with `context`. */
-type Row = readonly [PersonRole, string, ResourceKey, Expected, Record<string, string>?];
+type Row = readonly [PersonRole, string, ResourceKey, Expected, Record<string, string | string[]>?];
 
 const notInProd = { dev: true, uat: true, prod: false } as const;
 
@@ -133,6 +133,12 @@ const TABLE: readonly Row[] = [
   ['operator', 'kinesis:PutRecords', 'stream', true],
   ['operator', 'kinesis:UpdateShardCount', '*', notInProd],
   ['operator', 'dynamodb:Query', 'resultsTable', true],
+  ['operator', 'dynamodb:UpdateItem', 'resultsTable', true, { 'dynamodb:LeadingKeys': ['QUARANTINE#2026-11-29'] }],
+  ['operator', 'dynamodb:UpdateItem', 'resultsTable', false, { 'dynamodb:LeadingKeys': ['METRIC#2026-11-29'] }],
+  ['operator', 'lambda:InvokeFunction', 'realtimeFunction', true],
+  ['operator', 'kinesis:SplitShard', 'stream', notInProd],
+  ['operator', 'kinesis:MergeShards', 'stream', notInProd],
+  ['analyst', 'lambda:InvokeFunction', 'realtimeFunction', false],
   ['operator', 'lambda:InvokeFunction', 'reportsJob', true],
   ['operator', 'sns:GetTopicAttributes', 'alarmTopic', true],
   ['operator', 's3:ListBucket', 'lake', true],
