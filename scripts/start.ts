@@ -74,9 +74,17 @@ function parseOptions(argv: readonly string[]): StartOptions {
 }
 
 /** Drives four demo scenarios (web paths, alert bursts, recharges, Taobao) until `signal` aborts. */
-async function driveDemo(rate: number, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+async function driveDemo(
+  target: { readonly api: string; readonly apiKey: string },
+  rate: number,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
   const quietOut = { write: () => true, isTTY: false };
+  // This runtime's API and key, not whatever `.local/endpoints.json` holds (`--local-dir` moves it).
   const base = {
+    endpoint: target.api,
+    apiKey: target.apiKey,
     rate,
     batch: 50,
     timeZone: DEFAULT_TIME_ZONE,
@@ -175,7 +183,7 @@ async function main(): Promise<number> {
   }
 
   const stopDemo = new AbortController();
-  const demo = options.demo && !signals.requested ? driveDemo(options.demoRate, stopDemo.signal, log) : Promise.resolve();
+  const demo = options.demo && !signals.requested ? driveDemo(e, options.demoRate, stopDemo.signal, log) : Promise.resolve();
   if (options.demo)
     log(
       `demo traffic: ~${options.demoRate} web + ~${Math.round(options.demoRate / 2)} each of alert, recharge and taobao events/s (--no-demo to turn off)`,
