@@ -19,6 +19,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
+import { metricsNamespace } from '../../lambdas/shared/metrics';
 import type { AlarmThresholds } from '../config/stage-config';
 
 /**
@@ -51,8 +52,8 @@ export type RunbookAnchor = (typeof RUNBOOK_ANCHORS)[number];
 /** The line every alarm description ends with: where in the repository its runbook section is. */
 export const runbookLink = (anchor: RunbookAnchor): string => `docs/operations.md#${anchor}`;
 
-/** The namespace of the business metrics the Lambdas write (Powertools Metrics, EMF), per stage. */
-export const businessMetricsNamespace = (stage: string): string => `UserBehaviorAnalytics/${stage}`;
+/** The namespace of the business metrics the Lambdas write (Powertools Metrics, EMF), per stage: the one the Lambdas use. */
+export const businessMetricsNamespace = metricsNamespace;
 
 /** A stream consumer to watch: its function, its event-source mapping and its dead-letter queue. */
 export interface MonitoredConsumer {

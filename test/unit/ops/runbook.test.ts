@@ -1,28 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-
-/** The runbook anchors the alarms' descriptions link to (`docs/operations.md#<anchor>`). */
-const RUNBOOK_ANCHORS = [
-  'api-5xx',
-  'api-4xx',
-  'api-latency',
-  'api-throttles',
-  'ingest-errors',
-  'ingest-throttles',
-  'ingest-duration',
-  'stream-write-throttles',
-  'consumer-iterator-age',
-  'consumer-errors',
-  'consumer-dlq',
-  'firehose-freshness',
-  'firehose-delivery',
-  'dynamodb-throttles',
-  'dynamodb-system-errors',
-  'sns-delivery-failures',
-  'reports-job-failed',
-  'business-poison-records',
-  'business-stream-failures',
-];
+import { RUNBOOK_ANCHORS } from '../../../lib/constructs/operations-monitoring';
 
 /** The subcommands of `npm run ops` (scripts/ops.ts), each run by test/e2e/ops.test.ts. */
 const OPS_COMMANDS = ['redrive', 'replay-quarantine', 'reshard', 'status'];
