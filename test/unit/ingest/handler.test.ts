@@ -664,6 +664,8 @@ describe('the Lambda entry point', () => {
       MAX_BODY_BYTES: '1048576',
       PSEUDONYMIZE: 'false',
       POWERTOOLS_METRICS_NAMESPACE: 'UserBehaviorAnalytics/test',
+      // Keeps the EMF line out of the test output (business-metrics tests check what is counted).
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     const response = await handler(anApiEvent(anEvent(), { resource: '/v1/other', path: '/v1/other' }));
     expect(response.statusCode).toBe(404);
