@@ -16,7 +16,7 @@ import { loadCommodities } from '../../scripts/producer/commodities';
 import { ReportTruthBuilder } from '../../scripts/producer/report-truth';
 import * as path from 'path';
 import { stageConfig } from '../../lib/config/stage-config';
-import { getJson, produce, readLake, ROOT, runReportJob, startRuntime, waitForLake } from './harness';
+import { getJson, produce, readLake, ROOT, runReportJob, startRuntime, tokenFor, waitForLake } from './harness';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
 /** Every object under `prefix`, key → content (as text). */
@@ -123,7 +123,7 @@ describe('daily reports on the local runtime', () => {
 
     // CSV: one header line and a line per row.
     const csv = await fetch(`${runtime.endpoints.api}/v1/reports/dau?from=${from}&to=${today}&format=csv`, {
-      headers: { 'x-api-key': runtime.endpoints.apiKey },
+      headers: { authorization: await tokenFor(runtime, 'analyst') },
     });
     expect(csv.status).toBe(200);
     const lines = (await csv.text()).trim().split(/\r?\n/);
