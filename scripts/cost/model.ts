@@ -430,7 +430,12 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
     storedGbMonths * inputs.usd('cloudwatch.logs.storage'),
   );
   for (const [writer] of logBytes) notes.push(`logs of ${writer} go to a log group the templates do not declare; not priced`);
-  add('cloudwatch', `${deployment.alarms} alarms`, `${deployment.alarms} alarms`, deployment.alarms * inputs.usd('cloudwatch.alarm'));
+  add(
+    'cloudwatch',
+    `${deployment.alarms} alarms`,
+    `${deployment.alarmMetrics} alarm metrics`,
+    deployment.alarmMetrics * inputs.usd('cloudwatch.alarm'),
+  );
   if (deployment.dashboards > 0)
     add(
       'cloudwatch',

@@ -206,6 +206,8 @@ export interface Deployment {
   /** Runs a month of each schedule, with the service it invokes. */
   readonly schedules: ReadonlyArray<{ readonly runsPerMonth: number; readonly service?: string }>;
   readonly alarms: number;
+  /** Metrics the alarms watch, as CloudWatch bills them: one per alarm on a metric, one per metric of a metric-math alarm. */
+  readonly alarmMetrics: number;
   readonly dashboards: number;
   readonly metricFilters: number;
   readonly userPools: ReadonlyArray<{ readonly tier: 'LITE' | 'ESSENTIALS' | 'PLUS' }>;
@@ -234,6 +236,13 @@ function referencedIds(value: JsonValue | undefined): string[] {
   const att = value['Fn::GetAtt'];
   if (Array.isArray(att) && typeof att[0] === 'string') return [att[0]];
   return Object.values(value).flatMap(referencedIds);
+}
+
+/** Metrics one alarm is billed for: its metric, or each metric (`MetricStat`) a metric-math alarm reads. */
+function alarmMetricsOf(properties: JsonObject): number {
+  const metrics = properties.Metrics;
+  if (!Array.isArray(metrics)) return 1;
+  return Math.max(1, metrics.filter((m) => isJsonObject(m) && m.MetricStat !== undefined).length);
 }
 
 /** Runs a month (730 h) of a `cron(…)` or `rate(…)` expression; daily when it cannot tell. */
@@ -485,6 +494,8 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
       service: serviceOf(fnOf(resolver.resolve(s.stackName, obj(s.properties.Target).Arn ?? null))),
     })),
     alarms: of('AWS::CloudWatch::Alarm').length + of('AWS::CloudWatch::CompositeAlarm').length,
+    alarmMetrics:
+      of('AWS::CloudWatch::Alarm').reduce((n, a) => n + alarmMetricsOf(a.properties), 0) + of('AWS::CloudWatch::CompositeAlarm').length,
     dashboards: of('AWS::CloudWatch::Dashboard').length,
     metricFilters: of('AWS::Logs::MetricFilter').length,
     userPools: of('AWS::Cognito::UserPool').map((p) => ({ tier: tier(p.properties) })),

@@ -5,7 +5,7 @@ import type { CfnTemplate, StackTemplate } from '../../../local/template/types';
  * A fixed, small synthesized stage (one stack): a provisioned stream of 2 shards read by one
  * consumer and a Firehose delivery stream into a lake bucket (IA after 30 days, deleted after 90),
  * a REST API whose POST method invokes the ingest function, a results table on demand, log groups
- * kept 7 days, two alarms. Kept by hand so the model's arithmetic can be checked by hand.
+ * kept 7 days, two alarms on a metric and one metric-math alarm on two metrics. Kept by hand so the model's arithmetic can be checked by hand.
  */
 export const FIXTURE_TEMPLATE: CfnTemplate = {
   Resources: {
@@ -131,6 +131,27 @@ export const FIXTURE_TEMPLATE: CfnTemplate = {
         MetricName: 'Errors',
         Namespace: 'AWS/Lambda',
         Threshold: 0,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
+    },
+    ErrorRate: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        Metrics: [
+          { Id: 'rate', Expression: 'errors / invocations', ReturnData: true },
+          {
+            Id: 'errors',
+            MetricStat: { Metric: { MetricName: 'Errors', Namespace: 'AWS/Lambda' }, Period: 300, Stat: 'Sum' },
+            ReturnData: false,
+          },
+          {
+            Id: 'invocations',
+            MetricStat: { Metric: { MetricName: 'Invocations', Namespace: 'AWS/Lambda' }, Period: 300, Stat: 'Sum' },
+            ReturnData: false,
+          },
+        ],
+        Threshold: 0.1,
         EvaluationPeriods: 1,
         ComparisonOperator: 'GreaterThanThreshold',
       },
