@@ -19,7 +19,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../../lambdas/shared/metrics';
+import { type BusinessMetric, type MetricService, metricsNamespace, SERVICE_METRICS } from '../../lambdas/shared/metrics';
 import type { AlarmThresholds } from '../config/stage-config';
 
 /**
@@ -599,6 +599,10 @@ export class OperationsMonitoring extends Construct {
   private monitorBusiness(r: MonitoredResources): void {
     const t = this.thresholds;
     const consumerServices = r.consumers.map((c) => c.service);
+    // Only the services that write a metric get its graph and alarm: an alarm on a metric nobody
+    // publishes would never fire.
+    const writers = (metric: BusinessMetric, services: readonly string[]): string[] =>
+      services.filter((service) => (SERVICE_METRICS[service as MetricService] ?? []).includes(metric));
     const withAlarm = (metricName: string, service: string, anchor: RunbookAnchor, threshold: number, meaning: string): CustomMetric => ({
       metric: this.business(metricName, service),
       alarmFriendlyName: `${metricName}-${service}`,
@@ -628,7 +632,7 @@ export class OperationsMonitoring extends Construct {
         },
         {
           title: 'Poison records (quarantined)',
-          metrics: consumerServices.map((service) =>
+          metrics: writers('PoisonRecords', consumerServices).map((service) =>
             withAlarm(
               'PoisonRecords',
               service,
@@ -640,7 +644,7 @@ export class OperationsMonitoring extends Construct {
         },
         {
           title: 'Stream failures',
-          metrics: ['ingest', ...consumerServices].map((service) =>
+          metrics: writers('StreamFailures', ['ingest', ...consumerServices]).map((service) =>
             withAlarm(
               'StreamFailures',
               service,
@@ -650,15 +654,18 @@ export class OperationsMonitoring extends Construct {
             ),
           ),
         },
-        { title: 'Late events', metrics: consumerServices.map((service) => this.business('LateEvents', service)) },
+        { title: 'Late events', metrics: writers('LateEvents', consumerServices).map((service) => this.business('LateEvents', service)) },
         {
           title: 'Alerts raised and windows fired',
           metrics: [
-            ...consumerServices.map((service) => this.business('AlertsRaised', service)),
-            ...consumerServices.map((s) => this.business('WindowsFired', s)),
+            ...writers('AlertsRaised', consumerServices).map((service) => this.business('AlertsRaised', service)),
+            ...writers('WindowsFired', consumerServices).map((s) => this.business('WindowsFired', s)),
           ],
         },
-        { title: 'Conditional retries', metrics: consumerServices.map((service) => this.business('ConditionalRetries', service)) },
+        {
+          title: 'Conditional retries',
+          metrics: writers('ConditionalRetries', consumerServices).map((service) => this.business('ConditionalRetries', service)),
+        },
       ],
     });
   }

@@ -203,34 +203,27 @@ async function main(): Promise<void> {
     by,
     ...extra,
   });
-  const today =
-    'the consumers as measured on the date given (paths as per-shard session state rewritten every batch); rerun the bench when the consumers change';
   const consumer = (name: 'realtime' | 'windows', f: ConsumerFigures): Record<string, MeasuredFigure> => ({
     [`${name}.cpuMsPerBatch`]: fig(
       f.cpu.fixed,
       'ms',
       `${name} handler CPU time per invocation apart from its events, fitted over batches of 100 and 1,000, best of ${ROUNDS}`,
-      { design: today },
     ),
-    [`${name}.cpuMsPerEvent`]: fig(f.cpu.perEvent, 'ms', `${name} handler CPU time per event, same fit`, { design: today }),
+    [`${name}.cpuMsPerEvent`]: fig(f.cpu.perEvent, 'ms', `${name} handler CPU time per event, same fit`),
     [`${name}.wruPerBatch`]: fig(
       f.wru.fixed,
       'WRU',
       `${name}: write request units per invocation apart from its events (metered by item size, transactions ×2, byTime index writes included)`,
-      { design: today },
     ),
-    [`${name}.wruPerEvent`]: fig(f.wru.perEvent, 'WRU', `${name}: write request units per event, same fit`, { design: today }),
+    [`${name}.wruPerEvent`]: fig(f.wru.perEvent, 'WRU', `${name}: write request units per event, same fit`),
     [`${name}.rruPerBatch`]: fig(
       f.rru.fixed,
       'RRU',
       `${name}: read request units per invocation apart from its events (strongly consistent, 4 KB)`,
-      { design: today },
     ),
-    [`${name}.rruPerEvent`]: fig(f.rru.perEvent, 'RRU', `${name}: read request units per event, same fit`, { design: today }),
-    [`${name}.callsPerBatch`]: fig(f.calls.fixed, 'requests', `${name}: DynamoDB requests per invocation apart from its events, same fit`, {
-      design: today,
-    }),
-    [`${name}.callsPerEvent`]: fig(f.calls.perEvent, 'requests', `${name}: DynamoDB requests per event, same fit`, { design: today }),
+    [`${name}.rruPerEvent`]: fig(f.rru.perEvent, 'RRU', `${name}: read request units per event, same fit`),
+    [`${name}.callsPerBatch`]: fig(f.calls.fixed, 'requests', `${name}: DynamoDB requests per invocation apart from its events, same fit`),
+    [`${name}.callsPerEvent`]: fig(f.calls.perEvent, 'requests', `${name}: DynamoDB requests per event, same fit`),
     [`${name}.logBytesPerBatch`]: fig(
       f.logBytesPerBatch,
       'bytes',
@@ -265,7 +258,6 @@ async function main(): Promise<void> {
       realtime.storedBytesPerMinute + windows.storedBytesPerMinute,
       'bytes',
       'results-table bytes (as DynamoDB sizes items) both consumers leave per minute of event time at 100 events/s',
-      { design: today },
     ),
     ...consumer('realtime', realtime),
     ...consumer('windows', windows),
