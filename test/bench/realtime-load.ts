@@ -30,6 +30,8 @@ export class ConsumerProbe {
   readonly batchSizes: number[] = [];
   /** The realtime handler's own time per batch (its `durationMs`). */
   readonly handlerMs: number[] = [];
+  /** Each stream invocation as the event-source mapping saw it: function, start and end (ms). */
+  readonly calls: { readonly functionName: string; readonly startMs: number; readonly endMs: number }[] = [];
 
   /** The runtime's `wrapStreamInvoke`: records arrivals, failures and batch sizes. */
   wrap = (functionName: string, invoke: StreamInvokeFn): StreamInvokeFn => {
@@ -37,8 +39,10 @@ export class ConsumerProbe {
       const records = event.Records ?? [];
       let newest = 0;
       for (const r of records) newest = Math.max(newest, r.kinesis.approximateArrivalTimestamp * 1000);
+      const startMs = Date.now();
       try {
         const result = await invoke(event);
+        this.calls.push({ functionName, startMs, endMs: Date.now() });
         const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures ?? [];
         if (failures.length > 0) this.failedBatches += 1;
         else if (newest > 0) this.processedArrival.set(functionName, Math.max(this.processedArrival.get(functionName) ?? 0, newest));
@@ -140,6 +144,14 @@ export interface LoadFigures {
     readonly failed: number;
     readonly handlerMsP50: number;
     readonly handlerMsP99: number;
+    /** Invocation round trip as the event-source mapping sees it (handler + local Lambda stand-in). */
+    readonly invokeMsP50: number;
+    readonly invokeMsP99: number;
+    /** From the end of one invocation to the start of the next (reading, batching, waiting). */
+    readonly betweenMsP50: number;
+    readonly betweenMsP99: number;
+    /** Share of the time from the first to the last invocation spent inside invocations. */
+    readonly busyShare: number;
   };
   readonly deadLetters: number;
   readonly items: Readonly<Record<string, number>>;
@@ -292,6 +304,11 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
       `${wrongEdges.length} of ${Object.keys(expectedEdges).length} Sankey edges differ, e.g. ${wrongEdges.slice(0, 3).join('; ')}`,
     );
 
+  const calls = probe.calls.filter((c) => /realtime/i.test(c.functionName));
+  const between = calls.slice(1).map((c, i) => c.startMs - (calls[i] as { endMs: number }).endMs);
+  const roundTrips = calls.map((c) => c.endMs - c.startMs);
+  const busyMs = roundTrips.reduce((a, b) => a + b, 0);
+  const spanMs = calls.length > 0 ? (calls[calls.length - 1] as { endMs: number }).endMs - (calls[0] as { startMs: number }).startMs : 0;
   const per1000 = (units: number): number => Number(((units * 1000) / accepted).toFixed(2));
   const wcuPer1000 = Object.fromEntries(Object.entries(probe.writeUnits).map(([k, v]) => [k, per1000(v)]));
   const totalWcu = Object.values(probe.writeUnits).reduce((a, b) => a + b, 0);
@@ -307,6 +324,11 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
       failed: probe.failedBatches,
       handlerMsP50: percentile(probe.handlerMs, 50),
       handlerMsP99: percentile(probe.handlerMs, 99),
+      invokeMsP50: percentile(roundTrips, 50),
+      invokeMsP99: percentile(roundTrips, 99),
+      betweenMsP50: percentile(between, 50),
+      betweenMsP99: percentile(between, 99),
+      busyShare: spanMs > 0 ? Number((busyMs / spanMs).toFixed(2)) : 0,
     },
     deadLetters: deadLetters(runtime),
     items: await itemsByAnalysis(runtime),
