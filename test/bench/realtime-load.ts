@@ -136,7 +136,7 @@ export interface LoadFigures {
   readonly sendSeconds: number;
   readonly eventsPerSecond: number;
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly samples: number };
-  /** Seconds from the end of the load until the realtime consumer had processed everything (lag back to 0). */
+  /** Seconds from the end of the load until the realtime consumer had processed the records of its last second (NaN: not within 60 s). */
   readonly drainSeconds: number;
   readonly batches: {
     readonly count: number;
@@ -220,6 +220,8 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
     }
   })();
   let truth: TruthFile | undefined;
+  // When the producer's last request returned: its records are in the stream by then.
+  let stoppedAt = Number.NaN;
   const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-rt-truth-')), 'web.json');
   try {
     const result = await runProducer(
@@ -244,15 +246,16 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
     );
     truth = result.truth;
   } finally {
+    stoppedAt = Date.now();
     sending = false;
+    // The documents loop may still be in its 5 s pause: the drain is timed from `stoppedAt`, not from here.
     await sampler;
     await documents;
   }
-  const sendSeconds = (Date.now() - sendStart) / 1000;
+  const sendSeconds = (stoppedAt - sendStart) / 1000;
   if (truth === undefined) throw new Error('the producer wrote no truth');
-  const stoppedAt = Date.now();
   const sentUpTo = stoppedAt - 1000;
-  // Drain: until the realtime consumer has processed records that arrived after the load stopped.
+  // Drain: until the realtime consumer has processed the records of the load's last second.
   let drainSeconds = Number.NaN;
   while (Date.now() - stoppedAt < 60_000) {
     const name = realtime();
