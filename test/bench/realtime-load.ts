@@ -136,7 +136,7 @@ export interface LoadFigures {
   readonly sendSeconds: number;
   readonly eventsPerSecond: number;
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly samples: number };
-  /** Seconds from the end of the load until the realtime consumer had processed the records of its last second (NaN: not within 60 s). */
+  /** Seconds from the end of the load until the realtime consumer had processed the newest record in the stream (NaN: not within 60 s). */
   readonly drainSeconds: number;
   readonly batches: {
     readonly count: number;
@@ -180,6 +180,35 @@ async function itemsByAnalysis(runtime: LocalRuntime): Promise<Record<string, nu
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return out;
+}
+
+/** The newest arrival time (ms) of any record written to the data stream since `sinceMs`; 0 if none. */
+async function newestArrival(runtime: LocalRuntime, sinceMs: number): Promise<number> {
+  const { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } = await import('@aws-sdk/client-kinesis');
+  const client = runtime.kinesis.client;
+  const StreamName = runtime.endpoints.outputs['uba-dev-data']?.StreamName ?? '';
+  let newest = 0;
+  const shards = (await client.send(new ListShardsCommand({ StreamName }))).Shards ?? [];
+  for (const shard of shards) {
+    let iterator = (
+      await client.send(
+        new GetShardIteratorCommand({
+          StreamName,
+          ShardId: shard.ShardId,
+          ShardIteratorType: 'AT_TIMESTAMP',
+          Timestamp: new Date(sinceMs),
+        }),
+      )
+    ).ShardIterator;
+    while (iterator !== undefined) {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      const records = out.Records ?? [];
+      if (records.length === 0) break;
+      for (const r of records) newest = Math.max(newest, r.ApproximateArrivalTimestamp?.getTime() ?? 0);
+      iterator = out.NextShardIterator;
+    }
+  }
+  return newest;
 }
 
 /** Lines in the on-failure destination files. */
@@ -254,13 +283,13 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
   }
   const sendSeconds = (stoppedAt - sendStart) / 1000;
   if (truth === undefined) throw new Error('the producer wrote no truth');
-  const sentUpTo = stoppedAt - 1000;
-  // Drain: until the realtime consumer has processed the records of the load's last second.
+  // Drain: until the realtime consumer has processed the newest record in the stream.
+  const lastArrival = await newestArrival(runtime, stoppedAt - 10_000);
   let drainSeconds = Number.NaN;
   while (Date.now() - stoppedAt < 60_000) {
     const name = realtime();
     const processed = name === undefined ? 0 : (probe.processedArrival.get(name) ?? 0);
-    if (processed >= sentUpTo) {
+    if (processed >= lastArrival) {
       drainSeconds = (Date.now() - stoppedAt) / 1000;
       break;
     }
