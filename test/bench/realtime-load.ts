@@ -30,6 +30,8 @@ export class ConsumerProbe {
   readonly batchSizes: number[] = [];
   /** The realtime handler's own time per batch (its `durationMs`). */
   readonly handlerMs: number[] = [];
+  /** Each stream invocation as the event-source mapping saw it: function, start and end (ms). */
+  readonly calls: { readonly functionName: string; readonly startMs: number; readonly endMs: number }[] = [];
 
   /** The runtime's `wrapStreamInvoke`: records arrivals, failures and batch sizes. */
   wrap = (functionName: string, invoke: StreamInvokeFn): StreamInvokeFn => {
@@ -37,8 +39,10 @@ export class ConsumerProbe {
       const records = event.Records ?? [];
       let newest = 0;
       for (const r of records) newest = Math.max(newest, r.kinesis.approximateArrivalTimestamp * 1000);
+      const startMs = Date.now();
       try {
         const result = await invoke(event);
+        this.calls.push({ functionName, startMs, endMs: Date.now() });
         const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures ?? [];
         if (failures.length > 0) this.failedBatches += 1;
         else if (newest > 0) this.processedArrival.set(functionName, Math.max(this.processedArrival.get(functionName) ?? 0, newest));
@@ -132,7 +136,7 @@ export interface LoadFigures {
   readonly sendSeconds: number;
   readonly eventsPerSecond: number;
   readonly lag: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly samples: number };
-  /** Seconds from the end of the load until the realtime consumer had processed everything (lag back to 0). */
+  /** Seconds from the end of the load until the realtime consumer had processed the newest record in the stream (NaN: not within 60 s). */
   readonly drainSeconds: number;
   readonly batches: {
     readonly count: number;
@@ -140,6 +144,14 @@ export interface LoadFigures {
     readonly failed: number;
     readonly handlerMsP50: number;
     readonly handlerMsP99: number;
+    /** Invocation round trip as the event-source mapping sees it (handler + local Lambda stand-in). */
+    readonly invokeMsP50: number;
+    readonly invokeMsP99: number;
+    /** From the end of one invocation to the start of the next (reading, batching, waiting). */
+    readonly betweenMsP50: number;
+    readonly betweenMsP99: number;
+    /** Share of the time from the first to the last invocation spent inside invocations. */
+    readonly busyShare: number;
   };
   readonly deadLetters: number;
   readonly items: Readonly<Record<string, number>>;
@@ -168,6 +180,35 @@ async function itemsByAnalysis(runtime: LocalRuntime): Promise<Record<string, nu
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return out;
+}
+
+/** The newest arrival time (ms) of any record written to the data stream since `sinceMs`; 0 if none. */
+async function newestArrival(runtime: LocalRuntime, sinceMs: number): Promise<number> {
+  const { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } = await import('@aws-sdk/client-kinesis');
+  const client = runtime.kinesis.client;
+  const StreamName = runtime.endpoints.outputs['uba-dev-data']?.StreamName ?? '';
+  let newest = 0;
+  const shards = (await client.send(new ListShardsCommand({ StreamName }))).Shards ?? [];
+  for (const shard of shards) {
+    let iterator = (
+      await client.send(
+        new GetShardIteratorCommand({
+          StreamName,
+          ShardId: shard.ShardId,
+          ShardIteratorType: 'AT_TIMESTAMP',
+          Timestamp: new Date(sinceMs),
+        }),
+      )
+    ).ShardIterator;
+    while (iterator !== undefined) {
+      const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      const records = out.Records ?? [];
+      if (records.length === 0) break;
+      for (const r of records) newest = Math.max(newest, r.ApproximateArrivalTimestamp?.getTime() ?? 0);
+      iterator = out.NextShardIterator;
+    }
+  }
+  return newest;
 }
 
 /** Lines in the on-failure destination files. */
@@ -208,6 +249,8 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
     }
   })();
   let truth: TruthFile | undefined;
+  // When the producer's last request returned: its records are in the stream by then.
+  let stoppedAt = Number.NaN;
   const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-rt-truth-')), 'web.json');
   try {
     const result = await runProducer(
@@ -232,20 +275,21 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
     );
     truth = result.truth;
   } finally {
+    stoppedAt = Date.now();
     sending = false;
+    // The documents loop may still be in its 5 s pause: the drain is timed from `stoppedAt`, not from here.
     await sampler;
     await documents;
   }
-  const sendSeconds = (Date.now() - sendStart) / 1000;
+  const sendSeconds = (stoppedAt - sendStart) / 1000;
   if (truth === undefined) throw new Error('the producer wrote no truth');
-  const stoppedAt = Date.now();
-  const sentUpTo = stoppedAt - 1000;
-  // Drain: until the realtime consumer has processed records that arrived after the load stopped.
+  // Drain: until the realtime consumer has processed the newest record in the stream.
+  const lastArrival = await newestArrival(runtime, stoppedAt - 10_000);
   let drainSeconds = Number.NaN;
   while (Date.now() - stoppedAt < 60_000) {
     const name = realtime();
     const processed = name === undefined ? 0 : (probe.processedArrival.get(name) ?? 0);
-    if (processed >= sentUpTo) {
+    if (processed >= lastArrival) {
       drainSeconds = (Date.now() - stoppedAt) / 1000;
       break;
     }
@@ -292,6 +336,11 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
       `${wrongEdges.length} of ${Object.keys(expectedEdges).length} Sankey edges differ, e.g. ${wrongEdges.slice(0, 3).join('; ')}`,
     );
 
+  const calls = probe.calls.filter((c) => /realtime/i.test(c.functionName));
+  const between = calls.slice(1).map((c, i) => c.startMs - (calls[i] as { endMs: number }).endMs);
+  const roundTrips = calls.map((c) => c.endMs - c.startMs);
+  const busyMs = roundTrips.reduce((a, b) => a + b, 0);
+  const spanMs = calls.length > 0 ? (calls[calls.length - 1] as { endMs: number }).endMs - (calls[0] as { startMs: number }).startMs : 0;
   const per1000 = (units: number): number => Number(((units * 1000) / accepted).toFixed(2));
   const wcuPer1000 = Object.fromEntries(Object.entries(probe.writeUnits).map(([k, v]) => [k, per1000(v)]));
   const totalWcu = Object.values(probe.writeUnits).reduce((a, b) => a + b, 0);
@@ -307,6 +356,11 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
       failed: probe.failedBatches,
       handlerMsP50: percentile(probe.handlerMs, 50),
       handlerMsP99: percentile(probe.handlerMs, 99),
+      invokeMsP50: percentile(roundTrips, 50),
+      invokeMsP99: percentile(roundTrips, 99),
+      betweenMsP50: percentile(between, 50),
+      betweenMsP99: percentile(between, 99),
+      busyShare: spanMs > 0 ? Number((busyMs / spanMs).toFixed(2)) : 0,
     },
     deadLetters: deadLetters(runtime),
     items: await itemsByAnalysis(runtime),

@@ -232,6 +232,9 @@ async function main(): Promise<number> {
     console.log(
       `   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records, handler p50 ${load.batches.handlerMsP50} ms / p99 ${load.batches.handlerMsP99} ms), failed ${load.batches.failed}, dead letters ${load.deadLetters}`,
     );
+    console.log(
+      `   realtime invocations as the event-source mapping saw them: round trip p50 ${load.batches.invokeMsP50} ms / p99 ${load.batches.invokeMsP99} ms, between two p50 ${load.batches.betweenMsP50} ms / p99 ${load.batches.betweenMsP99} ms, busy ${Math.round(load.batches.busyShare * 100)} % of the time`,
+    );
     console.log(`   items in the results table: ${JSON.stringify(load.items)}`);
     console.log(
       `   WCU per 1,000 events: ${JSON.stringify(load.wcuPer1000)}, total ${load.wcuPer1000Total}; RCU per 1,000 events ${load.rcuPer1000}`,

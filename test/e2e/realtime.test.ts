@@ -22,6 +22,7 @@ describe('real-time results at load equal the truth', () => {
       expect(figures.deadLetters).toBe(0);
       expect(figures.wcuPer1000Total).toBeGreaterThan(0);
       expect(figures.lag.maxMs).toBeLessThan(10_000);
+      expect(figures.drainSeconds).toBeLessThan(10);
     } finally {
       await runtime.stop();
     }
