@@ -250,7 +250,7 @@ export async function runLoad(runtime: LocalRuntime, probe: ConsumerProbe, optio
   })();
   let truth: TruthFile | undefined;
   // When the producer's last request returned: its records are in the stream by then.
-  let stoppedAt = Number.NaN;
+  let stoppedAt: number;
   const truthFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'uba-rt-truth-')), 'web.json');
   try {
     const result = await runProducer(
