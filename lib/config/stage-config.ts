@@ -183,7 +183,7 @@ function base(stage: StageName): Pick<StageConfig, 'stage' | 'prefix' | 'tags'> 
   return { stage, prefix: `${PROJECT}-${stage}`, tags: { project: PROJECT, stage } };
 }
 
-/** Alarm thresholds of the stages where any failure is worth a look (dev, uat). */
+/** Alarm thresholds of the stages where any failure is worth a look (dev, uat); prod raises a few of them. */
 const ANY_FAILURE_ALARMS: AlarmThresholds = {
   period: Duration.minutes(5),
   evaluationPeriods: 3,
@@ -336,28 +336,17 @@ const STAGES: Record<StageName, StageConfig> = {
       curatedInfrequentAccessAfter: Duration.days(30),
       noncurrentVersionsExpireAfter: Duration.days(30),
     },
+    // Prod tolerates a few transient errors and expects a faster API; the rest as in dev and uat.
     monitoring: {
-      period: Duration.minutes(5),
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
+      ...ANY_FAILURE_ALARMS,
       api5xxErrors: 5,
       api4xxErrorPercent: 10,
       apiLatencyP99: Duration.seconds(3),
       apiThrottledRequests: 100,
       ingestErrors: 5,
-      ingestThrottles: 0,
       ingestDurationP99: Duration.seconds(5),
-      streamWriteThrottledRecords: 0,
       consumerErrors: 3,
-      consumerDeadLetters: 0,
       firehoseFreshness: Duration.minutes(15),
-      firehoseDeliverySuccessBelow: 1,
-      dynamodbThrottledRequests: 0,
-      dynamodbSystemErrors: 0,
-      snsFailedNotifications: 0,
-      reportRunsFailed: 0,
-      poisonRecords: 0,
-      streamFailures: 0,
     },
     reports: { funnels: DEFAULT_FUNNELS, bytesScannedCutoff: 100 * 1024 ** 3, historyDays: 1100, resultsExpireAfter: Duration.days(30) },
     people: { requireMfa: true, maxSessionDuration: Duration.hours(1), developerDeploys: false },
