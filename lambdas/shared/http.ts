@@ -13,6 +13,9 @@ export function errorResponse(status: number, error: FieldIssue, headers?: Reado
   return jsonResponse(status, { error: issueText(error), field: error.field, reason: error.reason }, headers);
 }
 
+/** The header producers send their key in (API Gateway's, and the load balancer front door's). */
+export const PRODUCER_KEY_HEADER = 'x-api-key';
+
 /** The field that request-level problems of the body as a whole (missing, too large, not JSON, wrong shape) name. */
 export const BODY_FIELD = 'body';
 

@@ -10,6 +10,29 @@ export type StageName = (typeof STAGE_NAMES)[number];
 /** Kinesis capacity: on-demand scales itself; provisioned has a fixed shard count. */
 export type StreamCapacity = { readonly mode: 'ON_DEMAND' } | { readonly mode: 'PROVISIONED'; readonly shardCount: number };
 
+/**
+ * Where producers send events. `rest`: the REST API's `POST /v1/events` and `/v1/paths`, behind
+ * API Gateway keys and a usage plan. `alb`: an internet-facing Application Load Balancer (HTTPS
+ * only) in front of the same ingest Lambda, which checks the producer keys itself (Secrets
+ * Manager); the REST API then carries only the read routes. See docs/cost.md for when each is cheaper.
+ */
+export type IngestFrontDoor =
+  | { readonly kind: 'rest' }
+  | {
+      readonly kind: 'alb';
+      /** SSM parameter (created before deploying) holding the ARN of the ACM certificate of the producers' domain. */
+      readonly certificateArnParameter: string;
+      /** SSM parameter (created before deploying) holding the producer-facing domain name, e.g. `ingest.example.com`. */
+      readonly domainNameParameter: string;
+      /** Requests per producer key per minute the web ACL lets through before it answers 429 (AWS WAF: 10..2,000,000,000 per window). */
+      readonly requestsPerMinutePerProducer: number;
+      /** How long the ingest Lambda keeps the producer keys it read before reading them again (rotation takes effect within this). */
+      readonly keyCacheTtl: Duration;
+    };
+
+/** An Application Load Balancer passes a Lambda target at most 1 MB of request body (AWS documents "1 MB"; read as 10^6 bytes). */
+export const ALB_LAMBDA_MAX_BODY_BYTES = 1_000_000;
+
 /** Everything that differs between stages. Numbers live here, not in constructs. */
 export interface StageConfig {
   readonly stage: StageName;
@@ -49,6 +72,8 @@ export interface StageConfig {
      * 1..20 names of lower-case letters, digits and dashes (1..32 characters).
      */
     readonly producers: readonly string[];
+    /** The producers' front door (see {@link IngestFrontDoor}). */
+    readonly frontDoor: IngestFrontDoor;
   };
   /** People: the Cognito user pool of the stage. */
   readonly identity: {
@@ -225,6 +250,7 @@ const STAGES: Record<StageName, StageConfig> = {
       memorySize: 512,
       detailedMetrics: true,
       producers: ['demo'],
+      frontDoor: { kind: 'rest' },
     },
     identity: { mfa: 'OPTIONAL', tokenValidity: Duration.minutes(60), refreshTokenValidity: Duration.days(1) },
     analytics: {
@@ -268,6 +294,7 @@ const STAGES: Record<StageName, StageConfig> = {
       memorySize: 1024,
       detailedMetrics: true,
       producers: ['web', 'vending'],
+      frontDoor: { kind: 'rest' },
     },
     identity: { mfa: 'OPTIONAL', tokenValidity: Duration.minutes(60), refreshTokenValidity: Duration.days(1) },
     analytics: {
@@ -305,12 +332,21 @@ const STAGES: Record<StageName, StageConfig> = {
       throttleRateLimit: 2000,
       throttleBurstLimit: 5000,
       maxEventsPerRequest: 500,
-      maxBodyBytes: 1024 * 1024,
+      // The load balancer passes a Lambda target at most 1 MB of body.
+      maxBodyBytes: ALB_LAMBDA_MAX_BODY_BYTES,
       pseudonymize: true,
       pseudonymizedProps: ['phone', 'email'],
       memorySize: 512,
       detailedMetrics: false,
       producers: ['web', 'vending', 'recharge'],
+      // Cheaper than the REST API above about 1 request/s (npm run cost; docs/cost.md).
+      frontDoor: {
+        kind: 'alb',
+        certificateArnParameter: '/uba/prod/ingest/certificate-arn',
+        domainNameParameter: '/uba/prod/ingest/domain-name',
+        requestsPerMinutePerProducer: 2000 * 60,
+        keyCacheTtl: Duration.minutes(5),
+      },
     },
     identity: { mfa: 'REQUIRED', tokenValidity: Duration.minutes(15), refreshTokenValidity: Duration.hours(12) },
     analytics: {
@@ -397,6 +433,29 @@ export function checkProducers(stage: string, producers: readonly string[]): voi
   if (new Set(producers).size !== producers.length) throw new Error(`stage ${stage}: ingest.producers: names must be distinct`);
 }
 
+/** An SSM parameter name in path form: `/` then letters, digits and `_.-/` (at most 1,011 characters, as SSM allows 1,011 with the leading slash). */
+const SSM_PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+
+/** Checks the front door of a stage; throws naming the field and the reason. */
+export function checkFrontDoor(stage: string, frontDoor: IngestFrontDoor, maxBodyBytes: number): void {
+  if (frontDoor.kind === 'rest') return;
+  const fail = (field: string, reason: string): never => {
+    throw new Error(`stage ${stage}: ingest.frontDoor.${field}: ${reason}`);
+  };
+  for (const field of ['certificateArnParameter', 'domainNameParameter'] as const) {
+    if (!SSM_PARAMETER_NAME.test(frontDoor[field])) fail(field, 'must be an SSM parameter name such as /uba/prod/ingest/certificate-arn');
+  }
+  const rate = frontDoor.requestsPerMinutePerProducer;
+  if (!Number.isInteger(rate) || rate < 10 || rate > 2_000_000_000) fail('requestsPerMinutePerProducer', 'must be a whole number from 10 to 2,000,000,000 (AWS WAF rate limit)');
+  const ttl = frontDoor.keyCacheTtl.toSeconds();
+  if (ttl < 1 || ttl > 3600) fail('keyCacheTtl', 'must be from 1 second to 1 hour');
+  if (maxBodyBytes > ALB_LAMBDA_MAX_BODY_BYTES) {
+    throw new Error(
+      `stage ${stage}: ingest.maxBodyBytes: must be at most ${ALB_LAMBDA_MAX_BODY_BYTES} with the alb front door (the load balancer's limit for a Lambda target)`,
+    );
+  }
+}
+
 /** Returns the config of the named stage (default `dev`); throws UnknownStageError for any other name. */
 export function stageConfig(name: string | undefined): StageConfig {
   const stage = name ?? 'dev';
@@ -406,6 +465,7 @@ export function stageConfig(name: string | undefined): StageConfig {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
   }
   checkProducers(stage, config.ingest.producers);
+  checkFrontDoor(stage, config.ingest.frontDoor, config.ingest.maxBodyBytes);
   try {
     checkAlarmThresholds(config.monitoring, config.lake.bufferInterval);
   } catch (error) {

@@ -1,16 +1,21 @@
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { bodyTooLarge, BODY_FIELD } from '../../lambdas/shared/http';
 import type { FieldIssue } from '../../lambdas/shared/issues';
 
 export interface BodySizeFirewallProps {
-  /** The REST API stage the web ACL guards. */
-  readonly stage: apigw.Stage;
+  /** ARN of what the web ACL guards: a REST API stage or an Application Load Balancer. */
+  readonly resourceArn: string;
   /** Largest request body (bytes, by `Content-Length`) let through to the integration. */
   readonly maxBodyBytes: number;
   /** Prefix of the CloudWatch metric names of the web ACL and its rules. */
   readonly metricPrefix: string;
+  /**
+   * Also refuse (429) requests carrying one value of `header` (a producer key) more than
+   * `requestsPerMinute` times in a minute; requests without the header are not counted (they are
+   * refused 401 behind). @default - no rate limit
+   */
+  readonly rateLimit?: { readonly header: string; readonly requestsPerMinute: number };
 }
 
 /** The field a request without a usable `Content-Length` is refused on. */
@@ -40,12 +45,14 @@ export function integerAbove(limit: number): string {
 }
 
 /**
- * An AWS WAF web ACL on a REST API stage that refuses, before API Gateway invokes any Lambda, a
+ * An AWS WAF web ACL on a REST API stage or a load balancer that refuses, before any Lambda is invoked, a
  * request whose `Content-Length` is larger than `maxBodyBytes` (413, the same JSON error the
  * ingest Lambda gives, naming `body` and the limit) and a POST without a decimal
  * `Content-Length` (411, naming `content-length`), whose size could not be checked. Lambda's
  * synchronous invoke takes at most 6 MB: a larger proxy event is refused by Lambda and API
- * Gateway then answers a bare 500, which this prevents. Everything else is allowed.
+ * Gateway then answers a bare 500, which this prevents. With `rateLimit`, a producer key sending
+ * more than its requests per minute is refused 429 (in place of a usage plan's throttling).
+ * Everything else is allowed.
  */
 export class BodySizeFirewall extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
@@ -67,6 +74,17 @@ export class BodySizeFirewall extends Construct {
       visibilityConfig: visibility('BodySize'),
       customResponseBodies: {
         bodyTooLarge: { contentType: 'APPLICATION_JSON', content: problemBody(bodyTooLarge(props.maxBodyBytes)) },
+        ...(props.rateLimit
+          ? {
+              tooManyRequests: {
+                contentType: 'APPLICATION_JSON',
+                content: problemBody({
+                  field: props.rateLimit.header,
+                  reason: `sent more than ${props.rateLimit.requestsPerMinute} requests in a minute; retry later`,
+                }),
+              },
+            }
+          : {}),
         lengthRequired: {
           contentType: 'APPLICATION_JSON',
           content: problemBody({
@@ -112,9 +130,35 @@ export class BodySizeFirewall extends Construct {
           action: { block: { customResponse: { responseCode: 411, customResponseBodyKey: 'lengthRequired' } } },
           visibilityConfig: visibility('PostWithoutLength'),
         },
+        ...(props.rateLimit
+          ? [
+              {
+                name: 'ProducerKeyRate',
+                priority: 2,
+                statement: {
+                  rateBasedStatement: {
+                    limit: props.rateLimit.requestsPerMinute,
+                    evaluationWindowSec: 60,
+                    aggregateKeyType: 'CUSTOM_KEYS',
+                    customKeys: [{ header: { name: props.rateLimit.header, textTransformations: asIs } }],
+                  },
+                },
+                action: {
+                  block: {
+                    customResponse: {
+                      responseCode: 429,
+                      customResponseBodyKey: 'tooManyRequests',
+                      responseHeaders: [{ name: 'retry-after', value: '60' }],
+                    },
+                  },
+                },
+                visibilityConfig: visibility('ProducerKeyRate'),
+              },
+            ]
+          : []),
       ],
     });
 
-    new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
+    new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
   }
 }

@@ -6,8 +6,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../../lambdas/shared/metrics';
+import type { IngestFrontDoor } from '../config/stage-config';
 import { AppFunction } from './app-function';
 import { BodySizeFirewall } from './body-size-firewall';
+import { IngestLoadBalancer } from './ingest-load-balancer';
+import { ProducerKeys } from './producer-keys';
 
 /** The REST API's TLS security policy: TLS 1.3 and TLS 1.2 are accepted, TLS 1.0 and 1.1 refused. */
 export const API_SECURITY_POLICY = 'SecurityPolicy_TLS13_1_2_2021_06';
@@ -37,21 +40,30 @@ export interface IngestApiProps {
   readonly detailedMetrics?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
-  /** Of the log groups. @default RemovalPolicy.RETAIN */
+  /** Of the log groups (and the load balancer's log bucket). @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** Where producers send events: the REST API (keys, usage plan) or a load balancer. @default { kind: 'rest' } */
+  readonly frontDoor?: IngestFrontDoor;
 }
 
 /**
- * The ingest API: a REST API with `POST /v1/events` and `POST /v1/paths` behind the producers'
- * API keys (one each) and a usage plan with the stage's throttling, access-logged, guarded by a web ACL that refuses
- * bodies over `maxBodyBytes` (413) before any Lambda runs, proxying to the ingest Lambda which
- * validates, normalises, pseudonymizes and writes to the stream.
+ * The ingest API: the ingest Lambda, which validates, normalises, pseudonymizes and writes to the
+ * stream, and the stage's REST API (access-logged, guarded by a web ACL that refuses bodies over
+ * `maxBodyBytes` (413) before any Lambda runs), on which the read routes hang. With the `rest`
+ * front door, the REST API also has `POST /v1/events` and `POST /v1/paths` behind the producers'
+ * API keys (one each) and a usage plan with the stage's throttling; with `alb`, those routes are
+ * served by an {@link IngestLoadBalancer} instead, and the Lambda checks the producers' keys
+ * ({@link ProducerKeys}) itself.
  */
 export class IngestApi extends Construct {
   public readonly api: apigw.RestApi;
-  /** The producers' API keys, by producer name. */
-  public readonly apiKeys: Readonly<Record<string, apigw.IApiKey>>;
-  public readonly usagePlan: apigw.UsagePlan;
+  /** The producers' API Gateway keys, by producer name (`rest` front door only). */
+  public readonly apiKeys?: Readonly<Record<string, apigw.IApiKey>>;
+  public readonly usagePlan?: apigw.UsagePlan;
+  /** The producers' keys in Secrets Manager (`alb` front door only). */
+  public readonly producerKeys?: ProducerKeys;
+  /** The load balancer producers post to (`alb` front door only). */
+  public readonly loadBalancer?: IngestLoadBalancer;
   public readonly appFunction: AppFunction;
   /** `/v1` resource, for further routes (the read API) to hang under. */
   public readonly v1: apigw.IResource;
@@ -134,28 +146,50 @@ export class IngestApi extends Construct {
     cfnApi.securityPolicy = API_SECURITY_POLICY;
     cfnApi.endpointAccessMode = 'STRICT';
 
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      description: 'Throttling of producers',
-      throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
-    });
-    const apiKeys: Record<string, apigw.IApiKey> = {};
-    for (const producer of props.producers) {
-      const key = this.api.addApiKey(`ProducerKey-${producer}`, {
-        apiKeyName: `${props.keyNamePrefix}-${producer}`,
-        description: `Ingest key of the producer ${producer} (POST /v1/events, /v1/paths only)`,
-      });
-      this.usagePlan.addApiKey(key);
-      apiKeys[producer] = key;
-    }
-    this.apiKeys = apiKeys;
-    this.usagePlan.addApiStage({ stage: this.api.deploymentStage });
-
-    const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
     this.v1 = this.api.root.addResource('v1');
-    const methods = [
-      this.v1.addResource('events').addMethod('POST', integration),
-      this.v1.addResource('paths').addMethod('POST', integration),
-    ];
+    const frontDoor = props.frontDoor ?? { kind: 'rest' };
+    const methods: apigw.Method[] = [];
+    if (frontDoor.kind === 'rest') {
+      const usagePlan = this.api.addUsagePlan('UsagePlan', {
+        description: 'Throttling of producers',
+        throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
+      });
+      const apiKeys: Record<string, apigw.IApiKey> = {};
+      for (const producer of props.producers) {
+        const key = this.api.addApiKey(`ProducerKey-${producer}`, {
+          apiKeyName: `${props.keyNamePrefix}-${producer}`,
+          description: `Ingest key of the producer ${producer} (POST /v1/events, /v1/paths only)`,
+        });
+        usagePlan.addApiKey(key);
+        apiKeys[producer] = key;
+      }
+      this.apiKeys = apiKeys;
+      this.usagePlan = usagePlan;
+      usagePlan.addApiStage({ stage: this.api.deploymentStage });
+
+      const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
+      methods.push(this.v1.addResource('events').addMethod('POST', integration), this.v1.addResource('paths').addMethod('POST', integration));
+    } else {
+      // The Lambda checks the keys itself (lambdas/ingest/producer-keys.ts): it reads exactly these secrets.
+      const producerKeys = new ProducerKeys(this, 'ProducerKeys', {
+        producers: props.producers,
+        prefix: props.keyNamePrefix,
+        removalPolicy,
+      });
+      producerKeys.grantRead(this.appFunction.role);
+      this.appFunction.function.addEnvironment('PRODUCER_KEY_SECRETS', producerKeys.environmentValue());
+      this.appFunction.function.addEnvironment('PRODUCER_KEY_CACHE_SECONDS', String(frontDoor.keyCacheTtl.toSeconds()));
+      this.producerKeys = producerKeys;
+      this.loadBalancer = new IngestLoadBalancer(this, 'LoadBalancer', {
+        handler: this.appFunction.function,
+        certificateArnParameter: frontDoor.certificateArnParameter,
+        domainNameParameter: frontDoor.domainNameParameter,
+        requestsPerMinutePerProducer: frontDoor.requestsPerMinutePerProducer,
+        maxBodyBytes: props.maxBodyBytes,
+        metricPrefix: `uba-${props.stageName}-`,
+        removalPolicy,
+      });
+    }
 
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG2',
@@ -165,7 +199,7 @@ export class IngestApi extends Construct {
     // Lambda's synchronous invoke takes at most 6 MB, API Gateway up to 10 MB: bodies the handler
     // would refuse anyway are refused here, so none of them reaches Lambda (which would give a 500).
     this.firewall = new BodySizeFirewall(this, 'Firewall', {
-      stage: this.api.deploymentStage,
+      resourceArn: this.api.deploymentStage.stageArn,
       maxBodyBytes: props.maxBodyBytes,
       metricPrefix: `uba-${props.stageName}-`,
     });

@@ -19,8 +19,9 @@ export interface ApiStackProps extends StackProps {
 }
 
 /**
- * The stateless front door of a stage: one REST API for ingest (POST, producers' API keys) and
- * reading results (GET, people's ID tokens).
+ * The stateless front door of a stage: one REST API for reading results (GET, people's ID tokens)
+ * and, with the `rest` front door, ingest (POST, producers' API keys); with `alb`, producers post to
+ * a load balancer in front of the same ingest Lambda.
  */
 export class ApiStack extends Stack {
   public readonly ingest: IngestApi;
@@ -45,6 +46,7 @@ export class ApiStack extends Stack {
       detailedMetrics: config.ingest.detailedMetrics,
       logRetention: config.logRetention,
       removalPolicy: config.removalPolicy,
+      frontDoor: config.ingest.frontDoor,
     });
 
     this.query = new QueryApi(this, 'Query', {
@@ -64,13 +66,29 @@ export class ApiStack extends Stack {
         'Base URL of the API (POST v1/events, v1/paths; GET v1/alerts, v1/metrics, v1/paths, v1/paths.csv, v1/reports, v1/reports/{name})',
     });
     const [first] = config.ingest.producers;
-    new CfnOutput(this, 'ApiKeyId', {
-      value: this.ingest.apiKeys[first].keyId,
-      description: `Id of the API key of the first producer (${first}); its value: aws apigateway get-api-key --include-value --api-key <id>`,
-    });
-    new CfnOutput(this, 'ApiKeyIds', {
-      value: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(this.ingest.apiKeys).map(([name, key]) => [name, key.keyId]))),
-      description: 'Ids of the producers\' API keys, as JSON {"<producer>": "<key id>"}',
-    });
+    const { apiKeys, producerKeys, loadBalancer } = this.ingest;
+    if (apiKeys) {
+      new CfnOutput(this, 'ApiKeyId', {
+        value: apiKeys[first].keyId,
+        description: `Id of the API key of the first producer (${first}); its value: aws apigateway get-api-key --include-value --api-key <id>`,
+      });
+      new CfnOutput(this, 'ApiKeyIds', {
+        value: Stack.of(this).toJsonString(Object.fromEntries(Object.entries(apiKeys).map(([name, key]) => [name, key.keyId]))),
+        description: 'Ids of the producers\' API keys, as JSON {"<producer>": "<key id>"}',
+      });
+    }
+    if (producerKeys && loadBalancer) {
+      new CfnOutput(this, 'IngestUrl', {
+        value: loadBalancer.url,
+        description: 'Base URL producers POST to (v1/events, v1/paths; header x-api-key): the load balancer, under the domain of the SSM parameter',
+      });
+      new CfnOutput(this, 'ProducerKeySecrets', {
+        value: Stack.of(this).toJsonString(
+          Object.fromEntries(Object.entries(producerKeys.secrets).map(([name, secret]) => [name, secret.secretArn])),
+        ),
+        description:
+          'ARNs of the producers\' key secrets, as JSON {"<producer>": "<secret ARN>"}; a value: aws secretsmanager get-secret-value --secret-id <arn>',
+      });
+    }
   }
 }

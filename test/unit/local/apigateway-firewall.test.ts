@@ -20,7 +20,7 @@ function guardedApiTemplate(): CfnTemplate {
   const stack = new Stack(testApp(), 'uba-test-api', { env: { account: '000000000000', region: 'ap-east-1' } });
   const api = new apigw.RestApi(stack, 'Api', { deployOptions: { stageName: 'dev' } });
   api.root.addResource('v1').addResource('events').addMethod('POST', new apigw.MockIntegration());
-  new BodySizeFirewall(stack, 'Firewall', { stage: api.deploymentStage, maxBodyBytes: LIMIT, metricPrefix: 'test-' });
+  new BodySizeFirewall(stack, 'Firewall', { resourceArn: api.deploymentStage.stageArn, maxBodyBytes: LIMIT, metricPrefix: 'test-' });
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 
