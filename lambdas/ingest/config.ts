@@ -25,6 +25,31 @@ export interface IngestConfig {
     /** `props` names hashed along with `userId` (`PSEUDONYMIZED_PROPS`, comma-separated). */
     readonly props: ReadonlySet<string>;
   };
+  /**
+   * The producers' keys this Lambda checks itself (load-balancer front door); `undefined` when
+   * API Gateway checks them (`PRODUCER_KEY_SECRETS` unset).
+   */
+  readonly producerKeys?: {
+    /** Each producer's Secrets Manager secret (`PRODUCER_KEY_SECRETS`: `producer=arn,…`). */
+    readonly secrets: ReadonlyArray<{ readonly producer: string; readonly secretArn: string }>;
+    /** How long keys read are used before reading them again (`PRODUCER_KEY_CACHE_SECONDS`, 1..3600). */
+    readonly cacheSeconds: number;
+  };
+}
+
+/** `producer=arn` pairs: 1..20 producers of `[a-z0-9-]{1,32}`, each with a Secrets Manager ARN. */
+const PRODUCER_PAIR = /^([a-z0-9-]{1,32})=(arn:[a-z0-9-]+:secretsmanager:[^,=\s]+)$/;
+
+/** The pairs of a `PRODUCER_KEY_SECRETS` value, or undefined when any is malformed or there are none or over 20. */
+function producerSecrets(value: string): Array<{ producer: string; secretArn: string }> | undefined {
+  const pairs = value.split(',').map((pair) => PRODUCER_PAIR.exec(pair.trim()));
+  if (pairs.length < 1 || pairs.length > 20) return undefined;
+  const out: Array<{ producer: string; secretArn: string }> = [];
+  for (const match of pairs) {
+    if (match === null) return undefined;
+    out.push({ producer: match[1], secretArn: match[2] });
+  }
+  return new Set(out.map((pair) => pair.producer)).size === out.length ? out : undefined;
 }
 
 const envSchema = z
@@ -36,10 +61,18 @@ const envSchema = z
     PSEUDONYMIZE: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }),
     PSEUDONYMIZED_PROPS: z.string().optional(),
     PSEUDONYM_SECRET_ARN: z.string().optional(),
+    PRODUCER_KEY_SECRETS: z
+      .string()
+      .refine((value) => producerSecrets(value) !== undefined, 'must be 1..20 distinct producer=<secret ARN> pairs, comma-separated')
+      .optional(),
+    PRODUCER_KEY_CACHE_SECONDS: integerString(1, 3600).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.PSEUDONYMIZE === 'true' && (env.PSEUDONYM_SECRET_ARN ?? '').trim() === '') {
       ctx.addIssue({ code: 'custom', path: ['PSEUDONYM_SECRET_ARN'], message: 'is required when PSEUDONYMIZE is "true"' });
+    }
+    if (env.PRODUCER_KEY_SECRETS !== undefined && env.PRODUCER_KEY_CACHE_SECONDS === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['PRODUCER_KEY_CACHE_SECONDS'], message: 'is required when PRODUCER_KEY_SECRETS is set' });
     }
   });
 
@@ -62,6 +95,14 @@ export function loadConfig(env: Env): IngestConfig {
     maxBodyBytes: vars.MAX_BODY_BYTES,
     ...(vars.PSEUDONYMIZE === 'true'
       ? { pseudonymization: { secretArn: (vars.PSEUDONYM_SECRET_ARN ?? '').trim(), props: listOf(vars.PSEUDONYMIZED_PROPS) } }
+      : {}),
+    ...(vars.PRODUCER_KEY_SECRETS !== undefined && vars.PRODUCER_KEY_CACHE_SECONDS !== undefined
+      ? {
+          producerKeys: {
+            secrets: producerSecrets(vars.PRODUCER_KEY_SECRETS) ?? [],
+            cacheSeconds: vars.PRODUCER_KEY_CACHE_SECONDS,
+          },
+        }
       : {}),
   };
 }

@@ -1,13 +1,16 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ALBEvent, ALBResult, APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { meteredEntry } from '../shared/entry';
 import type { AppLogger } from '../shared/logger';
 import type { BusinessMetrics } from '../shared/metrics';
 import { assembleResults, eventItems, failureCodes, pathItems, toPublishable } from './batch';
 import { loadConfig, type IngestConfig } from './config';
+import { albAdapter, isAlbEvent, type IngestCore } from './alb';
 import { errorResponse, ingestResponse, readJsonBody, routeOf } from './http';
+import { cachedFor, keyDigests, type ProducerKeyDigest } from './producer-keys';
 import { extractPathDocuments } from './paths';
 import { parsePseudonymKey } from './pseudonymize';
 import { publishEvents } from './publish';
@@ -37,11 +40,8 @@ export interface IngestDeps {
   readonly retry?: RetryPolicy;
 }
 
-/** The Lambda function's shape: a REST API proxy event in, a proxy result out. */
-export type IngestHandler = (
-  event: APIGatewayProxyEvent,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
-) => Promise<APIGatewayProxyResult>;
+/** The pure core: a request (a REST API proxy event, or an ALB event as `alb.ts` maps it) in, a proxy result out. */
+export type IngestHandler = IngestCore;
 
 /** Five PutRecords calls per chunk, backoff 100 ms doubling to 2 s, within 10 s (API Gateway gives up at 29 s). */
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2000, budgetMs: 10_000 };
@@ -176,6 +176,52 @@ function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
+const secretsManager = new SecretsManagerClient({});
+
+/** A secret's value at `stage`, or undefined when the secret has no version at that stage (no AWSPREVIOUS before the first rotation). */
+async function secretAt(secretId: string, stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<string | undefined> {
+  try {
+    const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+    return out.SecretString;
+  } catch (error) {
+    if (stage === 'AWSPREVIOUS' && error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Every producer's accepted keys: the current value of its secret and the previous one (so a
+ * rotation does not cut the producer off before it has switched), as digests; read at most once
+ * per `cacheSeconds` per container. The values are never logged.
+ */
+function producerKeysLoader(config: NonNullable<IngestConfig['producerKeys']>, logger: AppLogger): () => Promise<ProducerKeyDigest[]> {
+  const load = async () => {
+    const perProducer = await Promise.all(
+      config.secrets.map(async ({ producer, secretArn }) => {
+        const values = await Promise.all([secretAt(secretArn, 'AWSCURRENT'), secretAt(secretArn, 'AWSPREVIOUS')]);
+        if (values[0] === undefined) throw new Error(`the key secret of producer ${producer} has no current value`);
+        return keyDigests(
+          producer,
+          values.filter((value): value is string => value !== undefined),
+        );
+      }),
+    );
+    return perProducer.flat();
+  };
+  return cachedFor(
+    async () => {
+      try {
+        return await load();
+      } catch (error) {
+        logger.error('producer keys could not be read', { error });
+        throw error;
+      }
+    },
+    config.cacheSeconds * 1000,
+    Date.now,
+  );
+}
+
 /** The production dependencies, from `process.env`; throws when the configuration is invalid. */
 function defaultDeps(logger: AppLogger, metrics: BusinessMetrics): IngestDeps {
   const config = loadConfig(process.env);
@@ -198,7 +244,15 @@ function defaultDeps(logger: AppLogger, metrics: BusinessMetrics): IngestDeps {
   };
 }
 
-/** The Lambda entry point (`POST /v1/events`, `POST /v1/paths`); throws only when the configuration is invalid. */
-export const handler = meteredEntry<APIGatewayProxyEvent, APIGatewayProxyResult>('ingest', (logger, metrics) =>
-  createHandler(defaultDeps(logger, metrics)),
-);
+/**
+ * The Lambda entry point (`POST /v1/events`, `POST /v1/paths`) for both front doors: a REST API
+ * proxy event goes to the core as it is; a load balancer's event (`requestContext.elb`) through
+ * the ALB adapter, which checks the producer key first. Throws only when the configuration is invalid.
+ */
+export const handler = meteredEntry<APIGatewayProxyEvent | ALBEvent, APIGatewayProxyResult | ALBResult>('ingest', (logger, metrics) => {
+  const deps = defaultDeps(logger, metrics);
+  const core = createHandler(deps);
+  const keys = deps.config.producerKeys;
+  const alb = albAdapter(core, { producerKeys: keys === undefined ? undefined : producerKeysLoader(keys, logger), logger });
+  return (event, context) => (isAlbEvent(event) ? alb(event, context) : core(event, context));
+});

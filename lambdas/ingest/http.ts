@@ -10,7 +10,8 @@ const ROUTES: Readonly<Record<string, Route>> = { '/v1/events': 'events', '/v1/p
 export { errorResponse, jsonResponse };
 
 /** The ingest route of a proxy event (POST only), or the 404/405 to answer. Never throws. */
-export const routeOf = (event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resource' | 'path'>) => routeByTable(event, ROUTES, 'POST');
+export const routeOf = (event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'path'> & { readonly resource?: string }) =>
+  routeByTable(event, ROUTES, 'POST');
 
 /**
  * Decodes the body (base64 when `isBase64Encoded`) and parses it as JSON; returns 400 when it is

@@ -31,7 +31,7 @@ const trimSlash = (path: string) => (path.length > 1 && path.endsWith('/') ? pat
  * gives 405 (with `allow`), an unknown one 404, as the response to send. Never throws.
  */
 export function routeOf<R extends string>(
-  event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'resource' | 'path'>,
+  event: Pick<APIGatewayProxyEvent, 'httpMethod' | 'path'> & { readonly resource?: string },
   routes: Readonly<Record<string, R>>,
   method: string,
 ): { readonly ok: true; readonly route: R } | { readonly ok: false; readonly response: APIGatewayProxyResult } {

@@ -66,3 +66,40 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('loadConfig: producer keys (load-balancer front door)', () => {
+  const WEB = 'arn:aws:secretsmanager:ap-east-1:111122223333:secret:web-key-AbCdEf';
+  const VENDING = 'arn:aws:secretsmanager:ap-east-1:111122223333:secret:vending-key-GhIjKl';
+
+  it('reads the producers’ secrets and the cache TTL', () => {
+    const config = loadConfig(anEnv({ PRODUCER_KEY_SECRETS: `web=${WEB},vending=${VENDING}`, PRODUCER_KEY_CACHE_SECONDS: '300' }));
+    expect(config.producerKeys).toEqual({
+      secrets: [
+        { producer: 'web', secretArn: WEB },
+        { producer: 'vending', secretArn: VENDING },
+      ],
+      cacheSeconds: 300,
+    });
+  });
+
+  it('has none when PRODUCER_KEY_SECRETS is unset (API Gateway checks the keys)', () => {
+    expect(loadConfig(anEnv()).producerKeys).toBeUndefined();
+  });
+
+  it.each([
+    ['not a pair', 'web'],
+    ['not an ARN', 'web=secret'],
+    ['a bad producer name', `Web=${WEB}`],
+    ['a producer twice', `web=${WEB},web=${VENDING}`],
+    ['an empty pair', `web=${WEB},`],
+  ])('refuses PRODUCER_KEY_SECRETS with %s, naming it', (_, value) => {
+    expect(() => loadConfig(anEnv({ PRODUCER_KEY_SECRETS: value, PRODUCER_KEY_CACHE_SECONDS: '300' }))).toThrow(/PRODUCER_KEY_SECRETS/);
+  });
+
+  it('requires PRODUCER_KEY_CACHE_SECONDS (1..3600) with the secrets', () => {
+    expect(() => loadConfig(anEnv({ PRODUCER_KEY_SECRETS: `web=${WEB}` }))).toThrow(/PRODUCER_KEY_CACHE_SECONDS/);
+    expect(() => loadConfig(anEnv({ PRODUCER_KEY_SECRETS: `web=${WEB}`, PRODUCER_KEY_CACHE_SECONDS: '0' }))).toThrow(
+      /PRODUCER_KEY_CACHE_SECONDS/,
+    );
+  });
+});
