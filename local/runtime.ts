@@ -5,7 +5,7 @@ import { restApiModels } from './apigateway/model';
 import { athenaCatalogFromTemplate, AthenaService, DuckDbAthena, startAthena } from './athena';
 import { applyBucketDeployment, bucketDeploymentsFromTemplate } from './deployments';
 import { schedulesFromTemplate, startSchedules, type RunningSchedules } from './scheduler';
-import { LocalRestApi, startRestApi } from './apigateway/server';
+import { LocalRestApi, startRestApi, type IntegrationOutcome } from './apigateway/server';
 import { cognitoTokenCheck } from './apigateway/cognito-authorizer';
 import { managedLoginHandler } from './cognito/managed-login';
 import { ensureDemoUsers, startCognito, userPoolsFromTemplate, type DemoUser, type RunningCognito } from './cognito';
@@ -13,6 +13,7 @@ import { FileCheckpointStore, KinesisEventSourceMapping, MemoryCheckpointStore, 
 import type { KinesisEventSourceMappingProperties, StreamInvokeFn } from './esm/types';
 import { deliveryStreamsFromTemplate, startDeliveryStreams, type RunningDeliveryStreams } from './firehose';
 import { LocalFunction } from './lambda';
+import { loadBalancersFromTemplate, startLoadBalancer, type LocalLoadBalancer } from './loadbalancer';
 import {
   assertPortFree,
   dynamoTablesFromTemplate,
@@ -85,6 +86,20 @@ export const SUPPORTED_TYPES = [
   'AWS::Athena::WorkGroup',
   'AWS::Athena::NamedQuery',
   'AWS::Scheduler::Schedule',
+  // The ingest load balancer (stage config `ingest.frontDoor: alb`), served on loopback; its VPC
+  // (public subnets, routes, security group) needs no counterpart there.
+  'AWS::ElasticLoadBalancingV2::LoadBalancer',
+  'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::ElasticLoadBalancingV2::TargetGroup',
+  'AWS::EC2::VPC',
+  'AWS::EC2::Subnet',
+  'AWS::EC2::RouteTable',
+  'AWS::EC2::SubnetRouteTableAssociation',
+  'AWS::EC2::Route',
+  'AWS::EC2::InternetGateway',
+  'AWS::EC2::VPCGatewayAttachment',
+  'AWS::EC2::SecurityGroup',
   'Custom::CDKBucketDeployment',
   'AWS::CDK::Metadata',
 ] as const;
@@ -93,9 +108,15 @@ export const SUPPORTED_TYPES = [
 export interface LocalEndpoints {
   readonly stage: string;
   readonly api: string;
+  /**
+   * Where producers post (`POST /v1/events`, `/v1/paths`) when the stage's front door is a load
+   * balancer (`ingest.frontDoor: alb`): its local stand-in, plain HTTP. Absent with the REST front door
+   * (producers post to `api`).
+   */
+  readonly ingest?: string;
   /** The dashboard, with `/v1/*` routed to the API as the CloudFront distribution does. */
   readonly dashboard: string;
-  /** The first producer's API key (ingest only); every producer's in `apiKeys`. */
+  /** The first producer's key (ingest only, header `x-api-key`); every producer's in `apiKeys`. */
   readonly apiKey: string;
   /** Each producer's API key value, by producer (the key's name without the stage prefix). */
   readonly apiKeys: Readonly<Record<string, string>>;
@@ -138,7 +159,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the others take the next eight (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7, cognito +8). 0 picks free ports. */
+  /** API port; the others take the next nine (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7, cognito +8, ingest load balancer +9, used only when the stage has one). 0 picks free ports. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -162,7 +183,7 @@ export interface LocalRuntimeOptions {
   readonly wrapStreamInvoke?: (functionName: string, invoke: StreamInvokeFn) => StreamInvokeFn;
 }
 
-const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena', 'cognito'] as const;
+const SERVICES = ['api', 'kinesis', 'dynamodb', 's3', 'secretsmanager', 'sns', 'dashboard', 'athena', 'cognito', 'alb'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
 /** Something the runtime started: how to stop it in order, and how to kill it at once if it is a process. */
@@ -249,6 +270,24 @@ export function esmProperties(spec: EventSourceMappingSpec): KinesisEventSourceM
     ParallelizationFactor: spec.parallelizationFactor,
     Enabled: spec.enabled,
   };
+}
+
+/**
+ * The producers' keys of a load-balancer front door: the ingest function's `PRODUCER_KEY_SECRETS`
+ * (`producer=<secret ARN>,…`) with each secret's value from the Secrets Manager stand-in.
+ */
+function producerSecretKeys(specs: readonly LambdaFunctionSpec[], secrets: RunningSecretsManager): Record<string, string> {
+  const declared = specs.flatMap((spec) => (spec.environment.PRODUCER_KEY_SECRETS ? [spec.environment.PRODUCER_KEY_SECRETS] : []));
+  if (declared.length !== 1) throw new LocalRuntimeError(`expected one function with PRODUCER_KEY_SECRETS, found ${declared.length}`);
+  const keys: Record<string, string> = {};
+  for (const pair of declared[0].split(',')) {
+    const at = pair.indexOf('=');
+    const arn = pair.slice(at + 1);
+    const secret = secrets.secrets.find((s) => s.arn === arn);
+    if (at < 1 || !secret) throw new LocalRuntimeError(`PRODUCER_KEY_SECRETS names ${pair}, which is no secret of the templates`);
+    keys[pair.slice(0, at)] = secret.secretString;
+  }
+  return keys;
 }
 
 /** Adds the `accepted`/`rejected` counts of an ingest answer (a proxy result with a JSON body) to the counters. */
@@ -555,11 +594,29 @@ export class LocalRuntime {
       const keyValues: Record<string, string> = {};
       for (const key of model.keys) keyValues[key.name] = savedKeys[key.name] ?? `local-${randomBytes(16).toString('hex')}`;
       fs.writeFileSync(keyFile, JSON.stringify(keyValues));
-      if (model.keys.length === 0) throw new LocalRuntimeError(`stage ${options.stage} declares no producer API key`);
+      // The ingest load balancer, when the stage's front door is one: producers' keys are then its
+      // function's Secrets Manager secrets (PRODUCER_KEY_SECRETS), not API Gateway keys.
+      const loadBalancers = loadBalancersFromTemplate(resolver, new Set(specs.map((spec) => spec.functionArn)));
+      if (loadBalancers.length > 1)
+        throw new LocalRuntimeError(`expected at most one load balancer in stage ${options.stage}, found ${loadBalancers.length}`);
       const producerName = (keyName: string) => (keyName.startsWith(stackPrefix) ? keyName.slice(stackPrefix.length) : keyName);
-      const apiKeys = Object.fromEntries(model.keys.map((k) => [producerName(k.name), keyValues[k.name]]));
-      const apiKey = keyValues[model.keys[0].name];
+      const apiKeys: Record<string, string> =
+        loadBalancers.length === 1
+          ? producerSecretKeys(specs, secrets)
+          : Object.fromEntries(model.keys.map((k) => [producerName(k.name), keyValues[k.name]]));
+      const [apiKey] = Object.values(apiKeys);
+      if (apiKey === undefined) throw new LocalRuntimeError(`stage ${options.stage} declares no producer key`);
       const counters = { requests: 0, accepted: 0, rejected: 0 };
+      const invokeFunction = async (name: string, event: unknown): Promise<IntegrationOutcome> => {
+        const fn = functions.get(name);
+        if (!fn) return { ok: false, timedOut: false, message: `no local function ${name}` };
+        const result = await fn.invoke(event);
+        counters.requests += 1;
+        if (result.ok) countEvents(result.payload, counters);
+        return result.ok
+          ? { ok: true, payload: result.payload }
+          : { ok: false, timedOut: result.kind === 'timeout', message: `${result.error.errorType}: ${result.error.errorMessage}` };
+      };
       const api: LocalRestApi = await startRestApi(
         {
           restApiId: model.restApiId,
@@ -577,20 +634,25 @@ export class LocalRuntime {
           stageThrottle: model.stageThrottle,
           binaryMediaTypes: model.binaryMediaTypes,
           ...(model.firewall !== undefined ? { firewall: model.firewall } : {}),
-          invoke: async (name, event) => {
-            const fn = functions.get(name);
-            if (!fn) return { ok: false, timedOut: false, message: `no local function ${name}` };
-            const result = await fn.invoke(event);
-            counters.requests += 1;
-            if (result.ok) countEvents(result.payload, counters);
-            return result.ok
-              ? { ok: true, payload: result.payload }
-              : { ok: false, timedOut: result.kind === 'timeout', message: `${result.error.errorType}: ${result.error.errorMessage}` };
-          },
+          invoke: invokeFunction,
           log,
         },
         ports.api,
       );
+      let loadBalancer: LocalLoadBalancer | undefined;
+      if (loadBalancers.length === 1) {
+        const started = await startLoadBalancer(
+          {
+            model: loadBalancers[0],
+            functionName: (arn) => specs.find((spec) => spec.functionArn === arn)?.functionName,
+            invoke: invokeFunction,
+            log,
+          },
+          ports.alb,
+        );
+        loadBalancer = started;
+        stopList.push({ name: 'load balancer', stop: () => started.stop() });
+      }
       // Stop taking requests first.
       stopList.push({ name: 'api', stop: () => api.stop() });
 
@@ -623,6 +685,7 @@ export class LocalRuntime {
       const endpoints: LocalEndpoints = {
         stage: options.stage,
         api: api.url,
+        ...(loadBalancer ? { ingest: loadBalancer.url } : {}),
         dashboard: dashboard.url,
         apiKey,
         apiKeys,
@@ -661,6 +724,8 @@ export class LocalRuntime {
         sns: sns.port,
         athena: athena.port,
         cognito: cognito.port,
+        // 0: not started (the stage's front door is the REST API).
+        alb: loadBalancer?.port ?? 0,
       };
       return new LocalRuntime({
         endpoints,
@@ -717,7 +782,9 @@ export class LocalRuntime {
   async listeningPorts(): Promise<Array<{ service: ServiceName; port: number }>> {
     const open = await Promise.all(
       SERVICES.map(async (service) =>
-        (await isPortOpen(this.ports[service], LOCAL_HOST, 500)) ? [{ service, port: this.ports[service] }] : [],
+        this.ports[service] !== 0 && (await isPortOpen(this.ports[service], LOCAL_HOST, 500))
+          ? [{ service, port: this.ports[service] }]
+          : [],
       ),
     );
     return open.flat();

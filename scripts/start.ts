@@ -75,7 +75,7 @@ function parseOptions(argv: readonly string[]): StartOptions {
 
 /** Drives four demo scenarios (web paths, alert bursts, recharges, Taobao) until `signal` aborts. */
 async function driveDemo(
-  target: { readonly api: string; readonly apiKey: string },
+  target: { readonly api: string; readonly ingest?: string; readonly apiKey: string },
   rate: number,
   signal: AbortSignal,
   log: (line: string) => void,
@@ -83,7 +83,7 @@ async function driveDemo(
   const quietOut = { write: () => true, isTTY: false };
   // This runtime's API and key, not whatever `.local/endpoints.json` holds (`--local-dir` moves it).
   const base = {
-    endpoint: target.api,
+    endpoint: target.ingest ?? target.api,
     apiKey: target.apiKey,
     rate,
     batch: 50,
@@ -161,8 +161,9 @@ async function main(): Promise<number> {
   );
   log(`  dashboard  ${e.dashboard}/`);
   log(`  API        ${e.api}`);
+  if (e.ingest) log(`  ingest     ${e.ingest}   (the load balancer front door, plain HTTP locally)`);
   for (const [producer, key] of Object.entries(e.apiKeys))
-    log(`    ingest (POST /v1/events, /v1/paths) as producer ${producer}: header x-api-key: ${key}`);
+    log(`    ingest (POST ${e.ingest ?? ''}/v1/events, /v1/paths) as producer ${producer}: header x-api-key: ${key}`);
   log(`    read (GET /v1/alerts, /v1/metrics, …): header Authorization: <ID token>, e.g. $(npm run -s token -- --role analyst)`);
   log(`  Cognito    ${e.cognito.endpoint}   (user pool ${e.cognito.userPoolId}; npm run users -- list)`);
   log('  demo users (sign in on the dashboard, or npm run -s token -- --role ROLE):');

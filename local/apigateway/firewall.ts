@@ -2,7 +2,7 @@ import type { ResourceRecord, TemplateResolver } from '../template';
 import { isJsonObject, type JsonObject, type JsonValue } from '../template/types';
 
 /**
- * The local stand-in of an AWS WAF web ACL associated with a REST API stage: the rules are read
+ * The local stand-in of an AWS WAF web ACL associated with a REST API stage or a load balancer: the rules are read
  * from the template and evaluated on each request before API Gateway handles it, as AWS WAF does
  * (rules by priority, the first terminating action wins; Count does not terminate). Only the
  * statements, fields and transformations below are evaluated; a web ACL using anything else is
@@ -160,9 +160,46 @@ function compileStatement(statement: JsonValue | undefined, where: string): Matc
         return value !== undefined && test(transform(value));
       };
     }
+    case 'RateBasedStatement':
+      return rateBased(body, at);
     default:
       return unsupported(at, kind);
   }
+}
+
+/** Most distinct keys a rate-based rule tracks; beyond it the least recently seen is forgotten (a bound on what clients can make it hold). */
+export const MAX_RATE_KEYS = 10_000;
+
+/**
+ * A `RateBasedStatement` aggregated on `CUSTOM_KEYS` of one `Header`: matches a request once its
+ * key value has been seen more than `Limit` times in the last `EvaluationWindowSec` seconds
+ * (the request itself counted). A request without the header is not counted and does not match,
+ * as AWS WAF skips requests that lack a custom key. Other aggregations are refused.
+ */
+function rateBased(body: JsonObject, where: string, now: () => number = Date.now): Matcher {
+  if (body.AggregateKeyType !== 'CUSTOM_KEYS') return unsupported(where, `AggregateKeyType ${String(body.AggregateKeyType)}`);
+  if (body.ScopeDownStatement !== undefined) return unsupported(where, 'a ScopeDownStatement');
+  const keys = Array.isArray(body.CustomKeys) ? body.CustomKeys.filter(isJsonObject) : [];
+  const header = keys.length === 1 && isJsonObject(keys[0].Header) ? keys[0].Header : undefined;
+  if (header === undefined || typeof header.Name !== 'string') return unsupported(where, 'CustomKeys other than one Header');
+  const name = header.Name;
+  const transform = transformer(header.TextTransformations, where);
+  const limit = Number(body.Limit);
+  const windowMs = Number(body.EvaluationWindowSec ?? 300) * 1000;
+  if (!Number.isInteger(limit) || limit < 1 || !(windowMs > 0)) return unsupported(where, `Limit ${String(body.Limit)}`);
+  const seen = new Map<string, number[]>();
+  return (request) => {
+    const raw = headerValue(request.rawHeaders, name);
+    if (raw === undefined) return false;
+    const key = transform(raw);
+    const at = now();
+    const times = (seen.get(key) ?? []).filter((t) => t > at - windowMs);
+    times.push(at);
+    seen.delete(key);
+    seen.set(key, times.length > limit + 1 ? times.slice(-(limit + 1)) : times);
+    if (seen.size > MAX_RATE_KEYS) seen.delete(seen.keys().next().value ?? '');
+    return times.length > limit;
+  };
 }
 
 /** The test of a `ByteMatchStatement`'s positional constraint. */
@@ -238,6 +275,14 @@ export function evaluateWebAcl(acl: WebAclModel, request: FirewallRequest): Fire
  */
 export function webAclForStage(resolver: TemplateResolver, restApiId: string, stageName: string): WebAclModel | undefined {
   const suffix = `/restapis/${restApiId}/stages/${stageName}`;
+  return webAclFor(resolver, (arn) => arn.endsWith(suffix), `stage ${stageName} of API ${restApiId}`);
+}
+
+/**
+ * The web ACL associated with the resource whose ARN `isResource` accepts (a REST API stage, a
+ * load balancer), compiled; undefined when none is. Throws as {@link webAclForStage}.
+ */
+export function webAclFor(resolver: TemplateResolver, isResource: (arn: string) => boolean, what: string): WebAclModel | undefined {
   const found: WebAclModel[] = [];
   for (const link of resolver.resourcesOfType('AWS::WAFv2::WebACLAssociation')) {
     const arn = resolver.resolve(link.stackName, link.properties.ResourceArn ?? null, [
@@ -246,7 +291,7 @@ export function webAclForStage(resolver: TemplateResolver, restApiId: string, st
       'Properties',
       'ResourceArn',
     ]);
-    if (typeof arn !== 'string' || !arn.endsWith(suffix)) continue;
+    if (typeof arn !== 'string' || !isResource(arn)) continue;
     const acl = aclOf(resolver, link);
     try {
       found.push(compileWebAcl(acl.logicalId, acl.properties));
@@ -255,7 +300,7 @@ export function webAclForStage(resolver: TemplateResolver, restApiId: string, st
       throw error;
     }
   }
-  if (found.length > 1) throw new Error(`stage ${stageName} of API ${restApiId} has ${found.length} web ACLs; AWS allows one`);
+  if (found.length > 1) throw new Error(`${what} has ${found.length} web ACLs; AWS allows one`);
   return found[0];
 }
 

@@ -37,6 +37,8 @@ export class TargetError extends Error {
 
 const localEndpointsSchema = z.object({
   api: z.url(),
+  /** The ingest load balancer's stand-in, when the stage's front door is one: producers post there. */
+  ingest: z.url().optional(),
   apiKey: z.string().min(1),
   stage: z.string().optional(),
 });
@@ -111,7 +113,7 @@ export async function resolveTarget(input: ResolveTargetInput): Promise<Target> 
   const local = await readLocalEndpoints(file);
   if (local !== undefined && (input.stage === undefined || local.stage === input.stage)) {
     return {
-      url: eventsUrl(local.api),
+      url: eventsUrl(local.ingest ?? local.api),
       apiKey: input.apiKey ?? local.apiKey,
       source: `local runtime (${path.relative(process.cwd(), file) || file})`,
     };
@@ -129,13 +131,17 @@ export async function resolveTarget(input: ResolveTargetInput): Promise<Target> 
   } catch (err) {
     throw new TargetError(`cannot read the outputs of stack ${stackName}: ${(err as Error).message}; ${HOW_TO}`);
   }
-  const apiUrl = outputs.ApiUrl;
+  // With the load-balancer front door, producers post to its URL (IngestUrl), not the REST API's.
+  const apiUrl = outputs.IngestUrl ?? outputs.ApiUrl;
   if (apiUrl === undefined) throw new TargetError(`stack ${stackName} has no ApiUrl output; ${HOW_TO}`);
   if (input.apiKey === undefined) {
     const keyId = outputs.ApiKeyId ?? '<ApiKeyId output of the stack>';
     throw new TargetError(
-      `--api-key is required for a deployed stage; read the key's value with:\n` +
-        `  aws apigateway get-api-key --api-key ${keyId} --include-value --query value --output text`,
+      outputs.ProducerKeySecrets !== undefined
+        ? `--api-key is required for a deployed stage; read a producer's key (secret ARNs in the ProducerKeySecrets output) with:\n` +
+            `  aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text`
+        : `--api-key is required for a deployed stage; read the key's value with:\n` +
+            `  aws apigateway get-api-key --api-key ${keyId} --include-value --query value --output text`,
     );
   }
   return { url: eventsUrl(apiUrl), apiKey: input.apiKey, source: `stack ${stackName}` };

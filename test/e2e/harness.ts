@@ -14,8 +14,8 @@ import { runProducer, type TruthFile } from '../../scripts/producer/run';
 export const ROOT = path.join(__dirname, '..', '..');
 export const STAGE = 'dev';
 
-/** Ports one runtime takes: the API's and the next eight (kinesis … athena, cognito). */
-export const RUNTIME_PORTS = 9;
+/** Ports one runtime takes: the API's and the next nine (kinesis … athena, cognito, the ingest load balancer). */
+export const RUNTIME_PORTS = 10;
 
 /**
  * {@link RUNTIME_PORTS} consecutive free ports on loopback, below Linux's ephemeral range (32768 and up):
@@ -35,14 +35,15 @@ export async function freePortBase(): Promise<number> {
   throw new Error(`no ${RUNTIME_PORTS} consecutive free ports found`);
 }
 
-/** Starts the dev stage on free ports, quiet, in a temporary local directory. */
+/** Starts the dev stage (or `extra.stage`) on free ports, quiet, in a temporary local directory. */
 export async function startRuntime(extra: Partial<LocalRuntimeOptions> = {}): Promise<{ runtime: LocalRuntime; localDir: string }> {
   const localDir = extra.localDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'uba-e2e-'));
+  const stage = extra.stage ?? STAGE;
   const runtime = await LocalRuntime.start({
     root: ROOT,
-    stage: STAGE,
+    stage,
     port: 0,
-    assemblyDir: path.join(ROOT, `cdk.out.${STAGE}`),
+    assemblyDir: path.join(ROOT, `cdk.out.${stage}`),
     localDir,
     log: () => undefined,
     functionLog: () => undefined,
@@ -79,7 +80,7 @@ export async function produce(
       count: options.count,
       batch: options.batch ?? 100,
       concurrency: 2,
-      endpoint: runtime.endpoints.api,
+      endpoint: runtime.endpoints.ingest ?? runtime.endpoints.api,
       apiKey: runtime.endpoints.apiKey,
       seed: options.seed,
       ...(options.days === undefined ? {} : { days: options.days }),
