@@ -446,7 +446,8 @@ export function checkFrontDoor(stage: string, frontDoor: IngestFrontDoor, maxBod
     if (!SSM_PARAMETER_NAME.test(frontDoor[field])) fail(field, 'must be an SSM parameter name such as /uba/prod/ingest/certificate-arn');
   }
   const rate = frontDoor.requestsPerMinutePerProducer;
-  if (!Number.isInteger(rate) || rate < 10 || rate > 2_000_000_000) fail('requestsPerMinutePerProducer', 'must be a whole number from 10 to 2,000,000,000 (AWS WAF rate limit)');
+  if (!Number.isInteger(rate) || rate < 10 || rate > 2_000_000_000)
+    fail('requestsPerMinutePerProducer', 'must be a whole number from 10 to 2,000,000,000 (AWS WAF rate limit)');
   const ttl = frontDoor.keyCacheTtl.toSeconds();
   if (ttl < 1 || ttl > 3600) fail('keyCacheTtl', 'must be from 1 second to 1 hour');
   if (maxBodyBytes > ALB_LAMBDA_MAX_BODY_BYTES) {

@@ -168,7 +168,10 @@ export class IngestApi extends Construct {
       usagePlan.addApiStage({ stage: this.api.deploymentStage });
 
       const integration = new apigw.LambdaIntegration(this.appFunction.function, { proxy: true });
-      methods.push(this.v1.addResource('events').addMethod('POST', integration), this.v1.addResource('paths').addMethod('POST', integration));
+      methods.push(
+        this.v1.addResource('events').addMethod('POST', integration),
+        this.v1.addResource('paths').addMethod('POST', integration),
+      );
     } else {
       // The Lambda checks the keys itself (lambdas/ingest/producer-keys.ts): it reads exactly these secrets.
       const producerKeys = new ProducerKeys(this, 'ProducerKeys', {

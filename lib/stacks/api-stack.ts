@@ -80,7 +80,8 @@ export class ApiStack extends Stack {
     if (producerKeys && loadBalancer) {
       new CfnOutput(this, 'IngestUrl', {
         value: loadBalancer.url,
-        description: 'Base URL producers POST to (v1/events, v1/paths; header x-api-key): the load balancer, under the domain of the SSM parameter',
+        description:
+          'Base URL producers POST to (v1/events, v1/paths; header x-api-key): the load balancer, under the domain of the SSM parameter',
       });
       new CfnOutput(this, 'ProducerKeySecrets', {
         value: Stack.of(this).toJsonString(
