@@ -6,7 +6,16 @@ import { CfnResource, JsonObject, JsonValue, StackTemplate, isJsonObject } from 
  * The intrinsic functions the resolver evaluates: the ones this app's synthesized templates use
  * in resources, outputs and conditions. Any other fails with an error naming it and its path.
  */
-export const SUPPORTED_INTRINSICS = ['Ref', 'Fn::GetAtt', 'Fn::Join', 'Fn::Sub', 'Fn::ImportValue', 'Fn::Equals', 'Fn::Or'] as const;
+export const SUPPORTED_INTRINSICS = [
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::Join',
+  'Fn::Sub',
+  'Fn::ImportValue',
+  'Fn::Equals',
+  'Fn::Or',
+  'Fn::FindInMap',
+] as const;
 
 export interface ResolverOptions {
   /** Region of every stack; default `us-east-1`. */
@@ -567,6 +576,15 @@ export class TemplateResolver {
       case 'Fn::Or': {
         const conds = this.args(arg, ctx, fn, 2, 10);
         return conds.map((c, i) => this.conditionValue(c, at(ctx, i))).some(Boolean);
+      }
+      case 'Fn::FindInMap': {
+        const [map, top, second] = this.args(arg, ctx, fn, 3);
+        const mapName = this.resolveString(map, at(ctx, 0), 'Fn::FindInMap map name');
+        const topKey = this.resolveString(top, at(ctx, 1), 'Fn::FindInMap top-level key');
+        const secondKey = this.resolveString(second, at(ctx, 2), 'Fn::FindInMap second-level key');
+        const value = this.stack(ctx.stackName).template.Mappings?.[mapName]?.[topKey]?.[secondKey];
+        if (value === undefined) fail(ctx, `Fn::FindInMap: mapping ${mapName} has no ${topKey}.${secondKey}`);
+        return this.resolveIn(value, at(ctx, 2));
       }
       case 'Fn::ImportValue': {
         const name = this.resolveString(arg, ctx, 'Fn::ImportValue name');

@@ -4,7 +4,7 @@
  * with every line item it adds up. No I/O; the same inputs always give the same bill.
  */
 import type { Inputs } from './inputs';
-import type { Deployment, FunctionFacts, Lifecycle, MappingFacts } from './template';
+import type { Deployment, FunctionFacts, LoadBalancerFacts, Lifecycle, MappingFacts } from './template';
 
 /** The components of the bill, in the order they are printed. */
 export const COMPONENTS = [
@@ -123,6 +123,65 @@ export function batching(
   return { invocationsPerSecond: batches + finals, eventsPerBatch };
 }
 
+/** What one LCU of an Application Load Balancer provides per dimension (Elastic Load Balancing pricing page). */
+export const LCU = {
+  newConnectionsPerSecond: 25,
+  activeConnectionsPerMinute: 3000,
+  /** Processed bytes an hour for Lambda targets (1 GB an hour for EC2, IP and container targets). */
+  lambdaBytesPerHour: 0.4 * 1000 ** 3,
+  ruleEvaluationsPerSecond: 1000,
+  freeRules: 10,
+} as const;
+
+/**
+ * The LCUs an Application Load Balancer with Lambda targets uses at a steady `requestsPerSecond`:
+ * the largest of its four dimensions, and which one that is. Producers keep connections alive
+ * (`requestsPerConnection` requests over `connectionSeconds`); processed bytes count request and
+ * response, headers included. Never fails.
+ */
+export function albLcus(
+  lb: Pick<LoadBalancerFacts, 'rules'>,
+  traffic: { requestsPerSecond: number; bytesPerRequest: number; requestsPerConnection: number; connectionSeconds: number },
+): { lcu: number; dimension: 'new connections' | 'active connections' | 'processed bytes' | 'rule evaluations' } {
+  const newConnections = traffic.requestsPerSecond / Math.max(1, traffic.requestsPerConnection);
+  const dimensions = {
+    'new connections': newConnections / LCU.newConnectionsPerSecond,
+    'active connections': (newConnections * traffic.connectionSeconds) / LCU.activeConnectionsPerMinute,
+    'processed bytes': (traffic.requestsPerSecond * traffic.bytesPerRequest * 3600) / LCU.lambdaBytesPerHour,
+    'rule evaluations': (traffic.requestsPerSecond * Math.max(0, lb.rules - LCU.freeRules)) / LCU.ruleEvaluationsPerSecond,
+  } as const;
+  let dimension: keyof typeof dimensions = 'new connections';
+  for (const [name, value] of Object.entries(dimensions) as Array<[keyof typeof dimensions, number]>) {
+    if (value > dimensions[dimension]) dimension = name;
+  }
+  return { lcu: dimensions[dimension], dimension };
+}
+
+/**
+ * The lowest request rate (requests/s) in [`low`, `high`] at which a monthly cost `b(r)` is below
+ * `a(r)`: scanned in 2 % steps, then narrowed by bisection; undefined when `b` is not below `a`
+ * anywhere in the range. Never fails.
+ */
+export function breakEven(a: (r: number) => number, b: (r: number) => number, low = 0.01, high = 10_000): number | undefined {
+  if (b(low) < a(low)) return low;
+  let previous = low;
+  for (let r = low * 1.02; r <= high * 1.02; r *= 1.02) {
+    const at = Math.min(r, high);
+    if (b(at) < a(at)) {
+      let lo = previous;
+      let hi = at;
+      for (let i = 0; i < 40; i++) {
+        const mid = (lo + hi) / 2;
+        if (b(mid) < a(mid)) hi = mid;
+        else lo = mid;
+      }
+      return hi;
+    }
+    previous = at;
+  }
+  return undefined;
+}
+
 /**
  * The monthly bill of `workload` on `deployment`. Throws CostInputError when a price or a
  * measured figure it needs is missing (e.g. a consumer with no measured WRU).
@@ -170,15 +229,16 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
   let wru = 0; // DynamoDB request units, added by the functions that use the results table
   let rru = 0;
 
-  // ---------------------------------------------------------------- API (API Gateway, WAF, data out)
+  // ---------------------------------------------------------------- API (API Gateway, load balancer, WAF, data out)
   const restApis = deployment.apis.filter((a) => a.kind === 'REST');
   const httpApis = deployment.apis.filter((a) => a.kind === 'HTTP');
   const ingestOnHttp = httpApis.length > 0;
-  const restRequests = (ingestOnHttp ? 0 : requests) + (restApis.length > 0 ? readRequests : 0);
+  const ingestOnAlb = deployment.loadBalancers.length > 0;
+  const restRequests = (ingestOnHttp || ingestOnAlb ? 0 : requests) + (restApis.length > 0 ? readRequests : 0);
   if (restApis.length > 0)
     add(
       'api',
-      'REST API requests (ingest and dashboard reads)',
+      ingestOnHttp || ingestOnAlb ? 'REST API requests (dashboard reads)' : 'REST API requests (ingest and dashboard reads)',
       fmt(restRequests, 'requests'),
       inputs.tieredUsd('apigateway.rest.requests', restRequests, 1e6),
     );
@@ -192,8 +252,64 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
       inputs.tieredUsd('apigateway.http.requests', units, 1e6),
     );
   }
-  const responseBytes = requests * (fig('ingest.responseBytesPerRequest') + k * fig('ingest.responseBytesPerEvent'));
+  const responseBytesPerRequest = fig('ingest.responseBytesPerRequest') + k * fig('ingest.responseBytesPerEvent');
+  const responseBytes = requests * responseBytesPerRequest;
   add('api', 'ingest answers out to the internet', gb(responseBytes), (responseBytes / GIB) * inputs.usd('dataTransfer.internetOut'));
+
+  // The load balancer front door: hours, LCUs, one public IPv4 address per Availability Zone.
+  const hoursPerMonth = inputs.prices.hoursPerMonth;
+  const albTraffic = (r: number) => ({
+    requestsPerSecond: r,
+    bytesPerRequest: fig('alb.requestHeaderBytes') + k * workload.eventBytes + responseBytesPerRequest,
+    requestsPerConnection: fig('alb.requestsPerConnection'),
+    connectionSeconds: fig('alb.connectionSeconds'),
+  });
+  const albUsd = (lb: LoadBalancerFacts, r: number) =>
+    hoursPerMonth *
+    (inputs.usd('elb.application.hour') +
+      albLcus(lb, albTraffic(r)).lcu * inputs.usd('elb.application.lcuHour') +
+      (lb.internetFacing ? lb.availabilityZones * inputs.usd('vpc.publicIpv4.hour') : 0));
+  for (const lb of deployment.loadBalancers) {
+    const { lcu, dimension } = albLcus(lb, albTraffic(R));
+    add('api', 'load balancer hours', `${hoursPerMonth} h`, hoursPerMonth * inputs.usd('elb.application.hour'));
+    add(
+      'api',
+      `load balancer LCUs (bound by ${dimension}; keep-alive: ${fig('alb.requestsPerConnection')} requests a connection)`,
+      `${lcu.toFixed(2)} LCU`,
+      hoursPerMonth * lcu * inputs.usd('elb.application.lcuHour'),
+    );
+    if (lb.internetFacing)
+      add(
+        'api',
+        'public IPv4 addresses of the load balancer (one per Availability Zone)',
+        `${lb.availabilityZones} addresses`,
+        hoursPerMonth * lb.availabilityZones * inputs.usd('vpc.publicIpv4.hour'),
+      );
+  }
+  // Producer keys the ingest function reads itself: current and previous value per producer, per container, per cache TTL.
+  const ingestFn = deployment.functions.find((f) => f.driver === 'ingest');
+  const ingestMsEach =
+    ingestFn === undefined
+      ? 0
+      : (fig('ingest.cpuMsPerRequest') + k * fig('ingest.cpuMsPerEvent')) * cpuScale(ingestFn) +
+        Math.ceil(k / 500) * fig('ingest.putRecordsMs');
+  const keyReadsUsd = (r: number) => {
+    const keys = deployment.producerKeys;
+    if (keys === undefined) return 0;
+    const containers = Math.max(1, Math.ceil((r * ingestMsEach) / 1000));
+    const calls = containers * keys.producers * 2 * (secondsPerMonth / keys.cacheSeconds);
+    return (calls / 10_000) * inputs.usd('secretsmanager.calls');
+  };
+  if (deployment.producerKeys !== undefined) {
+    const containers = Math.max(1, Math.ceil((R * ingestMsEach) / 1000));
+    const calls = containers * deployment.producerKeys.producers * 2 * (secondsPerMonth / deployment.producerKeys.cacheSeconds);
+    add(
+      'other',
+      `producer key reads (${containers} ingest containers, every ${deployment.producerKeys.cacheSeconds} s)`,
+      fmt(calls, 'calls'),
+      keyReadsUsd(R),
+    );
+  }
   if (deployment.waf.webAcls > 0) {
     const inspected = requests + readRequests;
     add(
@@ -204,11 +320,41 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
     );
     add('api', 'WAF requests inspected', fmt(inspected, 'requests'), (inspected / 1e6) * inputs.usd('waf.requests'));
   }
+  const accessLogLineBytes = (format: string) => {
+    const values = (format.match(/\$context\.[A-Za-z.]+/g) ?? []).length;
+    return format.replace(/\$context\.[A-Za-z.]+/g, '').length + values * fig('api.accessLogValueBytes') + 1;
+  };
+  // REST against the load balancer for ingest alone, at this workload's request size: where the load balancer gets cheaper.
+  const [lb] = deployment.loadBalancers;
+  const restFormat = restApis[0]?.accessLogFormat;
+  if (lb !== undefined && restFormat !== undefined) {
+    const restIngestUsd = (r: number) => {
+      const q = r * secondsPerMonth;
+      return (
+        inputs.tieredUsd('apigateway.rest.requests', q + readRequests, 1e6) -
+        inputs.tieredUsd('apigateway.rest.requests', readRequests, 1e6) +
+        ((q * accessLogLineBytes(restFormat)) / GIB) * inputs.usd('cloudwatch.logs.ingest')
+      );
+    };
+    // Its own web ACL (the REST API's covers both front doors otherwise) and the producers' secrets come with the load balancer.
+    const aclRules = 3;
+    const albIngestUsd = (r: number) =>
+      albUsd(lb, r) +
+      inputs.usd('waf.webAcl') +
+      aclRules * inputs.usd('waf.rule') +
+      (deployment.producerKeys?.producers ?? 0) * inputs.usd('secretsmanager.secret') +
+      keyReadsUsd(r);
+    const from = breakEven(restIngestUsd, albIngestUsd);
+    notes.push(
+      `front door: ingest through the load balancer costs $${albIngestUsd(R).toFixed(2)} a month here, through the REST API it would cost $${restIngestUsd(R).toFixed(2)} (requests and access logs); ` +
+        (from === undefined
+          ? 'the load balancer is not cheaper at any rate'
+          : `the load balancer is cheaper from ${from.toFixed(1)} requests/s of ${k} events`),
+    );
+  }
   for (const api of deployment.apis) {
     if (api.accessLogFormat === undefined) continue;
-    const values = (api.accessLogFormat.match(/\$context\.[A-Za-z.]+/g) ?? []).length;
-    const lineBytes = api.accessLogFormat.replace(/\$context\.[A-Za-z.]+/g, '').length + values * fig('api.accessLogValueBytes') + 1;
-    logged('api-access', (api.kind === 'HTTP' ? requests : restRequests) * lineBytes);
+    logged('api-access', (api.kind === 'HTTP' ? requests : restRequests) * accessLogLineBytes(api.accessLogFormat));
   }
 
   // ---------------------------------------------------------------- functions by what drives them
@@ -466,15 +612,14 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
     add('cloudfront', 'dashboard data out', gb(out), (out / GIB) * inputs.usd('cloudfront.dataOut'));
   }
   for (const pool of deployment.userPools) {
-    const price = inputs.price(`cognito.${pool.tier === 'LITE' ? 'lite' : 'essentials'}.mau`);
-    const billable = Math.max(0, workload.dashboardUsers - (price.freeUnits ?? 0));
+    const name = `cognito.${pool.tier.toLowerCase()}.mau`;
+    const billable = Math.max(0, workload.dashboardUsers - (inputs.price(name).freeUnits ?? 0));
     add(
       'cognito',
       `user pool (${pool.tier.toLowerCase()})`,
       `${workload.dashboardUsers} monthly active users`,
-      billable * inputs.usd(`cognito.${pool.tier === 'LITE' ? 'lite' : 'essentials'}.mau`),
+      billable * inputs.usd(name),
     );
-    if (pool.tier === 'PLUS') notes.push('a Plus-tier user pool is priced at the Essentials rate');
   }
 
   // ---------------------------------------------------------------- other

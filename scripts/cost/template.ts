@@ -38,6 +38,20 @@ export const RESOURCE_PRICING: Readonly<Record<string, Pricing>> = {
   'AWS::ApiGatewayV2::Route': { free: 'configuration' },
   'AWS::ApiGatewayV2::Integration': { free: 'configuration' },
   'AWS::ApiGatewayV2::Authorizer': { free: 'authorizers cost nothing themselves (a Lambda authorizer is priced as its function)' },
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': { priced: 'front door: load balancer hours, LCUs, its public IPv4 addresses' },
+  'AWS::ElasticLoadBalancingV2::Listener': { free: 'configuration (rule evaluations are priced as LCUs of the load balancer)' },
+  'AWS::ElasticLoadBalancingV2::ListenerRule': { free: 'configuration (rule evaluations are priced as LCUs of the load balancer)' },
+  'AWS::ElasticLoadBalancingV2::TargetGroup': { free: 'configuration (a Lambda target is priced as its function)' },
+  'AWS::EC2::VPC': {
+    free: 'a VPC costs nothing by itself (no NAT gateway, endpoint or IPAM here; public IPv4 addresses are priced with the load balancer)',
+  },
+  'AWS::EC2::Subnet': { free: 'configuration' },
+  'AWS::EC2::RouteTable': { free: 'configuration' },
+  'AWS::EC2::SubnetRouteTableAssociation': { free: 'configuration' },
+  'AWS::EC2::Route': { free: 'configuration' },
+  'AWS::EC2::InternetGateway': { free: 'an internet gateway costs nothing (data out is priced per GB with the API answers)' },
+  'AWS::EC2::VPCGatewayAttachment': { free: 'configuration' },
+  'AWS::EC2::SecurityGroup': { free: 'configuration' },
   'AWS::WAFv2::WebACL': { priced: 'API: web ACL, rules, requests inspected' },
   'AWS::WAFv2::WebACLAssociation': { free: 'association of a priced web ACL' },
   'AWS::Lambda::Function': { priced: 'per function: invocations and GB-seconds from what drives it' },
@@ -187,9 +201,21 @@ export interface ApiFacts {
 }
 
 /** What the model reads from the templates of one stage. */
+/** An Application Load Balancer: where ingest goes when the stage's front door is `alb`. */
+export interface LoadBalancerFacts {
+  readonly internetFacing: boolean;
+  /** Subnets (one per Availability Zone): an internet-facing load balancer holds one public IPv4 address in each. */
+  readonly availabilityZones: number;
+  /** Listener rules, evaluated per request (the first 10 are free in the LCU's rule dimension). */
+  readonly rules: number;
+}
+
 export interface Deployment {
   readonly stage?: string;
   readonly apis: readonly ApiFacts[];
+  readonly loadBalancers: readonly LoadBalancerFacts[];
+  /** Producer keys the ingest function reads itself (load-balancer front door): how many, and how often it re-reads them. */
+  readonly producerKeys?: { readonly producers: number; readonly cacheSeconds: number };
   readonly waf: { readonly webAcls: number; readonly rules: number };
   readonly functions: readonly FunctionFacts[];
   readonly mappings: readonly MappingFacts[];
@@ -348,6 +374,30 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
     apis.push({ kind: 'HTTP', methods: 0, detailedMetrics: false, accessLogFormat: str(obj(stage?.properties.AccessLogSettings).Format) });
   }
 
+  // Load balancers: a Lambda target group's function takes ingest.
+  for (const tg of of('AWS::ElasticLoadBalancingV2::TargetGroup')) {
+    if (str(tg.properties.TargetType) !== 'lambda') continue;
+    const targets = Array.isArray(tg.properties.Targets) ? tg.properties.Targets.map(obj) : [];
+    for (const t of targets) {
+      const target = fnOf(resolver.resolve(tg.stackName, t.Id ?? null));
+      if (target !== undefined) drivers.set(target, 'ingest');
+    }
+  }
+  const loadBalancers: LoadBalancerFacts[] = of('AWS::ElasticLoadBalancingV2::LoadBalancer').map((lb) => ({
+    internetFacing: str(lb.properties.Scheme) !== 'internal',
+    availabilityZones: Array.isArray(lb.properties.Subnets) ? lb.properties.Subnets.length : 2,
+    rules: of('AWS::ElasticLoadBalancingV2::ListenerRule').filter((r) => r.stackName === lb.stackName).length,
+  }));
+  const keyFunction = of('AWS::Lambda::Function').find(
+    (f) => obj(obj(f.properties.Environment).Variables).PRODUCER_KEY_SECRETS !== undefined,
+  );
+  const keyVars = obj(obj(keyFunction?.properties.Environment).Variables);
+  const keyList = keyFunction === undefined ? undefined : resolver.resolve(keyFunction.stackName, keyVars.PRODUCER_KEY_SECRETS ?? null);
+  const producerKeys =
+    typeof keyList === 'string'
+      ? { producers: keyList.split(',').length, cacheSeconds: num(keyVars.PRODUCER_KEY_CACHE_SECONDS, 300) }
+      : undefined;
+
   const mappingsRaw = of('AWS::Lambda::EventSourceMapping').filter((m) => readsStream(resolver.resolveProperty(m, 'EventSourceArn')));
   for (const m of mappingsRaw) {
     const target = fnOf(resolver.resolveProperty(m, 'FunctionName'));
@@ -471,6 +521,8 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
   return {
     stage,
     apis,
+    loadBalancers,
+    ...(producerKeys === undefined ? {} : { producerKeys }),
     waf: {
       webAcls: webAcls.length,
       rules: webAcls.reduce((n, w) => n + (Array.isArray(w.properties.Rules) ? w.properties.Rules.length : 0), 0),

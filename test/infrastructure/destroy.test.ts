@@ -138,8 +138,8 @@ describe.each(STAGE_NAMES)('bucket policies (%s): deleted by S3 with their bucke
         }
       }
     }
-    // The lake and its access logs, the Athena results, the dashboard site and its logs.
-    expect(buckets).toBe(5);
+    // The lake and its access logs, the Athena results, the dashboard site and its logs; the load balancer's access logs with that front door.
+    expect(buckets).toBe(stageConfig(stage).ingest.frontDoor.kind === 'alb' ? 6 : 5);
   });
 });
 
