@@ -1,6 +1,12 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
-import { Duration } from 'aws-cdk-lib';
-import { checkAlarmThresholds, checkProducers, STAGE_NAMES, stageConfig, UnknownStageError } from '../../lib/config/stage-config';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import {
+  checkAlarmThresholds,
+  checkFrontDoor,
+  checkProducers,
+  STAGE_NAMES,
+  stageConfig,
+  UnknownStageError,
+} from '../../lib/config/stage-config';
 
 describe('stage config', () => {
   it('defaults to dev', () => {
@@ -62,5 +68,42 @@ describe('alarm thresholds', () => {
     expect(check({ api4xxErrorPercent: 100 })).toThrow('monitoring.api4xxErrorPercent');
     expect(check({ consumerErrors: -1 })).toThrow('monitoring.consumerErrors: must be a number ≥ 0');
     expect(check({ poisonRecords: Number.NaN })).toThrow('monitoring.poisonRecords: must be a number ≥ 0');
+  });
+});
+
+describe('ingest.frontDoor', () => {
+  const alb = {
+    kind: 'alb' as const,
+    certificateArnParameter: '/uba/x/ingest/certificate-arn',
+    domainNameParameter: '/uba/x/ingest/domain-name',
+    requestsPerMinutePerProducer: 600,
+    keyCacheTtl: Duration.minutes(5),
+  };
+
+  it('is the REST API in dev and uat, and a load balancer in prod', () => {
+    expect(stageConfig('dev').ingest.frontDoor).toEqual({ kind: 'rest' });
+    expect(stageConfig('uat').ingest.frontDoor).toEqual({ kind: 'rest' });
+    expect(stageConfig('prod').ingest.frontDoor.kind).toBe('alb');
+  });
+
+  it('accepts a valid load-balancer front door', () => {
+    expect(() => checkFrontDoor('x', alb, 1_000_000)).not.toThrow();
+    expect(() => checkFrontDoor('x', { kind: 'rest' }, 10 * 1024 * 1024)).not.toThrow();
+  });
+
+  it.each([
+    [{ ...alb, certificateArnParameter: 'no-slash' }, 'ingest.frontDoor.certificateArnParameter: must be an SSM parameter name'],
+    [{ ...alb, domainNameParameter: '/with space' }, 'ingest.frontDoor.domainNameParameter: must be an SSM parameter name'],
+    [{ ...alb, requestsPerMinutePerProducer: 9 }, 'ingest.frontDoor.requestsPerMinutePerProducer: must be a whole number from 10'],
+    [{ ...alb, requestsPerMinutePerProducer: 10.5 }, 'ingest.frontDoor.requestsPerMinutePerProducer'],
+    [{ ...alb, keyCacheTtl: Duration.hours(2) }, 'ingest.frontDoor.keyCacheTtl: must be from 1 second to 1 hour'],
+  ])('refuses %o naming the field', (frontDoor, message) => {
+    expect(() => checkFrontDoor('x', frontDoor, 1_000_000)).toThrow(`stage x: ${message}`);
+  });
+
+  it('refuses a body limit over what the load balancer passes to Lambda', () => {
+    expect(() => checkFrontDoor('x', alb, 1_000_001)).toThrow(
+      'stage x: ingest.maxBodyBytes: must be at most 1000000 with the alb front door',
+    );
   });
 });

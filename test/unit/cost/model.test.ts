@@ -1,8 +1,8 @@
-import { COMPONENTS, estimate, batching, shardsFor, type Workload } from '../../../scripts/cost/model';
+import { albLcus, breakEven, COMPONENTS, estimate, batching, shardsFor, type Workload } from '../../../scripts/cost/model';
 import { readDeployment, runsPerMonth, UnpricedResourceError } from '../../../scripts/cost/template';
-import { CostInputError } from '../../../scripts/cost/inputs';
+import { CostInputError, Inputs } from '../../../scripts/cost/inputs';
 import { shardsNeeded } from '../../../scripts/cost/levers';
-import { FIXTURE_TEMPLATE, fixtureInputs, fixtureStacks } from './fixture';
+import { FIXTURE_FIGURES, FIXTURE_PRICES, FIXTURE_TEMPLATE, fixtureInputs, fixtureStacks } from './fixture';
 
 /** 10 requests/s of 10 events of 400 B: 100 events/s, each a 500 B stream record with the fixture's 100 B overhead. */
 const WORKLOAD: Workload = {
@@ -155,5 +155,132 @@ describe('sizing a provisioned stream for a lever', () => {
     expect(shardsNeeded(w(100, 400), fixtureInputs())).toBe(2);
     // 1,000 events/s of 2,100 B (2,000 + 100): 2.0 MiB/s in, 3 readers × 2.0 / 2 MiB/s out = 3.0 shards → 4.
     expect(shardsNeeded(w(100, 2000), fixtureInputs())).toBe(4);
+  });
+});
+
+describe('the load-balancer front door', () => {
+  /** The fixture with ingest moved from the REST API's POST method to an internet-facing ALB in two AZs, and three producer key secrets. */
+  function albTemplate(): typeof FIXTURE_TEMPLATE {
+    const resources = { ...FIXTURE_TEMPLATE.Resources };
+    delete resources.Post;
+    const ingest = resources.Ingest as unknown as { Properties: { Environment: { Variables: Record<string, string> } } };
+    return {
+      ...FIXTURE_TEMPLATE,
+      Resources: {
+        ...resources,
+        Ingest: {
+          ...resources.Ingest,
+          Properties: {
+            ...ingest.Properties,
+            Environment: {
+              Variables: {
+                ...ingest.Properties.Environment.Variables,
+                PRODUCER_KEY_SECRETS: 'a=arn:x,b=arn:y,c=arn:z',
+                PRODUCER_KEY_CACHE_SECONDS: '300',
+              },
+            },
+          },
+        },
+        Alb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Scheme: 'internet-facing', Subnets: ['s1', 's2'] } },
+        Rule: { Type: 'AWS::ElasticLoadBalancingV2::ListenerRule', Properties: {} },
+        Targets: {
+          Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
+          Properties: { TargetType: 'lambda', Targets: [{ Id: { 'Fn::GetAtt': ['Ingest', 'Arn'] } }] },
+        },
+      },
+    };
+  }
+  const albInputs = () =>
+    new Inputs(
+      {
+        ...FIXTURE_PRICES,
+        prices: {
+          ...FIXTURE_PRICES.prices,
+          'elb.application.hour': { usd: 0.0225, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+          'elb.application.lcuHour': { usd: 0.008, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+          'vpc.publicIpv4.hour': { usd: 0.005, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+          'secretsmanager.calls': { usd: 0.05, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+          'secretsmanager.secret': { usd: 0.4, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+          'waf.webAcl': { usd: 5, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+          'waf.rule': { usd: 1, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30' },
+        },
+      },
+      {
+        note: 'fixture',
+        figures: {
+          ...FIXTURE_FIGURES,
+          'alb.requestsPerConnection': { value: 100, unit: 'fixture', how: 'fixture', at: '2026-11-30', by: 'fixture' },
+          'alb.connectionSeconds': { value: 60, unit: 'fixture', how: 'fixture', at: '2026-11-30', by: 'fixture' },
+          'alb.requestHeaderBytes': { value: 600, unit: 'fixture', how: 'fixture', at: '2026-11-30', by: 'fixture' },
+        },
+      },
+    );
+
+  it('reads the load balancer, its AZs and rules, the producer keys, and drives the ingest function from its target group', () => {
+    const deployment = readDeployment(fixtureStacks(albTemplate()));
+    expect(deployment.loadBalancers).toEqual([{ internetFacing: true, availabilityZones: 2, rules: 1 }]);
+    expect(deployment.producerKeys).toEqual({ producers: 3, cacheSeconds: 300 });
+    expect(deployment.functions.find((f) => f.service === 'ingest')?.driver).toBe('ingest');
+  });
+
+  it('prices hours, LCUs and public IPv4 addresses instead of REST requests (hand-checked)', () => {
+    const e = estimate(readDeployment(fixtureStacks(albTemplate())), WORKLOAD, albInputs());
+    const usd = (item: string) => e.items.find((i) => i.item.startsWith(item))?.usd;
+    expect(e.items.some((i) => i.item.startsWith('REST API requests (ingest'))).toBe(false);
+    expect(usd('load balancer hours')).toBeCloseTo(730 * 0.0225, 6);
+    // 10 req/s × (600 B headers + 10 × 400 B events + 0 B answer) × 3600 s / 0.4 GB = 0.414 LCU (processed bytes bound it).
+    expect(usd('load balancer LCUs (bound by processed bytes')).toBeCloseTo(730 * 0.008 * ((10 * 4600 * 3600) / 0.4e9), 6);
+    expect(usd('public IPv4 addresses')).toBeCloseTo(730 * 2 * 0.005, 6);
+    // 1 container × 3 producers × 2 stages × (2,628,000 s / 300 s) calls at $0.05 per 10,000.
+    expect(usd('producer key reads')).toBeCloseTo(((3 * 2 * 8760) / 10_000) * 0.05, 6);
+    expect(e.notes.some((n) => /load balancer is cheaper from [\d.]+ requests\/s of 10 events/.test(n))).toBe(true);
+  });
+
+  it('takes the largest LCU dimension', () => {
+    const traffic = { requestsPerSecond: 1000, bytesPerRequest: 0, requestsPerConnection: 1, connectionSeconds: 600 };
+    expect(albLcus({ rules: 1 }, traffic)).toEqual({ lcu: (1000 * 600) / 3000, dimension: 'active connections' });
+    expect(albLcus({ rules: 12 }, { ...traffic, requestsPerConnection: 1e9 })).toEqual({ lcu: 2, dimension: 'rule evaluations' });
+  });
+
+  it('finds the rate from which one cost stays below another', () => {
+    expect(
+      breakEven(
+        (r) => 3 * r,
+        (r) => 30 + r,
+      ),
+    ).toBeCloseTo(15, 3);
+    expect(
+      breakEven(
+        (r) => r,
+        (r) => 30 + r,
+      ),
+    ).toBeUndefined();
+    expect(
+      breakEven(
+        (r) => 100 + r,
+        (r) => r,
+      ),
+    ).toBe(0.01);
+  });
+});
+
+describe('Cognito', () => {
+  it('prices a Plus pool at the Plus rate with no free tier', () => {
+    const template = {
+      ...FIXTURE_TEMPLATE,
+      Resources: { ...FIXTURE_TEMPLATE.Resources, Pool: { Type: 'AWS::Cognito::UserPool', Properties: { UserPoolTier: 'PLUS' } } },
+    };
+    const inputs = new Inputs(
+      {
+        ...FIXTURE_PRICES,
+        prices: {
+          ...FIXTURE_PRICES.prices,
+          'cognito.plus.mau': { usd: 0.02, unit: 'fixture', source: 'https://example.com/', asOf: '2026-11-30', freeUnits: 0 },
+        },
+      },
+      { note: 'fixture', figures: FIXTURE_FIGURES },
+    );
+    const e = estimate(readDeployment(fixtureStacks(template)), WORKLOAD, inputs);
+    expect(e.components.cognito).toBeCloseTo(WORKLOAD.dashboardUsers * 0.02, 6);
   });
 });
