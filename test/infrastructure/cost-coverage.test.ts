@@ -22,6 +22,23 @@ describe.each(STAGE_NAMES)('cost model coverage of the %s stage', (stage) => {
     expect(unpricedTypes(stacks)).toEqual([]);
   });
 
+  it('finds the front door: requests drive the ingest function, through a load balancer only with ingest.frontDoor alb', () => {
+    const config = stageConfig(stage);
+    const alb = config.ingest.frontDoor.kind === 'alb';
+    const deployment = readDeployment(stacks);
+    expect(deployment.functions.filter((f) => f.driver === 'ingest').map((f) => f.service)).toEqual(['ingest']);
+    expect(deployment.loadBalancers).toEqual(alb ? [{ internetFacing: true, availabilityZones: 2, rules: 1 }] : []);
+    expect(deployment.producerKeys).toEqual(
+      alb && config.ingest.frontDoor.kind === 'alb'
+        ? { producers: config.ingest.producers.length, cacheSeconds: config.ingest.frontDoor.keyCacheTtl.toSeconds() }
+        : undefined,
+    );
+    const { prices, measured } = loadInputs();
+    const bill = estimate(deployment, WORKLOADS[0], new Inputs(prices, measured));
+    expect(bill.items.some((i) => i.item === 'load balancer hours')).toBe(alb);
+    expect(bill.items.some((i) => i.item.startsWith('REST API requests (ingest'))).toBe(!alb);
+  });
+
   it('prices every built-in workload with the checked-in prices and figures', () => {
     const { prices, measured } = loadInputs();
     const inputs = new Inputs(prices, measured);

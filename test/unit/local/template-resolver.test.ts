@@ -208,6 +208,12 @@ describe('TemplateResolver: intrinsic functions', () => {
     expect(() => r.resolve(S, { 'Fn::GetAtt': ['Missing', 'Arn'] })).toThrow(/no resource Missing/);
   });
 
+  it('Fn::FindInMap, with resolved keys; a missing entry fails naming the map and keys', () => {
+    expect(r.resolve(S, { 'Fn::FindInMap': ['Sizes', { Ref: 'Env' }, 'name'] })).toBe('small');
+    expect(r.resolve(S, { 'Fn::FindInMap': ['Sizes', 'dev', 'shards'] })).toBe(1);
+    expect(() => r.resolve(S, { 'Fn::FindInMap': ['Sizes', 'prod', 'name'] })).toThrow(/mapping Sizes has no prod\.name/);
+  });
+
   it('Fn::Join', () => {
     expect(r.resolve(S, { 'Fn::Join': ['-', ['a', { Ref: 'Env' }, 3]] })).toBe('a-dev-3');
     expect(r.resolve(S, { 'Fn::Join': ['', []] })).toBe('');
@@ -217,7 +223,6 @@ describe('TemplateResolver: intrinsic functions', () => {
     ['Fn::Select', ['1', ['x', 'y', 'z']]],
     ['Fn::Split', [',', 'a,b,,c']],
     ['Fn::GetAZs', ''],
-    ['Fn::FindInMap', ['Sizes', { Ref: 'Env' }, 'name']],
     ['Fn::Base64', 'hi'],
     ['Fn::ToJsonString', { a: { Ref: 'Env' } }],
     ['Fn::Length', [1, 2, 3]],
@@ -227,7 +232,7 @@ describe('TemplateResolver: intrinsic functions', () => {
   ])('%s, which the app does not use, fails naming the function and what is resolved', (fn, arg) => {
     expect(() => r.resolve(S, { [fn]: arg })).toThrow(
       `uba-dev-data: ${fn}: unsupported intrinsic function ${fn} (the local runtime resolves only what this app's templates use: ` +
-        'Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::ImportValue, Fn::Equals, Fn::Or)',
+        'Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::ImportValue, Fn::Equals, Fn::Or, Fn::FindInMap)',
     );
   });
 
@@ -288,7 +293,7 @@ describe('TemplateResolver: intrinsic functions', () => {
     expect(err).toBeInstanceOf(TemplateResolutionError);
     expect((err as Error).message).toBe(
       'uba-dev-bad: Resources.Fn.Properties.Environment.Variables.X.Fn::Cidr: unsupported intrinsic function Fn::Cidr ' +
-        "(the local runtime resolves only what this app's templates use: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::ImportValue, Fn::Equals, Fn::Or)",
+        "(the local runtime resolves only what this app's templates use: Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::ImportValue, Fn::Equals, Fn::Or, Fn::FindInMap)",
     );
     expect(() => rb.resolveProperty(rec, 'Layers')).toThrow(
       'uba-dev-bad: Resources.Fn.Properties.Layers[0].Ref: Ref: no resource Nope in stack uba-dev-bad',

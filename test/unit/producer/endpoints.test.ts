@@ -33,6 +33,28 @@ describe('resolveTarget', () => {
     expect(t).toMatchObject({ url: 'http://127.0.0.1:8787/v1/events', apiKey: 'local-key' });
   });
 
+  it('posts to the local load balancer when the endpoints file names one (ingest front door alb)', async () => {
+    await writeFile(
+      file,
+      JSON.stringify({ api: 'http://127.0.0.1:8787/prod', ingest: 'http://127.0.0.1:8796', apiKey: 'k', stage: 'prod' }),
+    );
+    const t = await resolveTarget({ endpointsFile: file, describeStackOutputs: noStack });
+    expect(t).toMatchObject({ url: 'http://127.0.0.1:8796/v1/events', apiKey: 'k' });
+  });
+
+  it('with --stage, posts to IngestUrl when the stack has one, and says where the keys are', async () => {
+    const outputs = async () => ({
+      ApiUrl: 'https://api.example/prod/',
+      IngestUrl: 'https://ingest.example.com',
+      ProducerKeySecrets: '{}',
+    });
+    const t = await resolveTarget({ stage: 'prod', apiKey: 'k', endpointsFile: `${file}.absent`, describeStackOutputs: outputs });
+    expect(t.url).toBe('https://ingest.example.com/v1/events');
+    await expect(resolveTarget({ stage: 'prod', endpointsFile: `${file}.absent`, describeStackOutputs: outputs })).rejects.toThrow(
+      /aws secretsmanager get-secret-value/,
+    );
+  });
+
   it('says how to start the local runtime when nothing is found', async () => {
     await expect(resolveTarget({ endpointsFile: file })).rejects.toThrow(
       /start the local runtime with npm start, or pass --endpoint and --api-key/,
