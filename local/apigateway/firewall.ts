@@ -262,6 +262,24 @@ export function compileWebAcl(logicalId: string, properties: JsonObject): WebAcl
   return { logicalId, rules: [...rules].sort((a, b) => a.priority - b.priority), defaultAction };
 }
 
+/**
+ * The HTTP answer the web ACL gives `request` when it blocks it (status, headers, body), or
+ * undefined when it lets it through. Never throws.
+ */
+export function firewallRefusal(
+  acl: WebAclModel | undefined,
+  request: FirewallRequest,
+): { readonly statusCode: number; readonly headers: Readonly<Record<string, string>>; readonly body: Buffer } | undefined {
+  if (acl === undefined) return undefined;
+  const verdict = evaluateWebAcl(acl, request);
+  if (verdict.kind !== 'block') return undefined;
+  return {
+    statusCode: verdict.statusCode,
+    headers: { ...verdict.headers, 'content-type': verdict.contentType },
+    body: Buffer.from(verdict.body, 'utf8'),
+  };
+}
+
 /** The action the web ACL takes on `request`: the first matching terminating rule's, else the default. Never throws. */
 export function evaluateWebAcl(acl: WebAclModel, request: FirewallRequest): FirewallAction {
   for (const rule of acl.rules) if (rule.action !== undefined && rule.matches(request)) return rule.action;

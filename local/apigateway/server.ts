@@ -3,7 +3,7 @@ import * as http from 'http';
 import * as net from 'net';
 import type { AddressInfo } from 'net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { evaluateWebAcl, type WebAclModel } from './firewall';
+import { firewallRefusal, type WebAclModel } from './firewall';
 import {
   ApiRoute,
   CognitoAuthorizerModel,
@@ -113,16 +113,8 @@ export async function handleRequest(
   // The 10 MB limit is API Gateway's front door: the web ACL, routes and keys never see a larger request.
   if (req.body.length > MAX_PAYLOAD_BYTES)
     return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
-  if (options.firewall !== undefined) {
-    const verdict = evaluateWebAcl(options.firewall, { method: req.method, path: url.pathname, rawHeaders: req.rawHeaders });
-    if (verdict.kind === 'block') {
-      return {
-        statusCode: verdict.statusCode,
-        headers: { ...verdict.headers, 'content-type': verdict.contentType },
-        body: Buffer.from(verdict.body, 'utf8'),
-      };
-    }
-  }
+  const refusal = firewallRefusal(options.firewall, { method: req.method, path: url.pathname, rawHeaders: req.rawHeaders });
+  if (refusal !== undefined) return refusal;
   const match = matchRoute(options.routes, req.method, path);
   if (!match)
     return gatewayResponse(GATEWAY_RESPONSES.missingAuthenticationToken.statusCode, GATEWAY_RESPONSES.missingAuthenticationToken.message);

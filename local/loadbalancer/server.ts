@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
-import { evaluateWebAcl } from '../apigateway/firewall';
+import { firewallRefusal } from '../apigateway/firewall';
 import type { IntegrationOutcome } from '../apigateway/server';
 import { actionFor, type LoadBalancerModel } from './model';
 
@@ -104,16 +104,8 @@ export async function handleRequest(
   req: { method: string; url: string; rawHeaders: string[]; body: Buffer; sourceIp: string; port: number },
 ): Promise<OutgoingResponse> {
   const path = req.url.split('?')[0] ?? '/';
-  if (options.model.firewall !== undefined) {
-    const verdict = evaluateWebAcl(options.model.firewall, { method: req.method, path, rawHeaders: req.rawHeaders });
-    if (verdict.kind === 'block') {
-      return {
-        statusCode: verdict.statusCode,
-        headers: { ...verdict.headers, 'content-type': verdict.contentType },
-        body: Buffer.from(verdict.body, 'utf8'),
-      };
-    }
-  }
+  const refusal = firewallRefusal(options.model.firewall, { method: req.method, path, rawHeaders: req.rawHeaders });
+  if (refusal !== undefined) return refusal;
   const action = actionFor(options.model, req.method, path);
   if (action.kind === 'fixed') {
     return { statusCode: action.statusCode, headers: { 'content-type': action.contentType }, body: Buffer.from(action.body, 'utf8') };

@@ -10,6 +10,7 @@ import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES } from '../../../local/api
 import { startRestApi, type LocalRestApiOptions } from '../../../local/apigateway/server';
 import { TemplateResolver, type StackTemplate } from '../../../local/template';
 import type { CfnTemplate } from '../../../local/template/types';
+import { asStackTemplate } from '../../support/stack-template';
 import { testApp } from '../../infrastructure/stage-app';
 
 const LIMIT = 1_048_576;
@@ -24,15 +25,7 @@ function guardedApiTemplate(): CfnTemplate {
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 
-const asStack = (template: CfnTemplate): StackTemplate => ({
-  stackName: 'uba-test-api',
-  artifactId: 'uba-test-api',
-  displayName: 'uba-test-api',
-  templatePath: '/tmp/uba-test-api.template.json',
-  assemblyDir: '/tmp',
-  dependencies: [],
-  template,
-});
+const asStack = (template: CfnTemplate): StackTemplate => asStackTemplate(template);
 
 /** The web ACL of the template, compiled by the stand-in. */
 function compiledAcl(template: CfnTemplate): WebAclModel {

@@ -4,16 +4,9 @@ import { userPoolsFromTemplate } from '../../../local/cognito';
 import { TemplateResolver, type StackTemplate } from '../../../local/template';
 import type { CfnTemplate } from '../../../local/template/types';
 import { synthStage } from '../../infrastructure/stage-app';
+import { asStackTemplate } from '../../support/stack-template';
 
-const asStack = (stackName: string, template: CfnTemplate): StackTemplate => ({
-  stackName,
-  artifactId: stackName,
-  displayName: stackName,
-  templatePath: `/tmp/${stackName}.template.json`,
-  assemblyDir: '/tmp',
-  dependencies: [],
-  template,
-});
+const asStack = (stackName: string, template: CfnTemplate): StackTemplate => asStackTemplate(template, stackName);
 
 describe('the local runtime reads people and authorizers from the dev templates', () => {
   const { stacks } = synthStage('dev');

@@ -15,6 +15,7 @@ import {
 } from '../../../local/loadbalancer';
 import { lambdaFunctions, TemplateResolver, type StackTemplate } from '../../../local/template';
 import type { CfnTemplate } from '../../../local/template/types';
+import { asStackTemplate } from '../../support/stack-template';
 import { testApp } from '../../infrastructure/stage-app';
 
 const MAX_BODY = 1_000_000;
@@ -39,15 +40,7 @@ function loadBalancerTemplate(): CfnTemplate {
   return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 
-const asStack = (template: CfnTemplate): StackTemplate => ({
-  stackName: 'uba-test-api',
-  artifactId: 'uba-test-api',
-  displayName: 'uba-test-api',
-  templatePath: '/tmp/uba-test-api.template.json',
-  assemblyDir: '/tmp',
-  dependencies: [],
-  template,
-});
+const asStack = (template: CfnTemplate): StackTemplate => asStackTemplate(template);
 
 describe('local load balancer', () => {
   let model: LoadBalancerModel;
