@@ -66,9 +66,17 @@ export interface StageConfig {
     readonly rechargeFailureThreshold: number;
     /** Tumbling window of the threshold rules. */
     readonly window: Duration;
-    /** Stream consumers: records per invocation and how long to gather them. */
+    /** Stream consumers: records per invocation and how long to gather them (the windows consumer's batching window). */
     readonly batchSize: number;
     readonly maxBatchingWindow: Duration;
+    /**
+     * The realtime consumer's batching window (MaximumBatchingWindowInSeconds, 0..300 s): below
+     * `batchSize` events per window and shard, a batch gathers for this long. Each batch pays
+     * about one write unit per counter item it touches whatever its size, so a longer window
+     * costs fewer WRU per event at low rates and delays the results by up to its length
+     * (docs/analytics.md, "Cost of the write model").
+     */
+    readonly realtimeMaxBatchingWindow: Duration;
     /** Retries of a failed batch (bisected) before it goes to the consumer's dead-letter queue. */
     readonly retryAttempts: number;
     /** Records older than this are not retried but sent to the dead-letter queue. */
@@ -233,6 +241,7 @@ const STAGES: Record<StageName, StageConfig> = {
       window: Duration.seconds(60),
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(2),
+      realtimeMaxBatchingWindow: Duration.seconds(2),
       retryAttempts: 5,
       maxRecordAge: Duration.hours(1),
       resultRetentionDays: 14,
@@ -276,6 +285,7 @@ const STAGES: Record<StageName, StageConfig> = {
       window: Duration.seconds(60),
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(5),
+      realtimeMaxBatchingWindow: Duration.seconds(20),
       retryAttempts: 5,
       maxRecordAge: Duration.hours(1),
       resultRetentionDays: 35,
@@ -319,6 +329,7 @@ const STAGES: Record<StageName, StageConfig> = {
       window: Duration.seconds(60),
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(5),
+      realtimeMaxBatchingWindow: Duration.seconds(90),
       retryAttempts: 10,
       maxRecordAge: Duration.hours(24),
       resultRetentionDays: 400,
