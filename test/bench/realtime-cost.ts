@@ -5,19 +5,7 @@
  * WRU, by analysis and by item kind, and in $/month on demand.
  */
 import { createHandler } from '../../lambdas/consumers/realtime';
-import {
-  analysisOfKey,
-  itemBytes,
-  opKey,
-  type ConsumedCapacity,
-  type Item,
-  type ItemKey,
-  type ResultsStore,
-  type TransactOutcome,
-  type WriteOp,
-  type WriteOptions,
-  type WriteOutcome,
-} from '../../lambdas/consumers/store';
+import { analysisOfKey, itemBytes, type ConsumedCapacity, type Item, type ItemKey, type ResultsStore } from '../../lambdas/consumers/store';
 import type { StreamEvent } from '../../lambdas/shared/event';
 import { batching } from '../../scripts/cost/model';
 import { getScenario } from '../../scripts/producer/scenarios';
@@ -96,10 +84,9 @@ export interface KindCost {
 }
 
 /**
- * A {@link MeteredStore} that also reports, per write, the units by analysis (as
- * {@link ResultsStore.consumed} does on DynamoDB) and by {@link itemKindOf}: 1 per started KB of
- * the larger of the item before and after, twice in a transaction (the results table's `byTime`
- * index is left out: the realtime consumer's counters never carry its keys).
+ * A {@link MeteredStore} that also reports the units of each write by analysis (as
+ * {@link ResultsStore.consumed} does on DynamoDB) and by {@link itemKindOf}, with the billed
+ * size (the larger of the item before and after).
  */
 export class KindMeteredStore extends MeteredStore {
   readonly byKind: Record<string, KindCost> = {};
@@ -109,32 +96,14 @@ export class KindMeteredStore extends MeteredStore {
     return { write: { ...this.byAnalysis }, read: this.metering.rru };
   }
 
-  override async write(op: WriteOp, options?: WriteOptions): Promise<WriteOutcome> {
-    const key = opKey(op);
-    const before = await this.inner.get(key);
-    const outcome = await super.write(op, options);
-    this.charge(key, before, await this.inner.get(key), 1);
-    return outcome;
-  }
-
-  override async transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome> {
-    const keys = ops.map(opKey);
-    const befores = await Promise.all(keys.map((key) => this.inner.get(key)));
-    const outcome = await super.transactWrite(ops);
-    const afters = await Promise.all(keys.map((key) => this.inner.get(key)));
-    keys.forEach((key, i) => this.charge(key, befores[i], afters[i], 2));
-    return outcome;
-  }
-
-  private charge(key: ItemKey, before: Item | undefined, after: Item | undefined, factor: number): void {
-    const bytes = Math.max(before === undefined ? 0 : itemBytes(before), after === undefined ? 0 : itemBytes(after));
-    const wru = Math.max(1, Math.ceil(bytes / 1024)) * factor;
+  protected override charge(key: ItemKey, before: Item | undefined, after: Item | undefined, factor: number): number {
+    const wru = super.charge(key, before, after, factor);
     const kind = (this.byKind[itemKindOf(key)] ??= { writes: 0, wru: 0, bytes: 0 });
     kind.writes += 1;
     kind.wru += wru;
-    kind.bytes += bytes;
-    const analysis = analysisOfKey(key);
-    this.byAnalysis[analysis] = (this.byAnalysis[analysis] ?? 0) + wru;
+    kind.bytes += Math.max(before === undefined ? 0 : itemBytes(before), after === undefined ? 0 : itemBytes(after));
+    this.byAnalysis[analysisOfKey(key)] = (this.byAnalysis[analysisOfKey(key)] ?? 0) + wru;
+    return wru;
   }
 }
 
