@@ -408,6 +408,23 @@ export function checkProducers(stage: string, producers: readonly string[]): voi
   if (new Set(producers).size !== producers.length) throw new Error(`stage ${stage}: ingest.producers: names must be distinct`);
 }
 
+/**
+ * Checks the realtime consumer's batching window: Lambda takes 0..300 s, and at low rates every
+ * record waits up to the window before it is read, so a window at or past the consumers'
+ * iterator-age alarm would raise that alarm in normal operation. Throws an Error naming the field.
+ */
+export function checkRealtimeBatchingWindow(stage: string, window: Duration, iteratorAgeAlarm: Duration): void {
+  const seconds = window.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
+    throw new Error(`stage ${stage}: analytics.realtimeMaxBatchingWindow must be a whole number of seconds in 0..300 (got ${seconds})`);
+  }
+  if (seconds >= iteratorAgeAlarm.toSeconds()) {
+    throw new Error(
+      `stage ${stage}: analytics.realtimeMaxBatchingWindow (${seconds} s) must be shorter than analytics.iteratorAgeAlarm (${iteratorAgeAlarm.toSeconds()} s): records wait up to the window at low rates`,
+    );
+  }
+}
+
 /** Returns the config of the named stage (default `dev`); throws UnknownStageError for any other name. */
 export function stageConfig(name: string | undefined): StageConfig {
   const stage = name ?? 'dev';
@@ -417,6 +434,7 @@ export function stageConfig(name: string | undefined): StageConfig {
     throw new Error(`stage ${stage}: ingest.maxEventsPerRequest must be 1..500 (PutRecords limit)`);
   }
   checkProducers(stage, config.ingest.producers);
+  checkRealtimeBatchingWindow(stage, config.analytics.realtimeMaxBatchingWindow, config.analytics.iteratorAgeAlarm);
   try {
     checkAlarmThresholds(config.monitoring, config.lake.bufferInterval);
   } catch (error) {
