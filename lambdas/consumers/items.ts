@@ -199,13 +199,19 @@ export interface SeqRange {
  * condition is that the counter holds nothing of this batch yet (`wm < first`); for a recount
  * after a conflict (`expectedWatermark`), that the watermark is still the one read. Never fails.
  */
-export function metricAddOp(delta: MetricDelta, shardId: string, range: SeqRange, expiresAt: number, expectedWatermark?: string): WriteOp {
+export function metricAddOp(
+  delta: MetricDelta,
+  shardId: string,
+  range: SeqRange,
+  expiresAt: number,
+  expectedWatermark?: string,
+  newestEventTimeMs?: number,
+): WriteOp {
   const add: Record<string, number> = { count: delta.count, late: delta.late };
   if (delta.sum !== undefined) add.sum = delta.sum;
-  return watermarkedAdd(metricItemKey(delta), add, { metric: delta.metric, dims: delta.dims, minute: delta.bucket }, shardId, range, {
-    expiresAt,
-    expectedWatermark,
-  });
+  const set: Record<string, AttrValue> = { metric: delta.metric, dims: delta.dims, minute: delta.bucket };
+  if (newestEventTimeMs !== undefined) set[newestAttr(shardId)] = newestEventTimeMs;
+  return watermarkedAdd(metricItemKey(delta), add, set, shardId, range, { expiresAt, expectedWatermark });
 }
 
 /**
@@ -288,6 +294,26 @@ export function metricExtremeOps(delta: MetricDelta, stored: Item | undefined): 
 /** The newest event time a metrics cursor holds, or undefined. Never throws. */
 export const newestEventTimeOf = (item: Item | undefined): number | undefined =>
   typeof item?.newestEventTimeMs === 'number' ? item.newestEventTimeMs : undefined;
+
+/**
+ * The attribute of the `events` total counter of the minute of the shard's metrics cursor that
+ * holds the shard's newest event time when it moved on within that minute (a later batch of the
+ * same minute): the counter's write carries it, so the cursor item is written once per minute
+ * at most instead of once per batch. The read API does not return it.
+ */
+export const newestAttr = (shardId: string): string => `nt_${shardId}`;
+
+/**
+ * The newest event time of a shard's earlier batches: its metrics cursor, or the newer time the
+ * `events` total counter of the cursor's minute holds ({@link newestAttr}), whichever is later.
+ * Never throws.
+ */
+export function newestSeenOf(cursor: Item | undefined, totalOfCursorMinute: Item | undefined, shardId: string): number | undefined {
+  const atCursor = newestEventTimeOf(cursor);
+  const within = totalOfCursorMinute?.[newestAttr(shardId)];
+  if (typeof within !== 'number') return atCursor;
+  return atCursor === undefined || within > atCursor ? within : atCursor;
+}
 
 /** Moves the shard's metrics cursor up to `newestEventTimeMs` (never down). Never fails. */
 export const metricsCursorOp = (shardId: string, newestEventTimeMs: number): WriteOp => ({

@@ -1,6 +1,7 @@
 import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, KinesisStreamRecord } from 'aws-lambda';
 import { findErrorAlerts, summarizeForNotification } from '../analytics/error-alerts';
-import { aggregateMetrics, unmeasurableReason } from '../analytics/kpis';
+import { aggregateMetrics, metricKeyId, unmeasurableReason, type MetricDelta, type MetricKey } from '../analytics/kpis';
+import { localMinute } from '../analytics/time';
 import {
   addToLedger,
   applyEvents,
@@ -10,7 +11,7 @@ import {
   type PathDelta,
   type SessionState,
 } from '../analytics/paths';
-import { DEFAULT_PATH_BOUNDS } from '../analytics/config';
+import { DEFAULT_PATH_BOUNDS, EVENTS_METRIC } from '../analytics/config';
 import { carriesStep, countEdges, edgeOccurrences, PACKED_EDGE_PREFIX, packedCounterId, routeEdges } from '../analytics/edges';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
@@ -26,6 +27,7 @@ import {
   metricItemKey,
   metricsCursorOp,
   newestEventTimeOf,
+  newestSeenOf,
   pathCursorOf,
   pathCursorOp,
   pathLedgerOf,
@@ -166,8 +168,11 @@ export interface MetricsReport {
  * Adds a batch's per-minute counters exactly once. Per counter: ADD guarded by the shard's
  * watermark (`wm_<shard> < first`); when that fails (the counter already holds part of this
  * range), recount that counter from the records above the stored watermark and write the
- * difference guarded by `wm_<shard> = read`. Then min/max (conditional, idempotent) and the
- * cursor's newest event time (upward only). Rejects on a store error or a concurrent writer.
+ * difference guarded by `wm_<shard> = read`. Then min/max (conditional, idempotent). The shard's
+ * newest event time (lateness is judged against it) moves up in the same write as the `events`
+ * total counter of the cursor's minute while it stays in that minute (`nt_<shardId>`), and in
+ * the cursor item (upward only) when it moves to a later minute: one cursor write per minute at
+ * most, not one per batch. Rejects on a store error or a concurrent writer.
  */
 export async function applyMetrics(
   deps: RealtimeDeps,
@@ -176,13 +181,27 @@ export async function applyMetrics(
   range: SeqRange,
 ): Promise<MetricsReport> {
   const { config, store } = deps;
-  const seen = newestEventTimeOf(await store.get(KEYS.metricsCursor(shardId)));
+  const timeZone = config.analytics.metrics.timeZone;
+  const cursor = await store.get(KEYS.metricsCursor(shardId));
+  const cursorMs = newestEventTimeOf(cursor);
+  const cursorMinute = cursorMs === undefined ? undefined : localMinute(cursorMs, timeZone);
+  const totalOf = (bucket: string): MetricKey => ({ metric: EVENTS_METRIC, bucket, dims: '' });
+  const seen =
+    cursorMinute === undefined ? undefined : newestSeenOf(cursor, await store.get(metricItemKey(totalOf(cursorMinute))), shardId);
   const batch = aggregateMetrics(events, config.analytics.metrics, seen);
+  // Where the newest event time goes: the cursor's minute's total counter (written anyway), else the cursor item.
+  const newest =
+    batch.newestEventTimeMs !== undefined && (seen === undefined || batch.newestEventTimeMs > seen) ? batch.newestEventTimeMs : undefined;
+  const totalId = cursorMinute === undefined ? undefined : metricKeyId(totalOf(cursorMinute));
+  const withinCursorMinute =
+    newest !== undefined && totalId !== undefined && localMinute(newest, timeZone) === cursorMinute && batch.deltas.has(totalId);
+  const carriesNewest = (delta: MetricDelta): boolean =>
+    withinCursorMinute && delta.metric === EVENTS_METRIC && delta.dims === '' && delta.bucket === cursorMinute;
   const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
   const added = await addOnce(deps, shardId, range, batch.deltas, {
     what: 'metric',
     keyOf: metricItemKey,
-    addOp: (delta, padded, expected) => metricAddOp(delta, shardId, padded, expiresAt, expected),
+    addOp: (delta, padded, expected) => metricAddOp(delta, shardId, padded, expiresAt, expected, carriesNewest(delta) ? newest : undefined),
     // Lateness is judged over the whole batch again, so the flags match the first attempt's.
     recount: (watermarkOf) => aggregateMetrics(events, config.analytics.metrics, seen, { watermarkOf }).deltas,
   });
@@ -190,9 +209,9 @@ export async function applyMetrics(
   const extremes = [...batch.deltas].flatMap(([id, delta]) => metricExtremeOps(delta, added.stored.get(id)));
   await mapLimit(extremes, deps.concurrency ?? DEFAULT_CONCURRENCY, (op) => store.write(op));
 
-  if (batch.newestEventTimeMs !== undefined && (seen === undefined || batch.newestEventTimeMs > seen)) {
-    await store.write(metricsCursorOp(shardId, batch.newestEventTimeMs));
-  }
+  // A total counter an earlier attempt had written already carries no newest time of this one: the cursor item does.
+  const carried = withinCursorMinute && totalId !== undefined && !added.coveredIds.has(totalId);
+  if (newest !== undefined && !carried) await store.write(metricsCursorOp(shardId, newest));
   return {
     keys: batch.deltas.size,
     written: added.written,
@@ -221,6 +240,8 @@ interface AddOnceReport {
   readonly conditionalRetries: number;
   /** Each key's item as it was before this batch's write (for follow-up conditional writes). */
   readonly stored: Map<string, Item | undefined>;
+  /** The keys not written because their watermark already covered the batch. */
+  readonly coveredIds: ReadonlySet<string>;
 }
 
 /**
@@ -259,13 +280,13 @@ async function addOnce<D>(
     stored.set(id, outcome.old);
   });
 
-  let covered = 0;
+  const coveredIds = new Set<string>();
   if (conflicts.size > 0) {
     const recount = family.recount((id) => conflicts.get(id) ?? padded.last);
     await mapLimit([...conflicts], limit, async ([id, read]) => {
       const delta = recount.get(id);
       if (delta === undefined) {
-        covered += 1;
+        coveredIds.add(id);
         return;
       }
       const outcome = await store.write(family.addOp(delta, padded, read), { returnValues: 'ALL_OLD' });
@@ -277,7 +298,7 @@ async function addOnce<D>(
       stored.set(id, outcome.attributes);
     });
   }
-  return { written, covered, conditionalRetries: conflicts.size, stored };
+  return { written, covered: coveredIds.size, conditionalRetries: conflicts.size, stored, coveredIds };
 }
 
 /** What the edges step did. */

@@ -11,8 +11,8 @@ import { gunzipSync, gzipSync } from 'zlib';
  * | error alert | `ALERT#error#<eventId>` | `A` | put once (`attribute_not_exists(pk)`); GSI `ALERTS#<utc day>` / `<createdAt>#error#<eventId>` |
  * | window alert | `ALERT#window#<ruleId>#<group>#<windowStart>` | `A` | put once; GSI `ALERTS#<utc day>` / `<createdAt>#window#…` |
  * | window partials | `WINDOW#<ruleId>#<group>#<windowStart>` | `P` | one attribute per shard segment: `shard_<shardId>_<segment>` = count |
- * | metric counter | `M#<metric>#<dimFields>#<local day>` | `<minute>#<dims>` | `count`, `late`, `sum`, `min`, `max`, `wm_<shardId>` (padded sequence number) |
- * | metrics cursor | `CURSOR#metrics#<shardId>` | `C` | `newestEventTimeMs` |
+ * | metric counter | `M#<metric>#<dimFields>#<local day>` | `<minute>#<dims>` | `count`, `late`, `sum`, `min`, `max`, `wm_<shardId>` (padded sequence number); the `events` total of a shard's cursor minute also `nt_<shardId>` (its newest event time within that minute) |
+ * | metrics cursor | `CURSOR#metrics#<shardId>` | `C` | `newestEventTimeMs` (written when it moves to a later minute) |
  * | path cursor | `CURSOR#paths#<shardId>` | `C` | `appliedThrough` (padded seq), `v` |
  * | session slice | `SESSIONS#<shardId>` | `S#<slice>` | `d` = gzip JSON of the slice's SessionState, `v` |
  * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}, overflowEvents?}`, `v`; past its bounds, entries add to `(other)` |

@@ -91,9 +91,17 @@ export interface StageConfig {
     readonly rechargeFailureThreshold: number;
     /** Tumbling window of the threshold rules. */
     readonly window: Duration;
-    /** Stream consumers: records per invocation and how long to gather them. */
+    /** Stream consumers: records per invocation and how long to gather them (the windows consumer's batching window). */
     readonly batchSize: number;
     readonly maxBatchingWindow: Duration;
+    /**
+     * The realtime consumer's batching window (MaximumBatchingWindowInSeconds, 0..300 s): below
+     * `batchSize` events per window and shard, a batch gathers for this long. Each batch pays
+     * about one write unit per counter item it touches whatever its size, so a longer window
+     * costs fewer WRU per event at low rates and delays the results by up to its length
+     * (docs/analytics.md, "Cost of the write model").
+     */
+    readonly realtimeMaxBatchingWindow: Duration;
     /** Retries of a failed batch (bisected) before it goes to the consumer's dead-letter queue. */
     readonly retryAttempts: number;
     /** Records older than this are not retried but sent to the dead-letter queue. */
@@ -259,6 +267,7 @@ const STAGES: Record<StageName, StageConfig> = {
       window: Duration.seconds(60),
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(2),
+      realtimeMaxBatchingWindow: Duration.seconds(2),
       retryAttempts: 5,
       maxRecordAge: Duration.hours(1),
       resultRetentionDays: 14,
@@ -303,6 +312,7 @@ const STAGES: Record<StageName, StageConfig> = {
       window: Duration.seconds(60),
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(5),
+      realtimeMaxBatchingWindow: Duration.seconds(20),
       retryAttempts: 5,
       maxRecordAge: Duration.hours(1),
       resultRetentionDays: 35,
@@ -355,6 +365,7 @@ const STAGES: Record<StageName, StageConfig> = {
       window: Duration.seconds(60),
       batchSize: 1000,
       maxBatchingWindow: Duration.seconds(5),
+      realtimeMaxBatchingWindow: Duration.seconds(90),
       retryAttempts: 10,
       maxRecordAge: Duration.hours(24),
       resultRetentionDays: 400,
@@ -457,6 +468,23 @@ export function checkFrontDoor(stage: string, frontDoor: IngestFrontDoor, maxBod
   }
 }
 
+/**
+ * Checks the realtime consumer's batching window: Lambda takes 0..300 s, and at low rates every
+ * record waits up to the window before it is read, so a window at or past the consumers'
+ * iterator-age alarm would raise that alarm in normal operation. Throws an Error naming the field.
+ */
+export function checkRealtimeBatchingWindow(stage: string, window: Duration, iteratorAgeAlarm: Duration): void {
+  const seconds = window.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 300) {
+    throw new Error(`stage ${stage}: analytics.realtimeMaxBatchingWindow must be a whole number of seconds in 0..300 (got ${seconds})`);
+  }
+  if (seconds >= iteratorAgeAlarm.toSeconds()) {
+    throw new Error(
+      `stage ${stage}: analytics.realtimeMaxBatchingWindow (${seconds} s) must be shorter than analytics.iteratorAgeAlarm (${iteratorAgeAlarm.toSeconds()} s): records wait up to the window at low rates`,
+    );
+  }
+}
+
 /** Returns the config of the named stage (default `dev`); throws UnknownStageError for any other name. */
 export function stageConfig(name: string | undefined): StageConfig {
   const stage = name ?? 'dev';
@@ -467,6 +495,7 @@ export function stageConfig(name: string | undefined): StageConfig {
   }
   checkProducers(stage, config.ingest.producers);
   checkFrontDoor(stage, config.ingest.frontDoor, config.ingest.maxBodyBytes);
+  checkRealtimeBatchingWindow(stage, config.analytics.realtimeMaxBatchingWindow, config.analytics.iteratorAgeAlarm);
   try {
     checkAlarmThresholds(config.monitoring, config.lake.bufferInterval);
   } catch (error) {

@@ -106,6 +106,7 @@ export class AnalyticsStack extends Stack {
     };
     this.realtime = new StreamConsumer(this, 'Realtime', {
       ...common,
+      maxBatchingWindow: a.realtimeMaxBatchingWindow,
       entry: 'lambdas/consumers/realtime-handler.ts',
       serviceName: 'realtime',
     });

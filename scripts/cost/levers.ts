@@ -42,7 +42,14 @@ export const LEVERS: readonly Lever[] = [
   },
   {
     name: 'consumers batching window 10 s',
-    config: (c) => ({ ...c, analytics: { ...c.analytics, maxBatchingWindow: Duration.seconds(10) } }),
+    config: (c) => ({
+      ...c,
+      analytics: {
+        ...c.analytics,
+        maxBatchingWindow: Duration.seconds(10),
+        realtimeMaxBatchingWindow: Duration.seconds(Math.max(10, c.analytics.realtimeMaxBatchingWindow.toSeconds())),
+      },
+    }),
   },
   { name: 'stream retention 24 h', config: (c) => ({ ...c, stream: { ...c.stream, retention: Duration.hours(24) } }) },
   { name: 'log retention 1 month', config: (c) => ({ ...c, logRetention: RetentionDays.ONE_MONTH }) },

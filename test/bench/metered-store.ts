@@ -77,7 +77,7 @@ export class MeteredStore implements ResultsStore {
     const before = await this.inner.get(opKey(op));
     const outcome = await this.inner.write(op, options);
     const after = outcome.ok ? await this.inner.get(opKey(op)) : before;
-    this.metering.wru += this.writeUnits(before, after, 1);
+    this.charge(opKey(op), before, after, 1);
     return outcome;
   }
 
@@ -86,10 +86,15 @@ export class MeteredStore implements ResultsStore {
     const befores = await Promise.all(ops.map((op) => this.inner.get(opKey(op))));
     const outcome = await this.inner.transactWrite(ops);
     const afters = outcome.ok ? await Promise.all(ops.map((op) => this.inner.get(opKey(op)))) : befores;
-    ops.forEach((_, i) => {
-      this.metering.wru += this.writeUnits(befores[i], afters[i], 2);
-    });
+    ops.forEach((op, i) => this.charge(opKey(op), befores[i], afters[i], 2));
     return outcome;
+  }
+
+  /** Adds what one write of the item at `_key` costs to the meter and returns it (a subclass breaks it down by key). */
+  protected charge(_key: ItemKey, before: Item | undefined, after: Item | undefined, factor: number): number {
+    const wru = this.writeUnits(before, after, factor);
+    this.metering.wru += wru;
+    return wru;
   }
 
   private writeUnits(before: Item | undefined, after: Item | undefined, factor: number): number {

@@ -6,10 +6,15 @@
  *    batches, dead letters, items and WCU per 1,000 events per analysis (as DynamoDB reports the
  *    capacity of each write to the consumers' store adapter), every result against the truth.
  * 3. Cost: a simulated 24-hour day at 5, 25, 100 and 1,000 events/s per shard, with the batch
- *    sizes the dev batching window gives at each rate, driving the consumer code directly against
- *    the runtime's DynamoDB Local (samples at every hour of the day, state carried across them);
- *    WRU per 1,000 events and $/month on demand, with page views carrying steps and without.
- * Prints the figures; `--json <file>` writes them all. Exits 1 when a result differs from the truth.
+ *    sizes each stage's realtime batching window gives at each rate, driving the consumer code
+ *    directly against DynamoDB Local (samples at every hour of the day, state carried across
+ *    them): WRU per 1,000 events as DynamoDB reports them and $/month on demand (page views with
+ *    steps at every stage's window, without steps at dev's); then the trade-off of the window
+ *    (window × rate: WRU per 1,000 events, $/month, longest wait), metered by item size in memory,
+ *    and where a batch's WRU go by item kind at 5 and 25 events/s (test/bench/realtime-cost.ts).
+ *    `--cost-only` runs this part alone (DynamoDB Local only, no runtime).
+ * Prints the figures; `--json <file>` writes them all. Exits 1 when a result differs from the truth
+ * or a cost batch fails.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -22,40 +27,26 @@ import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
 import { aggregateMetrics } from '../../lambdas/analytics/kpis';
 import { countEdges, edgeOccurrences, routeEdges } from '../../lambdas/analytics/edges';
 import { applyEdges, applyMetrics, applyPaths, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
+import { STAGE_NAMES, stageConfig } from '../../lib/config/stage-config';
+import { startDynamoDb } from '../../local/services';
+import { resultsTableSpecIn } from '../support/results-table-spec';
 import { DynamoResultsStore } from '../../lambdas/consumers/dynamo-store';
-import type { StreamEvent } from '../../lambdas/shared/event';
-import { getScenario } from '../../scripts/producer/scenarios';
-import { createEventStream } from '../../scripts/producer/source';
-import { aBatch, aConsumerConfig, aRecord, someDeps, someRecords } from '../unit/consumers/factories';
+import { aBatch, aConsumerConfig, someDeps, someRecords } from '../unit/consumers/factories';
 import { startRuntime } from '../e2e/harness';
-import { ConsumerProbe, runLoad, ZONE, type LoadFigures } from './realtime-load';
+import { ConsumerProbe, runLoad, type LoadFigures } from './realtime-load';
+import {
+  COST_RATES,
+  SWEEP_WINDOWS_S,
+  USD_PER_MILLION_WRU,
+  costOfDay,
+  meteredDay,
+  webEvents,
+  type DayCost,
+  type KindRow,
+} from './realtime-cost';
 
-/** DynamoDB on-demand price of one million write request units (us-east-1, Standard table class). */
-const USD_PER_MILLION_WRU = 0.625;
-const SECONDS_PER_MONTH = 30 * 86_400;
-/** The dev stage's realtime mapping: batch size and batching window (lib/config/stage-config.ts). */
+/** The dev stage's realtime mapping batch size (lib/config/stage-config.ts), the profile's batches. */
 const DEV_BATCH_SIZE = 1000;
-const DEV_WINDOW_S = 2;
-
-/** `count` web events from `startMs` at `rate`/s, as ingest writes them. */
-function webEvents(count: number, startMs: number, rate: number, seed: number, steps: boolean): StreamEvent[] {
-  const stream = createEventStream({
-    scenario: getScenario('web'),
-    seed,
-    rate,
-    timeZone: ZONE,
-    invalidRatio: 0,
-    startTimeMs: startMs,
-    count,
-    steps,
-  });
-  const out: StreamEvent[] = [];
-  for (let e = stream.next(0); e; e = stream.next(0)) {
-    const createdAt = new Date(Date.parse(e.input.createdAt)).toISOString();
-    out.push({ ...e.input, createdAt, receivedAt: new Date(Date.parse(createdAt) + 200).toISOString() });
-  }
-  return out;
-}
 
 // ------------------------------------------------------------------ 1. profile
 
@@ -139,65 +130,69 @@ async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: nu
 
 // ------------------------------------------------------------------ 3. cost over a simulated day
 
-interface CostRow {
-  readonly rate: number;
-  readonly steps: boolean;
-  readonly batchSize: number;
-  readonly events: number;
-  readonly batches: number;
-  readonly failedBatches: number;
-  readonly wruPer1000: Readonly<Record<string, number>>;
-  readonly wruPer1000Total: number;
-  readonly usdPerMonth: number;
+/** The realtime batching window of each stage, seconds. */
+const stageWindows = (): { stage: string; windowS: number }[] =>
+  STAGE_NAMES.map((stage) => ({ stage, windowS: stageConfig(stage).analytics.realtimeMaxBatchingWindow.toSeconds() }));
+
+interface CostFigures {
+  readonly stages: readonly { stage: string; windowS: number }[];
+  /** On DynamoDB Local: with steps at every stage's window, without steps at dev's. */
+  readonly measured: DayCost[];
+  /** In memory, with steps: every window of the sweep at every rate. */
+  readonly sweep: DayCost[];
+  /** Where the WRU of a batch go, at 5 and 25 events/s and each stage's window. */
+  readonly byItemKind: { rate: number; windowS: number; kinds: KindRow[] }[];
 }
 
-/**
- * A simulated day (2024-06-0x) at `rate` events/s on one shard: at the start of every hour, three
- * consecutive batches of the size the dev window gives at that rate (`rate` × 2 s, at most 1,000),
- * through the realtime handler on DynamoDB Local; the session state and counters carry across the
- * hours. WRU from the capacity DynamoDB reports.
- */
-async function costOfDay(client: DynamoDBDocumentClient, table: string, rate: number, steps: boolean, day: string): Promise<CostRow> {
+const fmt = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+/** Part 3 against DynamoDB Local at `client`/`table`, printing as it goes. */
+async function costPart(client: DynamoDBDocumentClient, table: string): Promise<CostFigures> {
+  const stages = stageWindows();
+  console.log(
+    `\n3. cost over a simulated day (${COST_RATES.join(', ')} events/s per shard; 3 batches at every hour, state carried across the day), $${USD_PER_MILLION_WRU}/million WRU on demand`,
+  );
+  console.log(`   realtime batching window by stage: ${stages.map((s) => `${s.stage} ${s.windowS} s`).join(', ')}`);
+  console.log('   a. on DynamoDB Local (capacity as it reports it), each stage window:');
   const store = new DynamoResultsStore(client, table);
-  const deps = { ...someDeps({ store, config: aConsumerConfig({ tableName: table }) }), now: () => new Date(`${day}T12:00:00Z`) };
-  const handle = createHandler(deps);
-  const shardId = `shardId-cost-${rate}-${steps ? 'steps' : 'stepless'}`;
-  const batchSize = Math.min(DEV_BATCH_SIZE, Math.max(1, Math.round(rate * DEV_WINDOW_S)));
-  let seq = 1;
-  let events = 0;
-  let batches = 0;
-  let failedBatches = 0;
-  for (let hour = 0; hour < 24; hour++) {
-    const startMs = Date.parse(`${day}T00:00:00+08:00`) + hour * 3_600_000;
-    const hourEvents = webEvents(batchSize * 3, startMs, rate, 1000 + hour, steps);
-    for (let i = 0; i < hourEvents.length; i += batchSize) {
-      const part = hourEvents.slice(i, i + batchSize);
-      const records = part.map((e) => aRecord(e, seq++, { shardId }));
-      try {
-        const out = await handle(aBatch(records));
-        if (out.batchItemFailures.length > 0) failedBatches += 1;
-      } catch {
-        failedBatches += 1;
-      }
-      events += part.length;
-      batches += 1;
+  const measured: DayCost[] = [];
+  const windows = [...new Set(stages.map((s) => s.windowS))];
+  const devWindow = stages.find((s) => s.stage === 'dev')?.windowS ?? 2;
+  let dayIndex = 1;
+  const runs = [...windows.map((windowS) => ({ windowS, steps: true })), { windowS: devWindow, steps: false }];
+  for (const { windowS, steps } of runs) {
+    for (const rate of COST_RATES) {
+      const row = await costOfDay(store, { rate, windowS, steps, day: `2024-06-${String(dayIndex++).padStart(2, '0')}`, tableName: table });
+      measured.push(row);
+      console.log(
+        `   window ${String(windowS).padStart(3)} s ${String(rate).padStart(5)} events/s ${steps ? 'with steps   ' : 'without steps'} batch ${String(row.batchSize).padStart(4)}: ` +
+          `${String(row.wruPer1000Total).padStart(6)} WRU/1,000 events ${JSON.stringify(row.wruPer1000)}, ${row.wruPerBatch} WRU/batch, $${row.usdPerMonth}/month per shard, wait <= ${fmt(row.waitS)} s` +
+          `${row.failedBatches > 0 ? `, ${row.failedBatches} of ${row.batches} batches FAILED` : ''}`,
+      );
     }
   }
-  const used = store.consumed().write;
-  const per1000 = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, Number(((v * 1000) / events).toFixed(1))]));
-  const total = Object.values(used).reduce((a, b) => a + b, 0);
-  const wruPer1000Total = Number(((total * 1000) / events).toFixed(1));
-  return {
-    rate,
-    steps,
-    batchSize,
-    events,
-    batches,
-    failedBatches,
-    wruPer1000: per1000,
-    wruPer1000Total,
-    usdPerMonth: Number((((wruPer1000Total * rate) / 1000) * SECONDS_PER_MONTH * (USD_PER_MILLION_WRU / 1e6)).toFixed(2)),
-  };
+
+  console.log('   b. the window trade-off, page views with steps (metered by item size in memory):');
+  console.log(`      window | ${COST_RATES.map((r) => `${r} events/s: WRU/1,000, $/month, wait <=`.padEnd(34)).join(' | ')}`);
+  const sweep: DayCost[] = [];
+  const byItemKind: CostFigures['byItemKind'] = [];
+  for (const windowS of SWEEP_WINDOWS_S) {
+    const cells: string[] = [];
+    for (const rate of COST_RATES) {
+      const { day, kinds } = await meteredDay(rate, windowS, `2024-07-${String(1 + (sweep.length % 28)).padStart(2, '0')}`);
+      sweep.push(day);
+      if (rate <= 25 && windows.includes(windowS)) byItemKind.push({ rate, windowS, kinds });
+      cells.push(`${fmt(day.wruPer1000Total)}, $${day.usdPerMonth}, ${fmt(day.waitS)} s (batch ${day.batchSize})`.padEnd(34));
+    }
+    console.log(`      ${String(windowS).padStart(4)} s | ${cells.join(' | ')}`);
+  }
+
+  console.log("   c. where a batch's WRU go (writes per batch × billed size), page views with steps:");
+  for (const { rate, windowS, kinds } of byItemKind) {
+    const parts = kinds.map((k) => `${k.kind} ${k.writesPerBatch} × ${k.bytesPerWrite} B = ${k.wruPerBatch} WRU`);
+    console.log(`      ${String(rate).padStart(3)} events/s, window ${String(windowS).padStart(3)} s: ${parts.join('; ')}`);
+  }
+  return { stages, measured, sweep, byItemKind };
 }
 
 // ------------------------------------------------------------------ main
@@ -208,61 +203,67 @@ async function main(): Promise<number> {
     .option('--duration <s>', 'seconds of load', (v) => Number(v), 240)
     .option('--json <file>', 'write every figure as JSON to this file')
     .option('--profile-only', 'only the profile (no runtime)', false)
+    .option('--cost-only', 'only the cost over a simulated day (DynamoDB Local, no runtime)', false)
     .option('--no-cost', 'skip the cost run over a simulated day')
     .parse(process.argv)
-    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean; cost: boolean }>();
+    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean; costOnly: boolean; cost: boolean }>();
 
   console.log(`realtime bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
-  const prof = await profile(5);
-  console.log(`\n1. profile: ${prof.events} web events, batches of ${DEV_BATCH_SIZE}, best of 5 (× decode floor: higher is faster)`);
-  for (const r of prof.rows) console.log(`   ${r.name.padEnd(44)} ${String(r.ms).padStart(8)} ms   ${r.ofFloor.toFixed(2)} × decode floor`);
-  if (o.profileOnly) return 0;
+  let prof: Awaited<ReturnType<typeof profile>> | undefined;
+  if (!o.costOnly) {
+    prof = await profile(5);
+    console.log(`\n1. profile: ${prof.events} web events, batches of ${DEV_BATCH_SIZE}, best of 5 (× decode floor: higher is faster)`);
+    for (const r of prof.rows)
+      console.log(`   ${r.name.padEnd(44)} ${String(r.ms).padStart(8)} ms   ${r.ofFloor.toFixed(2)} × decode floor`);
+    if (o.profileOnly) return 0;
+  }
 
-  const probe = new ConsumerProbe();
-  const { runtime, localDir } = await startRuntime({ wrapStreamInvoke: probe.wrap, functionLog: probe.log });
-  let load: LoadFigures;
-  const cost: CostRow[] = [];
-  try {
-    console.log(`\n2. load: ${o.rate} web events/s for ${o.duration} s plus path documents, dev stage, 1 shard …`);
-    load = await runLoad(runtime, probe, { rate: o.rate, durationS: o.duration, seed: 7, documentsPer5s: 20 });
-    console.log(`   accepted ${load.accepted} events in ${load.sendSeconds.toFixed(1)} s: ${load.eventsPerSecond} events/s`);
-    console.log(
-      `   lag (now − newest arrival processed): p50 ${load.lag.p50Ms} ms, p99 ${load.lag.p99Ms} ms, max ${load.lag.maxMs} ms (${load.lag.samples} samples); drained ${load.drainSeconds.toFixed(1)} s after the stop`,
-    );
-    console.log(
-      `   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records, handler p50 ${load.batches.handlerMsP50} ms / p99 ${load.batches.handlerMsP99} ms), failed ${load.batches.failed}, dead letters ${load.deadLetters}`,
-    );
-    console.log(
-      `   realtime invocations as the event-source mapping saw them: round trip p50 ${load.batches.invokeMsP50} ms / p99 ${load.batches.invokeMsP99} ms, between two p50 ${load.batches.betweenMsP50} ms / p99 ${load.batches.betweenMsP99} ms, busy ${Math.round(load.batches.busyShare * 100)} % of the time`,
-    );
-    console.log(`   items in the results table: ${JSON.stringify(load.items)}`);
-    console.log(
-      `   WCU per 1,000 events: ${JSON.stringify(load.wcuPer1000)}, total ${load.wcuPer1000Total}; RCU per 1,000 events ${load.rcuPer1000}`,
-    );
-    console.log(
-      `   results equal the truth: ${JSON.stringify(load.checks)}${load.mismatches.length > 0 ? `\n   MISMATCHES: ${load.mismatches.join(' | ')}` : ''}`,
-    );
-
-    console.log(
-      `\n3. cost over a simulated day (3 batches at every hour, dev window ${DEV_WINDOW_S} s), $${USD_PER_MILLION_WRU}/million WRU on demand`,
-    );
-    const client = DynamoDBDocumentClient.from(runtime.dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
-    const table = runtime.endpoints.outputs['uba-dev-analytics']?.ResultsTableName ?? '';
-    let dayIndex = 1;
-    for (const steps of o.cost ? [true, false] : []) {
-      for (const rate of [5, 25, 100, 1000]) {
-        const row = await costOfDay(client, table, rate, steps, `2024-06-${String(dayIndex++).padStart(2, '0')}`);
-        cost.push(row);
-        console.log(
-          `   ${String(rate).padStart(5)} events/s ${steps ? 'with steps   ' : 'without steps'} batch ${String(row.batchSize).padStart(4)}: ` +
-            `${String(row.wruPer1000Total).padStart(7)} WRU/1,000 events ${JSON.stringify(row.wruPer1000)}, $${row.usdPerMonth}/month per shard` +
-            `${row.failedBatches > 0 ? `, ${row.failedBatches} of ${row.batches} batches FAILED` : ''}`,
-        );
+  let load: LoadFigures | undefined;
+  let cost: CostFigures | undefined;
+  if (o.costOnly) {
+    const table = 'uba-bench-results';
+    const synthDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-bench-cdk-'));
+    try {
+      const db = await startDynamoDb({ port: 0, tables: [resultsTableSpecIn(table, synthDir)] });
+      try {
+        cost = await costPart(DynamoDBDocumentClient.from(db.client, { marshallOptions: { removeUndefinedValues: true } }), table);
+      } finally {
+        await db.stop();
       }
+    } finally {
+      fs.rmSync(synthDir, { recursive: true, force: true });
     }
-  } finally {
-    await runtime.stop();
-    fs.rmSync(localDir, { recursive: true, force: true });
+  } else {
+    const probe = new ConsumerProbe();
+    const { runtime, localDir } = await startRuntime({ wrapStreamInvoke: probe.wrap, functionLog: probe.log });
+    try {
+      console.log(`\n2. load: ${o.rate} web events/s for ${o.duration} s plus path documents, dev stage, 1 shard …`);
+      load = await runLoad(runtime, probe, { rate: o.rate, durationS: o.duration, seed: 7, documentsPer5s: 20 });
+      console.log(`   accepted ${load.accepted} events in ${load.sendSeconds.toFixed(1)} s: ${load.eventsPerSecond} events/s`);
+      console.log(
+        `   lag (now − newest arrival processed): p50 ${load.lag.p50Ms} ms, p99 ${load.lag.p99Ms} ms, max ${load.lag.maxMs} ms (${load.lag.samples} samples); drained ${load.drainSeconds.toFixed(1)} s after the stop`,
+      );
+      console.log(
+        `   realtime batches ${load.batches.count} (mean ${load.batches.meanRecords} records, handler p50 ${load.batches.handlerMsP50} ms / p99 ${load.batches.handlerMsP99} ms), failed ${load.batches.failed}, dead letters ${load.deadLetters}`,
+      );
+      console.log(
+        `   realtime invocations as the event-source mapping saw them: round trip p50 ${load.batches.invokeMsP50} ms / p99 ${load.batches.invokeMsP99} ms, between two p50 ${load.batches.betweenMsP50} ms / p99 ${load.batches.betweenMsP99} ms, busy ${Math.round(load.batches.busyShare * 100)} % of the time`,
+      );
+      console.log(`   items in the results table: ${JSON.stringify(load.items)}`);
+      console.log(
+        `   WCU per 1,000 events: ${JSON.stringify(load.wcuPer1000)}, total ${load.wcuPer1000Total}; RCU per 1,000 events ${load.rcuPer1000}`,
+      );
+      console.log(
+        `   results equal the truth: ${JSON.stringify(load.checks)}${load.mismatches.length > 0 ? `\n   MISMATCHES: ${load.mismatches.join(' | ')}` : ''}`,
+      );
+      if (o.cost) {
+        const client = DynamoDBDocumentClient.from(runtime.dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
+        cost = await costPart(client, runtime.endpoints.outputs['uba-dev-analytics']?.ResultsTableName ?? '');
+      }
+    } finally {
+      await runtime.stop();
+      fs.rmSync(localDir, { recursive: true, force: true });
+    }
   }
   const result = {
     at: new Date().toISOString(),
@@ -278,7 +279,9 @@ async function main(): Promise<number> {
     fs.mkdirSync(path.dirname(path.resolve(o.json)), { recursive: true });
     fs.writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
   }
-  return load.mismatches.length === 0 && load.batches.failed === 0 && load.deadLetters === 0 ? 0 : 1;
+  const loadOk = load === undefined || (load.mismatches.length === 0 && load.batches.failed === 0 && load.deadLetters === 0);
+  const costOk = cost === undefined || [...cost.measured, ...cost.sweep].every((row) => row.failedBatches === 0);
+  return loadOk && costOk ? 0 : 1;
 }
 
 main().then(

@@ -54,7 +54,10 @@ describe('stream consumers', () => {
           MaximumRetryAttempts: a.retryAttempts,
           MaximumRecordAgeInSeconds: a.maxRecordAge.toSeconds(),
           BatchSize: a.batchSize,
-          MaximumBatchingWindowInSeconds: a.maxBatchingWindow.toSeconds(),
+          MaximumBatchingWindowInSeconds: (m.Properties.TumblingWindowInSeconds === undefined
+            ? a.realtimeMaxBatchingWindow
+            : a.maxBatchingWindow
+          ).toSeconds(),
           ParallelizationFactor: 1,
           StartingPosition: 'TRIM_HORIZON',
           DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/DeadLetters/), 'Arn'] } } },

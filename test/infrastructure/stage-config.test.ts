@@ -3,6 +3,7 @@ import {
   checkAlarmThresholds,
   checkFrontDoor,
   checkProducers,
+  checkRealtimeBatchingWindow,
   STAGE_NAMES,
   stageConfig,
   UnknownStageError,
@@ -41,6 +42,26 @@ describe('stage config', () => {
     expect(() => checkProducers('x', [])).toThrow('stage x: ingest.producers must list 1..20 producers');
     expect(() => checkProducers('x', ['Web'])).toThrow('"Web" must be 1..32 lower-case letters, digits or dashes');
     expect(() => checkProducers('x', ['web', 'web'])).toThrow('names must be distinct');
+  });
+});
+
+describe('realtime batching window', () => {
+  it('takes 0..300 whole seconds, shorter than the iterator-age alarm', () => {
+    const alarm = Duration.minutes(5);
+    expect(() => checkRealtimeBatchingWindow('x', Duration.seconds(90), alarm)).not.toThrow();
+    expect(() => checkRealtimeBatchingWindow('x', Duration.seconds(0), alarm)).not.toThrow();
+    expect(() => checkRealtimeBatchingWindow('x', Duration.seconds(301), Duration.minutes(10))).toThrow(
+      'stage x: analytics.realtimeMaxBatchingWindow must be a whole number of seconds in 0..300 (got 301)',
+    );
+    expect(() => checkRealtimeBatchingWindow('x', Duration.millis(1500), alarm)).toThrow('got 1.5');
+    expect(() => checkRealtimeBatchingWindow('x', Duration.seconds(120), Duration.minutes(2))).toThrow(
+      'analytics.realtimeMaxBatchingWindow (120 s) must be shorter than analytics.iteratorAgeAlarm (120 s)',
+    );
+  });
+
+  it.each(STAGE_NAMES)('%s: the window fits', (stage) => {
+    const a = stageConfig(stage).analytics;
+    expect(a.realtimeMaxBatchingWindow.toSeconds()).toBeLessThan(a.iteratorAgeAlarm.toSeconds());
   });
 });
 

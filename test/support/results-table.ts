@@ -1,9 +1,5 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { ResultsTable } from '../../lib/constructs/results-table';
-import { dynamoTableSpec, type DynamoTableSpec } from '../../local/services/dynamodb';
-import { TemplateResolver } from '../../local/template';
-import type { CfnTemplate } from '../../local/template/types';
+import type { DynamoTableSpec } from '../../local/services/dynamodb';
+import { resultsTableSpecIn } from './results-table-spec';
 import { tempDir } from './temp-dirs';
 
 /**
@@ -11,22 +7,4 @@ import { tempDir } from './temp-dirs';
  * TTL), converted by the local runtime's own template reader, under the given name: tests that
  * run against DynamoDB Local use the real definition, not a copy of it.
  */
-export function resultsTableSpec(name: string): DynamoTableSpec {
-  const stack = new Stack(new App({ outdir: tempDir('cdk.out-') }), 'ResultsTableUnderTest');
-  new ResultsTable(stack, 'Results');
-  const template = Template.fromStack(stack).toJSON() as CfnTemplate;
-  const resolver = new TemplateResolver([
-    {
-      stackName: stack.stackName,
-      artifactId: stack.artifactId,
-      displayName: stack.stackName,
-      templatePath: '',
-      assemblyDir: '',
-      dependencies: [],
-      template,
-    },
-  ]);
-  const [record] = resolver.resourcesOfType('AWS::DynamoDB::Table');
-  const spec = dynamoTableSpec(resolver, record);
-  return { ...spec, name, input: { ...spec.input, TableName: name } };
-}
+export const resultsTableSpec = (name: string): DynamoTableSpec => resultsTableSpecIn(name, tempDir('cdk.out-'));

@@ -446,6 +446,58 @@ describe('realtime consumer: metrics', () => {
     expect(metrics['M#events##2024-05-27 | 2024-05-27T11:44#']).toEqual({ count: 1, late: 1 });
     expect(metrics['M#events##2024-05-27 | 2024-05-27T11:46#']).toEqual({ count: 1, late: 0 });
   });
+  it("moves the newest event time within the cursor's minute in the total counter's write (no cursor write), and judges lateness against it", async () => {
+    // prepare
+    const { deps, memory, store, handle } = faultyConsumer();
+    const isCursorWrite = (call: StoreCall) => call.kind === 'write' && pkOf(call.op).startsWith('CURSOR#metrics#');
+    const first = aPageView('p1', '/home', '2024-05-27T03:50:00.000Z');
+    const sameMinute = aStreamEvent({ eventId: 'p2', createdAt: '2024-05-27T03:50:59.000Z', receivedAt: '2024-05-27T03:51:00.000Z' });
+    // 329 s behind the newest event time (late, past 300 s), 270 s behind the cursor item's time.
+    const straggler = aStreamEvent({ eventId: 'p3', createdAt: '2024-05-27T03:45:30.000Z', receivedAt: '2024-05-27T03:51:01.000Z' });
+    const nextMinute = aStreamEvent({ eventId: 'p4', createdAt: '2024-05-27T03:51:05.000Z', receivedAt: '2024-05-27T03:51:06.000Z' });
+
+    // act
+    await handle(aBatch([aRecord(first, 1)]));
+    await handle(aBatch([aRecord(sameMinute, 2)]));
+    const cursorWritesInMinute = store.calls.filter(isCursorWrite).length;
+    await handle(aBatch([aRecord(straggler, 3)]));
+    await handle(aBatch([aRecord(nextMinute, 4)]));
+
+    // assess
+    expect(cursorWritesInMinute).toBe(1);
+    expect(store.calls.filter(isCursorWrite)).toHaveLength(2);
+    const metrics = resultsOf(memory.dump()).metrics;
+    expect(metrics['M#events##2024-05-27 | 2024-05-27T11:45#']).toEqual({ count: 1, late: 1 });
+    expect(await memory.get(KEYS.metricsCursor(SHARD))).toMatchObject({ newestEventTimeMs: Date.parse('2024-05-27T03:51:05.000Z') });
+    expect(await memory.get(KEYS.metric('events', '', '2024-05-27', '2024-05-27T11:50', ''))).toMatchObject({
+      count: 2,
+      [`nt_${SHARD}`]: Date.parse('2024-05-27T03:50:59.000Z'),
+    });
+    expect(deps.logger.lines.filter((line) => line.message === 'batch processed')).toHaveLength(4);
+  });
+
+  it('writes the cursor item when the total counter that would carry the newest time was written by an earlier attempt (a bisected retry)', async () => {
+    // prepare
+    const { memory, store, handle } = faultyConsumer();
+    const early = aPageView('p1', '/home', '2024-05-27T03:50:00.000Z');
+    const later = aPageView('p2', '/home', '2024-05-27T03:50:20.000Z');
+    const nextMinute = aPageView('p3', '/home', '2024-05-27T03:51:10.000Z');
+    // 310 s behind 03:50:20 (late), 290 s behind 03:50:00.
+    const straggler = aPageView('p4', '/home', '2024-05-27T03:45:10.000Z', { receivedAt: '2024-05-27T03:51:30.000Z' });
+    await handle(aBatch([aRecord(early, 1)]));
+    // The whole batch (2..3) writes its counters, then the cursor write fails.
+    store.failOn((call) => call.kind === 'write' && pkOf(call.op).startsWith('CURSOR#metrics#'), { times: 1 });
+    await expect(handle(aBatch([aRecord(later, 2), aRecord(nextMinute, 3)]))).rejects.toThrow(/injected/);
+
+    // act: the first half alone (its newest time is in the cursor's minute, its total counter is covered), then the rest
+    await handle(aBatch([aRecord(later, 2)]));
+    const afterHalf = await memory.get(KEYS.metricsCursor(SHARD));
+    await handle(aBatch([aRecord(straggler, 4)]));
+
+    // assess
+    expect(afterHalf).toMatchObject({ newestEventTimeMs: Date.parse('2024-05-27T03:50:20.000Z') });
+    expect(resultsOf(memory.dump()).metrics['M#events##2024-05-27 | 2024-05-27T11:45#']).toEqual({ count: 1, late: 1 });
+  });
 });
 
 describe('realtime consumer: paths', () => {
