@@ -1,8 +1,9 @@
 /**
  * `npm test`: every check CI runs, on two lanes at once (one per core of the CI machine):
- *   checks: type-check, lint, format check, then jest on everything but `test/e2e`;
- *   e2e:    synth of every stage (the local runtime runs `cdk.out.<stage>`), then jest on
- *           `test/e2e`, one suite at a time (they start the local runtime and time it).
+ *   checks: synth of prod, type-check, lint, format check, then jest on everything but `test/e2e`;
+ *   e2e:    synth of dev and uat (the stages the end-to-end tests run locally from
+ *           `cdk.out.<stage>`), then jest on `test/e2e`, one suite at a time (they start the
+ *           local runtime and time it).
  * The e2e lane writes its output as it comes; the checks lane's output is printed when each
  * step ends. The first failure stops the other lane; the exit code is then 1.
  */
@@ -11,13 +12,18 @@ import { formatSummary, runLanes, type Lane } from './lanes';
 
 const root = path.join(__dirname, '..');
 const bin = (name: string): string => path.join(root, 'node_modules', '.bin', name);
-const npmRun = (script: string) => ({ name: script, command: 'npm', args: ['run', '--silent', script] });
+const npmRun = (script: string, ...args: string[]) => ({
+  name: [script, ...args].join(' '),
+  command: 'npm',
+  args: ['run', '--silent', script, ...(args.length > 0 ? ['--', ...args] : [])],
+});
 
 async function main(): Promise<number> {
   const lanes: Lane[] = [
     {
       name: 'checks',
       steps: [
+        npmRun('synth:all', 'prod'),
         npmRun('typecheck'),
         npmRun('lint'),
         npmRun('format:check'),
@@ -31,7 +37,7 @@ async function main(): Promise<number> {
     {
       name: 'e2e',
       live: true,
-      steps: [npmRun('synth:all'), { name: 'jest (e2e)', command: bin('jest'), args: ['--maxWorkers=1', 'test/e2e/'] }],
+      steps: [npmRun('synth:all', 'dev', 'uat'), { name: 'jest (e2e)', command: bin('jest'), args: ['--maxWorkers=1', 'test/e2e/'] }],
     },
   ];
   const stop = new AbortController();
