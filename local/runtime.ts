@@ -456,6 +456,28 @@ export class LocalRuntime {
       const snsDir = path.join(dataDir, 'sns');
       const sns = await startSns({ port: ports.sns, topicArns: snsTopicsFromTemplate(resolver), dir: snsDir });
       stopList.push({ name: 'sns', stop: () => sns.stop() });
+      // People: the Cognito stand-in with the templates' user pool, groups and app clients, and one demo user per role
+      // (its signing key and password hashes take a second of CPU: done while DynamoDB Local boots).
+      const userPools = userPoolsFromTemplate(resolver);
+      if (userPools.length !== 1)
+        throw new LocalRuntimeError(`expected one Cognito user pool in stage ${options.stage}, found ${userPools.length}`);
+      const cognito: RunningCognito = await startCognito({
+        port: ports.cognito,
+        pools: userPools,
+        stateFile: path.join(dataDir, 'cognito.json'),
+      });
+      stopList.push({ name: 'cognito', stop: () => cognito.stop() });
+      const pool = cognito.pools.get(userPools[0].userPoolId);
+      if (!pool) throw new LocalRuntimeError('the local user pool did not start');
+      const users = ensureDemoUsers(pool, path.join(dataDir, 'demo-users.json'));
+      // The managed-login pages (the dashboard's sign-in) on the stand-in's port, as on the pool's domain.
+      if (!cognito.loginBackend) throw new LocalRuntimeError('the local user pool has no managed-login backend');
+      cognito.mount(managedLoginHandler(cognito.loginBackend));
+      const cliClient = pool.spec.clients.find((c) => c.explicitAuthFlows.includes('ALLOW_USER_PASSWORD_AUTH'));
+      if (!cliClient) throw new LocalRuntimeError('the user pool has no app client with USER_PASSWORD_AUTH (the cli client)');
+      const dashboardClient = pool.spec.clients.find((c) => c.allowedOAuthFlows.includes('code'));
+      if (!dashboardClient) throw new LocalRuntimeError('the user pool has no app client with the code flow (the dashboard client)');
+
       const dynamodb = await dynamodbStarting;
       for (const warning of [...kinesis.warnings, ...dynamodb.warnings]) log(`warning: ${warning}`);
       let dynamodbFaults: FaultProxy | undefined;
@@ -562,27 +584,6 @@ export class LocalRuntime {
         log: (level, message) => (level === 'info' ? undefined : log(`[firehose] ${message}`)),
       });
       stopList.push({ name: 'firehose', stop: () => delivery.stop() });
-
-      // People: the Cognito stand-in with the templates' user pool, groups and app clients, and one demo user per role.
-      const userPools = userPoolsFromTemplate(resolver);
-      if (userPools.length !== 1)
-        throw new LocalRuntimeError(`expected one Cognito user pool in stage ${options.stage}, found ${userPools.length}`);
-      const cognito: RunningCognito = await startCognito({
-        port: ports.cognito,
-        pools: userPools,
-        stateFile: path.join(dataDir, 'cognito.json'),
-      });
-      stopList.push({ name: 'cognito', stop: () => cognito.stop() });
-      const pool = cognito.pools.get(userPools[0].userPoolId);
-      if (!pool) throw new LocalRuntimeError('the local user pool did not start');
-      const users = ensureDemoUsers(pool, path.join(dataDir, 'demo-users.json'));
-      // The managed-login pages (the dashboard's sign-in) on the stand-in's port, as on the pool's domain.
-      if (!cognito.loginBackend) throw new LocalRuntimeError('the local user pool has no managed-login backend');
-      cognito.mount(managedLoginHandler(cognito.loginBackend));
-      const cliClient = pool.spec.clients.find((c) => c.explicitAuthFlows.includes('ALLOW_USER_PASSWORD_AUTH'));
-      if (!cliClient) throw new LocalRuntimeError('the user pool has no app client with USER_PASSWORD_AUTH (the cli client)');
-      const dashboardClient = pool.spec.clients.find((c) => c.allowedOAuthFlows.includes('code'));
-      if (!dashboardClient) throw new LocalRuntimeError('the user pool has no app client with the code flow (the dashboard client)');
 
       // The API, with local producer keys that stay the same across restarts with --persist.
       const models = restApiModels(resolver);

@@ -101,20 +101,30 @@ export async function produce(
   return result.truth;
 }
 
-/** Waits until every event-source mapping has read and processed all it can see, steadily. */
+/**
+ * How long every shard must stay idle, with no new invocation, to count as caught up: four idle
+ * polls of the event-source mapping (500 ms apart when GetRecords returns nothing), so a record
+ * put just before an empty poll is fetched and processed within it.
+ */
+const QUIET_MS = 2_000;
+
+/** Waits until every event-source mapping has read and processed all it can see, steadily ({@link QUIET_MS}). */
 export async function waitForConsumers(runtime: LocalRuntime, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let quietRounds = 0;
+  let quietSince: number | undefined;
   let lastInvocations = -1;
-  while (quietRounds < 4) {
-    if (Date.now() > deadline)
-      throw new Error(`consumers still busy after ${timeoutMs} ms: ${JSON.stringify(runtime.mappings.map((m) => m.status()))}`);
-    await new Promise((r) => setTimeout(r, 500));
+  for (;;) {
+    const now = Date.now();
     const shards = runtime.mappings.flatMap((m) => m.status());
     const idle = shards.every((s) => s.buffered === 0 && !s.retrying && s.millisBehindLatest === 0);
     const invocations = shards.reduce((n, s) => n + s.invocations, 0);
-    quietRounds = idle && invocations === lastInvocations ? quietRounds + 1 : 0;
+    if (!idle || invocations !== lastInvocations) quietSince = undefined;
+    else if (quietSince === undefined) quietSince = now;
+    else if (now - quietSince >= QUIET_MS) return;
     lastInvocations = invocations;
+    if (now > deadline)
+      throw new Error(`consumers still busy after ${timeoutMs} ms: ${JSON.stringify(runtime.mappings.map((m) => m.status()))}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
