@@ -1,7 +1,7 @@
 /**
  * `npm test`: every check CI runs, on two lanes at once (one per core of the CI machine):
- *   checks: synth of prod, type-check, lint, format check, then jest on everything but `test/e2e`;
- *   e2e:    synth of dev and uat (the stages the end-to-end tests run locally from
+ *   checks: type-check, lint, format check, then jest on everything but `test/e2e`;
+ *   e2e:    synth of every stage (the end-to-end tests run dev, uat and prod locally from
  *           `cdk.out.<stage>`), then jest on `test/e2e`, one suite at a time (they start the
  *           local runtime and time it).
  * The e2e lane writes its output as it comes; the checks lane's output is printed when each
@@ -23,7 +23,6 @@ async function main(): Promise<number> {
     {
       name: 'checks',
       steps: [
-        npmRun('synth:all', 'prod'),
         npmRun('typecheck'),
         npmRun('lint'),
         npmRun('format:check'),
@@ -37,7 +36,7 @@ async function main(): Promise<number> {
     {
       name: 'e2e',
       live: true,
-      steps: [npmRun('synth:all', 'dev', 'uat'), { name: 'jest (e2e)', command: bin('jest'), args: ['--maxWorkers=1', 'test/e2e/'] }],
+      steps: [npmRun('synth:all'), { name: 'jest (e2e)', command: bin('jest'), args: ['--maxWorkers=1', 'test/e2e/'] }],
     },
   ];
   const stop = new AbortController();
