@@ -92,6 +92,8 @@ export function evaluateCondition(condition: Condition, item: Item | undefined):
 
 /** `a + b` in decimal, as DynamoDB's ADD computes it (0.1 + 0.2 = 0.3); falls back to float addition for exponent forms. */
 export function decimalAdd(a: number, b: number): number {
+  // Integers whose sum is exact in a double (every counter) need no decimal arithmetic.
+  if (Number.isSafeInteger(a) && Number.isSafeInteger(b) && Number.isSafeInteger(a + b)) return a + b;
   const x = String(a);
   const y = String(b);
   if (x.includes('e') || y.includes('e')) return a + b;
@@ -109,8 +111,22 @@ export function decimalAdd(a: number, b: number): number {
   return Number(`${negative ? '-' : ''}${text}`);
 }
 
-/** A deep copy with bytes as plain Uint8Array (what the document client hands back). */
-const copy = <T>(value: T): T => structuredClone(value);
+/** A deep copy of an attribute value, with bytes as plain Uint8Array (what the document client hands back). */
+function copyValue(value: AttrValue): AttrValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) return (value as readonly AttrValue[]).map(copyValue);
+  const out: Record<string, AttrValue> = {};
+  for (const [name, v] of Object.entries(value)) {
+    // An attribute named `__proto__` stays an own attribute (an assignment would set the prototype).
+    if (name === '__proto__') Object.defineProperty(out, name, { value: copyValue(v), enumerable: true, writable: true, configurable: true });
+    else out[name] = copyValue(v);
+  }
+  return out;
+}
+
+/** A deep copy (as `structuredClone` makes it, for the values an item holds; faster on small items). */
+const copy = <T extends AttrValue>(value: T): T => copyValue(value) as T;
 
 /** The item after an update of `old` (undefined: none yet) at `key`. Throws ValidationException as DynamoDB would. */
 export function applyUpdate(old: Item | undefined, key: ItemKey, update: UpdateActions): Item {
