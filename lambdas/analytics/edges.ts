@@ -63,8 +63,12 @@ export function edgeOccurrences(records: readonly SequencedEvent[], config: Pick
     }
     return b;
   };
+  // One key and id per distinct edge of the batch (day → step → page → previous page), shared by
+  // its occurrences: no strings built per record, and a map keyed by the id hashes it once.
+  const edges = new Map<string, Map<number, Map<string, Map<string, { readonly key: EdgeKey; readonly id: string }>>>>();
   let lastMinute = Number.NaN;
   let day = '';
+  let byStep = new Map<number, Map<string, Map<string, { readonly key: EdgeKey; readonly id: string }>>>();
   for (const record of records) {
     const { event } = record;
     if (event.step === undefined || event.step < 2 || !carriesStep(event)) continue;
@@ -74,14 +78,33 @@ export function edgeOccurrences(records: readonly SequencedEvent[], config: Pick
     if (minute !== lastMinute) {
       day = localDay(t, config.timeZone);
       lastMinute = minute;
+      let steps = edges.get(day);
+      if (steps === undefined) {
+        steps = new Map();
+        edges.set(day, steps);
+      }
+      byStep = steps;
     }
-    const key: EdgeKey = {
-      day,
-      step: event.step,
-      source: `${page(event.prevPath as string)} (${event.step - 1})`,
-      target: `${page(event.path as string)} (${event.step})`,
-    };
-    out.push({ key, id: edgeKeyId(key), seq: record.seq });
+    const { step } = event;
+    const path = event.path as string;
+    const prevPath = event.prevPath as string;
+    let byPath = byStep.get(step);
+    if (byPath === undefined) {
+      byPath = new Map();
+      byStep.set(step, byPath);
+    }
+    let byPrev = byPath.get(path);
+    if (byPrev === undefined) {
+      byPrev = new Map();
+      byPath.set(path, byPrev);
+    }
+    let edge = byPrev.get(prevPath);
+    if (edge === undefined) {
+      const key: EdgeKey = { day, step, source: `${page(prevPath)} (${step - 1})`, target: `${page(path)} (${step})` };
+      edge = { key, id: edgeKeyId(key) };
+      byPrev.set(prevPath, edge);
+    }
+    out.push({ key: edge.key, id: edge.id, seq: record.seq });
   }
   return out;
 }

@@ -119,7 +119,8 @@ function copyValue(value: AttrValue): AttrValue {
   const out: Record<string, AttrValue> = {};
   for (const [name, v] of Object.entries(value)) {
     // An attribute named `__proto__` stays an own attribute (an assignment would set the prototype).
-    if (name === '__proto__') Object.defineProperty(out, name, { value: copyValue(v), enumerable: true, writable: true, configurable: true });
+    if (name === '__proto__')
+      Object.defineProperty(out, name, { value: copyValue(v), enumerable: true, writable: true, configurable: true });
     else out[name] = copyValue(v);
   }
   return out;
