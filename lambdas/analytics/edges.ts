@@ -194,22 +194,32 @@ export function countEdges(
   routes: ReadonlyMap<string, { readonly counterId: string; readonly attr: string }>,
   watermarkOf?: (counterId: string) => string | undefined,
 ): Map<string, EdgeCounter> {
-  const out = new Map<string, { readonly id: string; day: string; step: number; single?: EdgeKey; counts: Record<string, number> }>();
+  // Occurrences per edge first (one map update per record), then each edge's count into its counter
+  // once: counters, and edges within them, come out in order of first occurrence either way.
+  const tally = new Map<string, { readonly key: EdgeKey; n: number }>();
   const watermarks = new Map<string, string | undefined>();
   for (const { key, id, seq } of occurrences) {
-    const route = routes.get(id);
-    if (route === undefined) continue;
     if (watermarkOf !== undefined) {
+      const route = routes.get(id);
+      if (route === undefined) continue;
       if (!watermarks.has(route.counterId)) watermarks.set(route.counterId, watermarkOf(route.counterId));
       const wm = watermarks.get(route.counterId);
       if (wm !== undefined && compareSeq(seq, wm) <= 0) continue;
     }
+    const counted = tally.get(id);
+    if (counted === undefined) tally.set(id, { key, n: 1 });
+    else counted.n += 1;
+  }
+  const out = new Map<string, { readonly id: string; day: string; step: number; single?: EdgeKey; counts: Record<string, number> }>();
+  for (const [id, { key, n }] of tally) {
+    const route = routes.get(id);
+    if (route === undefined) continue;
     let counter = out.get(route.counterId);
     if (counter === undefined) {
       counter = { id: route.counterId, day: key.day, step: key.step, counts: {}, ...(route.attr === 'count' ? { single: key } : {}) };
       out.set(route.counterId, counter);
     }
-    counter.counts[route.attr] = (counter.counts[route.attr] ?? 0) + 1;
+    counter.counts[route.attr] = (counter.counts[route.attr] ?? 0) + n;
   }
   return out;
 }

@@ -160,19 +160,19 @@ const KEY_ATTRIBUTES = new Set(['pk', 'sk']);
 /** Checks an update the way DynamoDB does before running it; throws ValidationException. */
 export function checkUpdate(update: UpdateActions): void {
   const seen = new Set<string>();
-  const names = [
-    ...Object.keys(update.set ?? {}),
-    ...Object.keys(update.setIfNotExists ?? {}),
-    ...Object.keys(update.add ?? {}),
-    ...(update.remove ?? []),
-  ];
-  if (names.length === 0) throw validation('Invalid UpdateExpression: the update has no action');
-  for (const name of names) {
-    if (KEY_ATTRIBUTES.has(name))
-      throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
-    if (seen.has(name)) throw validation(`Invalid UpdateExpression: Two document paths overlap with each other: [${name}]`);
-    seen.add(name);
+  for (const clause of [update.set, update.setIfNotExists, update.add]) {
+    if (clause !== undefined) for (const name of Object.keys(clause)) checkUpdatedName(name, seen);
   }
+  for (const name of update.remove ?? []) checkUpdatedName(name, seen);
+  if (seen.size === 0) throw validation('Invalid UpdateExpression: the update has no action');
+}
+
+/** Checks one attribute an update names (not a key, not named twice) and adds it to `seen`; throws ValidationException. */
+function checkUpdatedName(name: string, seen: Set<string>): void {
+  if (KEY_ATTRIBUTES.has(name))
+    throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
+  if (seen.has(name)) throw validation(`Invalid UpdateExpression: Two document paths overlap with each other: [${name}]`);
+  seen.add(name);
 }
 
 // ------------------------------------------------------------------ item sizes and limits
