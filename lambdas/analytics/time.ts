@@ -77,8 +77,6 @@ let lastMinuteMs = 0;
 export function parseIsoUtc(s: string): number | undefined {
   const n = s.length;
   if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
-    return undefined;
   let ms = 0;
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */ || n === 21) return undefined;
@@ -89,9 +87,11 @@ export function parseIsoUtc(s: string): number | undefined {
     for (let i = end - 20; i < 3; i++) ms *= 10;
   }
   const second = two(s, 17);
-  // Events come in time order: most share the minute of the previous one, whose fields were checked already.
-  if (lastMinutePrefix !== '' && s.startsWith(lastMinutePrefix))
-    return second < 0 || second > 59 ? undefined : lastMinuteMs + second * 1000 + ms;
+  if (second < 0 || second > 59) return undefined;
+  // Events come in time order: most share the minute of the previous one, whose fields and separators were checked already.
+  if (lastMinutePrefix !== '' && s.startsWith(lastMinutePrefix)) return lastMinuteMs + second * 1000 + ms;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return undefined;
   const hi = two(s, 0);
   const lo = two(s, 2);
   if (hi < 0 || lo < 0) return undefined;

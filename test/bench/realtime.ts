@@ -2,7 +2,8 @@
  * `npm run bench:realtime [-- --rate 1000 --duration 240 --json <file>]`: the real-time analyses at
  * the stream's full speed, on the local runtime (dev stage, 1 shard).
  * 1. Profile: the realtime handler's steps over an in-memory store against the decode floor, for web
- *    traffic with steps and for step-less page views (`--rounds`, best of each).
+ *    traffic with steps and for step-less page views (`--rounds`, best of each), on the code bundled
+ *    as the Lambda functions are (`--no-bundle`: as tsx runs it).
  * 2. Load: `--rate` web events/s from the producer for `--duration` s plus path documents; lag,
  *    batches, dead letters, items and WCU per 1,000 events per analysis (as DynamoDB reports the
  *    capacity of each write to the consumers' store adapter), every result against the truth.
@@ -18,11 +19,9 @@ import * as path from 'path';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { Command } from 'commander';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeRecords, type DecodedEvent } from '../../lambdas/analytics/records';
-import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
-import { aggregateMetrics, unmeasurableReason } from '../../lambdas/analytics/kpis';
-import { countEdges, edgeOccurrences, routeEdges } from '../../lambdas/analytics/edges';
-import { applyEdges, applyMetrics, applyPaths, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
+import { buildSync } from 'esbuild';
+import type { DecodedEvent } from '../../lambdas/analytics/records';
+import { createHandler } from '../../lambdas/consumers/realtime';
 import { DynamoResultsStore } from '../../lambdas/consumers/dynamo-store';
 import type { StreamEvent } from '../../lambdas/shared/event';
 import { getScenario } from '../../scripts/producer/scenarios';
@@ -30,6 +29,7 @@ import { createEventStream } from '../../scripts/producer/source';
 import { aBatch, aConsumerConfig, aRecord, someDeps, someRecords } from '../unit/consumers/factories';
 import { startRuntime } from '../e2e/harness';
 import { ConsumerProbe, runLoad, ZONE, type LoadFigures } from './realtime-load';
+import * as tsxSubject from './realtime-subject';
 
 /** DynamoDB on-demand price of one million write request units (us-east-1, Standard table class). */
 const USD_PER_MILLION_WRU = 0.625;
@@ -80,12 +80,52 @@ interface ProfileRow {
 const asDelivered = (batches: readonly KinesisStreamRecord[][]): KinesisStreamRecord[][] =>
   batches.map((b) => (JSON.parse(JSON.stringify(aBatch(b))) as { Records: KinesisStreamRecord[] }).Records);
 
+/** The profiled code: bundled as the Lambda functions are (minified CommonJS for Node 20, dependencies inside), or as tsx runs it. */
+type Subject = typeof tsxSubject;
+
+/** `realtime-subject.ts` as an esbuild bundle with the Lambda functions' options, loaded. Throws when esbuild fails. */
+function bundledSubject(): Subject {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-bench-'));
+  const outfile = path.join(dir, 'realtime-subject.js');
+  try {
+    buildSync({
+      entryPoints: [path.join(__dirname, 'realtime-subject.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      minify: true,
+      outfile,
+      logLevel: 'error',
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle exists only at run time
+    return require(outfile) as Subject;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Best of `rounds` timings of each step over the same 10 batches of 1,000 web events (page views
  * with steps, or step-less). Each case's fresh store and dependencies are made before its clock
  * starts (a Lambda makes them once per instance, not per batch).
  */
-async function profile(rounds: number, steps: boolean): Promise<{ rows: ProfileRow[]; events: number }> {
+async function profile(subject: Subject, rounds: number, steps: boolean): Promise<{ rows: ProfileRow[]; events: number }> {
+  const {
+    aConsumerConfig,
+    aggregateMetrics,
+    applyEdges,
+    applyMetrics,
+    applyPaths,
+    countEdges,
+    decodeRecords,
+    edgeOccurrences,
+    findErrorAlerts,
+    raiseErrorAlerts,
+    routeEdges,
+    someDeps,
+    unmeasurableReason,
+  } = subject;
   const records = someRecords(webEvents(10_000, Date.parse('2024-05-27T03:40:00.000Z'), 1000, 42, steps));
   const batches: KinesisStreamRecord[][] = [];
   for (let i = 0; i < records.length; i += DEV_BATCH_SIZE) batches.push(records.slice(i, i + DEV_BATCH_SIZE));
@@ -137,7 +177,7 @@ async function profile(rounds: number, steps: boolean): Promise<{ rows: ProfileR
       for (const b of decodedBatches) sink = await applyPaths(deps, 'shardId-000000000000', b, range(b).last);
     },
     'realtime handler (memory store)': async () => {
-      const handle = createHandler(deps);
+      const handle = subject.createHandler(deps);
       for (const b of delivered) sink = await handle({ Records: b });
     },
   };
@@ -240,15 +280,17 @@ async function main(): Promise<number> {
     .option('--json <file>', 'write every figure as JSON to this file')
     .option('--profile-only', 'only the profile (no runtime)', false)
     .option('--rounds <n>', 'rounds of the profile (each figure is the best)', (v) => Number(v), 10)
+    .option('--no-bundle', 'profile the code as tsx runs it instead of bundled as the Lambda functions are')
     .option('--no-cost', 'skip the cost run over a simulated day')
     .parse(process.argv)
-    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean; rounds: number; cost: boolean }>();
+    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean; rounds: number; bundle: boolean; cost: boolean }>();
 
   console.log(`realtime bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
   const prof: Record<string, { rows: ProfileRow[]; events: number }> = {};
+  const subject = o.bundle ? bundledSubject() : tsxSubject;
   for (const steps of [true, false]) {
-    const traffic = steps ? 'page views with steps' : 'step-less page views';
-    const p = await profile(o.rounds, steps);
+    const traffic = `${steps ? 'page views with steps' : 'step-less page views'}, ${o.bundle ? 'bundled as for Lambda' : 'run by tsx'}`;
+    const p = await profile(subject, o.rounds, steps);
     prof[steps ? 'steps' : 'stepless'] = p;
     console.log(
       `\n1. profile, ${traffic}: ${p.events} web events, batches of ${DEV_BATCH_SIZE}, best of ${o.rounds} rounds (× decode floor: higher is faster; load average ${os.loadavg()[0]?.toFixed(1)})`,
