@@ -63,8 +63,12 @@ export function edgeOccurrences(records: readonly SequencedEvent[], config: Pick
     }
     return b;
   };
+  // One key and id per distinct edge of the batch (day → step → page → previous page), shared by
+  // its occurrences: no strings built per record, and a map keyed by the id hashes it once.
+  const edges = new Map<string, Map<number, Map<string, Map<string, { readonly key: EdgeKey; readonly id: string }>>>>();
   let lastMinute = Number.NaN;
   let day = '';
+  let byStep = new Map<number, Map<string, Map<string, { readonly key: EdgeKey; readonly id: string }>>>();
   for (const record of records) {
     const { event } = record;
     if (event.step === undefined || event.step < 2 || !carriesStep(event)) continue;
@@ -74,14 +78,33 @@ export function edgeOccurrences(records: readonly SequencedEvent[], config: Pick
     if (minute !== lastMinute) {
       day = localDay(t, config.timeZone);
       lastMinute = minute;
+      let steps = edges.get(day);
+      if (steps === undefined) {
+        steps = new Map();
+        edges.set(day, steps);
+      }
+      byStep = steps;
     }
-    const key: EdgeKey = {
-      day,
-      step: event.step,
-      source: `${page(event.prevPath as string)} (${event.step - 1})`,
-      target: `${page(event.path as string)} (${event.step})`,
-    };
-    out.push({ key, id: edgeKeyId(key), seq: record.seq });
+    const { step } = event;
+    const path = event.path as string;
+    const prevPath = event.prevPath as string;
+    let byPath = byStep.get(step);
+    if (byPath === undefined) {
+      byPath = new Map();
+      byStep.set(step, byPath);
+    }
+    let byPrev = byPath.get(path);
+    if (byPrev === undefined) {
+      byPrev = new Map();
+      byPath.set(path, byPrev);
+    }
+    let edge = byPrev.get(prevPath);
+    if (edge === undefined) {
+      const key: EdgeKey = { day, step, source: `${page(prevPath)} (${step - 1})`, target: `${page(path)} (${step})` };
+      edge = { key, id: edgeKeyId(key) };
+      byPrev.set(prevPath, edge);
+    }
+    out.push({ key: edge.key, id: edge.id, seq: record.seq });
   }
   return out;
 }
@@ -171,22 +194,32 @@ export function countEdges(
   routes: ReadonlyMap<string, { readonly counterId: string; readonly attr: string }>,
   watermarkOf?: (counterId: string) => string | undefined,
 ): Map<string, EdgeCounter> {
-  const out = new Map<string, { readonly id: string; day: string; step: number; single?: EdgeKey; counts: Record<string, number> }>();
+  // Occurrences per edge first (one map update per record), then each edge's count into its counter
+  // once: counters, and edges within them, come out in order of first occurrence either way.
+  const tally = new Map<string, { readonly key: EdgeKey; n: number }>();
   const watermarks = new Map<string, string | undefined>();
   for (const { key, id, seq } of occurrences) {
-    const route = routes.get(id);
-    if (route === undefined) continue;
     if (watermarkOf !== undefined) {
+      const route = routes.get(id);
+      if (route === undefined) continue;
       if (!watermarks.has(route.counterId)) watermarks.set(route.counterId, watermarkOf(route.counterId));
       const wm = watermarks.get(route.counterId);
       if (wm !== undefined && compareSeq(seq, wm) <= 0) continue;
     }
+    const counted = tally.get(id);
+    if (counted === undefined) tally.set(id, { key, n: 1 });
+    else counted.n += 1;
+  }
+  const out = new Map<string, { readonly id: string; day: string; step: number; single?: EdgeKey; counts: Record<string, number> }>();
+  for (const [id, { key, n }] of tally) {
+    const route = routes.get(id);
+    if (route === undefined) continue;
     let counter = out.get(route.counterId);
     if (counter === undefined) {
       counter = { id: route.counterId, day: key.day, step: key.step, counts: {}, ...(route.attr === 'count' ? { single: key } : {}) };
       out.set(route.counterId, counter);
     }
-    counter.counts[route.attr] = (counter.counts[route.attr] ?? 0) + 1;
+    counter.counts[route.attr] = (counter.counts[route.attr] ?? 0) + n;
   }
   return out;
 }

@@ -1,7 +1,15 @@
 import type { StreamEvent } from '../shared/event';
 import { boundText } from '../shared/results-table';
 import { EVENTS_METRIC, type FieldRef, type Measure, type MetricsConfig } from './config';
-import { compileFilter, compileLabelRef, compileValue, type LabelAccessor, type NumericValue, type Predicate } from './filters';
+import {
+  compileFilter,
+  compileLabelRef,
+  compileValue,
+  requiredAction,
+  type LabelAccessor,
+  type NumericValue,
+  type Predicate,
+} from './filters';
 import { compareSeq } from './records';
 import { localMinute, parseIsoUtc } from './time';
 
@@ -175,6 +183,10 @@ interface CompiledMeasure {
 interface CompiledMetrics {
   readonly dimensions: readonly CompiledDimension[];
   readonly measures: readonly CompiledMeasure[];
+  /** Indexes of the measures an event of an action may match, in config order: those whose filter pins that action, and those whose filter pins none. */
+  readonly byAction: ReadonlyMap<string, readonly number[]>;
+  /** Indexes of the measures whose filter pins no action (all an event of any other action may match). */
+  readonly anyAction: readonly number[];
 }
 
 const compiledConfigs = new WeakMap<MetricsConfig, CompiledMetrics>();
@@ -195,11 +207,30 @@ function compileMeasure(measure: Measure, timeZone: string): CompiledMeasure {
 function compileMetrics(config: MetricsConfig): CompiledMetrics {
   let compiled = compiledConfigs.get(config);
   if (compiled === undefined) {
-    compiled = { dimensions: config.dimensions.map(dimension), measures: config.measures.map((m) => compileMeasure(m, config.timeZone)) };
+    const actions = config.measures.map((m) => (m.filter === undefined ? undefined : requiredAction(m.filter)));
+    const anyAction = actions.flatMap((action, j) => (action === undefined ? [j] : []));
+    const byAction = new Map<string, number[]>();
+    for (const action of actions) {
+      if (action !== undefined && !byAction.has(action))
+        byAction.set(
+          action,
+          actions.flatMap((a, j) => (a === undefined || a === action ? [j] : [])),
+        );
+    }
+    compiled = {
+      dimensions: config.dimensions.map(dimension),
+      measures: config.measures.map((m) => compileMeasure(m, config.timeZone)),
+      byAction,
+      anyAction,
+    };
     compiledConfigs.set(config, compiled);
   }
   return compiled;
 }
+
+/** The measures `event` may match (see {@link CompiledMetrics.byAction}), in config order. */
+const measuresFor = (compiled: CompiledMetrics, event: StreamEvent): readonly number[] =>
+  compiled.byAction.get(event.action) ?? compiled.anyAction;
 
 /** The dims string of a measure's groupBy for `event`, or undefined when a field is missing. */
 function groupDims(groupBy: readonly CompiledDimension[], event: StreamEvent): string | undefined {
@@ -228,7 +259,8 @@ export const MEASURED_VALUE_RANGE = { max: 1e12, minNonZero: 1e-6 } as const;
  */
 export function unmeasurableReason(event: StreamEvent, config: MetricsConfig): string | undefined {
   const compiled = compileMetrics(config);
-  for (const m of compiled.measures) {
+  for (const j of measuresFor(compiled, event)) {
+    const m = compiled.measures[j] as CompiledMeasure;
     if (m.value === undefined || (m.matches !== undefined && !m.matches(event))) continue;
     const value = m.value(event);
     if (value === undefined) continue;
@@ -344,7 +376,7 @@ export function aggregateMetrics(
       acc.late += late;
     }
 
-    for (let j = 0; j < compiled.measures.length; j++) {
+    for (const j of measuresFor(compiled, event)) {
       const m = compiled.measures[j] as CompiledMeasure;
       if (m.matches !== undefined && !m.matches(event)) continue;
       let value: number | undefined;

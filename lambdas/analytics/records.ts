@@ -1,4 +1,3 @@
-import { isUtf8 } from 'buffer';
 import { z } from 'zod';
 import { EVENT_LIMITS, eventInputSchema, type StreamEvent } from '../shared/event';
 import { parseIsoUtc } from './time';
@@ -177,6 +176,24 @@ function validateSlowly(
 }
 
 /**
+ * Strict UTF-8 (an invalid sequence throws instead of becoming U+FFFD) that keeps a leading BOM
+ * (which JSON.parse then refuses, as it refuses any other stray character): one pass that checks
+ * and decodes.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Where records are base64-decoded (grown to the largest record seen; reused, so a record costs no allocation). */
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** The bytes of a base64 string, as a view of {@link scratch} valid until the next call. Never throws (invalid characters are skipped, as Buffer.from skips them). */
+function base64Bytes(data: string): Uint8Array {
+  // Base64 gives at most 3 bytes per 4 characters.
+  const most = Math.ceil(data.length / 4) * 3;
+  if (most > scratch.length) scratch = Buffer.allocUnsafeSlow(Math.max(most, scratch.length * 2));
+  return scratch.subarray(0, scratch.write(data, 'base64'));
+}
+
+/**
  * Decodes one Kinesis record: base64 → UTF-8 → JSON (the trailing "\n" is JSON whitespace) →
  * stream event. Never throws: a record that is not base64 UTF-8 JSON, or not a valid event, comes
  * back as a {@link PoisonRecord} whose reason starts with "not base64 JSON: " or names the field.
@@ -184,12 +201,17 @@ function validateSlowly(
 export function decodeRecord(record: KinesisRecordLike): DecodedRecord {
   const { data, sequenceNumber: seq, approximateArrivalTimestamp } = record.kinesis;
   const arrival = Math.round(approximateArrivalTimestamp * 1000);
-  const bytes = Buffer.from(typeof data === 'string' ? data : '', 'base64');
+  const bytes = base64Bytes(typeof data === 'string' ? data : '');
   if (bytes.length === 0) return { ok: false, seq, arrival, reason: 'not base64 JSON: empty record' };
-  if (!isUtf8(bytes)) return { ok: false, seq, arrival, reason: 'not base64 JSON: not valid UTF-8' };
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { ok: false, seq, arrival, reason: 'not base64 JSON: not valid UTF-8' };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     return { ok: false, seq, arrival, reason: clip(`not base64 JSON: ${error instanceof Error ? error.message : String(error)}`) };
   }

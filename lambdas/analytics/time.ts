@@ -65,6 +65,10 @@ function two(s: string, i: number): number {
   return a < 0 || a > 9 || b < 0 || b > 9 ? -1 : a * 10 + b;
 }
 
+/** `YYYY-MM-DDTHH:mm:` of the last time {@link parseIsoUtc} read, and the epoch ms of that minute. */
+let lastMinutePrefix = '';
+let lastMinuteMs = 0;
+
 /**
  * Epoch ms of an ISO 8601 UTC timestamp in the stream's form `YYYY-MM-DDTHH:mm:ss[.f{1,9}]Z`
  * (what ingest writes: `…:36.263Z`); the fraction is kept to the millisecond. Returns undefined
@@ -73,8 +77,6 @@ function two(s: string, i: number): number {
 export function parseIsoUtc(s: string): number | undefined {
   const n = s.length;
   if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
-    return undefined;
   let ms = 0;
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */ || n === 21) return undefined;
@@ -84,10 +86,21 @@ export function parseIsoUtc(s: string): number | undefined {
     ms = digitsAt(s, 20, end);
     for (let i = end - 20; i < 3; i++) ms *= 10;
   }
+  const second = two(s, 17);
+  if (second < 0 || second > 59) return undefined;
+  // Events come in time order: most share the minute of the previous one, whose fields and separators were checked already.
+  if (lastMinutePrefix !== '' && s.startsWith(lastMinutePrefix)) return lastMinuteMs + second * 1000 + ms;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return undefined;
   const hi = two(s, 0);
   const lo = two(s, 2);
   if (hi < 0 || lo < 0) return undefined;
-  return utcFields(hi * 100 + lo, two(s, 5), two(s, 8), two(s, 11), two(s, 14), two(s, 17), ms);
+  const epochMs = utcFields(hi * 100 + lo, two(s, 5), two(s, 8), two(s, 11), two(s, 14), second, ms);
+  if (epochMs !== undefined) {
+    lastMinutePrefix = s.slice(0, 17);
+    lastMinuteMs = epochMs - second * 1000 - ms;
+  }
+  return epochMs;
 }
 
 /**

@@ -12,7 +12,15 @@ import {
   type SessionState,
 } from '../analytics/paths';
 import { DEFAULT_PATH_BOUNDS, EVENTS_METRIC } from '../analytics/config';
-import { carriesStep, countEdges, edgeOccurrences, PACKED_EDGE_PREFIX, packedCounterId, routeEdges } from '../analytics/edges';
+import {
+  carriesStep,
+  countEdges,
+  edgeOccurrences,
+  PACKED_EDGE_PREFIX,
+  packedCounterId,
+  routeEdges,
+  type EdgeKey,
+} from '../analytics/edges';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
 import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
 import { DEFAULT_CONCURRENCY, PATHS_TOO_LARGE, type ConsumerDeps, describeError, isRecordFault, mapLimit, shardIdOf } from './common';
@@ -86,8 +94,12 @@ export async function quarantinePoison(
   records: readonly KinesisStreamRecord[],
   decoded: readonly DecodedRecord[],
 ): Promise<QuarantineReport> {
+  const poison: { readonly d: DecodedRecord; readonly index: number }[] = [];
+  decoded.forEach((d, index) => {
+    if (!d.ok) poison.push({ d, index });
+  });
+  if (poison.length === 0) return { poison: 0, failedIndex: undefined };
   const expiresAt = expiresInDays(deps.now(), deps.config.quarantineRetentionDays);
-  const poison = decoded.flatMap((d, index) => (d.ok ? [] : [{ d, index }]));
   const failed = await mapLimit(poison, deps.concurrency ?? DEFAULT_CONCURRENCY, async ({ d, index }) => {
     if (d.ok) return undefined;
     const record = records[index];
@@ -327,7 +339,14 @@ export async function applyEdges(
   if (occurrences.length === 0) return { keys: 0, written: 0, covered: 0, conditionalRetries: 0 };
   // The shard's packed items of the (day, step)s touched, read consistently: which edges they hold.
   const packedKeys = new Map<string, ItemKey>();
-  for (const { key } of occurrences) packedKeys.set(packedCounterId(key.day, key.step), KEYS.pathEdgePack(key.day, key.step, shardId));
+  const distinct = new Set<EdgeKey>();
+  for (const { key } of occurrences) {
+    // Occurrences of one edge share its key object: one look per distinct edge.
+    if (distinct.has(key)) continue;
+    distinct.add(key);
+    const id = packedCounterId(key.day, key.step);
+    if (!packedKeys.has(id)) packedKeys.set(id, KEYS.pathEdgePack(key.day, key.step, shardId));
+  }
   const read = await deps.store.batchGet([...packedKeys.values()]);
   const contents = new Map<string, Set<string> | undefined>();
   const routes = routeEdges(occurrences, (day, step) => {
@@ -675,7 +694,10 @@ function admissible(decoded: readonly DecodedRecord[], deps: RealtimeDeps): Deco
 /** The one shard of a batch. Throws when records of two shards are mixed (the event source never does that). */
 function shardOfBatch(records: readonly KinesisStreamRecord[]): string {
   const shardId = shardIdOf(records[0]?.eventID);
+  const prefix = `${shardId}:`;
   for (const record of records) {
+    // `startsWith` first: it settles the usual case without a substring per record.
+    if (record.eventID.startsWith(prefix)) continue;
     if (shardIdOf(record.eventID) !== shardId) throw new Error(`batch mixes shards ${shardId} and ${shardIdOf(record.eventID)}`);
   }
   return shardId;
@@ -704,7 +726,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       quarantine.failedIndex === undefined
         ? []
         : [{ itemIdentifier: (records[quarantine.failedIndex] as KinesisStreamRecord).kinesis.sequenceNumber }];
-    const processed = decoded.slice(0, upTo);
+    const processed = upTo === decoded.length ? decoded : decoded.slice(0, upTo);
     const first = processed[0];
     const last = processed[processed.length - 1];
     if (first === undefined || last === undefined) {

@@ -160,19 +160,19 @@ const KEY_ATTRIBUTES = new Set(['pk', 'sk']);
 /** Checks an update the way DynamoDB does before running it; throws ValidationException. */
 export function checkUpdate(update: UpdateActions): void {
   const seen = new Set<string>();
-  const names = [
-    ...Object.keys(update.set ?? {}),
-    ...Object.keys(update.setIfNotExists ?? {}),
-    ...Object.keys(update.add ?? {}),
-    ...(update.remove ?? []),
-  ];
-  if (names.length === 0) throw validation('Invalid UpdateExpression: the update has no action');
-  for (const name of names) {
-    if (KEY_ATTRIBUTES.has(name))
-      throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
-    if (seen.has(name)) throw validation(`Invalid UpdateExpression: Two document paths overlap with each other: [${name}]`);
-    seen.add(name);
+  for (const clause of [update.set, update.setIfNotExists, update.add]) {
+    if (clause !== undefined) for (const name of Object.keys(clause)) checkUpdatedName(name, seen);
   }
+  for (const name of update.remove ?? []) checkUpdatedName(name, seen);
+  if (seen.size === 0) throw validation('Invalid UpdateExpression: the update has no action');
+}
+
+/** Checks one attribute an update names (not a key, not named twice) and adds it to `seen`; throws ValidationException. */
+function checkUpdatedName(name: string, seen: Set<string>): void {
+  if (KEY_ATTRIBUTES.has(name))
+    throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
+  if (seen.has(name)) throw validation(`Invalid UpdateExpression: Two document paths overlap with each other: [${name}]`);
+  seen.add(name);
 }
 
 // ------------------------------------------------------------------ item sizes and limits
@@ -205,15 +205,35 @@ export function attributeType(v: AttrValue): WireType {
 
 /** Bytes DynamoDB bills for a number: about one per two significant digits, plus one. */
 function numberBytes(n: number): number {
-  const digits = Math.abs(n).toExponential().split('e')[0]?.replace('.', '').length ?? 1;
+  let digits: number;
+  if (Number.isSafeInteger(n)) {
+    // The common case (counters, epoch times): count the significant digits without formatting.
+    let m = Math.abs(n);
+    while (m !== 0 && m % 10 === 0) m /= 10;
+    digits = 1;
+    while (m >= 10) {
+      m = Math.floor(m / 10);
+      digits += 1;
+    }
+  } else {
+    digits = Math.abs(n).toExponential().split('e')[0]?.replace('.', '').length ?? 1;
+  }
   return Math.ceil(digits / 2) + 1;
+}
+
+/** UTF-8 bytes of a string (a plain loop for short ASCII names; Buffer.byteLength for the rest). */
+function utf8Bytes(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s);
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
+  return n;
 }
 
 /** The size of a value as DynamoDB counts it (names and values in UTF-8, 3 bytes per list/map, 1 per element). */
 function valueBytes(v: AttrValue): number {
   switch (attributeType(v)) {
     case 'S':
-      return Buffer.byteLength(v as string);
+      return utf8Bytes(v as string);
     case 'N':
       return numberBytes(v as number);
     case 'B':
@@ -221,13 +241,23 @@ function valueBytes(v: AttrValue): number {
     case 'BOOL':
     case 'NULL':
       return 1;
-    case 'L':
-      return 3 + (v as readonly AttrValue[]).reduce<number>((sum, e) => sum + 1 + valueBytes(e), 0);
-    case 'M':
-      return 3 + Object.entries(v as Record<string, AttrValue>).reduce((sum, [k, e]) => sum + 1 + Buffer.byteLength(k) + valueBytes(e), 0);
+    case 'L': {
+      let sum = 3;
+      for (const e of v as readonly AttrValue[]) sum += 1 + valueBytes(e);
+      return sum;
+    }
+    case 'M': {
+      const map = v as Record<string, AttrValue>;
+      let sum = 3;
+      for (const k in map) sum += 1 + utf8Bytes(k) + valueBytes(map[k] as AttrValue);
+      return sum;
+    }
   }
 }
 
 /** The size of an item as DynamoDB counts it (against its 400 KB limit). Never fails for a valid item. */
-export const itemBytes = (item: Item): number =>
-  Object.entries(item).reduce((sum, [name, v]) => sum + Buffer.byteLength(name) + valueBytes(v), 0);
+export function itemBytes(item: Item): number {
+  let sum = 0;
+  for (const name in item) sum += utf8Bytes(name) + valueBytes(item[name] as AttrValue);
+  return sum;
+}

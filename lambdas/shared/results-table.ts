@@ -109,9 +109,28 @@ export const EDGE_COUNTER_PREFIX = 'E#';
 export const DEFAULT_PATH_CHUNKS = 4;
 export const DEFAULT_SESSION_SLICES = 4;
 
-/** Stable slot in 0..n-1 for a key (chunk of a path/edge, slice of a session). */
+/** Slots computed so far, by slot count then key (a hash per event is the hot path's cost; users repeat). */
+const slotCache = new Map<number, Map<string, number>>();
+/** Entries per slot count before the cache is cleared, and the longest key kept (a bound on memory, not a tuning knob). */
+const SLOT_CACHE_LIMIT = 20_000;
+const SLOT_CACHE_KEY_LENGTH = 256;
+
+/** Stable slot in 0..n-1 for a key (chunk of a path/edge, slice of a session): the first 4 bytes of its SHA-1, modulo n. */
 export function slotOf(key: string, n: number): number {
-  return createHash('sha1').update(key).digest().readUInt32BE(0) % n;
+  let byKey = slotCache.get(n);
+  if (byKey === undefined) {
+    byKey = new Map();
+    slotCache.set(n, byKey);
+  }
+  let slot = byKey.get(key);
+  if (slot === undefined) {
+    slot = createHash('sha1').update(key).digest().readUInt32BE(0) % n;
+    if (key.length <= SLOT_CACHE_KEY_LENGTH) {
+      if (byKey.size >= SLOT_CACHE_LIMIT) byKey.clear();
+      byKey.set(key, slot);
+    }
+  }
+  return slot;
 }
 
 /** Separator of an edge key in a path ledger: `source\u0000target`. */

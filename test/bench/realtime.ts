@@ -1,7 +1,9 @@
 /**
  * `npm run bench:realtime [-- --rate 1000 --duration 240 --json <file>]`: the real-time analyses at
  * the stream's full speed, on the local runtime (dev stage, 1 shard).
- * 1. Profile: the realtime handler's steps over an in-memory store against the decode floor.
+ * 1. Profile: the realtime handler's steps over an in-memory store against the decode floor, for web
+ *    traffic with steps and for step-less page views (`--rounds`, best of each), on the code bundled
+ *    as the Lambda functions are (`--no-bundle`: as tsx runs it).
  * 2. Load: `--rate` web events/s from the producer for `--duration` s plus path documents; lag,
  *    batches, dead letters, items and WCU per 1,000 events per analysis (as DynamoDB reports the
  *    capacity of each write to the consumers' store adapter), every result against the truth.
@@ -22,16 +24,13 @@ import * as path from 'path';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { Command } from 'commander';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeRecords, type DecodedEvent } from '../../lambdas/analytics/records';
-import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
-import { aggregateMetrics } from '../../lambdas/analytics/kpis';
-import { countEdges, edgeOccurrences, routeEdges } from '../../lambdas/analytics/edges';
-import { applyEdges, applyMetrics, applyPaths, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
+import { buildSync } from 'esbuild';
+import type { DecodedEvent } from '../../lambdas/analytics/records';
 import { STAGE_NAMES, stageConfig } from '../../lib/config/stage-config';
 import { startDynamoDb } from '../../local/services';
 import { resultsTableSpecIn } from '../support/results-table-spec';
 import { DynamoResultsStore } from '../../lambdas/consumers/dynamo-store';
-import { aBatch, aConsumerConfig, someDeps, someRecords } from '../unit/consumers/factories';
+import { aBatch, someRecords } from '../unit/consumers/factories';
 import { startRuntime } from '../e2e/harness';
 import { ConsumerProbe, runLoad, type LoadFigures } from './realtime-load';
 import {
@@ -44,6 +43,7 @@ import {
   type DayCost,
   type KindRow,
 } from './realtime-cost';
+import * as tsxSubject from './realtime-subject';
 
 /** The dev stage's realtime mapping batch size (lib/config/stage-config.ts), the profile's batches. */
 const DEV_BATCH_SIZE = 1000;
@@ -52,25 +52,88 @@ const DEV_BATCH_SIZE = 1000;
 
 interface ProfileRow {
   readonly name: string;
+  /** Best wall-clock time of a round. */
   readonly ms: number;
+  /** Best CPU time (user + system) of a round: what other processes on the cores do not inflate. */
+  readonly cpuMs: number;
+  /** The decode floor's CPU time over this row's (higher is faster). */
   readonly ofFloor: number;
+  /** The same by wall-clock time. */
+  readonly ofFloorWall: number;
 }
 
-/** Best of `rounds` timings of each step over the same 10 batches of 1,000 web events. */
-async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: number }> {
-  const records = someRecords(webEvents(10_000, Date.parse('2024-05-27T03:40:00.000Z'), 1000, 42, true));
+/**
+ * A Lambda invoke's batches as the function receives them: the runtime parses the invoke's JSON,
+ * so every string of a record is a flat string of its own (not the concatenations the factories
+ * build, which V8 would flatten on first use inside the timed code).
+ */
+const asDelivered = (batches: readonly KinesisStreamRecord[][]): KinesisStreamRecord[][] =>
+  batches.map((b) => (JSON.parse(JSON.stringify(aBatch(b))) as { Records: KinesisStreamRecord[] }).Records);
+
+/** The profiled code: bundled as the Lambda functions are (minified CommonJS for Node 20, dependencies inside), or as tsx runs it. */
+type Subject = typeof tsxSubject;
+
+/** `realtime-subject.ts` as an esbuild bundle with the Lambda functions' options, loaded. Throws when esbuild fails. */
+function bundledSubject(): Subject {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uba-bench-'));
+  const outfile = path.join(dir, 'realtime-subject.js');
+  try {
+    buildSync({
+      entryPoints: [path.join(__dirname, 'realtime-subject.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      minify: true,
+      outfile,
+      logLevel: 'error',
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle exists only at run time
+    return require(outfile) as Subject;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Best of `rounds` timings of each step over the same 10 batches of 1,000 web events (page views
+ * with steps, or step-less). Each case's fresh store and dependencies are made before its clock
+ * starts (a Lambda makes them once per instance, not per batch).
+ */
+async function profile(subject: Subject, rounds: number, steps: boolean): Promise<{ rows: ProfileRow[]; events: number }> {
+  const {
+    aConsumerConfig,
+    aggregateMetrics,
+    applyEdges,
+    applyMetrics,
+    applyPaths,
+    countEdges,
+    decodeRecords,
+    edgeOccurrences,
+    findErrorAlerts,
+    raiseErrorAlerts,
+    routeEdges,
+    someDeps,
+    unmeasurableReason,
+  } = subject;
+  const records = someRecords(webEvents(10_000, Date.parse('2024-05-27T03:40:00.000Z'), 1000, 42, steps));
   const batches: KinesisStreamRecord[][] = [];
   for (let i = 0; i < records.length; i += DEV_BATCH_SIZE) batches.push(records.slice(i, i + DEV_BATCH_SIZE));
-  const decodedBatches = batches.map((b) => decodeRecords(b).filter((d): d is DecodedEvent => d.ok));
+  const delivered = asDelivered(batches);
+  const decodedBatches = delivered.map((b) => decodeRecords(b).filter((d): d is DecodedEvent => d.ok));
   const config = aConsumerConfig();
   let sink: unknown;
+  let deps = someDeps({ config });
   const range = (b: readonly DecodedEvent[]) => ({ first: b[0]?.seq ?? '0', last: b[b.length - 1]?.seq ?? '0' });
   const cases: Record<string, () => Promise<void> | void> = {
     'decode floor (base64 + JSON.parse)': () => {
-      for (const r of records) sink = JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
+      for (const b of delivered) for (const r of b) sink = JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8'));
     },
     'decode + validate (decodeRecords)': () => {
-      for (const b of batches) sink = decodeRecords(b);
+      for (const b of delivered) sink = decodeRecords(b);
+    },
+    'unmeasurable values (unmeasurableReason)': () => {
+      for (const b of decodedBatches) for (const d of b) sink = unmeasurableReason(d.event, config.analytics.metrics);
     },
     'error alerts (pure)': () => {
       for (const b of decodedBatches)
@@ -92,39 +155,46 @@ async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: nu
       }
     },
     'alerts step (memory store)': async () => {
-      const deps = someDeps();
       for (const b of decodedBatches) sink = await raiseErrorAlerts(deps, 'shardId-000000000000', b);
     },
     'metrics step (memory store)': async () => {
-      const deps = someDeps();
       for (const b of decodedBatches) sink = await applyMetrics(deps, 'shardId-000000000000', b, range(b));
     },
     'edges step (memory store)': async () => {
-      const deps = someDeps();
       for (const b of decodedBatches) sink = await applyEdges(deps, 'shardId-000000000000', b, range(b));
     },
     'paths step, step-less only (memory store)': async () => {
-      const deps = someDeps();
       for (const b of decodedBatches) sink = await applyPaths(deps, 'shardId-000000000000', b, range(b).last);
     },
     'realtime handler (memory store)': async () => {
-      const handle = createHandler(someDeps());
-      for (const b of batches) sink = await handle(aBatch(b));
+      const handle = subject.createHandler(deps);
+      for (const b of delivered) sink = await handle({ Records: b });
     },
   };
-  const best: Record<string, number> = {};
+  const best: Record<string, { wall: number; cpu: number }> = {};
   for (let round = 0; round < rounds; round++) {
     for (const [name, run] of Object.entries(cases)) {
+      deps = someDeps({ config });
+      const cpu = process.cpuUsage();
       const start = process.hrtime.bigint();
       await run();
-      best[name] = Math.min(best[name] ?? Infinity, Number(process.hrtime.bigint() - start) / 1e6);
+      const wall = Number(process.hrtime.bigint() - start) / 1e6;
+      const used = process.cpuUsage(cpu);
+      const previous = best[name] ?? { wall: Infinity, cpu: Infinity };
+      best[name] = { wall: Math.min(previous.wall, wall), cpu: Math.min(previous.cpu, (used.user + used.system) / 1000) };
     }
   }
   void sink;
-  const floor = best['decode floor (base64 + JSON.parse)'] ?? 1;
+  const floor = best['decode floor (base64 + JSON.parse)'] ?? { wall: 1, cpu: 1 };
   return {
     events: records.length,
-    rows: Object.entries(best).map(([name, ms]) => ({ name, ms: Number(ms.toFixed(1)), ofFloor: Number((floor / ms).toFixed(2)) })),
+    rows: Object.entries(best).map(([name, { wall, cpu }]) => ({
+      name,
+      ms: Number(wall.toFixed(1)),
+      cpuMs: Number(cpu.toFixed(1)),
+      ofFloor: Number((floor.cpu / cpu).toFixed(2)),
+      ofFloorWall: Number((floor.wall / wall).toFixed(2)),
+    })),
   };
 }
 
@@ -203,18 +273,41 @@ async function main(): Promise<number> {
     .option('--duration <s>', 'seconds of load', (v) => Number(v), 240)
     .option('--json <file>', 'write every figure as JSON to this file')
     .option('--profile-only', 'only the profile (no runtime)', false)
+    .option('--rounds <n>', 'rounds of the profile (each figure is the best)', (v) => Number(v), 10)
+    .option('--no-bundle', 'profile the code as tsx runs it instead of bundled as the Lambda functions are')
     .option('--cost-only', 'only the cost over a simulated day (DynamoDB Local, no runtime)', false)
     .option('--no-cost', 'skip the cost run over a simulated day')
     .parse(process.argv)
-    .opts<{ rate: number; duration: number; json?: string; profileOnly: boolean; costOnly: boolean; cost: boolean }>();
+    .opts<{
+      rate: number;
+      duration: number;
+      json?: string;
+      profileOnly: boolean;
+      rounds: number;
+      bundle: boolean;
+      costOnly: boolean;
+      cost: boolean;
+    }>();
 
   console.log(`realtime bench: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}`);
-  let prof: Awaited<ReturnType<typeof profile>> | undefined;
+  const prof: Record<string, { rows: ProfileRow[]; events: number }> = {};
   if (!o.costOnly) {
-    prof = await profile(5);
-    console.log(`\n1. profile: ${prof.events} web events, batches of ${DEV_BATCH_SIZE}, best of 5 (× decode floor: higher is faster)`);
-    for (const r of prof.rows)
-      console.log(`   ${r.name.padEnd(44)} ${String(r.ms).padStart(8)} ms   ${r.ofFloor.toFixed(2)} × decode floor`);
+    const subject = o.bundle ? bundledSubject() : tsxSubject;
+    for (const steps of [true, false]) {
+      const traffic = `${steps ? 'page views with steps' : 'step-less page views'}, ${o.bundle ? 'bundled as for Lambda' : 'run by tsx'}`;
+      const p = await profile(subject, o.rounds, steps);
+      prof[steps ? 'steps' : 'stepless'] = p;
+      console.log(
+        `\n1. profile, ${traffic}: ${p.events} web events, batches of ${DEV_BATCH_SIZE}, best of ${o.rounds} rounds (× decode floor: higher is faster; load average ${os.loadavg()[0]?.toFixed(1)})`,
+      );
+      console.log(
+        `   ${''.padEnd(44)} ${'CPU ms'.padStart(8)} ${'× floor'.padStart(8)}   ${'wall ms'.padStart(8)} ${'× floor'.padStart(8)}`,
+      );
+      for (const r of p.rows)
+        console.log(
+          `   ${r.name.padEnd(44)} ${r.cpuMs.toFixed(1).padStart(8)} ${r.ofFloor.toFixed(2).padStart(8)}   ${r.ms.toFixed(1).padStart(8)} ${r.ofFloorWall.toFixed(2).padStart(8)}`,
+        );
+    }
     if (o.profileOnly) return 0;
   }
 

@@ -1,5 +1,13 @@
 import { RECHARGE_DURATION, type Filter } from '../../../lambdas/analytics/config';
-import { compileFilter, evaluateValue, fieldValue, labelOf, matchesFilter, numberOf } from '../../../lambdas/analytics/filters';
+import {
+  compileFilter,
+  evaluateValue,
+  fieldValue,
+  labelOf,
+  matchesFilter,
+  numberOf,
+  requiredAction,
+} from '../../../lambdas/analytics/filters';
 import { aRechargeNotify, aStreamEvent } from './factories';
 
 describe('fieldValue', () => {
@@ -126,6 +134,55 @@ describe('filters', () => {
 
     // assess
     expect(matched).toEqual([true, false, false]);
+  });
+});
+
+describe('requiredAction', () => {
+  it.each<[string, Filter, string | undefined]>([
+    ['an action equality', { field: 'action', equals: 'order' }, 'order'],
+    [
+      'an action equality inside all',
+      {
+        all: [
+          { field: 'props.x', equals: 1 },
+          { field: 'action', equals: 'order' },
+        ],
+      },
+      'order',
+    ],
+    ['an action equality with more operators', { field: 'action', equals: 'order', notEquals: 'x' }, 'order'],
+    ['another field', { field: 'props.action', equals: 'order' }, undefined],
+    ['an action list', { field: 'action', in: ['order'] }, undefined],
+    ['a number (no action equals it)', { field: 'action', equals: 1 }, undefined],
+    [
+      'any',
+      {
+        any: [
+          { field: 'action', equals: 'order' },
+          { field: 'action', equals: 'order' },
+        ],
+      },
+      undefined,
+    ],
+    ['not', { not: { field: 'action', equals: 'order' } }, undefined],
+  ])('pins %s', (_, filter, expected) => {
+    expect(requiredAction(filter)).toBe(expected);
+  });
+
+  it('is necessary: an event of another action never passes a filter that pins one', () => {
+    // prepare
+    const filters: Filter[] = [
+      { field: 'action', equals: 'order' },
+      { all: [{ field: 'action', equals: 'order' }, { not: { field: 'props.x', equals: 1 } }] },
+    ];
+    const others = [aStreamEvent({ action: 'page_view' }), aStreamEvent({ action: 'Order', props: { x: 2 } })];
+
+    // act
+    const passed = filters.flatMap((f) => others.filter((e) => matchesFilter(e, f)));
+
+    // assess
+    expect(filters.map(requiredAction)).toEqual(['order', 'order']);
+    expect(passed).toEqual([]);
   });
 });
 

@@ -27,6 +27,56 @@ function countersOf(deltas: Map<string, MetricDelta>): Record<string, MetricCoun
   return Object.fromEntries([...deltas].map(([id, { metric: _m, bucket: _b, dims: _d, ...counter }]) => [id, counter]));
 }
 
+describe('aggregateMetrics with measures pinned to actions', () => {
+  it('counts every measure an event matches, pinned or not, and keeps the keys in config order', () => {
+    // prepare
+    const config: MetricsConfig = {
+      ...SHANGHAI,
+      dimensions: [],
+      measures: [
+        { name: 'orders', filter: { field: 'action', equals: 'order' }, value: { field: 'props.amount' }, agg: ['count', 'sum'] },
+        { name: 'vip', filter: { field: 'props.vip', equals: true }, agg: ['count'] },
+        {
+          name: 'views',
+          filter: {
+            all: [
+              { field: 'props.vip', equals: true },
+              { field: 'action', equals: 'page_view' },
+            ],
+          },
+          agg: ['count'],
+        },
+        { name: 'all', agg: ['count'] },
+      ],
+    };
+    const events = [
+      aStreamEvent({ action: 'page_view', props: { vip: true } }),
+      aStreamEvent({ action: 'order', props: { amount: 5, vip: true } }),
+      aStreamEvent({ action: 'click' }),
+      aStreamEvent({ action: 'order', props: { amount: 2 } }),
+    ];
+
+    // act
+    const { deltas } = aggregateMetrics(sequenced(events), config, undefined);
+
+    // assess
+    expect(countersOf(deltas)).toEqual({
+      'events|2024-05-27T11:40|': { count: 4, late: 0 },
+      'vip|2024-05-27T11:40|': { count: 2, late: 0 },
+      'views|2024-05-27T11:40|': { count: 1, late: 0 },
+      'all|2024-05-27T11:40|': { count: 4, late: 0 },
+      'orders|2024-05-27T11:40|': { count: 2, late: 0, sum: 7 },
+    });
+    expect([...deltas.keys()]).toEqual([
+      'events|2024-05-27T11:40|',
+      'vip|2024-05-27T11:40|',
+      'views|2024-05-27T11:40|',
+      'all|2024-05-27T11:40|',
+      'orders|2024-05-27T11:40|',
+    ]);
+  });
+});
+
 describe('minuteBucket', () => {
   it.each([
     ['2024-05-27T15:59:59.999Z', '2024-05-27T23:59'],

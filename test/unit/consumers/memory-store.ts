@@ -52,12 +52,27 @@ function sameValue(a: AttrValue, b: AttrValue): boolean {
   }
 }
 
+/**
+ * Order of two strings by their UTF-8 bytes. Below U+D800, UTF-16 code units order as UTF-8 bytes
+ * do, so only a first difference at a surrogate or above needs the bytes.
+ */
+function orderText(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 || y >= 0xd800) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 /** Order of two values of type S (UTF-8 bytes), N or B (bytes), as DynamoDB compares them. */
 function order(a: AttrValue, b: AttrValue, type: WireType): number {
   if (type === 'N') return (a as number) - (b as number);
-  const x = type === 'S' ? Buffer.from(a as string, 'utf8') : Buffer.from(a as Uint8Array);
-  const y = type === 'S' ? Buffer.from(b as string, 'utf8') : Buffer.from(b as Uint8Array);
-  return Buffer.compare(x, y);
+  if (type === 'S') return orderText(a as string, b as string);
+  return Buffer.compare(Buffer.from(a as Uint8Array), Buffer.from(b as Uint8Array));
 }
 
 /** Evaluates a condition on an item (undefined: no item) as DynamoDB does. Throws ValidationException for an ordering on a type without order. */
@@ -92,6 +107,8 @@ export function evaluateCondition(condition: Condition, item: Item | undefined):
 
 /** `a + b` in decimal, as DynamoDB's ADD computes it (0.1 + 0.2 = 0.3); falls back to float addition for exponent forms. */
 export function decimalAdd(a: number, b: number): number {
+  // Integers whose sum is exact in a double (every counter) need no decimal arithmetic.
+  if (Number.isSafeInteger(a) && Number.isSafeInteger(b) && Number.isSafeInteger(a + b)) return a + b;
   const x = String(a);
   const y = String(b);
   if (x.includes('e') || y.includes('e')) return a + b;
@@ -109,13 +126,34 @@ export function decimalAdd(a: number, b: number): number {
   return Number(`${negative ? '-' : ''}${text}`);
 }
 
-/** A deep copy with bytes as plain Uint8Array (what the document client hands back). */
-const copy = <T>(value: T): T => structuredClone(value);
+/** A deep copy of an attribute value, with bytes as plain Uint8Array (what the document client hands back). */
+function copyValue(value: AttrValue): AttrValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (Array.isArray(value)) return (value as readonly AttrValue[]).map(copyValue);
+  const out: Record<string, AttrValue> = {};
+  for (const [name, v] of Object.entries(value)) {
+    // An attribute named `__proto__` stays an own attribute (an assignment would set the prototype).
+    if (name === '__proto__')
+      Object.defineProperty(out, name, { value: copyValue(v), enumerable: true, writable: true, configurable: true });
+    else out[name] = copyValue(v);
+  }
+  return out;
+}
+
+/** A deep copy (as `structuredClone` makes it, for the values an item holds; faster on small items). */
+const copy = <T extends AttrValue>(value: T): T => copyValue(value) as T;
 
 /** The item after an update of `old` (undefined: none yet) at `key`. Throws ValidationException as DynamoDB would. */
 export function applyUpdate(old: Item | undefined, key: ItemKey, update: UpdateActions): Item {
   checkUpdate(update);
-  const next: Record<string, AttrValue> = { ...(old === undefined ? {} : copy(old)), pk: key.pk, sk: key.sk };
+  return applyChecked(old, key, update);
+}
+
+/** {@link applyUpdate} of an update already through `checkUpdate`. */
+function applyChecked(old: Item | undefined, key: ItemKey, update: UpdateActions): Item {
+  // Stored values are never changed in place (an update replaces attributes), so `next` may share them with `old`.
+  const next: Record<string, AttrValue> = { ...old, pk: key.pk, sk: key.sk };
   for (const [attr, v] of Object.entries(update.set ?? {})) {
     typeOf(v);
     next[attr] = copy(v);
@@ -295,7 +333,7 @@ export class MemoryResultsStore implements ResultsStore {
       checkedItem(op.item);
     } else {
       checkUpdate(op.update);
-      for (const v of [...Object.values(op.update.set ?? {}), ...Object.values(op.update.setIfNotExists ?? {})]) typeOf(v);
+      for (const clause of [op.update.set, op.update.setIfNotExists]) for (const attr in clause) typeOf(clause[attr] as AttrValue);
     }
     if (op.condition !== undefined) evaluateCondition(op.condition, undefined);
     return keyId(opKey(op));
@@ -304,7 +342,8 @@ export class MemoryResultsStore implements ResultsStore {
   /** The item `op` would leave, checked against the limits. Throws ValidationException. */
   private nextItem(op: WriteOp, old: Item | undefined): Item {
     if (op.kind === 'put') return checkedItem(op.item);
-    const next = applyUpdate(old, op.key, op.update);
+    // `validated` checked the update before the condition was read.
+    const next = applyChecked(old, op.key, op.update);
     if (itemBytes(next) > MAX_ITEM_BYTES) throw validation('Item size to update has exceeded the maximum allowed size');
     return next;
   }

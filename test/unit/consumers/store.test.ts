@@ -90,4 +90,48 @@ describe('MemoryResultsStore: limits and counts', () => {
     // assess
     expect(await store.get({ pk: 'a', sk: '1' })).toEqual({ pk: 'a', sk: '1', list: [1, 2] });
   });
+
+  it('hands out copies of the old item too, after an update that kept its nested values', async () => {
+    // prepare
+    const store = new MemoryResultsStore();
+    await store.write({ kind: 'put', item: { pk: 'a', sk: '1', m: { x: 1 } } });
+
+    // act
+    const outcome = await store.write(
+      { kind: 'update', key: { pk: 'a', sk: '1' }, update: { add: { n: 1 } } },
+      { returnValues: 'ALL_OLD' },
+    );
+    const old = (outcome.ok ? outcome.attributes : undefined) as { m: { x: number } };
+    old.m.x = 2;
+
+    // assess
+    expect(await store.get({ pk: 'a', sk: '1' })).toEqual({ pk: 'a', sk: '1', m: { x: 1 }, n: 1 });
+  });
+
+  it('orders strings by their UTF-8 bytes, as DynamoDB does (not by UTF-16 units)', async () => {
+    // prepare: U+1F600 is above U+FFFF in UTF-8, below it in UTF-16 (a surrogate pair starts with 0xD83D)
+    const store = new MemoryResultsStore();
+    await store.write({ kind: 'put', item: { pk: 'a', sk: '1', s: '\u{1F600}', t: 'ab' } });
+    const check = async (attr: string, op: '<' | '>', value: string): Promise<boolean> =>
+      (
+        await store.write({
+          kind: 'update',
+          key: { pk: 'a', sk: '1' },
+          update: { add: { n: 1 } },
+          condition: cond.compare(attr, op, value),
+        })
+      ).ok;
+
+    // act
+    const results = [
+      await check('s', '>', '\uffff'),
+      await check('s', '<', '\uffff'),
+      await check('t', '>', 'a'),
+      await check('t', '<', 'ab\u00e9'),
+      await check('t', '>', 'ac'),
+    ];
+
+    // assess
+    expect(results).toEqual([true, false, true, true, false]);
+  });
 });
