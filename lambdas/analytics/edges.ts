@@ -40,12 +40,14 @@ export function carriesStep(event: Pick<StreamEvent, 'path' | 'step' | 'prevPath
 /** The identity `day|step|source|target` of an edge counter (lengths make it unambiguous). Never fails. */
 export const edgeKeyId = (key: EdgeKey): string => `${key.day}|${key.step}|${key.source.length}|${key.source}|${key.target}`;
 
-/** One step-carrying page view's edge, with its record's sequence number. */
+/** One change of an edge counter, with the sequence number of the record that causes it: a step-carrying page view's edge (+1), or a change a step-less page view makes to its session's edges. */
 export interface EdgeOccurrence {
   readonly key: EdgeKey;
   /** {@link edgeKeyId} of `key`. */
   readonly id: string;
   readonly seq: string;
+  /** What it adds to the counter (−1 for an edge a late page view of a session replaces). @default 1 */
+  readonly delta?: number;
 }
 
 /**
@@ -173,7 +175,8 @@ export function countEdges(
 ): Map<string, EdgeCounter> {
   const out = new Map<string, { readonly id: string; day: string; step: number; single?: EdgeKey; counts: Record<string, number> }>();
   const watermarks = new Map<string, string | undefined>();
-  for (const { key, id, seq } of occurrences) {
+  for (const occurrence of occurrences) {
+    const { key, id, seq } = occurrence;
     const route = routes.get(id);
     if (route === undefined) continue;
     if (watermarkOf !== undefined) {
@@ -186,7 +189,7 @@ export function countEdges(
       counter = { id: route.counterId, day: key.day, step: key.step, counts: {}, ...(route.attr === 'count' ? { single: key } : {}) };
       out.set(route.counterId, counter);
     }
-    counter.counts[route.attr] = (counter.counts[route.attr] ?? 0) + 1;
+    counter.counts[route.attr] = (counter.counts[route.attr] ?? 0) + (occurrence.delta ?? 1);
   }
   return out;
 }

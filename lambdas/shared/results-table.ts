@@ -13,9 +13,7 @@ import { gunzipSync, gzipSync } from 'zlib';
  * | window partials | `WINDOW#<ruleId>#<group>#<windowStart>` | `P` | one attribute per shard segment: `shard_<shardId>_<segment>` = count |
  * | metric counter | `M#<metric>#<dimFields>#<local day>` | `<minute>#<dims>` | `count`, `late`, `sum`, `min`, `max`, `wm_<shardId>` (padded sequence number) |
  * | metrics cursor | `CURSOR#metrics#<shardId>` | `C` | `newestEventTimeMs` |
- * | path cursor | `CURSOR#paths#<shardId>` | `C` | `appliedThrough` (padded seq), `v` |
- * | session slice | `SESSIONS#<shardId>` | `S#<slice>` | `d` = gzip JSON of the slice's SessionState, `v` |
- * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}, overflowEvents?}`, `v`; past its bounds, entries add to `(other)` |
+ * | session of step-less page views | `SESSION#<shardId>#<session key, bounded>` | `S` | `d` = gzip JSON of the key's SessionState (`lambdas/analytics/paths.ts`), `v`, `expiresAt` hours after its last write |
  * | packed edge counters | `PATHS#<local day>` | `E#<step, 4 digits>@<shardId>` | Sankey edges of step-carrying events, one attribute per edge `e|<source>\u0000<target>` = count, `step`, `wm_<shardId>`; a few KB at most |
  * | edge counter | `PATHS#<local day>` | `E#<step, 4 digits>#<source length>#<source>#<target>` | an edge past its packed item's bound: `source`, `target`, `step`, `count`, `wm_<shardId>` |
  * | quarantined record | `QUARANTINE#<utc day>` | `<shardId>#<padded seq>` | `reason`, `data` (base64 as read), `consumer`, `partitionKey`, `arrival` |
@@ -31,9 +29,10 @@ export const KEYS = {
   }),
   metricDay: (metric: string, dimFields: string, localDay: string) => `M#${metric}#${dimFields}#${localDay}`,
   metricsCursor: (shardId: string) => ({ pk: `CURSOR#metrics#${shardId}`, sk: 'C' }),
-  pathsCursor: (shardId: string) => ({ pk: `CURSOR#paths#${shardId}`, sk: 'C' }),
-  sessionSlice: (shardId: string, slice: number) => ({ pk: `SESSIONS#${shardId}`, sk: `S#${slice}` }),
-  pathChunk: (localDay: string, shardId: string, chunk: number) => ({ pk: `PATHS#${localDay}`, sk: `${shardId}#${chunk}` }),
+  session: (shardId: string, sessionKey: string) => ({
+    pk: `${SESSION_PREFIX}${shardId}#${boundText(sessionKey, MAX_SESSION_KEY_BYTES)}`,
+    sk: 'S',
+  }),
   pathDay: (localDay: string) => `PATHS#${localDay}`,
   pathEdgePack: (localDay: string, step: number, shardId: string) => ({
     pk: `PATHS#${localDay}`,
@@ -45,6 +44,11 @@ export const KEYS = {
   }),
   quarantine: (utcDay: string, shardId: string, paddedSeq: string) => ({ pk: `QUARANTINE#${utcDay}`, sk: `${shardId}#${paddedSeq}` }),
 } as const;
+
+/** Partition-key prefix of the session items. */
+export const SESSION_PREFIX = 'SESSION#';
+/** Bytes of a session key (`s:<len>:<userId>:<sessionId>` or `u:<userId>`) in an item key: a longer one keeps a prefix and a digest. */
+export const MAX_SESSION_KEY_BYTES = 200;
 
 /**
  * DynamoDB's key limits, in UTF-8 bytes: a partition key value at most 2048, a sort key value at
@@ -104,15 +108,6 @@ export function dimFieldsOf(dims: string): string {
 
 /** Sort-key prefix of the edge counters in a `PATHS#<day>` partition (ledger chunks start with the shard id). */
 export const EDGE_COUNTER_PREFIX = 'E#';
-
-/** Path ledgers and session state are split into this many items per shard (see the stage config). */
-export const DEFAULT_PATH_CHUNKS = 4;
-export const DEFAULT_SESSION_SLICES = 4;
-
-/** Stable slot in 0..n-1 for a key (chunk of a path/edge, slice of a session). */
-export function slotOf(key: string, n: number): number {
-  return createHash('sha1').update(key).digest().readUInt32BE(0) % n;
-}
 
 /** Separator of an edge key in a path ledger: `source\u0000target`. */
 export const EDGE_SEPARATOR = '\u0000';

@@ -21,7 +21,7 @@ import { decodeRecords, type DecodedEvent } from '../../lambdas/analytics/record
 import { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
 import { aggregateMetrics } from '../../lambdas/analytics/kpis';
 import { countEdges, edgeOccurrences, routeEdges } from '../../lambdas/analytics/edges';
-import { applyEdges, applyMetrics, applyPaths, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
+import { applyEdges, applyMetrics, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
 import { DynamoResultsStore } from '../../lambdas/consumers/dynamo-store';
 import type { StreamEvent } from '../../lambdas/shared/event';
 import { getScenario } from '../../scripts/producer/scenarios';
@@ -71,6 +71,10 @@ async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: nu
   const batches: KinesisStreamRecord[][] = [];
   for (let i = 0; i < records.length; i += DEV_BATCH_SIZE) batches.push(records.slice(i, i + DEV_BATCH_SIZE));
   const decodedBatches = batches.map((b) => decodeRecords(b).filter((d): d is DecodedEvent => d.ok));
+  const stepless = someRecords(webEvents(10_000, Date.parse('2024-05-27T03:40:00.000Z'), 1000, 42, false));
+  const steplessBatches: DecodedEvent[][] = [];
+  for (let i = 0; i < stepless.length; i += DEV_BATCH_SIZE)
+    steplessBatches.push(decodeRecords(stepless.slice(i, i + DEV_BATCH_SIZE)).filter((d): d is DecodedEvent => d.ok));
   const config = aConsumerConfig();
   let sink: unknown;
   const range = (b: readonly DecodedEvent[]) => ({ first: b[0]?.seq ?? '0', last: b[b.length - 1]?.seq ?? '0' });
@@ -112,9 +116,9 @@ async function profile(rounds: number): Promise<{ rows: ProfileRow[]; events: nu
       const deps = someDeps();
       for (const b of decodedBatches) sink = await applyEdges(deps, 'shardId-000000000000', b, range(b));
     },
-    'paths step, step-less only (memory store)': async () => {
+    'edges step, the same traffic without steps (memory store)': async () => {
       const deps = someDeps();
-      for (const b of decodedBatches) sink = await applyPaths(deps, 'shardId-000000000000', b, range(b).last);
+      for (const b of steplessBatches) sink = await applyEdges(deps, 'shardId-000000000000', b, range(b));
     },
     'realtime handler (memory store)': async () => {
       const handle = createHandler(someDeps());

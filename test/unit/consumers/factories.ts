@@ -35,15 +35,13 @@ export const OTHER_SHARD = 'shardId-000000000001';
 /** The consumers' clock: a few minutes after the default event times. */
 export const NOW = new Date('2024-05-27T03:45:00.000Z');
 
-/** The consumers' configuration of a test stage (the default analyses, 4 chunks, 4 slices). */
+/** The consumers' configuration of a test stage (the default analyses). */
 export function aConsumerConfig(overrides: Partial<ConsumerConfig> = {}): ConsumerConfig {
   return {
     tableName: 'results',
     alertsTopicArn: 'arn:aws:sns:us-east-1:000000000000:alerts',
     analytics: defaultAnalyticsConfig(TIME_ZONE),
     stage: 'dev',
-    pathChunks: 4,
-    sessionSlices: 4,
     resultRetentionDays: 35,
     quarantineRetentionDays: 14,
     ...overrides,
@@ -268,7 +266,7 @@ export interface Counter {
 
 /**
  * What the results mean, independent of how batches were split: metric counters by key, the
- * Sankey ledger per day (summed over chunks), alerts (id and notified) and quarantined keys.
+ * Sankey edges per day (summed over counter items, weight-0 edges left out; `paths` stays empty), alerts (id and notified) and quarantined keys.
  */
 export function resultsOf(items: readonly Item[]): {
   metrics: Record<string, Counter>;
@@ -291,13 +289,6 @@ export function resultsOf(items: readonly Item[]): {
         ...(item.min !== undefined ? { min: item.min } : {}),
         ...(item.max !== undefined ? { max: item.max } : {}),
       };
-    } else if (pk.startsWith('PATHS#') && item.d instanceof Uint8Array) {
-      const day = pk.slice('PATHS#'.length);
-      const chunk = unpackJson(item.d) as PathLedger;
-      const ledger = (ledgers[day] ??= { edges: {}, paths: {} });
-      for (const [k, n] of Object.entries(chunk.edges)) ledger.edges[k] = (ledger.edges[k] ?? 0) + n;
-      for (const [k, n] of Object.entries(chunk.paths)) ledger.paths[k] = (ledger.paths[k] ?? 0) + n;
-      if (chunk.overflowEvents !== undefined) ledger.overflowEvents = (ledger.overflowEvents ?? 0) + chunk.overflowEvents;
     } else if (pk.startsWith('PATHS#') && String(item.sk).startsWith(EDGE_COUNTER_PREFIX)) {
       const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {}, paths: {} });
       const counts: [string, AttrValue][] =
@@ -306,7 +297,12 @@ export function resultsOf(items: readonly Item[]): {
               .filter(([name]) => name.startsWith(PACKED_EDGE_PREFIX))
               .map(([name, n]) => [name.slice(PACKED_EDGE_PREFIX.length), n])
           : [[`${String(item.source)}${EDGE_SEPARATOR}${String(item.target)}`, item.count]];
-      for (const [edge, n] of counts) ledger.edges[edge] = (ledger.edges[edge] ?? 0) + Number(n);
+      for (const [edge, n] of counts) {
+        const weight = (ledger.edges[edge] ?? 0) + Number(n);
+        // An edge a late page view replaced is left at 0 in its counter: no weight, not an edge.
+        if (weight === 0) delete ledger.edges[edge];
+        else ledger.edges[edge] = weight;
+      }
     } else if (pk.startsWith('ALERT#')) {
       alerts[pk] = item.notified;
     } else if (pk.startsWith('QUARANTINE#')) {
