@@ -109,16 +109,8 @@ export function dimFieldsOf(dims: string): string {
 /** Sort-key prefix of the edge counters in a `PATHS#<day>` partition (ledger chunks start with the shard id). */
 export const EDGE_COUNTER_PREFIX = 'E#';
 
-/** Separator of an edge key in a path ledger: `source\u0000target`. */
+/** Separator of an edge key (`source\u0000target`) where edges are keyed by both ends. */
 export const EDGE_SEPARATOR = '\u0000';
-
-/** What a path ledger chunk holds for one shard and day. */
-export interface PathLedger {
-  edges: Record<string, number>;
-  paths: Record<string, number>;
-  /** Path events of the day that no session could take (the session state was at its bound). */
-  overflowEvents?: number;
-}
 
 /** Packs a JSON value into the gzip bytes stored in a `d` attribute. */
 export function packJson(value: unknown): Uint8Array {

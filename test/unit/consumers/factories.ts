@@ -5,7 +5,12 @@ import { pathItems, toPublishable } from '../../../lambdas/ingest/batch';
 import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import type { StreamEvent } from '../../../lambdas/shared/event';
-import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
+import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, unpackJson } from '../../../lambdas/shared/results-table';
+
+/** The Sankey edges of one day, `source\u0000target` → weight. */
+export interface DayEdges {
+  edges: Record<string, number>;
+}
 import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
 import { FakeNotifier } from './fake-notifier';
@@ -270,12 +275,12 @@ export interface Counter {
  */
 export function resultsOf(items: readonly Item[]): {
   metrics: Record<string, Counter>;
-  ledgers: Record<string, PathLedger>;
+  ledgers: Record<string, DayEdges>;
   alerts: Record<string, AttrValue | undefined>;
   quarantined: string[];
 } {
   const metrics: Record<string, Counter> = {};
-  const ledgers: Record<string, PathLedger> = {};
+  const ledgers: Record<string, DayEdges> = {};
   const alerts: Record<string, AttrValue | undefined> = {};
   const quarantined: string[] = [];
   for (const item of items) {
@@ -290,7 +295,7 @@ export function resultsOf(items: readonly Item[]): {
         ...(item.max !== undefined ? { max: item.max } : {}),
       };
     } else if (pk.startsWith('PATHS#') && String(item.sk).startsWith(EDGE_COUNTER_PREFIX)) {
-      const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {}, paths: {} });
+      const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {} });
       const counts: [string, AttrValue][] =
         item.source === undefined
           ? Object.entries(item)
@@ -313,7 +318,7 @@ export function resultsOf(items: readonly Item[]): {
 }
 
 /** The Sankey edges of a ledger as `source → target: weight` lines, sorted (readable assertions). */
-export const edgeLines = (ledger: PathLedger | undefined): string[] =>
+export const edgeLines = (ledger: DayEdges | undefined): string[] =>
   Object.entries(ledger?.edges ?? {})
     .map(([edge, weight]) => `${edge.split(EDGE_SEPARATOR).join(' → ')}: ${weight}`)
     .sort();
