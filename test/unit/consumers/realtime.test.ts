@@ -105,6 +105,23 @@ function faultyConsumer() {
   return { deps, memory, store, handle: createHandler(deps) };
 }
 
+/** Records 1..300 delivered as 1..200 three times, then the bisected halves 1..100 and 101..300 (twice): the results of one clean run. */
+async function expectExactUnderRedelivery(records: readonly KinesisStreamRecord[]): Promise<void> {
+  // prepare
+  const reference = resultsOf((await cleanRun([records])).dump());
+  const deps = someDeps();
+  const handle = createHandler(deps);
+
+  // act
+  for (let i = 0; i < 3; i++) await handle(part(records, 1, 200));
+  await handle(part(records, 1, 100));
+  await handle(part(records, 101, 300));
+  await handle(part(records, 101, 300));
+
+  // assess
+  expect(resultsOf(deps.store.dump())).toEqual(reference);
+}
+
 const isSessionPut = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'put' && pkOf(call.op).startsWith('SESSION#');
 const isEdgeCounterWrite = (call: StoreCall) => call.kind === 'write' && pkOf(call.op).startsWith('PATHS#');
 const isMetricUpdate = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'update' && pkOf(call.op).startsWith('M#');
@@ -614,20 +631,7 @@ describe('realtime consumer: Sankey edges of step-carrying page views', () => {
   });
 
   it('count each record once when every batch is delivered three times and bisected halves follow', async () => {
-    // prepare
-    const records = someRecords(webEvents(300, { seed: 13, rate: 20 }));
-    const reference = resultsOf((await cleanRun([records])).dump());
-    const deps = someDeps();
-    const handle = createHandler(deps);
-
-    // act
-    for (let i = 0; i < 3; i++) await handle(part(records, 1, 200));
-    await handle(part(records, 1, 100));
-    await handle(part(records, 101, 300));
-    await handle(part(records, 101, 300));
-
-    // assess
-    expect(resultsOf(deps.store.dump())).toEqual(reference);
+    await expectExactUnderRedelivery(someRecords(webEvents(300, { seed: 13, rate: 20 })));
   });
 
   it('bound long pages in edge names, and give edges past the packed item bound items of their own, counted exactly across a retry', async () => {
@@ -741,20 +745,7 @@ describe('realtime consumer: sessions of step-less page views', () => {
   });
 
   it('count each record once when every batch is delivered three times and bisected halves follow', async () => {
-    // prepare
-    const records = latecomers(300, 24);
-    const reference = resultsOf((await cleanRun([records])).dump());
-    const deps = someDeps();
-    const handle = createHandler(deps);
-
-    // act
-    for (let i = 0; i < 3; i++) await handle(part(records, 1, 200));
-    await handle(part(records, 1, 100));
-    await handle(part(records, 101, 300));
-    await handle(part(records, 101, 300));
-
-    // assess
-    expect(resultsOf(deps.store.dump())).toEqual(reference);
+    await expectExactUnderRedelivery(latecomers(300, 24));
   });
 
   it('read and write only the session items of the keys a batch touches, however many sessions are open, each with a TTL and a bounded key', async () => {
