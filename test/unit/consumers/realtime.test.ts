@@ -592,6 +592,44 @@ describe('realtime consumer: write cost', () => {
   });
 });
 
+describe('realtime consumer: write cost of step-less page views', () => {
+  it('writes one session item per session the batch touches, each under 1 KB (1 WRU), whatever the rate', async () => {
+    for (const [rate, size] of [
+      [5, 10],
+      [1000, 1000],
+    ] as const) {
+      // prepare
+      const deps = someDeps();
+      const handle = createHandler(deps);
+      const events = webEvents(3000, { seed: 3, rate, steps: false });
+      let puts = 0;
+      let touched = 0;
+
+      // act
+      for (let start = 0; start < events.length; start += size) {
+        const batch = events.slice(start, start + size);
+        deps.store.resetStats();
+        await handle(aBatch(someRecords(batch, start + 1)));
+        puts += deps.store.stats.puts;
+        touched += new Set(batch.filter((e) => e.path !== undefined).map((e) => `${e.userId}|${e.sessionId ?? ''}`)).size;
+      }
+
+      // assess
+      const sizes = deps.store
+        .dump()
+        .filter((item) => String(item.pk).startsWith('SESSION#'))
+        .map((item) => itemBytes(item))
+        .sort((a, b) => a - b);
+      console.log(
+        `step-less web traffic at ${rate} events/s, batches of ${size}: ${puts} session puts for ${touched} sessions touched; ` +
+          `item bytes p50 ${sizes[sizes.length >> 1]}, max ${sizes[sizes.length - 1]}`,
+      );
+      expect(puts).toBe(touched);
+      expect(sizes[sizes.length - 1]).toBeLessThanOrEqual(1024);
+    }
+  });
+});
+
 describe('realtime consumer: Sankey edges of step-carrying page views', () => {
   const isEdgeUpdate = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'update' && pkOf(call.op).startsWith('PATHS#');
 
