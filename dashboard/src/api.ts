@@ -260,7 +260,7 @@ export class ReadApi {
     };
   }
 
-  /** A day's Sankey edges (heaviest first) and full paths. */
+  /** A day's real-time Sankey edges (heaviest first). */
   async paths(q: PathsQuery): Promise<PathsAnswer> {
     const body = await this.getJson('/paths', { date: q.date, minWeight: q.minWeight, limit: q.limit });
     if (!Array.isArray(body.edges)) throw new ApiError('server', 'unexpected answer from /paths (no edges array)');
@@ -268,12 +268,7 @@ export class ReadApi {
       (e): e is PathsAnswer['edges'][number] =>
         isRecord(e) && typeof e.source === 'string' && typeof e.target === 'string' && typeof e.weight === 'number',
     );
-    const paths = Array.isArray(body.paths)
-      ? body.paths.filter(
-          (p): p is PathsAnswer['paths'][number] => isRecord(p) && typeof p.fullPath === 'string' && typeof p.count === 'number',
-        )
-      : [];
-    return { date: textOr(body.date, q.date ?? ''), timeZone: textOr(body.timeZone, ''), edges, paths };
+    return { date: textOr(body.date, q.date ?? ''), timeZone: textOr(body.timeZone, ''), edges };
   }
 
   /** `GET /v1/reports`: every report and the days it has exports for (unknown report names are left out). */

@@ -14,7 +14,6 @@ export type {
   MetricBucket,
   MetricSeries,
   MetricsAnswer,
-  PathCount,
   PathEdge,
   PathsAnswer,
   RateBucket,

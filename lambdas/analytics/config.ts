@@ -97,33 +97,11 @@ export interface PathsConfig {
   readonly timeZone: string;
   /** Inactivity that ends a session (event time for splitting, processing time for closing). */
   readonly sessionGapSeconds: number;
-  /** Events kept per open session key; later ones are dropped and reported (bounds the state). */
+  /** Page views kept per open session key (one item each; bounds its size); later ones count on the overflow edge `(other) (1)` → `(other) (2)`. */
   readonly maxSessionEvents: number;
-  /** Closed sessions remembered to drop their replays and stragglers; the oldest are forgotten first. */
+  /** Closed sessions a session key remembers to drop their replays and stragglers; the oldest are forgotten first. */
   readonly maxClosedSessions: number;
-  /**
-   * Bytes (JSON) one session-state slice may hold. A path event that would take a slice past it is
-   * not sessionized but counted as an overflow event of its day. @default DEFAULT_PATH_BOUNDS.maxSliceBytes
-   */
-  readonly maxSliceBytes?: number;
-  /**
-   * Edge and full-path entries one path-ledger chunk (one day, shard and chunk) may hold; further
-   * ones add to the `(other)` entries. @default DEFAULT_PATH_BOUNDS.maxLedgerEntries
-   */
-  readonly maxLedgerEntries?: number;
-  /** Bytes (JSON) one path-ledger chunk may hold; past it, new entries add to `(other)`. @default DEFAULT_PATH_BOUNDS.maxLedgerBytes */
-  readonly maxLedgerBytes?: number;
 }
-
-/**
- * Default bounds of the path analysis. A slice or ledger chunk is stored gzip in one DynamoDB item
- * (≤ 400 KB) and all of a batch's go in one transaction (≤ 4 MB): 4 slices of 300 KB and the
- * chunks of two days at 200 KB fit.
- */
-export const DEFAULT_PATH_BOUNDS = { maxSliceBytes: 300_000, maxLedgerEntries: 4_000, maxLedgerBytes: 200_000 } as const;
-
-/** Highest byte bound of a slice or ledger chunk: under DynamoDB's 400 KB item, with room for its key. */
-export const MAX_PATH_ITEM_BYTES = 380_000;
 
 /**
  * Bytes the field names of one metric counter (a dimension, or a measure's groupBy) may total:
@@ -414,19 +392,9 @@ export const analyticsConfigSchema = z
       .object({
         timeZone: timeZoneSchema,
         sessionGapSeconds: positiveInt(86_400).default(1800),
-        maxSessionEvents: positiveInt(10_000).default(200),
-        maxClosedSessions: z.int('must be an integer').min(0, 'must be at least 0').max(100_000, 'must be at most 100000').default(10_000),
-        maxSliceBytes: z
-          .int('must be an integer')
-          .min(10_000, 'must be at least 10000')
-          .max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`)
-          .default(DEFAULT_PATH_BOUNDS.maxSliceBytes),
-        maxLedgerEntries: positiveInt(100_000).default(DEFAULT_PATH_BOUNDS.maxLedgerEntries),
-        maxLedgerBytes: z
-          .int('must be an integer')
-          .min(10_000, 'must be at least 10000')
-          .max(MAX_PATH_ITEM_BYTES, `must be at most ${MAX_PATH_ITEM_BYTES}`)
-          .default(DEFAULT_PATH_BOUNDS.maxLedgerBytes),
+        // A session item holds at most this many page views of ≤ 256-byte pages and ≤ 64-character ids: under DynamoDB's 400 KB.
+        maxSessionEvents: positiveInt(500).default(200),
+        maxClosedSessions: z.int('must be an integer').min(0, 'must be at least 0').max(100, 'must be at most 100').default(20),
       })
       .strict(),
   })

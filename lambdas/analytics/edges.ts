@@ -40,12 +40,14 @@ export function carriesStep(event: Pick<StreamEvent, 'path' | 'step' | 'prevPath
 /** The identity `day|step|source|target` of an edge counter (lengths make it unambiguous). Never fails. */
 export const edgeKeyId = (key: EdgeKey): string => `${key.day}|${key.step}|${key.source.length}|${key.source}|${key.target}`;
 
-/** One step-carrying page view's edge, with its record's sequence number. */
+/** One change of an edge counter, with the sequence number of the record that causes it: a step-carrying page view's edge (+1), or a change a step-less page view makes to its session's edges. */
 export interface EdgeOccurrence {
   readonly key: EdgeKey;
   /** {@link edgeKeyId} of `key`. */
   readonly id: string;
   readonly seq: string;
+  /** What it adds to the counter (−1 for an edge a late page view of a session replaces). @default 1 */
+  readonly delta?: number;
 }
 
 /**
@@ -198,7 +200,7 @@ export function countEdges(
   // once: counters, and edges within them, come out in order of first occurrence either way.
   const tally = new Map<string, { readonly key: EdgeKey; n: number }>();
   const watermarks = new Map<string, string | undefined>();
-  for (const { key, id, seq } of occurrences) {
+  for (const { key, id, seq, delta } of occurrences) {
     if (watermarkOf !== undefined) {
       const route = routes.get(id);
       if (route === undefined) continue;
@@ -207,8 +209,8 @@ export function countEdges(
       if (wm !== undefined && compareSeq(seq, wm) <= 0) continue;
     }
     const counted = tally.get(id);
-    if (counted === undefined) tally.set(id, { key, n: 1 });
-    else counted.n += 1;
+    if (counted === undefined) tally.set(id, { key, n: delta ?? 1 });
+    else counted.n += delta ?? 1;
   }
   const out = new Map<string, { readonly id: string; day: string; step: number; single?: EdgeKey; counts: Record<string, number> }>();
   for (const [id, { key, n }] of tally) {

@@ -1,152 +1,128 @@
 import type { StreamEvent } from '../shared/event';
-import { boundText, EDGE_SEPARATOR, OTHER_LABEL, type PathLedger } from '../shared/results-table';
-import { DEFAULT_PATH_BOUNDS, type PathsConfig } from './config';
-import type { TimedEvent } from './records';
+import { boundText, OTHER_LABEL } from '../shared/results-table';
+import type { PathsConfig } from './config';
+import type { SequencedEvent } from './kpis';
 import { localDay, parseIsoUtc } from './time';
 
 /**
- * One path event of an open session: `[eventId, t, arrival, path, received]` — event time (ms),
- * arrival index (the shard's own counter: order of first arrival), page, and `receivedAt` (ms).
- * A tuple keeps the state small.
+ * Sessions of page views WITHOUT a step (server-side events): each session key has a small state
+ * of its own (one DynamoDB item), and a batch turns the page views of the keys it touches into
+ * changes of the same Sankey edge counters that step-carrying page views add to
+ * (`lambdas/analytics/edges.ts`). A batch costs the keys it touches, never the open sessions of the
+ * shard.
  */
-export type SessionEvent = readonly [eventId: string, t: number, arrival: number, path: string, received: number];
 
 /**
- * A closed session, remembered so that its replays and stragglers are dropped instead of counted
- * as a new session: `[hash of the session key, first event time, last event time]`.
+ * One page view of an open session: `[eventId, t, path, received]` — event time (ms), the page
+ * (bounded to {@link MAX_PAGE_BYTES}) and `receivedAt` (ms). A tuple keeps the item small.
  */
-export type ClosedSession = readonly [keyHash: string, first: number, last: number];
+export type SessionEvent = readonly [eventId: string, t: number, path: string, received: number];
+
+/** A closed session of the key, remembered so that its replays and stragglers are dropped instead of counted as a new session: `[first event time, last event time]`. */
+export type ClosedSpan = readonly [first: number, last: number];
 
 /**
- * Per-shard sessionization state (a JSON blob kept between batches).
- * - `open`: session key → its path events sorted by (event time, arrival). The key is
- *   `s:<len>:<userId>:<sessionId>` when events carry a `sessionId` (one session, whatever the
- *   gaps) and `u:<userId>` otherwise (the user's events, split into sessions wherever two
- *   consecutive events are more than the gap apart in event time).
- * - `clockMs`: the processing clock, the newest `receivedAt` seen.
- * - `closed`: closed sessions, sorted by last event time (oldest are forgotten first).
+ * The state of one session key (one item):
+ * - `events`: the page views of its open sessions, sorted by event time (ties in arrival order).
+ *   A key `s:<len>:<userId>:<sessionId>` (events with a `sessionId`) is one session whatever the
+ *   gaps; a key `u:<userId>` (events without) is split into sessions wherever two consecutive
+ *   events are more than `sessionGapSeconds` apart in event time.
+ * - `clockMs`: the newest `receivedAt` of the key's page views.
+ * - `closed`: the key's closed sessions, oldest first, at most `maxClosedSessions`.
  */
 export interface SessionState {
-  readonly v: 1;
+  readonly v: 2;
   readonly clockMs: number;
-  readonly nextArrival: number;
-  readonly open: Readonly<Record<string, readonly SessionEvent[]>>;
-  readonly closed: readonly ClosedSession[];
+  readonly events: readonly SessionEvent[];
+  readonly closed: readonly ClosedSpan[];
 }
 
-/** A change of one Sankey edge's weight on one day. */
-export interface EdgeDelta {
-  /** Local date (paths time zone) of the session's first event. */
+/** A change of one Sankey edge counter, caused by the record `seq` (the unit of exactly-once recounts). */
+export interface EdgeChange {
+  /** Local date (paths time zone) of the session's first page view. */
   readonly day: string;
-  /** `"<path> (<step>)"`, steps from 1. */
+  /** The target's step (2 and up). */
+  readonly step: number;
+  /** `"<page> (<step - 1>)"`. */
   readonly source: string;
+  /** `"<page> (<step>)"`. */
   readonly target: string;
   readonly delta: number;
+  readonly seq: string;
 }
 
-/** A change of the number of sessions with one full path on one day. */
-export interface PathDelta {
-  readonly day: string;
-  /** `"/a -> /b -> /c"`. */
-  readonly fullPath: string;
-  readonly delta: number;
-}
-
-/** What a batch did besides the deltas (for logs and metrics). */
+/** What a batch did besides the changes (for logs and metrics). */
 export interface PathStats {
-  /** Path events added to sessions. */
+  /** Page views added to sessions. */
   readonly accepted: number;
-  /** Events without `path` (or with an unreadable time): not part of path analysis. */
+  /** Records without `path` (or with an unreadable time): not part of path analysis. */
   readonly ignored: number;
-  /** Events whose eventId the session already holds (replays, producer retries). */
+  /** Page views whose eventId their session key already holds (replays, retries, producer retries). */
   readonly duplicates: number;
-  /** Events that belong to a session already closed (replays of it, or stragglers later than the gap). */
+  /** Page views of a session already closed (replays of it, or stragglers later than the gap). */
   readonly droppedClosed: number;
-  /** Events beyond `maxSessionEvents` of their session key, or beyond the slice's `maxSliceBytes`: counted as overflow events of their day. */
+  /** Page views beyond `maxSessionEvents` of their key: counted on the overflow edge ({@link OVERFLOW_EDGE}) of their day. */
   readonly droppedOverflow: number;
   /** Sessions closed by this batch. */
   readonly closedSessions: number;
 }
 
-export interface PathsBatch {
-  readonly state: SessionState;
-  readonly edgeDeltas: EdgeDelta[];
-  readonly pathDeltas: PathDelta[];
-  /** Path events not sessionized because their session or the state was full, by day of event time. */
-  readonly overflowDeltas: OverflowDelta[];
+/** What a batch changes: the new state of each key it changed, and the edge changes in record order. */
+export interface SessionsBatch {
+  readonly states: Map<string, SessionState>;
+  readonly changes: EdgeChange[];
   readonly stats: PathStats;
-}
-
-/** Path events of one day that no session could take (the state was at its bound): counted, not sessionized. */
-export interface OverflowDelta {
-  readonly day: string;
-  readonly events: number;
 }
 
 /**
  * Bytes of a page as sessions keep it and edges name it (`"<page> (<step>)"`): a longer path keeps
- * a readable prefix and a digest, so state, ledgers and edge names stay bounded.
+ * a readable prefix and a digest, so state and edge names stay bounded.
  */
 export const MAX_PAGE_BYTES = 256;
-/** Bytes of a full path as a ledger counts it: a longer one keeps a readable prefix and a digest. */
-export const MAX_FULL_PATH_BYTES = 1024;
 
-/** Separator of a full path, as the path-analysis sample writes it. */
+/** Separator of a full path, as the path-analysis sample and the daily report write it. */
 export const PATH_ARROW = ' -> ';
 
-/** A fresh state. Never fails. */
-export const emptySessionState = (): SessionState => ({ v: 1, clockMs: 0, nextArrival: 0, open: {}, closed: [] });
+/**
+ * The edge a page view past `maxSessionEvents` of its session key adds 1 to (step 2 of its day),
+ * instead of growing the session: overflow shows in the Sankey as `(other)`, never as a failure.
+ */
+export const OVERFLOW_EDGE = { step: 2, source: `${OTHER_LABEL} (1)`, target: `${OTHER_LABEL} (2)` } as const;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A fresh state. Never fails. */
+export const emptySessionState = (): SessionState => ({ v: 2, clockMs: 0, events: [], closed: [] });
+
 const isSessionEvent = (v: unknown): boolean =>
   Array.isArray(v) &&
-  v.length === 5 &&
+  v.length === 4 &&
   typeof v[0] === 'string' &&
   typeof v[1] === 'number' &&
-  typeof v[2] === 'number' &&
-  typeof v[3] === 'string' &&
-  typeof v[4] === 'number';
-const isClosed = (v: unknown): boolean =>
-  Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+  typeof v[2] === 'string' &&
+  typeof v[3] === 'number';
+const isSpan = (v: unknown): boolean => Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number';
 
 /** Reads a stored state (undefined/null give a fresh one). Throws TypeError when it is not a state this module wrote. */
 export function readSessionState(raw: unknown): SessionState {
   if (raw === undefined || raw === null) return emptySessionState();
+  const r = raw as Record<string, unknown>;
   if (
-    !isObject(raw) ||
-    raw.v !== 1 ||
-    typeof raw.clockMs !== 'number' ||
-    typeof raw.nextArrival !== 'number' ||
-    !isObject(raw.open) ||
-    !Array.isArray(raw.closed) ||
-    !raw.closed.every(isClosed) ||
-    !Object.values(raw.open).every((events) => Array.isArray(events) && events.every(isSessionEvent))
+    typeof raw !== 'object' ||
+    Array.isArray(raw) ||
+    r.v !== 2 ||
+    typeof r.clockMs !== 'number' ||
+    !Array.isArray(r.events) ||
+    !r.events.every(isSessionEvent) ||
+    !Array.isArray(r.closed) ||
+    !r.closed.every(isSpan)
   ) {
-    throw new TypeError('session state: not a state written by applyEvents (v: 1)');
+    throw new TypeError('session state: not a state written by sessionize (v: 2)');
   }
-  return raw as unknown as SessionState;
+  return raw as SessionState;
 }
-
-/** Bytes of the state's JSON (what storing it costs; a DynamoDB item holds at most 400 KB). Never fails. */
-export const stateSizeBytes = (state: SessionState): number => Buffer.byteLength(JSON.stringify(state));
 
 /** The session key of an event (see {@link SessionState}). Never fails. */
 export const sessionKeyOf = (event: Pick<StreamEvent, 'userId' | 'sessionId'>): string =>
   event.sessionId !== undefined ? `s:${event.userId.length}:${event.userId}:${event.sessionId}` : `u:${event.userId}`;
-
-/** cyrb53: a fast 53-bit string hash, as base-36 (tombstones only need to tell keys apart, not resist attack). */
-function hashKey(key: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
 
 /** The sessions of one key: one for a sessionId key, split at event-time gaps above `gapMs` for a user key. */
 function segmentsOf(key: string, events: readonly SessionEvent[], gapMs: number): SessionEvent[][] {
@@ -167,36 +143,34 @@ function segmentsOf(key: string, events: readonly SessionEvent[], gapMs: number)
   return segments;
 }
 
-/** Running deltas keyed by `day \0 source \0 target` / `day \0 fullPath` (the parts are kept, never split back). */
-interface Deltas {
-  readonly edges: Map<string, { readonly day: string; readonly source: string; readonly target: string; delta: number }>;
-  readonly paths: Map<string, { readonly day: string; readonly fullPath: string; delta: number }>;
+/** One edge of the open sessions, with how many times they take it. */
+interface EdgeCount {
+  readonly day: string;
+  readonly step: number;
+  readonly source: string;
+  readonly target: string;
+  n: number;
 }
 
-/** Adds `sign` × the edges and full path of each session in `segments` to the running deltas. */
-function contribute(segments: readonly (readonly SessionEvent[])[], sign: 1 | -1, timeZone: string, deltas: Deltas): void {
-  for (const segment of segments) {
+/** The edges of a key's open sessions, keyed `day \0 step \0 source \0 target`; each session on the day of its first page view. */
+function edgesOfKey(key: string, events: readonly SessionEvent[], gapMs: number, timeZone: string): Map<string, EdgeCount> {
+  const out = new Map<string, EdgeCount>();
+  for (const segment of segmentsOf(key, events, gapMs)) {
     const first = segment[0];
     if (first === undefined) continue;
     const day = localDay(first[1], timeZone);
-    let fullPath = first[3];
-    let source = `${first[3]} (1)`;
+    let source = `${first[2]} (1)`;
     for (let i = 1; i < segment.length; i++) {
-      const page = (segment[i] as SessionEvent)[3];
-      const target = `${page} (${i + 1})`;
-      const key = `${day}\u0000${source}\u0000${target}`;
-      const edge = deltas.edges.get(key);
-      if (edge === undefined) deltas.edges.set(key, { day, source, target, delta: sign });
-      else edge.delta += sign;
-      fullPath += PATH_ARROW + page;
+      const step = i + 1;
+      const target = `${(segment[i] as SessionEvent)[2]} (${step})`;
+      const id = `${day}\u0000${step}\u0000${source}\u0000${target}`;
+      const edge = out.get(id);
+      if (edge === undefined) out.set(id, { day, step, source, target, n: 1 });
+      else edge.n += 1;
       source = target;
     }
-    fullPath = boundText(fullPath, MAX_FULL_PATH_BYTES);
-    const key = `${day}\u0000${fullPath}`;
-    const path = deltas.paths.get(key);
-    if (path === undefined) deltas.paths.set(key, { day, fullPath, delta: sign });
-    else path.delta += sign;
   }
+  return out;
 }
 
 /** Index at which an event with time `t` and the newest arrival goes: after every event with time ≤ `t`. */
@@ -211,225 +185,135 @@ function insertionIndex(events: readonly SessionEvent[], t: number): number {
   return lo;
 }
 
-/** A session key being changed by the batch. */
-interface Entry {
+/** A session key while the batch changes it. */
+interface Working {
   readonly key: string;
-  hash: string | undefined;
+  clockMs: number;
   events: SessionEvent[];
+  closed: ClosedSpan[];
   ids: Set<string>;
-  /**
-   * A lower bound of the key's activity: the oldest of its sessions' newest `receivedAt`. Adding
-   * events only raises the true value, so the bound stays valid until sessions are closed.
-   */
-  activity: number;
-}
-
-/** The oldest of the sessions' newest `receivedAt` (+∞ without events): the key has an idle session when this is older than the gap. */
-function activityOf(key: string, events: readonly SessionEvent[], gapMs: number): number {
-  let oldest = Number.POSITIVE_INFINITY;
-  for (const segment of segmentsOf(key, events, gapMs)) {
-    let active = Number.NEGATIVE_INFINITY;
-    for (const e of segment) if (e[4] > active) active = e[4];
-    if (active < oldest) oldest = active;
-  }
-  return oldest;
+  /** The edges of `events` (what the counters hold for this key's open sessions). */
+  edges: Map<string, EdgeCount>;
+  changed: boolean;
 }
 
 /**
- * Applies a batch (in arrival order; stream events, or decoded records whose parsed times are reused) to the shard's sessions and returns the new state and the
- * changes of edge and full-path counts. For every session the batch changes, the deltas are its
- * edges and full path after the batch minus before, so an event inserted mid-session (late or out
- * of order) gives −1 for the old edges/full path and +1 for the new ones; events are ordered by
- * event time, ties by arrival; a session counts on the day (paths time zone) of its first event.
- * Replays are free: an eventId already in its session, or an event of a closed session (same key,
- * event time within the gap of its span), adds nothing.
- * Sessions close when idle for `sessionGapSeconds` of processing time: the clock is the newest
- * `receivedAt` seen, at least `nowMs` (so a backfill of old documents still forms whole sessions);
- * closed sessions leave the state, their counts stay. Pages are kept bounded ({@link MAX_PAGE_BYTES},
- * full paths {@link MAX_FULL_PATH_BYTES}); an event that would take its session past
- * `maxSessionEvents` or the state past `maxSliceBytes` is not sessionized but counted in
- * `overflowDeltas` (by its day). Without overflow, the result depends only on the state and the
- * records, not on how Lambda splits the batches. Pure; never throws.
+ * Applies a batch's step-less page views (records in record order; the caller leaves out
+ * step-carrying ones) to the states of their session keys (`stored`: the state of a key before
+ * the batch) and returns each changed key's new state and the edge changes. Per page view, in
+ * record order: the key's clock moves to its `receivedAt`; the key's sessions idle (no page view
+ * received) for more than `sessionGapSeconds` close (their edges stay counted, a span of the
+ * session is kept to drop its replays and stragglers); a page view whose eventId the key holds, or
+ * whose time falls within the gap of a closed session, adds nothing; one past `maxSessionEvents`
+ * adds 1 to {@link OVERFLOW_EDGE} of its day; any other is inserted in event-time order (ties in
+ * arrival order) and the changes are the key's edges after minus before, each tagged with this
+ * record's `seq`: an out-of-order page view gives −1/+1 corrections of the later steps (and a
+ * session whose first page view moves to another day moves all its edges). So the changes of a
+ * record depend only on the stored state and the records before it: a retry of any prefix of the
+ * batch gives the same changes for the same records. Pure; never throws.
  */
-export function applyEvents(
-  state: SessionState,
-  events: readonly (StreamEvent | TimedEvent)[],
-  nowMs: number,
-  config: PathsConfig,
-): PathsBatch {
+export function sessionize(stored: (key: string) => SessionState, records: readonly SequencedEvent[], config: PathsConfig): SessionsBatch {
   const gapMs = config.sessionGapSeconds * 1000;
   const timeZone = config.timeZone;
-  const open = new Map<string, readonly SessionEvent[]>(Object.entries(state.open));
-  const touched = new Map<string, Entry>();
-  const deltas: Deltas = { edges: new Map(), paths: new Map() };
-  const newlyClosed: ClosedSession[] = [];
-  let closedIndex: Map<string, ClosedSession[]> | undefined;
-  let clock = Math.max(state.clockMs, Number.isFinite(nowMs) ? nowMs : 0);
-  let nextArrival = state.nextArrival;
+  const working = new Map<string, Working>();
+  const changes: EdgeChange[] = [];
   let accepted = 0;
   let ignored = 0;
   let duplicates = 0;
   let droppedClosed = 0;
   let droppedOverflow = 0;
-  const overflow = new Map<string, number>();
-  const maxSliceBytes = config.maxSliceBytes ?? DEFAULT_PATH_BOUNDS.maxSliceBytes;
-  // Bytes of the open sessions (JSON), raised by every event taken; expiring sessions are not
-  // subtracted, so the bound holds (conservatively) within a batch. Closed-session tombstones get
-  // whatever room is left at the end.
-  let openBytes = Buffer.byteLength(JSON.stringify(state.open)) + STATE_OVERHEAD_BYTES;
-  const overflowAt = (t: number): void => {
-    const day = localDay(t, timeZone);
-    overflow.set(day, (overflow.get(day) ?? 0) + 1);
-    droppedOverflow += 1;
-  };
+  let closedSessions = 0;
 
-  const tombstones = (): Map<string, ClosedSession[]> => {
-    if (closedIndex === undefined) {
-      closedIndex = new Map();
-      for (const c of state.closed) closedIndex.set(c[0], [...(closedIndex.get(c[0]) ?? []), c]);
-    }
-    return closedIndex;
-  };
-
-  /** Closes the idle sessions of `key`; returns the events of the sessions still open. */
-  const expire = (key: string, hash: string, events: readonly SessionEvent[]): readonly SessionEvent[] => {
-    const idleBefore = clock - gapMs;
+  /** Closes the key's sessions idle since before `clock - gap` (keeps their spans, not their edges' changes: they stay counted). */
+  const expire = (w: Working): void => {
+    const idleBefore = w.clockMs - gapMs;
     const remaining: SessionEvent[] = [];
-    for (const segment of segmentsOf(key, events, gapMs)) {
+    let closedAny = false;
+    for (const segment of segmentsOf(w.key, w.events, gapMs)) {
       let active = Number.NEGATIVE_INFINITY;
-      for (const e of segment) if (e[4] > active) active = e[4];
+      for (const e of segment) if (e[3] > active) active = e[3];
       if (active >= idleBefore) {
         remaining.push(...segment);
         continue;
       }
-      const closed: ClosedSession = [hash, (segment[0] as SessionEvent)[1], (segment[segment.length - 1] as SessionEvent)[1]];
-      newlyClosed.push(closed);
-      const index = tombstones();
-      index.set(hash, [...(index.get(hash) ?? []), closed]);
+      w.closed.push([(segment[0] as SessionEvent)[1], (segment[segment.length - 1] as SessionEvent)[1]]);
+      closedAny = true;
+      closedSessions += 1;
     }
-    return remaining;
+    if (!closedAny) return;
+    w.closed.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    if (w.closed.length > config.maxClosedSessions) w.closed = w.closed.slice(w.closed.length - config.maxClosedSessions);
+    w.events = remaining;
+    w.ids = new Set(remaining.map((e) => e[0]));
+    w.edges = edgesOfKey(w.key, remaining, gapMs, timeZone);
+    w.changed = true;
   };
 
-  for (const item of events) {
-    let event: StreamEvent;
-    let timed: TimedEvent | undefined;
-    if ('event' in item) {
-      timed = item;
-      event = item.event;
-    } else {
-      event = item;
-    }
+  for (const record of records) {
+    const { event } = record;
     const path = event.path;
-    const t = path === undefined ? undefined : (timed?.createdMs ?? parseIsoUtc(event.createdAt));
+    const t = path === undefined ? undefined : (record.createdMs ?? parseIsoUtc(event.createdAt));
     if (path === undefined || t === undefined) {
       ignored += 1;
       continue;
     }
-    const received = timed?.receivedMs ?? parseIsoUtc(event.receivedAt) ?? t;
-    if (received > clock) clock = received;
+    const received = record.receivedMs ?? parseIsoUtc(event.receivedAt) ?? t;
     const key = sessionKeyOf(event);
-
-    let entry = touched.get(key);
-    if (entry === undefined) {
-      const stored = open.get(key) ?? [];
-      entry = { key, hash: undefined, events: [...stored], ids: new Set(stored.map((e) => e[0])), activity: Number.NEGATIVE_INFINITY };
-      contribute(segmentsOf(key, entry.events, gapMs), -1, timeZone, deltas);
-      touched.set(key, entry);
+    let w = working.get(key);
+    if (w === undefined) {
+      const state = stored(key);
+      w = {
+        key,
+        clockMs: state.clockMs,
+        events: [...state.events],
+        closed: [...state.closed],
+        ids: new Set(state.events.map((e) => e[0])),
+        edges: edgesOfKey(key, state.events, gapMs, timeZone),
+        changed: false,
+      };
+      working.set(key, w);
     }
-    if (entry.activity < clock - gapMs) {
-      entry.activity = activityOf(key, entry.events, gapMs);
-      if (entry.activity < clock - gapMs) {
-        const before = entry.events;
-        entry.hash ??= hashKey(key);
-        contribute(segmentsOf(key, before, gapMs), 1, timeZone, deltas);
-        entry.events = [...expire(key, entry.hash, before)];
-        contribute(segmentsOf(key, entry.events, gapMs), -1, timeZone, deltas);
-        entry.ids = new Set(entry.events.map((e) => e[0]));
-        entry.activity = activityOf(key, entry.events, gapMs);
-      }
-    }
+    if (received > w.clockMs) w.clockMs = received;
+    expire(w);
 
-    if (entry.ids.has(event.eventId)) {
+    if (w.ids.has(event.eventId)) {
       duplicates += 1;
       continue;
     }
-    let closedSpans: ClosedSession[] | undefined;
-    if (closedIndex !== undefined || state.closed.length > 0) {
-      entry.hash ??= hashKey(key);
-      closedSpans = tombstones().get(entry.hash);
-    }
-    if (closedSpans !== undefined && closedSpans.some(([, first, last]) => t >= first - gapMs && t <= last + gapMs)) {
+    if (w.closed.some(([first, last]) => t >= first - gapMs && t <= last + gapMs)) {
       droppedClosed += 1;
       continue;
     }
-    const added: SessionEvent = [event.eventId, t, nextArrival, boundText(path, MAX_PAGE_BYTES), received];
-    const cost =
-      Buffer.byteLength(JSON.stringify(added)) + 1 + (entry.events.length === 0 ? Buffer.byteLength(JSON.stringify(key)) + 4 : 0);
-    if (entry.events.length >= config.maxSessionEvents || openBytes + cost > maxSliceBytes) {
-      overflowAt(t);
+    if (w.events.length >= config.maxSessionEvents) {
+      changes.push({ day: localDay(t, timeZone), ...OVERFLOW_EDGE, delta: 1, seq: record.seq });
+      droppedOverflow += 1;
       continue;
     }
-    openBytes += cost;
-    const at = insertionIndex(entry.events, t);
-    if (at === entry.events.length) entry.events.push(added);
-    else entry.events.splice(at, 0, added);
-    nextArrival += 1;
-    entry.ids.add(event.eventId);
-    if (received < entry.activity) entry.activity = received;
+    const added: SessionEvent = [event.eventId, t, boundText(path, MAX_PAGE_BYTES), received];
+    const at = insertionIndex(w.events, t);
+    if (at === w.events.length) w.events.push(added);
+    else w.events.splice(at, 0, added);
+    w.ids.add(event.eventId);
+    w.changed = true;
     accepted += 1;
+
+    const after = edgesOfKey(key, w.events, gapMs, timeZone);
+    for (const [id, edge] of after) {
+      const delta = edge.n - (w.edges.get(id)?.n ?? 0);
+      if (delta !== 0) changes.push({ day: edge.day, step: edge.step, source: edge.source, target: edge.target, delta, seq: record.seq });
+    }
+    for (const [id, edge] of w.edges) {
+      if (!after.has(id))
+        changes.push({ day: edge.day, step: edge.step, source: edge.source, target: edge.target, delta: -edge.n, seq: record.seq });
+    }
+    w.edges = after;
   }
 
-  for (const entry of touched.values()) {
-    contribute(segmentsOf(entry.key, entry.events, gapMs), 1, timeZone, deltas);
-    if (entry.events.length === 0) open.delete(entry.key);
-    else open.set(entry.key, entry.events);
+  const states = new Map<string, SessionState>();
+  for (const w of working.values()) {
+    if (w.changed) states.set(w.key, { v: 2, clockMs: w.clockMs, events: w.events, closed: w.closed });
   }
-  for (const [key, stored] of open) {
-    const entry = touched.get(key);
-    if (entry !== undefined && entry.activity >= clock - gapMs) continue;
-    if (activityOf(key, stored, gapMs) >= clock - gapMs) continue;
-    const remaining = expire(key, entry?.hash ?? hashKey(key), stored);
-    if (remaining.length === 0) open.delete(key);
-    else open.set(key, remaining);
-  }
-
-  let closed: readonly ClosedSession[] = state.closed;
-  if (newlyClosed.length > 0) {
-    const all = [...state.closed, ...newlyClosed].sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
-    closed = all.length > config.maxClosedSessions ? all.slice(all.length - config.maxClosedSessions) : all;
-  }
-  const openMap = Object.fromEntries(open);
-  closed = fitTombstones(closed, maxSliceBytes - Buffer.byteLength(JSON.stringify(openMap)) - STATE_OVERHEAD_BYTES);
-
-  return {
-    state: { v: 1, clockMs: clock, nextArrival, open: openMap, closed },
-    edgeDeltas: nonZero(deltas.edges),
-    pathDeltas: nonZero(deltas.paths),
-    overflowDeltas: [...overflow].map(([day, events]) => ({ day, events })),
-    stats: { accepted, ignored, duplicates, droppedClosed, droppedOverflow, closedSessions: newlyClosed.length },
-  };
-}
-
-/** JSON bytes of a state besides its open sessions and tombstones (`v`, clock, counter, names), with room to spare. */
-const STATE_OVERHEAD_BYTES = 200;
-
-/** The newest tombstones (the list is sorted oldest first) whose JSON fits `budget` bytes. */
-function fitTombstones(closed: readonly ClosedSession[], budget: number): readonly ClosedSession[] {
-  let bytes = 2;
-  let keep = 0;
-  for (let i = closed.length - 1; i >= 0; i--) {
-    bytes += Buffer.byteLength(JSON.stringify(closed[i])) + 1;
-    if (bytes > budget) break;
-    keep += 1;
-  }
-  return keep === closed.length ? closed : closed.slice(closed.length - keep);
-}
-
-/** The non-zero deltas, in the order their keys were first touched (deterministic for the same input). */
-function nonZero<T extends { readonly delta: number }>(map: Map<string, T>): T[] {
-  const out: T[] = [];
-  for (const d of map.values()) if (d.delta !== 0) out.push({ ...d });
-  return out;
+  return { states, changes, stats: { accepted, ignored, duplicates, droppedClosed, droppedOverflow, closedSessions } };
 }
 
 /**
@@ -438,77 +322,4 @@ function nonZero<T extends { readonly delta: number }>(map: Map<string, T>): T[]
  */
 export function edgesOf(pages: readonly string[]): { readonly source: string; readonly target: string }[] {
   return pages.slice(1).map((page, i) => ({ source: `${pages[i] as string} (${i + 1})`, target: `${page} (${i + 2})` }));
-}
-
-/** The edge key that collects the weight of edges a full ledger chunk could not take. */
-export const OTHER_EDGE = `${OTHER_LABEL} (1)${EDGE_SEPARATOR}${OTHER_LABEL} (2)`;
-
-/** Bounds of one ledger chunk. */
-export interface LedgerBounds {
-  readonly maxEntries: number;
-  readonly maxBytes: number;
-}
-
-/** JSON bytes an entry `"key":count,` takes (counts up to 12 digits). */
-const entryBytes = (key: string): number => Buffer.byteLength(JSON.stringify(key)) + 14;
-
-/**
- * Adds a batch's edge and full-path deltas (and overflow events) to one ledger chunk, within
- * `bounds`: a key already in the chunk takes its delta; a new key takes a positive delta while the
- * chunk has room for one more entry (count and JSON bytes); every other delta goes to the
- * `(other)` entry of its kind ({@link OTHER_EDGE}, or the full path `(other)`). A key that
- * reaches 0 leaves the chunk (a negative rest goes to `(other)`). So the sum of a chunk's edge
- * (path) weights always equals the sum of the deltas applied to it. Pure: returns a new ledger;
- * never throws.
- */
-export function addToLedger(
-  stored: PathLedger,
-  deltas: {
-    readonly edges: readonly (readonly [string, number])[];
-    readonly paths: readonly (readonly [string, number])[];
-    readonly overflowEvents: number;
-  },
-  bounds: LedgerBounds,
-): PathLedger {
-  const ledger: PathLedger = { edges: { ...stored.edges }, paths: { ...stored.paths } };
-  const events = (stored.overflowEvents ?? 0) + deltas.overflowEvents;
-  if (events !== 0) ledger.overflowEvents = events;
-  let entries = Object.keys(ledger.edges).length + Object.keys(ledger.paths).length;
-  let bytes = Buffer.byteLength(JSON.stringify(ledger));
-  const add = (counts: Record<string, number>, key: string, delta: number, other: string): void => {
-    const put = (k: string, d: number): void => {
-      const current = counts[k];
-      const next = (current ?? 0) + d;
-      if (current === undefined) {
-        entries += 1;
-        bytes += entryBytes(k);
-      }
-      if (next === 0) {
-        delete counts[k];
-        entries -= 1;
-        bytes -= entryBytes(k);
-      } else {
-        counts[k] = next;
-      }
-    };
-    const current = counts[key];
-    if (current !== undefined && key !== other) {
-      const next = current + delta;
-      if (next >= 0) {
-        put(key, delta);
-        return;
-      }
-      put(key, -current);
-      put(other, next);
-      return;
-    }
-    if (current === undefined && delta > 0 && key !== other && entries < bounds.maxEntries && bytes + entryBytes(key) <= bounds.maxBytes) {
-      put(key, delta);
-      return;
-    }
-    put(other, delta);
-  };
-  for (const [edge, delta] of deltas.edges) add(ledger.edges, edge, delta, OTHER_EDGE);
-  for (const [path, delta] of deltas.paths) add(ledger.paths, path, delta, OTHER_LABEL);
-  return ledger;
 }

@@ -38,9 +38,6 @@ export function canonicalTime(value: string): string {
   return new Date(ms).toISOString();
 }
 
-/** Name of the error the realtime consumer raises when a batch's paths transaction cannot fit DynamoDB's limits. */
-export const PATHS_TOO_LARGE = 'PathsTransactionTooLargeError';
-
 /**
  * What DynamoDB says in a `ValidationException` that refuses a request for the size of what it
  * holds: a key over 2048/1024 bytes, an item over 400 KB, a number out of range ("Size of hashkey
@@ -51,8 +48,7 @@ const SIZE_REFUSAL = /size|bytes|exceed|larger than|overflow|underflow/i;
 
 /**
  * True when DynamoDB refused a request for the size of what it holds (a `ValidationException`
- * about a key, a value or an item beyond a limit) or the paths transaction cannot fit its limits:
- * a retry would fail the same way. Every other failure is a dependency's, which a retry can fix
+ * about a key, a value or an item beyond a limit): a retry would fail the same way. Every other failure is a dependency's, which a retry can fix
  * (throttling, a service or network error, a concurrent writer), or a fault of ours that must not
  * be blamed on the records (any other `ValidationException`, e.g. a malformed expression). An
  * AggregateError is a record fault only when all of its errors are. Never throws.
@@ -60,7 +56,7 @@ const SIZE_REFUSAL = /size|bytes|exceed|larger than|overflow|underflow/i;
 export function isRecordFault(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isRecordFault);
   if (!(error instanceof Error)) return false;
-  return error.name === PATHS_TOO_LARGE || (error.name === 'ValidationException' && SIZE_REFUSAL.test(error.message));
+  return error.name === 'ValidationException' && SIZE_REFUSAL.test(error.message);
 }
 
 /** An error's name and message (for logs and quarantine reasons). Never throws. */

@@ -2,10 +2,6 @@ import { z } from 'zod';
 import { parseAnalyticsConfig, type AnalyticsConfig } from '../analytics/config';
 import { envIssues, integerString, requiredString as required, type Env } from '../shared/env';
 import { ConfigError, type FieldIssue } from '../shared/issues';
-import { DEFAULT_PATH_CHUNKS, DEFAULT_SESSION_SLICES } from '../shared/results-table';
-
-/** DynamoDB's limit of items in one TransactWriteItems call. */
-export const MAX_TRANSACTION_ITEMS = 100;
 
 /**
  * The configuration of both stream consumers (realtime and windows), read once from the
@@ -17,10 +13,6 @@ export const MAX_TRANSACTION_ITEMS = 100;
  * | `ALERTS_TOPIC_ARN` | SNS topic that receives one message per batch of new alerts | required |
  * | `ANALYTICS_CONFIG` | JSON of the analyses' configuration (`parseAnalyticsConfig`) | required |
  * | `STAGE` | stage name, shown in alert subjects | required |
- * | `PATH_CHUNKS` | path-ledger items per shard and day, 1..64 | 4 |
- * | `SESSION_SLICES` | session-state items per shard, 1..64 (fixed for a stream's life) | 4 |
- *
- * `SESSION_SLICES + PATH_CHUNKS + 1` must fit one transaction (100 items).
  * | `RESULT_RETENTION_DAYS` | TTL of alert, metric, path and window items, 1..3650 | 35 |
  * | `QUARANTINE_RETENTION_DAYS` | TTL of quarantined records, 1..3650 | 14 |
  */
@@ -29,33 +21,18 @@ export interface ConsumerConfig {
   readonly alertsTopicArn: string;
   readonly analytics: AnalyticsConfig;
   readonly stage: string;
-  readonly pathChunks: number;
-  readonly sessionSlices: number;
   readonly resultRetentionDays: number;
   readonly quarantineRetentionDays: number;
 }
 
-const envSchema = z
-  .object({
-    RESULTS_TABLE: required,
-    ALERTS_TOPIC_ARN: required,
-    ANALYTICS_CONFIG: required,
-    STAGE: required,
-    PATH_CHUNKS: integerString(1, 64, DEFAULT_PATH_CHUNKS),
-    SESSION_SLICES: integerString(1, 64, DEFAULT_SESSION_SLICES),
-    RESULT_RETENTION_DAYS: integerString(1, 3650, 35),
-    QUARANTINE_RETENTION_DAYS: integerString(1, 3650, 14),
-  })
-  .superRefine((env, ctx) => {
-    // One path transaction holds the cursor, every slice and the chunks of at least one day.
-    if (1 + env.SESSION_SLICES + env.PATH_CHUNKS > MAX_TRANSACTION_ITEMS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SESSION_SLICES'],
-        message: `SESSION_SLICES + PATH_CHUNKS + 1 must be at most ${MAX_TRANSACTION_ITEMS}`,
-      });
-    }
-  });
+const envSchema = z.object({
+  RESULTS_TABLE: required,
+  ALERTS_TOPIC_ARN: required,
+  ANALYTICS_CONFIG: required,
+  STAGE: required,
+  RESULT_RETENTION_DAYS: integerString(1, 3650, 35),
+  QUARANTINE_RETENTION_DAYS: integerString(1, 3650, 14),
+});
 
 /** Reads and validates the consumers' configuration from `env`; throws a ConfigError naming every bad variable (and every bad `ANALYTICS_CONFIG` field). */
 export function loadConsumerConfig(env: Env): ConsumerConfig {
@@ -80,8 +57,6 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     alertsTopicArn: vars.ALERTS_TOPIC_ARN,
     analytics,
     stage: vars.STAGE,
-    pathChunks: vars.PATH_CHUNKS,
-    sessionSlices: vars.SESSION_SLICES,
     resultRetentionDays: vars.RESULT_RETENTION_DAYS,
     quarantineRetentionDays: vars.QUARANTINE_RETENTION_DAYS,
   };

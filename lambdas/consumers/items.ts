@@ -4,7 +4,7 @@ import type { MetricDelta, MetricKey } from '../analytics/kpis';
 import { padSeq } from '../analytics/records';
 import { readSessionState, type SessionState } from '../analytics/paths';
 import type { WindowAlert, WindowPartial } from '../analytics/windows';
-import { KEYS, boundText, dimFieldsOf, packJson, unpackJson, type PathLedger } from '../shared/results-table';
+import { KEYS, boundText, dimFieldsOf, packJson, unpackJson } from '../shared/results-table';
 import { cond, type AttrValue, type Item, type ItemKey, type WriteOp } from './store';
 
 /**
@@ -323,7 +323,7 @@ export const metricsCursorOp = (shardId: string, newestEventTimeMs: number): Wri
   condition: cond.or(cond.notExists('newestEventTimeMs'), cond.compare('newestEventTimeMs', '<', newestEventTimeMs)),
 });
 
-// ------------------------------------------------------------------ paths
+// ------------------------------------------------------------------ sessions of step-less page views
 
 /** A stored value with the version it was read at (undefined: the item does not exist). */
 export interface Versioned<T> {
@@ -331,68 +331,27 @@ export interface Versioned<T> {
   readonly v: number | undefined;
 }
 
-/** The shard's path cursor: the last sequence number whose path effects are stored (padded), or undefined. */
-export function pathCursorOf(item: Item | undefined): Versioned<string | undefined> {
-  const through = item?.appliedThrough;
-  return { value: typeof through === 'string' ? through : undefined, v: versionOf(item) };
-}
-
-/** The put of the path cursor at `appliedThrough`, if it is still at version `read.v`. Never fails. */
-export const pathCursorOp = (shardId: string, appliedThrough: string, read: Versioned<unknown>): WriteOp => ({
-  kind: 'put',
-  item: { ...KEYS.pathsCursor(shardId), appliedThrough: padSeq(appliedThrough), v: (read.v ?? 0) + 1 },
-  condition: asRead(read.v),
-});
-
-/** The bytes of a `d` attribute. Throws TypeError when it holds none. */
-function packedOf(item: Item, what: string): Uint8Array {
+/** The state a session item holds (a fresh state for a missing item). Throws TypeError when the item holds no session state. */
+export function sessionOf(item: Item | undefined): Versioned<SessionState> {
+  if (item === undefined) return { value: readSessionState(undefined), v: undefined };
   const d = item.d;
-  if (!(d instanceof Uint8Array)) throw new TypeError(`${what}: attribute d is not binary`);
-  return d;
+  if (!(d instanceof Uint8Array)) throw new TypeError('session item: attribute d is not binary');
+  return { value: readSessionState(unpackJson(d)), v: versionOf(item) };
 }
 
-/** A session slice as stored (a fresh state for a missing item). Throws TypeError when the item holds no session state. */
-export function sessionSliceOf(item: Item | undefined): Versioned<SessionState> {
-  return {
-    value: item === undefined ? readSessionState(undefined) : readSessionState(unpackJson(packedOf(item, 'session slice'))),
-    v: versionOf(item),
-  };
-}
-
-/** The put of a session slice, if it is still at version `read.v`. Never fails. */
-export const sessionSliceOp = (shardId: string, slice: number, state: SessionState, read: Versioned<unknown>): WriteOp => ({
-  kind: 'put',
-  item: { ...KEYS.sessionSlice(shardId, slice), d: packJson(state), v: (read.v ?? 0) + 1 },
-  condition: asRead(read.v),
-});
-
-const isCounts = (v: unknown): v is Record<string, number> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((n) => typeof n === 'number');
-
-/** A path-ledger chunk as stored (empty for a missing item). Throws TypeError when the item holds no ledger. */
-export function pathLedgerOf(item: Item | undefined): Versioned<PathLedger> {
-  if (item === undefined) return { value: { edges: {}, paths: {} }, v: undefined };
-  const raw = unpackJson(packedOf(item, 'path ledger'));
-  if (typeof raw !== 'object' || raw === null || !isCounts((raw as PathLedger).edges) || !isCounts((raw as PathLedger).paths)) {
-    throw new TypeError('path ledger: not {edges, paths} of counts');
-  }
-  const overflowEvents = (raw as PathLedger).overflowEvents;
-  if (overflowEvents !== undefined && typeof overflowEvents !== 'number')
-    throw new TypeError('path ledger: overflowEvents is not a number');
-  return { value: raw as PathLedger, v: versionOf(item) };
-}
-
-/** The put of a path-ledger chunk, if it is still at version `read.v`. Never fails. */
-export const pathLedgerOp = (
-  day: string,
+/**
+ * The put of a session key's state (gzip JSON in `d`), if the item is still at version `read.v`,
+ * with its TTL `expiresAt`. Never fails.
+ */
+export const sessionOp = (
   shardId: string,
-  chunk: number,
-  ledger: PathLedger,
+  sessionKey: string,
+  state: SessionState,
   read: Versioned<unknown>,
   expiresAt: number,
 ): WriteOp => ({
   kind: 'put',
-  item: { ...KEYS.pathChunk(day, shardId, chunk), d: packJson(ledger), v: (read.v ?? 0) + 1, expiresAt },
+  item: { ...KEYS.session(shardId, sessionKey), d: packJson(state), v: (read.v ?? 0) + 1, expiresAt },
   condition: asRead(read.v),
 });
 

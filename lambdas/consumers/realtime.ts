@@ -2,29 +2,22 @@ import type { KinesisStreamBatchItemFailure, KinesisStreamBatchResponse, Kinesis
 import { findErrorAlerts, summarizeForNotification } from '../analytics/error-alerts';
 import { aggregateMetrics, metricKeyId, unmeasurableReason, type MetricDelta, type MetricKey } from '../analytics/kpis';
 import { localMinute } from '../analytics/time';
-import {
-  addToLedger,
-  applyEvents,
-  sessionKeyOf,
-  type EdgeDelta,
-  type OverflowDelta,
-  type PathDelta,
-  type SessionState,
-} from '../analytics/paths';
-import { DEFAULT_PATH_BOUNDS, EVENTS_METRIC } from '../analytics/config';
+import { sessionize, sessionKeyOf, type SessionState } from '../analytics/paths';
+import { EVENTS_METRIC } from '../analytics/config';
 import {
   carriesStep,
   countEdges,
+  edgeKeyId,
   edgeOccurrences,
   PACKED_EDGE_PREFIX,
   packedCounterId,
   routeEdges,
   type EdgeKey,
+  type EdgeOccurrence,
 } from '../analytics/edges';
 import { compareSeq, decodeRecords, padSeq, type DecodedEvent, type DecodedRecord } from '../analytics/records';
-import { EDGE_SEPARATOR, KEYS, OTHER_LABEL, expiresInDays, slotOf } from '../shared/results-table';
-import { DEFAULT_CONCURRENCY, PATHS_TOO_LARGE, type ConsumerDeps, describeError, isRecordFault, mapLimit, shardIdOf } from './common';
-import { MAX_TRANSACTION_ITEMS } from './config';
+import { KEYS, expiresInDays } from '../shared/results-table';
+import { DEFAULT_CONCURRENCY, type ConsumerDeps, describeError, isRecordFault, mapLimit, shardIdOf } from './common';
 import {
   edgeAddOp,
   edgeItemKey,
@@ -36,19 +29,15 @@ import {
   metricsCursorOp,
   newestEventTimeOf,
   newestSeenOf,
-  pathCursorOf,
-  pathCursorOp,
-  pathLedgerOf,
-  pathLedgerOp,
   quarantineOp,
-  sessionSliceOf,
-  sessionSliceOp,
+  sessionOf,
+  sessionOp,
   watermarkAttr,
   type SeqRange,
   type Versioned,
 } from './items';
 import { storeAndNotify } from './outbox';
-import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, capacitySince, itemBytes, keyId, type Item, type ItemKey, type WriteOp } from './store';
+import { capacitySince, keyId, type Item, type ItemKey, type WriteOp } from './store';
 
 /**
  * The realtime consumer: one Kinesis batch of one shard, in order, at least once, turned into
@@ -58,9 +47,9 @@ import { MAX_ITEM_BYTES, MAX_TRANSACT_BYTES, capacitySince, itemBytes, keyId, ty
  *    ones, and valid events whose measured value a counter cannot hold;
  * 2. error alerts: put once per eventId, one SNS message for the batch, then `notified`;
  * 3. per-minute metrics: per counter, ADD guarded by the shard's watermark in the item;
- * 4. Sankey edges of step-carrying page views: counters with the same watermark guard;
- * 5. paths of step-less page views: sessions and Sankey ledgers in one transaction with the
- *    shard's path cursor.
+ * 4. Sankey edges: counters with the same watermark guard, fed by step-carrying page views
+ *    directly and by step-less page views through their sessions' items (one per session key
+ *    touched), which are written after the counters.
  * When DynamoDB refuses a write for its content, the batch is split in order until the records at
  * fault are found, and those are quarantined too (see {@link isRecordFault}); only a dependency's
  * failure fails the batch.
@@ -320,13 +309,56 @@ export interface EdgesReport {
   readonly written: number;
   readonly covered: number;
   readonly conditionalRetries: number;
+  /** Session keys of step-less page views the batch touched (items read). */
+  readonly sessionKeys: number;
+  /** Session items written. */
+  readonly sessionWrites: number;
+  /** Step-less page views past `maxSessionEvents` of their key, counted on the overflow edge. */
+  readonly overflowEvents: number;
+}
+
+/** Hours a session item lives after its last write, on top of the session gap (its TTL: open sessions are never older). */
+export const SESSION_TTL_HOURS = 6;
+
+/** The step-less page views of a batch (page views whose edge does not come from their own `step`). */
+const stepless = (events: readonly DecodedEvent[]): DecodedEvent[] =>
+  events.filter((e) => e.event.path !== undefined && !carriesStep(e.event));
+
+/** The two record-ordered lists of occurrences as one, in record order (ties keep `a` first). */
+function mergeBySeq(a: readonly EdgeOccurrence[], b: readonly EdgeOccurrence[]): EdgeOccurrence[] {
+  if (b.length === 0) return [...a];
+  if (a.length === 0) return [...b];
+  const out: EdgeOccurrence[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && compareSeq(x.seq, y.seq) <= 0)) {
+      out.push(x as EdgeOccurrence);
+      i += 1;
+    } else {
+      out.push(y);
+      j += 1;
+    }
+  }
+  return out;
 }
 
 /**
- * Adds the Sankey edges of a batch's step-carrying page views exactly once: watermarked counters
- * keyed by (day, step, source, target), packed per (day, step) into one small item of the shard's
- * (an item of their own past its bound), no session state (see `lambdas/analytics/edges.ts`).
- * Rejects on a store error or a concurrent writer.
+ * Adds the Sankey edges of a batch exactly once, both kinds of page view into the same counters:
+ * - a step-carrying page view adds 1 to its own edge (no session state);
+ * - step-less page views go through their session keys' items (read with BatchGetItem, only the
+ *   keys the batch touches): each record's changes of its session's edges (+1 for a new edge, −1/+1
+ *   for the edges a late page view replaces, see `sessionize`) are tagged with its sequence number.
+ * The counters are watermarked counters keyed by (day, step, source, target), packed per (day,
+ * step) into one small item of the shard's (an item of their own past its bound), written by
+ * {@link addOnce}: a counter whose watermark covers part of the batch is recounted from the
+ * changes of the records above it. The session items are written after every counter, each
+ * conditional on the version read. So a retry finds either nothing of the batch in the sessions
+ * (and recomputes the same changes from the same items), or the counters complete and some
+ * sessions holding the batch's page views (duplicates by eventId, which change nothing). Rejects
+ * on a store error or a concurrent writer.
  */
 export async function applyEdges(
   deps: RealtimeDeps,
@@ -334,229 +366,80 @@ export async function applyEdges(
   events: readonly DecodedEvent[],
   range: SeqRange,
 ): Promise<EdgesReport> {
-  const { config } = deps;
-  const occurrences = edgeOccurrences(events, config.analytics.paths);
-  if (occurrences.length === 0) return { keys: 0, written: 0, covered: 0, conditionalRetries: 0 };
-  // The shard's packed items of the (day, step)s touched, read consistently: which edges they hold.
-  const packedKeys = new Map<string, ItemKey>();
-  const distinct = new Set<EdgeKey>();
-  for (const { key } of occurrences) {
-    // Occurrences of one edge share its key object: one look per distinct edge.
-    if (distinct.has(key)) continue;
-    distinct.add(key);
-    const id = packedCounterId(key.day, key.step);
-    if (!packedKeys.has(id)) packedKeys.set(id, KEYS.pathEdgePack(key.day, key.step, shardId));
-  }
-  const read = await deps.store.batchGet([...packedKeys.values()]);
-  const contents = new Map<string, Set<string> | undefined>();
-  const routes = routeEdges(occurrences, (day, step) => {
-    const id = packedCounterId(day, step);
-    if (!contents.has(id)) {
-      const item = read.get(keyId(KEYS.pathEdgePack(day, step, shardId)));
-      contents.set(id, item === undefined ? undefined : new Set(Object.keys(item).filter((name) => name.startsWith(PACKED_EDGE_PREFIX))));
-    }
-    return contents.get(id);
-  });
-  const counters = countEdges(occurrences, routes);
-  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
-  const added = await addOnce(deps, shardId, range, counters, {
-    what: 'edge',
-    keyOf: (counter) => edgeItemKey(counter, shardId),
-    addOp: (counter, padded, expected) => edgeAddOp(counter, shardId, padded, expiresAt, expected),
-    recount: (watermarkOf) => countEdges(occurrences, routes, watermarkOf),
-  });
-  return { keys: routes.size, written: added.written, covered: added.covered, conditionalRetries: added.conditionalRetries };
-}
-
-/** What the paths step did. */
-export interface PathsReport {
-  /** Records newer than the path cursor. */
-  readonly fresh: number;
-  readonly sliceWrites: number;
-  readonly chunkWrites: number;
-  /** Items in the transaction (cursor, slices, chunks); 0 when nothing changed. */
-  readonly itemsWritten: number;
-  /** Path events the session state could not take (counted in the day's ledger as `overflowEvents`). */
-  readonly overflowEvents: number;
-  readonly recomputed: boolean;
-}
-
-/** A transaction ready to send, and what it holds. */
-interface PathsPlan {
-  readonly ops: WriteOp[];
-  readonly fresh: number;
-  readonly sliceWrites: number;
-  readonly chunkWrites: number;
-  readonly overflowEvents: number;
-}
-
-/** Raised when a batch's path transaction cannot fit DynamoDB's limits. */
-export class PathsTransactionTooLargeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = PATHS_TOO_LARGE;
-  }
-}
-
-/** True when state `a` and `b` differ in more than the processing clock (a clock-only change need not be stored: the next batch's clock is at least as new). */
-const changedBeyondClock = (a: SessionState, b: SessionState): boolean =>
-  JSON.stringify({ ...a, clockMs: 0 }) !== JSON.stringify({ ...b, clockMs: 0 });
-
-/**
- * Reads the path cursor and the session slices, applies the records above the cursor, and plans
- * the one transaction that stores everything they changed (undefined when nothing did). Rejects
- * on a store error; throws {@link PathsTransactionTooLargeError} past DynamoDB's transaction
- * limits: items = 1 cursor + changed slices (≤ SESSION_SLICES) + days touched × chunks
- * (≤ PATH_CHUNKS each) must be ≤ 100, and their size ≤ 4 MB, each item ≤ 400 KB.
- */
-async function planPaths(
-  deps: RealtimeDeps,
-  shardId: string,
-  events: readonly DecodedEvent[],
-  lastSeq: string,
-): Promise<PathsPlan | undefined> {
   const { config, store } = deps;
-  const slices = config.sessionSlices;
-  const cursorKey = KEYS.pathsCursor(shardId);
-  const sliceKeys = Array.from({ length: slices }, (_, i) => KEYS.sessionSlice(shardId, i));
-  const read = await store.batchGet([cursorKey, ...sliceKeys]);
-  const cursor = pathCursorOf(read.get(keyId(cursorKey)));
-  const through = cursor.value;
-  // Step-carrying page views count their edges without sessions (applyEdges).
-  const fresh = events.filter((e) => !carriesStep(e.event) && (through === undefined || compareSeq(e.seq, through) > 0));
-  if (fresh.length === 0 || (through !== undefined && compareSeq(lastSeq, through) <= 0)) return undefined;
+  const paths = config.analytics.paths;
+  const stepped = edgeOccurrences(events, paths);
 
-  // The processing clock: the newest receivedAt / arrival among the new records (deterministic for a redelivery).
-  let nowMs = 0;
-  const bySlice: DecodedEvent[][] = Array.from({ length: slices }, () => []);
-  for (const e of fresh) {
-    nowMs = Math.max(nowMs, e.arrival, e.receivedMs);
-    (bySlice[slotOf(sessionKeyOf(e.event), slices)] as DecodedEvent[]).push(e);
-  }
-
-  const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
-  const sliceOps: WriteOp[] = [];
-  const edgeDeltas: EdgeDelta[] = [];
-  const pathDeltas: PathDelta[] = [];
-  const overflowDeltas: OverflowDelta[] = [];
-  for (let i = 0; i < slices; i++) {
-    const sliceKey = sliceKeys[i];
-    const stored: Versioned<SessionState> = sessionSliceOf(sliceKey === undefined ? undefined : read.get(keyId(sliceKey)));
-    const result = applyEvents(stored.value, bySlice[i] as DecodedEvent[], nowMs, config.analytics.paths);
-    edgeDeltas.push(...result.edgeDeltas);
-    pathDeltas.push(...result.pathDeltas);
-    overflowDeltas.push(...result.overflowDeltas);
-    if (changedBeyondClock(stored.value, result.state)) sliceOps.push(sessionSliceOp(shardId, i, result.state, stored));
-  }
-  if (sliceOps.length === 0 && edgeDeltas.length === 0 && pathDeltas.length === 0 && overflowDeltas.length === 0) return undefined;
-
-  // Deltas by ledger chunk: (local day, slot of the edge key or full path; overflow events in the slot of `(other)`).
-  const chunks = new Map<
-    string,
-    {
-      readonly day: string;
-      readonly chunk: number;
-      readonly edges: [string, number][];
-      readonly paths: [string, number][];
-      overflowEvents: number;
+  const pageViews = stepless(events);
+  const sessionKeys = [...new Set(pageViews.map((e) => sessionKeyOf(e.event)))];
+  const sessionItems =
+    sessionKeys.length === 0 ? new Map<string, Item>() : await store.batchGet(sessionKeys.map((k) => KEYS.session(shardId, k)));
+  const stored = new Map<string, Versioned<SessionState>>();
+  const storedOf = (key: string): Versioned<SessionState> => {
+    let s = stored.get(key);
+    if (s === undefined) {
+      s = sessionOf(sessionItems.get(keyId(KEYS.session(shardId, key))));
+      stored.set(key, s);
     }
-  >();
-  const chunkOf = (day: string, key: string) => {
-    const chunk = slotOf(key, config.pathChunks);
-    const id = `${day}#${chunk}`;
-    let entry = chunks.get(id);
-    if (entry === undefined) {
-      entry = { day, chunk, edges: [], paths: [], overflowEvents: 0 };
-      chunks.set(id, entry);
-    }
-    return entry;
+    return s;
   };
-  for (const d of edgeDeltas) {
-    const edge = `${d.source}${EDGE_SEPARATOR}${d.target}`;
-    chunkOf(d.day, edge).edges.push([edge, d.delta]);
-  }
-  for (const d of pathDeltas) chunkOf(d.day, d.fullPath).paths.push([d.fullPath, d.delta]);
-  for (const d of overflowDeltas) chunkOf(d.day, OTHER_LABEL).overflowEvents += d.events;
-
-  const count = 1 + sliceOps.length + chunks.size;
-  if (count > MAX_TRANSACTION_ITEMS) {
-    const days = new Set([...chunks.values()].map((c) => c.day)).size;
-    throw new PathsTransactionTooLargeError(
-      `paths transaction of shard ${shardId} would hold ${count} items (1 cursor + ${sliceOps.length} slices + ${chunks.size} chunks over ${days} days), ` +
-        `DynamoDB allows ${MAX_TRANSACTION_ITEMS}: bound = 1 + SESSION_SLICES (${slices}) + days × PATH_CHUNKS (${config.pathChunks}); ` +
-        'a batch spanning this many session days (a backfill) must be smaller (bisect splits it)',
-    );
-  }
-
-  const chunkList = [...chunks.values()];
-  const ledgerItems = await store.batchGet(chunkList.map((c) => KEYS.pathChunk(c.day, shardId, c.chunk)));
-  const bounds = {
-    maxEntries: config.analytics.paths.maxLedgerEntries ?? DEFAULT_PATH_BOUNDS.maxLedgerEntries,
-    maxBytes: config.analytics.paths.maxLedgerBytes ?? DEFAULT_PATH_BOUNDS.maxLedgerBytes,
-  };
-  const chunkOps = chunkList.map((c) => {
-    const stored = pathLedgerOf(ledgerItems.get(keyId(KEYS.pathChunk(c.day, shardId, c.chunk))));
-    const ledger = addToLedger(stored.value, c, bounds);
-    return pathLedgerOp(c.day, shardId, c.chunk, ledger, stored, expiresAt);
+  const sessions = sessionize((key) => storedOf(key).value, pageViews, paths);
+  const changes: EdgeOccurrence[] = sessions.changes.map((c) => {
+    const key = { day: c.day, step: c.step, source: c.source, target: c.target };
+    return { key, id: edgeKeyId(key), seq: c.seq, delta: c.delta };
   });
-  const overflowEvents = overflowDeltas.reduce((sum, d) => sum + d.events, 0);
+  const occurrences = mergeBySeq(stepped, changes);
 
-  const ops = [pathCursorOp(shardId, lastSeq, cursor), ...sliceOps, ...chunkOps];
-  let bytes = 0;
-  for (const op of ops) {
-    if (op.kind !== 'put') continue;
-    const size = itemBytes(op.item);
-    if (size > MAX_ITEM_BYTES) {
-      throw new PathsTransactionTooLargeError(
-        `paths item ${String(op.item.pk)} / ${String(op.item.sk)} would be ${size} bytes, over DynamoDB's ${MAX_ITEM_BYTES}: raise SESSION_SLICES or PATH_CHUNKS (SESSION_SLICES only on a new stream: it moves sessions between slices)`,
-      );
+  let added: Omit<AddOnceReport, 'stored' | 'coveredIds'> = { written: 0, covered: 0, conditionalRetries: 0 };
+  let keys = 0;
+  if (occurrences.length > 0) {
+    // The shard's packed items of the (day, step)s touched, read consistently: which edges they hold.
+    const packedKeys = new Map<string, ItemKey>();
+    const distinct = new Set<EdgeKey>();
+    for (const { key } of occurrences) {
+      // Occurrences of one edge share its key object: one look per distinct edge.
+      if (distinct.has(key)) continue;
+      distinct.add(key);
+      const id = packedCounterId(key.day, key.step);
+      if (!packedKeys.has(id)) packedKeys.set(id, KEYS.pathEdgePack(key.day, key.step, shardId));
     }
-    bytes += size;
+    const read = await store.batchGet([...packedKeys.values()]);
+    const contents = new Map<string, Set<string> | undefined>();
+    const routes = routeEdges(occurrences, (day, step) => {
+      const id = packedCounterId(day, step);
+      if (!contents.has(id)) {
+        const item = read.get(keyId(KEYS.pathEdgePack(day, step, shardId)));
+        contents.set(id, item === undefined ? undefined : new Set(Object.keys(item).filter((name) => name.startsWith(PACKED_EDGE_PREFIX))));
+      }
+      return contents.get(id);
+    });
+    const counters = countEdges(occurrences, routes);
+    const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
+    added = await addOnce(deps, shardId, range, counters, {
+      what: 'edge',
+      keyOf: (counter) => edgeItemKey(counter, shardId),
+      addOp: (counter, padded, expected) => edgeAddOp(counter, shardId, padded, expiresAt, expected),
+      recount: (watermarkOf) => countEdges(occurrences, routes, watermarkOf),
+    });
+    keys = routes.size;
   }
-  if (bytes > MAX_TRANSACT_BYTES) {
-    throw new PathsTransactionTooLargeError(
-      `paths transaction of shard ${shardId} would be ${bytes} bytes, over DynamoDB's ${MAX_TRANSACT_BYTES}`,
-    );
-  }
-  return { ops, fresh: fresh.length, sliceWrites: sliceOps.length, chunkWrites: chunkOps.length, overflowEvents };
-}
 
-/** Cancellation reasons that a fresh read can resolve (someone changed an item since it was read). */
-const RETRYABLE_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
-
-/**
- * Applies the records above the shard's path cursor to its sessions and Sankey ledgers in ONE
- * transaction with the cursor (all or nothing). A cancelled transaction is re-read and
- * recomputed once, then it rejects. Rejects on any store error and on
- * {@link PathsTransactionTooLargeError}.
- */
-export async function applyPaths(
-  deps: RealtimeDeps,
-  shardId: string,
-  events: readonly DecodedEvent[],
-  lastSeq: string,
-): Promise<PathsReport> {
-  let reasons: readonly string[] = [];
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const plan = await planPaths(deps, shardId, events, lastSeq);
-    if (plan === undefined)
-      return { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: attempt > 0 };
-    const outcome = await deps.store.transactWrite(plan.ops);
-    if (outcome.ok) {
-      return {
-        fresh: plan.fresh,
-        sliceWrites: plan.sliceWrites,
-        chunkWrites: plan.chunkWrites,
-        itemsWritten: plan.ops.length,
-        overflowEvents: plan.overflowEvents,
-        recomputed: attempt > 0,
-      };
-    }
-    reasons = outcome.reasons;
-    if (!reasons.every((reason) => reason === 'None' || RETRYABLE_REASONS.has(reason))) break;
-    deps.logger.warn('paths transaction cancelled; re-reading', { shardId, reasons, attempt });
-  }
-  throw new Error(`paths transaction of shard ${shardId} cancelled: ${reasons.join(', ')}`);
+  // Only after every counter: the sessions, each as read or not at all.
+  const sessionExpiresAt = Math.floor(deps.now().getTime() / 1000) + paths.sessionGapSeconds + SESSION_TTL_HOURS * 3600;
+  await mapLimit([...sessions.states], deps.concurrency ?? DEFAULT_CONCURRENCY, async ([key, state]) => {
+    const outcome = await store.write(sessionOp(shardId, key, state, storedOf(key), sessionExpiresAt));
+    if (!outcome.ok)
+      throw new Error(`session ${keyId(KEYS.session(shardId, key))} changed since it was read (is another consumer on this shard?)`);
+  });
+  return {
+    keys,
+    written: added.written,
+    covered: added.covered,
+    conditionalRetries: added.conditionalRetries,
+    sessionKeys: sessionKeys.length,
+    sessionWrites: sessions.states.size,
+    overflowEvents: sessions.stats.droppedOverflow,
+  };
 }
 
 /** What the three analyses of a batch did. */
@@ -564,12 +447,11 @@ interface BatchReports {
   readonly alerts: AlertsReport;
   readonly metrics: MetricsReport;
   readonly edges: EdgesReport;
-  readonly paths: PathsReport;
 }
 
 /**
- * Runs the four analyses over `events`. Each is idempotent on its own: all four run even when one
- * fails (a failed SNS publish must not hold back the metrics, nor a paths limit the alerts), then
+ * Runs the three analyses over `events`. Each is idempotent on its own: all three run even when one
+ * fails (a failed SNS publish must not hold back the metrics, nor a failed edge write the alerts), then
  * this rejects with the failure (an AggregateError for several), and a retry redoes only what is
  * missing.
  */
@@ -584,17 +466,16 @@ async function analyseBatch(deps: RealtimeDeps, shardId: string, events: readonl
       return undefined;
     }
   };
-  // The four write disjoint items, so they run at the same time (a batch waits for the slowest, not the sum).
-  const [alerts, metrics, edges, paths] = await Promise.all([
+  // The three write disjoint items, so they run at the same time (a batch waits for the slowest, not the sum).
+  const [alerts, metrics, edges] = await Promise.all([
     attempt('alerts', () => raiseErrorAlerts(deps, shardId, events)),
     attempt('metrics', () => applyMetrics(deps, shardId, events, range)),
     attempt('edges', () => applyEdges(deps, shardId, events, range)),
-    attempt('paths', () => applyPaths(deps, shardId, events, range.last)),
   ]);
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} analyses failed on shard ${shardId}`);
-  if (!alerts || !metrics || !edges || !paths) throw new Error('unreachable: a step returned nothing without failing');
-  return { alerts, metrics, edges, paths };
+  if (!alerts || !metrics || !edges) throw new Error('unreachable: a step returned nothing without failing');
+  return { alerts, metrics, edges };
 }
 
 /** Longest reason kept for a record quarantined because an analysis could not store it. */
@@ -618,8 +499,7 @@ async function isolateRecords(
   const total = {
     alerts: { alerts: 0, created: 0, renotified: 0 },
     metrics: { keys: 0, written: 0, covered: 0, conditionalRetries: 0, extremeUpdates: 0, lateEvents: 0 },
-    edges: { keys: 0, written: 0, covered: 0, conditionalRetries: 0 },
-    paths: { fresh: 0, sliceWrites: 0, chunkWrites: 0, itemsWritten: 0, overflowEvents: 0, recomputed: false },
+    edges: { keys: 0, written: 0, covered: 0, conditionalRetries: 0, sessionKeys: 0, sessionWrites: 0, overflowEvents: 0 },
   };
   let quarantined = 0;
   const run = async (part: readonly DecodedEvent[]): Promise<void> => {
@@ -631,14 +511,6 @@ async function isolateRecords(
       for (const key of Object.keys(total.alerts) as (keyof AlertsReport)[]) total.alerts[key] += r.alerts[key];
       for (const key of Object.keys(total.metrics) as (keyof MetricsReport)[]) total.metrics[key] += r.metrics[key];
       for (const key of Object.keys(total.edges) as (keyof EdgesReport)[]) total.edges[key] += r.edges[key];
-      total.paths = {
-        fresh: total.paths.fresh + r.paths.fresh,
-        sliceWrites: total.paths.sliceWrites + r.paths.sliceWrites,
-        chunkWrites: total.paths.chunkWrites + r.paths.chunkWrites,
-        itemsWritten: total.paths.itemsWritten + r.paths.itemsWritten,
-        overflowEvents: total.paths.overflowEvents + r.paths.overflowEvents,
-        recomputed: total.paths.recomputed || r.paths.recomputed,
-      };
     } catch (error) {
       if (!isRecordFault(error)) throw error;
       if (part.length > 1) {
@@ -750,7 +622,7 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       reports = outcome.reports;
       isolated = outcome.quarantined;
     }
-    const { alerts, metrics, edges, paths } = reports;
+    const { alerts, metrics, edges } = reports;
     const capacity = capacitySince(capacityBefore, deps.store.consumed?.());
     deps.metrics?.add({
       PoisonRecords: quarantine.poison + isolated,
@@ -775,10 +647,9 @@ export function createHandler(deps: RealtimeDeps): RealtimeHandler {
       edgeKeys: edges.keys,
       edgeKeysWritten: edges.written,
       edgeConditionalRetries: edges.conditionalRetries,
-      pathRecords: paths.fresh,
-      pathItemsWritten: paths.itemsWritten,
-      pathOverflowEvents: paths.overflowEvents,
-      pathsRecomputed: paths.recomputed,
+      sessionKeys: edges.sessionKeys,
+      sessionItemsWritten: edges.sessionWrites,
+      pathOverflowEvents: edges.overflowEvents,
       durationMs: Date.now() - startedAt,
       ...(capacity === undefined ? {} : { capacity }),
       ...(batchItemFailures.length > 0 ? { retryFrom: batchItemFailures[0]?.itemIdentifier } : {}),

@@ -1,3 +1,5 @@
+import { SESSION_PREFIX } from '../shared/results-table';
+
 /**
  * The data-access model of the stream consumers: the {@link ResultsStore} they write through,
  * and a small, typed language of DynamoDB writes (conditions, SET / `if_not_exists` / ADD /
@@ -108,14 +110,14 @@ export interface ConsumedCapacity {
 
 /**
  * The analysis an item belongs to, for capacity accounting: `alerts`, `metrics` (counters and the
- * metrics cursor), `edges` (edge counters of step-carrying page views), `paths` (sessions, their
- * ledgers and cursor), `windows`, `quarantine`. Never fails.
+ * metrics cursor), `edges` (the Sankey edge counters of both kinds of page view), `paths` (the
+ * session items of step-less page views), `windows`, `quarantine`. Never fails.
  */
 export function analysisOfKey(key: ItemKey): string {
   const { pk, sk } = key;
   if (pk.startsWith('M#') || pk.startsWith('CURSOR#metrics')) return 'metrics';
   if (pk.startsWith('PATHS#')) return sk.startsWith('E#') ? 'edges' : 'paths';
-  if (pk.startsWith('SESSIONS#') || pk.startsWith('CURSOR#paths')) return 'paths';
+  if (pk.startsWith(SESSION_PREFIX)) return 'paths';
   if (pk.startsWith('ALERT#')) return 'alerts';
   if (pk.startsWith('WINDOW#')) return 'windows';
   if (pk.startsWith('QUARANTINE#')) return 'quarantine';

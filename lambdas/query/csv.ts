@@ -4,8 +4,9 @@
  * One row per edge of each full path: step i of a path `a -> b -> c` gives the edge
  * `"a (i)" -> "b (i+1)"`, weighted by the number of sessions that took exactly that full path.
  * A page visited twice appears under two step indexes (`/contact (1)`, `/contact (3)`), so the
- * rows always describe an acyclic graph. A single-step path has no edge and produces no row
- * (its sessions are still counted in the JSON answer's `paths`).
+ * rows always describe an acyclic graph. A single-step path has no edge and produces no row.
+ * The real-time `GET /v1/paths.csv` writes the day's edge counters in the same format, with an
+ * empty `full_path` (real-time edges do not know their sessions' full paths).
  */
 
 /** Header line of the CSV. */
@@ -74,11 +75,11 @@ export function pathsToRows(paths: ReadonlyArray<PathCount>): PathsCsvRow[] {
   return rows;
 }
 
-/** Writes the path-analysis CSV (header included, every record terminated, cells through {@link csvField}) of the given paths; never throws. */
-export function pathsToCsv(paths: ReadonlyArray<PathCount>, options: PathsCsvOptions = {}): string {
+/** Writes the path-analysis CSV (header included, every record terminated, cells through {@link csvField}) of the given rows, in their order; never throws. */
+export function rowsToCsv(rows: ReadonlyArray<PathsCsvRow>, options: PathsCsvOptions = {}): string {
   const eol = options.lineEnding ?? '\r\n';
   const lines = [PATHS_CSV_HEADER.join(',')];
-  for (const row of pathsToRows(paths)) {
+  for (const row of rows) {
     lines.push([csvField(row.source), csvField(row.target), String(row.weight), csvField(row.fullPath)].join(','));
   }
   return lines.join(eol) + eol;

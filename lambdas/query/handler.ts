@@ -31,7 +31,7 @@ import {
   UnreadableExportError,
   type ReportExports,
 } from './reports';
-import { alertViews, edgeViews, ledgerCsv, mergeLedgers, metricSeries, pathViews, successRateSeries, UnreadableItemError } from './shape';
+import { alertViews, dayEdges, edgesCsv, edgeViews, metricSeries, successRateSeries, UnreadableItemError } from './shape';
 
 /** Everything the handler needs from outside; tests pass fakes. */
 export interface QueryDeps {
@@ -154,19 +154,14 @@ export function createHandler(deps: QueryDeps): QueryHandler {
         const parsed = parsePathsParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
         const q = parsed.value;
-        const ledger = mergeLedgers(await reads.pathLedgers(q.date));
-        return jsonResponse(200, {
-          date: q.date,
-          timeZone,
-          edges: edgeViews(ledger, q.minWeight, q.limit),
-          paths: pathViews(ledger),
-        } satisfies PathsAnswer);
+        const edges = dayEdges(await reads.pathLedgers(q.date));
+        return jsonResponse(200, { date: q.date, timeZone, edges: edgeViews(edges, q.minWeight, q.limit) } satisfies PathsAnswer);
       }
       case 'paths.csv': {
         const parsed = parsePathsCsvParams(query, ctx);
         if (!parsed.ok) return errorResponse(400, parsed.error);
-        const ledger = mergeLedgers(await reads.pathLedgers(parsed.value.date));
-        return csvResponse(`paths-${parsed.value.date}.csv`, ledgerCsv(ledger));
+        const edges = dayEdges(await reads.pathLedgers(parsed.value.date));
+        return csvResponse(`paths-${parsed.value.date}.csv`, edgesCsv(edges));
       }
       case 'reports': {
         const extra = Object.keys(query)[0];

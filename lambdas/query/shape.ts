@@ -1,9 +1,8 @@
 import { PACKED_EDGE_PREFIX } from '../analytics/edges';
-import { PATH_ARROW } from '../analytics/paths';
 import { applyDelta, average, parseDims, ratio, type MetricCounter } from '../analytics/kpis';
-import type { Alert, AlertKind, MetricBucket, MetricSeries, PathCount, PathEdge, RateBucket } from '../shared/read-api';
-import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, KEYS, unpackJson, type PathLedger } from '../shared/results-table';
-import { pathsToCsv } from './csv';
+import type { Alert, AlertKind, MetricBucket, MetricSeries, PathEdge, RateBucket } from '../shared/read-api';
+import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, KEYS } from '../shared/results-table';
+import { rowsToCsv } from './csv';
 import type { StoredItem } from './reads';
 
 /**
@@ -209,73 +208,37 @@ export function successRateSeries(rechargeItems: readonly StoredItem[], successI
 // ---------------------------------------------------------------------------------------------
 // Paths
 
-const isCounts = (value: unknown): value is Record<string, number> =>
-  typeof value === 'object' &&
-  value !== null &&
-  !Array.isArray(value) &&
-  Object.values(value).every((n) => typeof n === 'number' && Number.isFinite(n));
-
-/** The ledger in one chunk item's `d`. Throws {@link UnreadableItemError}. */
-export function ledgerOf(item: StoredItem): PathLedger {
-  const d = item.d;
-  if (!(d instanceof Uint8Array)) throw unreadable(item, 'd is not binary');
-  let value: unknown;
-  try {
-    value = unpackJson(d);
-  } catch (error) {
-    throw unreadable(item, `d is not gzip JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (typeof value !== 'object' || value === null) throw unreadable(item, 'd is not a ledger');
-  const { edges, paths } = value as Record<string, unknown>;
-  if (!isCounts(edges) || !isCounts(paths)) throw unreadable(item, 'd is not {edges, paths} of counts');
-  return { edges, paths };
-}
-
 /**
- * The ledger of a day: the chunk items of every shard (edges and full paths of sessionized page
- * views) unpacked and added up, plus the edge counters of step-carrying page views (sort key
- * `E#…`: packed, one attribute `e|<source>\u0000<target>` per edge, or one edge's `source`, `target`,
- * `count`). Throws {@link UnreadableItemError}.
+ * The Sankey edges of a day, `source \u0000 target` → weight: the edge counters of every shard
+ * (sort key `E#…`: packed, one attribute `e|<source>\u0000<target>` per edge, or one edge's
+ * `source`, `target`, `count`), both kinds of page view added up; other items of the partition are
+ * not edges. Throws {@link UnreadableItemError}.
  */
-export function mergeLedgers(items: readonly StoredItem[]): PathLedger {
+export function dayEdges(items: readonly StoredItem[]): Record<string, number> {
   const edges: Record<string, number> = {};
-  const paths: Record<string, number> = {};
   for (const item of items) {
-    if (typeof item.sk === 'string' && item.sk.startsWith(EDGE_COUNTER_PREFIX)) {
-      if (item.source !== undefined) {
-        const key = `${text(item, 'source')}${EDGE_SEPARATOR}${text(item, 'target')}`;
-        edges[key] = (edges[key] ?? 0) + num(item, 'count');
-        continue;
-      }
-      for (const name of Object.keys(item)) {
-        if (!name.startsWith(PACKED_EDGE_PREFIX)) continue;
-        const key = name.slice(PACKED_EDGE_PREFIX.length);
-        edges[key] = (edges[key] ?? 0) + num(item, name);
-      }
+    if (typeof item.sk !== 'string' || !item.sk.startsWith(EDGE_COUNTER_PREFIX)) continue;
+    if (item.source !== undefined) {
+      const key = `${text(item, 'source')}${EDGE_SEPARATOR}${text(item, 'target')}`;
+      edges[key] = (edges[key] ?? 0) + num(item, 'count');
       continue;
     }
-    const ledger = ledgerOf(item);
-    for (const [key, n] of Object.entries(ledger.edges)) edges[key] = (edges[key] ?? 0) + n;
-    for (const [key, n] of Object.entries(ledger.paths)) paths[key] = (paths[key] ?? 0) + n;
+    for (const name of Object.keys(item)) {
+      if (!name.startsWith(PACKED_EDGE_PREFIX)) continue;
+      const key = name.slice(PACKED_EDGE_PREFIX.length);
+      edges[key] = (edges[key] ?? 0) + num(item, name);
+    }
   }
-  return { edges, paths };
-}
-
-/** Full paths with a positive count, the most taken first, then by full path. Never throws. */
-export function pathViews(ledger: PathLedger): PathCount[] {
-  return Object.entries(ledger.paths)
-    .filter(([, count]) => count > 0)
-    .map(([fullPath, count]) => ({ fullPath, count }))
-    .sort((a, b) => b.count - a.count || compare(a.fullPath, b.fullPath));
+  return edges;
 }
 
 /**
- * The edges of a ledger with weight ≥ `minWeight`, heaviest first (then by source, target), at
- * most `limit`. Throws RangeError for an edge key without its separator.
+ * The edges with weight ≥ `minWeight`, heaviest first (then by source, target), at most `limit`.
+ * Throws RangeError for an edge key without its separator.
  */
-export function edgeViews(ledger: PathLedger, minWeight: number, limit: number): PathEdge[] {
+export function edgeViews(weights: Readonly<Record<string, number>>, minWeight: number, limit: number): PathEdge[] {
   const edges: PathEdge[] = [];
-  for (const [key, weight] of Object.entries(ledger.edges)) {
+  for (const [key, weight] of Object.entries(weights)) {
     if (weight < minWeight) continue;
     const at = key.indexOf(EDGE_SEPARATOR);
     if (at < 0) throw new RangeError(`path ledger edge without a separator: ${JSON.stringify(key)}`);
@@ -284,7 +247,7 @@ export function edgeViews(ledger: PathLedger, minWeight: number, limit: number):
   return edges.sort((a, b) => b.weight - a.weight || compare(a.source, b.source) || compare(a.target, b.target)).slice(0, limit);
 }
 
-/** The path-analysis CSV of a ledger's full paths (steps split on {@link PATH_ARROW}). Never throws. */
-export function ledgerCsv(ledger: PathLedger): string {
-  return pathsToCsv(pathViews(ledger).map((p) => ({ steps: p.fullPath.split(PATH_ARROW), count: p.count })));
+/** The path-analysis CSV of a day's real-time edges (weight ≥ 1, heaviest first), `full_path` empty. Throws like {@link edgeViews}. */
+export function edgesCsv(weights: Readonly<Record<string, number>>): string {
+  return rowsToCsv(edgeViews(weights, 1, Number.POSITIVE_INFINITY).map((edge) => ({ ...edge, fullPath: '' })));
 }

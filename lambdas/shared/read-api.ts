@@ -99,16 +99,9 @@ export interface PathEdge {
   readonly weight: number;
 }
 
-/** A full path (steps joined with the path arrow) and how many sessions took it. */
-export interface PathCount {
-  readonly fullPath: string;
-  readonly count: number;
-}
-
-/** `GET /v1/paths`. */
+/** `GET /v1/paths`: the real-time Sankey edges (full paths are in the daily report `sankey-daily`). */
 export interface PathsAnswer {
   readonly date: string;
   readonly timeZone: string;
   readonly edges: readonly PathEdge[];
-  readonly paths: readonly PathCount[];
 }

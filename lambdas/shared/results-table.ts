@@ -13,9 +13,7 @@ import { gunzipSync, gzipSync } from 'zlib';
  * | window partials | `WINDOW#<ruleId>#<group>#<windowStart>` | `P` | one attribute per shard segment: `shard_<shardId>_<segment>` = count |
  * | metric counter | `M#<metric>#<dimFields>#<local day>` | `<minute>#<dims>` | `count`, `late`, `sum`, `min`, `max`, `wm_<shardId>` (padded sequence number); the `events` total of a shard's cursor minute also `nt_<shardId>` (its newest event time within that minute) |
  * | metrics cursor | `CURSOR#metrics#<shardId>` | `C` | `newestEventTimeMs` (written when it moves to a later minute) |
- * | path cursor | `CURSOR#paths#<shardId>` | `C` | `appliedThrough` (padded seq), `v` |
- * | session slice | `SESSIONS#<shardId>` | `S#<slice>` | `d` = gzip JSON of the slice's SessionState, `v` |
- * | path ledger chunk | `PATHS#<local day>` | `<shardId>#<chunk>` | `d` = gzip JSON `{edges:{"src\u0000tgt":w}, paths:{"fullPath":n}, overflowEvents?}`, `v`; past its bounds, entries add to `(other)` |
+ * | session of step-less page views | `SESSION#<shardId>#<session key, bounded>` | `S` | `d` = gzip JSON of the key's SessionState (`lambdas/analytics/paths.ts`), `v`, `expiresAt` hours after its last write |
  * | packed edge counters | `PATHS#<local day>` | `E#<step, 4 digits>@<shardId>` | Sankey edges of step-carrying events, one attribute per edge `e|<source>\u0000<target>` = count, `step`, `wm_<shardId>`; a few KB at most |
  * | edge counter | `PATHS#<local day>` | `E#<step, 4 digits>#<source length>#<source>#<target>` | an edge past its packed item's bound: `source`, `target`, `step`, `count`, `wm_<shardId>` |
  * | quarantined record | `QUARANTINE#<utc day>` | `<shardId>#<padded seq>` | `reason`, `data` (base64 as read), `consumer`, `partitionKey`, `arrival` |
@@ -31,9 +29,10 @@ export const KEYS = {
   }),
   metricDay: (metric: string, dimFields: string, localDay: string) => `M#${metric}#${dimFields}#${localDay}`,
   metricsCursor: (shardId: string) => ({ pk: `CURSOR#metrics#${shardId}`, sk: 'C' }),
-  pathsCursor: (shardId: string) => ({ pk: `CURSOR#paths#${shardId}`, sk: 'C' }),
-  sessionSlice: (shardId: string, slice: number) => ({ pk: `SESSIONS#${shardId}`, sk: `S#${slice}` }),
-  pathChunk: (localDay: string, shardId: string, chunk: number) => ({ pk: `PATHS#${localDay}`, sk: `${shardId}#${chunk}` }),
+  session: (shardId: string, sessionKey: string) => ({
+    pk: `${SESSION_PREFIX}${shardId}#${boundText(sessionKey, MAX_SESSION_KEY_BYTES)}`,
+    sk: 'S',
+  }),
   pathDay: (localDay: string) => `PATHS#${localDay}`,
   pathEdgePack: (localDay: string, step: number, shardId: string) => ({
     pk: `PATHS#${localDay}`,
@@ -45,6 +44,11 @@ export const KEYS = {
   }),
   quarantine: (utcDay: string, shardId: string, paddedSeq: string) => ({ pk: `QUARANTINE#${utcDay}`, sk: `${shardId}#${paddedSeq}` }),
 } as const;
+
+/** Partition-key prefix of the session items. */
+export const SESSION_PREFIX = 'SESSION#';
+/** Bytes of a session key (`s:<len>:<userId>:<sessionId>` or `u:<userId>`) in an item key: a longer one keeps a prefix and a digest. */
+export const MAX_SESSION_KEY_BYTES = 200;
 
 /**
  * DynamoDB's key limits, in UTF-8 bytes: a partition key value at most 2048, a sort key value at
@@ -105,44 +109,8 @@ export function dimFieldsOf(dims: string): string {
 /** Sort-key prefix of the edge counters in a `PATHS#<day>` partition (ledger chunks start with the shard id). */
 export const EDGE_COUNTER_PREFIX = 'E#';
 
-/** Path ledgers and session state are split into this many items per shard (see the stage config). */
-export const DEFAULT_PATH_CHUNKS = 4;
-export const DEFAULT_SESSION_SLICES = 4;
-
-/** Slots computed so far, by slot count then key (a hash per event is the hot path's cost; users repeat). */
-const slotCache = new Map<number, Map<string, number>>();
-/** Entries per slot count before the cache is cleared, and the longest key kept (a bound on memory, not a tuning knob). */
-const SLOT_CACHE_LIMIT = 20_000;
-const SLOT_CACHE_KEY_LENGTH = 256;
-
-/** Stable slot in 0..n-1 for a key (chunk of a path/edge, slice of a session): the first 4 bytes of its SHA-1, modulo n. */
-export function slotOf(key: string, n: number): number {
-  let byKey = slotCache.get(n);
-  if (byKey === undefined) {
-    byKey = new Map();
-    slotCache.set(n, byKey);
-  }
-  let slot = byKey.get(key);
-  if (slot === undefined) {
-    slot = createHash('sha1').update(key).digest().readUInt32BE(0) % n;
-    if (key.length <= SLOT_CACHE_KEY_LENGTH) {
-      if (byKey.size >= SLOT_CACHE_LIMIT) byKey.clear();
-      byKey.set(key, slot);
-    }
-  }
-  return slot;
-}
-
-/** Separator of an edge key in a path ledger: `source\u0000target`. */
+/** Separator of an edge key (`source\u0000target`) where edges are keyed by both ends. */
 export const EDGE_SEPARATOR = '\u0000';
-
-/** What a path ledger chunk holds for one shard and day. */
-export interface PathLedger {
-  edges: Record<string, number>;
-  paths: Record<string, number>;
-  /** Path events of the day that no session could take (the session state was at its bound). */
-  overflowEvents?: number;
-}
 
 /** Packs a JSON value into the gzip bytes stored in a `d` attribute. */
 export function packJson(value: unknown): Uint8Array {

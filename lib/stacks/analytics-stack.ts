@@ -7,7 +7,6 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { defaultAnalyticsConfig } from '../../lambdas/analytics/config';
 import { metricsNamespace } from '../../lambdas/shared/metrics';
-import { DEFAULT_PATH_CHUNKS, DEFAULT_SESSION_SLICES } from '../../lambdas/shared/results-table';
 import type { StageConfig } from '../config/stage-config';
 import { ResultsTable } from '../constructs/results-table';
 import { StreamConsumer } from '../constructs/stream-consumer';
@@ -89,8 +88,6 @@ export class AnalyticsStack extends Stack {
       ANALYTICS_CONFIG: JSON.stringify(analyticsConfig),
       STAGE: config.stage,
       POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(config.stage),
-      PATH_CHUNKS: String(DEFAULT_PATH_CHUNKS),
-      SESSION_SLICES: String(DEFAULT_SESSION_SLICES),
       RESULT_RETENTION_DAYS: String(a.resultRetentionDays),
       QUARANTINE_RETENTION_DAYS: String(a.quarantineRetentionDays),
     };

@@ -8,5 +8,5 @@ export { decodeRecords } from '../../lambdas/analytics/records';
 export { findErrorAlerts } from '../../lambdas/analytics/error-alerts';
 export { aggregateMetrics, unmeasurableReason } from '../../lambdas/analytics/kpis';
 export { countEdges, edgeOccurrences, routeEdges } from '../../lambdas/analytics/edges';
-export { applyEdges, applyMetrics, applyPaths, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
+export { applyEdges, applyMetrics, createHandler, raiseErrorAlerts } from '../../lambdas/consumers/realtime';
 export { aConsumerConfig, someDeps } from '../unit/consumers/factories';

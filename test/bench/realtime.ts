@@ -106,7 +106,6 @@ async function profile(subject: Subject, rounds: number, steps: boolean): Promis
     aggregateMetrics,
     applyEdges,
     applyMetrics,
-    applyPaths,
     countEdges,
     decodeRecords,
     edgeOccurrences,
@@ -162,9 +161,6 @@ async function profile(subject: Subject, rounds: number, steps: boolean): Promis
     },
     'edges step (memory store)': async () => {
       for (const b of decodedBatches) sink = await applyEdges(deps, 'shardId-000000000000', b, range(b));
-    },
-    'paths step, step-less only (memory store)': async () => {
-      for (const b of decodedBatches) sink = await applyPaths(deps, 'shardId-000000000000', b, range(b).last);
     },
     'realtime handler (memory store)': async () => {
       const handle = subject.createHandler(deps);

@@ -65,13 +65,13 @@ describe('exactly-once results under failures', () => {
     }
   }, 180_000);
 
-  it('recovers exactly when DynamoDB fails part-way through a batch (after the metric writes, then inside them)', async () => {
+  it('recovers exactly when DynamoDB fails part-way through a batch (the session writes after the counters, then inside the metric writes)', async () => {
     const { runtime } = await startRuntime({ dynamodbFaults: true });
     try {
-      // The paths transaction of the first batch fails (metrics already written), and later a
+      // The session puts of the first batches fail (their edge counters already written), and later a
       // run of metric updates fails in the middle of a batch: each is retried by the mapping.
-      // Step-less page views make the paths transaction; step-carrying ones make edge-counter updates.
-      runtime.dynamodbFaults?.failNext('TransactWriteItems', 4);
+      // Step-less page views make session puts (PutItem); step-carrying ones make edge-counter updates.
+      runtime.dynamodbFaults?.failNext('PutItem', 4);
       const first = await produce(runtime, 'web', { count: 500, rate: 250, seed: 3, stepless: true });
       await waitForConsumers(runtime);
       runtime.dynamodbFaults?.failNext('UpdateItem', 4);
@@ -80,7 +80,7 @@ describe('exactly-once results under failures', () => {
       runtime.dynamodbFaults?.failNext('UpdateItem', 6);
       const third = await produce(runtime, 'web', { count: 500, rate: 250, seed: 33 });
       await waitForConsumers(runtime);
-      expect(runtime.dynamodbFaults?.injected).toEqual({ TransactWriteItems: 4, UpdateItem: 10 });
+      expect(runtime.dynamodbFaults?.injected).toEqual({ PutItem: 4, UpdateItem: 10 });
       await expectExactly(runtime, [first, second, third]);
     } finally {
       await runtime.stop();

@@ -277,20 +277,15 @@ export function totalsByValue(answer: MetricsAnswer): Record<string, number> {
   return out;
 }
 
-/** Edges and full paths of a day, merged over the given days. */
-export async function pathsOf(
-  runtime: LocalRuntime,
-  dates: readonly string[],
-): Promise<{ edges: Record<string, number>; paths: Record<string, number> }> {
+/** The real-time Sankey edges, merged over the given days. */
+export async function pathsOf(runtime: LocalRuntime, dates: readonly string[]): Promise<{ edges: Record<string, number> }> {
   const edges: Record<string, number> = {};
-  const paths: Record<string, number> = {};
   for (const date of dates) {
-    const answer = await getJson<{
-      edges: Array<{ source: string; target: string; weight: number }>;
-      paths: Array<{ fullPath: string; count: number }>;
-    }>(runtime, '/v1/paths', { date, limit: 5000 });
+    const answer = await getJson<{ edges: Array<{ source: string; target: string; weight: number }> }>(runtime, '/v1/paths', {
+      date,
+      limit: 5000,
+    });
     for (const e of answer.edges) edges[`${e.source} -> ${e.target}`] = (edges[`${e.source} -> ${e.target}`] ?? 0) + e.weight;
-    for (const p of answer.paths) paths[p.fullPath] = (paths[p.fullPath] ?? 0) + p.count;
   }
-  return { edges, paths };
+  return { edges };
 }

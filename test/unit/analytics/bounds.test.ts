@@ -1,8 +1,8 @@
 import type { PathsConfig } from '../../../lambdas/analytics/config';
 import { dimValue, MAX_DIMENSION_VALUE_BYTES, parseDims } from '../../../lambdas/analytics/kpis';
-import { addToLedger, applyEvents, emptySessionState, MAX_PAGE_BYTES, OTHER_EDGE } from '../../../lambdas/analytics/paths';
-import { boundText, OTHER_LABEL } from '../../../lambdas/shared/results-table';
-import { aPageView } from './factories';
+import { emptySessionState, MAX_PAGE_BYTES, OVERFLOW_EDGE, sessionize } from '../../../lambdas/analytics/paths';
+import { boundText } from '../../../lambdas/shared/results-table';
+import { aPageView, aSeq } from './factories';
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
@@ -43,95 +43,29 @@ describe('dimValue', () => {
   });
 });
 
-describe('addToLedger', () => {
-  const bounds = { maxEntries: 3, maxBytes: 10_000 };
+describe('sessionize: bounds', () => {
+  const config: PathsConfig = { timeZone: 'Asia/Shanghai', sessionGapSeconds: 1800, maxSessionEvents: 20, maxClosedSessions: 20 };
 
-  it('adds to keys it holds, takes new keys while it has room, and sends the rest to (other): the weights add up', () => {
-    // prepare
-    const stored = { edges: { e1: 2 }, paths: { p1: 1 } };
-
-    // act
-    const ledger = addToLedger(
-      stored,
-      {
-        edges: [
-          ['e1', 1],
-          ['e2', 1],
-          ['e3', 4],
-        ],
-        paths: [['p2', 1]],
-        overflowEvents: 2,
-      },
-      bounds,
-    );
-
-    // assess
-    expect(ledger).toEqual({ edges: { e1: 3, e2: 1, [OTHER_EDGE]: 4 }, paths: { p1: 1, [OTHER_LABEL]: 1 }, overflowEvents: 2 });
-  });
-
-  it('a negative delta of a key it does not hold (it went to (other)) comes off (other); a key that reaches 0 frees its place', () => {
-    // prepare
-    const stored = { edges: { e1: 1, e2: 1, [OTHER_EDGE]: 3 }, paths: {} };
-
-    // act
-    const ledger = addToLedger(
-      stored,
-      {
-        edges: [
-          ['e9', -1],
-          ['e1', -1],
-          ['e4', 1],
-          ['e2', -3],
-        ],
-        paths: [],
-        overflowEvents: 0,
-      },
-      bounds,
-    );
-
-    // assess
-    expect(ledger.edges).toEqual({ e4: 1 });
-    expect(Object.values(ledger.edges).reduce((a, b) => a + b, 0)).toBe(5 - 1 - 1 + 1 - 3);
-  });
-
-  it('keeps its JSON within maxBytes', () => {
-    const long = (i: number) => `${String(i).padStart(4, '0')}${'y'.repeat(900)}`;
-    const ledger = addToLedger(
-      { edges: {}, paths: {} },
-      { edges: [], paths: Array.from({ length: 50 }, (_, i) => [long(i), 1] as const), overflowEvents: 0 },
-      { maxEntries: 1000, maxBytes: 10_000 },
-    );
-    expect(bytes(JSON.stringify(ledger))).toBeLessThanOrEqual(10_000 + 100);
-    expect(ledger.paths[OTHER_LABEL]).toBeGreaterThan(0);
-    expect(Object.values(ledger.paths).reduce((a, b) => a + b, 0)).toBe(50);
-  });
-});
-
-describe('applyEvents: bounds', () => {
-  const config: PathsConfig = {
-    timeZone: 'Asia/Shanghai',
-    sessionGapSeconds: 1800,
-    maxSessionEvents: 200,
-    maxClosedSessions: 10_000,
-    maxSliceBytes: 10_000,
-  };
-
-  it('keeps pages bounded, and counts events past maxSliceBytes as overflow events of their day instead of growing the state', () => {
-    // prepare
+  it('keeps pages bounded, and counts page views past maxSessionEvents on the overflow edge of their day instead of growing the session', () => {
+    // prepare: one user's 60 page views of 1,000-character pages
     const events = Array.from({ length: 60 }, (_, i) =>
-      aPageView(`pv-${i}`, `/${'p'.repeat(1000)}${i}`, '2024-05-27T03:40:00.000Z', { userId: `u-${i}` }),
+      aPageView(`pv-${i}`, `/${'p'.repeat(1000)}${i}`, new Date(Date.parse('2024-05-27T03:40:00.000Z') + i * 1000).toISOString()),
     );
 
     // act
-    const result = applyEvents(emptySessionState(), events, 0, config);
+    const result = sessionize(
+      () => emptySessionState(),
+      events.map((event, i) => ({ event, seq: aSeq(i + 1) })),
+      config,
+    );
 
     // assess
-    expect(Buffer.byteLength(JSON.stringify(result.state))).toBeLessThanOrEqual(10_000);
-    for (const sessionEvents of Object.values(result.state.open))
-      for (const e of sessionEvents) expect(bytes(e[3])).toBeLessThanOrEqual(MAX_PAGE_BYTES);
-    const kept = Object.values(result.state.open).reduce((n, e) => n + e.length, 0);
-    expect(result.overflowDeltas).toEqual([{ day: '2024-05-27', events: 60 - kept }]);
-    expect(kept).toBeGreaterThan(0);
-    expect(result.pathDeltas.reduce((n, d) => n + d.delta, 0)).toBe(kept);
+    const state = result.states.get('u:visitor-1');
+    expect(state?.events).toHaveLength(20);
+    for (const e of state?.events ?? []) expect(bytes(e[2])).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+    const overflow = result.changes.filter((c) => c.source === OVERFLOW_EDGE.source && c.target === OVERFLOW_EDGE.target);
+    expect(overflow.reduce((n, c) => n + c.delta, 0)).toBe(40);
+    expect(result.stats.droppedOverflow).toBe(40);
+    for (const c of result.changes) expect(bytes(c.source)).toBeLessThanOrEqual(MAX_PAGE_BYTES + 8);
   });
 });

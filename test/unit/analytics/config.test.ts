@@ -61,10 +61,7 @@ describe('defaultAnalyticsConfig', () => {
       timeZone: 'Asia/Shanghai',
       sessionGapSeconds: 1800,
       maxSessionEvents: 200,
-      maxClosedSessions: 10_000,
-      maxSliceBytes: 300_000,
-      maxLedgerEntries: 4_000,
-      maxLedgerBytes: 200_000,
+      maxClosedSessions: 20,
     });
   });
 
@@ -120,14 +117,24 @@ describe('parseAnalyticsConfig', () => {
     ['a negative lateness', { metrics: { timeZone: 'UTC', latenessSeconds: -1 } }, 'metrics.latenessSeconds', 'must be at least 0'],
     ['a zero session gap', { paths: { timeZone: 'UTC', sessionGapSeconds: 0 } }, 'paths.sessionGapSeconds', 'must be at least 1'],
     ['a zero group bound', { windowRules: [aRuleValue({ maxGroups: 0 })] }, 'windowRules[0].maxGroups', 'must be at least 1'],
-    ['a slice bound over an item', { paths: { timeZone: 'UTC', maxSliceBytes: 400_000 } }, 'paths.maxSliceBytes', 'must be at most 380000'],
     [
-      'a ledger bound over an item',
-      { paths: { timeZone: 'UTC', maxLedgerBytes: 400_000 } },
-      'paths.maxLedgerBytes',
-      'must be at most 380000',
+      'a session bound over an item',
+      { paths: { timeZone: 'UTC', maxSessionEvents: 501 } },
+      'paths.maxSessionEvents',
+      'must be at most 500',
     ],
-    ['a zero ledger entry bound', { paths: { timeZone: 'UTC', maxLedgerEntries: 0 } }, 'paths.maxLedgerEntries', 'must be at least 1'],
+    [
+      'too many closed sessions per key',
+      { paths: { timeZone: 'UTC', maxClosedSessions: 101 } },
+      'paths.maxClosedSessions',
+      'must be at most 100',
+    ],
+    [
+      'a session-slice bound (no such field)',
+      { paths: { timeZone: 'UTC', maxSliceBytes: 300_000 } },
+      'paths.maxSliceBytes',
+      'unknown field',
+    ],
     [
       'a dimension name too long for a sort key',
       { metrics: { timeZone: 'UTC', dimensions: [`props.${'k'.repeat(500)}`] } },

@@ -2,20 +2,21 @@ import { normalizeCreatedAt, toStreamEvent } from '../../../lambdas/ingest/norma
 import { expandPathDocument } from '../../../lambdas/ingest/paths';
 import type { PathsConfig } from '../../../lambdas/analytics/config';
 import {
-  applyEvents,
   edgesOf,
   emptySessionState,
+  OVERFLOW_EDGE,
   readSessionState,
-  stateSizeBytes,
-  type EdgeDelta,
-  type PathDelta,
+  sessionize,
+  sessionKeyOf,
+  type EdgeChange,
   type SessionState,
 } from '../../../lambdas/analytics/paths';
+import { localDay } from '../../../lambdas/analytics/time';
 import type { StreamEvent } from '../../../lambdas/shared/event';
-import { aPageView, plusMs } from './factories';
+import { aPageView, aSeq, plusMs } from './factories';
 
 const TZ = 'Asia/Shanghai';
-const CONFIG: PathsConfig = { timeZone: TZ, sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 10_000 };
+const CONFIG: PathsConfig = { timeZone: TZ, sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 20 };
 const MIN = 60_000;
 
 /** The path-analysis sample document, as the path-analysis system writes it (ct in Shanghai wall-clock time, out of order at the end). */
@@ -40,223 +41,196 @@ function ingestDocument(document: unknown, receivedAt: string): StreamEvent[] {
   });
 }
 
-const byEdge = (a: EdgeDelta, b: EdgeDelta): number => `${a.day}|${a.source}|${a.target}`.localeCompare(`${b.day}|${b.source}|${b.target}`);
-const byPath = (a: PathDelta, b: PathDelta): number => `${a.day}|${a.fullPath}`.localeCompare(`${b.day}|${b.fullPath}`);
+/** Records of `events`, sequence numbers from `from` (the order they were written to the shard). */
+const sequenced = (events: readonly StreamEvent[], from = 1) => events.map((event, i) => ({ event, seq: aSeq(from + i) }));
 
-/** Applies batches in turn; returns the last state and every delta, summed per key (zeros dropped). */
-function applyAll(batches: readonly (readonly StreamEvent[])[], config: PathsConfig = CONFIG, start: SessionState = emptySessionState()) {
-  let state = start;
-  const edges = new Map<string, EdgeDelta>();
-  const paths = new Map<string, PathDelta>();
-  for (const batch of batches) {
-    const result = applyEvents(state, batch, 0, config);
-    state = result.state;
-    for (const d of result.edgeDeltas) {
-      const key = `${d.day}|${d.source}|${d.target}`;
-      edges.set(key, { ...d, delta: (edges.get(key)?.delta ?? 0) + d.delta });
-    }
-    for (const d of result.pathDeltas) {
-      const key = `${d.day}|${d.fullPath}`;
-      paths.set(key, { ...d, delta: (paths.get(key)?.delta ?? 0) + d.delta });
-    }
-  }
-  return {
-    state,
-    edges: [...edges.values()].filter((d) => d.delta !== 0).sort(byEdge),
-    paths: [...paths.values()].filter((d) => d.delta !== 0).sort(byPath),
-  };
+/** `day | source → target` of a change. */
+const edgeOf = (c: Pick<EdgeChange, 'day' | 'source' | 'target'>): string => `${c.day} | ${c.source} → ${c.target}`;
+
+/** The changes summed per edge, zeros dropped, as sorted `edge: n` lines. */
+function summed(changes: readonly EdgeChange[]): string[] {
+  const sums = new Map<string, number>();
+  for (const c of changes) sums.set(edgeOf(c), (sums.get(edgeOf(c)) ?? 0) + c.delta);
+  return [...sums]
+    .filter(([, n]) => n !== 0)
+    .map(([edge, n]) => `${edge}: ${n}`)
+    .sort();
 }
 
-describe('applyEvents: the path-analysis sample', () => {
-  it('orders the document by ct, ties in arrival order, and gives exactly the step-indexed edges that order implies', () => {
+/** Sessionizes batches in turn (each batch's keys read from the states so far); returns the states and every change. */
+function runAll(batches: readonly (readonly StreamEvent[])[], config: PathsConfig = CONFIG) {
+  const states = new Map<string, SessionState>();
+  const changes: EdgeChange[] = [];
+  let seq = 1;
+  for (const batch of batches) {
+    const result = sessionize((key) => states.get(key) ?? emptySessionState(), sequenced(batch, seq), config);
+    seq += batch.length;
+    for (const [key, state] of result.states) states.set(key, state);
+    changes.push(...result.changes);
+  }
+  return { states, changes, edges: summed(changes) };
+}
+
+/** One batch on fresh states. */
+const once = (events: readonly StreamEvent[], config: PathsConfig = CONFIG) =>
+  sessionize(() => emptySessionState(), sequenced(events), config);
+
+describe('sessionize: the path-analysis sample', () => {
+  it('orders the document by ct, ties in arrival order, and gives exactly the step-indexed edges that order implies, each from the record that makes it', () => {
     // prepare: /services and the second /about tie at 11:44:36.263; /services arrived first
     const events = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');
 
     // act
-    const result = applyEvents(emptySessionState(), events, 0, CONFIG);
+    const result = once(events);
 
-    // assess
-    expect(result.edgeDeltas).toEqual([
-      { day: '2024-05-27', source: '/blog (1)', target: '/about (2)', delta: 1 },
-      { day: '2024-05-27', source: '/about (2)', target: '/services (3)', delta: 1 },
-      { day: '2024-05-27', source: '/services (3)', target: '/about (4)', delta: 1 },
-      { day: '2024-05-27', source: '/about (4)', target: '/blog (5)', delta: 1 },
+    // assess: the 5th element (/about at 11:44) lands before /blog (11:52): −1/+1 by record 5
+    expect(result.changes.map((c) => [edgeOf(c), c.step, c.delta, c.seq])).toEqual([
+      ['2024-05-27 | /blog (1) → /about (2)', 2, 1, aSeq(2)],
+      ['2024-05-27 | /about (2) → /services (3)', 3, 1, aSeq(3)],
+      ['2024-05-27 | /services (3) → /blog (4)', 4, 1, aSeq(4)],
+      ['2024-05-27 | /services (3) → /about (4)', 4, 1, aSeq(5)],
+      ['2024-05-27 | /about (4) → /blog (5)', 5, 1, aSeq(5)],
+      ['2024-05-27 | /services (3) → /blog (4)', 4, -1, aSeq(5)],
     ]);
-    expect(result.pathDeltas).toEqual([{ day: '2024-05-27', fullPath: '/blog -> /about -> /services -> /about -> /blog', delta: 1 }]);
+    expect(summed(result.changes)).toEqual([
+      '2024-05-27 | /about (2) → /services (3): 1',
+      '2024-05-27 | /about (4) → /blog (5): 1',
+      '2024-05-27 | /blog (1) → /about (2): 1',
+      '2024-05-27 | /services (3) → /about (4): 1',
+    ]);
     expect(result.stats).toMatchObject({ accepted: 5, duplicates: 0, droppedClosed: 0 });
+    expect([...result.states.keys()]).toEqual([sessionKeyOf(events[0] as StreamEvent)]);
   });
 
   it('adds nothing when the same document is posted again while its session is open (same eventIds, new records)', () => {
-    // prepare
-    const first = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');
-    const again = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:05.000Z');
-    const afterFirst = applyEvents(emptySessionState(), first, 0, CONFIG);
-
-    // act
-    const second = applyEvents(afterFirst.state, again, 0, CONFIG);
-
-    // assess
-    expect(second.edgeDeltas).toEqual([]);
-    expect(second.pathDeltas).toEqual([]);
+    const first = runAll([ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z')]);
+    const second = sessionize(
+      (key) => first.states.get(key) ?? emptySessionState(),
+      sequenced(ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:05.000Z'), 10),
+      CONFIG,
+    );
+    expect(second.changes).toEqual([]);
     expect(second.stats).toMatchObject({ accepted: 0, duplicates: 5 });
+    expect(second.states.size).toBe(0);
   });
 
-  it('adds nothing when the same document is posted again after its session closed', () => {
-    // prepare: the document, then an hour of other traffic closes its session
-    const first = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');
-    const later = aPageView('other', '/home', '2024-05-27T05:00:00.000Z', { userId: 'someone-else' });
-    const again = ingestDocument(SEED_DOCUMENT, '2024-05-27T05:00:05.000Z');
-    const { state } = applyAll([first, [later]]);
-
+  it("adds nothing when the same document is posted again after its session closed (the key's next page view closes it)", () => {
     // act
-    const second = applyEvents(state, again, 0, CONFIG);
+    const first = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');
+    const { states, changes } = runAll([first, ingestDocument(SEED_DOCUMENT, '2024-05-27T05:00:05.000Z')]);
 
     // assess
-    expect(Object.keys(state.open)).toEqual(['u:someone-else']);
-    expect(second.edgeDeltas).toEqual([]);
-    expect(second.pathDeltas).toEqual([]);
-    expect(second.stats).toMatchObject({ accepted: 0, droppedClosed: 5 });
+    expect(summed(changes)).toHaveLength(4);
+    const state = states.get(sessionKeyOf(first[0] as StreamEvent));
+    expect(state?.events).toEqual([]);
+    expect(state?.closed).toHaveLength(1);
   });
 
   it('keeps a backfilled document whole: sessions close by processing time, not by how old their events are', () => {
-    // prepare: the live clock is a year later; the document's elements come in three batches
-    const live = aPageView('live', '/home', '2025-06-01T00:00:00.000Z', { userId: 'live-user' });
     const events = ingestDocument(SEED_DOCUMENT, '2025-06-01T00:00:01.000Z');
-
-    // act
-    const { paths } = applyAll([[live], events.slice(0, 2), events.slice(2, 3), events.slice(3)]);
-
-    // assess
-    expect(paths).toContainEqual({ day: '2024-05-27', fullPath: '/blog -> /about -> /services -> /about -> /blog', delta: 1 });
-    expect(paths).toHaveLength(2);
+    const split = runAll([events.slice(0, 2), events.slice(2, 3), events.slice(3)]);
+    expect(split.edges).toEqual(runAll([events]).edges);
+    expect(split.edges).toHaveLength(4);
   });
 });
 
-describe('applyEvents: corrections and sessions', () => {
+describe('sessionize: corrections and sessions', () => {
   const T0 = '2024-05-27T02:00:00.000Z';
 
-  it('corrects the counts when an out-of-order event lands mid-session: −1 old edge and path, +1 new', () => {
+  it('corrects the counts when an out-of-order page view lands mid-session: −1 old edge, +1 new ones, from that record', () => {
     // prepare: /a then /c, later /b whose event time is between them
     const a = aPageView('a', '/a', T0, { sessionId: 's1' });
     const c = aPageView('c', '/c', plusMs(T0, 2 * MIN), { sessionId: 's1' });
     const b = aPageView('b', '/b', plusMs(T0, MIN), { sessionId: 's1', receivedAt: plusMs(T0, 3 * MIN) });
-    const { state } = applyEvents(emptySessionState(), [a, c], 0, CONFIG);
 
     // act
-    const result = applyEvents(state, [b], 0, CONFIG);
+    const { changes } = runAll([[a, c], [b]]);
 
     // assess
-    expect([...result.edgeDeltas].sort(byEdge)).toEqual([
-      { day: '2024-05-27', source: '/a (1)', target: '/b (2)', delta: 1 },
-      { day: '2024-05-27', source: '/a (1)', target: '/c (2)', delta: -1 },
-      { day: '2024-05-27', source: '/b (2)', target: '/c (3)', delta: 1 },
-    ]);
-    expect([...result.pathDeltas].sort(byPath)).toEqual([
-      { day: '2024-05-27', fullPath: '/a -> /b -> /c', delta: 1 },
-      { day: '2024-05-27', fullPath: '/a -> /c', delta: -1 },
-    ]);
+    expect(
+      changes
+        .filter((x) => x.seq === aSeq(3))
+        .map((x) => `${edgeOf(x)} ${x.delta}`)
+        .sort(),
+    ).toEqual(['2024-05-27 | /a (1) → /b (2) 1', '2024-05-27 | /a (1) → /c (2) -1', '2024-05-27 | /b (2) → /c (3) 1']);
+    expect(summed(changes)).toEqual(['2024-05-27 | /a (1) → /b (2): 1', '2024-05-27 | /b (2) → /c (3): 1']);
+  });
+
+  it('moves every edge of a session to the new day when a late page view becomes its first', () => {
+    // prepare: 00:10 and 00:20 Shanghai time on the 28th, then a page view at 23:55 on the 27th
+    const events = [
+      aPageView('1', '/b', '2024-05-27T16:10:00.000Z', { sessionId: 'n' }),
+      aPageView('2', '/c', '2024-05-27T16:20:00.000Z', { sessionId: 'n' }),
+      aPageView('3', '/a', '2024-05-27T15:55:00.000Z', { sessionId: 'n', receivedAt: '2024-05-27T16:21:00.000Z' }),
+    ];
+
+    // act
+    const { edges } = runAll([events]);
+
+    // assess
+    expect(edges).toEqual(['2024-05-27 | /a (1) → /b (2): 1', '2024-05-27 | /b (2) → /c (3): 1']);
   });
 
   it('starts a new session for a sessionId idle for the gap in processing time', () => {
     const events = [aPageView('1', '/a', T0, { sessionId: 's' }), aPageView('2', '/b', plusMs(T0, 45 * MIN), { sessionId: 's' })];
-    const result = applyEvents(emptySessionState(), events, 0, CONFIG);
-    expect(result.pathDeltas.map((p) => p.fullPath)).toEqual(['/a', '/b']);
+    const result = once(events);
+    expect(result.changes).toEqual([]);
     expect(result.stats.closedSessions).toBe(1);
+    expect(result.states.get(sessionKeyOf(events[0] as StreamEvent))?.events.map((e) => e[2])).toEqual(['/b']);
   });
 
   it('splits a user without sessionId into sessions at 30 minutes of inactivity (event time)', () => {
-    // prepare
+    const receivedAt = plusMs(T0, 51 * MIN);
     const events = [
-      aPageView('1', '/a', T0),
-      aPageView('2', '/b', plusMs(T0, 10 * MIN)),
-      aPageView('3', '/c', plusMs(T0, 41 * MIN)),
-      aPageView('4', '/d', plusMs(T0, 50 * MIN)),
+      aPageView('1', '/a', T0, { receivedAt }),
+      aPageView('2', '/b', plusMs(T0, 10 * MIN), { receivedAt }),
+      aPageView('3', '/c', plusMs(T0, 41 * MIN), { receivedAt }),
+      aPageView('4', '/d', plusMs(T0, 50 * MIN), { receivedAt }),
     ];
-
-    // act
-    const result = applyEvents(emptySessionState(), events, 0, CONFIG);
-
-    // assess
-    expect(result.pathDeltas.map((p) => [p.fullPath, p.delta])).toEqual([
-      ['/a -> /b', 1],
-      ['/c -> /d', 1],
-    ]);
-    expect(result.edgeDeltas.map((e) => `${e.source} → ${e.target}`)).toEqual(['/a (1) → /b (2)', '/c (1) → /d (2)']);
+    expect(summed(once(events).changes)).toEqual(['2024-05-27 | /a (1) → /b (2): 1', '2024-05-27 | /c (1) → /d (2): 1']);
   });
 
-  it('does not split a session with a sessionId at event-time gaps (both events received together)', () => {
+  it('does not split a session with a sessionId at event-time gaps (both page views received together)', () => {
     const receivedAt = plusMs(T0, 46 * MIN);
     const events = [
       aPageView('1', '/a', T0, { sessionId: 's', receivedAt }),
       aPageView('2', '/b', plusMs(T0, 45 * MIN), { sessionId: 's', receivedAt }),
     ];
-    expect(applyEvents(emptySessionState(), events, 0, CONFIG).pathDeltas.map((p) => p.fullPath)).toEqual(['/a -> /b']);
+    expect(summed(once(events).changes)).toEqual(['2024-05-27 | /a (1) → /b (2): 1']);
   });
 
-  it('merges two open sessions of a user when a late event fills the gap between them', () => {
-    // prepare: /a at 0 and /c at 40 min (received together) are two sessions; /b at 20 min arrives last
+  it('merges two open sessions of a user when a late page view fills the gap between them', () => {
     const receivedAt = plusMs(T0, 40 * MIN + 1000);
-    const { state } = applyEvents(
-      emptySessionState(),
+    const { changes } = runAll([
       [aPageView('1', '/a', T0, { receivedAt }), aPageView('3', '/c', plusMs(T0, 40 * MIN), { receivedAt })],
-      0,
-      CONFIG,
-    );
-
-    // act
-    const result = applyEvents(state, [aPageView('2', '/b', plusMs(T0, 20 * MIN), { receivedAt: plusMs(T0, 40 * MIN + 2000) })], 0, CONFIG);
-
-    // assess
-    expect([...result.pathDeltas].sort(byPath).map((p) => [p.fullPath, p.delta])).toEqual([
-      ['/a', -1],
-      ['/a -> /b -> /c', 1],
-      ['/c', -1],
+      [aPageView('2', '/b', plusMs(T0, 20 * MIN), { receivedAt: plusMs(T0, 40 * MIN + 2000) })],
     ]);
+    expect(summed(changes)).toEqual(['2024-05-27 | /a (1) → /b (2): 1', '2024-05-27 | /b (2) → /c (3): 1']);
   });
 
-  it('counts a session on the day of its first event in the paths time zone', () => {
-    // prepare: 23:50 and 00:10 Shanghai time
+  it('counts a session on the day of its first page view in the paths time zone', () => {
     const events = [
       aPageView('1', '/late', '2024-05-27T15:50:00.000Z', { sessionId: 'n' }),
       aPageView('2', '/night', '2024-05-27T16:10:00.000Z', { sessionId: 'n' }),
     ];
-
-    // act
-    const result = applyEvents(emptySessionState(), events, 0, CONFIG);
-
-    // assess
-    expect(result.pathDeltas).toEqual([{ day: '2024-05-27', fullPath: '/late -> /night', delta: 1 }]);
+    expect(summed(once(events).changes)).toEqual(['2024-05-27 | /late (1) → /night (2): 1']);
   });
 
-  it('closes idle sessions (their counts stay), remembers them, and drops their stragglers', () => {
+  it("closes a key's idle sessions when its next page view arrives (their edges stay counted) and drops their stragglers", () => {
     // prepare
     const session = [aPageView('1', '/a', T0, { sessionId: 'x' }), aPageView('2', '/b', plusMs(T0, MIN), { sessionId: 'x' })];
-    const muchLater = aPageView('z', '/home', plusMs(T0, 45 * MIN), { userId: 'other' });
     const straggler = aPageView('3', '/c', plusMs(T0, 2 * MIN), { sessionId: 'x', receivedAt: plusMs(T0, 46 * MIN) });
 
     // act
-    const first = applyEvents(emptySessionState(), session, 0, CONFIG);
-    const closing = applyEvents(first.state, [muchLater], 0, CONFIG);
-    const late = applyEvents(closing.state, [straggler], 0, CONFIG);
+    const { states, changes } = runAll([session, [straggler]]);
 
     // assess
-    expect(closing.stats.closedSessions).toBe(1);
-    expect(closing.pathDeltas).toEqual([{ day: '2024-05-27', fullPath: '/home', delta: 1 }]);
-    expect(Object.keys(closing.state.open)).toEqual(['u:other']);
-    expect(closing.state.closed).toHaveLength(1);
-    expect(late.stats.droppedClosed).toBe(1);
-    expect(late.pathDeltas).toEqual([]);
+    expect(summed(changes)).toEqual(['2024-05-27 | /a (1) → /b (2): 1']);
+    expect(states.get(sessionKeyOf(straggler))).toMatchObject({ events: [], closed: [[Date.parse(T0), Date.parse(T0) + MIN]] });
   });
 
-  it('closes sessions on a quiet shard when the caller moves the clock (nowMs)', () => {
-    const { state } = applyEvents(emptySessionState(), [aPageView('1', '/a', T0)], 0, CONFIG);
-    const result = applyEvents(state, [], Date.parse(T0) + 31 * MIN + 1000, CONFIG);
-    expect(result.state.open).toEqual({});
-    expect(result.stats.closedSessions).toBe(1);
-  });
-
-  it('gives the same deltas and state however the records are split into batches', () => {
-    // prepare: three users, some late events, a closing gap in the middle
+  it('gives the same edges and states however the records are split into batches, and the edges equal those of the sessions', () => {
+    // prepare: three users, some late page views, a closing gap in the middle, a replay at the end
     const events: StreamEvent[] = [];
     for (let i = 0; i < 60; i++) {
       const minute = i < 30 ? i : i + 40;
@@ -267,54 +241,82 @@ describe('applyEvents: corrections and sessions', () => {
     events.push({ ...(events[5] as StreamEvent), receivedAt: plusMs(T0, 200 * MIN) });
 
     // act
-    const whole = applyAll([events]);
-    const oneByOne = applyAll(events.map((e) => [e]));
-    const uneven = applyAll([events.slice(0, 7), events.slice(7, 31), events.slice(31, 32), events.slice(32)]);
+    const whole = runAll([events]);
+    const oneByOne = runAll(events.map((e) => [e]));
+    const uneven = runAll([events.slice(0, 7), events.slice(7, 31), events.slice(31, 32), events.slice(32)]);
 
     // assess
-    expect(oneByOne.state).toEqual(whole.state);
-    expect(uneven.state).toEqual(whole.state);
+    expect(oneByOne.states).toEqual(whole.states);
+    expect(uneven.states).toEqual(whole.states);
     expect(oneByOne.edges).toEqual(whole.edges);
-    expect(oneByOne.paths).toEqual(whole.paths);
     expect(uneven.edges).toEqual(whole.edges);
-    expect(uneven.paths).toEqual(whole.paths);
+    // The truth: each user's page views in event-time order, split where 30 minutes pass without one.
+    const truth: string[] = [];
+    for (let u = 0; u < 3; u++) {
+      const mine = events.slice(0, 60).filter((e) => e.userId === `u${u}`);
+      const sorted = [...mine].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+      let session: StreamEvent[] = [];
+      const flush = () => {
+        const first = session[0];
+        if (first !== undefined)
+          edgesOf(session.map((e) => e.path as string)).forEach((e) =>
+            truth.push(`${localDay(Date.parse(first.createdAt), TZ)} | ${e.source} → ${e.target}`),
+          );
+        session = [];
+      };
+      for (const e of sorted) {
+        const last = session[session.length - 1];
+        if (last !== undefined && Date.parse(e.createdAt) - Date.parse(last.createdAt) > 30 * MIN) flush();
+        session.push(e);
+      }
+      flush();
+    }
+    const counted = new Map<string, number>();
+    for (const edge of truth) counted.set(edge, (counted.get(edge) ?? 0) + 1);
+    expect(whole.edges).toEqual([...counted].map(([edge, n]) => `${edge}: ${n}`).sort());
   });
 
-  it('drops events beyond maxSessionEvents and reports them', () => {
+  it('counts page views beyond maxSessionEvents on the overflow edge of their day, from their records', () => {
     const events = Array.from({ length: 5 }, (_, i) => aPageView(`e${i}`, `/p${i}`, plusMs(T0, i * 1000), { sessionId: 'big' }));
-    const result = applyEvents(emptySessionState(), events, 0, { ...CONFIG, maxSessionEvents: 3 });
-    expect(result.pathDeltas.map((p) => p.fullPath)).toEqual(['/p0 -> /p1 -> /p2']);
+    const result = once(events, { ...CONFIG, maxSessionEvents: 3 });
+    expect(summed(result.changes)).toEqual([
+      '2024-05-27 | (other) (1) → (other) (2): 2',
+      '2024-05-27 | /p0 (1) → /p1 (2): 1',
+      '2024-05-27 | /p1 (2) → /p2 (3): 1',
+    ]);
+    expect(result.changes.filter((c) => c.source === OVERFLOW_EDGE.source).map((c) => [c.step, c.seq])).toEqual([
+      [2, aSeq(4)],
+      [2, aSeq(5)],
+    ]);
     expect(result.stats.droppedOverflow).toBe(2);
   });
 
-  it('ignores events without a path', () => {
-    const result = applyEvents(
-      emptySessionState(),
-      [aPageView('1', '/a', T0), { ...aPageView('2', '/x', T0), path: undefined }],
-      0,
-      CONFIG,
-    );
+  it('ignores records without a path', () => {
+    const result = once([aPageView('1', '/a', T0), { ...aPageView('2', '/x', T0), path: undefined }]);
     expect(result.stats).toMatchObject({ accepted: 1, ignored: 1 });
   });
 
-  it('forgets the oldest closed sessions beyond maxClosedSessions', () => {
-    // prepare: five one-page sessions, then a clock far ahead closes them all
-    const events = Array.from({ length: 5 }, (_, i) => aPageView(`e${i}`, '/a', plusMs(T0, i * MIN), { userId: `u${i}` }));
+  it('forgets the oldest closed sessions of a key beyond maxClosedSessions', () => {
+    // prepare: five one-page sessions of one user, an hour apart
+    const events = Array.from({ length: 5 }, (_, i) => aPageView(`e${i}`, '/a', plusMs(T0, i * 60 * MIN)));
 
     // act
-    const result = applyEvents(emptySessionState(), events, Date.parse(T0) + 10 * 3_600_000, { ...CONFIG, maxClosedSessions: 2 });
+    const result = once(events, { ...CONFIG, maxClosedSessions: 2 });
 
     // assess
-    expect(result.state.closed.map((c) => c[1])).toEqual([Date.parse(plusMs(T0, 3 * MIN)), Date.parse(plusMs(T0, 4 * MIN))]);
+    const state = result.states.get('u:visitor-1');
+    expect(state?.closed.map((c) => c[1])).toEqual([Date.parse(plusMs(T0, 2 * 60 * MIN)), Date.parse(plusMs(T0, 3 * 60 * MIN))]);
+    expect(state?.events).toHaveLength(1);
   });
 
   it('does not change the state it is given', () => {
     // prepare
-    const { state } = applyEvents(emptySessionState(), [aPageView('1', '/a', T0)], 0, CONFIG);
+    const { states } = runAll([[aPageView('1', '/a', T0)]]);
+    const state = states.get('u:visitor-1') as SessionState;
     const snapshot = JSON.parse(JSON.stringify(state)) as SessionState;
 
     // act
-    applyEvents(state, [aPageView('2', '/b', plusMs(T0, MIN))], 0, CONFIG);
+    sessionize(() => state, sequenced([aPageView('2', '/b', plusMs(T0, MIN))], 2), CONFIG);
 
     // assess
     expect(state).toEqual(snapshot);
@@ -322,23 +324,24 @@ describe('applyEvents: corrections and sessions', () => {
 });
 
 describe('session state', () => {
-  it('reads back what applyEvents wrote, through JSON, and measures its size', () => {
+  it('reads back what sessionize wrote, through JSON, small', () => {
     // prepare
-    const { state } = applyEvents(emptySessionState(), ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z'), 0, CONFIG);
+    const events = ingestDocument(SEED_DOCUMENT, '2024-05-27T03:53:00.000Z');
+    const state = once(events).states.get(sessionKeyOf(events[0] as StreamEvent));
 
     // act
     const back = readSessionState(JSON.parse(JSON.stringify(state)));
 
     // assess
     expect(back).toEqual(state);
-    expect(stateSizeBytes(state)).toBe(Buffer.byteLength(JSON.stringify(state)));
-    expect(stateSizeBytes(state)).toBeLessThan(1000);
+    expect(Buffer.byteLength(JSON.stringify(state))).toBeLessThan(500);
   });
 
   it('starts fresh from nothing and refuses something else', () => {
     expect(readSessionState(undefined)).toEqual(emptySessionState());
     expect(() => readSessionState({ v: 2 })).toThrow(TypeError);
     expect(() => readSessionState({ v: 1, clockMs: 0, nextArrival: 0, open: { k: [['e', 1, 2, '/a']] }, closed: [] })).toThrow(TypeError);
+    expect(() => readSessionState({ v: 2, clockMs: 0, events: [['e', 1, '/a']], closed: [] })).toThrow(TypeError);
   });
 
   it('names the edges of a page list', () => {

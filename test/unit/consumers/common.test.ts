@@ -1,4 +1,4 @@
-import { isRecordFault, PATHS_TOO_LARGE } from '../../../lambdas/consumers/common';
+import { isRecordFault } from '../../../lambdas/consumers/common';
 
 /** An error as the AWS SDK raises it: a name and a message. */
 const awsError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
@@ -19,10 +19,6 @@ describe('isRecordFault', () => {
     ['a transaction over 4 MB', 'Transaction request cannot be larger than 4 MB'],
   ])('blames the records for %s', (_what, message) => {
     expect(isRecordFault(awsError('ValidationException', message))).toBe(true);
-  });
-
-  it('blames the records for a paths transaction that cannot fit', () => {
-    expect(isRecordFault(awsError(PATHS_TOO_LARGE, 'slice at 409723 bytes'))).toBe(true);
   });
 
   it.each([

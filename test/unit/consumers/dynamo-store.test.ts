@@ -4,7 +4,7 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { KEYS } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
 import { DynamoResultsStore } from '../../../lambdas/consumers/dynamo-store';
-import type { ResultsStore } from '../../../lambdas/consumers/store';
+import type { Item, ResultsStore } from '../../../lambdas/consumers/store';
 import { MemoryResultsStore } from './memory-store';
 import { createHandler as createWindowsHandler } from '../../../lambdas/consumers/windows';
 import {
@@ -150,7 +150,9 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
     const store = new FaultyStore(storeOn('recount'));
     const deps = someDeps<ResultsStore>({ store });
     const handle = createHandler(deps);
-    store.failOn((call) => call.kind === 'transactWrite', { when: 'after' });
+    store.failOn((call) => call.kind === 'write' && call.op.kind === 'put' && String(call.op.item.pk).startsWith('SESSION#'), {
+      when: 'after',
+    });
 
     // act
     await expect(handle(aBatch(records.slice(0, 7)))).rejects.toThrow(/injected/);
@@ -161,24 +163,29 @@ describe('DynamoResultsStore against DynamoDB Local (the memory store is checked
     expect(deps.logger.lines.find((line) => line.message === 'batch processed')?.attributes.conditionalRetries).toBeGreaterThan(0);
   });
 
-  it('transaction: cancelled by a concurrent change of the cursor, it is re-read and recomputed once, all or nothing', async () => {
-    // prepare
+  it('sessions: a session item changed since it was read fails the batch (its put is conditional on the version), and the retry is exact', async () => {
+    // prepare: another writer stores the session the batch is about to write, under a newer version
     const records = someRecordsOfEverything();
     const store = new FaultyStore(storeOn('conflict'));
     const deps = someDeps<ResultsStore>({ store });
+    let target: Item | undefined;
     store.interfere(
-      (call) => call.kind === 'transactWrite',
+      (call) => {
+        if (call.kind !== 'write' || call.op.kind !== 'put' || !String(call.op.item.pk).startsWith('SESSION#')) return false;
+        target = call.op.item;
+        return true;
+      },
       async (inner) => {
-        await inner.write({ kind: 'put', item: { ...KEYS.pathsCursor(SHARD), v: 1 } });
+        if (target !== undefined) await inner.write({ kind: 'put', item: { ...target, v: Number(target.v) + 5 } });
       },
     );
 
     // act
+    await expect(createHandler(deps)(aBatch(records))).rejects.toThrow(/session SESSION#.* changed since it was read/);
     await createHandler(deps)(aBatch(records));
 
     // assess
     expect(resultsOf(await scan('conflict')).ledgers).toEqual(resultsOf((await onMemory([records])).dump()).ledgers);
-    expect(deps.logger.lines.some((line) => line.message === 'paths transaction cancelled; re-reading')).toBe(true);
   });
 
   it('windows: a window split 6 + 4 across two shards, final invokes retried, raises one alert', async () => {

@@ -5,7 +5,12 @@ import { pathItems, toPublishable } from '../../../lambdas/ingest/batch';
 import { toStreamEvent } from '../../../lambdas/ingest/normalize';
 import { checkEvents } from '../../../lambdas/ingest/validate';
 import type { StreamEvent } from '../../../lambdas/shared/event';
-import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, unpackJson, type PathLedger } from '../../../lambdas/shared/results-table';
+import { EDGE_COUNTER_PREFIX, EDGE_SEPARATOR, unpackJson } from '../../../lambdas/shared/results-table';
+
+/** The Sankey edges of one day, `source\u0000target` → weight. */
+export interface DayEdges {
+  edges: Record<string, number>;
+}
 import type { AppLogger } from '../../../lambdas/shared/logger';
 import type { ConsumerConfig } from '../../../lambdas/consumers/config';
 import { FakeNotifier } from './fake-notifier';
@@ -35,15 +40,13 @@ export const OTHER_SHARD = 'shardId-000000000001';
 /** The consumers' clock: a few minutes after the default event times. */
 export const NOW = new Date('2024-05-27T03:45:00.000Z');
 
-/** The consumers' configuration of a test stage (the default analyses, 4 chunks, 4 slices). */
+/** The consumers' configuration of a test stage (the default analyses). */
 export function aConsumerConfig(overrides: Partial<ConsumerConfig> = {}): ConsumerConfig {
   return {
     tableName: 'results',
     alertsTopicArn: 'arn:aws:sns:us-east-1:000000000000:alerts',
     analytics: defaultAnalyticsConfig(TIME_ZONE),
     stage: 'dev',
-    pathChunks: 4,
-    sessionSlices: 4,
     resultRetentionDays: 35,
     quarantineRetentionDays: 14,
     ...overrides,
@@ -268,16 +271,16 @@ export interface Counter {
 
 /**
  * What the results mean, independent of how batches were split: metric counters by key, the
- * Sankey ledger per day (summed over chunks), alerts (id and notified) and quarantined keys.
+ * Sankey edges per day (summed over counter items, weight-0 edges left out; `paths` stays empty), alerts (id and notified) and quarantined keys.
  */
 export function resultsOf(items: readonly Item[]): {
   metrics: Record<string, Counter>;
-  ledgers: Record<string, PathLedger>;
+  ledgers: Record<string, DayEdges>;
   alerts: Record<string, AttrValue | undefined>;
   quarantined: string[];
 } {
   const metrics: Record<string, Counter> = {};
-  const ledgers: Record<string, PathLedger> = {};
+  const ledgers: Record<string, DayEdges> = {};
   const alerts: Record<string, AttrValue | undefined> = {};
   const quarantined: string[] = [];
   for (const item of items) {
@@ -291,22 +294,20 @@ export function resultsOf(items: readonly Item[]): {
         ...(item.min !== undefined ? { min: item.min } : {}),
         ...(item.max !== undefined ? { max: item.max } : {}),
       };
-    } else if (pk.startsWith('PATHS#') && item.d instanceof Uint8Array) {
-      const day = pk.slice('PATHS#'.length);
-      const chunk = unpackJson(item.d) as PathLedger;
-      const ledger = (ledgers[day] ??= { edges: {}, paths: {} });
-      for (const [k, n] of Object.entries(chunk.edges)) ledger.edges[k] = (ledger.edges[k] ?? 0) + n;
-      for (const [k, n] of Object.entries(chunk.paths)) ledger.paths[k] = (ledger.paths[k] ?? 0) + n;
-      if (chunk.overflowEvents !== undefined) ledger.overflowEvents = (ledger.overflowEvents ?? 0) + chunk.overflowEvents;
     } else if (pk.startsWith('PATHS#') && String(item.sk).startsWith(EDGE_COUNTER_PREFIX)) {
-      const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {}, paths: {} });
+      const ledger = (ledgers[pk.slice('PATHS#'.length)] ??= { edges: {} });
       const counts: [string, AttrValue][] =
         item.source === undefined
           ? Object.entries(item)
               .filter(([name]) => name.startsWith(PACKED_EDGE_PREFIX))
               .map(([name, n]) => [name.slice(PACKED_EDGE_PREFIX.length), n])
           : [[`${String(item.source)}${EDGE_SEPARATOR}${String(item.target)}`, item.count]];
-      for (const [edge, n] of counts) ledger.edges[edge] = (ledger.edges[edge] ?? 0) + Number(n);
+      for (const [edge, n] of counts) {
+        const weight = (ledger.edges[edge] ?? 0) + Number(n);
+        // An edge a late page view replaced is left at 0 in its counter: no weight, not an edge.
+        if (weight === 0) delete ledger.edges[edge];
+        else ledger.edges[edge] = weight;
+      }
     } else if (pk.startsWith('ALERT#')) {
       alerts[pk] = item.notified;
     } else if (pk.startsWith('QUARANTINE#')) {
@@ -317,7 +318,7 @@ export function resultsOf(items: readonly Item[]): {
 }
 
 /** The Sankey edges of a ledger as `source → target: weight` lines, sorted (readable assertions). */
-export const edgeLines = (ledger: PathLedger | undefined): string[] =>
+export const edgeLines = (ledger: DayEdges | undefined): string[] =>
   Object.entries(ledger?.edges ?? {})
     .map(([edge, weight]) => `${edge.split(EDGE_SEPARATOR).join(' → ')}: ${weight}`)
     .sort();

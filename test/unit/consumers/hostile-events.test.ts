@@ -1,5 +1,4 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { OTHER_LABEL } from '../../../lambdas/shared/results-table';
 import { createHandler } from '../../../lambdas/consumers/realtime';
 import { DynamoResultsStore } from '../../../lambdas/consumers/dynamo-store';
 import { itemBytes, type ResultsStore } from '../../../lambdas/consumers/store';
@@ -106,7 +105,7 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
     expect(counted(table === 'action' ? /^M#events#action#.*action=😀{10}/u : /^M#events#props\.province#.*props\.province=x{10}/)).toBe(1);
   });
 
-  it('realtime: 800 sessions of random 1,000-character paths overflow into counted "other" buckets; no batch fails, and unrelated events are counted', async () => {
+  it('realtime: 800 sessions of random 1,000-character paths are counted under bounded names, one small item per session; no batch fails, and unrelated events are counted', async () => {
     // prepare
     const deps = depsOn('paths');
     const handle = createHandler(deps);
@@ -141,10 +140,13 @@ describe('accepted events that once broke the analyses, on DynamoDB Local', () =
     expect(clicks).toBe(8);
     const ledger = ledgers['2024-05-27'];
     const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
-    // Every page view is accounted for: in a counted session (edges + 1 per full path), or as an event that overflowed the session state.
-    const overflowEvents = ledger?.overflowEvents ?? 0;
-    expect(sum(ledger?.edges) + sum(ledger?.paths) + overflowEvents).toBe(pageViews.length);
-    expect((ledger?.paths[OTHER_LABEL] ?? 0) + overflowEvents).toBeGreaterThan(0);
+    // Every session of three page views is counted: two edges each, under page names bounded to 256 bytes.
+    expect(sum(ledger?.edges)).toBe(800 * 2);
+    for (const edge of Object.keys(ledger?.edges ?? {}))
+      for (const node of edge.split('\u0000')) expect(Buffer.byteLength(node)).toBeLessThanOrEqual(256 + 6);
+    const sessions = items.filter((item) => String(item.pk).startsWith('SESSION#'));
+    expect(sessions).toHaveLength(800);
+    for (const session of sessions) expect(itemBytes(session)).toBeLessThanOrEqual(2048);
   });
 
   it('realtime: a measured value DynamoDB cannot add exactly is quarantined with its reason in the same invocation; the rest of the batch is counted', async () => {

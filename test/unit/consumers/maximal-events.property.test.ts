@@ -26,8 +26,7 @@ const EVENTS_PER_SEED = 600;
 const BATCH = 200;
 /** Bounds small enough that the generated traffic goes over each of them. */
 const MAX_GROUPS = 12;
-const MAX_LEDGER_ENTRIES = 40;
-const MAX_SLICE_BYTES = 60_000;
+const MAX_SESSION_EVENTS = 5;
 const DIMENSIONS = ['action', 'props.province', 'props.provinceCode', 'props.machineId'] as const;
 
 /** A seeded stream of random numbers in [0, 1), from SHA-512 blocks (fast enough for millions of characters). */
@@ -159,7 +158,7 @@ describe('property: maximal valid events through both consumers on DynamoDB Loca
         ...base.analytics,
         windowRules: base.analytics.windowRules.map((rule) => ({ ...rule, maxGroups: MAX_GROUPS })),
         metrics: { ...base.analytics.metrics, dimensions: [...DIMENSIONS] },
-        paths: { ...base.analytics.paths, maxLedgerEntries: MAX_LEDGER_ENTRIES, maxSliceBytes: MAX_SLICE_BYTES },
+        paths: { ...base.analytics.paths, maxSessionEvents: MAX_SESSION_EVENTS },
       };
       const table = `seed-${seed}`;
       // The real clock: DynamoDB Local deletes items whose TTL (`expiresAt`, from the consumer's clock) has passed.
@@ -252,13 +251,16 @@ describe('property: maximal valid events through both consumers on DynamoDB Loca
         expect(alerted.sort()).toEqual(kept.filter((g) => (truth.get(g) ?? 0) >= 10).sort());
       }
 
-      // Paths: every page view is in a counted session (its edges + 1 for its full path) or an overflow event.
+      // Paths: each user is one session (two minutes of traffic, in order); its first MAX_SESSION_EVENTS page views
+      // make its edges, every further one adds 1 to the overflow edge `(other) (1)` → `(other) (2)`.
       const ledger = results.ledgers['2024-05-27'];
-      const sum = (counts: Record<string, number> | undefined) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
-      expect(sum(ledger?.edges) + sum(ledger?.paths) + (ledger?.overflowEvents ?? 0)).toBe(
-        events.filter((e) => e.path !== undefined).length,
-      );
-      expect((ledger?.paths[OTHER_LABEL] ?? 0) + (ledger?.overflowEvents ?? 0)).toBeGreaterThan(0);
+      const perUser = tally(events.filter((e) => e.path !== undefined).map((e) => e.userId));
+      const over = [...perUser.values()].reduce((n, views) => n + Math.max(0, views - MAX_SESSION_EVENTS), 0);
+      const kept = [...perUser.values()].reduce((n, views) => n + Math.min(views, MAX_SESSION_EVENTS) - 1, 0);
+      const overflowEdge = `${OTHER_LABEL} (1)\u0000${OTHER_LABEL} (2)`;
+      expect(ledger?.edges[overflowEdge]).toBe(over);
+      expect(over).toBeGreaterThan(0);
+      expect(Object.values(ledger?.edges ?? {}).reduce((a, b) => a + b, 0)).toBe(kept + over);
     },
     120_000,
   );

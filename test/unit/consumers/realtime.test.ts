@@ -5,12 +5,12 @@ import { EDGE_SEPARATOR, KEYS } from '../../../lambdas/shared/results-table';
 import { MAX_PACKED_EDGE_BYTES } from '../../../lambdas/analytics/edges';
 import { itemBytes } from '../../../lambdas/consumers/store';
 import { createHandler } from '../../../lambdas/consumers/realtime';
-import type { ResultsStore } from '../../../lambdas/consumers/store';
+import type { ResultsStore, WriteOp } from '../../../lambdas/consumers/store';
 import { MemoryResultsStore } from './memory-store';
 import { SEED_DOCUMENT } from '../ingest/factories';
 import {
   aBatch,
-  aConsumerConfig,
+  NOW,
   aPageView,
   aRechargeNotify,
   aRecord,
@@ -105,7 +105,25 @@ function faultyConsumer() {
   return { deps, memory, store, handle: createHandler(deps) };
 }
 
-const isTransaction = (call: StoreCall) => call.kind === 'transactWrite';
+/** Records 1..300 delivered as 1..200 three times, then the bisected halves 1..100 and 101..300 (twice): the results of one clean run. */
+async function expectExactUnderRedelivery(records: readonly KinesisStreamRecord[]): Promise<void> {
+  // prepare
+  const reference = resultsOf((await cleanRun([records])).dump());
+  const deps = someDeps();
+  const handle = createHandler(deps);
+
+  // act
+  for (let i = 0; i < 3; i++) await handle(part(records, 1, 200));
+  await handle(part(records, 1, 100));
+  await handle(part(records, 101, 300));
+  await handle(part(records, 101, 300));
+
+  // assess
+  expect(resultsOf(deps.store.dump())).toEqual(reference);
+}
+
+const isSessionPut = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'put' && pkOf(call.op).startsWith('SESSION#');
+const isEdgeCounterWrite = (call: StoreCall) => call.kind === 'write' && pkOf(call.op).startsWith('PATHS#');
 const isMetricUpdate = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'update' && pkOf(call.op).startsWith('M#');
 
 describe('realtime consumer: exactly once on an at-least-once stream', () => {
@@ -127,14 +145,15 @@ describe('realtime consumer: exactly once on an at-least-once stream', () => {
     expect(deps.store.dump().map(readable)).toEqual(afterFirst);
     expect(deps.notifier.published).toHaveLength(1);
     expect(deps.notifier.published[0]?.subject).toBe('[dev] 2 error events: login 1, pay 1');
-    // A redelivery writes only the conditional checks of counters, alerts and the quarantine item: no transaction.
-    expect(deps.store.stats.transactions).toBe(1);
+    // A redelivery writes only the conditional checks of counters, alerts and the quarantine item: no transaction, no session.
+    expect(deps.store.stats.transactions).toBe(0);
     expect((deps.store.itemsWritten - firstCost) / 2).toBeLessThan(firstCost);
   });
 
   it.each([
-    ['before the paths transaction', (s: FaultyStore) => s.failOn(isTransaction, { when: 'before' })],
-    ['after the paths transaction committed (its answer lost)', (s: FaultyStore) => s.failOn(isTransaction, { when: 'after' })],
+    ['before the first session write', (s: FaultyStore) => s.failOn(isSessionPut, { when: 'before' })],
+    ['after a session write (its answer lost), before the others', (s: FaultyStore) => s.failOn(isSessionPut, { when: 'after' })],
+    ['in the middle of the edge counter writes', (s: FaultyStore) => s.failOn(isEdgeCounterWrite, { when: 'after', skip: 1 })],
     ['in the middle of the metric writes', (s: FaultyStore) => s.failOn(isMetricUpdate, { when: 'before', skip: 2 })],
     [
       'before the SNS publish is marked (notified update)',
@@ -179,7 +198,7 @@ describe('realtime consumer: exactly once on an at-least-once stream', () => {
     const records = mixedRecords();
     const reference = resultsOf((await cleanRun([records])).dump());
     const { handle, memory, store, deps } = faultyConsumer();
-    store.failOn(isTransaction, { when: 'after' });
+    store.failOn(isSessionPut, { when: 'after', skip: 1 });
 
     // act
     await expect(handle(part(records, 1, 10))).rejects.toThrow(/injected/);
@@ -188,7 +207,7 @@ describe('realtime consumer: exactly once on an at-least-once stream', () => {
     // assess
     expect(resultsOf(memory.dump())).toEqual(reference);
     const summary = deps.logger.lines.find((line) => line.message === 'batch processed')?.attributes;
-    expect(summary).toMatchObject({ shardId: SHARD, records: 11, pathRecords: 6 });
+    expect(summary).toMatchObject({ shardId: SHARD, records: 11, sessionKeys: 3 });
     expect(summary?.conditionalRetries).toBeGreaterThan(0);
   });
 
@@ -349,7 +368,6 @@ describe('realtime consumer: error alerts', () => {
     expect(deps.notifier.published[0]?.subject).toBe('[dev] 1 error event: pay 1');
     const ledger = resultsOf(deps.store.dump()).ledgers['2024-05-27'];
     expect(edgeLines(ledger)).toEqual(['/home (1) → /cart (2): 1']);
-    expect(ledger?.paths).toEqual({ '/home -> /cart': 1 });
   });
 
   it("re-notifies an alert left un-notified by this shard's earlier attempt, but not one another shard is about to notify", async () => {
@@ -520,10 +538,10 @@ describe('realtime consumer: paths', () => {
       '/blog (1) → /about (2): 1',
       '/services (3) → /about (4): 1',
     ]);
-    // Its page views carry their steps (ingest numbers them), so no session and no real-time full path:
-    // full_path comes from the daily report. A repost counts its edges again, as a resent eventId
-    // does in every real-time counter; the daily report removes duplicates by eventId.
-    expect(once['2024-05-27']?.paths).toEqual({});
+    // Its page views carry their steps (ingest numbers them), so no session: full_path comes from the
+    // daily report. A repost counts its edges again, as a resent eventId does in every real-time
+    // counter; the daily report removes duplicates by eventId.
+    expect(deps.store.dump().some((item) => String(item.pk).startsWith('SESSION#'))).toBe(false);
     expect(edgeLines(resultsOf(deps.store.dump()).ledgers['2024-05-27'])).toEqual([
       '/about (2) → /services (3): 2',
       '/about (4) → /blog (5): 2',
@@ -532,7 +550,7 @@ describe('realtime consumer: paths', () => {
     ]);
   });
 
-  it('the same document without steps (as sessions see it) gives the same edges, its full path, and the same weights when posted twice', async () => {
+  it('the same document without steps (as sessions see it) gives the same edges, and the same weights when posted twice', async () => {
     // prepare
     const deps = someDeps();
     const handle = createHandler(deps);
@@ -551,63 +569,7 @@ describe('realtime consumer: paths', () => {
       '/blog (1) → /about (2): 1',
       '/services (3) → /about (4): 1',
     ]);
-    expect(once['2024-05-27']?.paths).toEqual({ '/blog -> /about -> /services -> /about -> /blog': 1 });
     expect(resultsOf(deps.store.dump()).ledgers).toEqual(once);
-  });
-
-  it('re-reads and recomputes once when the transaction is cancelled by a concurrent change, and fails after a second one', async () => {
-    // prepare
-    const { handle, memory, store } = faultyConsumer();
-    const bumpCursor = async (inner: ResultsStore) => {
-      const cursor = await inner.get(KEYS.pathsCursor(SHARD));
-      await inner.write({
-        kind: 'put',
-        item: { ...KEYS.pathsCursor(SHARD), appliedThrough: cursor?.appliedThrough ?? padSeq('0'), v: Number(cursor?.v ?? 0) + 1 },
-      });
-    };
-    const records = mixedRecords();
-    store.interfere(isTransaction, bumpCursor, 1);
-    const reference = resultsOf((await cleanRun([records.slice(0, 8)])).dump());
-
-    // act
-    await handle(part(records, 1, 8));
-    const afterRecompute = resultsOf(memory.dump());
-    store.interfere(isTransaction, bumpCursor, 2);
-    const failure = handle(part(records, 9, 16));
-
-    // assess
-    expect(afterRecompute.ledgers).toEqual(reference.ledgers);
-    await expect(failure).rejects.toThrow(/paths transaction of shard shardId-000000000000 cancelled: ConditionalCheckFailed/);
-  });
-
-  it('applies a batch whose sessions span too many days for one transaction (over 100 items) in parts: nothing fails or is quarantined, the ledgers are exact', async () => {
-    // prepare
-    const config = aConsumerConfig({ sessionSlices: 2, pathChunks: 32 });
-    const deps = someDeps({ config });
-    const days = Array.from({ length: 60 }, (_, d) => new Date(Date.parse('2024-04-01T03:00:00.000Z') + d * 86_400_000).toISOString());
-    const events = days.flatMap((t, d) => [
-      aPageView(`a${d}`, '/home', t, { userId: `v${d}`, receivedAt: '2024-05-27T03:40:00.000Z' }),
-      aPageView(`b${d}`, `/p${d}`, new Date(Date.parse(t) + 1000).toISOString(), {
-        userId: `v${d}`,
-        receivedAt: '2024-05-27T03:40:00.000Z',
-      }),
-    ]);
-    const records = someRecords(events);
-    const reference = someDeps({ config });
-    for (let i = 0; i < records.length; i += 10) await createHandler(reference)(aBatch(records.slice(i, i + 10)));
-
-    // act
-    const response = await createHandler(deps)(aBatch(records));
-
-    // assess
-    expect(response.batchItemFailures).toEqual([]);
-    const results = resultsOf(deps.store.dump());
-    expect(results.quarantined).toEqual([]);
-    expect(results.ledgers).toEqual(resultsOf(reference.store.dump()).ledgers);
-    expect(Object.keys(results.ledgers)).toHaveLength(60);
-    expect(deps.logger.lines.some((line) => line.message === 'batch refused for its content; isolating the records that cause it')).toBe(
-      true,
-    );
   });
 
   it('quarantines, with the reason, a valid record whose write DynamoDB refuses, counts every other record exactly, and still retries on a dependency failure', async () => {
@@ -682,6 +644,44 @@ describe('realtime consumer: write cost', () => {
   });
 });
 
+describe('realtime consumer: write cost of step-less page views', () => {
+  it('writes one session item per session the batch touches, each under 1 KB (1 WRU), whatever the rate', async () => {
+    for (const [rate, size] of [
+      [5, 10],
+      [1000, 1000],
+    ] as const) {
+      // prepare
+      const deps = someDeps();
+      const handle = createHandler(deps);
+      const events = webEvents(3000, { seed: 3, rate, steps: false });
+      let puts = 0;
+      let touched = 0;
+
+      // act
+      for (let start = 0; start < events.length; start += size) {
+        const batch = events.slice(start, start + size);
+        deps.store.resetStats();
+        await handle(aBatch(someRecords(batch, start + 1)));
+        puts += deps.store.stats.puts;
+        touched += new Set(batch.filter((e) => e.path !== undefined).map((e) => `${e.userId}|${e.sessionId ?? ''}`)).size;
+      }
+
+      // assess
+      const sizes = deps.store
+        .dump()
+        .filter((item) => String(item.pk).startsWith('SESSION#'))
+        .map((item) => itemBytes(item))
+        .sort((a, b) => a - b);
+      console.log(
+        `step-less web traffic at ${rate} events/s, batches of ${size}: ${puts} session puts for ${touched} sessions touched; ` +
+          `item bytes p50 ${sizes[sizes.length >> 1]}, max ${sizes[sizes.length - 1]}`,
+      );
+      expect(puts).toBe(touched);
+      expect(sizes[sizes.length - 1]).toBeLessThanOrEqual(1024);
+    }
+  });
+});
+
 describe('realtime consumer: Sankey edges of step-carrying page views', () => {
   const isEdgeUpdate = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'update' && pkOf(call.op).startsWith('PATHS#');
 
@@ -698,7 +698,7 @@ describe('realtime consumer: Sankey edges of step-carrying page views', () => {
     const edges = edgeLines(resultsOf(withSteps.dump()).ledgers['2024-05-27']);
     expect(edges.length).toBeGreaterThan(20);
     expect(edges).toEqual(edgeLines(resultsOf(withoutSteps.dump()).ledgers['2024-05-27']));
-    expect(withSteps.dump().some((item) => String(item.pk).startsWith('SESSIONS#'))).toBe(false);
+    expect(withSteps.dump().some((item) => String(item.pk).startsWith('SESSION#'))).toBe(false);
     expect(withSteps.stats.transactions).toBe(0);
   });
 
@@ -721,20 +721,7 @@ describe('realtime consumer: Sankey edges of step-carrying page views', () => {
   });
 
   it('count each record once when every batch is delivered three times and bisected halves follow', async () => {
-    // prepare
-    const records = someRecords(webEvents(300, { seed: 13, rate: 20 }));
-    const reference = resultsOf((await cleanRun([records])).dump());
-    const deps = someDeps();
-    const handle = createHandler(deps);
-
-    // act
-    for (let i = 0; i < 3; i++) await handle(part(records, 1, 200));
-    await handle(part(records, 1, 100));
-    await handle(part(records, 101, 300));
-    await handle(part(records, 101, 300));
-
-    // assess
-    expect(resultsOf(deps.store.dump())).toEqual(reference);
+    await expectExactUnderRedelivery(someRecords(webEvents(300, { seed: 13, rate: 20 })));
   });
 
   it('bound long pages in edge names, and give edges past the packed item bound items of their own, counted exactly across a retry', async () => {
@@ -777,5 +764,134 @@ describe('realtime consumer: Sankey edges of step-carrying page views', () => {
       expect(source).toBe('/home (1)');
       expect(target).toMatch(/^\/页+…[0-9a-f]{16} \(2\)$/);
     }
+  });
+});
+
+describe('realtime consumer: sessions of step-less page views', () => {
+  /** Step-less web traffic with every 7th page view 90 s late in event time (it lands before earlier pages of its session). */
+  const latecomers = (count: number, seed: number): KinesisStreamRecord[] =>
+    someRecords(
+      webEvents(count, { seed, rate: 20, steps: false }).map((event, i) =>
+        i % 7 === 3 ? { ...event, createdAt: new Date(Date.parse(event.createdAt) - 90_000).toISOString() } : event,
+      ),
+    );
+  const edgesOfRun = (store: MemoryResultsStore) => resultsOf(store.dump()).ledgers;
+
+  it('count the same edges as the same traffic with steps when nothing is late, and correct the late page views exactly', async () => {
+    // prepare
+    const stepless = someRecords(webEvents(500, { seed: 21, rate: 20, steps: false }));
+    const stepped = someRecords(webEvents(500, { seed: 21, rate: 20 }));
+    const late = latecomers(500, 21);
+
+    // act
+    const withoutSteps = await cleanRun([stepless.slice(0, 100), stepless.slice(100, 350), stepless.slice(350)]);
+    const withSteps = await cleanRun([stepped]);
+    const lateInOne = await cleanRun([late]);
+    const lateOneByOne = await cleanRun(late.map((r) => [r]));
+
+    // assess: corrections of late page views (−1/+1) add up to the edges of the sessions as they end up
+    expect(edgesOfRun(withoutSteps)).toEqual(edgesOfRun(withSteps));
+    expect(edgesOfRun(lateInOne)).toEqual(edgesOfRun(lateOneByOne));
+    expect(edgesOfRun(lateInOne)).not.toEqual(edgesOfRun(withoutSteps));
+    expect(Object.values(edgesOfRun(lateInOne)['2024-05-27']?.edges ?? {}).every((w) => w > 0)).toBe(true);
+  });
+
+  it('stay exact when DynamoDB fails mid-batch and Lambda retries the bisected halves, then a batch that starts in the middle of them', async () => {
+    // prepare
+    const records = latecomers(600, 22);
+    const reference = resultsOf((await cleanRun([records.slice(0, 300), records.slice(300)])).dump());
+    const { handle, memory, store, deps } = faultyConsumer();
+    store.failOn(isEdgeCounterWrite, { when: 'after', skip: 2 });
+
+    // act: the first attempt commits 3 edge counters and fails; the halves are retried, then a batch starting at record 151
+    await expect(handle(part(records, 1, 300))).rejects.toThrow(/injected/);
+    await handle(part(records, 1, 150));
+    await handle(part(records, 151, 300));
+    await handle(part(records, 151, 450));
+    await handle(part(records, 451, 600));
+
+    // assess
+    expect(resultsOf(memory.dump())).toEqual(reference);
+    expect(deps.logger.lines.some((line) => line.message === 'batch processed' && Number(line.attributes.edgeConditionalRetries) > 0)).toBe(
+      true,
+    );
+  });
+
+  it('stay exact when the session writes fail after some of them, and the retry starts in the middle and brings new records', async () => {
+    // prepare
+    const records = latecomers(600, 23);
+    const reference = resultsOf((await cleanRun([records])).dump());
+    const { handle, memory, store } = faultyConsumer();
+    store.failOn(isSessionPut, { when: 'after', skip: 10 });
+
+    // act: the counters and 11 sessions of records 1..300 are stored; the retry from record 1 finds them, then one from 200
+    await expect(handle(part(records, 1, 300))).rejects.toThrow(/injected/);
+    await handle(part(records, 1, 300));
+    await handle(part(records, 200, 450));
+    await handle(part(records, 451, 600));
+
+    // assess
+    expect(resultsOf(memory.dump())).toEqual(reference);
+  });
+
+  it('count each record once when every batch is delivered three times and bisected halves follow', async () => {
+    await expectExactUnderRedelivery(latecomers(300, 24));
+  });
+
+  it('read and write only the session items of the keys a batch touches, however many sessions are open, each with a TTL and a bounded key', async () => {
+    // prepare: 2,000 open sessions of other users, then a batch of 12 page views of 3 users (one with a long id)
+    const deps = someDeps();
+    const handle = createHandler(deps);
+    const others = Array.from({ length: 2000 }, (_, i) =>
+      aPageView(`o${i}`, `/p${i % 9}`, '2024-05-27T03:40:00.000Z', { userId: `other-${i}` }),
+    );
+    const long = '用'.repeat(64);
+    const users = [{ userId: 'u1' }, { userId: 'u2' }, { userId: long, sessionId: long }];
+    const batch = Array.from({ length: 12 }, (_, i) =>
+      aPageView(`b${i}`, `/q${i % 4}`, new Date(Date.parse('2024-05-27T03:41:00.000Z') + i * 1000).toISOString(), users[i % 3]),
+    );
+    for (let i = 0; i < others.length; i += 500) await handle(aBatch(someRecords(others.slice(i, i + 500), i + 1)));
+    const empty = someDeps();
+    await createHandler(empty)(aBatch(someRecords(batch, 5000)));
+    deps.store.resetStats();
+
+    // act
+    await handle(aBatch(someRecords(batch, 5000)));
+
+    // assess: 3 session items read and written, as on an empty table
+    const sessionItems = deps.store.dump().filter((item) => String(item.pk).startsWith('SESSION#'));
+    expect(sessionItems).toHaveLength(2003);
+    expect(deps.store.stats).toEqual(empty.store.stats);
+    expect(deps.store.stats.puts).toBe(3);
+    expect(deps.store.stats.keysRead).toBeLessThan(20);
+    for (const item of sessionItems) {
+      expect(Buffer.byteLength(String(item.pk))).toBeLessThanOrEqual(250);
+      expect(Number(item.expiresAt)).toBeGreaterThan(NOW.getTime() / 1000 + 1800);
+    }
+    expect(sessionItems.some((item) => String(item.pk).includes('…'))).toBe(true);
+  });
+
+  it('fail the batch when a session item changed since it was read (another consumer on the shard), and the retry is exact', async () => {
+    // prepare: another writer stores the session the batch is about to write, under a newer version
+    const records = latecomers(100, 25);
+    const reference = resultsOf((await cleanRun([records])).dump());
+    const { handle, memory, store } = faultyConsumer();
+    let target: WriteOp | undefined;
+    const firstSessionPut = (call: StoreCall): boolean => {
+      if (!isSessionPut(call) || call.kind !== 'write') return false;
+      target = call.op;
+      return true;
+    };
+    store.interfere(firstSessionPut, async (inner) => {
+      if (target?.kind === 'put') await inner.write({ kind: 'put', item: { ...target.item, v: Number(target.item.v) + 5 } });
+    });
+
+    // act
+    const failure = handle(aBatch(records));
+    await expect(failure).rejects.toThrow(/session SESSION#.* changed since it was read/);
+    await handle(aBatch(records));
+
+    // assess
+    expect(resultsOf(memory.dump())).toEqual(reference);
   });
 });

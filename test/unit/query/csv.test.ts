@@ -1,4 +1,7 @@
-import { csvField, pathsToCsv, pathsToRows, type PathCount } from '../../../lambdas/query/csv';
+import { csvField, pathsToRows, rowsToCsv, type PathCount } from '../../../lambdas/query/csv';
+
+/** The CSV of full paths, as the daily report writes it. */
+const pathsToCsv = (paths: readonly PathCount[], options?: Parameters<typeof rowsToCsv>[1]) => rowsToCsv(pathsToRows(paths), options);
 
 const path = (fullPath: string, count: number): PathCount => ({ steps: fullPath.split(' -> '), count });
 
@@ -31,7 +34,7 @@ function parseCsv(text: string): string[][] {
   return records;
 }
 
-describe('pathsToCsv', () => {
+describe('pathsToRows and rowsToCsv', () => {
   it('writes the rows of the path-analysis sample for its two example paths', () => {
     // prepare: the path-analysis system's example, two sessions each
     const paths = [path('/contact -> /services -> /faq -> /contact', 2), path('/contact -> /faq -> /faq', 2)];

@@ -4,7 +4,7 @@ import type { ReportExports } from '../../../lambdas/query/reports';
 import { metricCatalog, type AlertsCursor, type ParamContext } from '../../../lambdas/query/params';
 import type { AlertsPage, AlertsPageRequest, MetricCountersRequest, QueryReads, StoredItem } from '../../../lambdas/query/reads';
 import { ALERT_PK_PREFIX } from '../../../lambdas/query/shape';
-import { dimFieldsOf, KEYS, packJson, type PathLedger } from '../../../lambdas/shared/results-table';
+import { dimFieldsOf, KEYS } from '../../../lambdas/shared/results-table';
 
 export const ZONE = 'Asia/Shanghai';
 
@@ -94,16 +94,19 @@ export function aCounterItem(
   };
 }
 
-/** A path ledger chunk item of one shard: edges given as `[source, target, weight]`. */
-export function aLedgerItem(
+/** A shard's packed edge-counter item of one (day, step): edges given as `[source, target, weight]`. */
+export function anEdgePackItem(
   day: string,
+  step: number,
   shardId: string,
-  chunk: number,
   edges: readonly [string, string, number][],
-  paths: Readonly<Record<string, number>>,
 ): Record<string, unknown> {
-  const ledger: PathLedger = { edges: Object.fromEntries(edges.map(([s, t, w]) => [`${s}\u0000${t}`, w])), paths: { ...paths } };
-  return { ...KEYS.pathChunk(day, shardId, chunk), d: packJson(ledger), v: 3 };
+  return {
+    ...KEYS.pathEdgePack(day, step, shardId),
+    step,
+    ...Object.fromEntries(edges.map(([source, target, weight]) => [`e|${source}\u0000${target}`, weight])),
+    [`wm_${shardId}`]: '0001',
+  };
 }
 
 /**

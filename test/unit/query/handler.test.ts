@@ -1,6 +1,15 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHandler, type QueryHandler } from '../../../lambdas/query/handler';
-import { aCounterItem, aLedgerItem, aLogger, anApiEvent, anErrorAlertItem, aWindowAlertItem, InMemoryReads, someDeps } from './factories';
+import {
+  aCounterItem,
+  aLogger,
+  anEdgePackItem,
+  anApiEvent,
+  anErrorAlertItem,
+  aWindowAlertItem,
+  InMemoryReads,
+  someDeps,
+} from './factories';
 
 /** The parsed JSON body of a response. */
 const bodyOf = (response: APIGatewayProxyResult): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
@@ -238,29 +247,15 @@ describe('GET /v1/metrics', () => {
 
 describe('GET /v1/paths and /v1/paths.csv', () => {
   const ledgers = [
-    aLedgerItem(
-      '2024-05-27',
-      'shardId-000000000000',
-      0,
-      [
-        ['/blog (1)', '/about (2)', 2],
-        ['/about (2)', '/services (3)', 2],
-      ],
-      { '/blog -> /about -> /services': 2 },
-    ),
-    aLedgerItem(
-      '2024-05-27',
-      'shardId-000000000001',
-      2,
-      [
-        ['/blog (1)', '/about (2)', 1],
-        ['/contact, us (1)', '/faq (2)', 1],
-      ],
-      { '/blog -> /about': 1, '/contact, us -> /faq': 1 },
-    ),
+    anEdgePackItem('2024-05-27', 2, 'shardId-000000000000', [['/blog (1)', '/about (2)', 2]]),
+    anEdgePackItem('2024-05-27', 3, 'shardId-000000000000', [['/about (2)', '/services (3)', 2]]),
+    anEdgePackItem('2024-05-27', 2, 'shardId-000000000001', [
+      ['/blog (1)', '/about (2)', 1],
+      ['/contact, us (1)', '/faq (2)', 1],
+    ]),
   ];
 
-  it('answers the merged edges and paths of the day as JSON', async () => {
+  it('answers the edges of the day, every shard added up, as JSON', async () => {
     // prepare
     const { handle } = aHandler(ledgers);
 
@@ -276,15 +271,10 @@ describe('GET /v1/paths and /v1/paths.csv', () => {
         { source: '/blog (1)', target: '/about (2)', weight: 3 },
         { source: '/about (2)', target: '/services (3)', weight: 2 },
       ],
-      paths: [
-        { fullPath: '/blog -> /about -> /services', count: 2 },
-        { fullPath: '/blog -> /about', count: 1 },
-        { fullPath: '/contact, us -> /faq', count: 1 },
-      ],
     });
   });
 
-  it('answers the CSV as a download of that day, quoting fields with commas', async () => {
+  it('answers the CSV of the edges as a download of that day (no full path in real time), quoting fields with commas', async () => {
     // prepare
     const { handle } = aHandler(ledgers);
 
@@ -301,16 +291,15 @@ describe('GET /v1/paths and /v1/paths.csv', () => {
     expect(response.body).toBe(
       [
         'source,target,weight,full_path',
-        '/blog (1),/about (2),2,/blog -> /about -> /services',
-        '/about (2),/services (3),2,/blog -> /about -> /services',
-        '/blog (1),/about (2),1,/blog -> /about',
-        '"/contact, us (1)",/faq (2),1,"/contact, us -> /faq"',
+        '/blog (1),/about (2),3,',
+        '/about (2),/services (3),2,',
+        '"/contact, us (1)",/faq (2),1,',
         '',
       ].join('\r\n'),
     );
   });
 
-  it('answers an empty day with no edges, no paths and a header-only CSV', async () => {
+  it('answers an empty day with no edges and a header-only CSV', async () => {
     // prepare
     const { handle } = aHandler(ledgers);
 
@@ -319,7 +308,7 @@ describe('GET /v1/paths and /v1/paths.csv', () => {
     const csv = await handle(anApiEvent('/v1/paths.csv', { date: '2024-05-01' }));
 
     // assess
-    expect(json).toEqual({ date: '2024-05-01', timeZone: 'Asia/Shanghai', edges: [], paths: [] });
+    expect(json).toEqual({ date: '2024-05-01', timeZone: 'Asia/Shanghai', edges: [] });
     expect(csv.body).toBe('source,target,weight,full_path\r\n');
   });
 

@@ -6,13 +6,13 @@ import { createHandler, type QueryHandler } from '../../../lambdas/query/handler
 import { encodeNextToken } from '../../../lambdas/query/params';
 import { createDynamoReads } from '../../../lambdas/query/reads';
 import { KEYS } from '../../../lambdas/shared/results-table';
-import { aCounterItem, aLedgerItem, aLogger, anApiEvent, anErrorAlertItem, aWindowAlertItem, someDeps } from './factories';
+import { aCounterItem, aLogger, anEdgePackItem, anApiEvent, anErrorAlertItem, aWindowAlertItem, someDeps } from './factories';
 
 const TABLE = 'uba-test-results';
 
 const resultsTable = resultsTableSpec(TABLE);
 
-/** Alerts on two UTC days, counters on both sides of local midnight, two shards' path ledgers. */
+/** Alerts on two UTC days, counters on both sides of local midnight, two shards' edge counters. */
 const ITEMS = [
   anErrorAlertItem({ eventId: 'e-1', createdAt: '2024-05-26T10:00:00.000Z' }),
   anErrorAlertItem({ eventId: 'e-2', createdAt: '2024-05-26T11:00:00.000Z' }),
@@ -23,8 +23,8 @@ const ITEMS = [
   aCounterItem('events', '2024-05-27T00:01', 'action=page_view', { count: 99 }),
   aCounterItem('vending.sales', '2024-05-27T00:00', 'props.machineId=12&props.commodityId=1000001', { count: 2, sum: 7 }),
   aCounterItem('vending.sales', '2024-05-27T00:00', 'props.machineId=12&props.commodityId=1000002', { count: 1, sum: 3 }),
-  aLedgerItem('2024-05-27', 'shardId-000000000000', 0, [['/blog (1)', '/about (2)', 2]], { '/blog -> /about': 2 }),
-  aLedgerItem('2024-05-27', 'shardId-000000000001', 3, [['/blog (1)', '/about (2)', 1]], { '/blog -> /about': 1 }),
+  anEdgePackItem('2024-05-27', 2, 'shardId-000000000000', [['/blog (1)', '/about (2)', 2]]),
+  anEdgePackItem('2024-05-27', 2, 'shardId-000000000001', [['/blog (1)', '/about (2)', 1]]),
 ];
 
 const bodyOf = (response: APIGatewayProxyResult): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
@@ -166,16 +166,13 @@ describe('reads against DynamoDB Local, through the handler', () => {
     expect(served.statusCode).toBe(200);
   });
 
-  it('merges the path ledgers of two shards for JSON and CSV', async () => {
+  it('adds up the edge counters of two shards for JSON and CSV', async () => {
     // act
     const json = bodyOf(await handle(anApiEvent('/v1/paths', { date: '2024-05-27' })));
     const csv = await handle(anApiEvent('/v1/paths.csv', { date: '2024-05-27' }));
 
     // assess
-    expect(json).toMatchObject({
-      edges: [{ source: '/blog (1)', target: '/about (2)', weight: 3 }],
-      paths: [{ fullPath: '/blog -> /about', count: 3 }],
-    });
-    expect(csv.body).toBe('source,target,weight,full_path\r\n/blog (1),/about (2),3,/blog -> /about\r\n');
+    expect(json).toMatchObject({ edges: [{ source: '/blog (1)', target: '/about (2)', weight: 3 }] });
+    expect(csv.body).toBe('source,target,weight,full_path\r\n/blog (1),/about (2),3,\r\n');
   });
 });

@@ -1,17 +1,14 @@
-import { gzipSync } from 'zlib';
 import {
   alertViews,
+  dayEdges,
+  edgesCsv,
   edgeViews,
-  ledgerCsv,
-  ledgerOf,
-  mergeLedgers,
   metricSeries,
-  pathViews,
   successRateSeries,
   UnreadableItemError,
 } from '../../../lambdas/query/shape';
 import { KEYS } from '../../../lambdas/shared/results-table';
-import { aCounterItem, aLedgerItem, anErrorAlertItem, aWindowAlertItem } from './factories';
+import { aCounterItem, anEdgePackItem, anErrorAlertItem, aWindowAlertItem } from './factories';
 
 describe('alertViews', () => {
   it('lists both kinds newest first with exactly the documented fields', () => {
@@ -274,134 +271,67 @@ describe('successRateSeries', () => {
   });
 });
 
-describe('path ledgers', () => {
+describe('edges of a day', () => {
   const day = '2024-05-27';
-  /** Two shards that saw different sessions of the same day, one of them in two chunks. */
-  const twoShards = () => [
-    aLedgerItem(day, 'shardId-000000000000', 0, [['/blog (1)', '/about (2)', 2]], { '/blog -> /about': 2 }),
-    aLedgerItem(day, 'shardId-000000000000', 1, [['/about (2)', '/services (3)', 1]], { '/blog -> /about -> /services': 1, '/home': 4 }),
-    aLedgerItem(
-      day,
-      'shardId-000000000001',
-      0,
-      [
-        ['/blog (1)', '/about (2)', 1],
-        ['/about (2)', '/services (3)', 1],
-        ['/a (1)', '/b (2)', 0],
-      ],
-      { '/blog -> /about -> /services': 1, '/a -> /b': 0 },
-    ),
+  /** Two shards' packed edge counters (one shard with two steps, one edge left at 0 by a correction) and an edge with an item of its own. */
+  const items = () => [
+    anEdgePackItem(day, 2, 'shardId-000000000000', [['/blog (1)', '/about (2)', 2]]),
+    anEdgePackItem(day, 3, 'shardId-000000000000', [['/about (2)', '/services (3)', 1]]),
+    anEdgePackItem(day, 2, 'shardId-000000000001', [
+      ['/blog (1)', '/about (2)', 1],
+      ['/a (1)', '/b (2)', 0],
+    ]),
+    { ...KEYS.pathEdge(day, 3, '/about (2)', '/services (3)'), source: '/about (2)', target: '/services (3)', step: 3, count: 5 },
   ];
 
-  it('merges the chunks of every shard by adding edges and paths', () => {
-    // act
-    const ledger = mergeLedgers(twoShards());
-
-    // assess
-    expect(ledger).toEqual({
-      edges: { '/blog (1)\u0000/about (2)': 3, '/about (2)\u0000/services (3)': 2, '/a (1)\u0000/b (2)': 0 },
-      paths: { '/blog -> /about': 2, '/blog -> /about -> /services': 2, '/home': 4, '/a -> /b': 0 },
-    });
+  it('adds up the edge counters of every shard, packed or in an item of their own', () => {
+    expect(dayEdges(items())).toEqual({ '/blog (1)\u0000/about (2)': 3, '/about (2)\u0000/services (3)': 6, '/a (1)\u0000/b (2)': 0 });
   });
 
-  it('adds the edge counters of step-carrying page views (packed per step and shard, or one per edge) to the chunks', () => {
-    // prepare
-    const packed = {
-      ...KEYS.pathEdgePack(day, 2, 'shardId-000000000000'),
-      step: 2,
-      'e|/blog (1)\u0000/about (2)': 4,
-      'e|/home (1)\u0000/faq (2)': 1,
-      wm_shardId_000000000000: '0001',
-    };
-    const single = {
-      ...KEYS.pathEdge(day, 3, '/about (2)', '/services (3)'),
-      source: '/about (2)',
-      target: '/services (3)',
-      step: 3,
-      count: 5,
-    };
+  it('reads no other item of the partition as an edge', () => {
+    const other = { pk: `PATHS#${day}`, sk: 'shardId-000000000000#0', d: Buffer.from('from an earlier version') };
+    expect(dayEdges([...items(), other])).toEqual(dayEdges(items()));
+  });
 
-    // act
-    const ledger = mergeLedgers([...twoShards(), packed, single]);
-
-    // assess
-    expect(ledger.edges).toEqual({
-      '/blog (1)\u0000/about (2)': 7,
-      '/about (2)\u0000/services (3)': 7,
-      '/a (1)\u0000/b (2)': 0,
-      '/home (1)\u0000/faq (2)': 1,
-    });
-    expect(ledger.paths).toEqual(mergeLedgers(twoShards()).paths);
+  it('throws naming the item when a count is not a number', () => {
+    const bad = { ...KEYS.pathEdgePack(day, 2, 'shardId-000000000009'), 'e|/x (1)\u0000/y (2)': 'three' };
+    expect(() => dayEdges([bad])).toThrow(
+      'unreadable item PATHS#2024-05-27 / E#0002@shardId-000000000009: e|/x (1)\u0000/y (2) is not a number',
+    );
   });
 
   it('gives edges of at least minWeight, heaviest first then by name, at most limit', () => {
     // prepare
-    const ledger = mergeLedgers([
-      ...twoShards(),
-      aLedgerItem(
-        day,
-        'shardId-000000000002',
-        0,
-        [
-          ['/x (1)', '/y (2)', 2],
-          ['/c (1)', '/d (2)', 2],
-        ],
-        {},
-      ),
+    const edges = dayEdges([
+      ...items(),
+      anEdgePackItem(day, 2, 'shardId-000000000002', [
+        ['/x (1)', '/y (2)', 2],
+        ['/c (1)', '/d (2)', 2],
+      ]),
     ]);
 
     // act
-    const all = edgeViews(ledger, 1, 200);
-    const heavy = edgeViews(ledger, 3, 200);
-    const top2 = edgeViews(ledger, 1, 2);
+    const all = edgeViews(edges, 1, 200);
+    const heavy = edgeViews(edges, 4, 200);
+    const top2 = edgeViews(edges, 1, 2);
 
     // assess
     expect(all).toEqual([
+      { source: '/about (2)', target: '/services (3)', weight: 6 },
       { source: '/blog (1)', target: '/about (2)', weight: 3 },
-      { source: '/about (2)', target: '/services (3)', weight: 2 },
       { source: '/c (1)', target: '/d (2)', weight: 2 },
       { source: '/x (1)', target: '/y (2)', weight: 2 },
     ]);
-    expect(heavy).toEqual([{ source: '/blog (1)', target: '/about (2)', weight: 3 }]);
+    expect(heavy).toEqual([{ source: '/about (2)', target: '/services (3)', weight: 6 }]);
     expect(top2).toEqual(all.slice(0, 2));
   });
 
-  it('gives paths with sessions, the most taken first then by path', () => {
-    // act
-    const paths = pathViews(mergeLedgers(twoShards()));
-
-    // assess
-    expect(paths).toEqual([
-      { fullPath: '/home', count: 4 },
-      { fullPath: '/blog -> /about', count: 2 },
-      { fullPath: '/blog -> /about -> /services', count: 2 },
-    ]);
-  });
-
-  it('writes the path-analysis CSV of the merged full paths', () => {
-    // act
-    const csv = ledgerCsv(mergeLedgers(twoShards()));
-
-    // assess
-    expect(csv.split('\r\n')).toEqual([
+  it('writes the path-analysis CSV of the edges, heaviest first, with no full path', () => {
+    expect(edgesCsv(dayEdges(items())).split('\r\n')).toEqual([
       'source,target,weight,full_path',
-      '/blog (1),/about (2),2,/blog -> /about',
-      '/blog (1),/about (2),2,/blog -> /about -> /services',
-      '/about (2),/services (3),2,/blog -> /about -> /services',
+      '/about (2),/services (3),6,',
+      '/blog (1),/about (2),3,',
       '',
     ]);
-  });
-
-  it('throws naming the chunk when d is not a gzip ledger', () => {
-    // prepare
-    const notGzip = { ...KEYS.pathChunk(day, 'shardId-000000000000', 0), d: Buffer.from('plain') };
-    const notLedger = { ...KEYS.pathChunk(day, 'shardId-000000000000', 1), d: gzipSync(Buffer.from('{"edges":[]}')) };
-
-    // act
-    const acts = [() => ledgerOf(notGzip), () => ledgerOf(notLedger)];
-
-    // assess
-    expect(acts[0]).toThrow(/unreadable item PATHS#2024-05-27 \/ shardId-000000000000#0: d is not gzip JSON/);
-    expect(acts[1]).toThrow(/unreadable item PATHS#2024-05-27 \/ shardId-000000000000#1: d is not \{edges, paths\} of counts/);
   });
 });
