@@ -317,14 +317,14 @@ export class OperationsMonitoring extends Construct {
           metrics: [
             this.countAlarm(
               m.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { ...sum, label: 'load balancer 5XX' }),
-              'IngestLbElb5xx',
+              'Elb5xx',
               t.albElb5xxErrors,
               'ingest-lb-5xx',
               `The ingest load balancer itself answered 5XX to ${over(t.albElb5xxErrors)} requests in a period (502/503/504: the Lambda could not be invoked or gave no valid answer).`,
             ),
             this.countAlarm(
               m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { ...sum, label: 'Lambda 5XX' }),
-              'IngestLbTarget5xx',
+              'Target5xx',
               t.albTarget5xxErrors,
               'ingest-lb-target-5xx',
               `The ingest Lambda answered 5XX to ${over(t.albTarget5xxErrors)} producer requests in a period behind the load balancer (stream writes failing, or no producer keys readable: 503).`,
@@ -340,7 +340,7 @@ export class OperationsMonitoring extends Construct {
                 { target4xx, elb4xx, requests },
                 'producer requests answered 4XX (%)',
               ),
-              alarmFriendlyName: 'IngestLb4xxShare',
+              alarmFriendlyName: 'Producer4xxShare',
               addAlarm: {
                 Critical: {
                   threshold: t.albProducer4xxPercent,

@@ -236,9 +236,9 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
     for (const a of byName('Fault-Count').filter((x) => /-(Realtime|Windows)-/.test(x.AlarmName)))
       expect(a.Threshold).toBe(config.monitoring.consumerErrors);
     if (config.ingest.frontDoor.kind === 'alb') {
-      for (const a of byName('IngestLbElb5xx')) expect(a.Threshold).toBe(config.monitoring.albElb5xxErrors);
-      for (const a of byName('IngestLbTarget5xx')) expect(a.Threshold).toBe(config.monitoring.albTarget5xxErrors);
-      for (const a of byName('IngestLb4xxShare')) expect(a.Threshold).toBe(config.monitoring.albProducer4xxPercent);
+      for (const a of byName('IngestLb-Elb5xx')) expect(a.Threshold).toBe(config.monitoring.albElb5xxErrors);
+      for (const a of byName('IngestLb-Target5xx')) expect(a.Threshold).toBe(config.monitoring.albTarget5xxErrors);
+      for (const a of byName('IngestLb-Producer4xxShare')) expect(a.Threshold).toBe(config.monitoring.albProducer4xxPercent);
     }
   });
 
