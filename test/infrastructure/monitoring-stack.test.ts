@@ -207,7 +207,13 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
     }
     const watched = alarms(stage).flatMap(metricsOf);
     const on = (name: string) => watched.filter((m) => m.namespace === 'AWS/ApplicationELB' && m.name === name);
-    for (const name of ['HTTPCode_ELB_5XX_Count', 'HTTPCode_Target_5XX_Count', 'HTTPCode_Target_4XX_Count', 'HTTPCode_ELB_4XX_Count', 'RequestCount']) {
+    for (const name of [
+      'HTTPCode_ELB_5XX_Count',
+      'HTTPCode_Target_5XX_Count',
+      'HTTPCode_Target_4XX_Count',
+      'HTTPCode_ELB_4XX_Count',
+      'RequestCount',
+    ]) {
       expect({ name, alarms: on(name).length }).toEqual({ name, alarms: alb ? 1 : 0 });
     }
     if (!alb) return;

@@ -268,7 +268,9 @@ describe.each(STAGE_NAMES)('people roles in %s (IAM policy evaluation)', (name) 
     }
     // By ARN: the grant reaches no other secret of the stage or the account.
     if (secret !== undefined) {
-      await expect(iam.decide(role, 'secretsmanager:GetSecretValue', secret)).resolves.toBe(role === 'admin' ? 'Allowed' : 'ImplicitlyDenied');
+      await expect(iam.decide(role, 'secretsmanager:GetSecretValue', secret)).resolves.toBe(
+        role === 'admin' ? 'Allowed' : 'ImplicitlyDenied',
+      );
     }
     const elsewhere = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:another-teams-key-AbCdEf`;
     await expect(iam.decide(role, 'secretsmanager:GetSecretValue', elsewhere)).resolves.toBe('ImplicitlyDenied');
