@@ -299,10 +299,11 @@ export class OperationsMonitoring extends Construct {
     const requests = m.requestCount({ ...sum, label: 'requests' });
     const target4xx = m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, { ...sum, label: 'Lambda 4XX' });
     const elb4xx = m.httpCodeElb(elbv2.HttpCodeElb.ELB_4XX_COUNT, { ...sum, label: 'load balancer 4XX' });
-    const waf = (metricName: string, rule: string, label: string) =>
+    // The web ACL's requests blocked by one rule (`ALL`: by any), by the metric names of its visibility configs.
+    const blocked = (rule: string, label: string) =>
       new cloudwatch.Metric({
         namespace: 'AWS/WAFV2',
-        metricName,
+        metricName: 'BlockedRequests',
         dimensionsMap: { WebACL: lb.webAclMetricName, Rule: rule, Region: Aws.REGION },
         ...sum,
         label,
@@ -359,8 +360,8 @@ export class OperationsMonitoring extends Construct {
         {
           title: 'Web ACL: blocked requests',
           metrics: [
-            waf('BlockedRequests', 'ALL', 'blocked (all rules)'),
-            ...(lb.rateRuleMetricName ? [waf('BlockedRequests', lb.rateRuleMetricName, 'rate rule per producer key (429)')] : []),
+            blocked('ALL', 'blocked (all rules)'),
+            ...(lb.rateRuleMetricName ? [blocked(lb.rateRuleMetricName, 'rate rule per producer key (429)')] : []),
           ],
         },
         { title: 'Lambda response time', metrics: [m.targetResponseTime({ statistic: 'p99', period: t.period, label: 'p99' })] },
