@@ -78,6 +78,11 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
       topics: { Alerts: analytics.alertsTopic, Alarms: analytics.alarmTopic },
       reportsJob: reports.reports.job.function,
       reportsScheduleDeadLetters: reports.reports.deadLetterQueue,
+      loadBalancer: api.ingest.loadBalancer && {
+        loadBalancer: api.ingest.loadBalancer.loadBalancer,
+        webAclMetricName: api.ingest.loadBalancer.firewall.metricName,
+        rateRuleMetricName: api.ingest.loadBalancer.firewall.rateRuleMetricName,
+      },
     },
   });
   grantPeopleAccess(people.people.roles, { data, analytics, api, reports, dashboard, operationsOnly: [monitoring] }, config);

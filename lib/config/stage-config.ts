@@ -185,6 +185,12 @@ export interface StageConfig {
     readonly poisonRecords: number;
     /** Records a consumer or ingest could not write (`StreamFailures`) per period. */
     readonly streamFailures: number;
+    /** With the `alb` front door: requests the load balancer itself answered 5XX (no answer from the Lambda: 502, 503, 504) per period. */
+    readonly albElb5xxErrors: number;
+    /** With the `alb` front door: requests the ingest Lambda answered 5XX behind the load balancer per period. */
+    readonly albTarget5xxErrors: number;
+    /** With the `alb` front door: percentage of producer requests answered 4XX in a period (401/403 keys, 429 rate rule, 400/411/413 bodies). */
+    readonly albProducer4xxPercent: number;
   };
   readonly reports: {
     /** Funnels of the `funnel` report: name → ordered actions (1..6 distinct actions). */
@@ -239,6 +245,9 @@ const ANY_FAILURE_ALARMS: AlarmThresholds = {
   reportRunsFailed: 0,
   poisonRecords: 0,
   streamFailures: 0,
+  albElb5xxErrors: 0,
+  albTarget5xxErrors: 0,
+  albProducer4xxPercent: 10,
 };
 
 const STAGES: Record<StageName, StageConfig> = {
@@ -388,6 +397,8 @@ const STAGES: Record<StageName, StageConfig> = {
       ...ANY_FAILURE_ALARMS,
       api5xxErrors: 5,
       api4xxErrorPercent: 10,
+      albElb5xxErrors: 5,
+      albTarget5xxErrors: 5,
       apiLatencyP99: Duration.seconds(3),
       apiThrottledRequests: 100,
       ingestErrors: 5,
@@ -419,7 +430,9 @@ export function checkAlarmThresholds(m: AlarmThresholds, lakeBufferInterval: Dur
   }
   if (!(m.firehoseDeliverySuccessBelow > 0 && m.firehoseDeliverySuccessBelow <= 1))
     fail('firehoseDeliverySuccessBelow', 'must be in (0, 1]');
-  if (!(m.api4xxErrorPercent >= 0 && m.api4xxErrorPercent < 100)) fail('api4xxErrorPercent', 'must be a percentage from 0 to below 100');
+  for (const field of ['api4xxErrorPercent', 'albProducer4xxPercent'] as const) {
+    if (!(m[field] >= 0 && m[field] < 100)) fail(field, 'must be a percentage from 0 to below 100');
+  }
   for (const [field, value] of Object.entries(m)) {
     if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) fail(field as keyof AlarmThresholds, 'must be a number ≥ 0');
   }

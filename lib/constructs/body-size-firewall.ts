@@ -56,6 +56,10 @@ export function integerAbove(limit: number): string {
  */
 export class BodySizeFirewall extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
+  /** The web ACL's CloudWatch metric name (dimension `WebACL` of the `AWS/WAFV2` metrics). */
+  public readonly metricName: string;
+  /** The rate rule's metric name (dimension `Rule`), with `rateLimit` only. */
+  public readonly rateRuleMetricName?: string;
 
   constructor(scope: Construct, id: string, props: BodySizeFirewallProps) {
     super(scope, id);
@@ -64,6 +68,8 @@ export class BodySizeFirewall extends Construct {
       sampledRequestsEnabled: true,
       metricName: `${props.metricPrefix}${name}`,
     });
+    this.metricName = visibility('BodySize').metricName;
+    if (props.rateLimit) this.rateRuleMetricName = visibility('ProducerKeyRate').metricName;
     const contentLength = { singleHeader: { Name: CONTENT_LENGTH_FIELD } };
     const asIs = [{ priority: 0, type: 'NONE' }];
 

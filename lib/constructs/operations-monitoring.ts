@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -46,8 +47,14 @@ export const RUNBOOK_ANCHORS = [
   'reports-job-failed',
   'business-poison-records',
   'business-stream-failures',
+  'ingest-lb-5xx',
+  'ingest-lb-target-5xx',
+  'ingest-lb-4xx',
 ] as const;
 export type RunbookAnchor = (typeof RUNBOOK_ANCHORS)[number];
+
+/** The anchors of the load balancer's alarms: used only in stages whose ingest front door is `alb`. */
+export const LOAD_BALANCER_ANCHORS: readonly RunbookAnchor[] = ['ingest-lb-5xx', 'ingest-lb-target-5xx', 'ingest-lb-4xx'];
 
 /** The line every alarm description ends with: where in the repository its runbook section is. */
 export const runbookLink = (anchor: RunbookAnchor): string => `docs/operations.md#${anchor}`;
@@ -63,6 +70,15 @@ export interface MonitoredConsumer {
   /** Id (UUID) of its Kinesis event-source mapping, whose `EventCount` metrics give the batch size. */
   readonly eventSourceMappingId: string;
   readonly deadLetterQueue: sqs.IQueue;
+}
+
+/** The ingest load balancer (the `alb` front door) and its web ACL's metric names. */
+export interface MonitoredLoadBalancer {
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The web ACL's metric name (dimension `WebACL` of `AWS/WAFV2`). */
+  readonly webAclMetricName: string;
+  /** The metric name of its rate rule per producer key (dimension `Rule`). */
+  readonly rateRuleMetricName?: string;
 }
 
 /** The resources of a stage that the dashboard shows and the alarms watch. */
@@ -84,6 +100,8 @@ export interface MonitoredResources {
   readonly reportsJob: lambda.IFunction;
   /** Dead-letter queue of the daily schedule: a message there is a run that never started. */
   readonly reportsScheduleDeadLetters: sqs.IQueue;
+  /** The ingest load balancer, in stages whose front door is `alb`. @default - none (the REST API takes ingest) */
+  readonly loadBalancer?: MonitoredLoadBalancer;
 }
 
 export interface OperationsMonitoringProps {
@@ -146,6 +164,7 @@ export class OperationsMonitoring extends Construct {
     const r = props.resources;
     this.facade.addLargeHeader(`User-behaviour analytics (${props.stage})`);
     this.apiThrottledMetric = this.monitorApi(r);
+    if (r.loadBalancer) this.monitorLoadBalancer(r.loadBalancer);
     this.monitorFunctions(r);
     this.monitorStream(r);
     this.monitorConsumers(r, props.iteratorAgeThreshold);
@@ -172,6 +191,23 @@ export class OperationsMonitoring extends Construct {
       runbookLink: runbookLink(anchor),
       datapointsToAlarm: this.thresholds.datapointsToAlarm,
       evaluationPeriods: this.thresholds.evaluationPeriods,
+    };
+  }
+
+  /** A graphed count that alarms on one period above `threshold`. */
+  private countAlarm(
+    metric: MetricWithAlarmSupport,
+    alarmFriendlyName: string,
+    threshold: number,
+    anchor: RunbookAnchor,
+    meaning: string,
+  ): CustomMetric {
+    return {
+      metric,
+      alarmFriendlyName,
+      addAlarm: {
+        Critical: { threshold, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...this.onAny(anchor, meaning) },
+      },
     };
   }
 
@@ -249,6 +285,89 @@ export class OperationsMonitoring extends Construct {
         ],
       });
     return throttled;
+  }
+
+  /**
+   * The ingest load balancer: requests, answers by class, the Lambda's response time, rejected
+   * connections and the web ACL's blocks; alarms on its own 5XX, the Lambda's 5XX and the share
+   * of producer requests answered 4XX (the REST API's 4XX alarm no longer sees producers).
+   */
+  private monitorLoadBalancer(lb: MonitoredLoadBalancer): void {
+    const t = this.thresholds;
+    const sum = { statistic: cloudwatch.Stats.SUM, period: t.period };
+    const m = lb.loadBalancer.metrics;
+    const requests = m.requestCount({ ...sum, label: 'requests' });
+    const target4xx = m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, { ...sum, label: 'Lambda 4XX' });
+    const elb4xx = m.httpCodeElb(elbv2.HttpCodeElb.ELB_4XX_COUNT, { ...sum, label: 'load balancer 4XX' });
+    // The web ACL's requests blocked by one rule (`ALL`: by any), by the metric names of its visibility configs.
+    const blocked = (rule: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensionsMap: { WebACL: lb.webAclMetricName, Rule: rule, Region: Aws.REGION },
+        ...sum,
+        label,
+      });
+    this.facade.monitorCustom({
+      alarmFriendlyName: 'IngestLb',
+      humanReadableName: 'Ingest load balancer (producers)',
+      metricGroups: [
+        { title: 'Requests', metrics: [requests] },
+        {
+          title: 'Answered 5XX',
+          metrics: [
+            this.countAlarm(
+              m.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { ...sum, label: 'load balancer 5XX' }),
+              'Elb5xx',
+              t.albElb5xxErrors,
+              'ingest-lb-5xx',
+              `The ingest load balancer itself answered 5XX to ${over(t.albElb5xxErrors)} requests in a period (502/503/504: the Lambda could not be invoked or gave no valid answer).`,
+            ),
+            this.countAlarm(
+              m.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { ...sum, label: 'Lambda 5XX' }),
+              'Target5xx',
+              t.albTarget5xxErrors,
+              'ingest-lb-target-5xx',
+              `The ingest Lambda answered 5XX to ${over(t.albTarget5xxErrors)} producer requests in a period behind the load balancer (stream writes failing, or no producer keys readable: 503).`,
+            ),
+          ],
+        },
+        {
+          title: 'Answered 4XX (share of requests, %)',
+          metrics: [
+            {
+              metric: this.metrics.createMetricMath(
+                '100 * (FILL(target4xx, 0) + FILL(elb4xx, 0)) / requests',
+                { target4xx, elb4xx, requests },
+                'producer requests answered 4XX (%)',
+              ),
+              alarmFriendlyName: 'Producer4xxShare',
+              addAlarm: {
+                Critical: {
+                  threshold: t.albProducer4xxPercent,
+                  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  ...this.sustained(
+                    'ingest-lb-4xx',
+                    `More than ${t.albProducer4xxPercent}% of producer requests were answered 4XX: a missing or unknown key (401/403, e.g. a rotated key not picked up), the rate rule (429), or invalid bodies.`,
+                  ),
+                },
+              },
+            },
+            target4xx,
+            elb4xx,
+          ],
+        },
+        {
+          title: 'Web ACL: blocked requests',
+          metrics: [
+            blocked('ALL', 'blocked (all rules)'),
+            ...(lb.rateRuleMetricName ? [blocked(lb.rateRuleMetricName, 'rate rule per producer key (429)')] : []),
+          ],
+        },
+        { title: 'Lambda response time', metrics: [m.targetResponseTime({ statistic: 'p99', period: t.period, label: 'p99' })] },
+        { title: 'Rejected connections', metrics: [m.rejectedConnectionCount({ ...sum, label: 'rejected connections' })] },
+      ],
+    });
   }
 
   /** The ingest Lambda (with alarms) and the read API Lambda (graphed). */
@@ -603,13 +722,8 @@ export class OperationsMonitoring extends Construct {
     // publishes would never fire.
     const writers = (metric: BusinessMetric, services: readonly string[]): string[] =>
       services.filter((service) => (SERVICE_METRICS[service as MetricService] ?? []).includes(metric));
-    const withAlarm = (metricName: string, service: string, anchor: RunbookAnchor, threshold: number, meaning: string): CustomMetric => ({
-      metric: this.business(metricName, service),
-      alarmFriendlyName: `${metricName}-${service}`,
-      addAlarm: {
-        Critical: { threshold, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, ...this.onAny(anchor, meaning) },
-      },
-    });
+    const withAlarm = (metricName: string, service: string, anchor: RunbookAnchor, threshold: number, meaning: string): CustomMetric =>
+      this.countAlarm(this.business(metricName, service), `${metricName}-${service}`, threshold, anchor, meaning);
     this.facade.addLargeHeader('Business metrics').monitorCustom({
       alarmFriendlyName: 'Business',
       humanReadableName: `Business metrics (${this.namespace})`,

@@ -296,7 +296,19 @@ function analyticsGrants(analytics: AnalyticsStack): PersonGrant[] {
   ];
 }
 
-/** The API stack: the REST API itself. */
+/**
+ * What rotating a producer key needs (docs/security.md): read the current value and the versions,
+ * put a new value, and move or remove the `AWSPREVIOUS` label to retire or restore the old one.
+ */
+const PRODUCER_KEY_ROTATION = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:ListSecretVersionIds',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
+
+/** The API stack: the REST API itself and, with the load-balancer front door, the producers' key secrets. */
 function apiGrants(api: ApiStack): PersonGrant[] {
   const restApi = api.formatArn({
     service: 'apigateway',
@@ -305,7 +317,7 @@ function apiGrants(api: ApiStack): PersonGrant[] {
     resourceName: api.ingest.api.restApiId,
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
-  return [
+  const grants: PersonGrant[] = [
     {
       roles: ['admin'],
       actions: ['apigateway:*'],
@@ -313,6 +325,15 @@ function apiGrants(api: ApiStack): PersonGrant[] {
       wildcardReason: `${ALL_OF('API Gateway')} Its resources, methods and stages are named under its ARN.`,
     },
   ];
+  const producerKeys = Object.values(api.ingest.producerKeys?.secrets ?? {}).map((secret) => secret.secretArn);
+  if (producerKeys.length > 0) {
+    grants.push(
+      { roles: ['admin'], actions: ['secretsmanager:*'], resources: producerKeys, wildcardReason: ALL_OF('Secrets Manager') },
+      // Operators rotate producer keys: part of running ingest, and of answering a leaked key at once.
+      { roles: ['operator'], actions: PRODUCER_KEY_ROTATION, resources: producerKeys },
+    );
+  }
+  return grants;
 }
 
 /** The reports stack: Athena, the Glue catalog and the daily job. */

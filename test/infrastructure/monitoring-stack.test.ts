@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { addStage } from '../../lib/analytics-app';
 import { stageConfig, STAGE_NAMES, type StageName } from '../../lib/config/stage-config';
-import { businessMetricsNamespace, RUNBOOK_ANCHORS } from '../../lib/constructs/operations-monitoring';
+import { businessMetricsNamespace, LOAD_BALANCER_ANCHORS, RUNBOOK_ANCHORS } from '../../lib/constructs/operations-monitoring';
 import { builtDashboard, synthStage, testApp } from './stage-app';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -185,7 +185,45 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
       expect({ alarm: alarm.AlarmName, match: match !== null }).toEqual({ alarm: alarm.AlarmName, match: true });
       if (match) used.add(match[2]);
     }
-    expect([...used].sort()).toEqual([...RUNBOOK_ANCHORS].sort());
+    // The load balancer's sections only where it is the front door.
+    const expected = RUNBOOK_ANCHORS.filter((a) => config.ingest.frontDoor.kind === 'alb' || !LOAD_BALANCER_ANCHORS.includes(a));
+    expect([...used].sort()).toEqual([...expected].sort());
+  });
+
+  it('shows and alarms on the ingest load balancer only where it is the front door', () => {
+    const alb = config.ingest.frontDoor.kind === 'alb';
+    const body = JSON.stringify(Object.values(monitoring(stage).findResources('AWS::CloudWatch::Dashboard'))[0]);
+    for (const metric of [
+      'RequestCount',
+      'HTTPCode_ELB_5XX_Count',
+      'HTTPCode_Target_5XX_Count',
+      'HTTPCode_Target_4XX_Count',
+      'HTTPCode_ELB_4XX_Count',
+      'TargetResponseTime',
+      'RejectedConnectionCount',
+      'BlockedRequests',
+    ]) {
+      expect({ metric, shown: body.includes(`\\"${metric}\\"`) }).toEqual({ metric, shown: alb });
+    }
+    const watched = alarms(stage).flatMap(metricsOf);
+    const on = (name: string) => watched.filter((m) => m.namespace === 'AWS/ApplicationELB' && m.name === name);
+    for (const name of [
+      'HTTPCode_ELB_5XX_Count',
+      'HTTPCode_Target_5XX_Count',
+      'HTTPCode_Target_4XX_Count',
+      'HTTPCode_ELB_4XX_Count',
+      'RequestCount',
+    ]) {
+      expect({ name, alarms: on(name).length }).toEqual({ name, alarms: alb ? 1 : 0 });
+    }
+    if (!alb) return;
+    // Every load-balancer metric is of the stage's own load balancer (imported from the api stack).
+    for (const m of watched.filter((x) => x.namespace === 'AWS/ApplicationELB')) {
+      expect(m.dimensions.LoadBalancer).toMatch(new RegExp(`"Fn::ImportValue":"${config.prefix}-api:ExportsOutput`));
+    }
+    // The web ACL's blocks, overall and by the rate rule per producer key.
+    expect(body).toContain(`${config.prefix}-alb-BodySize`);
+    expect(body).toContain(`${config.prefix}-alb-ProducerKeyRate`);
   });
 
   it('takes its thresholds from the stage config', () => {
@@ -203,6 +241,11 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
     for (const a of byName('ApiThrottled')) expect(a.Threshold).toBe(config.monitoring.apiThrottledRequests);
     for (const a of byName('Fault-Count').filter((x) => /-(Realtime|Windows)-/.test(x.AlarmName)))
       expect(a.Threshold).toBe(config.monitoring.consumerErrors);
+    if (config.ingest.frontDoor.kind === 'alb') {
+      for (const a of byName('IngestLb-Elb5xx')) expect(a.Threshold).toBe(config.monitoring.albElb5xxErrors);
+      for (const a of byName('IngestLb-Target5xx')) expect(a.Threshold).toBe(config.monitoring.albTarget5xxErrors);
+      for (const a of byName('IngestLb-Producer4xxShare')) expect(a.Threshold).toBe(config.monitoring.albProducer4xxPercent);
+    }
   });
 
   it('counts requests refused with 429 from the API access log', () => {

@@ -81,6 +81,8 @@ function resources({ stacks: s, iam }: Stage) {
     alarmTopic: iam.ref(s.analytics.alarmTopic),
     alertsTopic: iam.ref(s.analytics.alertsTopic),
     secret: s.data.pseudonymKey ? iam.ref(s.data.pseudonymKey) : undefined,
+    /** The first producer's key secret, with the load-balancer front door only. */
+    producerKey: s.api.ingest.producerKeys ? iam.ref(Object.values(s.api.ingest.producerKeys.secrets)[0]) : undefined,
     workGroup: `arn:aws:athena:${REGION}:${ACCOUNT}:workgroup/${iam.ref(s.reports.reports.workGroup)}`,
     glueCatalog: `arn:aws:glue:${REGION}:${ACCOUNT}:catalog`,
     glueDatabase: `arn:aws:glue:${REGION}:${ACCOUNT}:database/${database}`,
@@ -241,6 +243,37 @@ describe.each(STAGE_NAMES)('people roles in %s (IAM policy evaluation)', (name) 
     }
     const decision = await stage(name).iam.decide(role, 'secretsmanager:GetSecretValue', secret);
     expect(decision).toBe(role === 'admin' ? 'Allowed' : 'ImplicitlyDenied');
+  });
+
+  // Rotating a producer key (docs/security.md): admins and operators; never developers or analysts.
+  const rotation = [
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:ListSecretVersionIds',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+  ];
+  it.each(PERSON_ROLES)('producer key secrets: %s rotates them only if admin or operator, deletes them only if admin', async (role) => {
+    const { producerKey, secret } = resources(stage(name));
+    if (producerKey === undefined) {
+      expect(stageConfig(name).ingest.frontDoor.kind).toBe('rest');
+      return;
+    }
+    const { iam } = stage(name);
+    const rotates = role === 'admin' || role === 'operator';
+    const decisions = await Promise.all(rotation.map(async (action) => [action, await iam.decide(role, action, producerKey)]));
+    expect(decisions).toEqual(rotation.map((action) => [action, rotates ? 'Allowed' : 'ImplicitlyDenied']));
+    for (const action of ['secretsmanager:DeleteSecret', 'secretsmanager:PutResourcePolicy']) {
+      await expect(iam.decide(role, action, producerKey)).resolves.toBe(role === 'admin' ? 'Allowed' : 'ImplicitlyDenied');
+    }
+    // By ARN: the grant reaches no other secret of the stage or the account.
+    if (secret !== undefined) {
+      await expect(iam.decide(role, 'secretsmanager:GetSecretValue', secret)).resolves.toBe(
+        role === 'admin' ? 'Allowed' : 'ImplicitlyDenied',
+      );
+    }
+    const elsewhere = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:another-teams-key-AbCdEf`;
+    await expect(iam.decide(role, 'secretsmanager:GetSecretValue', elsewhere)).resolves.toBe('ImplicitlyDenied');
   });
 
   // S3 and SQS deny every action without TLS; SNS denies publishing (enforceSSL's statements).

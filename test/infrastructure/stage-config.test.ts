@@ -87,6 +87,8 @@ describe('alarm thresholds', () => {
     expect(check({ period: Duration.seconds(90) })).toThrow('monitoring.period: must be a whole number of minutes');
     expect(check({ firehoseDeliverySuccessBelow: 1.5 })).toThrow('monitoring.firehoseDeliverySuccessBelow: must be in (0, 1]');
     expect(check({ api4xxErrorPercent: 100 })).toThrow('monitoring.api4xxErrorPercent');
+    expect(check({ albProducer4xxPercent: 100 })).toThrow('monitoring.albProducer4xxPercent: must be a percentage from 0 to below 100');
+    expect(check({ albElb5xxErrors: -1 })).toThrow('monitoring.albElb5xxErrors: must be a number ≥ 0');
     expect(check({ consumerErrors: -1 })).toThrow('monitoring.consumerErrors: must be a number ≥ 0');
     expect(check({ poisonRecords: Number.NaN })).toThrow('monitoring.poisonRecords: must be a number ≥ 0');
   });
