@@ -851,14 +851,18 @@ describe('realtime consumer: sessions of step-less page views', () => {
       aPageView(`b${i}`, `/q${i % 4}`, new Date(Date.parse('2024-05-27T03:41:00.000Z') + i * 1000).toISOString(), users[i % 3]),
     );
     for (let i = 0; i < others.length; i += 500) await handle(aBatch(someRecords(others.slice(i, i + 500), i + 1)));
+    // The same batch on a table with one other session (so the metrics cursor exists there too).
     const empty = someDeps();
-    await createHandler(empty)(aBatch(someRecords(batch, 5000)));
+    const handleEmpty = createHandler(empty);
+    await handleEmpty(aBatch(someRecords([aPageView('e0', '/p0', '2024-05-27T03:40:00.000Z', { userId: 'other-e' })], 1)));
+    empty.store.resetStats();
+    await handleEmpty(aBatch(someRecords(batch, 5000)));
     deps.store.resetStats();
 
     // act
     await handle(aBatch(someRecords(batch, 5000)));
 
-    // assess: 3 session items read and written, as on an empty table
+    // assess: 3 session items read and written, as on a table with one other session
     const sessionItems = deps.store.dump().filter((item) => String(item.pk).startsWith('SESSION#'));
     expect(sessionItems).toHaveLength(2003);
     expect(deps.store.stats).toEqual(empty.store.stats);
