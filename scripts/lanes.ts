@@ -40,6 +40,12 @@ export interface RunLanesOptions {
   readonly write?: (text: string) => void;
   /** Aborting stops every running step (e.g. on Ctrl-C) as a failure does. */
   readonly signal?: AbortSignal;
+  /** Aborting kills every step's process group at once (SIGKILL), e.g. on a second Ctrl-C. */
+  readonly force?: AbortSignal;
+  /** After a stop (failure or `signal`), groups still alive this long later are killed. @default 10000 */
+  readonly killAfterMs?: number;
+  /** After a step's process exits, how long its output may stay open (a child that kept it) before the step ends anyway. @default 2000 */
+  readonly drainMs?: number;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -52,18 +58,38 @@ export async function runLanes(lanes: readonly Lane[], options: RunLanesOptions)
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const now = options.now ?? Date.now;
   const running = new Set<ChildProcess>();
+  /** Process groups started and not yet known to be empty (a step's leader may exit before what it started). */
+  const groups = new Set<number>();
   let failed = false;
-  const stopAll = (): void => {
-    failed = true;
-    for (const child of running) {
+  let killTimer: NodeJS.Timeout | undefined;
+  const signalGroups = (signal: NodeJS.Signals): void => {
+    for (const pgid of groups) {
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+        process.kill(-pgid, signal);
       } catch {
-        // already gone
+        groups.delete(pgid); // the group is gone
       }
     }
   };
-  options.signal?.addEventListener('abort', stopAll, { once: true });
+  const killAll = (): void => {
+    if (killTimer !== undefined) clearTimeout(killTimer);
+    killTimer = undefined;
+    signalGroups('SIGKILL');
+  };
+  const stopAll = (): void => {
+    failed = true;
+    signalGroups('SIGTERM');
+    // A group that ignores SIGTERM is killed; later stops (another failure, a second Ctrl-C) re-send SIGTERM.
+    killTimer ??= setTimeout(killAll, options.killAfterMs ?? 10_000);
+  };
+  const forceAll = (): void => {
+    failed = true;
+    killAll();
+  };
+  options.signal?.addEventListener('abort', stopAll);
+  options.force?.addEventListener('abort', forceAll);
+  // Aborted before the run: nothing starts.
+  if (options.signal?.aborted === true || options.force?.aborted === true) failed = true;
 
   const runStep = (lane: Lane, step: Step): Promise<StepResult> =>
     new Promise((resolve) => {
@@ -77,6 +103,15 @@ export async function runLanes(lanes: readonly Lane[], options: RunLanesOptions)
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       running.add(child);
+      if (child.pid !== undefined) groups.add(child.pid);
+      // Started after a stop: stop it too.
+      if (failed && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
       const kept: Buffer[] = [];
       const take = (chunk: Buffer): void => {
         if (lane.live) write(chunk.toString('utf8'));
@@ -89,6 +124,13 @@ export async function runLanes(lanes: readonly Lane[], options: RunLanesOptions)
         if (ended) return; // a spawn error may be followed by 'close'
         ended = true;
         running.delete(child);
+        if (child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 0);
+          } catch {
+            groups.delete(child.pid); // empty: nothing of the step is left
+          }
+        }
         const seconds = (now() - started) / 1000;
         const outcome = exit === 0 ? 'passed' : failed ? 'stopped' : 'failed';
         const text = Buffer.concat(kept).toString('utf8') + (error ? `${error.message}\n` : '');
@@ -99,6 +141,14 @@ export async function runLanes(lanes: readonly Lane[], options: RunLanesOptions)
       };
       child.once('error', (error) => finish(127, error));
       child.once('close', (code, signal) => finish(code ?? signal ?? 1));
+      // A process the step started may keep its output open after the step's own process exited.
+      child.once('exit', (code, signal) => {
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish(code ?? signal ?? 1);
+        }, options.drainMs ?? 2_000).unref();
+      });
     });
 
   const runLane = async (lane: Lane): Promise<StepResult[]> => {
@@ -114,6 +164,9 @@ export async function runLanes(lanes: readonly Lane[], options: RunLanesOptions)
     return (await Promise.all(lanes.map(runLane))).flat();
   } finally {
     options.signal?.removeEventListener('abort', stopAll);
+    options.force?.removeEventListener('abort', forceAll);
+    // Nothing a step started outlives the run.
+    killAll();
   }
 }
 

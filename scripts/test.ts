@@ -39,14 +39,25 @@ async function main(): Promise<number> {
       steps: [npmRun('synth:all'), { name: 'jest (e2e)', command: bin('jest'), args: ['--maxWorkers=1', 'test/e2e/'] }],
     },
   ];
+  // The first SIGINT or SIGTERM stops every step (SIGTERM to its process group, SIGKILL 10 s later);
+  // a second one kills them at once. The exit code then says which signal ended the run.
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop.abort());
+  const force = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      if (stoppedBy === undefined) {
+        stoppedBy = signal;
+        stop.abort();
+      } else force.abort();
+    });
   const started = Date.now();
-  const results = await runLanes(lanes, { cwd: root, signal: stop.signal });
-  const ok = results.every((r) => r.outcome === 'passed');
+  const results = await runLanes(lanes, { cwd: root, signal: stop.signal, force: force.signal });
+  const ok = stoppedBy === undefined && results.every((r) => r.outcome === 'passed');
   process.stdout.write(
-    `\nnpm test: ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n${formatSummary(results)}\n`,
+    `\nnpm test: ${ok ? 'passed' : stoppedBy !== undefined ? `stopped (${stoppedBy})` : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n${formatSummary(results)}\n`,
   );
+  if (stoppedBy !== undefined) return 128 + (stoppedBy === 'SIGINT' ? 2 : 15);
   return ok ? 0 : 1;
 }
 
