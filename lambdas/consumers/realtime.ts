@@ -199,13 +199,27 @@ export async function applyMetrics(
   const carriesNewest = (delta: MetricDelta): boolean =>
     withinCursorMinute && delta.metric === EVENTS_METRIC && delta.dims === '' && delta.bucket === cursorMinute;
   const expiresAt = expiresInDays(deps.now(), config.resultRetentionDays);
-  const added = await addOnce(deps, shardId, range, batch.deltas, {
+  const family: CounterFamily<MetricDelta> = {
     what: 'metric',
     keyOf: metricItemKey,
     addOp: (delta, padded, expected) => metricAddOp(delta, shardId, padded, expiresAt, expected, carriesNewest(delta) ? newest : undefined),
     // Lateness is judged over the whole batch again, so the flags match the first attempt's.
     recount: (watermarkOf) => aggregateMetrics(events, config.analytics.metrics, seen, { watermarkOf }).deltas,
-  });
+  };
+  // The counter that carries the newest event time is written after every other one: a retry
+  // must judge lateness against the time seen before this batch as long as any counter is missing.
+  const carrier = withinCursorMinute && totalId !== undefined ? batch.deltas.get(totalId) : undefined;
+  const first = await addOnce(
+    deps,
+    shardId,
+    range,
+    carrier === undefined ? batch.deltas : new Map([...batch.deltas].filter(([id]) => id !== totalId)),
+    family,
+  );
+  const added =
+    carrier === undefined || totalId === undefined
+      ? first
+      : mergeAddOnce(first, await addOnce(deps, shardId, range, new Map([[totalId, carrier]]), family));
 
   const extremes = [...batch.deltas].flatMap(([id, delta]) => metricExtremeOps(delta, added.stored.get(id)));
   await mapLimit(extremes, deps.concurrency ?? DEFAULT_CONCURRENCY, (op) => store.write(op));
@@ -243,6 +257,17 @@ interface AddOnceReport {
   readonly stored: Map<string, Item | undefined>;
   /** The keys not written because their watermark already covered the batch. */
   readonly coveredIds: ReadonlySet<string>;
+}
+
+/** The reports of two {@link addOnce} passes over disjoint keys, as one. */
+function mergeAddOnce(a: AddOnceReport, b: AddOnceReport): AddOnceReport {
+  return {
+    written: a.written + b.written,
+    covered: a.covered + b.covered,
+    conditionalRetries: a.conditionalRetries + b.conditionalRetries,
+    stored: new Map([...a.stored, ...b.stored]),
+    coveredIds: new Set([...a.coveredIds, ...b.coveredIds]),
+  };
 }
 
 /**

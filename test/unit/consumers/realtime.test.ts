@@ -516,6 +516,28 @@ describe('realtime consumer: metrics', () => {
     expect(afterHalf).toMatchObject({ newestEventTimeMs: Date.parse('2024-05-27T03:50:20.000Z') });
     expect(resultsOf(memory.dump()).metrics['M#events##2024-05-27 | 2024-05-27T11:45#']).toEqual({ count: 1, late: 1 });
   });
+  it("judges lateness as a clean run does when a metric write fails before the cursor minute's total counter carries the newest time", async () => {
+    // prepare: the cursor at 03:50:00; a batch whose first record is 290 s behind it (not late) and whose
+    // newest (03:50:30, the cursor's minute) would make it 320 s behind (late) if it were already stored
+    const first = aPageView('p1', '/home', '2024-05-27T03:50:00.000Z');
+    const straggler = aPageView('p2', '/home', '2024-05-27T03:45:10.000Z', { receivedAt: '2024-05-27T03:50:31.000Z' });
+    const newer = aPageView('p3', '/home', '2024-05-27T03:50:30.000Z', { receivedAt: '2024-05-27T03:50:31.000Z' });
+    const reference = resultsOf((await cleanRun([[aRecord(first, 1)], [aRecord(straggler, 2), aRecord(newer, 3)]])).dump());
+    const { memory, store, handle } = faultyConsumer();
+    await handle(aBatch([aRecord(first, 1)]));
+    const isStragglerMinute = (call: StoreCall) =>
+      isMetricUpdate(call) && call.kind === 'write' && call.op.kind === 'update' && String(call.op.key.sk).startsWith('2024-05-27T11:45');
+    store.failOn(isStragglerMinute, { when: 'before', times: 1 });
+
+    // act
+    await expect(handle(aBatch([aRecord(straggler, 2), aRecord(newer, 3)]))).rejects.toThrow(/injected/);
+    await handle(aBatch([aRecord(straggler, 2), aRecord(newer, 3)]));
+
+    // assess
+    const results = resultsOf(memory.dump());
+    expect(results.metrics['M#events##2024-05-27 | 2024-05-27T11:45#']).toEqual({ count: 1, late: 0 });
+    expect(results.metrics).toEqual(reference.metrics);
+  });
 });
 
 describe('realtime consumer: paths', () => {
