@@ -80,9 +80,6 @@ export interface SessionsBatch {
  */
 export const MAX_PAGE_BYTES = 256;
 
-/** Separator of a full path, as the path-analysis sample and the daily report write it. */
-export const PATH_ARROW = ' -> ';
-
 /**
  * The edge a page view past `maxSessionEvents` of its session key adds 1 to (step 2 of its day),
  * instead of growing the session: overflow shows in the Sankey as `(other)`, never as a failure.

@@ -56,7 +56,6 @@ import { capacitySince, keyId, type Item, type ItemKey, type WriteOp } from './s
  */
 
 /** Everything the realtime consumer needs from outside; tests pass a memory store, a fake notifier and a fixed clock. */
-/** The dependencies of this consumer (see ConsumerDeps). */
 export type RealtimeDeps = ConsumerDeps;
 
 /** The consumer's name in quarantined items. */
@@ -509,8 +508,8 @@ const MAX_ANALYSIS_REASON = 500;
 /**
  * Finds, by halving, the records of a batch that an analysis cannot store (a fault of the record,
  * see {@link isRecordFault}) and quarantines each with the error as its reason; the other records
- * are analysed in order, in parts (each part is exact on its own: the watermarks and the path
- * cursor make any split exact). Rejects on a dependency's failure, which retries the batch. The
+ * are analysed in order, in parts (each part is exact on its own: the watermarks and the session
+ * items' page views, deduplicated by eventId, make any split exact). Rejects on a dependency's failure, which retries the batch. The
  * reports add up the parts.
  */
 async function isolateRecords(
@@ -601,7 +600,7 @@ function shardOfBatch(records: readonly KinesisStreamRecord[]): string {
 }
 
 /**
- * Builds the realtime consumer over `deps`: decode → quarantine → alerts, metrics, edges and paths (see
+ * Builds the realtime consumer over `deps`: decode → quarantine → alerts, metrics and edges (see
  * the module comment). Returns `batchItemFailures` naming the first record whose quarantine
  * failed (the records before it are fully processed). A batch DynamoDB refuses for its content is
  * split until the records at fault are quarantined; it rejects on a dependency's failure, so

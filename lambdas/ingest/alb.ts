@@ -65,7 +65,8 @@ export function albAdapter(
     const requestId = albHeader(event, 'x-amzn-trace-id');
     if (deps.producerKeys === undefined) {
       logger.error('load balancer request refused: this function has no producer keys (PRODUCER_KEY_SECRETS)', { requestId });
-      return toAlbResult(errorResponse(403, { field: PRODUCER_KEY_HEADER, reason: 'cannot be checked: no producer keys are configured' }));
+      // A fault of the deployment, not of the request: a 5XX, so it shows on the target-5XX alarm.
+      return toAlbResult(errorResponse(503, { field: PRODUCER_KEY_HEADER, reason: 'cannot be checked: no producer keys are configured' }));
     }
     let keys: readonly ProducerKeyDigest[];
     try {

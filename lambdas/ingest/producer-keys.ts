@@ -49,22 +49,25 @@ export function checkProducerKey(presented: string | undefined, keys: readonly P
 /**
  * `load` cached for `ttlMs`: the first call loads, later calls within the TTL reuse the result,
  * the first call after it loads again (so a rotated key is taken up within the TTL). When a reload
- * fails and an earlier result exists, that one is used for `retryMs` more before trying again;
- * with no earlier result the failure is returned (and not cached).
+ * fails and an earlier result exists, that one is used for `retryMs` more before trying again, but
+ * never past twice the TTL after it was loaded (a revoked key must not stay accepted while reads
+ * fail): after that the failure is returned. With no earlier result the failure is returned (and
+ * not cached).
  */
 export function cachedFor<T>(load: () => Promise<T>, ttlMs: number, now: () => number, retryMs = 10_000): () => Promise<T> {
-  let value: { readonly data: T; readonly until: number } | undefined;
+  let value: { readonly data: T; readonly until: number; readonly loadedAt: number } | undefined;
   let loading: Promise<T> | undefined;
   return () => {
     if (value !== undefined && now() < value.until) return Promise.resolve(value.data);
     loading ??= load()
       .then((data) => {
-        value = { data, until: now() + ttlMs };
+        value = { data, until: now() + ttlMs, loadedAt: now() };
         return data;
       })
       .catch((error: unknown) => {
-        if (value === undefined) throw error;
-        value = { data: value.data, until: now() + Math.min(retryMs, ttlMs) };
+        const staleLimit = value === undefined ? 0 : value.loadedAt + 2 * ttlMs;
+        if (value === undefined || now() >= staleLimit) throw error;
+        value = { data: value.data, until: Math.min(now() + Math.min(retryMs, ttlMs), staleLimit), loadedAt: value.loadedAt };
         return value.data;
       })
       .finally(() => {

@@ -43,7 +43,7 @@ export interface QueryReads {
   alertsPage(request: AlertsPageRequest): Promise<AlertsPage>;
   /** Every metric counter item of the request (in no particular order). */
   metricCounters(request: MetricCountersRequest): Promise<StoredItem[]>;
-  /** Every path ledger chunk item of a local day (all shards and chunks). */
+  /** Every edge counter item of a local day (all shards). */
   pathLedgers(day: string): Promise<StoredItem[]>;
 }
 
@@ -103,7 +103,7 @@ function stringKey(key: Record<string, unknown> | undefined): Record<string, str
 
 /**
  * Reads through the DocumentClient: Query only (the `byTime` index for alerts, key ranges for
- * metric counters and path ledgers), following LastEvaluatedKey to the end of each partition.
+ * metric counters and edge counters), following LastEvaluatedKey to the end of each partition.
  * Needs `dynamodb:Query` on the table and on its `byTime` index. Rejects with the SDK's error.
  */
 export function createDynamoReads(client: DynamoDBDocumentClient, tableName: string, options: DynamoReadsOptions = {}): QueryReads {

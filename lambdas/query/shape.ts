@@ -241,7 +241,7 @@ export function edgeViews(weights: Readonly<Record<string, number>>, minWeight: 
   for (const [key, weight] of Object.entries(weights)) {
     if (weight < minWeight) continue;
     const at = key.indexOf(EDGE_SEPARATOR);
-    if (at < 0) throw new RangeError(`path ledger edge without a separator: ${JSON.stringify(key)}`);
+    if (at < 0) throw new RangeError(`edge key without a separator: ${JSON.stringify(key)}`);
     edges.push({ source: key.slice(0, at), target: key.slice(at + EDGE_SEPARATOR.length), weight });
   }
   return edges.sort((a, b) => b.weight - a.weight || compare(a.source, b.source) || compare(a.target, b.target)).slice(0, limit);

@@ -52,7 +52,7 @@ export const MAX_SESSION_KEY_BYTES = 200;
 
 /**
  * DynamoDB's key limits, in UTF-8 bytes: a partition key value at most 2048, a sort key value at
- * most 1024. Every value from an event that becomes part of a key, a group or a ledger entry is
+ * most 1024. Every value from an event that becomes part of a key, a group or an edge is
  * first bounded with {@link boundText}.
  */
 export const MAX_PARTITION_KEY_BYTES = 2048;
@@ -106,7 +106,7 @@ export function dimFieldsOf(dims: string): string {
     .join('&');
 }
 
-/** Sort-key prefix of the edge counters in a `PATHS#<day>` partition (ledger chunks start with the shard id). */
+/** Sort-key prefix of the edge counters in a `PATHS#<day>` partition. */
 export const EDGE_COUNTER_PREFIX = 'E#';
 
 /** Separator of an edge key (`source\u0000target`) where edges are keyed by both ends. */

@@ -125,14 +125,14 @@ describe('ALB adapter', () => {
     expect(await post('key-3')).toBe(200);
   });
 
-  it('answers 503 with retry-after when the keys cannot be read, and 403 when none are configured', async () => {
+  it('answers 503 with retry-after when the keys cannot be read, and 503 when none are configured (a fault of the deployment)', async () => {
     const { handle } = anAdapter(async () => Promise.reject(new Error('secrets manager down')));
     const result = await handle(anAlbEvent({ events: someEvents(1) }));
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['retry-after']).toBe('1');
 
     const unconfigured = albAdapter(createHandler(someDeps()), { logger: aRecordingLogger() });
-    expect((await unconfigured(anAlbEvent({ events: someEvents(1) }))).statusCode).toBe(403);
+    expect((await unconfigured(anAlbEvent({ events: someEvents(1) }))).statusCode).toBe(503);
   });
 
   it('routes by path and method like the REST adapter (405 for GET, 404 elsewhere)', async () => {

@@ -88,4 +88,16 @@ describe('cachedFor', () => {
     now = 1100;
     expect(await get()).toBe('new');
   });
+
+  it('stops serving an earlier result twice the TTL after it was loaded while reloads keep failing (a revoked key is not accepted for ever)', async () => {
+    let now = 0;
+    const load = jest.fn<Promise<string>, []>().mockResolvedValueOnce('old').mockRejectedValue(new Error('down'));
+    const get = cachedFor(load, 1000, () => now, 300);
+    expect(await get()).toBe('old');
+    for (now = 1000; now < 2000; now += 300) expect(await get()).toBe('old');
+    now = 2000;
+    await expect(get()).rejects.toThrow('down');
+    now = 2500;
+    await expect(get()).rejects.toThrow('down');
+  });
 });
