@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { integerString, parseEnv, requiredString as required, type Env } from '../shared/env';
+import { MAX_PRODUCERS, PRODUCER_NAME } from '../shared/ingest-api';
 
 /** Lambda's synchronous invocation payload limit; a larger body cannot reach the handler anyway. */
 const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -37,13 +38,13 @@ export interface IngestConfig {
   };
 }
 
-/** `producer=arn` pairs: 1..20 producers of `[a-z0-9-]{1,32}`, each with a Secrets Manager ARN. */
-const PRODUCER_PAIR = /^([a-z0-9-]{1,32})=(arn:[a-z0-9-]+:secretsmanager:[^,=\s]+)$/;
+/** `producer=arn` pairs: 1..MAX_PRODUCERS producers named as PRODUCER_NAME says, each with a Secrets Manager ARN. */
+const PRODUCER_PAIR = new RegExp(`^(${PRODUCER_NAME})=(arn:[a-z0-9-]+:secretsmanager:[^,=\\s]+)$`);
 
 /** The pairs of a `PRODUCER_KEY_SECRETS` value, or undefined when any is malformed or there are none or over 20. */
 function producerSecrets(value: string): Array<{ producer: string; secretArn: string }> | undefined {
   const pairs = value.split(',').map((pair) => PRODUCER_PAIR.exec(pair.trim()));
-  if (pairs.length < 1 || pairs.length > 20) return undefined;
+  if (pairs.length < 1 || pairs.length > MAX_PRODUCERS) return undefined;
   const out: Array<{ producer: string; secretArn: string }> = [];
   for (const match of pairs) {
     if (match === null) return undefined;

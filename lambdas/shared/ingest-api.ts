@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { FieldIssue } from './issues';
 
+/** A producer's name (it names its key): 1..32 lower-case letters, digits or dashes (a regular-expression source). */
+export const PRODUCER_NAME = '[a-z0-9-]{1,32}';
+/** At most this many producers per stage. */
+export const MAX_PRODUCERS = 20;
+
 /**
  * Why one event was not accepted. `field` is the path of the offending value (`userId`,
  * `props.amount`, `el[3].ct`, an unknown key's name), `""` when the problem is not one field's

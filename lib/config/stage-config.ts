@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { checkFunnels } from '../../lambdas/reports/plan';
+import { MAX_PRODUCERS, PRODUCER_NAME } from '../../lambdas/shared/ingest-api';
 import { DEFAULT_FUNNELS } from '../../lambdas/shared/reports';
 
 /** The environments this app can be synthesized for. */
@@ -448,9 +449,11 @@ export class UnknownStageError extends Error {
 
 /** Producer names become API key names: 1..20 distinct names of `[a-z0-9-]`, 1..32 characters each. */
 export function checkProducers(stage: string, producers: readonly string[]): void {
-  if (producers.length < 1 || producers.length > 20) throw new Error(`stage ${stage}: ingest.producers must list 1..20 producers`);
+  if (producers.length < 1 || producers.length > MAX_PRODUCERS)
+    throw new Error(`stage ${stage}: ingest.producers must list 1..${MAX_PRODUCERS} producers`);
+  const valid = new RegExp(`^${PRODUCER_NAME}$`);
   for (const name of producers) {
-    if (!/^[a-z0-9-]{1,32}$/.test(name)) {
+    if (!valid.test(name)) {
       throw new Error(`stage ${stage}: ingest.producers: "${name}" must be 1..32 lower-case letters, digits or dashes`);
     }
   }
