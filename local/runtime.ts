@@ -17,7 +17,7 @@ import { loadBalancersFromTemplate, startLoadBalancer, type LocalLoadBalancer } 
 import {
   assertPortFree,
   dynamoTablesFromTemplate,
-  findFreePort,
+  findFreePortBlock,
   findJava,
   isPortOpen,
   JavaNotFoundError,
@@ -159,7 +159,7 @@ export interface LocalRuntimeOptions {
   /** Repository root (holds cdk.json). */
   readonly root: string;
   readonly stage: string;
-  /** API port; the others take the next nine (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7, cognito +8, ingest load balancer +9, used only when the stage has one). 0 picks free ports. */
+  /** API port; the others take the next nine (kinesis +1, dynamodb +2, s3 +3, secrets manager +4, sns +5, dashboard +6, athena +7, cognito +8, ingest load balancer +9, used only when the stage has one). 0 picks a free block of consecutive ports outside the kernel's ephemeral range. */
   readonly port: number;
   /** Keep data and checkpoints here across restarts; without it every start is empty. */
   readonly persistDir?: string;
@@ -236,16 +236,16 @@ export class LocalRuntimeError extends Error {
   }
 }
 
-/** Picks the ports: consecutive from `port`, each checked free first; 0 means any free port. */
+/**
+ * Picks the ports: consecutive from `port`, each checked free first; 0 means a free block chosen
+ * outside the kernel's ephemeral range (see {@link findFreePortBlock}).
+ */
 async function choosePorts(port: number): Promise<Record<ServiceName, number>> {
+  const base = port === 0 ? await findFreePortBlock(SERVICES.length) : port;
   const out = {} as Record<ServiceName, number>;
   for (const [i, name] of SERVICES.entries()) {
-    if (port === 0) {
-      out[name] = await findFreePort();
-    } else {
-      await assertPortFree(port + i, name === 'api' ? 'the local API (--port)' : `local ${name} (--port + ${i})`);
-      out[name] = port + i;
-    }
+    await assertPortFree(base + i, name === 'api' ? 'the local API (--port)' : `local ${name} (--port + ${i})`);
+    out[name] = base + i;
   }
   return out;
 }

@@ -23,7 +23,7 @@ import { ResourceRecord, TemplateResolutionError, TemplateResolver } from '../te
 import { JsonObject, JsonValue, isJsonObject } from '../template/types';
 import { localClientConfig } from './clients';
 import { defaultLauncherCache, dynamoDbLocalArgs, ensureLauncher, findDynamoDbLocalJar } from './dynamodb-launcher';
-import { DEFAULT_PORTS, LOCAL_HOST, RunningService, assertPortFree, findFreePort, isPortOpen } from './ports';
+import { DEFAULT_PORTS, LOCAL_HOST, RunningService, assertPortFree, findFreePortBlock, isPortOpen } from './ports';
 
 /** A table to create in DynamoDB Local: the CreateTable input plus TTL. */
 export interface DynamoTableSpec {
@@ -293,7 +293,7 @@ export async function startDynamoDb(options: DynamoDbServiceOptions = {}): Promi
   if (!java) throw new JavaNotFoundError();
   const service = 'DynamoDB Local';
   let port = options.port ?? DEFAULT_PORTS.dynamodb;
-  if (port === 0) port = await findFreePort();
+  if (port === 0) port = await findFreePortBlock(1);
   await assertPortFree(port, service);
   let dbPath: string | undefined;
   if (options.persistDir) {

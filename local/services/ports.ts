@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import { describePortHolder, findPortHolder, type PortHolder } from './port-holder';
@@ -66,17 +67,62 @@ export async function assertPortFree(port: number, service: string, host: string
   if (await isPortOpen(port, host, 300)) throw portInUse(port, host, service);
 }
 
-/** A port the OS considers free right now (there is a small race until it is used). */
-export async function findFreePort(host: string = LOCAL_HOST): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ port: 0, host }, () => {
-      const addr = probe.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
+/** Linux's default ephemeral port range, used where /proc cannot be read. */
+export const DEFAULT_EPHEMERAL_RANGE: readonly [number, number] = [32768, 60999];
+
+/**
+ * The range the kernel serves `listen(0)` and outgoing connections from: parsed from the text of
+ * `/proc/sys/net/ipv4/ip_local_port_range` ("low<tab>high"), or {@link DEFAULT_EPHEMERAL_RANGE}
+ * when that text is missing or malformed.
+ */
+export function ephemeralPortRange(procText: string | undefined): readonly [number, number] {
+  const [low, high] = (procText ?? '').trim().split(/\s+/).map(Number);
+  if (Number.isInteger(low) && Number.isInteger(high) && low >= 1 && low <= high && high <= 65535) return [low, high];
+  return DEFAULT_EPHEMERAL_RANGE;
+}
+
+function readEphemeralRange(): readonly [number, number] {
+  try {
+    return ephemeralPortRange(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
+  } catch {
+    return DEFAULT_EPHEMERAL_RANGE;
+  }
+}
+
+/** Lowest port {@link findFreePortBlock} hands out (well above the registered well-known services). */
+export const MIN_CHOSEN_PORT = 10_000;
+
+/**
+ * The span of bases a block of `count` ports may start at, outside `ephemeral`: below it when
+ * there is room, else above it; undefined when neither side has room.
+ */
+export function portBlockSpan(count: number, ephemeral: readonly [number, number]): { first: number; last: number } | undefined {
+  const [low, high] = ephemeral;
+  if (low - MIN_CHOSEN_PORT >= count) return { first: MIN_CHOSEN_PORT, last: low - count };
+  if (65535 - high >= count) return { first: high + 1, last: 65536 - count };
+  return undefined;
+}
+
+/**
+ * The first of `count` consecutive ports free on `host`, chosen outside the kernel's ephemeral
+ * range. A port picked from inside it (as `listen(0)` would) can be handed out again by the
+ * kernel, to another `listen(0)` or to an outgoing connection of this very process, between the
+ * moment it is found free and the moment the service binds it; outside the range only an
+ * explicit bind can take it.
+ */
+export async function findFreePortBlock(count: number, host: string = LOCAL_HOST): Promise<number> {
+  const span = portBlockSpan(count, readEphemeralRange());
+  if (!span) throw new Error(`no room for ${count} consecutive ports outside the ephemeral range; pass explicit ports`);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = span.first + Math.floor(Math.random() * (span.last - span.first + 1));
+    try {
+      for (let i = 0; i < count; i++) await assertPortFree(base + i, 'probe', host);
+      return base;
+    } catch (err) {
+      if (!(err instanceof PortInUseError)) throw err;
+    }
+  }
+  throw new Error(`no ${count} consecutive free ports found on ${host} in 50 tries`);
 }
 
 /** True when a TCP connection to `host:port` succeeds within `timeoutMs`. */

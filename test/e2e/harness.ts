@@ -6,7 +6,7 @@ import { gunzipSync } from 'zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EventInput } from '../../lambdas/shared/event';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
-import { assertPortFree } from '../../local/services';
+import { findFreePortBlock } from '../../local/services';
 import type { Role } from '../../lambdas/shared/access';
 import { localIdToken } from '../../scripts/auth/sign-in';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
@@ -18,21 +18,12 @@ export const STAGE = 'dev';
 export const RUNTIME_PORTS = 10;
 
 /**
- * {@link RUNTIME_PORTS} consecutive free ports on loopback, below Linux's ephemeral range (32768 and up):
+ * {@link RUNTIME_PORTS} consecutive free ports on loopback, outside the kernel's ephemeral range:
  * the rounds reuse them for minutes while other suites bind port 0, which the kernel serves from
  * that range, so a base inside it could be taken between two rounds.
  */
 export async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - RUNTIME_PORTS));
-    try {
-      for (let i = 0; i < RUNTIME_PORTS; i++) await assertPortFree(base + i, 'probe');
-      return base;
-    } catch {
-      // taken; try another
-    }
-  }
-  throw new Error(`no ${RUNTIME_PORTS} consecutive free ports found`);
+  return findFreePortBlock(RUNTIME_PORTS);
 }
 
 /** Starts the dev stage (or `extra.stage`) on free ports, quiet, in a temporary local directory. */
