@@ -1,13 +1,4 @@
-import {
-  BatchGetCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   analysisOfKey,
   BATCH_GET_LIMIT,
@@ -22,7 +13,6 @@ import {
   type Item,
   type ItemKey,
   type ResultsStore,
-  type TransactOutcome,
   type UpdateActions,
   type WriteOp,
   type WriteOptions,
@@ -287,31 +277,6 @@ export class DynamoResultsStore implements ResultsStore {
       // A refused conditional write is billed too (at least 1 WCU); the error does not say how much.
       this.countWrite(analysis, { CapacityUnits: 1 });
       return { ok: false, old: itemOfError((error as { Item?: unknown }).Item) };
-    }
-  }
-
-  /** TransactWriteItems; a cancellation resolves `ok: false` with its reason codes. Rejects on anything else. */
-  async transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome> {
-    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = ops.map((op) => {
-      const parts = new ExpressionParts();
-      const condition = op.condition === undefined ? undefined : renderCondition(op.condition, parts);
-      const base = { TableName: this.tableName, ...(condition !== undefined ? { ConditionExpression: condition } : {}) };
-      if (op.kind === 'put') {
-        keyOf(op.item);
-        return { Put: { ...base, Item: op.item as Record<string, unknown>, ...parts.attributes() } };
-      }
-      const expression = renderUpdate(op.update, parts);
-      return { Update: { ...base, Key: { pk: op.key.pk, sk: op.key.sk }, UpdateExpression: expression, ...parts.attributes() } };
-    });
-    try {
-      const out = await this.client.send(new TransactWriteCommand({ TransactItems: items, ReturnConsumedCapacity: 'TOTAL' }));
-      const first = ops[0];
-      this.countWrite(first === undefined ? 'other' : analysisOfKey(opKey(first)), out.ConsumedCapacity?.[0]);
-      return { ok: true };
-    } catch (error) {
-      if (errorName(error) !== 'TransactionCanceledException') throw error;
-      const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-      return { ok: false, reasons: reasons.map((reason) => reason.Code ?? 'None') };
     }
   }
 }

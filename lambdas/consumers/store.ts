@@ -3,7 +3,7 @@ import { SESSION_PREFIX } from '../shared/results-table';
 /**
  * The data-access model of the stream consumers: the {@link ResultsStore} they write through,
  * and a small, typed language of DynamoDB writes (conditions, SET / `if_not_exists` / ADD /
- * REMOVE, transactions) with DynamoDB's checks and item sizes. `dynamo-store.ts` runs it on the
+ * REMOVE) with DynamoDB's checks and item sizes. `dynamo-store.ts` runs it on the
  * real table; the tests run it on an in-memory store held to the same contract
  * (`test/unit/consumers/memory-store.ts`). Key names live in `lambdas/shared/results-table.ts`;
  * this module only knows `pk` and `sk`.
@@ -73,12 +73,6 @@ export type WriteOutcome =
   { readonly ok: true; readonly attributes: Item | undefined } | { readonly ok: false; readonly old: Item | undefined };
 
 /**
- * The result of a transaction: done, or cancelled with one reason code per operation, in order
- * (`None`, `ConditionalCheckFailed`, `TransactionConflict`, `ValidationError`, …).
- */
-export type TransactOutcome = { readonly ok: true } | { readonly ok: false; readonly reasons: readonly string[] };
-
-/**
  * What the consumers need from the results table. Reads are strongly consistent. A failed
  * condition is an outcome, not an error; every other failure (throttling after the SDK's
  * retries, validation, network) rejects.
@@ -92,15 +86,13 @@ export interface ResultsStore {
   query(pk: string): Promise<Item[]>;
   /** One conditional put or update. Resolves `ok: false` when the condition fails; rejects on anything else. */
   write(op: WriteOp, options?: WriteOptions): Promise<WriteOutcome>;
-  /** All of `ops` or none (at most 100, one per item, 4 MB in all). Resolves `ok: false` when DynamoDB cancels it; rejects on anything else. */
-  transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome>;
   /** Capacity units consumed so far, as the table reports them (a store that cannot tell has none). */
   consumed?(): ConsumedCapacity;
 }
 
 /**
- * Capacity units consumed, as DynamoDB bills them (item size in KB rounded up per write, twice
- * that in a transaction; reads per 4 KB): writes by the analysis whose item it was
+ * Capacity units consumed, as DynamoDB bills them (item size in KB rounded up per write; reads
+ * per 4 KB): writes by the analysis whose item it was
  * ({@link analysisOfKey}), reads in all.
  */
 export interface ConsumedCapacity {
@@ -183,10 +175,6 @@ function checkUpdatedName(name: string, seen: Set<string>): void {
 export const BATCH_GET_LIMIT = 100;
 /** DynamoDB's item size limit. */
 export const MAX_ITEM_BYTES = 400 * 1024;
-/** DynamoDB's limit of items in one transaction. */
-export const MAX_TRANSACT_ITEMS = 100;
-/** DynamoDB's limit of the total size of one transaction. */
-export const MAX_TRANSACT_BYTES = 4 * 1024 * 1024;
 
 /** The DynamoDB types a value of this model can have. */
 export type WireType = 'S' | 'N' | 'B' | 'BOOL' | 'NULL' | 'L' | 'M';

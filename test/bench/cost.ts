@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     [`${name}.wruPerBatch`]: fig(
       f.wru.fixed,
       'WRU',
-      `${name}: write request units per invocation apart from its events (metered by item size, transactions ×2, byTime index writes included)`,
+      `${name}: write request units per invocation apart from its events (metered by item size, byTime index writes included)`,
     ),
     [`${name}.wruPerEvent`]: fig(f.wru.perEvent, 'WRU', `${name}: write request units per event, same fit`),
     [`${name}.rruPerBatch`]: fig(

@@ -4,7 +4,6 @@ import {
   type Item,
   type ItemKey,
   type ResultsStore,
-  type TransactOutcome,
   type WriteOp,
   type WriteOptions,
   type WriteOutcome,
@@ -13,7 +12,7 @@ import { MemoryResultsStore } from '../unit/consumers/memory-store';
 
 /** What a {@link MeteredStore} charged, in DynamoDB's on-demand units. */
 export interface Metering {
-  /** Write request units: 1 per started KB of the larger of the item before and after, 2 in a transaction; a global-index write adds as much. */
+  /** Write request units: 1 per started KB of the larger of the item before and after; a global-index write adds as much. */
   wru: number;
   /** Read request units (strongly consistent): 1 per started 4 KB of each item read (GetItem, BatchGetItem), of the whole page (Query). */
   rru: number;
@@ -29,8 +28,7 @@ const indexed = (item: Item | undefined): boolean => item !== undefined && typeo
 /**
  * A {@link ResultsStore} over a {@link MemoryResultsStore} that meters what each request costs on
  * DynamoDB on demand, by the sizes DynamoDB counts (`itemBytes`): writes by the larger of the item
- * before and after (a failed condition still costs its write), doubled in transactions, plus the
- * write to the `byTime` global index for items that carry its keys; reads per 4 KB.
+ * before and after (a failed condition still costs its write), plus the write to the `byTime` global index for items that carry its keys; reads per 4 KB.
  */
 export class MeteredStore implements ResultsStore {
   readonly inner = new MemoryResultsStore();
@@ -77,29 +75,20 @@ export class MeteredStore implements ResultsStore {
     const before = await this.inner.get(opKey(op));
     const outcome = await this.inner.write(op, options);
     const after = outcome.ok ? await this.inner.get(opKey(op)) : before;
-    this.charge(opKey(op), before, after, 1);
-    return outcome;
-  }
-
-  async transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome> {
-    this.metering.calls += 1;
-    const befores = await Promise.all(ops.map((op) => this.inner.get(opKey(op))));
-    const outcome = await this.inner.transactWrite(ops);
-    const afters = outcome.ok ? await Promise.all(ops.map((op) => this.inner.get(opKey(op)))) : befores;
-    ops.forEach((op, i) => this.charge(opKey(op), befores[i], afters[i], 2));
+    this.charge(opKey(op), before, after);
     return outcome;
   }
 
   /** Adds what one write of the item at `_key` costs to the meter and returns it (a subclass breaks it down by key). */
-  protected charge(_key: ItemKey, before: Item | undefined, after: Item | undefined, factor: number): number {
-    const wru = this.writeUnits(before, after, factor);
+  protected charge(_key: ItemKey, before: Item | undefined, after: Item | undefined): number {
+    const wru = this.writeUnits(before, after);
     this.metering.wru += wru;
     return wru;
   }
 
-  private writeUnits(before: Item | undefined, after: Item | undefined, factor: number): number {
+  private writeUnits(before: Item | undefined, after: Item | undefined): number {
     const size = Math.max(before === undefined ? 0 : itemBytes(before), after === undefined ? 0 : itemBytes(after));
-    const table = units(size, KB) * factor;
+    const table = units(size, KB);
     const index = indexed(after) || indexed(before) ? units(after === undefined ? 0 : itemBytes(after), KB) : 0;
     return table + index;
   }

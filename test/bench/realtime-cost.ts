@@ -96,8 +96,8 @@ export class KindMeteredStore extends MeteredStore {
     return { write: { ...this.byAnalysis }, read: this.metering.rru };
   }
 
-  protected override charge(key: ItemKey, before: Item | undefined, after: Item | undefined, factor: number): number {
-    const wru = super.charge(key, before, after, factor);
+  protected override charge(key: ItemKey, before: Item | undefined, after: Item | undefined): number {
+    const wru = super.charge(key, before, after);
     const kind = (this.byKind[itemKindOf(key)] ??= { writes: 0, wru: 0, bytes: 0 });
     kind.writes += 1;
     kind.wru += wru;

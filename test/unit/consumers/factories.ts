@@ -21,7 +21,6 @@ import {
   type Item,
   type ItemKey,
   type ResultsStore,
-  type TransactOutcome,
   type WriteOp,
   type WriteOptions,
   type WriteOutcome,
@@ -183,8 +182,7 @@ export type StoreCall =
   | { readonly kind: 'get'; readonly key: ItemKey }
   | { readonly kind: 'batchGet'; readonly keys: readonly ItemKey[] }
   | { readonly kind: 'query'; readonly pk: string }
-  | { readonly kind: 'write'; readonly op: WriteOp }
-  | { readonly kind: 'transactWrite'; readonly ops: readonly WriteOp[] };
+  | { readonly kind: 'write'; readonly op: WriteOp };
 
 interface Fault {
   readonly match: (call: StoreCall) => boolean;
@@ -242,9 +240,6 @@ export class FaultyStore implements ResultsStore {
   }
   write(op: WriteOp, options?: WriteOptions): Promise<WriteOutcome> {
     return this.run({ kind: 'write', op }, () => this.inner.write(op, options));
-  }
-  transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome> {
-    return this.run({ kind: 'transactWrite', ops }, () => this.inner.transactWrite(ops));
   }
 }
 

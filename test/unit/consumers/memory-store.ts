@@ -6,8 +6,6 @@ import {
   keyId,
   keyOf,
   MAX_ITEM_BYTES,
-  MAX_TRANSACT_BYTES,
-  MAX_TRANSACT_ITEMS,
   opKey,
   validation,
   type AttrValue,
@@ -15,7 +13,6 @@ import {
   type Item,
   type ItemKey,
   type ResultsStore,
-  type TransactOutcome,
   type UpdateActions,
   type WireType,
   type WriteOp,
@@ -192,12 +189,6 @@ export interface StoreStats {
   updates: number;
   /** Single writes whose condition failed. */
   conditionFailures: number;
-  /** TransactWriteItems calls. */
-  transactions: number;
-  /** Items in those calls (each costs two writes on DynamoDB). */
-  transactionalItems: number;
-  /** Transactions DynamoDB would have cancelled. */
-  cancelledTransactions: number;
 }
 
 const noStats = (): StoreStats => ({
@@ -208,16 +199,12 @@ const noStats = (): StoreStats => ({
   puts: 0,
   updates: 0,
   conditionFailures: 0,
-  transactions: 0,
-  transactionalItems: 0,
-  cancelledTransactions: 0,
 });
 
 /**
  * A {@link ResultsStore} in memory with DynamoDB's semantics: conditions (missing attribute or
  * other type → false), SET / `if_not_exists` / ADD (decimal) / REMOVE, ReturnValues and
- * ReturnValuesOnConditionCheckFailure, all-or-nothing transactions with per-item reasons, the
- * item, transaction and batch limits. It counts requests in {@link MemoryResultsStore.stats}.
+ * ReturnValuesOnConditionCheckFailure, the item and batch limits. It counts requests in {@link MemoryResultsStore.stats}.
  */
 export class MemoryResultsStore implements ResultsStore {
   private readonly items = new Map<string, Item>();
@@ -228,9 +215,9 @@ export class MemoryResultsStore implements ResultsStore {
     return { ...this.counters };
   }
 
-  /** Items written by single writes and transactions: what a batch costs in write requests per item. */
+  /** Items written (puts and updates): what a batch costs in write requests per item. */
   get itemsWritten(): number {
-    return this.counters.puts + this.counters.updates + this.counters.transactionalItems;
+    return this.counters.puts + this.counters.updates;
   }
 
   /** Zeroes the counters. */
@@ -290,41 +277,6 @@ export class MemoryResultsStore implements ResultsStore {
     this.items.set(id, next);
     const returned = options.returnValues === 'ALL_NEW' ? next : options.returnValues === 'ALL_OLD' ? old : undefined;
     return { ok: true, attributes: returned === undefined ? undefined : copy(returned) };
-  }
-
-  /** TransactWriteItems with DynamoDB's semantics: validated first, every condition checked, then all applied or none. */
-  async transactWrite(ops: readonly WriteOp[]): Promise<TransactOutcome> {
-    this.counters.transactions += 1;
-    this.counters.transactionalItems += ops.length;
-    if (ops.length === 0 || ops.length > MAX_TRANSACT_ITEMS) {
-      throw validation(`Member must have length less than or equal to ${MAX_TRANSACT_ITEMS} and at least 1: ${ops.length} items`);
-    }
-    const ids = ops.map((op) => this.validated(op));
-    if (new Set(ids).size !== ids.length) throw validation('Transaction request cannot include multiple operations on one item');
-    const nexts: Item[] = [];
-    const reasons: string[] = [];
-    let bytes = 0;
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i] as WriteOp;
-      const old = this.items.get(ids[i] as string);
-      if (op.condition !== undefined && !evaluateCondition(op.condition, old)) {
-        reasons.push('ConditionalCheckFailed');
-        nexts.push(old ?? {});
-        continue;
-      }
-      // An update that cannot apply to the stored item (ADD to a string, too large) rejects the whole request, as DynamoDB Local does.
-      const next = this.nextItem(op, old);
-      bytes += itemBytes(next);
-      nexts.push(next);
-      reasons.push('None');
-    }
-    if (bytes > MAX_TRANSACT_BYTES) throw validation('Transaction size has exceeded the maximum allowed size of 4 MB');
-    if (reasons.some((reason) => reason !== 'None')) {
-      this.counters.cancelledTransactions += 1;
-      return { ok: false, reasons };
-    }
-    nexts.forEach((next, i) => this.items.set(ids[i] as string, next));
-    return { ok: true };
   }
 
   /** Checks what DynamoDB checks before reading the item (key, values, update clauses, size of a put); returns the item's {@link keyId}. Throws ValidationException. */

@@ -18,7 +18,7 @@ describe('MemoryResultsStore: DynamoDB semantics (the same scenarios run on Dyna
 });
 
 describe('MemoryResultsStore: limits and counts', () => {
-  it('counts single writes, failed conditions and transactional items separately', async () => {
+  it('counts puts, updates and failed conditions separately', async () => {
     // prepare
     const store = new MemoryResultsStore();
     const put: WriteOp = { kind: 'put', item: { pk: 'a', sk: '1' }, condition: cond.notExists('pk') };
@@ -27,26 +27,20 @@ describe('MemoryResultsStore: limits and counts', () => {
     await store.write(put);
     await store.write(put);
     await store.write({ kind: 'update', key: { pk: 'a', sk: '2' }, update: { add: { n: 1 } } });
-    await store.transactWrite([
-      { kind: 'put', item: { pk: 'b', sk: '1' } },
-      { kind: 'put', item: { pk: 'b', sk: '2' } },
-    ]);
 
     // assess
-    expect(store.stats).toMatchObject({ puts: 2, updates: 1, conditionFailures: 1, transactions: 1, transactionalItems: 2 });
-    expect(store.itemsWritten).toBe(5);
+    expect(store.stats).toMatchObject({ puts: 2, updates: 1, conditionFailures: 1 });
+    expect(store.itemsWritten).toBe(3);
   });
 
-  it('refuses items over 400 KB, transactions over 100 items, and duplicate keys in a batch get', async () => {
+  it('refuses items over 400 KB and duplicate keys in a batch get', async () => {
     // prepare
     const store = new MemoryResultsStore();
     const big = 'x'.repeat(400 * 1024);
-    const many: WriteOp[] = Array.from({ length: 101 }, (_, i) => ({ kind: 'put', item: { pk: 'p', sk: String(i) } }));
 
     // act
     const outcomes = await Promise.allSettled([
       store.write({ kind: 'put', item: { pk: 'p', sk: 'big', big } }),
-      store.transactWrite(many),
       store.batchGet([
         { pk: 'p', sk: '1' },
         { pk: 'p', sk: '1' },
@@ -55,7 +49,6 @@ describe('MemoryResultsStore: limits and counts', () => {
 
     // assess
     expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'fulfilled'))).toEqual([
-      'ValidationException',
       'ValidationException',
       'ValidationException',
     ]);
