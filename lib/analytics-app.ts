@@ -82,6 +82,7 @@ export function addStage(app: App, config: StageConfig, dashboardDist: string): 
         loadBalancer: api.ingest.loadBalancer.loadBalancer,
         webAclMetricName: api.ingest.loadBalancer.firewall.metricName,
         rateRuleMetricName: api.ingest.loadBalancer.firewall.rateRuleMetricName,
+        keylessRuleMetricName: api.ingest.loadBalancer.firewall.keylessRuleMetricName,
       },
     },
   });

@@ -27,6 +27,8 @@ export type IngestFrontDoor =
       readonly domainNameParameter: string;
       /** Requests per producer key per minute the web ACL lets through before it answers 429 (AWS WAF: 10..2,000,000,000 per window). */
       readonly requestsPerMinutePerProducer: number;
+      /** Requests WITHOUT a producer key per source IP address per minute the web ACL lets through before it answers 429 (10..2,000,000,000). */
+      readonly keylessRequestsPerMinutePerIp: number;
       /** How long the ingest Lambda keeps the producer keys it read before reading them again (rotation takes effect within this). */
       readonly keyCacheTtl: Duration;
     };
@@ -365,6 +367,7 @@ const STAGES: Record<StageName, StageConfig> = {
         certificateArnParameter: '/uba/prod/ingest/certificate-arn',
         domainNameParameter: '/uba/prod/ingest/domain-name',
         requestsPerMinutePerProducer: 2000 * 60,
+        keylessRequestsPerMinutePerIp: 60,
         keyCacheTtl: Duration.minutes(5),
       },
     },
@@ -472,9 +475,11 @@ export function checkFrontDoor(stage: string, frontDoor: IngestFrontDoor, maxBod
   for (const field of ['certificateArnParameter', 'domainNameParameter'] as const) {
     if (!SSM_PARAMETER_NAME.test(frontDoor[field])) fail(field, 'must be an SSM parameter name such as /uba/prod/ingest/certificate-arn');
   }
-  const rate = frontDoor.requestsPerMinutePerProducer;
-  if (!Number.isInteger(rate) || rate < 10 || rate > 2_000_000_000)
-    fail('requestsPerMinutePerProducer', 'must be a whole number from 10 to 2,000,000,000 (AWS WAF rate limit)');
+  for (const field of ['requestsPerMinutePerProducer', 'keylessRequestsPerMinutePerIp'] as const) {
+    const rate = frontDoor[field];
+    if (!Number.isInteger(rate) || rate < 10 || rate > 2_000_000_000)
+      fail(field, 'must be a whole number from 10 to 2,000,000,000 (AWS WAF rate limit)');
+  }
   const ttl = frontDoor.keyCacheTtl.toSeconds();
   if (ttl < 1 || ttl > 3600) fail('keyCacheTtl', 'must be from 1 second to 1 hour');
   if (maxBodyBytes > ALB_LAMBDA_MAX_BODY_BYTES) {

@@ -16,6 +16,12 @@ export interface BodySizeFirewallProps {
    * refused 401 behind). @default - no rate limit
    */
   readonly rateLimit?: { readonly header: string; readonly requestsPerMinute: number };
+  /**
+   * Also refuse (429) requests WITHOUT `header` from one source IP address beyond
+   * `requestsPerMinute` in a minute: those the key rule above does not count, each of which would
+   * otherwise reach the integration (to be refused 401 there). @default - none
+   */
+  readonly keylessRateLimit?: { readonly header: string; readonly requestsPerMinute: number };
 }
 
 /** The field a request without a usable `Content-Length` is refused on. */
@@ -51,7 +57,8 @@ export function integerAbove(limit: number): string {
  * `Content-Length` (411, naming `content-length`), whose size could not be checked. Lambda's
  * synchronous invoke takes at most 6 MB: a larger proxy event is refused by Lambda and API
  * Gateway then answers a bare 500, which this prevents. With `rateLimit`, a producer key sending
- * more than its requests per minute is refused 429 (in place of a usage plan's throttling).
+ * more than its requests per minute is refused 429 (in place of a usage plan's throttling); with
+ * `keylessRateLimit`, so is one source address sending too many requests without a key.
  * Everything else is allowed.
  */
 export class BodySizeFirewall extends Construct {
@@ -60,6 +67,8 @@ export class BodySizeFirewall extends Construct {
   public readonly metricName: string;
   /** The rate rule's metric name (dimension `Rule`), with `rateLimit` only. */
   public readonly rateRuleMetricName?: string;
+  /** The keyless rate rule's metric name (dimension `Rule`), with `keylessRateLimit` only. */
+  public readonly keylessRuleMetricName?: string;
 
   constructor(scope: Construct, id: string, props: BodySizeFirewallProps) {
     super(scope, id);
@@ -70,6 +79,7 @@ export class BodySizeFirewall extends Construct {
     });
     this.metricName = visibility('BodySize').metricName;
     if (props.rateLimit) this.rateRuleMetricName = visibility('ProducerKeyRate').metricName;
+    if (props.keylessRateLimit) this.keylessRuleMetricName = visibility('KeylessIpRate').metricName;
     const contentLength = { singleHeader: { Name: CONTENT_LENGTH_FIELD } };
     const asIs = [{ priority: 0, type: 'NONE' }];
 
@@ -87,6 +97,17 @@ export class BodySizeFirewall extends Construct {
                 content: problemBody({
                   field: props.rateLimit.header,
                   reason: `sent more than ${props.rateLimit.requestsPerMinute} requests in a minute; retry later`,
+                }),
+              },
+            }
+          : {}),
+        ...(props.keylessRateLimit
+          ? {
+              tooManyKeyless: {
+                contentType: 'APPLICATION_JSON',
+                content: problemBody({
+                  field: props.keylessRateLimit.header,
+                  reason: `is required: more than ${props.keylessRateLimit.requestsPerMinute} requests without it came from this address in a minute; retry later with a producer key`,
                 }),
               },
             }
@@ -159,6 +180,43 @@ export class BodySizeFirewall extends Construct {
                   },
                 },
                 visibilityConfig: visibility('ProducerKeyRate'),
+              },
+            ]
+          : []),
+        ...(props.keylessRateLimit
+          ? [
+              {
+                name: 'KeylessIpRate',
+                priority: 3,
+                statement: {
+                  rateBasedStatement: {
+                    limit: props.keylessRateLimit.requestsPerMinute,
+                    evaluationWindowSec: 60,
+                    aggregateKeyType: 'IP',
+                    // Only requests that carry no such header are counted.
+                    scopeDownStatement: {
+                      notStatement: {
+                        statement: {
+                          regexMatchStatement: {
+                            fieldToMatch: { singleHeader: { Name: props.keylessRateLimit.header } },
+                            regexString: '^',
+                            textTransformations: asIs,
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+                action: {
+                  block: {
+                    customResponse: {
+                      responseCode: 429,
+                      customResponseBodyKey: 'tooManyKeyless',
+                      responseHeaders: [{ name: 'retry-after', value: '60' }],
+                    },
+                  },
+                },
+                visibilityConfig: visibility('KeylessIpRate'),
               },
             ]
           : []),

@@ -188,6 +188,7 @@ export class IngestApi extends Construct {
         certificateArnParameter: frontDoor.certificateArnParameter,
         domainNameParameter: frontDoor.domainNameParameter,
         requestsPerMinutePerProducer: frontDoor.requestsPerMinutePerProducer,
+        keylessRequestsPerMinutePerIp: frontDoor.keylessRequestsPerMinutePerIp,
         maxBodyBytes: props.maxBodyBytes,
         metricPrefix: `uba-${props.stageName}-`,
         removalPolicy,

@@ -30,6 +30,8 @@ export interface IngestLoadBalancerProps {
   readonly domainNameParameter: string;
   /** Requests one producer key may send per minute before the web ACL answers 429. */
   readonly requestsPerMinutePerProducer: number;
+  /** Requests without a producer key one source IP address may send per minute before the web ACL answers 429. */
+  readonly keylessRequestsPerMinutePerIp: number;
   /** Largest body let through (bytes, by `Content-Length`). */
   readonly maxBodyBytes: number;
   /** Prefix of the web ACL's metric names, e.g. `uba-prod-`. */
@@ -45,7 +47,8 @@ export interface IngestLoadBalancerProps {
  * subnets only (no NAT gateway: nothing in the VPC needs egress; the Lambda is not in the VPC),
  * an HTTPS listener only (TLS 1.2+, the certificate's ARN read from SSM at deploy; no port 80),
  * forwarding `POST /v1/events` and `/v1/paths` to the ingest Lambda, access-logged to its own
- * bucket, and guarded by a web ACL with the API's body-size rules plus a rate limit per producer key.
+ * bucket, and guarded by a web ACL with the API's body-size rules plus a rate limit per producer key
+ * and one per source address on requests without a key.
  */
 export class IngestLoadBalancer extends Construct {
   public readonly vpc: ec2.Vpc;
@@ -147,6 +150,7 @@ export class IngestLoadBalancer extends Construct {
       maxBodyBytes: props.maxBodyBytes,
       metricPrefix: `${props.metricPrefix}alb-`,
       rateLimit: { header: PRODUCER_KEY_HEADER, requestsPerMinute: props.requestsPerMinutePerProducer },
+      keylessRateLimit: { header: PRODUCER_KEY_HEADER, requestsPerMinute: props.keylessRequestsPerMinutePerIp },
     });
 
     const domainName = ssm.StringParameter.valueForStringParameter(this, props.domainNameParameter);

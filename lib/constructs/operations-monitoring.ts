@@ -79,6 +79,8 @@ export interface MonitoredLoadBalancer {
   readonly webAclMetricName: string;
   /** The metric name of its rate rule per producer key (dimension `Rule`). */
   readonly rateRuleMetricName?: string;
+  /** The metric name of its rate rule per source address on requests without a key (dimension `Rule`). */
+  readonly keylessRuleMetricName?: string;
 }
 
 /** The resources of a stage that the dashboard shows and the alarms watch. */
@@ -348,7 +350,7 @@ export class OperationsMonitoring extends Construct {
                   comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                   ...this.sustained(
                     'ingest-lb-4xx',
-                    `More than ${t.albProducer4xxPercent}% of producer requests were answered 4XX: a missing or unknown key (401/403, e.g. a rotated key not picked up), the rate rule (429), or invalid bodies.`,
+                    `More than ${t.albProducer4xxPercent}% of producer requests were answered 4XX: a missing or unknown key (401/403, e.g. a rotated key not picked up), a rate rule (429), or invalid bodies.`,
                   ),
                 },
               },
@@ -362,6 +364,7 @@ export class OperationsMonitoring extends Construct {
           metrics: [
             blocked('ALL', 'blocked (all rules)'),
             ...(lb.rateRuleMetricName ? [blocked(lb.rateRuleMetricName, 'rate rule per producer key (429)')] : []),
+            ...(lb.keylessRuleMetricName ? [blocked(lb.keylessRuleMetricName, 'keyless requests per address (429)')] : []),
           ],
         },
         { title: 'Lambda response time', metrics: [m.targetResponseTime({ statistic: 'p99', period: t.period, label: 'p99' })] },

@@ -16,6 +16,8 @@ export interface FirewallRequest {
   readonly path: string;
   /** Raw header pairs as received. */
   readonly rawHeaders: readonly string[];
+  /** The client's address, as the connection shows it. */
+  readonly sourceIp: string;
 }
 
 /** A compiled statement: true when the request matches. */
@@ -170,28 +172,41 @@ function compileStatement(statement: JsonValue | undefined, where: string): Matc
 /** Most distinct keys a rate-based rule tracks; beyond it the least recently seen is forgotten (a bound on what clients can make it hold). */
 export const MAX_RATE_KEYS = 10_000;
 
-/**
- * A `RateBasedStatement` aggregated on `CUSTOM_KEYS` of one `Header`: matches a request once its
- * key value has been seen more than `Limit` times in the last `EvaluationWindowSec` seconds
- * (the request itself counted). A request without the header is not counted and does not match,
- * as AWS WAF skips requests that lack a custom key. Other aggregations are refused.
- */
-function rateBased(body: JsonObject, where: string, now: () => number = Date.now): Matcher {
+/** What a rate-based rule counts a request under: its source address, or one header's value (undefined: not counted). */
+function rateKey(body: JsonObject, where: string): (request: FirewallRequest) => string | undefined {
+  if (body.AggregateKeyType === 'IP') return (request) => request.sourceIp;
   if (body.AggregateKeyType !== 'CUSTOM_KEYS') return unsupported(where, `AggregateKeyType ${String(body.AggregateKeyType)}`);
-  if (body.ScopeDownStatement !== undefined) return unsupported(where, 'a ScopeDownStatement');
   const keys = Array.isArray(body.CustomKeys) ? body.CustomKeys.filter(isJsonObject) : [];
   const header = keys.length === 1 && isJsonObject(keys[0].Header) ? keys[0].Header : undefined;
   if (header === undefined || typeof header.Name !== 'string') return unsupported(where, 'CustomKeys other than one Header');
   const name = header.Name;
   const transform = transformer(header.TextTransformations, where);
+  return (request) => {
+    const raw = headerValue(request.rawHeaders, name);
+    return raw === undefined ? undefined : transform(raw);
+  };
+}
+
+/**
+ * A `RateBasedStatement` aggregated on the source `IP` or on `CUSTOM_KEYS` of one `Header`:
+ * matches a request once its key has been seen more than `Limit` times in the last
+ * `EvaluationWindowSec` seconds (the request itself counted). A request without the header is not
+ * counted and does not match, as AWS WAF skips requests that lack a custom key; with a
+ * `ScopeDownStatement`, neither is a request that statement does not match. Other aggregations
+ * are refused.
+ */
+function rateBased(body: JsonObject, where: string, now: () => number = Date.now): Matcher {
+  const keyOf = rateKey(body, where);
+  const inScope =
+    body.ScopeDownStatement === undefined ? () => true : compileStatement(body.ScopeDownStatement, `${where}.ScopeDownStatement`);
   const limit = Number(body.Limit);
   const windowMs = Number(body.EvaluationWindowSec ?? 300) * 1000;
   if (!Number.isInteger(limit) || limit < 1 || !(windowMs > 0)) return unsupported(where, `Limit ${String(body.Limit)}`);
   const seen = new Map<string, number[]>();
   return (request) => {
-    const raw = headerValue(request.rawHeaders, name);
-    if (raw === undefined) return false;
-    const key = transform(raw);
+    if (!inScope(request)) return false;
+    const key = keyOf(request);
+    if (key === undefined) return false;
     const at = now();
     const times = (seen.get(key) ?? []).filter((t) => t > at - windowMs);
     times.push(at);

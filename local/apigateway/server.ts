@@ -113,7 +113,12 @@ export async function handleRequest(
   // The 10 MB limit is API Gateway's front door: the web ACL, routes and keys never see a larger request.
   if (req.body.length > MAX_PAYLOAD_BYTES)
     return gatewayResponse(GATEWAY_RESPONSES.tooLarge.statusCode, GATEWAY_RESPONSES.tooLarge.message);
-  const refusal = firewallRefusal(options.firewall, { method: req.method, path: url.pathname, rawHeaders: req.rawHeaders });
+  const refusal = firewallRefusal(options.firewall, {
+    method: req.method,
+    path: url.pathname,
+    rawHeaders: req.rawHeaders,
+    sourceIp: req.sourceIp,
+  });
   if (refusal !== undefined) return refusal;
   const match = matchRoute(options.routes, req.method, path);
   if (!match)

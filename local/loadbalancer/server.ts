@@ -104,7 +104,7 @@ export async function handleRequest(
   req: { method: string; url: string; rawHeaders: string[]; body: Buffer; sourceIp: string; port: number },
 ): Promise<OutgoingResponse> {
   const path = req.url.split('?')[0] ?? '/';
-  const refusal = firewallRefusal(options.model.firewall, { method: req.method, path, rawHeaders: req.rawHeaders });
+  const refusal = firewallRefusal(options.model.firewall, { method: req.method, path, rawHeaders: req.rawHeaders, sourceIp: req.sourceIp });
   if (refusal !== undefined) return refusal;
   const action = actionFor(options.model, req.method, path);
   if (action.kind === 'fixed') {

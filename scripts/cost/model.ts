@@ -337,7 +337,7 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
       );
     };
     // Its own web ACL (the REST API's covers both front doors otherwise) and the producers' secrets come with the load balancer.
-    const aclRules = 3;
+    const aclRules = 4;
     const albIngestUsd = (r: number) =>
       albUsd(lb, r) +
       inputs.usd('waf.webAcl') +

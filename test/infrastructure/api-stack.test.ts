@@ -241,13 +241,13 @@ describe('ingest load balancer (prod: ingest.frontDoor alb)', () => {
     api.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
   });
 
-  it('guards the load balancer with the body-size rules and a rate limit per producer key', () => {
+  it('guards the load balancer with the body-size rules, a rate limit per producer key and one per address on keyless requests', () => {
     const [lbId] = idsOf('AWS::ElasticLoadBalancingV2::LoadBalancer');
     const association = Object.values(api.findResources('AWS::WAFv2::WebACLAssociation', { Properties: { ResourceArn: { Ref: lbId } } }));
     expect(association).toHaveLength(1);
     const aclId = (association[0].Properties.WebACLArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const rules = json.Resources[aclId].Properties.Rules as Array<Record<string, unknown>>;
-    expect(rules.map((r) => r.Name)).toEqual(['BodyOverLimit', 'PostWithoutLength', 'ProducerKeyRate']);
+    expect(rules.map((r) => r.Name)).toEqual(['BodyOverLimit', 'PostWithoutLength', 'ProducerKeyRate', 'KeylessIpRate']);
     expect(rules[2]).toMatchObject({
       Statement: {
         RateBasedStatement: {
@@ -258,6 +258,21 @@ describe('ingest load balancer (prod: ingest.frontDoor alb)', () => {
         },
       },
       Action: { Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'tooManyRequests' } } },
+    });
+    expect(rules[3]).toMatchObject({
+      Statement: {
+        RateBasedStatement: {
+          Limit: frontDoor.keylessRequestsPerMinutePerIp,
+          EvaluationWindowSec: 60,
+          AggregateKeyType: 'IP',
+          ScopeDownStatement: {
+            NotStatement: {
+              Statement: { RegexMatchStatement: { FieldToMatch: { SingleHeader: { Name: 'x-api-key' } }, RegexString: '^' } },
+            },
+          },
+        },
+      },
+      Action: { Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'tooManyKeyless' } } },
     });
   });
 

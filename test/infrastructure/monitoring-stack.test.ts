@@ -221,9 +221,10 @@ describe.each(STAGE_NAMES)('monitoring stack (%s)', (stage) => {
     for (const m of watched.filter((x) => x.namespace === 'AWS/ApplicationELB')) {
       expect(m.dimensions.LoadBalancer).toMatch(new RegExp(`"Fn::ImportValue":"${config.prefix}-api:ExportsOutput`));
     }
-    // The web ACL's blocks, overall and by the rate rule per producer key.
+    // The web ACL's blocks, overall, by the rate rule per producer key and by the keyless rule per address.
     expect(body).toContain(`${config.prefix}-alb-BodySize`);
     expect(body).toContain(`${config.prefix}-alb-ProducerKeyRate`);
+    expect(body).toContain(`${config.prefix}-alb-KeylessIpRate`);
   });
 
   it('takes its thresholds from the stage config', () => {

@@ -100,6 +100,7 @@ describe('ingest.frontDoor', () => {
     certificateArnParameter: '/uba/x/ingest/certificate-arn',
     domainNameParameter: '/uba/x/ingest/domain-name',
     requestsPerMinutePerProducer: 600,
+    keylessRequestsPerMinutePerIp: 60,
     keyCacheTtl: Duration.minutes(5),
   };
 
@@ -119,6 +120,7 @@ describe('ingest.frontDoor', () => {
     [{ ...alb, domainNameParameter: '/with space' }, 'ingest.frontDoor.domainNameParameter: must be an SSM parameter name'],
     [{ ...alb, requestsPerMinutePerProducer: 9 }, 'ingest.frontDoor.requestsPerMinutePerProducer: must be a whole number from 10'],
     [{ ...alb, requestsPerMinutePerProducer: 10.5 }, 'ingest.frontDoor.requestsPerMinutePerProducer'],
+    [{ ...alb, keylessRequestsPerMinutePerIp: 0 }, 'ingest.frontDoor.keylessRequestsPerMinutePerIp: must be a whole number from 10'],
     [{ ...alb, keyCacheTtl: Duration.hours(2) }, 'ingest.frontDoor.keyCacheTtl: must be from 1 second to 1 hour'],
   ])('refuses %o naming the field', (frontDoor, message) => {
     expect(() => checkFrontDoor('x', frontDoor, 1_000_000)).toThrow(`stage x: ${message}`);

@@ -38,6 +38,7 @@ const request = (method: string, contentLength?: string) => ({
   method,
   path: '/dev/v1/events',
   rawHeaders: ['Host', '127.0.0.1', ...(contentLength !== undefined ? ['Content-Length', contentLength] : [])],
+  sourceIp: '127.0.0.1',
 });
 
 describe('integerAbove (the Content-Length rule)', () => {

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { ALBEvent } from 'aws-lambda';
 import { IngestLoadBalancer } from '../../../lib/constructs/ingest-load-balancer';
 import type { IntegrationOutcome } from '../../../local/apigateway/server';
+import { evaluateWebAcl } from '../../../local/apigateway/firewall';
 import {
   actionFor,
   loadBalancersFromTemplate,
@@ -20,6 +21,7 @@ import { testApp } from '../../infrastructure/stage-app';
 
 const MAX_BODY = 1_000_000;
 const RATE = 10;
+const KEYLESS_RATE = 12;
 
 /** A stack with the ingest load balancer in front of an inline function, as `cdk synth` writes it. */
 function loadBalancerTemplate(): CfnTemplate {
@@ -34,6 +36,7 @@ function loadBalancerTemplate(): CfnTemplate {
     certificateArnParameter: '/test/certificate-arn',
     domainNameParameter: '/test/domain-name',
     requestsPerMinutePerProducer: RATE,
+    keylessRequestsPerMinutePerIp: KEYLESS_RATE,
     maxBodyBytes: MAX_BODY,
     metricPrefix: 'test-',
   });
@@ -88,7 +91,7 @@ describe('local load balancer', () => {
     expect(actionFor(model, 'POST', '/v1/events')).toMatchObject({ kind: 'forward', functionArn, multiValueHeaders: false });
     expect(actionFor(model, 'POST', '/v1/paths')).toMatchObject({ kind: 'forward' });
     expect(actionFor(model, 'POST', '/v1/metrics')).toMatchObject({ kind: 'fixed', statusCode: 404, contentType: 'application/json' });
-    expect(model.firewall?.rules.map((r) => r.name)).toEqual(['BodyOverLimit', 'PostWithoutLength', 'ProducerKeyRate']);
+    expect(model.firewall?.rules.map((r) => r.name)).toEqual(['BodyOverLimit', 'PostWithoutLength', 'ProducerKeyRate', 'KeylessIpRate']);
   });
 
   it('invokes the target with the ALB event as AWS documents it and answers with its result', async () => {
@@ -157,6 +160,29 @@ describe('local load balancer', () => {
     expect((await post('/v1/events', '{}', { 'x-api-key': 'key-other' })).status).toBe(200);
     const noKey = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(noKey.status).toBe(200); // passed on: the function answers 401
+  });
+
+  it('limits requests without a key per source address (429), apart from keyed requests', async () => {
+    const keyless = () => fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // One keyless request was sent by the test above, within the same minute.
+    for (let i = 1; i < KEYLESS_RATE; i++) expect((await keyless()).status).toBe(200);
+    const passed = events.length;
+    const refused = await keyless();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(await refused.json()).toMatchObject({
+      field: 'x-api-key',
+      reason: expect.stringContaining(`more than ${KEYLESS_RATE} requests without it`),
+    });
+    expect(events).toHaveLength(passed);
+    expect((await post('/v1/events', '{}', { 'x-api-key': 'key-third' })).status).toBe(200);
+    // Counted per address: another client without a key is not refused for this one's requests.
+    const firewall = model.firewall;
+    if (firewall === undefined) throw new Error('no web ACL');
+    const from = (sourceIp: string) =>
+      evaluateWebAcl(firewall, { method: 'POST', path: '/v1/events', rawHeaders: ['content-length', '2'], sourceIp });
+    expect(from('192.0.2.7')).toEqual({ kind: 'allow' });
+    expect(from('127.0.0.1')).toMatchObject({ kind: 'block', statusCode: 429 });
   });
 });
 
