@@ -81,7 +81,8 @@ export function ephemeralPortRange(procText: string | undefined): readonly [numb
   return DEFAULT_EPHEMERAL_RANGE;
 }
 
-function readEphemeralRange(): readonly [number, number] {
+/** This machine's ephemeral port range (Linux's default where /proc cannot be read). */
+export function currentEphemeralRange(): readonly [number, number] {
   try {
     return ephemeralPortRange(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
   } catch {
@@ -111,7 +112,7 @@ export function portBlockSpan(count: number, ephemeral: readonly [number, number
  * explicit bind can take it.
  */
 export async function findFreePortBlock(count: number, host: string = LOCAL_HOST): Promise<number> {
-  const span = portBlockSpan(count, readEphemeralRange());
+  const span = portBlockSpan(count, currentEphemeralRange());
   if (!span) throw new Error(`no room for ${count} consecutive ports outside the ephemeral range; pass explicit ports`);
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = span.first + Math.floor(Math.random() * (span.last - span.first + 1));

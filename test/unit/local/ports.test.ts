@@ -1,8 +1,8 @@
-import * as fs from 'fs';
 import * as net from 'net';
 import {
   DEFAULT_EPHEMERAL_RANGE,
   MIN_CHOSEN_PORT,
+  currentEphemeralRange,
   ephemeralPortRange,
   findFreePortBlock,
   listen,
@@ -35,16 +35,8 @@ describe('portBlockSpan', () => {
 });
 
 describe('findFreePortBlock', () => {
-  const procRange = (): readonly [number, number] => {
-    try {
-      return ephemeralPortRange(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
-    } catch {
-      return DEFAULT_EPHEMERAL_RANGE;
-    }
-  };
-
   it('finds consecutive ports that can all be bound, none in the range the kernel serves port 0 from', async () => {
-    const [low, high] = procRange();
+    const [low, high] = currentEphemeralRange();
     for (let round = 0; round < 5; round++) {
       const base = await findFreePortBlock(10);
       const servers: net.Server[] = [];
