@@ -31,8 +31,8 @@ interface StartOptions {
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65528)
-    throw new InvalidArgumentError('must be a port number from 1 to 65528 (the next seven ports are used too)');
+  if (!Number.isInteger(n) || n < 1 || n > 65526)
+    throw new InvalidArgumentError('must be a port number from 1 to 65526 (the next nine ports are used too)');
   return n;
 }
 
@@ -48,7 +48,7 @@ function parseOptions(argv: readonly string[]): StartOptions {
     .option('--stage <name>', `stage to run (${STAGE_NAMES.join(', ')})`, 'dev')
     .option(
       '--port <port>',
-      'port of the API; kinesis, dynamodb, s3, secrets manager, sns, the dashboard and athena take the next seven',
+      'port of the API; kinesis, dynamodb, s3, secrets manager, sns, the dashboard, athena, cognito and the ingest load balancer take the next nine',
       parsePort,
       8787,
     )

@@ -15,13 +15,16 @@ export interface BodySizeFirewallProps {
    * `requestsPerMinute` times in a minute; requests without the header are not counted (they are
    * refused 401 behind). @default - no rate limit
    */
-  readonly rateLimit?: { readonly header: string; readonly requestsPerMinute: number };
-  /**
-   * Also refuse (429) requests WITHOUT `header` from one source IP address beyond
-   * `requestsPerMinute` in a minute: those the key rule above does not count, each of which would
-   * otherwise reach the integration (to be refused 401 there). @default - none
-   */
-  readonly keylessRateLimit?: { readonly header: string; readonly requestsPerMinute: number };
+  readonly rateLimit?: {
+    readonly header: string;
+    readonly requestsPerMinute: number;
+    /**
+     * Also refuse (429) requests WITHOUT `header` (or with it empty) from one source IP address
+     * beyond this many in a minute: those the key rule does not count, each of which would
+     * otherwise reach the integration (to be refused 401 there). @default - not limited
+     */
+    readonly keylessRequestsPerMinutePerIp?: number;
+  };
 }
 
 /** The field a request without a usable `Content-Length` is refused on. */
@@ -57,8 +60,8 @@ export function integerAbove(limit: number): string {
  * `Content-Length` (411, naming `content-length`), whose size could not be checked. Lambda's
  * synchronous invoke takes at most 6 MB: a larger proxy event is refused by Lambda and API
  * Gateway then answers a bare 500, which this prevents. With `rateLimit`, a producer key sending
- * more than its requests per minute is refused 429 (in place of a usage plan's throttling); with
- * `keylessRateLimit`, so is one source address sending too many requests without a key.
+ * more than its requests per minute is refused 429 (in place of a usage plan's throttling), and
+ * optionally so is one source address sending too many requests without a key.
  * Everything else is allowed.
  */
 export class BodySizeFirewall extends Construct {
@@ -67,7 +70,7 @@ export class BodySizeFirewall extends Construct {
   public readonly metricName: string;
   /** The rate rule's metric name (dimension `Rule`), with `rateLimit` only. */
   public readonly rateRuleMetricName?: string;
-  /** The keyless rate rule's metric name (dimension `Rule`), with `keylessRateLimit` only. */
+  /** The keyless rate rule's metric name (dimension `Rule`), with `rateLimit.keylessRequestsPerMinutePerIp` only. */
   public readonly keylessRuleMetricName?: string;
 
   constructor(scope: Construct, id: string, props: BodySizeFirewallProps) {
@@ -79,7 +82,8 @@ export class BodySizeFirewall extends Construct {
     });
     this.metricName = visibility('BodySize').metricName;
     if (props.rateLimit) this.rateRuleMetricName = visibility('ProducerKeyRate').metricName;
-    if (props.keylessRateLimit) this.keylessRuleMetricName = visibility('KeylessIpRate').metricName;
+    const keyless = props.rateLimit?.keylessRequestsPerMinutePerIp;
+    if (keyless !== undefined) this.keylessRuleMetricName = visibility('KeylessIpRate').metricName;
     const contentLength = { singleHeader: { Name: CONTENT_LENGTH_FIELD } };
     const asIs = [{ priority: 0, type: 'NONE' }];
 
@@ -101,13 +105,13 @@ export class BodySizeFirewall extends Construct {
               },
             }
           : {}),
-        ...(props.keylessRateLimit
+        ...(props.rateLimit && keyless !== undefined
           ? {
               tooManyKeyless: {
                 contentType: 'APPLICATION_JSON',
                 content: problemBody({
-                  field: props.keylessRateLimit.header,
-                  reason: `is required: more than ${props.keylessRateLimit.requestsPerMinute} requests without it came from this address in a minute; retry later with a producer key`,
+                  field: props.rateLimit.header,
+                  reason: `is required: more than ${keyless} requests without it came from this address in a minute; retry later with a producer key`,
                 }),
               },
             }
@@ -183,23 +187,24 @@ export class BodySizeFirewall extends Construct {
               },
             ]
           : []),
-        ...(props.keylessRateLimit
+        ...(props.rateLimit && keyless !== undefined
           ? [
               {
                 name: 'KeylessIpRate',
                 priority: 3,
                 statement: {
                   rateBasedStatement: {
-                    limit: props.keylessRateLimit.requestsPerMinute,
+                    limit: keyless,
                     evaluationWindowSec: 60,
                     aggregateKeyType: 'IP',
-                    // Only requests that carry no such header are counted.
+                    // Only requests whose header is missing or empty are counted (a missing header matches no statement on it).
                     scopeDownStatement: {
                       notStatement: {
                         statement: {
-                          regexMatchStatement: {
-                            fieldToMatch: { singleHeader: { Name: props.keylessRateLimit.header } },
-                            regexString: '^',
+                          sizeConstraintStatement: {
+                            fieldToMatch: { singleHeader: { Name: props.rateLimit.header } },
+                            comparisonOperator: 'GT',
+                            size: 0,
                             textTransformations: asIs,
                           },
                         },

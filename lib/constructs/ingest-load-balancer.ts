@@ -149,8 +149,11 @@ export class IngestLoadBalancer extends Construct {
       resourceArn: this.loadBalancer.loadBalancerArn,
       maxBodyBytes: props.maxBodyBytes,
       metricPrefix: `${props.metricPrefix}alb-`,
-      rateLimit: { header: PRODUCER_KEY_HEADER, requestsPerMinute: props.requestsPerMinutePerProducer },
-      keylessRateLimit: { header: PRODUCER_KEY_HEADER, requestsPerMinute: props.keylessRequestsPerMinutePerIp },
+      rateLimit: {
+        header: PRODUCER_KEY_HEADER,
+        requestsPerMinute: props.requestsPerMinutePerProducer,
+        keylessRequestsPerMinutePerIp: props.keylessRequestsPerMinutePerIp,
+      },
     });
 
     const domainName = ssm.StringParameter.valueForStringParameter(this, props.domainNameParameter);

@@ -40,7 +40,7 @@ export class ResultsTable extends Construct {
     });
   }
 
-  /** Lets `grantee` read and write single items of the table, as the consumers do (transactions are authorised per item; no Query, Scan, Delete or administration). */
+  /** Lets `grantee` read and write single items of the table, as the consumers do (no Query, Scan, Delete or administration). */
   grantResultsReadWrite(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,

@@ -119,8 +119,11 @@ function transformer(transformations: JsonValue | undefined, where: string): (te
   return (text) => steps.reduce((out, step) => step(out), text);
 }
 
-/** Compiles one `Statement` of a rule. */
-function compileStatement(statement: JsonValue | undefined, where: string): Matcher {
+/**
+ * Compiles one `Statement` of a rule. `clock` is given for a rule's top statement only: AWS WAF
+ * allows a `RateBasedStatement` there and nowhere else (not nested, not in a scope-down).
+ */
+function compileStatement(statement: JsonValue | undefined, where: string, clock?: () => number): Matcher {
   if (!isJsonObject(statement) || Object.keys(statement).length !== 1) return unsupported(where, `statement ${JSON.stringify(statement)}`);
   const [kind] = Object.keys(statement);
   const body = statement[kind];
@@ -162,8 +165,21 @@ function compileStatement(statement: JsonValue | undefined, where: string): Matc
         return value !== undefined && test(transform(value));
       };
     }
+    case 'SizeConstraintStatement': {
+      const read = fieldReader(body.FieldToMatch, at);
+      const transform = transformer(body.TextTransformations, at);
+      const size = Number(body.Size);
+      if (!Number.isInteger(size) || size < 0) return unsupported(at, `Size ${String(body.Size)}`);
+      const compare = sizeComparison(String(body.ComparisonOperator), size, at);
+      // A field the request does not have does not match; the size is the byte length after the transformations.
+      return (r) => {
+        const value = read(r);
+        return value !== undefined && compare(Buffer.byteLength(transform(value), 'utf8'));
+      };
+    }
     case 'RateBasedStatement':
-      return rateBased(body, at);
+      if (clock === undefined) return unsupported(at, 'a RateBasedStatement inside another statement');
+      return rateBased(body, at, clock);
     default:
       return unsupported(at, kind);
   }
@@ -195,7 +211,7 @@ function rateKey(body: JsonObject, where: string): (request: FirewallRequest) =>
  * `ScopeDownStatement`, neither is a request that statement does not match. Other aggregations
  * are refused.
  */
-function rateBased(body: JsonObject, where: string, now: () => number = Date.now): Matcher {
+function rateBased(body: JsonObject, where: string, now: () => number): Matcher {
   const keyOf = rateKey(body, where);
   const inScope =
     body.ScopeDownStatement === undefined ? () => true : compileStatement(body.ScopeDownStatement, `${where}.ScopeDownStatement`);
@@ -215,6 +231,26 @@ function rateBased(body: JsonObject, where: string, now: () => number = Date.now
     if (seen.size > MAX_RATE_KEYS) seen.delete(seen.keys().next().value ?? '');
     return times.length > limit;
   };
+}
+
+/** The test of a `SizeConstraintStatement`'s comparison of a size with `size`. */
+function sizeComparison(operator: string, size: number, where: string): (actual: number) => boolean {
+  switch (operator) {
+    case 'EQ':
+      return (actual) => actual === size;
+    case 'NE':
+      return (actual) => actual !== size;
+    case 'LE':
+      return (actual) => actual <= size;
+    case 'LT':
+      return (actual) => actual < size;
+    case 'GE':
+      return (actual) => actual >= size;
+    case 'GT':
+      return (actual) => actual > size;
+    default:
+      return unsupported(where, `ComparisonOperator ${operator}`);
+  }
 }
 
 /** The test of a `ByteMatchStatement`'s positional constraint. */
@@ -258,8 +294,11 @@ function compileAction(action: JsonValue | undefined, bodies: JsonObject, where:
   };
 }
 
-/** Compiles the properties of an `AWS::WAFv2::WebACL`. Throws naming what it cannot evaluate. */
-export function compileWebAcl(logicalId: string, properties: JsonObject): WebAclModel {
+/**
+ * Compiles the properties of an `AWS::WAFv2::WebACL`; its rate-based rules read the time from
+ * `now`. Throws naming what it cannot evaluate.
+ */
+export function compileWebAcl(logicalId: string, properties: JsonObject, now: () => number = Date.now): WebAclModel {
   const where = `web ACL ${logicalId}`;
   const bodies = isJsonObject(properties.CustomResponseBodies) ? properties.CustomResponseBodies : {};
   const defaultAction =
@@ -270,7 +309,7 @@ export function compileWebAcl(logicalId: string, properties: JsonObject): WebAcl
     return {
       name,
       priority: Number(rule.Priority),
-      matches: compileStatement(rule.Statement, `${where} rule ${name}`),
+      matches: compileStatement(rule.Statement, `${where} rule ${name}`, now),
       action: compileAction(rule.Action, bodies, `${where} rule ${name}`),
     };
   });

@@ -12,7 +12,7 @@ interface FaultRule {
 /** A pass-through HTTP proxy in front of a local service that can be told to fail chosen operations. */
 export interface FaultProxy extends RunningService {
   /**
-   * The next `count` requests whose `X-Amz-Target` ends with `operation` (e.g. `TransactWriteItems`)
+   * The next `count` requests whose `X-Amz-Target` ends with `operation` (e.g. `UpdateItem`)
    * are answered with a DynamoDB `InternalServerError` (HTTP 500) instead of reaching the service.
    * SDK clients retry a 500 (3 attempts by default), so `count` ≥ 3 fails one call for the caller.
    */

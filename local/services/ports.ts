@@ -112,8 +112,13 @@ export function portBlockSpan(count: number, ephemeral: readonly [number, number
  * explicit bind can take it.
  */
 export async function findFreePortBlock(count: number, host: string = LOCAL_HOST): Promise<number> {
-  const span = portBlockSpan(count, currentEphemeralRange());
-  if (!span) throw new Error(`no room for ${count} consecutive ports outside the ephemeral range; pass explicit ports`);
+  const [low, high] = currentEphemeralRange();
+  const span = portBlockSpan(count, [low, high]);
+  if (!span) {
+    throw new Error(
+      `no room for ${count} consecutive ports outside the ephemeral range ${low}-${high} (/proc/sys/net/ipv4/ip_local_port_range): choose the ports (npm start -- --port <base>)`,
+    );
+  }
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = span.first + Math.floor(Math.random() * (span.last - span.first + 1));
     try {

@@ -337,11 +337,9 @@ export function estimate(deployment: Deployment, workload: Workload, inputs: Inp
       );
     };
     // Its own web ACL (the REST API's covers both front doors otherwise) and the producers' secrets come with the load balancer.
-    const aclRules = 4;
     const albIngestUsd = (r: number) =>
       albUsd(lb, r) +
-      inputs.usd('waf.webAcl') +
-      aclRules * inputs.usd('waf.rule') +
+      (lb.webAclRules > 0 ? inputs.usd('waf.webAcl') + lb.webAclRules * inputs.usd('waf.rule') : 0) +
       (deployment.producerKeys?.producers ?? 0) * inputs.usd('secretsmanager.secret') +
       keyReadsUsd(r);
     const from = breakEven(restIngestUsd, albIngestUsd);

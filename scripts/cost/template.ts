@@ -208,6 +208,8 @@ export interface LoadBalancerFacts {
   readonly availabilityZones: number;
   /** Listener rules, evaluated per request (the first 10 are free in the LCU's rule dimension). */
   readonly rules: number;
+  /** Rules of the web ACL associated with it (0 when none is). */
+  readonly webAclRules: number;
 }
 
 export interface Deployment {
@@ -383,10 +385,21 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
       if (target !== undefined) drivers.set(target, 'ingest');
     }
   }
+  const webAcls = of('AWS::WAFv2::WebACL');
+  const ruleCount = (acl: ResourceRecord | undefined): number => (Array.isArray(acl?.properties.Rules) ? acl.properties.Rules.length : 0);
+  const webAclOf = (resource: ResourceRecord): ResourceRecord | undefined => {
+    const association = of('AWS::WAFv2::WebACLAssociation').find(
+      (a) => a.stackName === resource.stackName && referencedIds(a.properties.ResourceArn).includes(resource.logicalId),
+    );
+    if (association === undefined) return undefined;
+    const ids = referencedIds(association.properties.WebACLArn);
+    return webAcls.find((w) => w.stackName === resource.stackName && ids.includes(w.logicalId));
+  };
   const loadBalancers: LoadBalancerFacts[] = of('AWS::ElasticLoadBalancingV2::LoadBalancer').map((lb) => ({
     internetFacing: str(lb.properties.Scheme) !== 'internal',
     availabilityZones: Array.isArray(lb.properties.Subnets) ? lb.properties.Subnets.length : 2,
     rules: of('AWS::ElasticLoadBalancingV2::ListenerRule').filter((r) => r.stackName === lb.stackName).length,
+    webAclRules: ruleCount(webAclOf(lb)),
   }));
   const keyFunction = of('AWS::Lambda::Function').find(
     (f) => obj(obj(f.properties.Environment).Variables).PRODUCER_KEY_SECRETS !== undefined,
@@ -511,7 +524,6 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
     .filter((v): v is string => typeof v === 'string')
     .map(Number)
     .filter(Number.isFinite);
-  const webAcls = of('AWS::WAFv2::WebACL');
   const tier = (p: JsonObject): 'LITE' | 'ESSENTIALS' | 'PLUS' => {
     const t = str(p.UserPoolTier) ?? str(obj(p.UserPoolAddOns).AdvancedSecurityMode);
     return t === 'LITE' ? 'LITE' : t === 'PLUS' || t === 'ENFORCED' ? 'PLUS' : 'ESSENTIALS';
@@ -525,7 +537,7 @@ export function readDeployment(stacks: readonly StackTemplate[]): Deployment {
     ...(producerKeys === undefined ? {} : { producerKeys }),
     waf: {
       webAcls: webAcls.length,
-      rules: webAcls.reduce((n, w) => n + (Array.isArray(w.properties.Rules) ? w.properties.Rules.length : 0), 0),
+      rules: webAcls.reduce((n, w) => n + ruleCount(w), 0),
     },
     functions,
     mappings,

@@ -267,7 +267,9 @@ describe('ingest load balancer (prod: ingest.frontDoor alb)', () => {
           AggregateKeyType: 'IP',
           ScopeDownStatement: {
             NotStatement: {
-              Statement: { RegexMatchStatement: { FieldToMatch: { SingleHeader: { Name: 'x-api-key' } }, RegexString: '^' } },
+              Statement: {
+                SizeConstraintStatement: { FieldToMatch: { SingleHeader: { Name: 'x-api-key' } }, ComparisonOperator: 'GT', Size: 0 },
+              },
             },
           },
         },

@@ -16,7 +16,6 @@ describe('isRecordFault', () => {
     ],
     ['an item over 400 KB', 'Item size has exceeded the maximum allowed size'],
     ['a number out of range', 'Number overflow. Attempting to store a number with magnitude larger than supported range'],
-    ['a transaction over 4 MB', 'Transaction request cannot be larger than 4 MB'],
   ])('blames the records for %s', (_what, message) => {
     expect(isRecordFault(awsError('ValidationException', message))).toBe(true);
   });

@@ -706,7 +706,7 @@ describe('realtime consumer: write cost of step-less page views', () => {
 describe('realtime consumer: Sankey edges of step-carrying page views', () => {
   const isEdgeUpdate = (call: StoreCall) => call.kind === 'write' && call.op.kind === 'update' && pkOf(call.op).startsWith('PATHS#');
 
-  it('counts the same edges as sessions of the same traffic without steps, with no session state and no transaction', async () => {
+  it('counts the same edges as sessions of the same traffic without steps, with no session state', async () => {
     // prepare
     const stepped = someRecords(webEvents(600, { seed: 11, rate: 20 }));
     const stepless = someRecords(webEvents(600, { seed: 11, rate: 20, steps: false }));

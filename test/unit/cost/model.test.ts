@@ -217,8 +217,23 @@ describe('the load-balancer front door', () => {
     );
 
   it('reads the load balancer, its AZs and rules, the producer keys, and drives the ingest function from its target group', () => {
-    const deployment = readDeployment(fixtureStacks(albTemplate()));
-    expect(deployment.loadBalancers).toEqual([{ internetFacing: true, availabilityZones: 2, rules: 1 }]);
+    const template = albTemplate();
+    const withAcl = {
+      ...template,
+      Resources: {
+        ...template.Resources,
+        AlbAcl: { Type: 'AWS::WAFv2::WebACL', Properties: { Rules: [{ Name: 'a' }, { Name: 'b' }, { Name: 'c' }, { Name: 'd' }] } },
+        AlbAclAssociation: {
+          Type: 'AWS::WAFv2::WebACLAssociation',
+          Properties: { ResourceArn: { Ref: 'Alb' }, WebACLArn: { 'Fn::GetAtt': ['AlbAcl', 'Arn'] } },
+        },
+      },
+    };
+    expect(readDeployment(fixtureStacks(template)).loadBalancers).toEqual([
+      { internetFacing: true, availabilityZones: 2, rules: 1, webAclRules: 0 },
+    ]);
+    const deployment = readDeployment(fixtureStacks(withAcl as typeof template));
+    expect(deployment.loadBalancers).toEqual([{ internetFacing: true, availabilityZones: 2, rules: 1, webAclRules: 4 }]);
     expect(deployment.producerKeys).toEqual({ producers: 3, cacheSeconds: 300 });
     expect(deployment.functions.find((f) => f.service === 'ingest')?.driver).toBe('ingest');
   });

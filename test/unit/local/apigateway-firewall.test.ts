@@ -9,7 +9,7 @@ import { restApiModels } from '../../../local/apigateway/model';
 import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES } from '../../../local/apigateway/proxy';
 import { startRestApi, type LocalRestApiOptions } from '../../../local/apigateway/server';
 import { TemplateResolver, type StackTemplate } from '../../../local/template';
-import type { CfnTemplate } from '../../../local/template/types';
+import type { CfnTemplate, JsonObject } from '../../../local/template/types';
 import { asStackTemplate } from '../../support/stack-template';
 import { testApp } from '../../infrastructure/stage-app';
 
@@ -135,6 +135,63 @@ describe('the stand-in of the body-size web ACL', () => {
 
     // act + assess
     expect(() => compileWebAcl('Acl', properties)).toThrow(/GeoMatchStatement is not evaluated/);
+  });
+
+  it('refuses rate-based statements it cannot count as AWS WAF does: nested in another statement, or aggregated otherwise than per IP or per header', () => {
+    // prepare
+    const rate = (extra: JsonObject): JsonObject => ({ RateBasedStatement: { Limit: 10, EvaluationWindowSec: 60, ...extra } });
+    const acl = (statement: JsonObject): JsonObject => ({
+      DefaultAction: { Allow: {} },
+      Rules: [{ Name: 'R', Priority: 0, Action: { Block: {} }, Statement: statement, VisibilityConfig: {} }],
+    });
+
+    // act + assess
+    expect(() => compileWebAcl('Acl', acl({ NotStatement: { Statement: rate({ AggregateKeyType: 'IP' }) } }))).toThrow(
+      /RateBasedStatement inside another statement/,
+    );
+    expect(() => compileWebAcl('Acl', acl(rate({ AggregateKeyType: 'IP', ScopeDownStatement: rate({ AggregateKeyType: 'IP' }) })))).toThrow(
+      /RateBasedStatement inside another statement/,
+    );
+    expect(() => compileWebAcl('Acl', acl(rate({ AggregateKeyType: 'CONSTANT' })))).toThrow(/AggregateKeyType CONSTANT is not evaluated/);
+    expect(() => compileWebAcl('Acl', acl(rate({ AggregateKeyType: 'IP' })))).not.toThrow();
+  });
+
+  it('compares the byte size of a header after its transformations in a size constraint; a missing header matches no operator', () => {
+    // prepare
+    const acl = (operator: string, size: number) =>
+      compileWebAcl('Acl', {
+        DefaultAction: { Allow: {} },
+        Rules: [
+          {
+            Name: 'Size',
+            Priority: 0,
+            Action: { Block: {} },
+            Statement: {
+              SizeConstraintStatement: {
+                FieldToMatch: { SingleHeader: { Name: 'X-Thing' } },
+                ComparisonOperator: operator,
+                Size: size,
+                TextTransformations: [{ Priority: 0, Type: 'URL_DECODE' }],
+              },
+            },
+            VisibilityConfig: {},
+          },
+        ],
+      });
+    const withThing = (value?: string) => ({
+      method: 'POST',
+      path: '/',
+      rawHeaders: value === undefined ? [] : ['x-thing', value],
+      sourceIp: '127.0.0.1',
+    });
+    const blocked = (operator: string, size: number, value?: string) =>
+      evaluateWebAcl(acl(operator, size), withThing(value)).kind === 'block';
+
+    // act + assess: "%C3%A9" decodes to é, 2 bytes
+    expect(['EQ', 'NE', 'LE', 'LT', 'GE', 'GT'].map((op) => blocked(op, 2, '%C3%A9'))).toEqual([true, false, true, false, true, false]);
+    expect(['EQ', 'NE', 'LE', 'LT', 'GE', 'GT'].map((op) => blocked(op, 0))).toEqual([false, false, false, false, false, false]);
+    expect(blocked('GT', 0, '')).toBe(false);
+    expect(() => acl('ABOUT', 1)).toThrow(/ComparisonOperator ABOUT is not evaluated/);
   });
 
   it('is found through its association with the stage in the template', () => {
