@@ -23,6 +23,12 @@ export interface EdgeDiagnosis {
   readonly notAccepted: readonly string[];
   /** eventIds the producers saw accepted that the stream does not hold. */
   readonly missing: readonly string[];
+  /**
+   * Page views in the stream that carry a `step` above 1 whose session has no page view at the
+   * step before in the stream: the real-time Sankey counts their own edge (`prevPath` → `path`),
+   * which a truth built from the session's accepted page views cannot have.
+   */
+  readonly stepsWithoutPrevious: readonly { readonly eventId: string; readonly edge: string }[];
   /** Lake lines that are not a readable event. */
   readonly unreadable: number;
   /** One line: which of the causes the evidence points to. */
@@ -65,6 +71,17 @@ export function diagnoseEdges(input: {
     times.set(event.eventId, n);
     if (n === 1) events.push({ event, seq: input.accepted.get(event.eventId)?.seq ?? Number.MAX_SAFE_INTEGER });
   }
+  const stepsOf = new Map<string, Set<number>>();
+  for (const { event } of events) {
+    if (event.path === undefined || event.step === undefined || event.sessionId === undefined) continue;
+    const steps = stepsOf.get(event.sessionId) ?? new Set<number>();
+    steps.add(event.step);
+    stepsOf.set(event.sessionId, steps);
+  }
+  const stepsWithoutPrevious = events
+    .map(({ event }) => event)
+    .filter((e) => e.step !== undefined && e.step > 1 && e.sessionId !== undefined && !stepsOf.get(e.sessionId)?.has(e.step - 1))
+    .map((e) => ({ eventId: e.eventId, edge: `${e.prevPath ?? ''} (${(e.step ?? 0) - 1}) -> ${e.path ?? ''} (${e.step ?? 0})` }));
   const lakeEdges = computeTruth(events, { timeZone: input.timeZone }).paths?.edges ?? {};
   const differing: EdgeDifference[] = [];
   for (const edge of [...new Set([...Object.keys(input.api), ...Object.keys(input.expected)])].sort()) {
@@ -85,9 +102,13 @@ export function diagnoseEdges(input: {
     verdict = 'the stream holds events the truth does not (accepted after the producer gave up on them, or accepted twice)';
   else if (missing.length > 0) verdict = 'the stream lacks events the producers saw accepted';
   else if (differing.every((d) => d.lake === d.expected))
-    verdict = 'the stream holds exactly the accepted events and the truth follows them: the consumer counted differently';
+    verdict = `the stream holds exactly the accepted events and the truth recomputed from them gives the expected edges: the consumer counted differently${
+      stepsWithoutPrevious.length > 0
+        ? ` (or the truth does not count the own edge of the ${stepsWithoutPrevious.length} page views whose previous step is not in the stream)`
+        : ''
+    }`;
   else verdict = 'the stream holds exactly the accepted events, but the truth computed from them differs from the expected edges';
-  return { differing, duplicates, notAccepted, missing, unreadable, verdict };
+  return { differing, duplicates, notAccepted, missing, stepsWithoutPrevious, unreadable, verdict };
 }
 
 /** {@link diagnoseEdges}' answer as a few lines for a failing test's message. Never throws. */
@@ -100,6 +121,7 @@ export function formatEdgeDiagnosis(d: EdgeDiagnosis): string {
     `stream events accepted twice: ${list(d.duplicates.map((x) => `${x.eventId} ×${x.times}`))}`,
     `stream events no producer saw accepted: ${list(d.notAccepted)}`,
     `accepted events missing from the stream: ${list(d.missing)}`,
+    `page views whose previous step is not in the stream: ${list(d.stepsWithoutPrevious.map((x) => `${x.eventId} ${x.edge}`))}`,
     ...(d.unreadable > 0 ? [`unreadable lake lines: ${d.unreadable}`] : []),
   ].join('\n');
 }
