@@ -167,7 +167,8 @@ describe('exactly-once results under failures', () => {
     let { runtime } = await startRuntime(options);
     try {
       // The producer keeps sending (and retrying) while the runtime stops and starts again.
-      // Retries ride over the restart; what the producer still gives up on was never accepted.
+      // Retries ride over the restart; what the producer still gives up on was never accepted (a
+      // page view after it still counts its own step's edge: the truth counts that too).
       const producing = Promise.all([
         produce(runtime, 'web', { count: 2400, rate: 200, seed: 6, maxRetries: 8, allowUndelivered: true, onAccepted }),
         produce(runtime, 'web', { count: 1200, rate: 100, seed: 66, maxRetries: 8, allowUndelivered: true, stepless: true, onAccepted }),
