@@ -110,6 +110,30 @@ describe('sender', () => {
     expect(Object.keys(report.failedByReason)[0]).toMatch(/^network: .*\(gave up after 2 retries\)$/);
   });
 
+  it('resends the events of one refused request together, not as a burst of small requests', async () => {
+    // prepare: the first four requests are throttled (429, as API Gateway answers), then all is accepted
+    let calls = 0;
+    api = await startFakeApi((req) => {
+      calls += 1;
+      if (calls <= 4) return { status: 429, body: { message: 'Too Many Requests' } };
+      return answer(req.events.map((e, index) => ({ index, eventId: String(e.eventId), status: 'accepted' as const })));
+    });
+
+    // act: four full batches at once
+    const report = await sendEvents(source({ count: 100 }), {
+      url: `${api.url}/v1/events`,
+      apiKey: 'k',
+      batchSize: 25,
+      rate: 100_000,
+      concurrency: 4,
+      retryBaseMs: 200,
+    });
+
+    // assess: each refused batch went out again as one request
+    expect(report).toMatchObject({ accepted: 100, failed: 0, resent: 100, requests: 8 });
+    expect(api.requests.map((r) => r.events.length)).toEqual(Array.from({ length: 8 }, () => 25));
+  });
+
   it('recovers from a 503 without per-event results by resending the batch', async () => {
     let calls = 0;
     api = await startFakeApi((req) => {
