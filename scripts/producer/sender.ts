@@ -132,6 +132,9 @@ interface Pending<E extends OutgoingEvent> {
 
 const MAX_IDLE_MS = 250;
 
+/** The factor of one answer's backoff: "equal jitter", uniform in [0.5, 1). */
+const drawJitter = (): number => 0.5 + Math.random() * 0.5;
+
 function eventIdOf(event: OutgoingEvent): string | undefined {
   const id = event.body.eventId;
   return typeof id === 'string' ? id : undefined;
@@ -336,15 +339,20 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
     this.opts.onOutcome?.(p.event, outcome);
   }
 
-  /** Queues an event for another send, or fails it once its retry budget is spent. */
-  private retryLater(p: Pending<E>, reason: string): void {
+  /**
+   * Queues an event for another send, or fails it once its retry budget is spent. `jitter` (in
+   * [0.5, 1), drawn once per answer) scales the backoff: the events one answer sends back are due
+   * together and go out again together, instead of one small request each (a burst of requests
+   * that a throttled API answers with more 429s).
+   */
+  private retryLater(p: Pending<E>, reason: string, jitter: number): void {
     p.retries += 1;
     if (p.retries > this.opts.maxRetries) {
       this.settle(p, { status: 'failed', reason: `${reason} (gave up after ${this.opts.maxRetries} retries)` });
       return;
     }
     const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (p.retries - 1));
-    p.notBefore = Date.now() + backoff * (0.5 + Math.random() * 0.5);
+    p.notBefore = Date.now() + backoff * jitter;
     this.retryQueue.push(p);
   }
 
@@ -363,7 +371,8 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
       const reason = `network: ${cause ?? (err as Error).name ?? 'error'}`;
-      for (const p of items) this.retryLater(p, reason);
+      const jitter = drawJitter();
+      for (const p of items) this.retryLater(p, reason, jitter);
       return;
     }
 
@@ -397,7 +406,8 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
     }
     const reason = `HTTP ${status}${body.message !== undefined ? ` ${body.message}` : ''}`;
     if (status === 429 || status >= 500) {
-      for (const p of items) this.retryLater(p, reason);
+      const jitter = drawJitter();
+      for (const p of items) this.retryLater(p, reason, jitter);
     } else {
       for (const p of items) this.settle(p, { status: 'failed', reason });
     }
@@ -417,11 +427,12 @@ export class Sender<E extends OutgoingEvent = OutgoingEvent> {
       if (!indexMatches) i = result.eventId === null ? undefined : byId.get(result.eventId);
       if (i !== undefined && outcome[i] === undefined) outcome[i] = result;
     }
+    const jitter = drawJitter();
     items.forEach((p, i) => {
       const result = outcome[i];
-      if (result === undefined) this.retryLater(p, 'response: no result for event');
+      if (result === undefined) this.retryLater(p, 'response: no result for event', jitter);
       else if (result.status === 'accepted') this.settle(p, { status: 'accepted' });
-      else if (result.error?.retryable === true) this.retryLater(p, reasonOf(result));
+      else if (result.error?.retryable === true) this.retryLater(p, reasonOf(result), jitter);
       else this.settle(p, { status: 'rejected', reason: reasonOf(result) });
     });
   }

@@ -86,7 +86,12 @@ export interface PathRow {
 export interface PathsTruth {
   /** Sessions (sessionId, else `user:<userId>`) with at least one event carrying `path`. */
   sessions: number;
-  /** `"<path> (<n>)" -> "<path> (<n+1>)"` → number of sessions taking that step. */
+  /**
+   * The real-time Sankey's edges `"<path> (<n>)" -> "<path> (<n+1>)"`: a page view carrying
+   * `step` (above 1) counts its own edge `"<prevPath> (<step-1>)" -> "<path> (<step>)"`, whether
+   * or not the page view before it was accepted; page views without `step` count the edges of their
+   * session (those page views in event-time order), once per session taking the step.
+   */
   edges: Record<string, number>;
   /** `"/a -> /b -> /c"` → number of sessions with exactly that full path. */
   fullPaths: Record<string, number>;
@@ -166,6 +171,9 @@ interface PathStep {
   readonly ms: number;
   readonly seq: number;
   readonly path: string;
+  /** The page view's own `step` and `prevPath`, when it carries them. */
+  readonly step?: number;
+  readonly prevPath?: string;
 }
 
 /**
@@ -239,7 +247,13 @@ export class TruthBuilder {
     if (event.path !== undefined) {
       const key = event.sessionId ?? `user:${event.userId}`;
       const steps = this.sessions.get(key) ?? [];
-      steps.push({ ms: ms ?? Number.POSITIVE_INFINITY, seq, path: event.path });
+      steps.push({
+        ms: ms ?? Number.POSITIVE_INFINITY,
+        seq,
+        path: event.path,
+        ...(event.step === undefined ? {} : { step: event.step }),
+        ...(event.prevPath === undefined ? {} : { prevPath: event.prevPath }),
+      });
       this.sessions.set(key, steps);
     }
     if (event.errorMsg !== undefined) this.addAlert(event, event.errorMsg, minute, seq);
@@ -364,13 +378,20 @@ export class TruthBuilder {
     const fullPaths: Record<string, number> = {};
     const rows: Record<string, PathRow & { step: number }> = {};
     for (const steps of this.sessions.values()) {
-      const ordered = [...steps].sort((a, b) => a.ms - b.ms || a.seq - b.seq).map((s) => s.path);
+      const sorted = [...steps].sort((a, b) => a.ms - b.ms || a.seq - b.seq);
+      // Real-time edges: a page view with a step names its own; the others are sessionized among themselves.
+      // (Ingest accepts a step above 1 only with its prevPath, the page viewed at step - 1.)
+      const stepless = sorted.filter((s) => s.step === undefined);
+      for (const { step, prevPath, path } of sorted)
+        if (step !== undefined && step > 1) inc(edges, `${prevPath ?? ''} (${step - 1})${ARROW}${path} (${step})`);
+      for (let i = 0; i + 1 < stepless.length; i++)
+        inc(edges, `${(stepless[i] as PathStep).path} (${i + 1})${ARROW}${(stepless[i + 1] as PathStep).path} (${i + 2})`);
+      const ordered = sorted.map((s) => s.path);
       const fullPath = ordered.join(ARROW);
       inc(fullPaths, fullPath);
       for (let i = 0; i + 1 < ordered.length; i++) {
         const source = `${ordered[i]} (${i + 1})`;
         const target = `${ordered[i + 1]} (${i + 2})`;
-        inc(edges, `${source}${ARROW}${target}`);
         const rowKey = `${fullPath}\u0000${String(i).padStart(6, '0')}`;
         const row = (rows[rowKey] ??= { source, target, weight: 0, fullPath, step: i + 1 });
         row.weight += 1;

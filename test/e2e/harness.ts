@@ -10,6 +10,8 @@ import { findFreePortBlock } from '../../local/services';
 import type { Role } from '../../lambdas/shared/access';
 import { localIdToken } from '../../scripts/auth/sign-in';
 import { runProducer, type TruthFile } from '../../scripts/producer/run';
+import type { AcceptedEvent } from '../../scripts/producer/truth';
+import { diagnoseEdges, formatEdgeDiagnosis } from '../support/edge-diagnosis';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const STAGE = 'dev';
@@ -279,4 +281,31 @@ export async function pathsOf(runtime: LocalRuntime, dates: readonly string[]): 
     for (const e of answer.edges) edges[`${e.source} -> ${e.target}`] = (edges[`${e.source} -> ${e.target}`] ?? 0) + e.weight;
   }
   return { edges };
+}
+
+/**
+ * Explains why the API's real-time edges differ from the expected ones (see
+ * `test/support/edge-diagnosis.ts`): flushes the lake until it holds every accepted event (or
+ * `timeoutMs` passes), reads it and compares it with the events the producers saw accepted.
+ */
+export async function explainEdges(
+  runtime: LocalRuntime,
+  api: Readonly<Record<string, number>>,
+  expected: Readonly<Record<string, number>>,
+  accepted: ReadonlyMap<string, AcceptedEvent>,
+  timeZone: string,
+  timeoutMs = 30_000,
+): Promise<string> {
+  const bucket = Object.values(runtime.endpoints.outputs).find((o) => o.LakeBucketName)?.LakeBucketName;
+  if (bucket === undefined) return 'edges differ; no lake bucket among the outputs to explain it';
+  const deadline = Date.now() + timeoutMs;
+  let lines: Array<Record<string, unknown>>;
+  for (;;) {
+    await runtime.flushLake();
+    lines = (await readLake(runtime.s3.client, bucket)).flatMap((o) => o.lines);
+    const ids = new Set(lines.map((l) => l.eventId));
+    if ([...accepted.keys()].every((id) => ids.has(id)) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return formatEdgeDiagnosis(diagnoseEdges({ api, expected, accepted, lake: lines, timeZone }));
 }

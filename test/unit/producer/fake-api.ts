@@ -87,6 +87,20 @@ export function answer(results: ApiResult[]): Reply {
   return { status, body: { accepted, rejected, results } };
 }
 
+/** The answer that accepts every event of the request. */
+export function acceptAll(request: ReceivedRequest): Reply {
+  return answer(request.events.map((e, index) => ({ index, eventId: String(e.eventId), status: 'accepted' as const })));
+}
+
+/** An API that answers its first `n` requests with `refusal` (e.g. a 429 or a 503), then accepts everything. */
+export function refuseFirst(n: number, refusal: Reply): Handler {
+  let calls = 0;
+  return (request) => {
+    calls += 1;
+    return calls <= n ? refusal : acceptAll(request);
+  };
+}
+
 /**
  * A validating API whose `transient(eventId, timesSeen)` may turn a valid event into a retryable
  * rejection (e.g. a throttled PutRecords entry); it records every accepted eventId.

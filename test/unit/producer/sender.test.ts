@@ -1,5 +1,5 @@
 import { sendEvents, TokenBucket, type EventSource, type OutgoingEvent, type Outcome } from '../../../scripts/producer/sender';
-import { answer, startFakeApi, validatingHandler, type FakeApi } from './fake-api';
+import { acceptAll, answer, refuseFirst, startFakeApi, validatingHandler, type FakeApi } from './fake-api';
 
 /** A source of `count` simple valid events (ids e-0, e-1 …), or bounded by wall time. */
 function source(opts: { count?: number; durationMs?: number; invalidEvery?: number }): EventSource {
@@ -110,13 +110,27 @@ describe('sender', () => {
     expect(Object.keys(report.failedByReason)[0]).toMatch(/^network: .*\(gave up after 2 retries\)$/);
   });
 
-  it('recovers from a 503 without per-event results by resending the batch', async () => {
-    let calls = 0;
-    api = await startFakeApi((req) => {
-      calls += 1;
-      if (calls === 1) return { status: 503, body: { message: 'Service Unavailable' } };
-      return answer(req.events.map((e, index) => ({ index, eventId: String(e.eventId), status: 'accepted' as const })));
+  it('resends the events of one refused request together, not as a burst of small requests', async () => {
+    // prepare: the first four requests are throttled (429, as API Gateway answers), then all is accepted
+    api = await startFakeApi(refuseFirst(4, { status: 429, body: { message: 'Too Many Requests' } }));
+
+    // act: four full batches at once
+    const report = await sendEvents(source({ count: 100 }), {
+      url: `${api.url}/v1/events`,
+      apiKey: 'k',
+      batchSize: 25,
+      rate: 100_000,
+      concurrency: 4,
+      retryBaseMs: 200,
     });
+
+    // assess: each refused batch went out again as one request
+    expect(report).toMatchObject({ accepted: 100, failed: 0, resent: 100, requests: 8 });
+    expect(api.requests.map((r) => r.events.length)).toEqual(Array.from({ length: 8 }, () => 25));
+  });
+
+  it('recovers from a 503 without per-event results by resending the batch', async () => {
+    api = await startFakeApi(refuseFirst(1, { status: 503, body: { message: 'Service Unavailable' } }));
     const report = await sendEvents(source({ count: 10 }), {
       url: `${api.url}/v1/events`,
       apiKey: 'k',
@@ -130,7 +144,7 @@ describe('sender', () => {
   it('halves the batch on 413 and sends everything in smaller requests', async () => {
     api = await startFakeApi((req) => {
       if (req.events.length > 4) return { status: 413, body: { message: 'Request Too Long' } };
-      return answer(req.events.map((e, index) => ({ index, eventId: String(e.eventId), status: 'accepted' as const })));
+      return acceptAll(req);
     });
     const report = await sendEvents(source({ count: 20 }), { url: `${api.url}/v1/events`, apiKey: 'k', batchSize: 16, rate: 10_000 });
     expect(report).toMatchObject({ generated: 20, accepted: 20, failed: 0, rejected: 0 });

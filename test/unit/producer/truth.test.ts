@@ -1,3 +1,5 @@
+import { edgeOccurrences } from '../../../lambdas/analytics/edges';
+import { emptySessionState, sessionize } from '../../../lambdas/analytics/paths';
 import type { EventInput } from '../../../lambdas/shared/event';
 import { computeTruth, TruthBuilder, type AcceptedEvent } from '../../../scripts/producer/truth';
 
@@ -50,6 +52,39 @@ describe('truth: paths', () => {
         { source: '/about (2)', target: '/blog (3)', weight: 2, fullPath: '/home -> /about -> /blog' },
       ],
     });
+  });
+
+  it("counts a step-carrying page view's own edge when the page view before it was never accepted, as the real-time Sankey does", () => {
+    // prepare: the producer gave up on step 1 of session a (/blog) and on the middle page of the
+    // step-less session b (/about); every other page view was accepted.
+    const stepped = [
+      at(1, ev({ sessionId: 'a', path: '/blog', step: 2, prevPath: '/blog', createdAt: '2024-05-27T03:40:01.000Z' })),
+      at(2, ev({ sessionId: 'a', path: '/home', step: 3, prevPath: '/blog', createdAt: '2024-05-27T03:40:02.000Z' })),
+      at(3, ev({ sessionId: 'c', path: '/home', step: 1, createdAt: '2024-05-27T03:40:03.000Z' })),
+      at(4, ev({ sessionId: 'c', path: '/faq', step: 2, prevPath: '/home', createdAt: '2024-05-27T03:40:04.000Z' })),
+    ];
+    const stepless = [
+      at(5, ev({ sessionId: 'b', path: '/home', createdAt: '2024-05-27T03:40:00.000Z' })),
+      at(7, ev({ sessionId: 'b', path: '/faq', createdAt: '2024-05-27T03:40:02.000Z' })),
+    ];
+
+    // act
+    const truth = computeTruth([...stepped, ...stepless], { timeZone: 'Asia/Shanghai' });
+
+    // assess: the edges the consumers count from the same events (own edges; sessions of the step-less ones)
+    const seqOf = (a: AcceptedEvent): string => String(a.seq).padStart(4, '0');
+    const records = (list: readonly AcceptedEvent[]) =>
+      list.map((a) => ({ event: { ...a.event, receivedAt: a.event.createdAt }, seq: seqOf(a) }));
+    const paths = { timeZone: 'Asia/Shanghai', sessionGapSeconds: 1800, maxSessionEvents: 200, maxClosedSessions: 20 };
+    const consumed: Record<string, number> = {};
+    for (const o of edgeOccurrences(records(stepped), paths))
+      consumed[`${o.key.source} -> ${o.key.target}`] = (consumed[`${o.key.source} -> ${o.key.target}`] ?? 0) + (o.delta ?? 1);
+    for (const c of sessionize(() => emptySessionState(), records(stepless), paths).changes)
+      consumed[`${c.source} -> ${c.target}`] = (consumed[`${c.source} -> ${c.target}`] ?? 0) + c.delta;
+    expect(consumed).toEqual({ '/blog (1) -> /blog (2)': 1, '/blog (2) -> /home (3)': 1, '/home (1) -> /faq (2)': 2 });
+    expect(truth.paths?.edges).toEqual(consumed);
+    // Sessions and full paths stay those of the accepted page views.
+    expect(truth.paths?.fullPaths).toEqual({ '/blog -> /home': 1, '/home -> /faq': 2 });
   });
 
   it('does not depend on the order events are added in', () => {
