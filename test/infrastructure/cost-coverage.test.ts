@@ -27,7 +27,7 @@ describe.each(STAGE_NAMES)('cost model coverage of the %s stage', (stage) => {
     const alb = config.ingest.frontDoor.kind === 'alb';
     const deployment = readDeployment(stacks);
     expect(deployment.functions.filter((f) => f.driver === 'ingest').map((f) => f.service)).toEqual(['ingest']);
-    expect(deployment.loadBalancers).toEqual(alb ? [{ internetFacing: true, availabilityZones: 2, rules: 1 }] : []);
+    expect(deployment.loadBalancers).toEqual(alb ? [{ internetFacing: true, availabilityZones: 2, rules: 1, webAclRules: 4 }] : []);
     expect(deployment.producerKeys).toEqual(
       alb && config.ingest.frontDoor.kind === 'alb'
         ? { producers: config.ingest.producers.length, cacheSeconds: config.ingest.frontDoor.keyCacheTtl.toSeconds() }
